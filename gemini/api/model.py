@@ -1,0 +1,160 @@
+"""``Model``: what runs belong to, with a unique name, an optional URL and a free info dict."""
+
+import datetime as dt
+from typing import TYPE_CHECKING, List, Optional
+from uuid import UUID
+
+from pydantic import Field
+
+from gemini.api import experiment as _experiment
+from gemini.api import model_run as _model_run
+from gemini.api.base import APIBase, seed_operation
+from gemini.core import models as core
+from gemini.errors import InvalidInputError, NotFoundError
+from gemini.records import ModelRecord
+
+if TYPE_CHECKING:
+    from gemini.api.experiment import Experiment
+    from gemini.api.model_run import ModelRun
+
+ID = UUID | int | str
+
+
+class Model(APIBase):
+    """A model (a plant detector, a stand counter, ...) whose executions are ``ModelRun``s."""
+
+    id: Optional[UUID] = None
+    model_name: str
+    model_url: Optional[str] = None
+    model_info: Optional[dict] = None
+    created_at: Optional[dt.datetime] = Field(default=None, repr=False)
+    updated_at: Optional[dt.datetime] = Field(default=None, repr=False)
+
+    @classmethod
+    def from_record(cls, record: ModelRecord) -> "Model":
+        return cls(
+            id=record.id,
+            model_name=record.model_name,
+            model_url=record.model_url,
+            model_info=record.model_info,
+            created_at=record.created_at,
+            updated_at=record.updated_at,
+        )
+
+    def _apply(self, record: ModelRecord) -> "Model":
+        self.model_name = record.model_name
+        self.model_url = record.model_url
+        self.model_info = record.model_info
+        self.created_at = record.created_at
+        self.updated_at = record.updated_at
+        return self
+
+    @classmethod
+    @seed_operation(fallback=False)
+    def exists(cls, model_name: str) -> bool:
+        return core.model_exists(model_name=model_name)
+
+    @classmethod
+    @seed_operation(fallback=None)
+    def create(
+        cls, model_name: str, model_url: str = None, model_info: dict = None, experiment_name: str = None
+    ) -> Optional["Model"]:
+        """Create a model (or return the existing one of that name), in ``experiment_name`` if given."""
+        return cls.from_record(
+            core.create_model(
+                model_name=model_name, model_url=model_url, model_info=model_info, experiment_name=experiment_name
+            )
+        )
+
+    @classmethod
+    @seed_operation(fallback=None)
+    def get(cls, model_name: str, experiment_name: str = None) -> Optional["Model"]:
+        return cls.from_record(core.get_model_by_name(model_name=model_name, experiment_name=experiment_name))
+
+    @classmethod
+    @seed_operation(fallback=None)
+    def get_by_id(cls, id: ID) -> Optional["Model"]:
+        return cls.from_record(core.get_model(model_id=id))
+
+    @classmethod
+    @seed_operation(fallback=None)
+    def get_all(cls, limit: int = None, offset: int = None) -> Optional[List["Model"]]:
+        records = core.list_models(limit=limit, offset=offset)
+        if not records:
+            raise NotFoundError("no models found")
+        return [cls.from_record(record) for record in records]
+
+    @classmethod
+    @seed_operation(fallback=None)
+    def search(
+        cls, model_name: str = None, model_info: dict = None, model_url: str = None, experiment_name: str = None
+    ) -> Optional[List["Model"]]:
+        """Models matching every given criterion (exact name/URL, info containment, experiment)."""
+        if model_name is None and model_info is None and model_url is None and experiment_name is None:
+            raise InvalidInputError("give at least one of model_name, model_info, model_url, experiment_name")
+        records = core.list_models(
+            model_name=model_name, model_info=model_info, model_url=model_url, experiment_name=experiment_name
+        )
+        if not records:
+            raise NotFoundError("no models match the search")
+        return [cls.from_record(record) for record in records]
+
+    @seed_operation(fallback=None)
+    def update(self, model_name: str = None, model_url: str = None, model_info: dict = None) -> Optional["Model"]:
+        return self._apply(
+            core.update_model(model_id=self.id, model_name=model_name, model_url=model_url, model_info=model_info)
+        )
+
+    @seed_operation(fallback=False)
+    def delete(self) -> bool:
+        """Delete this model and all its runs."""
+        core.delete_model(model_id=self.id)
+        return True
+
+    @seed_operation(fallback=None)
+    def refresh(self) -> Optional["Model"]:
+        return self._apply(core.get_model(model_id=self.id))
+
+    @seed_operation(fallback=None)
+    def get_info(self) -> Optional[dict]:
+        return self._apply(core.get_model(model_id=self.id)).model_info
+
+    @seed_operation(fallback=None)
+    def set_info(self, model_info: dict) -> Optional["Model"]:
+        if model_info is None:
+            raise InvalidInputError("model_info is required")
+        return self._apply(core.update_model(model_id=self.id, model_info=model_info))
+
+    @seed_operation(fallback=None)
+    def get_associated_runs(self) -> Optional[List["ModelRun"]]:
+        records = core.list_model_runs(model_id=self.id)
+        if not records:
+            raise NotFoundError(f"model {self.model_name!r} has no runs")
+        return [_model_run.ModelRun.from_record(record) for record in records]
+
+    @seed_operation(fallback=None)
+    def create_new_run(self, model_run_info: dict) -> Optional["ModelRun"]:
+        return _model_run.ModelRun.from_record(core.create_model_run(model_id=self.id, model_run_info=model_run_info))
+
+    @seed_operation(fallback=None)
+    def get_associated_experiments(self) -> Optional[List["Experiment"]]:
+        records = core.list_model_experiments(model_id=self.id)
+        if not records:
+            raise NotFoundError(f"model {self.model_name!r} is in no experiment")
+        return [_experiment.Experiment.from_record(record) for record in records]
+
+    @seed_operation(fallback=None)
+    def associate_experiment(self, experiment_name: str) -> Optional["Experiment"]:
+        return _experiment.Experiment.from_record(
+            core.associate_experiment(model_id=self.id, experiment_name=experiment_name)
+        )
+
+    @seed_operation(fallback=None)
+    def unassociate_experiment(self, experiment_name: str) -> Optional["Experiment"]:
+        return _experiment.Experiment.from_record(
+            core.unassociate_experiment(model_id=self.id, experiment_name=experiment_name)
+        )
+
+    @seed_operation(fallback=False)
+    def belongs_to_experiment(self, experiment_name: str) -> bool:
+        return core.model_belongs_to_experiment(model_id=self.id, experiment_name=experiment_name)

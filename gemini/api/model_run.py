@@ -1,0 +1,152 @@
+"""``ModelRun``: a single execution or epoch of a ``Model``, with a free dict of run information.
+
+Every method follows the seed: ``None`` (``False`` for yes/no and ``delete``) when the operation fails,
+with one log line on the ``gemini.api`` logger saying why.
+"""
+
+import datetime as dt
+from typing import TYPE_CHECKING, List, Optional
+from uuid import UUID
+
+from pydantic import Field
+
+from gemini.api import model as _model
+from gemini.api.base import APIBase, seed_operation
+from gemini.core import model_runs as core
+from gemini.errors import InvalidInputError, NotFoundError
+from gemini.records import ModelRunRecord
+
+if TYPE_CHECKING:
+    from gemini.api.model import Model
+
+ID = UUID | int | str
+
+
+class ModelRun(APIBase):
+    """Represents a run of a model, including metadata, associations to models, and run information."""
+
+    id: Optional[UUID] = None
+    model_id: Optional[UUID] = None
+    model_run_info: Optional[dict] = None
+    created_at: Optional[dt.datetime] = Field(default=None, repr=False)
+    updated_at: Optional[dt.datetime] = Field(default=None, repr=False)
+
+    @classmethod
+    def from_record(cls, record: ModelRunRecord) -> "ModelRun":
+        return cls(
+            id=record.id,
+            model_id=record.model_id,
+            model_run_info=record.model_run_info,
+            created_at=record.created_at,
+            updated_at=record.updated_at,
+        )
+
+    def _apply(self, record: ModelRunRecord) -> "ModelRun":
+        self.model_id = record.model_id
+        self.model_run_info = record.model_run_info
+        self.created_at = record.created_at
+        self.updated_at = record.updated_at
+        return self
+
+    # -- class methods -------------------------------------------------------------------------------
+
+    @classmethod
+    @seed_operation(fallback=False)
+    def exists(cls, model_run_info: dict, model_name: str = None) -> bool:
+        """Whether a run with exactly this info exists (of ``model_name``, when given)."""
+        return core.run_exists(model_run_info=model_run_info, model_name=model_name)
+
+    @classmethod
+    @seed_operation(fallback=None)
+    def create(cls, model_run_info: dict = None, model_name: str = None) -> Optional["ModelRun"]:
+        """Create a run of ``model_name`` (or of no model); an equal existing run is returned instead."""
+        return cls.from_record(core.create_run(model_run_info=model_run_info, model_name=model_name))
+
+    @classmethod
+    @seed_operation(fallback=None)
+    def get(cls, model_run_info: dict, model_name: str = None) -> Optional["ModelRun"]:
+        """The run whose info equals ``model_run_info`` (of ``model_name`` when given, else the oldest)."""
+        return cls.from_record(core.find_run(model_run_info=model_run_info, model_name=model_name))
+
+    @classmethod
+    @seed_operation(fallback=None)
+    def get_by_id(cls, id: ID) -> Optional["ModelRun"]:
+        """The run with this id (a UUID, its string form, or its integer value)."""
+        return cls.from_record(core.get_run(run_id=id))
+
+    @classmethod
+    @seed_operation(fallback=None)
+    def get_all(cls, limit: int = None, offset: int = None) -> Optional[List["ModelRun"]]:
+        """Every run in creation order, paged by ``limit``/``offset``; ``None`` when there are none."""
+        records = core.list_runs(limit=limit, offset=offset)
+        if not records:
+            raise NotFoundError("no model runs found")
+        return [cls.from_record(record) for record in records]
+
+    @classmethod
+    @seed_operation(fallback=None)
+    def search(cls, model_run_info: dict = None, model_name: str = None) -> Optional[List["ModelRun"]]:
+        """Runs whose info contains ``model_run_info`` (as PostgreSQL's ``@>``), of ``model_name``.
+
+        At least one criterion is required; ``None`` when nothing matches.
+        """
+        if model_run_info is None and model_name is None:
+            raise InvalidInputError("give model_run_info or model_name to search")
+        records = core.list_runs(model_run_info=model_run_info, model_name=model_name)
+        if not records:
+            raise NotFoundError("no model runs match the search")
+        return [cls.from_record(record) for record in records]
+
+    # -- instance methods ----------------------------------------------------------------------------
+
+    @seed_operation(fallback=None)
+    def update(self, model_run_info: dict = None) -> Optional["ModelRun"]:
+        """Replace this run's info; ``None`` (nothing changed) when no info is given or it would
+        duplicate another run of the same model."""
+        if model_run_info is None:
+            raise InvalidInputError("nothing to update: model_run_info is required")
+        return self._apply(core.replace_run_info(run_id=self.id, model_run_info=model_run_info))
+
+    @seed_operation(fallback=False)
+    def delete(self) -> bool:
+        core.delete_run(run_id=self.id)
+        return True
+
+    @seed_operation(fallback=None)
+    def refresh(self) -> Optional["ModelRun"]:
+        """Reload this run from the database (the API does not reload on attribute access)."""
+        return self._apply(core.get_run(run_id=self.id))
+
+    @seed_operation(fallback=None)
+    def get_info(self) -> Optional[dict]:
+        """The run's info as stored now (``{}`` for a run without info)."""
+        return self._apply(core.get_run(run_id=self.id)).model_run_info
+
+    @seed_operation(fallback=None)
+    def set_info(self, model_run_info: dict) -> Optional["ModelRun"]:
+        """Replace this run's info; same rules as ``update``."""
+        return self._apply(core.replace_run_info(run_id=self.id, model_run_info=model_run_info))
+
+    # -- model association ---------------------------------------------------------------------------
+
+    @seed_operation(fallback=None)
+    def associate_model(self, model_name: str) -> Optional["Model"]:
+        """Move this run to the model ``model_name``; returns that model."""
+        run, model = core.associate_run(run_id=self.id, model_name=model_name)
+        self._apply(run)
+        return _model.Model.from_record(model)
+
+    @seed_operation(fallback=None)
+    def unassociate_model(self) -> Optional["Model"]:
+        """Detach this run from its model; returns the model it left."""
+        run, model = core.unassociate_run(run_id=self.id)
+        self._apply(run)
+        return _model.Model.from_record(model)
+
+    @seed_operation(fallback=False)
+    def belongs_to_model(self, model_name: str) -> bool:
+        return core.run_belongs_to_model(run_id=self.id, model_name=model_name)
+
+    @seed_operation(fallback=None)
+    def get_associated_model(self) -> Optional["Model"]:
+        return _model.Model.from_record(core.get_run_model(run_id=self.id))

@@ -1,0 +1,45 @@
+"""Settings, read from the environment when asked for (never at import time)."""
+
+import os
+from functools import lru_cache
+from pathlib import Path
+
+import platformdirs
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+DEFAULT_MAX_INFO_BYTES = 1024 * 1024
+
+
+def default_database_url() -> str:
+    """An SQLite file in the user's data directory, e.g. ``~/.local/share/gemini/gemini.db``."""
+    path = Path(platformdirs.user_data_dir("gemini", appauthor=False)) / "gemini.db"
+    return f"sqlite:///{path}"
+
+
+class Settings(BaseSettings):
+    """Every knob of gemini, each overridable by a ``GEMINI_*`` environment variable."""
+
+    model_config = SettingsConfigDict(env_prefix="GEMINI_", extra="ignore")
+
+    database_url: str = ""
+    """SQLAlchemy URL; empty means the embedded SQLite default."""
+
+    max_info_bytes: int = DEFAULT_MAX_INFO_BYTES
+    """Largest accepted info, measured as its compact UTF-8 JSON text."""
+
+    api_token: str = ""
+    """When set, REST writes need ``Authorization: Bearer <token>``."""
+
+    @property
+    def resolved_database_url(self) -> str:
+        return self.database_url or default_database_url()
+
+
+def get_settings() -> Settings:
+    """The settings for the current environment: a change to a ``GEMINI_*`` variable is seen at once."""
+    return _settings_for(tuple(sorted((k, v) for k, v in os.environ.items() if k.startswith("GEMINI_"))))
+
+
+@lru_cache(maxsize=16)
+def _settings_for(environment: tuple[tuple[str, str], ...]) -> Settings:
+    return Settings()

@@ -1,0 +1,48 @@
+"""Experiments: named groups of models (a minimal form of GEMINI's experiments)."""
+
+from typing import Any
+
+from gemini.core.validation import check_info, check_name, check_page, parse_id
+from gemini.db.engine import unit_of_work
+from gemini.db.repositories import ExperimentRepository, ModelRepository
+from gemini.records import ExperimentRecord, ModelRecord
+
+
+def create_experiment(*, experiment_name: str, experiment_info: dict[str, Any] | None = None) -> ExperimentRecord:
+    """Create an experiment, or return the existing one of that name unchanged."""
+    check_name(experiment_name, field="experiment_name")
+    info = check_info(experiment_info, field="experiment_info")
+    with unit_of_work(write=True) as session:
+        return ExperimentRepository(session).add(experiment_name=experiment_name, experiment_info=info.value)[0]
+
+
+def get_experiment(*, experiment_id: object) -> ExperimentRecord:
+    experiment_id = parse_id(experiment_id, field="experiment id")
+    with unit_of_work() as session:
+        return ExperimentRepository(session).get(experiment_id)
+
+
+def get_experiment_by_name(*, experiment_name: str) -> ExperimentRecord:
+    check_name(experiment_name, field="experiment_name")
+    with unit_of_work() as session:
+        return ExperimentRepository(session).get_by_name(experiment_name)
+
+
+def list_experiments(*, limit: int | None = None, offset: int | None = None) -> list[ExperimentRecord]:
+    check_page(limit, offset)
+    with unit_of_work() as session:
+        return ExperimentRepository(session).list(limit=limit, offset=offset)
+
+
+def list_experiment_models(*, experiment_id: object) -> list[ModelRecord]:
+    experiment_id = parse_id(experiment_id, field="experiment id")
+    with unit_of_work() as session:
+        ExperimentRepository(session).get(experiment_id)
+        return ModelRepository(session).list(experiment_id=experiment_id)
+
+
+def delete_experiment(*, experiment_id: object) -> None:
+    """Delete an experiment; its models stay, only the association goes."""
+    experiment_id = parse_id(experiment_id, field="experiment id")
+    with unit_of_work(write=True) as session:
+        ExperimentRepository(session).delete(experiment_id)

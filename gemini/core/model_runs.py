@@ -1,0 +1,160 @@
+"""Model runs: record, find, change and delete them.
+
+A run is identified within its model by its info, compared as JSON values: at most one run per
+(model, info), and at most one unassigned run per info.
+"""
+
+from typing import Any
+
+from gemini.core.validation import check_info, check_name, check_page, parse_id
+from gemini.db.engine import unit_of_work
+from gemini.db.repositories import UNSET, ModelRepository, ModelRunRepository
+from gemini.errors import ConflictError, InvalidInputError, NotFoundError
+from gemini.records import ModelRecord, ModelRunRecord
+
+INFO = "model_run_info"
+
+
+def create_run(*, model_run_info: dict[str, Any] | None = None, model_name: str | None = None) -> ModelRunRecord:
+    """Record a run (of ``model_name``, or of no model); returns the existing run if the info is already there."""
+    return create_run_with_status(model_run_info=model_run_info, model_name=model_name)[0]
+
+
+def create_run_with_status(
+    *, model_run_info: dict[str, Any] | None = None, model_name: str | None = None
+) -> tuple[ModelRunRecord, bool]:
+    """Like ``create_run``, also telling whether the run is new (``True``) or already existed."""
+    info = check_info(model_run_info, field=INFO)
+    if model_name is not None:
+        check_name(model_name, field="model_name")
+    with unit_of_work(write=True) as session:
+        model_id = ModelRepository(session).id_for_name(model_name) if model_name is not None else None
+        return ModelRunRepository(session).add(model_id=model_id, info=info.value, info_hash=info.hash)
+
+
+def get_run(*, run_id: object) -> ModelRunRecord:
+    run_id = parse_id(run_id, field="model run id")
+    with unit_of_work() as session:
+        return ModelRunRepository(session).get(run_id)
+
+
+def _model_filter(session, model_name: str | None):  # noqa: ANN001, ANN202
+    if model_name is None:
+        return UNSET
+    check_name(model_name, field="model_name")
+    return ModelRepository(session).id_for_name(model_name)
+
+
+def find_run(*, model_run_info: dict[str, Any], model_name: str | None = None) -> ModelRunRecord:
+    """The run whose info equals ``model_run_info`` (of ``model_name`` when given; else the oldest such run)."""
+    info = check_info(model_run_info, field=INFO)
+    with unit_of_work() as session:
+        model_id = _model_filter(session, model_name)
+        record = ModelRunRepository(session).get_one_or_none(model_id=model_id, info_hash=info.hash)
+    if record is None:
+        where = f" of model {model_name!r}" if model_name is not None else ""
+        raise NotFoundError(f"no model run{where} with info {model_run_info!r}")
+    return record
+
+
+def run_exists(*, model_run_info: dict[str, Any], model_name: str | None = None) -> bool:
+    """Whether ``find_run`` would find a run; an unknown model simply has none."""
+    info = check_info(model_run_info, field=INFO)
+    with unit_of_work() as session:
+        try:
+            model_id = _model_filter(session, model_name)
+        except NotFoundError:
+            return False
+        return ModelRunRepository(session).exists(model_id=model_id, info_hash=info.hash)
+
+
+def list_runs(
+    *,
+    model_run_info: dict[str, Any] | None = None,
+    model_name: str | None = None,
+    limit: int | None = None,
+    offset: int | None = None,
+) -> list[ModelRunRecord]:
+    """Runs in creation order; ``model_run_info`` filters by containment, ``model_name`` by model."""
+    contains = check_info(model_run_info, field=INFO).value if model_run_info is not None else None
+    check_page(limit, offset)
+    with unit_of_work() as session:
+        model_id = _model_filter(session, model_name)
+        return ModelRunRepository(session).list(model_id=model_id, contains=contains, limit=limit, offset=offset)
+
+
+def count_runs(*, model_run_info: dict[str, Any] | None = None, model_name: str | None = None) -> int:
+    contains = check_info(model_run_info, field=INFO).value if model_run_info is not None else None
+    with unit_of_work() as session:
+        model_id = _model_filter(session, model_name)
+        return ModelRunRepository(session).count(model_id=model_id, contains=contains)
+
+
+def replace_run_info(*, run_id: object, model_run_info: dict[str, Any]) -> ModelRunRecord:
+    """Replace a run's info; refused when another run of the same model already has that info."""
+    run_id = parse_id(run_id, field="model run id")
+    if model_run_info is None:
+        raise InvalidInputError(f"{INFO} is required to update a model run")
+    info = check_info(model_run_info, field=INFO)
+    with unit_of_work(write=True) as session:
+        runs = ModelRunRepository(session)
+        run = runs.get(run_id)
+        _refuse_duplicate(runs, run, model_id=run.model_id, info_hash=info.hash)
+        return runs.update(run_id, model_run_info=info.value, info_hash=info.hash)
+
+
+def _refuse_duplicate(runs: ModelRunRepository, run: ModelRunRecord, *, model_id, info_hash: str) -> None:  # noqa: ANN001
+    other = runs.get_one_or_none(model_id=model_id, info_hash=info_hash)
+    if other is not None and other.id != run.id:
+        owner = f"model {model_id}" if model_id is not None else "no model"
+        raise ConflictError(f"model run {other.id} of {owner} already has this info")
+
+
+def delete_run(*, run_id: object) -> None:
+    run_id = parse_id(run_id, field="model run id")
+    with unit_of_work(write=True) as session:
+        ModelRunRepository(session).delete(run_id)
+
+
+def get_run_model(*, run_id: object) -> ModelRecord:
+    """The model a run belongs to; ``NotFoundError`` when the run has none."""
+    run_id = parse_id(run_id, field="model run id")
+    with unit_of_work() as session:
+        run = ModelRunRepository(session).get(run_id)
+        if run.model_id is None:
+            raise NotFoundError(f"model run {run_id} is not associated with a model")
+        return ModelRepository(session).get(run.model_id)
+
+
+def associate_run(*, run_id: object, model_name: str) -> tuple[ModelRunRecord, ModelRecord]:
+    """Move a run to the model named ``model_name``; refused when that model has a run with equal info."""
+    run_id = parse_id(run_id, field="model run id")
+    check_name(model_name, field="model_name")
+    with unit_of_work(write=True) as session:
+        runs = ModelRunRepository(session)
+        run = runs.get(run_id)
+        model = ModelRepository(session).get_by_name(model_name)
+        _refuse_duplicate(runs, run, model_id=model.id, info_hash=runs.info_hash(run_id))
+        return runs.update(run_id, model_id=model.id), model
+
+
+def unassociate_run(*, run_id: object) -> tuple[ModelRunRecord, ModelRecord]:
+    """Detach a run from its model; returns the run and the model it left."""
+    run_id = parse_id(run_id, field="model run id")
+    with unit_of_work(write=True) as session:
+        runs = ModelRunRepository(session)
+        run = runs.get(run_id)
+        if run.model_id is None:
+            raise NotFoundError(f"model run {run_id} is not associated with a model")
+        model = ModelRepository(session).get(run.model_id)
+        _refuse_duplicate(runs, run, model_id=None, info_hash=runs.info_hash(run_id))
+        return runs.update(run_id, model_id=None), model
+
+
+def run_belongs_to_model(*, run_id: object, model_name: str) -> bool:
+    run_id = parse_id(run_id, field="model run id")
+    check_name(model_name, field="model_name")
+    with unit_of_work() as session:
+        run = ModelRunRepository(session).get(run_id)
+        model = ModelRepository(session).get_one_or_none(model_name=model_name)
+        return model is not None and run.model_id == model.id

@@ -1,0 +1,190 @@
+"""Models: what runs belong to. Names are unique; deleting a model deletes its runs."""
+
+from typing import Any
+
+from gemini.core.validation import check_info, check_name, check_optional_text, check_page, parse_id
+from gemini.db.engine import unit_of_work
+from gemini.db.repositories import ExperimentRepository, ModelRepository, ModelRunRepository
+from gemini.errors import ConflictError, InvalidInputError, NotFoundError
+from gemini.records import ExperimentRecord, ModelRecord, ModelRunRecord
+
+INFO = "model_info"
+
+
+def create_model(
+    *,
+    model_name: str,
+    model_url: str | None = None,
+    model_info: dict[str, Any] | None = None,
+    experiment_name: str | None = None,
+) -> ModelRecord:
+    """Create a model, or return the existing one of that name unchanged; link it to ``experiment_name``."""
+    return create_model_with_status(
+        model_name=model_name, model_url=model_url, model_info=model_info, experiment_name=experiment_name
+    )[0]
+
+
+def create_model_with_status(
+    *,
+    model_name: str,
+    model_url: str | None = None,
+    model_info: dict[str, Any] | None = None,
+    experiment_name: str | None = None,
+) -> tuple[ModelRecord, bool]:
+    check_name(model_name, field="model_name")
+    check_optional_text(model_url, field="model_url")
+    info = check_info(model_info, field=INFO)
+    if experiment_name is not None:
+        check_name(experiment_name, field="experiment_name")
+    with unit_of_work(write=True) as session:
+        models = ModelRepository(session)
+        experiment = ExperimentRepository(session).get_by_name(experiment_name) if experiment_name else None
+        model, created = models.add(model_name=model_name, model_url=model_url, model_info=info.value)
+        if experiment is not None:
+            models.link_experiment(model.id, experiment.id)
+        return model, created
+
+
+def get_model(*, model_id: object) -> ModelRecord:
+    model_id = parse_id(model_id, field="model id")
+    with unit_of_work() as session:
+        return ModelRepository(session).get(model_id)
+
+
+def get_model_by_name(*, model_name: str, experiment_name: str | None = None) -> ModelRecord:
+    """The model named ``model_name``; with ``experiment_name``, only if it belongs to that experiment."""
+    check_name(model_name, field="model_name")
+    with unit_of_work() as session:
+        models = ModelRepository(session)
+        model = models.get_by_name(model_name)
+        if experiment_name is not None:
+            experiment = ExperimentRepository(session).get_by_name(check_name(experiment_name, field="experiment_name"))
+            if not models.has_experiment(model.id, experiment.id):
+                raise NotFoundError(f"model {model_name!r} is not part of experiment {experiment_name!r}")
+        return model
+
+
+def model_exists(*, model_name: str) -> bool:
+    check_name(model_name, field="model_name")
+    with unit_of_work() as session:
+        return ModelRepository(session).get_one_or_none(model_name=model_name) is not None
+
+
+def list_models(
+    *,
+    model_name: str | None = None,
+    model_url: str | None = None,
+    model_info: dict[str, Any] | None = None,
+    experiment_name: str | None = None,
+    limit: int | None = None,
+    offset: int | None = None,
+) -> list[ModelRecord]:
+    """Models in creation order, filtered by exact name/url, info containment and experiment."""
+    check_page(limit, offset)
+    contains = check_info(model_info, field=INFO).value if model_info is not None else None
+    with unit_of_work() as session:
+        experiment_id = (
+            ExperimentRepository(session).get_by_name(check_name(experiment_name, field="experiment_name")).id
+            if experiment_name is not None
+            else None
+        )
+        return ModelRepository(session).list(
+            model_name=model_name,
+            model_url=model_url,
+            contains=contains,
+            experiment_id=experiment_id,
+            limit=limit,
+            offset=offset,
+        )
+
+
+def update_model(
+    *,
+    model_id: object,
+    model_name: str | None = None,
+    model_url: str | None = None,
+    model_info: dict[str, Any] | None = None,
+) -> ModelRecord:
+    """Change the given fields; at least one is required, and a new name must be free."""
+    model_id = parse_id(model_id, field="model id")
+    values: dict[str, Any] = {}
+    if model_name is not None:
+        values["model_name"] = check_name(model_name, field="model_name")
+    if model_url is not None:
+        values["model_url"] = check_optional_text(model_url, field="model_url")
+    if model_info is not None:
+        values["model_info"] = check_info(model_info, field=INFO).value
+    if not values:
+        raise InvalidInputError("nothing to update: give model_name, model_url or model_info")
+    with unit_of_work(write=True) as session:
+        models = ModelRepository(session)
+        models.get(model_id)
+        if model_name is not None:
+            other = models.get_one_or_none(model_name=model_name)
+            if other is not None and other.id != model_id:
+                raise ConflictError(f"another model is already named {model_name!r}")
+        return models.update(model_id, **values)
+
+
+def delete_model(*, model_id: object) -> None:
+    model_id = parse_id(model_id, field="model id")
+    with unit_of_work(write=True) as session:
+        ModelRepository(session).delete(model_id)
+
+
+def list_model_runs(*, model_id: object, limit: int | None = None, offset: int | None = None) -> list[ModelRunRecord]:
+    model_id = parse_id(model_id, field="model id")
+    check_page(limit, offset)
+    with unit_of_work() as session:
+        ModelRepository(session).get(model_id)
+        return ModelRunRepository(session).list(model_id=model_id, limit=limit, offset=offset)
+
+
+def create_model_run(*, model_id: object, model_run_info: dict[str, Any] | None = None) -> ModelRunRecord:
+    """A run of the model with id ``model_id`` (the existing run if that info is already recorded)."""
+    model_id = parse_id(model_id, field="model id")
+    info = check_info(model_run_info, field="model_run_info")
+    with unit_of_work(write=True) as session:
+        ModelRepository(session).get(model_id)
+        return ModelRunRepository(session).add(model_id=model_id, info=info.value, info_hash=info.hash)[0]
+
+
+def list_model_experiments(*, model_id: object) -> list[ExperimentRecord]:
+    model_id = parse_id(model_id, field="model id")
+    with unit_of_work() as session:
+        models = ModelRepository(session)
+        models.get(model_id)
+        return models.experiments(model_id)
+
+
+def associate_experiment(*, model_id: object, experiment_name: str) -> ExperimentRecord:
+    model_id = parse_id(model_id, field="model id")
+    check_name(experiment_name, field="experiment_name")
+    with unit_of_work(write=True) as session:
+        models = ModelRepository(session)
+        models.get(model_id)
+        experiment = ExperimentRepository(session).get_by_name(experiment_name)
+        models.link_experiment(model_id, experiment.id)
+        return experiment
+
+
+def unassociate_experiment(*, model_id: object, experiment_name: str) -> ExperimentRecord:
+    model_id = parse_id(model_id, field="model id")
+    check_name(experiment_name, field="experiment_name")
+    with unit_of_work(write=True) as session:
+        models = ModelRepository(session)
+        models.get(model_id)
+        experiment = ExperimentRepository(session).get_by_name(experiment_name)
+        if not models.unlink_experiment(model_id, experiment.id):
+            raise NotFoundError(f"model {model_id} is not part of experiment {experiment_name!r}")
+        return experiment
+
+
+def model_belongs_to_experiment(*, model_id: object, experiment_name: str) -> bool:
+    model_id = parse_id(model_id, field="model id")
+    check_name(experiment_name, field="experiment_name")
+    with unit_of_work() as session:
+        models = ModelRepository(session)
+        models.get(model_id)
+        experiment = ExperimentRepository(session).get_one_or_none(experiment_name=experiment_name)
+        return experiment is not None and models.has_experiment(model_id, experiment.id)

@@ -1,0 +1,109 @@
+"""Engines and the unit of work: the one place that opens, commits and rolls back transactions.
+
+An engine is made on first use for a URL and kept for the process. Making it brings the schema to the
+newest Alembic revision, so a fresh SQLite file or an older database is ready before the first query.
+"""
+
+import contextlib
+import json
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+
+import sqlalchemy as sa
+from sqlalchemy.engine import make_url
+from sqlalchemy.orm import Session
+
+from gemini.config import get_settings
+from gemini.db import migrations
+from gemini.db.errors import translate_database_errors
+
+SQLITE_BUSY_TIMEOUT_MS = 30_000
+
+# url -> (engine for reads, the same engine marked for write transactions)
+_engines: dict[str, tuple[sa.Engine, sa.Engine]] = {}
+_engines_lock = threading.Lock()
+
+
+def dumps_json(value: object) -> str:
+    """How info is written to the database: compact, UTF-8, no NaN (validation refuses it earlier)."""
+    return json.dumps(value, ensure_ascii=False, separators=(",", ":"), allow_nan=False)
+
+
+def create_database_engine(url: str) -> sa.Engine:
+    """A new engine for ``url`` with gemini's connection settings; does not touch the schema."""
+    parsed = make_url(url)
+    if parsed.get_backend_name() == "sqlite":
+        return _create_sqlite_engine(url)
+    if parsed.get_backend_name() == "postgresql" and parsed.drivername == "postgresql":
+        parsed = parsed.set(drivername="postgresql+psycopg")  # psycopg 3, not the psycopg2 default
+    return sa.create_engine(parsed, json_serializer=dumps_json, pool_pre_ping=True)
+
+
+def _create_sqlite_engine(url: str) -> sa.Engine:
+    database = make_url(url).database
+    if database and database != ":memory:" and not database.startswith("file:"):
+        Path(database).expanduser().parent.mkdir(parents=True, exist_ok=True)
+    engine = sa.create_engine(
+        url, json_serializer=dumps_json, connect_args={"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000}
+    )
+
+    @sa.event.listens_for(engine, "connect")
+    def _configure(dbapi_connection, _record):  # noqa: ANN001 - DBAPI objects
+        # Manage BEGIN ourselves (below) instead of letting the sqlite3 module guess.
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")  # readers never block the writer
+        cursor.execute("PRAGMA synchronous=FULL")  # a committed run survives a power cut
+        cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.close()
+
+    @sa.event.listens_for(engine, "begin")
+    def _begin(connection: sa.Connection) -> None:
+        # A write transaction takes the write lock up front: a deferred one that reads first and writes
+        # later fails with "database is locked" instead of waiting when another process wrote meanwhile.
+        immediate = connection.get_execution_options().get("gemini_write", False)
+        connection.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+
+    return engine
+
+
+def get_engine(url: str | None = None, *, write: bool = False) -> sa.Engine:
+    """The process's engine for ``url`` (default: the configured one), its schema up to date."""
+    url = url or get_settings().resolved_database_url
+    pair = _engines.get(url)
+    if pair is None:
+        with _engines_lock:
+            pair = _engines.get(url)
+            if pair is None:
+                engine = create_database_engine(url)
+                try:
+                    with translate_database_errors():
+                        migrations.upgrade_to_head(engine)
+                except BaseException:
+                    engine.dispose()
+                    raise
+                pair = _engines[url] = (engine, engine.execution_options(gemini_write=True))
+    return pair[1] if write else pair[0]
+
+
+def dispose_engines() -> None:
+    """Close every pooled connection; the next operation connects again (used after fork and in tests)."""
+    with _engines_lock:
+        for engine, _ in _engines.values():
+            engine.dispose()
+        _engines.clear()
+
+
+@contextlib.contextmanager
+def unit_of_work(*, write: bool = False) -> Iterator[Session]:
+    """A session in one transaction: committed if the block succeeds, rolled back otherwise.
+
+    Database exceptions leave it as ``gemini.errors`` types, so callers see one vocabulary.
+    """
+    with translate_database_errors():
+        engine = get_engine(write=write)
+        with Session(engine, expire_on_commit=False, autoflush=False) as session:
+            with session.begin():
+                yield session

@@ -1,0 +1,334 @@
+"""Data access, one vocabulary for every entity.
+
+- ``get(id)`` returns the record or raises ``NotFoundError``;
+- ``get_one_or_none(...)`` returns the record or ``None``;
+- ``add(...)``, ``update(id, ...)``, ``delete(id)`` write; ``exists(...)`` and ``list(...)``/``count(...)``
+  read.
+
+Repositories run inside the caller's session and never commit: the unit of work does.
+"""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import Session
+
+from gemini.db.containment import info_contains
+from gemini.db.ids import new_id
+from gemini.db.tables import ExperimentRow, ModelRow, ModelRunRow, model_experiments, utc_now
+from gemini.errors import NotFoundError
+from gemini.records import ExperimentRecord, ModelRecord, ModelRunRecord
+
+_runs = ModelRunRow.__table__
+_models = ModelRow.__table__
+_experiments = ExperimentRow.__table__
+
+_RUN_COLUMNS = (_runs.c.id, _runs.c.model_id, _runs.c.model_run_info, _runs.c.created_at, _runs.c.updated_at)
+_MODEL_COLUMNS = (
+    _models.c.id,
+    _models.c.model_name,
+    _models.c.model_url,
+    _models.c.model_info,
+    _models.c.created_at,
+    _models.c.updated_at,
+)
+_EXPERIMENT_COLUMNS = (
+    _experiments.c.id,
+    _experiments.c.experiment_name,
+    _experiments.c.experiment_info,
+    _experiments.c.created_at,
+    _experiments.c.updated_at,
+)
+
+UNSET: Any = object()
+"""Marks a filter that was not given (``None`` is a real value for ``model_id``: no model)."""
+
+
+def _insert(session: Session, table: sa.Table):  # noqa: ANN202 - dialect-specific Insert
+    dialect = session.get_bind().dialect.name
+    return (postgresql.insert if dialect == "postgresql" else sqlite.insert)(table)
+
+
+def _page(query: sa.Select, limit: int | None, offset: int | None) -> sa.Select:
+    if limit is not None:
+        query = query.limit(limit)
+    if offset:
+        query = query.offset(offset)
+    return query
+
+
+class ModelRunRepository:
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    def _filters(
+        self, *, model_id: uuid.UUID | None = UNSET, info_hash: str | None = None, contains: dict | None = None
+    ) -> list[sa.ColumnElement[bool]]:
+        filters = []
+        if model_id is not UNSET:
+            filters.append(_runs.c.model_id.is_(None) if model_id is None else _runs.c.model_id == model_id)
+        if info_hash is not None:
+            filters.append(_runs.c.info_hash == info_hash)
+        if contains:
+            dialect = self.session.get_bind().dialect.name
+            filters.append(info_contains(_runs.c.model_run_info, contains, dialect))
+        return filters
+
+    def get(self, run_id: uuid.UUID) -> ModelRunRecord:
+        record = self.get_one_or_none(run_id=run_id)
+        if record is None:
+            raise NotFoundError(f"no model run with id {run_id}")
+        return record
+
+    def get_one_or_none(
+        self, *, run_id: uuid.UUID | None = None, model_id: uuid.UUID | None = UNSET, info_hash: str | None = None
+    ) -> ModelRunRecord | None:
+        filters = self._filters(model_id=model_id, info_hash=info_hash)
+        if run_id is not None:
+            filters.append(_runs.c.id == run_id)
+        row = self.session.execute(sa.select(*_RUN_COLUMNS).where(*filters).order_by(_runs.c.id).limit(1)).first()
+        return ModelRunRecord(*row) if row else None
+
+    def info_hash(self, run_id: uuid.UUID) -> str:
+        value = self.session.execute(sa.select(_runs.c.info_hash).where(_runs.c.id == run_id)).scalar()
+        if value is None:
+            raise NotFoundError(f"no model run with id {run_id}")
+        return value
+
+    def exists(self, *, model_id: uuid.UUID | None = UNSET, info_hash: str | None = None) -> bool:
+        query = sa.select(sa.exists().where(*self._filters(model_id=model_id, info_hash=info_hash)))
+        return bool(self.session.execute(query).scalar())
+
+    def add(self, *, model_id: uuid.UUID | None, info: dict[str, Any], info_hash: str) -> tuple[ModelRunRecord, bool]:
+        """Insert a run unless one with the same (model, info hash) exists; returns it and whether it is new.
+
+        ``ON CONFLICT DO NOTHING`` makes concurrent creators agree: one insert wins, the others read it.
+        """
+        now = utc_now()
+        values = dict(
+            id=new_id(), model_id=model_id, model_run_info=info, info_hash=info_hash, created_at=now, updated_at=now
+        )
+        inserted = self.session.execute(
+            _insert(self.session, _runs).values(**values).on_conflict_do_nothing().returning(_runs.c.id)
+        ).first()
+        if inserted is not None:
+            return ModelRunRecord(values["id"], model_id, info, now, now), True
+        existing = self.get_one_or_none(model_id=model_id, info_hash=info_hash)
+        if existing is None:  # the conflicting row was deleted between our insert and this read
+            return self.add(model_id=model_id, info=info, info_hash=info_hash)
+        return existing, False
+
+    def list(
+        self,
+        *,
+        model_id: uuid.UUID | None = UNSET,
+        contains: dict | None = None,
+        limit: int | None = None,
+        offset: int | None = None,
+    ) -> list[ModelRunRecord]:
+        query = sa.select(*_RUN_COLUMNS).where(*self._filters(model_id=model_id, contains=contains))
+        rows = self.session.execute(_page(query.order_by(_runs.c.id), limit, offset))
+        return [ModelRunRecord(*row) for row in rows]
+
+    def count(self, *, model_id: uuid.UUID | None = UNSET, contains: dict | None = None) -> int:
+        query = sa.select(sa.func.count()).select_from(_runs).where(*self._filters(model_id=model_id, contains=contains))
+        return self.session.execute(query).scalar_one()
+
+    def update(self, run_id: uuid.UUID, **values: Any) -> ModelRunRecord:
+        result = self.session.execute(
+            sa.update(_runs).where(_runs.c.id == run_id).values(**values, updated_at=utc_now()).returning(*_RUN_COLUMNS)
+        ).first()
+        if result is None:
+            raise NotFoundError(f"no model run with id {run_id}")
+        return ModelRunRecord(*result)
+
+    def delete(self, run_id: uuid.UUID) -> None:
+        if self.session.execute(sa.delete(_runs).where(_runs.c.id == run_id)).rowcount == 0:
+            raise NotFoundError(f"no model run with id {run_id}")
+
+
+class ModelRepository:
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    def _filters(
+        self,
+        *,
+        model_name: str | None = None,
+        model_url: str | None = None,
+        contains: dict | None = None,
+        experiment_id: uuid.UUID | None = None,
+    ) -> list[sa.ColumnElement[bool]]:
+        filters = []
+        if model_name is not None:
+            filters.append(_models.c.model_name == model_name)
+        if model_url is not None:
+            filters.append(_models.c.model_url == model_url)
+        if contains:
+            filters.append(info_contains(_models.c.model_info, contains, self.session.get_bind().dialect.name))
+        if experiment_id is not None:
+            filters.append(
+                _models.c.id.in_(
+                    sa.select(model_experiments.c.model_id).where(model_experiments.c.experiment_id == experiment_id)
+                )
+            )
+        return filters
+
+    def get(self, model_id: uuid.UUID) -> ModelRecord:
+        record = self.get_one_or_none(model_id=model_id)
+        if record is None:
+            raise NotFoundError(f"no model with id {model_id}")
+        return record
+
+    def get_by_name(self, model_name: str) -> ModelRecord:
+        record = self.get_one_or_none(model_name=model_name)
+        if record is None:
+            raise NotFoundError(f"no model named {model_name!r}")
+        return record
+
+    def get_one_or_none(
+        self, *, model_id: uuid.UUID | None = None, model_name: str | None = None, experiment_id: uuid.UUID | None = None
+    ) -> ModelRecord | None:
+        filters = self._filters(model_name=model_name, experiment_id=experiment_id)
+        if model_id is not None:
+            filters.append(_models.c.id == model_id)
+        row = self.session.execute(sa.select(*_MODEL_COLUMNS).where(*filters).limit(1)).first()
+        return ModelRecord(*row) if row else None
+
+    def id_for_name(self, model_name: str) -> uuid.UUID:
+        model_id = self.session.execute(sa.select(_models.c.id).where(_models.c.model_name == model_name)).scalar()
+        if model_id is None:
+            raise NotFoundError(f"no model named {model_name!r}")
+        return model_id
+
+    def add(self, *, model_name: str, model_url: str | None, model_info: dict[str, Any]) -> tuple[ModelRecord, bool]:
+        now = utc_now()
+        values = dict(
+            id=new_id(), model_name=model_name, model_url=model_url, model_info=model_info, created_at=now, updated_at=now
+        )
+        inserted = self.session.execute(
+            _insert(self.session, _models).values(**values).on_conflict_do_nothing().returning(_models.c.id)
+        ).first()
+        if inserted is not None:
+            return ModelRecord(**values), True
+        return self.get_by_name(model_name), False
+
+    def list(
+        self,
+        *,
+        model_name: str | None = None,
+        model_url: str | None = None,
+        contains: dict | None = None,
+        experiment_id: uuid.UUID | None = None,
+        limit: int | None = None,
+        offset: int | None = None,
+    ) -> list[ModelRecord]:
+        filters = self._filters(model_name=model_name, model_url=model_url, contains=contains, experiment_id=experiment_id)
+        query = sa.select(*_MODEL_COLUMNS).where(*filters).order_by(_models.c.id)
+        return [ModelRecord(*row) for row in self.session.execute(_page(query, limit, offset))]
+
+    def count(self, **filters: Any) -> int:
+        query = sa.select(sa.func.count()).select_from(_models).where(*self._filters(**filters))
+        return self.session.execute(query).scalar_one()
+
+    def update(self, model_id: uuid.UUID, **values: Any) -> ModelRecord:
+        result = self.session.execute(
+            sa.update(_models)
+            .where(_models.c.id == model_id)
+            .values(**values, updated_at=utc_now())
+            .returning(*_MODEL_COLUMNS)
+        ).first()
+        if result is None:
+            raise NotFoundError(f"no model with id {model_id}")
+        return ModelRecord(*result)
+
+    def delete(self, model_id: uuid.UUID) -> None:
+        # Runs go with their model; the foreign key cascades too, this keeps it explicit on every backend.
+        self.session.execute(sa.delete(_runs).where(_runs.c.model_id == model_id))
+        if self.session.execute(sa.delete(_models).where(_models.c.id == model_id)).rowcount == 0:
+            raise NotFoundError(f"no model with id {model_id}")
+
+    def experiments(self, model_id: uuid.UUID) -> list[ExperimentRecord]:
+        query = (
+            sa.select(*_EXPERIMENT_COLUMNS)
+            .join(model_experiments, model_experiments.c.experiment_id == _experiments.c.id)
+            .where(model_experiments.c.model_id == model_id)
+            .order_by(_experiments.c.id)
+        )
+        return [ExperimentRecord(*row) for row in self.session.execute(query)]
+
+    def link_experiment(self, model_id: uuid.UUID, experiment_id: uuid.UUID) -> None:
+        self.session.execute(
+            _insert(self.session, model_experiments)
+            .values(model_id=model_id, experiment_id=experiment_id)
+            .on_conflict_do_nothing()
+        )
+
+    def unlink_experiment(self, model_id: uuid.UUID, experiment_id: uuid.UUID) -> bool:
+        result = self.session.execute(
+            sa.delete(model_experiments).where(
+                model_experiments.c.model_id == model_id, model_experiments.c.experiment_id == experiment_id
+            )
+        )
+        return result.rowcount > 0
+
+    def has_experiment(self, model_id: uuid.UUID, experiment_id: uuid.UUID) -> bool:
+        query = sa.select(
+            sa.exists().where(model_experiments.c.model_id == model_id, model_experiments.c.experiment_id == experiment_id)
+        )
+        return bool(self.session.execute(query).scalar())
+
+
+class ExperimentRepository:
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    def get(self, experiment_id: uuid.UUID) -> ExperimentRecord:
+        record = self.get_one_or_none(experiment_id=experiment_id)
+        if record is None:
+            raise NotFoundError(f"no experiment with id {experiment_id}")
+        return record
+
+    def get_by_name(self, experiment_name: str) -> ExperimentRecord:
+        record = self.get_one_or_none(experiment_name=experiment_name)
+        if record is None:
+            raise NotFoundError(f"no experiment named {experiment_name!r}")
+        return record
+
+    def get_one_or_none(
+        self, *, experiment_id: uuid.UUID | None = None, experiment_name: str | None = None
+    ) -> ExperimentRecord | None:
+        query = sa.select(*_EXPERIMENT_COLUMNS)
+        if experiment_id is not None:
+            query = query.where(_experiments.c.id == experiment_id)
+        if experiment_name is not None:
+            query = query.where(_experiments.c.experiment_name == experiment_name)
+        row = self.session.execute(query.limit(1)).first()
+        return ExperimentRecord(*row) if row else None
+
+    def add(self, *, experiment_name: str, experiment_info: dict[str, Any]) -> tuple[ExperimentRecord, bool]:
+        now = utc_now()
+        values = dict(
+            id=new_id(), experiment_name=experiment_name, experiment_info=experiment_info, created_at=now, updated_at=now
+        )
+        inserted = self.session.execute(
+            _insert(self.session, _experiments).values(**values).on_conflict_do_nothing().returning(_experiments.c.id)
+        ).first()
+        if inserted is not None:
+            return ExperimentRecord(**values), True
+        return self.get_by_name(experiment_name), False
+
+    def list(self, *, limit: int | None = None, offset: int | None = None) -> list[ExperimentRecord]:
+        query = sa.select(*_EXPERIMENT_COLUMNS).order_by(_experiments.c.id)
+        return [ExperimentRecord(*row) for row in self.session.execute(_page(query, limit, offset))]
+
+    def count(self) -> int:
+        return self.session.execute(sa.select(sa.func.count()).select_from(_experiments)).scalar_one()
+
+    def delete(self, experiment_id: uuid.UUID) -> None:
+        if self.session.execute(sa.delete(_experiments).where(_experiments.c.id == experiment_id)).rowcount == 0:
+            raise NotFoundError(f"no experiment with id {experiment_id}")

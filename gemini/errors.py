@@ -1,0 +1,33 @@
+"""The one error hierarchy of gemini.
+
+The core raises these; every edge translates them exactly once: the seed facade into ``None``/``False``
+plus a log line, REST into HTTP statuses, the CLI into a message and an exit code.
+"""
+
+
+class GeminiError(Exception):
+    """Root of every error gemini raises on purpose."""
+
+
+class NotFoundError(GeminiError):
+    """The named model, run or experiment does not exist."""
+
+
+class ConflictError(GeminiError):
+    """The operation would break a uniqueness rule (e.g. two runs of one model with equal info)."""
+
+
+class InvalidInputError(GeminiError):
+    """The caller's input is malformed: wrong type, bad JSON value, malformed id, empty name."""
+
+
+class InfoTooLargeError(InvalidInputError):
+    """An info dict whose JSON text exceeds the configured size limit."""
+
+
+class DatabaseError(GeminiError):
+    """The database refused or failed an operation for a reason that is not the caller's input."""
+
+
+class DatabaseUnavailableError(DatabaseError):
+    """The database cannot be reached (server down, file unreadable, disk full)."""

@@ -1,0 +1,34 @@
+"""The domain records every layer passes around: plain and immutable, never ORM rows."""
+
+import datetime as dt
+import uuid
+from dataclasses import dataclass
+from typing import Any
+
+
+@dataclass(frozen=True, slots=True)
+class ExperimentRecord:
+    id: uuid.UUID
+    experiment_name: str
+    experiment_info: dict[str, Any]
+    created_at: dt.datetime
+    updated_at: dt.datetime
+
+
+@dataclass(frozen=True, slots=True)
+class ModelRecord:
+    id: uuid.UUID
+    model_name: str
+    model_url: str | None
+    model_info: dict[str, Any]
+    created_at: dt.datetime
+    updated_at: dt.datetime
+
+
+@dataclass(frozen=True, slots=True)
+class ModelRunRecord:
+    id: uuid.UUID
+    model_id: uuid.UUID | None
+    model_run_info: dict[str, Any]
+    created_at: dt.datetime
+    updated_at: dt.datetime
