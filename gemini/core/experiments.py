@@ -10,10 +10,17 @@ from gemini.records import ExperimentRecord, ModelRecord
 
 def create_experiment(*, experiment_name: str, experiment_info: dict[str, Any] | None = None) -> ExperimentRecord:
     """Create an experiment, or return the existing one of that name unchanged."""
+    return create_experiment_with_status(experiment_name=experiment_name, experiment_info=experiment_info)[0]
+
+
+def create_experiment_with_status(
+    *, experiment_name: str, experiment_info: dict[str, Any] | None = None
+) -> tuple[ExperimentRecord, bool]:
+    """Like ``create_experiment``, also telling whether the experiment is new (``True``) or already existed."""
     check_name(experiment_name, field="experiment_name")
     info = check_info(experiment_info, field="experiment_info")
     with unit_of_work(write=True) as session:
-        return ExperimentRepository(session).add(experiment_name=experiment_name, experiment_info=info.value)[0]
+        return ExperimentRepository(session).add(experiment_name=experiment_name, experiment_info=info.value)
 
 
 def get_experiment(*, experiment_id: object) -> ExperimentRecord:
@@ -32,6 +39,11 @@ def list_experiments(*, limit: int | None = None, offset: int | None = None) -> 
     check_page(limit, offset)
     with unit_of_work() as session:
         return ExperimentRepository(session).list(limit=limit, offset=offset)
+
+
+def count_experiments() -> int:
+    with unit_of_work() as session:
+        return ExperimentRepository(session).count()
 
 
 def list_experiment_models(*, experiment_id: object) -> list[ModelRecord]:

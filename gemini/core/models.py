@@ -81,6 +81,8 @@ def list_models(
 ) -> list[ModelRecord]:
     """Models in creation order, filtered by exact name/url, info containment and experiment."""
     check_page(limit, offset)
+    check_optional_text(model_name, field="model_name")
+    check_optional_text(model_url, field="model_url")
     contains = check_info(model_info, field=INFO).value if model_info is not None else None
     with unit_of_work() as session:
         experiment_id = (
@@ -132,6 +134,28 @@ def delete_model(*, model_id: object) -> None:
         ModelRepository(session).delete(model_id)
 
 
+def count_models(
+    *,
+    model_name: str | None = None,
+    model_url: str | None = None,
+    model_info: dict[str, Any] | None = None,
+    experiment_name: str | None = None,
+) -> int:
+    """How many models ``list_models`` would return without a page limit."""
+    check_optional_text(model_name, field="model_name")
+    check_optional_text(model_url, field="model_url")
+    contains = check_info(model_info, field=INFO).value if model_info is not None else None
+    with unit_of_work() as session:
+        experiment_id = (
+            ExperimentRepository(session).get_by_name(check_name(experiment_name, field="experiment_name")).id
+            if experiment_name is not None
+            else None
+        )
+        return ModelRepository(session).count(
+            model_name=model_name, model_url=model_url, contains=contains, experiment_id=experiment_id
+        )
+
+
 def list_model_runs(*, model_id: object, limit: int | None = None, offset: int | None = None) -> list[ModelRunRecord]:
     model_id = parse_id(model_id, field="model id")
     check_page(limit, offset)
@@ -140,13 +164,27 @@ def list_model_runs(*, model_id: object, limit: int | None = None, offset: int |
         return ModelRunRepository(session).list(model_id=model_id, limit=limit, offset=offset)
 
 
+def count_model_runs(*, model_id: object) -> int:
+    model_id = parse_id(model_id, field="model id")
+    with unit_of_work() as session:
+        ModelRepository(session).get(model_id)
+        return ModelRunRepository(session).count(model_id=model_id)
+
+
 def create_model_run(*, model_id: object, model_run_info: dict[str, Any] | None = None) -> ModelRunRecord:
     """A run of the model with id ``model_id`` (the existing run if that info is already recorded)."""
+    return create_model_run_with_status(model_id=model_id, model_run_info=model_run_info)[0]
+
+
+def create_model_run_with_status(
+    *, model_id: object, model_run_info: dict[str, Any] | None = None
+) -> tuple[ModelRunRecord, bool]:
+    """Like ``create_model_run``, also telling whether the run is new (``True``) or already existed."""
     model_id = parse_id(model_id, field="model id")
     info = check_info(model_run_info, field="model_run_info")
     with unit_of_work(write=True) as session:
         ModelRepository(session).get(model_id)
-        return ModelRunRepository(session).add(model_id=model_id, info=info.value, info_hash=info.hash)[0]
+        return ModelRunRepository(session).add(model_id=model_id, info=info.value, info_hash=info.hash)
 
 
 def list_model_experiments(*, model_id: object) -> list[ExperimentRecord]:
