@@ -117,4 +117,10 @@ class ModelRunRow(TimestampedMixin, Base):
             sqlite_where=sa.text("model_id IS NULL"),
             postgresql_where=sa.text("model_id IS NULL"),
         ),
+        # Serves containment (@>) over run info on PostgreSQL; jsonb_path_ops is the smaller, faster class.
+        sa.Index(
+            "ix_model_runs_info_gin",
+            sa.text("(model_run_info::jsonb) jsonb_path_ops"),
+            postgresql_using="gin",
+        ).ddl_if(dialect="postgresql"),
     )

@@ -1,0 +1,77 @@
+"""The schema comes from Alembic, on first use, and upgrades an existing database without loss."""
+
+import multiprocessing
+
+import pytest
+import sqlalchemy as sa
+from alembic import command
+from alembic.autogenerate import compare_metadata
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
+
+from gemini.core import model_runs
+from gemini.db import engine as db_engine
+from gemini.db import migrations
+from gemini.db.tables import Base
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgresql)])
+def fresh_url(request, tmp_path):
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path / 'fresh.db'}"
+    return request.getfixturevalue("new_postgres_database")()
+
+
+def test_first_use_creates_the_schema_at_the_newest_revision(fresh_url):
+    engine = db_engine.get_engine(fresh_url)
+    with engine.connect() as connection:
+        assert migrations.current_revision(connection) == migrations.head_revision()
+
+
+# Alembic cannot compare the PostgreSQL GIN expression index and says so; the rest is compared.
+@pytest.mark.filterwarnings("ignore:autogenerate skipping:UserWarning", "ignore:Expression #1:UserWarning")
+def test_migrated_schema_matches_the_tables_the_code_uses(fresh_url):
+    engine = db_engine.get_engine(fresh_url)
+    with engine.connect() as connection:
+        differences = compare_metadata(MigrationContext.configure(connection), Base.metadata)
+    assert differences == []
+
+
+def test_an_older_database_is_upgraded_on_first_use_without_losing_runs(fresh_url, monkeypatch):
+    revisions = list(ScriptDirectory.from_config(migrations.alembic_config()).walk_revisions())
+    oldest = revisions[-1].revision
+    engine = db_engine.create_database_engine(fresh_url)
+    with engine.begin() as connection:
+        command.upgrade(migrations.alembic_config(connection), oldest)
+        connection.execute(
+            sa.text(
+                "INSERT INTO model_runs (id, model_id, model_run_info, info_hash, created_at, updated_at) "
+                "VALUES (:id, NULL, :info, :hash, :now, :now)"
+            ),
+            {
+                "id": "01a2205fb32f73e791b22a0f927874d8" if engine.dialect.name == "sqlite" else "01a2205f-b32f-73e7-91b2-2a0f927874d8",
+                "info": '{"kept": true}',
+                "hash": "0" * 64,
+                "now": "2026-01-01 00:00:00",
+            },
+        )
+    engine.dispose()
+
+    monkeypatch.setenv("GEMINI_DATABASE_URL", fresh_url)
+    runs = model_runs.list_runs()
+    assert [run.model_run_info for run in runs] == [{"kept": True}]
+    with db_engine.get_engine(fresh_url).connect() as connection:
+        assert migrations.current_revision(connection) == migrations.head_revision()
+
+
+def _first_use(url: str) -> str:
+    with db_engine.get_engine(url).connect() as connection:
+        return migrations.current_revision(connection)
+
+
+def test_processes_starting_at_once_on_a_fresh_database_migrate_it_once(fresh_url):
+    with multiprocessing.get_context("spawn").Pool(4) as pool:
+        revisions = pool.map(_first_use, [fresh_url] * 4)
+    assert revisions == [migrations.head_revision()] * 4
+    with db_engine.get_engine(fresh_url).connect() as connection:
+        assert connection.execute(sa.text("SELECT count(*) FROM alembic_version")).scalar_one() == 1
