@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 from gemini.config import get_settings
 from gemini.db import migrations
 from gemini.db.errors import translate_database_errors
+from gemini.errors import DatabaseUnavailableError
 
 SQLITE_BUSY_TIMEOUT_MS = 30_000
 
@@ -77,7 +78,10 @@ def get_engine(url: str | None = None, *, write: bool = False) -> sa.Engine:
         with _engines_lock:
             pair = _engines.get(url)
             if pair is None:
-                engine = create_database_engine(url)
+                try:
+                    engine = create_database_engine(url)
+                except OSError as exc:  # the SQLite file's directory cannot be created
+                    raise DatabaseUnavailableError(f"database unavailable: {exc}") from exc
                 try:
                     with translate_database_errors():
                         migrations.upgrade_to_head(engine)

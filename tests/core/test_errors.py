@@ -5,7 +5,13 @@ import uuid
 import pytest
 
 from gemini.core import experiments, model_runs, models
-from gemini.errors import ConflictError, InfoTooLargeError, InvalidInputError, NotFoundError
+from gemini.errors import (
+    ConflictError,
+    DatabaseUnavailableError,
+    InfoTooLargeError,
+    InvalidInputError,
+    NotFoundError,
+)
 
 
 def test_unknown_model_is_not_found(db):
@@ -64,3 +70,11 @@ def test_unknown_experiment_is_not_found(db):
 def test_bad_paging_is_invalid_input(db, limit, offset):
     with pytest.raises(InvalidInputError):
         model_runs.list_runs(limit=limit, offset=offset)
+
+
+def test_an_unusable_sqlite_location_is_a_clear_unavailable_error(tmp_path, monkeypatch):
+    blocker = tmp_path / "file"
+    blocker.write_text("not a directory")
+    monkeypatch.setenv("GEMINI_DATABASE_URL", f"sqlite:///{blocker / 'sub' / 'gemini.db'}")
+    with pytest.raises(DatabaseUnavailableError, match="database unavailable"):
+        model_runs.list_runs()
