@@ -1,0 +1,1 @@
+"""The REST API: a FastAPI app over ``gemini.core`` (``gemini.rest_api.app:app``)."""

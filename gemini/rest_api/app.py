@@ -1,0 +1,52 @@
+"""The FastAPI application: ``create_app()`` builds it, ``app`` is the one uvicorn serves.
+
+Building the app touches no database; the first request that needs one connects (and migrates).
+"""
+
+from importlib.metadata import PackageNotFoundError, version
+
+from fastapi import APIRouter, FastAPI
+
+from gemini.rest_api.errors import install_error_handlers
+from gemini.rest_api.limits import RequestBodyLimit
+from gemini.rest_api.routers import experiments, health, legacy, model_runs, models
+
+API_PREFIX = "/api"
+
+DESCRIPTION = """
+The GEMINI model-run registry: models, the runs recorded for them (each with a free JSON
+`model_run_info`), and experiments grouping models.
+
+Errors are JSON objects `{"error": kind, "detail": message}`. When the server has a token
+(`GEMINI_API_TOKEN`), every POST, PUT, PATCH and DELETE needs `Authorization: Bearer <token>`.
+"""
+
+
+def _package_version() -> str:
+    try:
+        return version("gemini")
+    except PackageNotFoundError:
+        return "0"
+
+
+def api_router() -> APIRouter:
+    router = APIRouter(prefix=API_PREFIX)
+    router.include_router(health.router)
+    # Before the models router, so that /models/all is not read as a model id.
+    router.include_router(legacy.router)
+    router.include_router(models.router)
+    router.include_router(model_runs.router)
+    router.include_router(experiments.router)
+    return router
+
+
+def create_app() -> FastAPI:
+    app = FastAPI(title="GEMINI model-run registry", version=_package_version(), description=DESCRIPTION)
+    install_error_handlers(app)
+    app.add_middleware(RequestBodyLimit)
+    app.include_router(api_router())
+    # Everything outside /api (the browser interface at "/") is mounted here, after the API routes.
+    return app
+
+
+app = create_app()

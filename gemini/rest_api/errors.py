@@ -1,0 +1,122 @@
+"""The one place where errors become HTTP responses: a JSON body ``{"error": kind, "detail": message}``.
+
+``gemini.errors`` map to 404/409/413/422/503, request validation to 422, and anything unexpected to a
+500 whose body says nothing about the code (the traceback goes to the server log only).
+"""
+
+import logging
+from http import HTTPStatus
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException
+
+from gemini.errors import (
+    ConflictError,
+    DatabaseError,
+    DatabaseUnavailableError,
+    GeminiError,
+    InfoTooLargeError,
+    InvalidInputError,
+    NotFoundError,
+)
+from gemini.rest_api.schemas import ErrorPublic
+
+logger = logging.getLogger("gemini.rest_api")
+
+# Most specific first: InfoTooLargeError is an InvalidInputError, DatabaseUnavailableError a DatabaseError.
+_GEMINI_ERRORS: tuple[tuple[type[GeminiError], int, str], ...] = (
+    (NotFoundError, 404, "not_found"),
+    (ConflictError, 409, "conflict"),
+    (InfoTooLargeError, 413, "info_too_large"),
+    (InvalidInputError, 422, "invalid_input"),
+    (DatabaseUnavailableError, 503, "database_unavailable"),
+    (DatabaseError, 500, "database_error"),
+)
+
+_HTTP_ERROR_KINDS = {
+    401: "unauthorized",
+    403: "forbidden",
+    404: "not_found",
+    405: "method_not_allowed",
+    413: "request_too_large",
+    415: "unsupported_media_type",
+    422: "invalid_input",
+}
+
+
+def status_for(exc: GeminiError) -> tuple[int, str]:
+    for error_type, status, kind in _GEMINI_ERRORS:
+        if isinstance(exc, error_type):
+            return status, kind
+    return 500, "error"
+
+
+def error_response(status: int, kind: str, detail: str, headers: dict[str, str] | None = None) -> JSONResponse:
+    body = ErrorPublic(error=kind, detail=detail).model_dump()
+    return JSONResponse(body, status_code=status, headers=headers)
+
+
+def _describe_validation_error(error: dict[str, Any]) -> str:
+    location = [str(part) for part in error.get("loc", ())]
+    if error.get("type") == "json_invalid":
+        reason = (error.get("ctx") or {}).get("error", "malformed JSON")
+        return f"the request body is not valid JSON ({reason})"
+    if location and location[0] in ("body", "query", "path", "header"):
+        where, field = location[0], ".".join(location[1:])
+        place = f"{where} parameter {field}" if where != "body" else (f"body field {field}" if field else "body")
+    else:
+        place = ".".join(location) or "request"
+    return f"{place}: {error.get('msg', 'invalid')}"
+
+
+async def _gemini_error(_request: Request, exc: GeminiError) -> JSONResponse:
+    status, kind = status_for(exc)
+    if status >= 500:
+        logger.error("request failed: %s", exc)
+    return error_response(status, kind, str(exc))
+
+
+async def _validation_error(_request: Request, exc: RequestValidationError) -> JSONResponse:
+    messages = [_describe_validation_error(error) for error in exc.errors()]
+    return error_response(422, "invalid_input", "; ".join(messages) or "invalid request")
+
+
+async def _http_error(_request: Request, exc: HTTPException) -> JSONResponse:
+    kind = _HTTP_ERROR_KINDS.get(exc.status_code, "http_error")
+    detail = exc.detail if isinstance(exc.detail, str) else HTTPStatus(exc.status_code).phrase
+    return error_response(exc.status_code, kind, detail, headers=getattr(exc, "headers", None))
+
+
+async def _unexpected_error(_request: Request, exc: Exception) -> JSONResponse:
+    logger.exception("unexpected error while handling a request", exc_info=exc)
+    return error_response(500, "internal_error", "internal server error; the server log has the details")
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    app.add_exception_handler(GeminiError, _gemini_error)
+    app.add_exception_handler(RequestValidationError, _validation_error)
+    app.add_exception_handler(HTTPException, _http_error)
+    app.add_exception_handler(Exception, _unexpected_error)
+
+
+def _error_response_doc(description: str) -> dict[str, Any]:
+    return {"model": ErrorPublic, "description": description}
+
+
+READ_ERRORS: dict[int | str, dict[str, Any]] = {
+    422: _error_response_doc("Malformed input: a bad id, bad JSON, a value of the wrong type."),
+    503: _error_response_doc("The database cannot be reached."),
+}
+"""Responses any operation may give; declared so the OpenAPI schema lists every status the API sends."""
+
+NOT_FOUND = {404: _error_response_doc("No such model, run or experiment.")}
+CONFLICT = {409: _error_response_doc("The change would collide with an existing record.")}
+WRITE_ERRORS: dict[int | str, dict[str, Any]] = {
+    **READ_ERRORS,
+    401: _error_response_doc("A token is configured and the request has none."),
+    403: _error_response_doc("The bearer token is wrong."),
+    413: _error_response_doc("An info, or the whole request body, is larger than the configured limit."),
+}

@@ -1,0 +1,42 @@
+"""Query parameters shared by the list operations: pages and JSON-valued filters."""
+
+import json
+from dataclasses import dataclass
+from typing import Annotated, Any
+
+from fastapi import Query
+
+from gemini.errors import InvalidInputError
+
+DEFAULT_PAGE_SIZE = 100
+MAX_PAGE_SIZE = 1000
+MAX_OFFSET = 2**63 - 1  # the databases' largest OFFSET
+
+
+@dataclass(frozen=True, slots=True)
+class PageParams:
+    limit: int
+    offset: int
+
+
+def page_params(
+    limit: Annotated[int, Query(ge=0, le=MAX_PAGE_SIZE, description="Items per page.")] = DEFAULT_PAGE_SIZE,
+    offset: Annotated[int, Query(ge=0, le=MAX_OFFSET, description="Items to skip, in creation order.")] = 0,
+) -> PageParams:
+    return PageParams(limit=limit, offset=offset)
+
+
+def json_object_param(text: str | None, *, field: str) -> dict[str, Any] | None:
+    """Decode a JSON-text query parameter; the core checks that it is an object."""
+    if text is None:
+        return None
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise InvalidInputError(f"query parameter {field} is not valid JSON ({exc.msg} at position {exc.pos})") from exc
+    except RecursionError as exc:
+        raise InvalidInputError(f"query parameter {field} is nested too deeply") from exc
+
+
+def json_filter_query(description: str, example: dict[str, Any]) -> Any:
+    return Query(description=description, examples=[json.dumps(example)])

@@ -1,0 +1,1 @@
+"""One router per resource; each handler decodes the request, calls ``gemini.core`` and shapes the reply."""

@@ -1,0 +1,54 @@
+"""``/api/experiments``: named groups of models."""
+
+import uuid
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Response
+
+from gemini.core import experiments as core
+from gemini.rest_api.errors import NOT_FOUND, READ_ERRORS, WRITE_ERRORS
+from gemini.rest_api.params import PageParams, page_params
+from gemini.rest_api.schemas import ExperimentCreate, ExperimentPublic, ExperimentsPublic, ModelPublic, ModelsPublic
+from gemini.rest_api.security import WRITE_ACCESS
+
+router = APIRouter(prefix="/experiments", tags=["experiments"], responses=READ_ERRORS)
+
+
+@router.get("")
+def list_experiments(page: Annotated[PageParams, Depends(page_params)]) -> ExperimentsPublic:
+    records = core.list_experiments(limit=page.limit, offset=page.offset)
+    return ExperimentsPublic(data=[ExperimentPublic.of(record) for record in records], count=core.count_experiments())
+
+
+@router.post(
+    "",
+    status_code=201,
+    dependencies=WRITE_ACCESS,
+    responses={**WRITE_ERRORS, 200: {"model": ExperimentPublic, "description": "It already existed."}},
+)
+def create_experiment(body: ExperimentCreate, response: Response) -> ExperimentPublic:
+    """Create an experiment (201), or return the existing one of that name (200)."""
+    record, created = core.create_experiment_with_status(**body.model_dump())
+    if not created:
+        response.status_code = 200
+    return ExperimentPublic.of(record)
+
+
+@router.get("/{experiment_id}", responses=NOT_FOUND)
+def get_experiment(experiment_id: uuid.UUID) -> ExperimentPublic:
+    return ExperimentPublic.of(core.get_experiment(experiment_id=experiment_id))
+
+
+@router.delete(
+    "/{experiment_id}", status_code=204, dependencies=WRITE_ACCESS, responses={**WRITE_ERRORS, **NOT_FOUND}
+)
+def delete_experiment(experiment_id: uuid.UUID) -> Response:
+    """Delete the experiment; its models stay."""
+    core.delete_experiment(experiment_id=experiment_id)
+    return Response(status_code=204)
+
+
+@router.get("/{experiment_id}/models", responses=NOT_FOUND)
+def list_experiment_models(experiment_id: uuid.UUID) -> ModelsPublic:
+    records = core.list_experiment_models(experiment_id=experiment_id)
+    return ModelsPublic(data=[ModelPublic.of(record) for record in records], count=len(records))

@@ -1,0 +1,25 @@
+"""``/api/health``: whether the server can use its database."""
+
+from fastapi import APIRouter
+from fastapi.responses import JSONResponse
+
+from gemini.core.database import check_database
+from gemini.errors import DatabaseError
+from gemini.rest_api.schemas import HealthPublic
+
+router = APIRouter(tags=["service"])
+
+
+@router.get(
+    "/health",
+    response_model=HealthPublic,
+    responses={503: {"model": HealthPublic, "description": "The database cannot be used."}},
+)
+def health() -> HealthPublic | JSONResponse:
+    """200 when the database answers, 503 (with the reason) when it does not."""
+    try:
+        revision = check_database()
+    except DatabaseError as exc:
+        body = HealthPublic(status="unavailable", database="unreachable", detail=str(exc))
+        return JSONResponse(body.model_dump(), status_code=503)
+    return HealthPublic(status="ok", database="reachable", schema_revision=revision)

@@ -1,0 +1,93 @@
+"""``/api/model_runs``: record, search, change and delete runs, and move them between models."""
+
+import uuid
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Query, Response
+
+from gemini.core import model_runs as core
+from gemini.rest_api.errors import CONFLICT, NOT_FOUND, READ_ERRORS, WRITE_ERRORS
+from gemini.rest_api.params import PageParams, json_filter_query, json_object_param, page_params
+from gemini.rest_api.schemas import (
+    ModelPublic,
+    ModelRunCreate,
+    ModelRunModelAssociation,
+    ModelRunPublic,
+    ModelRunsPublic,
+    ModelRunUpdate,
+)
+from gemini.rest_api.security import WRITE_ACCESS
+
+router = APIRouter(prefix="/model_runs", tags=["model runs"], responses=READ_ERRORS)
+
+
+@router.get("", responses=NOT_FOUND)
+def list_model_runs(
+    page: Annotated[PageParams, Depends(page_params)],
+    model_name: Annotated[str | None, Query(description="Only runs of this model.", examples=["stand-counter"])] = None,
+    model_run_info: Annotated[
+        str | None, json_filter_query("JSON object the run's info must contain.", {"dataset": "plot-2024-07"})
+    ] = None,
+) -> ModelRunsPublic:
+    """List runs in creation order, optionally only those of one model or whose info contains a pattern."""
+    contains = json_object_param(model_run_info, field="model_run_info")
+    records = core.list_runs(model_run_info=contains, model_name=model_name, limit=page.limit, offset=page.offset)
+    total = core.count_runs(model_run_info=contains, model_name=model_name)
+    return ModelRunsPublic(data=[ModelRunPublic.of(record) for record in records], count=total)
+
+
+@router.post(
+    "",
+    status_code=201,
+    dependencies=WRITE_ACCESS,
+    responses={
+        **WRITE_ERRORS,
+        **NOT_FOUND,
+        200: {"model": ModelRunPublic, "description": "A run with this info already existed; it is returned."},
+    },
+)
+def create_model_run(body: ModelRunCreate, response: Response) -> ModelRunPublic:
+    """Record a run (201), or return the existing run of that model with equal info (200)."""
+    record, created = core.create_run_with_status(model_run_info=body.model_run_info, model_name=body.model_name)
+    if not created:
+        response.status_code = 200
+    return ModelRunPublic.of(record)
+
+
+@router.get("/{run_id}", responses=NOT_FOUND)
+def get_model_run(run_id: uuid.UUID) -> ModelRunPublic:
+    return ModelRunPublic.of(core.get_run(run_id=run_id))
+
+
+@router.patch("/{run_id}", dependencies=WRITE_ACCESS, responses={**WRITE_ERRORS, **NOT_FOUND, **CONFLICT})
+def update_model_run(run_id: uuid.UUID, body: ModelRunUpdate) -> ModelRunPublic:
+    """Replace the run's info; 409 when another run of the same model already has that info."""
+    return ModelRunPublic.of(core.replace_run_info(run_id=run_id, model_run_info=body.model_run_info))
+
+
+@router.delete("/{run_id}", status_code=204, dependencies=WRITE_ACCESS, responses={**WRITE_ERRORS, **NOT_FOUND})
+def delete_model_run(run_id: uuid.UUID) -> Response:
+    core.delete_run(run_id=run_id)
+    return Response(status_code=204)
+
+
+@router.get("/{run_id}/model", responses=NOT_FOUND)
+def get_model_run_model(run_id: uuid.UUID) -> ModelPublic:
+    """The model the run belongs to; 404 when it belongs to none."""
+    return ModelPublic.of(core.get_run_model(run_id=run_id))
+
+
+@router.put("/{run_id}/model", dependencies=WRITE_ACCESS, responses={**WRITE_ERRORS, **NOT_FOUND, **CONFLICT})
+def associate_model_run(run_id: uuid.UUID, body: ModelRunModelAssociation) -> ModelPublic:
+    """Move the run to the named model; 409 when that model already has a run with equal info."""
+    _run, model = core.associate_run(run_id=run_id, model_name=body.model_name)
+    return ModelPublic.of(model)
+
+
+@router.delete(
+    "/{run_id}/model", status_code=204, dependencies=WRITE_ACCESS, responses={**WRITE_ERRORS, **NOT_FOUND, **CONFLICT}
+)
+def unassociate_model_run(run_id: uuid.UUID) -> Response:
+    """Detach the run from its model; 404 when it has none, 409 when an unassigned run has equal info."""
+    core.unassociate_run(run_id=run_id)
+    return Response(status_code=204)

@@ -1,0 +1,108 @@
+"""``/api/models``: the models runs belong to, their runs and their experiments."""
+
+import uuid
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Query, Response
+
+from gemini.core import models as core
+from gemini.rest_api.errors import CONFLICT, NOT_FOUND, READ_ERRORS, WRITE_ERRORS
+from gemini.rest_api.params import PageParams, json_filter_query, json_object_param, page_params
+from gemini.rest_api.schemas import (
+    ExperimentPublic,
+    ExperimentsPublic,
+    ModelCreate,
+    ModelModelRunCreate,
+    ModelPublic,
+    ModelRunPublic,
+    ModelRunsPublic,
+    ModelsPublic,
+    ModelUpdate,
+)
+from gemini.rest_api.security import WRITE_ACCESS
+
+router = APIRouter(prefix="/models", tags=["models"], responses=READ_ERRORS)
+
+ALREADY_EXISTED = "It already existed and is returned unchanged."
+
+
+@router.get("", responses=NOT_FOUND)
+def list_models(
+    page: Annotated[PageParams, Depends(page_params)],
+    model_name: Annotated[str | None, Query(description="Exact name.", examples=["stand-counter"])] = None,
+    model_url: Annotated[str | None, Query(description="Exact URL.")] = None,
+    model_info: Annotated[
+        str | None, json_filter_query("JSON object the model's info must contain.", {"task": "stand counting"})
+    ] = None,
+    experiment_name: Annotated[
+        str | None, Query(description="Only models of this experiment (404 if it does not exist).")
+    ] = None,
+) -> ModelsPublic:
+    """List models in creation order, filtered by every criterion given."""
+    filters = dict(
+        model_name=model_name,
+        model_url=model_url,
+        model_info=json_object_param(model_info, field="model_info"),
+        experiment_name=experiment_name,
+    )
+    records = core.list_models(**filters, limit=page.limit, offset=page.offset)
+    return ModelsPublic(data=[ModelPublic.of(record) for record in records], count=core.count_models(**filters))
+
+
+@router.post(
+    "",
+    status_code=201,
+    dependencies=WRITE_ACCESS,
+    responses={**WRITE_ERRORS, **NOT_FOUND, 200: {"model": ModelPublic, "description": ALREADY_EXISTED}},
+)
+def create_model(body: ModelCreate, response: Response) -> ModelPublic:
+    """Create a model (201), or return the existing model of that name (200); 404 for an unknown experiment."""
+    record, created = core.create_model_with_status(**body.model_dump())
+    if not created:
+        response.status_code = 200
+    return ModelPublic.of(record)
+
+
+@router.get("/{model_id}", responses=NOT_FOUND)
+def get_model(model_id: uuid.UUID) -> ModelPublic:
+    return ModelPublic.of(core.get_model(model_id=model_id))
+
+
+@router.patch("/{model_id}", dependencies=WRITE_ACCESS, responses={**WRITE_ERRORS, **NOT_FOUND, **CONFLICT})
+def update_model(model_id: uuid.UUID, body: ModelUpdate) -> ModelPublic:
+    """Change the fields given; 409 when the new name is taken by another model."""
+    return ModelPublic.of(core.update_model(model_id=model_id, **body.model_dump(exclude_unset=True)))
+
+
+@router.delete("/{model_id}", status_code=204, dependencies=WRITE_ACCESS, responses={**WRITE_ERRORS, **NOT_FOUND})
+def delete_model(model_id: uuid.UUID) -> Response:
+    """Delete the model and all its runs."""
+    core.delete_model(model_id=model_id)
+    return Response(status_code=204)
+
+
+@router.get("/{model_id}/runs", responses=NOT_FOUND)
+def list_model_runs(model_id: uuid.UUID, page: Annotated[PageParams, Depends(page_params)]) -> ModelRunsPublic:
+    records = core.list_model_runs(model_id=model_id, limit=page.limit, offset=page.offset)
+    total = core.count_model_runs(model_id=model_id)
+    return ModelRunsPublic(data=[ModelRunPublic.of(record) for record in records], count=total)
+
+
+@router.post(
+    "/{model_id}/runs",
+    status_code=201,
+    dependencies=WRITE_ACCESS,
+    responses={**WRITE_ERRORS, **NOT_FOUND, 200: {"model": ModelRunPublic, "description": ALREADY_EXISTED}},
+)
+def create_model_run(model_id: uuid.UUID, body: ModelModelRunCreate, response: Response) -> ModelRunPublic:
+    """Record a run of this model (201), or return its existing run with equal info (200)."""
+    record, created = core.create_model_run_with_status(model_id=model_id, model_run_info=body.model_run_info)
+    if not created:
+        response.status_code = 200
+    return ModelRunPublic.of(record)
+
+
+@router.get("/{model_id}/experiments", responses=NOT_FOUND)
+def list_model_experiments(model_id: uuid.UUID) -> ExperimentsPublic:
+    records = core.list_model_experiments(model_id=model_id)
+    return ExperimentsPublic(data=[ExperimentPublic.of(record) for record in records], count=len(records))

@@ -1,0 +1,193 @@
+"""Request and response bodies, apart from the tables: ``XCreate``, ``XUpdate``, ``XPublic``, ``XsPublic``.
+
+Only the shape of the JSON is checked here; the rules (names not blank, info size, uniqueness) are the
+core's, so REST, the CLI and Python callers all get the same answers.
+"""
+
+import datetime as dt
+import uuid
+from typing import Annotated, Any, Generic, TypeVar
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from gemini.core.validation import MAX_NAME_LENGTH
+from gemini.records import ExperimentRecord, ModelRecord, ModelRunRecord
+
+Name = Annotated[str, Field(min_length=1, max_length=MAX_NAME_LENGTH)]
+Info = dict[str, Any]
+
+RUN_INFO_EXAMPLE = {"epoch": 3, "learning_rate": 0.001, "dataset": "plot-2024-07"}
+MODEL_INFO_EXAMPLE = {"framework": "pytorch", "task": "stand counting"}
+
+
+class Schema(BaseModel):
+    # Field names such as model_id and model_info are the domain's; pydantic reserves "model_" otherwise.
+    model_config = ConfigDict(protected_namespaces=(), extra="forbid")
+
+
+class PublicSchema(Schema):
+    model_config = ConfigDict(protected_namespaces=(), from_attributes=True)
+
+
+Item = TypeVar("Item")
+
+
+class Page(PublicSchema, Generic[Item]):
+    data: list[Item]
+    count: int = Field(description="How many items match the filters in all, not only on this page.")
+
+
+# --- model runs -----------------------------------------------------------------------------------------
+
+
+class ModelRunCreate(Schema):
+    model_config = ConfigDict(
+        protected_namespaces=(),
+        extra="forbid",
+        json_schema_extra={"examples": [{"model_run_info": RUN_INFO_EXAMPLE, "model_name": "stand-counter"}]},
+    )
+
+    model_run_info: Info = Field(default_factory=dict, description="Free JSON object describing the run.")
+    model_name: Name | None = Field(default=None, description="The model the run belongs to; none if omitted.")
+
+
+class ModelModelRunCreate(Schema):
+    """A run created under ``/api/models/{id}/runs``: the model is the one in the path."""
+
+    model_config = ConfigDict(
+        protected_namespaces=(), extra="forbid", json_schema_extra={"examples": [{"model_run_info": RUN_INFO_EXAMPLE}]}
+    )
+
+    model_run_info: Info = Field(default_factory=dict)
+
+
+class ModelRunUpdate(Schema):
+    model_config = ConfigDict(
+        protected_namespaces=(), extra="forbid", json_schema_extra={"examples": [{"model_run_info": {"epoch": 4}}]}
+    )
+
+    model_run_info: Info | None = Field(default=None, description="Replaces the run's info entirely.")
+
+
+class ModelRunModelAssociation(Schema):
+    model_config = ConfigDict(
+        protected_namespaces=(), extra="forbid", json_schema_extra={"examples": [{"model_name": "stand-counter"}]}
+    )
+
+    model_name: Name
+
+
+class ModelRunPublic(PublicSchema):
+    id: uuid.UUID
+    model_id: uuid.UUID | None
+    model_run_info: Info
+    created_at: dt.datetime
+    updated_at: dt.datetime
+
+    @classmethod
+    def of(cls, record: ModelRunRecord) -> "ModelRunPublic":
+        return cls.model_validate(record)
+
+
+class ModelRunsPublic(Page[ModelRunPublic]):
+    pass
+
+
+# --- models ---------------------------------------------------------------------------------------------
+
+
+class ModelCreate(Schema):
+    model_config = ConfigDict(
+        protected_namespaces=(),
+        extra="forbid",
+        json_schema_extra={
+            "examples": [
+                {
+                    "model_name": "stand-counter",
+                    "model_url": "https://example.org/models/stand-counter",
+                    "model_info": MODEL_INFO_EXAMPLE,
+                }
+            ]
+        },
+    )
+
+    model_name: Name
+    model_url: str | None = None
+    model_info: Info = Field(default_factory=dict)
+    experiment_name: Name | None = Field(default=None, description="An existing experiment to add the model to.")
+
+
+class ModelUpdate(Schema):
+    """Fields left out (or null) stay as they are; at least one must be given."""
+
+    model_config = ConfigDict(
+        protected_namespaces=(),
+        extra="forbid",
+        json_schema_extra={"examples": [{"model_url": "https://example.org/models/stand-counter/v2"}]},
+    )
+
+    model_name: Name | None = None
+    model_url: str | None = None
+    model_info: Info | None = None
+
+
+class ModelPublic(PublicSchema):
+    id: uuid.UUID
+    model_name: str
+    model_url: str | None
+    model_info: Info
+    created_at: dt.datetime
+    updated_at: dt.datetime
+
+    @classmethod
+    def of(cls, record: ModelRecord) -> "ModelPublic":
+        return cls.model_validate(record)
+
+
+class ModelsPublic(Page[ModelPublic]):
+    pass
+
+
+# --- experiments ----------------------------------------------------------------------------------------
+
+
+class ExperimentCreate(Schema):
+    model_config = ConfigDict(
+        protected_namespaces=(),
+        extra="forbid",
+        json_schema_extra={"examples": [{"experiment_name": "Davis 2024", "experiment_info": {"site": "Davis"}}]},
+    )
+
+    experiment_name: Name
+    experiment_info: Info = Field(default_factory=dict)
+
+
+class ExperimentPublic(PublicSchema):
+    id: uuid.UUID
+    experiment_name: str
+    experiment_info: Info
+    created_at: dt.datetime
+    updated_at: dt.datetime
+
+    @classmethod
+    def of(cls, record: ExperimentRecord) -> "ExperimentPublic":
+        return cls.model_validate(record)
+
+
+class ExperimentsPublic(Page[ExperimentPublic]):
+    pass
+
+
+# --- service --------------------------------------------------------------------------------------------
+
+
+class HealthPublic(PublicSchema):
+    status: str = Field(description='"ok", or "unavailable" when the database cannot be used.')
+    database: str = Field(description='"reachable" or "unreachable".')
+    schema_revision: str | None = None
+    detail: str | None = Field(default=None, description="Why the database cannot be used.")
+
+
+class ErrorPublic(PublicSchema):
+    error: str = Field(description="Machine-readable kind, e.g. not_found, conflict, invalid_input.")
+    detail: str = Field(description="What was wrong, naming the field or the entity.")
