@@ -5,7 +5,6 @@ from pathlib import Path
 
 import sqlalchemy as sa
 from sqlalchemy.engine import make_url
-from sqlalchemy.orm import Session
 
 from gemini.config import get_settings
 from gemini.db import migrations
@@ -83,16 +82,15 @@ def database_info(*, url: str | None = None) -> DatabaseInfo:
                 revision = migrations.current_revision(connection)
                 if revision != head:
                     return DatabaseInfo(shown, dialect, revision, head, None, None, None)
-                with Session(bind=connection) as session:
-                    return DatabaseInfo(
-                        shown,
-                        dialect,
-                        revision,
-                        head,
-                        model_count=ModelRepository(session).count(),
-                        model_run_count=ModelRunRepository(session).count(),
-                        experiment_count=ExperimentRepository(session).count(),
-                    )
+                return DatabaseInfo(
+                    shown,
+                    dialect,
+                    revision,
+                    head,
+                    model_count=ModelRepository(connection).count(),
+                    model_run_count=ModelRunRepository(connection).count(),
+                    experiment_count=ExperimentRepository(connection).count(),
+                )
         finally:
             engine.dispose()
 
@@ -119,5 +117,5 @@ def check_database() -> str | None:
 
     Raises ``DatabaseUnavailableError`` when it cannot be reached; used by health checks.
     """
-    with unit_of_work() as session:
-        return migrations.current_revision(session.connection())
+    with unit_of_work() as connection:
+        return migrations.current_revision(connection)

@@ -19,42 +19,42 @@ def create_experiment_with_status(
     """Like ``create_experiment``, also telling whether the experiment is new (``True``) or already existed."""
     check_name(experiment_name, field="experiment_name")
     info = check_info(experiment_info, field="experiment_info")
-    with unit_of_work(write=True) as session:
-        return ExperimentRepository(session).add(experiment_name=experiment_name, experiment_info=info.value)
+    with unit_of_work(write=True) as connection:
+        return ExperimentRepository(connection).add(experiment_name=experiment_name, experiment_info=info.value)
 
 
 def get_experiment(*, experiment_id: object) -> ExperimentRecord:
     experiment_id = parse_id(experiment_id, field="experiment id")
-    with unit_of_work() as session:
-        return ExperimentRepository(session).get(experiment_id)
+    with unit_of_work() as connection:
+        return ExperimentRepository(connection).get(experiment_id)
 
 
 def get_experiment_by_name(*, experiment_name: str) -> ExperimentRecord:
     check_name(experiment_name, field="experiment_name")
-    with unit_of_work() as session:
-        return ExperimentRepository(session).get_by_name(experiment_name)
+    with unit_of_work() as connection:
+        return ExperimentRepository(connection).get_by_name(experiment_name)
 
 
 def list_experiments(*, limit: int | None = None, offset: int | None = None) -> list[ExperimentRecord]:
     check_page(limit, offset)
-    with unit_of_work() as session:
-        return ExperimentRepository(session).list(limit=limit, offset=offset)
+    with unit_of_work() as connection:
+        return ExperimentRepository(connection).list(limit=limit, offset=offset)
 
 
 def count_experiments() -> int:
-    with unit_of_work() as session:
-        return ExperimentRepository(session).count()
+    with unit_of_work() as connection:
+        return ExperimentRepository(connection).count()
 
 
 def list_experiment_models(*, experiment_id: object) -> list[ModelRecord]:
     experiment_id = parse_id(experiment_id, field="experiment id")
-    with unit_of_work() as session:
-        ExperimentRepository(session).get(experiment_id)
-        return ModelRepository(session).list(experiment_id=experiment_id)
+    with unit_of_work() as connection:
+        ExperimentRepository(connection).get(experiment_id)
+        return ModelRepository(connection).list(experiment_id=experiment_id)
 
 
 def delete_experiment(*, experiment_id: object) -> None:
     """Delete an experiment; its models stay, only the association goes."""
     experiment_id = parse_id(experiment_id, field="experiment id")
-    with unit_of_work(write=True) as session:
-        ExperimentRepository(session).delete(experiment_id)
+    with unit_of_work(write=True) as connection:
+        ExperimentRepository(connection).delete(experiment_id)

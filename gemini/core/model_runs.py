@@ -27,30 +27,30 @@ def create_run_with_status(
     info = check_info(model_run_info, field=INFO)
     if model_name is not None:
         check_name(model_name, field="model_name")
-    with unit_of_work(write=True) as session:
-        model_id = ModelRepository(session).id_for_name(model_name) if model_name is not None else None
-        return ModelRunRepository(session).add(model_id=model_id, info=info.value, info_hash=info.hash)
+    with unit_of_work(write=True) as connection:
+        model_id = ModelRepository(connection).id_for_name(model_name) if model_name is not None else None
+        return ModelRunRepository(connection).add(model_id=model_id, info=info.value, info_hash=info.hash)
 
 
 def get_run(*, run_id: object) -> ModelRunRecord:
     run_id = parse_id(run_id, field="model run id")
-    with unit_of_work() as session:
-        return ModelRunRepository(session).get(run_id)
+    with unit_of_work() as connection:
+        return ModelRunRepository(connection).get(run_id)
 
 
-def _model_filter(session, model_name: str | None):  # noqa: ANN001, ANN202
+def _model_filter(connection, model_name: str | None):  # noqa: ANN001, ANN202
     if model_name is None:
         return UNSET
     check_name(model_name, field="model_name")
-    return ModelRepository(session).id_for_name(model_name)
+    return ModelRepository(connection).id_for_name(model_name)
 
 
 def find_run(*, model_run_info: dict[str, Any], model_name: str | None = None) -> ModelRunRecord:
     """The run whose info equals ``model_run_info`` (of ``model_name`` when given; else the oldest such run)."""
     info = check_info(model_run_info, field=INFO)
-    with unit_of_work() as session:
-        model_id = _model_filter(session, model_name)
-        record = ModelRunRepository(session).get_one_or_none(model_id=model_id, info_hash=info.hash)
+    with unit_of_work() as connection:
+        model_id = _model_filter(connection, model_name)
+        record = ModelRunRepository(connection).get_one_or_none(model_id=model_id, info_hash=info.hash)
     if record is None:
         where = f" of model {model_name!r}" if model_name is not None else ""
         raise NotFoundError(f"no model run{where} with info {model_run_info!r}")
@@ -60,12 +60,12 @@ def find_run(*, model_run_info: dict[str, Any], model_name: str | None = None) -
 def run_exists(*, model_run_info: dict[str, Any], model_name: str | None = None) -> bool:
     """Whether ``find_run`` would find a run; an unknown model simply has none."""
     info = check_info(model_run_info, field=INFO)
-    with unit_of_work() as session:
+    with unit_of_work() as connection:
         try:
-            model_id = _model_filter(session, model_name)
+            model_id = _model_filter(connection, model_name)
         except NotFoundError:
             return False
-        return ModelRunRepository(session).exists(model_id=model_id, info_hash=info.hash)
+        return ModelRunRepository(connection).exists(model_id=model_id, info_hash=info.hash)
 
 
 def list_runs(
@@ -78,16 +78,16 @@ def list_runs(
     """Runs in creation order; ``model_run_info`` filters by containment, ``model_name`` by model."""
     contains = check_info(model_run_info, field=INFO).value if model_run_info is not None else None
     check_page(limit, offset)
-    with unit_of_work() as session:
-        model_id = _model_filter(session, model_name)
-        return ModelRunRepository(session).list(model_id=model_id, contains=contains, limit=limit, offset=offset)
+    with unit_of_work() as connection:
+        model_id = _model_filter(connection, model_name)
+        return ModelRunRepository(connection).list(model_id=model_id, contains=contains, limit=limit, offset=offset)
 
 
 def count_runs(*, model_run_info: dict[str, Any] | None = None, model_name: str | None = None) -> int:
     contains = check_info(model_run_info, field=INFO).value if model_run_info is not None else None
-    with unit_of_work() as session:
-        model_id = _model_filter(session, model_name)
-        return ModelRunRepository(session).count(model_id=model_id, contains=contains)
+    with unit_of_work() as connection:
+        model_id = _model_filter(connection, model_name)
+        return ModelRunRepository(connection).count(model_id=model_id, contains=contains)
 
 
 def replace_run_info(*, run_id: object, model_run_info: dict[str, Any]) -> ModelRunRecord:
@@ -96,8 +96,8 @@ def replace_run_info(*, run_id: object, model_run_info: dict[str, Any]) -> Model
     if model_run_info is None:
         raise InvalidInputError(f"{INFO} is required to update a model run")
     info = check_info(model_run_info, field=INFO)
-    with unit_of_work(write=True) as session:
-        runs = ModelRunRepository(session)
+    with unit_of_work(write=True) as connection:
+        runs = ModelRunRepository(connection)
         run = runs.get(run_id)
         _refuse_duplicate(runs, run, model_id=run.model_id, info_hash=info.hash)
         return runs.update(run_id, model_run_info=info.value, info_hash=info.hash)
@@ -112,28 +112,28 @@ def _refuse_duplicate(runs: ModelRunRepository, run: ModelRunRecord, *, model_id
 
 def delete_run(*, run_id: object) -> None:
     run_id = parse_id(run_id, field="model run id")
-    with unit_of_work(write=True) as session:
-        ModelRunRepository(session).delete(run_id)
+    with unit_of_work(write=True) as connection:
+        ModelRunRepository(connection).delete(run_id)
 
 
 def get_run_model(*, run_id: object) -> ModelRecord:
     """The model a run belongs to; ``NotFoundError`` when the run has none."""
     run_id = parse_id(run_id, field="model run id")
-    with unit_of_work() as session:
-        run = ModelRunRepository(session).get(run_id)
+    with unit_of_work() as connection:
+        run = ModelRunRepository(connection).get(run_id)
         if run.model_id is None:
             raise NotFoundError(f"model run {run_id} is not associated with a model")
-        return ModelRepository(session).get(run.model_id)
+        return ModelRepository(connection).get(run.model_id)
 
 
 def associate_run(*, run_id: object, model_name: str) -> tuple[ModelRunRecord, ModelRecord]:
     """Move a run to the model named ``model_name``; refused when that model has a run with equal info."""
     run_id = parse_id(run_id, field="model run id")
     check_name(model_name, field="model_name")
-    with unit_of_work(write=True) as session:
-        runs = ModelRunRepository(session)
+    with unit_of_work(write=True) as connection:
+        runs = ModelRunRepository(connection)
         run = runs.get(run_id)
-        model = ModelRepository(session).get_by_name(model_name)
+        model = ModelRepository(connection).get_by_name(model_name)
         _refuse_duplicate(runs, run, model_id=model.id, info_hash=runs.info_hash(run_id))
         return runs.update(run_id, model_id=model.id), model
 
@@ -141,12 +141,12 @@ def associate_run(*, run_id: object, model_name: str) -> tuple[ModelRunRecord, M
 def unassociate_run(*, run_id: object) -> tuple[ModelRunRecord, ModelRecord]:
     """Detach a run from its model; returns the run and the model it left."""
     run_id = parse_id(run_id, field="model run id")
-    with unit_of_work(write=True) as session:
-        runs = ModelRunRepository(session)
+    with unit_of_work(write=True) as connection:
+        runs = ModelRunRepository(connection)
         run = runs.get(run_id)
         if run.model_id is None:
             raise NotFoundError(f"model run {run_id} is not associated with a model")
-        model = ModelRepository(session).get(run.model_id)
+        model = ModelRepository(connection).get(run.model_id)
         _refuse_duplicate(runs, run, model_id=None, info_hash=runs.info_hash(run_id))
         return runs.update(run_id, model_id=None), model
 
@@ -154,7 +154,7 @@ def unassociate_run(*, run_id: object) -> tuple[ModelRunRecord, ModelRecord]:
 def run_belongs_to_model(*, run_id: object, model_name: str) -> bool:
     run_id = parse_id(run_id, field="model run id")
     check_name(model_name, field="model_name")
-    with unit_of_work() as session:
-        run = ModelRunRepository(session).get(run_id)
-        model = ModelRepository(session).get_one_or_none(model_name=model_name)
+    with unit_of_work() as connection:
+        run = ModelRunRepository(connection).get(run_id)
+        model = ModelRepository(connection).get_one_or_none(model_name=model_name)
         return model is not None and run.model_id == model.id

@@ -36,9 +36,9 @@ def create_model_with_status(
     info = check_info(model_info, field=INFO)
     if experiment_name is not None:
         check_name(experiment_name, field="experiment_name")
-    with unit_of_work(write=True) as session:
-        models = ModelRepository(session)
-        experiment = ExperimentRepository(session).get_by_name(experiment_name) if experiment_name else None
+    with unit_of_work(write=True) as connection:
+        models = ModelRepository(connection)
+        experiment = ExperimentRepository(connection).get_by_name(experiment_name) if experiment_name else None
         model, created = models.add(model_name=model_name, model_url=model_url, model_info=info.value)
         if experiment is not None:
             models.link_experiment(model.id, experiment.id)
@@ -47,18 +47,18 @@ def create_model_with_status(
 
 def get_model(*, model_id: object) -> ModelRecord:
     model_id = parse_id(model_id, field="model id")
-    with unit_of_work() as session:
-        return ModelRepository(session).get(model_id)
+    with unit_of_work() as connection:
+        return ModelRepository(connection).get(model_id)
 
 
 def get_model_by_name(*, model_name: str, experiment_name: str | None = None) -> ModelRecord:
     """The model named ``model_name``; with ``experiment_name``, only if it belongs to that experiment."""
     check_name(model_name, field="model_name")
-    with unit_of_work() as session:
-        models = ModelRepository(session)
+    with unit_of_work() as connection:
+        models = ModelRepository(connection)
         model = models.get_by_name(model_name)
         if experiment_name is not None:
-            experiment = ExperimentRepository(session).get_by_name(check_name(experiment_name, field="experiment_name"))
+            experiment = ExperimentRepository(connection).get_by_name(check_name(experiment_name, field="experiment_name"))
             if not models.has_experiment(model.id, experiment.id):
                 raise NotFoundError(f"model {model_name!r} is not part of experiment {experiment_name!r}")
         return model
@@ -66,8 +66,8 @@ def get_model_by_name(*, model_name: str, experiment_name: str | None = None) ->
 
 def model_exists(*, model_name: str) -> bool:
     check_name(model_name, field="model_name")
-    with unit_of_work() as session:
-        return ModelRepository(session).get_one_or_none(model_name=model_name) is not None
+    with unit_of_work() as connection:
+        return ModelRepository(connection).get_one_or_none(model_name=model_name) is not None
 
 
 def list_models(
@@ -84,13 +84,13 @@ def list_models(
     check_optional_text(model_name, field="model_name")
     check_optional_text(model_url, field="model_url")
     contains = check_info(model_info, field=INFO).value if model_info is not None else None
-    with unit_of_work() as session:
+    with unit_of_work() as connection:
         experiment_id = (
-            ExperimentRepository(session).get_by_name(check_name(experiment_name, field="experiment_name")).id
+            ExperimentRepository(connection).get_by_name(check_name(experiment_name, field="experiment_name")).id
             if experiment_name is not None
             else None
         )
-        return ModelRepository(session).list(
+        return ModelRepository(connection).list(
             model_name=model_name,
             model_url=model_url,
             contains=contains,
@@ -118,8 +118,8 @@ def update_model(
         values["model_info"] = check_info(model_info, field=INFO).value
     if not values:
         raise InvalidInputError("nothing to update: give model_name, model_url or model_info")
-    with unit_of_work(write=True) as session:
-        models = ModelRepository(session)
+    with unit_of_work(write=True) as connection:
+        models = ModelRepository(connection)
         models.get(model_id)
         if model_name is not None:
             other = models.get_one_or_none(model_name=model_name)
@@ -130,8 +130,8 @@ def update_model(
 
 def delete_model(*, model_id: object) -> None:
     model_id = parse_id(model_id, field="model id")
-    with unit_of_work(write=True) as session:
-        ModelRepository(session).delete(model_id)
+    with unit_of_work(write=True) as connection:
+        ModelRepository(connection).delete(model_id)
 
 
 def count_models(
@@ -145,13 +145,13 @@ def count_models(
     check_optional_text(model_name, field="model_name")
     check_optional_text(model_url, field="model_url")
     contains = check_info(model_info, field=INFO).value if model_info is not None else None
-    with unit_of_work() as session:
+    with unit_of_work() as connection:
         experiment_id = (
-            ExperimentRepository(session).get_by_name(check_name(experiment_name, field="experiment_name")).id
+            ExperimentRepository(connection).get_by_name(check_name(experiment_name, field="experiment_name")).id
             if experiment_name is not None
             else None
         )
-        return ModelRepository(session).count(
+        return ModelRepository(connection).count(
             model_name=model_name, model_url=model_url, contains=contains, experiment_id=experiment_id
         )
 
@@ -159,16 +159,16 @@ def count_models(
 def list_model_runs(*, model_id: object, limit: int | None = None, offset: int | None = None) -> list[ModelRunRecord]:
     model_id = parse_id(model_id, field="model id")
     check_page(limit, offset)
-    with unit_of_work() as session:
-        ModelRepository(session).get(model_id)
-        return ModelRunRepository(session).list(model_id=model_id, limit=limit, offset=offset)
+    with unit_of_work() as connection:
+        ModelRepository(connection).get(model_id)
+        return ModelRunRepository(connection).list(model_id=model_id, limit=limit, offset=offset)
 
 
 def count_model_runs(*, model_id: object) -> int:
     model_id = parse_id(model_id, field="model id")
-    with unit_of_work() as session:
-        ModelRepository(session).get(model_id)
-        return ModelRunRepository(session).count(model_id=model_id)
+    with unit_of_work() as connection:
+        ModelRepository(connection).get(model_id)
+        return ModelRunRepository(connection).count(model_id=model_id)
 
 
 def create_model_run(*, model_id: object, model_run_info: dict[str, Any] | None = None) -> ModelRunRecord:
@@ -182,15 +182,15 @@ def create_model_run_with_status(
     """Like ``create_model_run``, also telling whether the run is new (``True``) or already existed."""
     model_id = parse_id(model_id, field="model id")
     info = check_info(model_run_info, field="model_run_info")
-    with unit_of_work(write=True) as session:
-        ModelRepository(session).get(model_id)
-        return ModelRunRepository(session).add(model_id=model_id, info=info.value, info_hash=info.hash)
+    with unit_of_work(write=True) as connection:
+        ModelRepository(connection).get(model_id)
+        return ModelRunRepository(connection).add(model_id=model_id, info=info.value, info_hash=info.hash)
 
 
 def list_model_experiments(*, model_id: object) -> list[ExperimentRecord]:
     model_id = parse_id(model_id, field="model id")
-    with unit_of_work() as session:
-        models = ModelRepository(session)
+    with unit_of_work() as connection:
+        models = ModelRepository(connection)
         models.get(model_id)
         return models.experiments(model_id)
 
@@ -198,10 +198,10 @@ def list_model_experiments(*, model_id: object) -> list[ExperimentRecord]:
 def associate_experiment(*, model_id: object, experiment_name: str) -> ExperimentRecord:
     model_id = parse_id(model_id, field="model id")
     check_name(experiment_name, field="experiment_name")
-    with unit_of_work(write=True) as session:
-        models = ModelRepository(session)
+    with unit_of_work(write=True) as connection:
+        models = ModelRepository(connection)
         models.get(model_id)
-        experiment = ExperimentRepository(session).get_by_name(experiment_name)
+        experiment = ExperimentRepository(connection).get_by_name(experiment_name)
         models.link_experiment(model_id, experiment.id)
         return experiment
 
@@ -209,10 +209,10 @@ def associate_experiment(*, model_id: object, experiment_name: str) -> Experimen
 def unassociate_experiment(*, model_id: object, experiment_name: str) -> ExperimentRecord:
     model_id = parse_id(model_id, field="model id")
     check_name(experiment_name, field="experiment_name")
-    with unit_of_work(write=True) as session:
-        models = ModelRepository(session)
+    with unit_of_work(write=True) as connection:
+        models = ModelRepository(connection)
         models.get(model_id)
-        experiment = ExperimentRepository(session).get_by_name(experiment_name)
+        experiment = ExperimentRepository(connection).get_by_name(experiment_name)
         if not models.unlink_experiment(model_id, experiment.id):
             raise NotFoundError(f"model {model_id} is not part of experiment {experiment_name!r}")
         return experiment
@@ -221,8 +221,8 @@ def unassociate_experiment(*, model_id: object, experiment_name: str) -> Experim
 def model_belongs_to_experiment(*, model_id: object, experiment_name: str) -> bool:
     model_id = parse_id(model_id, field="model id")
     check_name(experiment_name, field="experiment_name")
-    with unit_of_work() as session:
-        models = ModelRepository(session)
+    with unit_of_work() as connection:
+        models = ModelRepository(connection)
         models.get(model_id)
-        experiment = ExperimentRepository(session).get_one_or_none(experiment_name=experiment_name)
+        experiment = ExperimentRepository(connection).get_one_or_none(experiment_name=experiment_name)
         return experiment is not None and models.has_experiment(model_id, experiment.id)

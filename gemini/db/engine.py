@@ -12,7 +12,6 @@ from pathlib import Path
 
 import sqlalchemy as sa
 from sqlalchemy.engine import make_url
-from sqlalchemy.orm import Session
 
 from gemini.config import get_settings
 from gemini.db import migrations
@@ -101,13 +100,15 @@ def dispose_engines() -> None:
 
 
 @contextlib.contextmanager
-def unit_of_work(*, write: bool = False) -> Iterator[Session]:
-    """A session in one transaction: committed if the block succeeds, rolled back otherwise.
+def unit_of_work(*, write: bool = False) -> Iterator[sa.Connection]:
+    """A connection in one transaction: committed if the block succeeds, rolled back otherwise.
+
+    Plain SQLAlchemy Core connections, not ORM sessions: the repositories build their own statements
+    and return records, so a session's identity map would only cost time on every call.
 
     Database exceptions leave it as ``gemini.errors`` types, so callers see one vocabulary.
     """
     with translate_database_errors():
         engine = get_engine(write=write)
-        with Session(engine, expire_on_commit=False, autoflush=False) as session:
-            with session.begin():
-                yield session
+        with engine.begin() as connection:
+            yield connection

@@ -5,7 +5,7 @@
 - ``add(...)``, ``update(id, ...)``, ``delete(id)`` write; ``exists(...)`` and ``list(...)``/``count(...)``
   read.
 
-Repositories run inside the caller's session and never commit: the unit of work does.
+Repositories run on the caller's connection and never commit: the unit of work does.
 """
 
 from __future__ import annotations
@@ -15,7 +15,6 @@ from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.orm import Session
 
 from gemini.db.containment import info_contains
 from gemini.db.ids import new_id
@@ -48,8 +47,8 @@ UNSET: Any = object()
 """Marks a filter that was not given (``None`` is a real value for ``model_id``: no model)."""
 
 
-def _insert(session: Session, table: sa.Table):  # noqa: ANN202 - dialect-specific Insert
-    dialect = session.get_bind().dialect.name
+def _insert(connection: sa.Connection, table: sa.Table):  # noqa: ANN202 - dialect-specific Insert
+    dialect = connection.dialect.name
     return (postgresql.insert if dialect == "postgresql" else sqlite.insert)(table)
 
 
@@ -62,8 +61,8 @@ def _page(query: sa.Select, limit: int | None, offset: int | None) -> sa.Select:
 
 
 class ModelRunRepository:
-    def __init__(self, session: Session) -> None:
-        self.session = session
+    def __init__(self, connection: sa.Connection) -> None:
+        self.connection = connection
 
     def _filters(
         self, *, model_id: uuid.UUID | None = UNSET, info_hash: str | None = None, contains: dict | None = None
@@ -74,7 +73,7 @@ class ModelRunRepository:
         if info_hash is not None:
             filters.append(_runs.c.info_hash == info_hash)
         if contains:
-            dialect = self.session.get_bind().dialect.name
+            dialect = self.connection.dialect.name
             filters.append(info_contains(_runs.c.model_run_info, contains, dialect))
         return filters
 
@@ -90,18 +89,18 @@ class ModelRunRepository:
         filters = self._filters(model_id=model_id, info_hash=info_hash)
         if run_id is not None:
             filters.append(_runs.c.id == run_id)
-        row = self.session.execute(sa.select(*_RUN_COLUMNS).where(*filters).order_by(_runs.c.id).limit(1)).first()
+        row = self.connection.execute(sa.select(*_RUN_COLUMNS).where(*filters).order_by(_runs.c.id).limit(1)).first()
         return ModelRunRecord(*row) if row else None
 
     def info_hash(self, run_id: uuid.UUID) -> str:
-        value = self.session.execute(sa.select(_runs.c.info_hash).where(_runs.c.id == run_id)).scalar()
+        value = self.connection.execute(sa.select(_runs.c.info_hash).where(_runs.c.id == run_id)).scalar()
         if value is None:
             raise NotFoundError(f"no model run with id {run_id}")
         return value
 
     def exists(self, *, model_id: uuid.UUID | None = UNSET, info_hash: str | None = None) -> bool:
         query = sa.select(sa.exists().where(*self._filters(model_id=model_id, info_hash=info_hash)))
-        return bool(self.session.execute(query).scalar())
+        return bool(self.connection.execute(query).scalar())
 
     def add(self, *, model_id: uuid.UUID | None, info: dict[str, Any], info_hash: str) -> tuple[ModelRunRecord, bool]:
         """Insert a run unless one with the same (model, info hash) exists; returns it and whether it is new.
@@ -112,8 +111,8 @@ class ModelRunRepository:
         values = dict(
             id=new_id(), model_id=model_id, model_run_info=info, info_hash=info_hash, created_at=now, updated_at=now
         )
-        inserted = self.session.execute(
-            _insert(self.session, _runs).values(**values).on_conflict_do_nothing().returning(_runs.c.id)
+        inserted = self.connection.execute(
+            _insert(self.connection, _runs).values(**values).on_conflict_do_nothing().returning(_runs.c.id)
         ).first()
         if inserted is not None:
             return ModelRunRecord(values["id"], model_id, info, now, now), True
@@ -131,15 +130,15 @@ class ModelRunRepository:
         offset: int | None = None,
     ) -> list[ModelRunRecord]:
         query = sa.select(*_RUN_COLUMNS).where(*self._filters(model_id=model_id, contains=contains))
-        rows = self.session.execute(_page(query.order_by(_runs.c.id), limit, offset))
+        rows = self.connection.execute(_page(query.order_by(_runs.c.id), limit, offset))
         return [ModelRunRecord(*row) for row in rows]
 
     def count(self, *, model_id: uuid.UUID | None = UNSET, contains: dict | None = None) -> int:
         query = sa.select(sa.func.count()).select_from(_runs).where(*self._filters(model_id=model_id, contains=contains))
-        return self.session.execute(query).scalar_one()
+        return self.connection.execute(query).scalar_one()
 
     def update(self, run_id: uuid.UUID, **values: Any) -> ModelRunRecord:
-        result = self.session.execute(
+        result = self.connection.execute(
             sa.update(_runs).where(_runs.c.id == run_id).values(**values, updated_at=utc_now()).returning(*_RUN_COLUMNS)
         ).first()
         if result is None:
@@ -147,13 +146,13 @@ class ModelRunRepository:
         return ModelRunRecord(*result)
 
     def delete(self, run_id: uuid.UUID) -> None:
-        if self.session.execute(sa.delete(_runs).where(_runs.c.id == run_id)).rowcount == 0:
+        if self.connection.execute(sa.delete(_runs).where(_runs.c.id == run_id)).rowcount == 0:
             raise NotFoundError(f"no model run with id {run_id}")
 
 
 class ModelRepository:
-    def __init__(self, session: Session) -> None:
-        self.session = session
+    def __init__(self, connection: sa.Connection) -> None:
+        self.connection = connection
 
     def _filters(
         self,
@@ -169,7 +168,7 @@ class ModelRepository:
         if model_url is not None:
             filters.append(_models.c.model_url == model_url)
         if contains:
-            filters.append(info_contains(_models.c.model_info, contains, self.session.get_bind().dialect.name))
+            filters.append(info_contains(_models.c.model_info, contains, self.connection.dialect.name))
         if experiment_id is not None:
             filters.append(
                 _models.c.id.in_(
@@ -196,11 +195,11 @@ class ModelRepository:
         filters = self._filters(model_name=model_name, experiment_id=experiment_id)
         if model_id is not None:
             filters.append(_models.c.id == model_id)
-        row = self.session.execute(sa.select(*_MODEL_COLUMNS).where(*filters).limit(1)).first()
+        row = self.connection.execute(sa.select(*_MODEL_COLUMNS).where(*filters).limit(1)).first()
         return ModelRecord(*row) if row else None
 
     def id_for_name(self, model_name: str) -> uuid.UUID:
-        model_id = self.session.execute(sa.select(_models.c.id).where(_models.c.model_name == model_name)).scalar()
+        model_id = self.connection.execute(sa.select(_models.c.id).where(_models.c.model_name == model_name)).scalar()
         if model_id is None:
             raise NotFoundError(f"no model named {model_name!r}")
         return model_id
@@ -210,8 +209,8 @@ class ModelRepository:
         values = dict(
             id=new_id(), model_name=model_name, model_url=model_url, model_info=model_info, created_at=now, updated_at=now
         )
-        inserted = self.session.execute(
-            _insert(self.session, _models).values(**values).on_conflict_do_nothing().returning(_models.c.id)
+        inserted = self.connection.execute(
+            _insert(self.connection, _models).values(**values).on_conflict_do_nothing().returning(_models.c.id)
         ).first()
         if inserted is not None:
             return ModelRecord(**values), True
@@ -229,14 +228,14 @@ class ModelRepository:
     ) -> list[ModelRecord]:
         filters = self._filters(model_name=model_name, model_url=model_url, contains=contains, experiment_id=experiment_id)
         query = sa.select(*_MODEL_COLUMNS).where(*filters).order_by(_models.c.id)
-        return [ModelRecord(*row) for row in self.session.execute(_page(query, limit, offset))]
+        return [ModelRecord(*row) for row in self.connection.execute(_page(query, limit, offset))]
 
     def count(self, **filters: Any) -> int:
         query = sa.select(sa.func.count()).select_from(_models).where(*self._filters(**filters))
-        return self.session.execute(query).scalar_one()
+        return self.connection.execute(query).scalar_one()
 
     def update(self, model_id: uuid.UUID, **values: Any) -> ModelRecord:
-        result = self.session.execute(
+        result = self.connection.execute(
             sa.update(_models)
             .where(_models.c.id == model_id)
             .values(**values, updated_at=utc_now())
@@ -248,8 +247,8 @@ class ModelRepository:
 
     def delete(self, model_id: uuid.UUID) -> None:
         # Runs go with their model; the foreign key cascades too, this keeps it explicit on every backend.
-        self.session.execute(sa.delete(_runs).where(_runs.c.model_id == model_id))
-        if self.session.execute(sa.delete(_models).where(_models.c.id == model_id)).rowcount == 0:
+        self.connection.execute(sa.delete(_runs).where(_runs.c.model_id == model_id))
+        if self.connection.execute(sa.delete(_models).where(_models.c.id == model_id)).rowcount == 0:
             raise NotFoundError(f"no model with id {model_id}")
 
     def experiments(self, model_id: uuid.UUID) -> list[ExperimentRecord]:
@@ -259,17 +258,17 @@ class ModelRepository:
             .where(model_experiments.c.model_id == model_id)
             .order_by(_experiments.c.id)
         )
-        return [ExperimentRecord(*row) for row in self.session.execute(query)]
+        return [ExperimentRecord(*row) for row in self.connection.execute(query)]
 
     def link_experiment(self, model_id: uuid.UUID, experiment_id: uuid.UUID) -> None:
-        self.session.execute(
-            _insert(self.session, model_experiments)
+        self.connection.execute(
+            _insert(self.connection, model_experiments)
             .values(model_id=model_id, experiment_id=experiment_id)
             .on_conflict_do_nothing()
         )
 
     def unlink_experiment(self, model_id: uuid.UUID, experiment_id: uuid.UUID) -> bool:
-        result = self.session.execute(
+        result = self.connection.execute(
             sa.delete(model_experiments).where(
                 model_experiments.c.model_id == model_id, model_experiments.c.experiment_id == experiment_id
             )
@@ -280,12 +279,12 @@ class ModelRepository:
         query = sa.select(
             sa.exists().where(model_experiments.c.model_id == model_id, model_experiments.c.experiment_id == experiment_id)
         )
-        return bool(self.session.execute(query).scalar())
+        return bool(self.connection.execute(query).scalar())
 
 
 class ExperimentRepository:
-    def __init__(self, session: Session) -> None:
-        self.session = session
+    def __init__(self, connection: sa.Connection) -> None:
+        self.connection = connection
 
     def get(self, experiment_id: uuid.UUID) -> ExperimentRecord:
         record = self.get_one_or_none(experiment_id=experiment_id)
@@ -307,7 +306,7 @@ class ExperimentRepository:
             query = query.where(_experiments.c.id == experiment_id)
         if experiment_name is not None:
             query = query.where(_experiments.c.experiment_name == experiment_name)
-        row = self.session.execute(query.limit(1)).first()
+        row = self.connection.execute(query.limit(1)).first()
         return ExperimentRecord(*row) if row else None
 
     def add(self, *, experiment_name: str, experiment_info: dict[str, Any]) -> tuple[ExperimentRecord, bool]:
@@ -315,8 +314,8 @@ class ExperimentRepository:
         values = dict(
             id=new_id(), experiment_name=experiment_name, experiment_info=experiment_info, created_at=now, updated_at=now
         )
-        inserted = self.session.execute(
-            _insert(self.session, _experiments).values(**values).on_conflict_do_nothing().returning(_experiments.c.id)
+        inserted = self.connection.execute(
+            _insert(self.connection, _experiments).values(**values).on_conflict_do_nothing().returning(_experiments.c.id)
         ).first()
         if inserted is not None:
             return ExperimentRecord(**values), True
@@ -324,11 +323,11 @@ class ExperimentRepository:
 
     def list(self, *, limit: int | None = None, offset: int | None = None) -> list[ExperimentRecord]:
         query = sa.select(*_EXPERIMENT_COLUMNS).order_by(_experiments.c.id)
-        return [ExperimentRecord(*row) for row in self.session.execute(_page(query, limit, offset))]
+        return [ExperimentRecord(*row) for row in self.connection.execute(_page(query, limit, offset))]
 
     def count(self) -> int:
-        return self.session.execute(sa.select(sa.func.count()).select_from(_experiments)).scalar_one()
+        return self.connection.execute(sa.select(sa.func.count()).select_from(_experiments)).scalar_one()
 
     def delete(self, experiment_id: uuid.UUID) -> None:
-        if self.session.execute(sa.delete(_experiments).where(_experiments.c.id == experiment_id)).rowcount == 0:
+        if self.connection.execute(sa.delete(_experiments).where(_experiments.c.id == experiment_id)).rowcount == 0:
             raise NotFoundError(f"no experiment with id {experiment_id}")
