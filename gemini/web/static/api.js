@@ -1,0 +1,169 @@
+// The REST client: every request of the page goes through `request`, which turns API errors into
+// ApiError with a readable message and asks for the write token when the server answers 401.
+
+import { askToken } from "./dom.js";
+
+const TOKEN_KEY = "gemini.apiToken";
+const WRITE_METHODS = new Set(["POST", "PUT", "PATCH", "DELETE"]);
+
+export class ApiError extends Error {
+  constructor(status, message, body) {
+    super(message);
+    this.name = "ApiError";
+    this.status = status;
+    this.body = body;
+  }
+}
+
+const STATUS_TEXT = {
+  400: "Bad request",
+  401: "A write token is required",
+  403: "The write token was refused",
+  404: "Not found",
+  409: "Conflict",
+  413: "Too large",
+  422: "Invalid input",
+  500: "Server error",
+  503: "Database unavailable",
+};
+
+/** The human-readable message of an error response, whatever shape its JSON body has. */
+export function errorMessage(status, body) {
+  const label = STATUS_TEXT[status] || `HTTP ${status}`;
+  let detail = "";
+  if (typeof body === "string") {
+    detail = body.trim().slice(0, 300);
+  } else if (body && typeof body === "object") {
+    const candidate = body.message ?? body.detail ?? body.error?.message ?? body.error;
+    if (typeof candidate === "string") {
+      detail = candidate;
+    } else if (Array.isArray(candidate)) {
+      // FastAPI validation errors: [{loc: [...], msg: "..."}]
+      detail = candidate
+        .map((item) => {
+          if (!item || typeof item !== "object") return String(item);
+          const where = Array.isArray(item.loc) ? item.loc.filter((p) => p !== "body").join(".") : "";
+          return where ? `${where}: ${item.msg}` : item.msg;
+        })
+        .join("; ");
+    } else if (candidate && typeof candidate === "object") {
+      detail = candidate.message || JSON.stringify(candidate);
+    }
+  }
+  return detail ? `${label}: ${detail}` : label;
+}
+
+export function getToken() {
+  return sessionStorage.getItem(TOKEN_KEY) || "";
+}
+
+function setToken(token) {
+  if (token) sessionStorage.setItem(TOKEN_KEY, token);
+  else sessionStorage.removeItem(TOKEN_KEY);
+}
+
+function buildUrl(path, query) {
+  const url = new URL(`/api${path}`, window.location.origin);
+  for (const [key, value] of Object.entries(query || {})) {
+    if (value !== undefined && value !== null && value !== "") url.searchParams.set(key, String(value));
+  }
+  return url.pathname + url.search;
+}
+
+async function send(method, url, body) {
+  const headers = { Accept: "application/json" };
+  const init = { method, headers };
+  if (body !== undefined) {
+    headers["Content-Type"] = "application/json";
+    init.body = JSON.stringify(body);
+  }
+  const token = getToken();
+  if (WRITE_METHODS.has(method) && token) headers.Authorization = `Bearer ${token}`;
+  try {
+    return await fetch(url, init);
+  } catch (error) {
+    throw new ApiError(0, `The server could not be reached (${error.message}). Is \`gemini serve\` running?`);
+  }
+}
+
+async function readBody(response) {
+  const text = await response.text();
+  if (!text) return null;
+  try {
+    return JSON.parse(text);
+  } catch {
+    return text;
+  }
+}
+
+/** Send one request to the REST API; resolves to the parsed JSON body (null when empty). */
+export async function request(method, path, { query, body } = {}) {
+  const url = buildUrl(path, query);
+  let refused = false;
+  for (;;) {
+    const response = await send(method, url, body);
+    const data = await readBody(response);
+    if (response.ok) return data;
+    const needsToken = WRITE_METHODS.has(method) && (response.status === 401 || response.status === 403);
+    if (needsToken) {
+      if (response.status === 403 || refused) setToken("");
+      const prompt =
+        response.status === 403 || refused
+          ? "The server refused this token. Enter the write token again."
+          : "This server needs a write token for changes. Enter it once; it is kept until you close the tab.";
+      const token = await askToken(prompt);
+      if (token) {
+        setToken(token);
+        refused = true;
+        continue;
+      }
+    }
+    throw new ApiError(response.status, errorMessage(response.status, data), data);
+  }
+}
+
+/** A list response as {items, count}: accepts a bare array or the {data, count} envelope. */
+export function asPage(body) {
+  if (Array.isArray(body)) return { items: body, count: null };
+  if (body && typeof body === "object") {
+    const items = body.data ?? body.items ?? body.results ?? body.model_runs ?? body.models ?? [];
+    const count = body.count ?? body.total ?? null;
+    const nextCursor = body.next_cursor ?? body.cursor ?? null;
+    return { items: Array.isArray(items) ? items : [], count: typeof count === "number" ? count : null, nextCursor };
+  }
+  return { items: [], count: null };
+}
+
+let capabilitiesPromise = null;
+
+/** Which optional query parameters the server's list of runs takes (read once from /openapi.json). */
+export function capabilities() {
+  if (!capabilitiesPromise) {
+    capabilitiesPromise = fetch("/openapi.json", { headers: { Accept: "application/json" } })
+      .then((response) => (response.ok ? response.json() : null))
+      .then((schema) => {
+        const operation = schema?.paths?.["/api/model_runs"]?.get;
+        const names = new Set((operation?.parameters || []).map((p) => p.name));
+        return { where: names.has("where"), orderBy: names.has("order_by"), cursor: names.has("cursor") };
+      })
+      .catch(() => ({ where: false, orderBy: false, cursor: false }));
+  }
+  return capabilitiesPromise;
+}
+
+export const api = {
+  listModels: (query) => request("GET", "/models", { query }).then(asPage),
+  getModel: (id) => request("GET", `/models/${encodeURIComponent(id)}`),
+  createModel: (body) => request("POST", "/models", { body }),
+  updateModel: (id, body) => request("PATCH", `/models/${encodeURIComponent(id)}`, { body }),
+  deleteModel: (id) => request("DELETE", `/models/${encodeURIComponent(id)}`),
+  listModelRuns: (id, query) => request("GET", `/models/${encodeURIComponent(id)}/runs`, { query }).then(asPage),
+  listRuns: (query) => request("GET", "/model_runs", { query }).then(asPage),
+  getRun: (id) => request("GET", `/model_runs/${encodeURIComponent(id)}`),
+  createRun: (body) => request("POST", "/model_runs", { body }),
+  replaceRunInfo: (id, info) => request("PATCH", `/model_runs/${encodeURIComponent(id)}`, { body: { model_run_info: info } }),
+  deleteRun: (id) => request("DELETE", `/model_runs/${encodeURIComponent(id)}`),
+  associateRun: (id, modelName) =>
+    request("PUT", `/model_runs/${encodeURIComponent(id)}/model`, { body: { model_name: modelName } }),
+  unassociateRun: (id) => request("DELETE", `/model_runs/${encodeURIComponent(id)}/model`),
+};

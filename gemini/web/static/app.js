@@ -1,0 +1,79 @@
+// Entry point: hash routing (#/models, #/runs?…, #/runs/<id>, #/compare?ids=…) and the error boundary
+// that makes sure every failure ends as a readable message, never a blank page.
+
+import { h, errorBox, clearNotice } from "./dom.js";
+import { renderModels } from "./pages/models.js";
+import { renderRuns } from "./pages/runs.js";
+import { renderRun } from "./pages/run.js";
+import { renderCompare } from "./pages/compare.js";
+import { currentRoute, setRenderer } from "./router.js";
+
+const PAGES = {
+  models: { render: renderModels, title: "Models" },
+  runs: { render: renderRuns, title: "Runs" },
+  compare: { render: renderCompare, title: "Compare runs" },
+};
+
+let generation = 0;
+let lastPage = null;
+
+async function render() {
+  const main = document.getElementById("main");
+  const route = currentRoute();
+  const mine = ++generation;
+  const context = { ...route, isCurrent: () => mine === generation };
+  const pageChanged = lastPage !== `${route.page}/${route.segments[1] || ""}`;
+  lastPage = `${route.page}/${route.segments[1] || ""}`;
+  if (pageChanged) clearNotice();
+
+  for (const link of document.querySelectorAll("[data-nav]")) {
+    if (link.dataset.nav === route.page) link.setAttribute("aria-current", "page");
+    else link.removeAttribute("aria-current");
+  }
+
+  const container = h("div", { class: "page", "aria-busy": "true" });
+  let page = PAGES[route.page];
+  if (route.page === "runs" && route.segments.length > 1) page = { render: renderRun, title: "Model run" };
+  try {
+    if (!page) {
+      document.title = "Not found · GEMINI";
+      container.append(
+        h("h1", { tabindex: "-1" }, "Page not found"),
+        errorBox(`There is no page "${route.segments.join("/")}".`, " ", h("a", { href: "#/models" }, "Go to the models.")),
+      );
+    } else {
+      document.title = `${page.title} · GEMINI`;
+      await page.render(container, context);
+    }
+  } catch (error) {
+    if (!context.isCurrent()) return;
+    console.error(error);
+    if (!container.querySelector("h1")) container.prepend(h("h1", { tabindex: "-1" }, page ? page.title : "Error"));
+    container.append(errorBox(error.message || String(error)));
+  }
+  if (!context.isCurrent()) return;
+  container.removeAttribute("aria-busy");
+  main.replaceChildren(container);
+  if (pageChanged) container.querySelector("h1")?.focus();
+}
+
+function showFatal(error) {
+  const main = document.getElementById("main");
+  if (!main) return;
+  const message = error?.message || String(error);
+  main.append(errorBox(`Something went wrong in the page: ${message}. Reload to try again.`));
+}
+
+window.addEventListener("error", (event) => showFatal(event.error || event.message));
+window.addEventListener("unhandledrejection", (event) => showFatal(event.reason));
+window.addEventListener("hashchange", () => render());
+document.addEventListener("click", (event) => {
+  const skip = event.target.closest?.(".skip-link");
+  if (skip) {
+    event.preventDefault();
+    document.getElementById("main").focus();
+  }
+});
+
+setRenderer(render);
+render();

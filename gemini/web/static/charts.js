@@ -1,0 +1,206 @@
+// Charts drawn as inline SVG: a scatter of one numeric key against another, and parallel coordinates
+// (or bars, for a single key) across several runs. No chart library is needed.
+
+import { h, svg } from "./dom.js";
+
+/** Distinguishable colours with enough contrast on white; runs past the tenth reuse them with a dashed line. */
+export const PALETTE = ["#1f5fa8", "#c2410c", "#15803d", "#7e22ce", "#b91c1c", "#0f766e", "#a16207", "#be185d", "#4d7c0f", "#334155"];
+
+export function colorOf(index) {
+  return PALETTE[index % PALETTE.length];
+}
+
+/** About `count` round tick values covering [min, max]. */
+export function ticks(min, max, count = 5) {
+  if (min === max) {
+    const pad = Math.abs(min) > 0 ? Math.abs(min) * 0.1 : 1;
+    return ticks(min - pad, max + pad, count);
+  }
+  const span = max - min;
+  const raw = span / count;
+  const magnitude = 10 ** Math.floor(Math.log10(raw));
+  const step = [1, 2, 2.5, 5, 10].map((f) => f * magnitude).find((s) => span / s <= count) || 10 * magnitude;
+  const start = Math.floor(min / step) * step;
+  const values = [];
+  for (let v = start; v <= max + step * 1e-9; v += step) values.push(Number(v.toPrecision(12)));
+  if (values[values.length - 1] < max) values.push(Number((values[values.length - 1] + step).toPrecision(12)));
+  return values;
+}
+
+function label(value) {
+  const abs = Math.abs(value);
+  if (abs !== 0 && (abs >= 1e6 || abs < 1e-3)) return value.toExponential(2);
+  return String(Number(value.toPrecision(6)));
+}
+
+function scale(domainMin, domainMax, rangeMin, rangeMax) {
+  const span = domainMax - domainMin || 1;
+  return (v) => rangeMin + ((v - domainMin) / span) * (rangeMax - rangeMin);
+}
+
+/**
+ * A scatter plot. points: [{x, y, label, color}]. Returns a figure with an accessible SVG and a caption.
+ */
+export function scatterChart({ points, xKey, yKey, id = "scatter-chart" }) {
+  const width = 560;
+  const height = 360;
+  const margin = { top: 20, right: 24, bottom: 52, left: 72 };
+  const xs = points.map((p) => p.x);
+  const ys = points.map((p) => p.y);
+  const xTicks = ticks(Math.min(...xs), Math.max(...xs));
+  const yTicks = ticks(Math.min(...ys), Math.max(...ys));
+  const x = scale(xTicks[0], xTicks[xTicks.length - 1], margin.left, width - margin.right);
+  const y = scale(yTicks[0], yTicks[yTicks.length - 1], height - margin.bottom, margin.top);
+  const titleId = `${id}-title`;
+  const chart = svg(
+    "svg",
+    { id, class: "chart", viewBox: `0 0 ${width} ${height}`, role: "img", "aria-labelledby": titleId },
+    svg("title", { id: titleId }, `Scatter plot of ${yKey} against ${xKey} for ${points.length} runs`),
+    // grid and axes
+    xTicks.map((t) =>
+      svg(
+        "g",
+        { class: "tick" },
+        svg("line", { x1: x(t), x2: x(t), y1: margin.top, y2: height - margin.bottom, class: "grid" }),
+        svg("text", { x: x(t), y: height - margin.bottom + 18, "text-anchor": "middle" }, label(t)),
+      ),
+    ),
+    yTicks.map((t) =>
+      svg(
+        "g",
+        { class: "tick" },
+        svg("line", { x1: margin.left, x2: width - margin.right, y1: y(t), y2: y(t), class: "grid" }),
+        svg("text", { x: margin.left - 8, y: y(t) + 4, "text-anchor": "end" }, label(t)),
+      ),
+    ),
+    svg("line", { x1: margin.left, x2: width - margin.right, y1: height - margin.bottom, y2: height - margin.bottom, class: "axis" }),
+    svg("line", { x1: margin.left, x2: margin.left, y1: margin.top, y2: height - margin.bottom, class: "axis" }),
+    svg("text", { x: (margin.left + width - margin.right) / 2, y: height - 10, "text-anchor": "middle", class: "axis-label" }, xKey),
+    svg(
+      "text",
+      { x: 16, y: (margin.top + height - margin.bottom) / 2, "text-anchor": "middle", class: "axis-label", transform: `rotate(-90 16 ${(margin.top + height - margin.bottom) / 2})` },
+      yKey,
+    ),
+    points.map((p) =>
+      svg(
+        "g",
+        { class: "point" },
+        svg("circle", { cx: x(p.x), cy: y(p.y), r: 6, fill: p.color, stroke: "#fff", "stroke-width": 1.5 }, svg("title", {}, `${p.label}: ${xKey} ${p.x}, ${yKey} ${p.y}`)),
+        // Labels of points in the right half go to their left, so they stay inside the plot.
+        x(p.x) > (margin.left + width - margin.right) / 2
+          ? svg("text", { x: x(p.x) - 9, y: y(p.y) - 7, class: "point-label", "text-anchor": "end" }, p.label)
+          : svg("text", { x: x(p.x) + 9, y: y(p.y) - 7, class: "point-label" }, p.label),
+      ),
+    ),
+  );
+  return chart;
+}
+
+/**
+ * Parallel coordinates: one vertical axis per key (each scaled to its own range), one line per run.
+ * runs: [{label, color, dashed, values: Map key -> number}]. With a single key, draws bars instead.
+ */
+export function parallelChart({ runs, keys, id = "parallel-chart" }) {
+  if (keys.length === 1) return barChart({ runs, key: keys[0], id });
+  const width = Math.max(560, 140 * keys.length);
+  const height = 360;
+  const margin = { top: 36, right: 60, bottom: 28, left: 60 };
+  const axisX = scale(0, keys.length - 1, margin.left, width - margin.right);
+  const axes = keys.map((key, index) => {
+    const values = runs.map((r) => r.values.get(key)).filter((v) => typeof v === "number");
+    const t = ticks(Math.min(...values), Math.max(...values), 4);
+    return { key, x: axisX(index), ticks: t, y: scale(t[0], t[t.length - 1], height - margin.bottom, margin.top) };
+  });
+  const titleId = `${id}-title`;
+  return svg(
+    "svg",
+    { id, class: "chart", viewBox: `0 0 ${width} ${height}`, role: "img", "aria-labelledby": titleId },
+    svg("title", { id: titleId }, `Parallel coordinates of ${keys.join(", ")} for ${runs.length} runs`),
+    axes.map((axis) =>
+      svg(
+        "g",
+        { class: "pc-axis" },
+        svg("line", { x1: axis.x, x2: axis.x, y1: margin.top, y2: height - margin.bottom, class: "axis" }),
+        svg("text", { x: axis.x, y: margin.top - 16, "text-anchor": "middle", class: "axis-label" }, axis.key),
+        axis.ticks.map((t) => svg("text", { x: axis.x - 6, y: axis.y(t) + 4, "text-anchor": "end", class: "tick-label" }, label(t))),
+      ),
+    ),
+    runs.map((run) => {
+      // A run missing a key breaks its line there rather than inventing a value.
+      const segments = [];
+      let current = [];
+      for (const axis of axes) {
+        const v = run.values.get(axis.key);
+        if (typeof v === "number") current.push(`${axis.x},${axis.y(v)}`);
+        else if (current.length) {
+          segments.push(current);
+          current = [];
+        }
+      }
+      if (current.length) segments.push(current);
+      return svg(
+        "g",
+        { class: "pc-run" },
+        svg("title", {}, run.label),
+        segments.map((points) =>
+          points.length === 1
+            ? svg("circle", { cx: points[0].split(",")[0], cy: points[0].split(",")[1], r: 4, fill: run.color })
+            : svg("polyline", {
+                points: points.join(" "),
+                fill: "none",
+                stroke: run.color,
+                "stroke-width": 2.5,
+                "stroke-dasharray": run.dashed ? "6 4" : null,
+              }),
+        ),
+      );
+    }),
+  );
+}
+
+function barChart({ runs, key, id }) {
+  const shown = runs.filter((r) => typeof r.values.get(key) === "number");
+  const width = 560;
+  const barHeight = 24;
+  const margin = { top: 30, right: 70, bottom: 10, left: 110 };
+  const height = margin.top + margin.bottom + barHeight * shown.length * 1.3;
+  const values = shown.map((r) => r.values.get(key));
+  const t = ticks(Math.min(0, ...values), Math.max(0, ...values), 4);
+  const x = scale(t[0], t[t.length - 1], margin.left, width - margin.right);
+  const titleId = `${id}-title`;
+  return svg(
+    "svg",
+    { id, class: "chart", viewBox: `0 0 ${width} ${height}`, role: "img", "aria-labelledby": titleId },
+    svg("title", { id: titleId }, `Bars of ${key} for ${shown.length} runs`),
+    svg("text", { x: margin.left, y: 16, class: "axis-label" }, key),
+    shown.map((run, index) => {
+      const value = run.values.get(key);
+      const top = margin.top + index * barHeight * 1.3;
+      const from = x(Math.min(0, value));
+      const to = x(Math.max(0, value));
+      return svg(
+        "g",
+        { class: "bar" },
+        svg("text", { x: margin.left - 8, y: top + barHeight * 0.7, "text-anchor": "end" }, run.label),
+        svg("rect", { x: from, y: top, width: Math.max(1, to - from), height: barHeight, fill: run.color }),
+        svg("text", { x: to + 6, y: top + barHeight * 0.7 }, label(value)),
+      );
+    }),
+  );
+}
+
+/** A legend naming each run's colour (and line style), so colour is not the only cue. */
+export function legend(runs) {
+  return h(
+    "ul",
+    { class: "legend" },
+    runs.map((run) =>
+      h(
+        "li",
+        {},
+        h("span", { class: `swatch${run.dashed ? " dashed" : ""}`, style: `--swatch: ${run.color}`, "aria-hidden": "true" }),
+        run.label,
+      ),
+    ),
+  );
+}

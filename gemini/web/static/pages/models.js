@@ -1,0 +1,226 @@
+// Models: every model with its URL, info summary, run count and last run; create, edit, delete.
+
+import { api } from "../api.js";
+import { h, errorBox, notify, confirmDialog, formatTime } from "../dom.js";
+import { href, refresh } from "../router.js";
+import { pager, infoSummary, jsonEditor, textField, eachLimited } from "../widgets.js";
+
+const PAGE_SIZE = 50;
+
+export async function renderModels(container, { params }) {
+  const page = Math.max(1, Number.parseInt(params.get("page") || "1", 10) || 1);
+  const { items: models, count } = await api.listModels({ limit: PAGE_SIZE, offset: (page - 1) * PAGE_SIZE });
+
+  container.append(
+    h("h1", { tabindex: "-1" }, "Models"),
+    h("p", { class: "lead" }, "A model groups the runs recorded for it. Open a model's runs to filter, sort and compare them."),
+    createForm(),
+  );
+
+  if (models.length === 0) {
+    container.append(h("p", { class: "empty" }, page > 1 ? "No models on this page." : "No models yet. Create the first one above."));
+  } else {
+    container.append(modelsTable(models));
+  }
+  if (count === null || count > PAGE_SIZE || page > 1) {
+    container.append(
+      pager({ path: "/models", params: {}, page, size: PAGE_SIZE, count, hasNext: models.length === PAGE_SIZE, shown: models.length }),
+    );
+  }
+}
+
+function createForm() {
+  const name = textField({ id: "new-model-name", label: "Name", required: true, placeholder: "stand-counter" });
+  const url = textField({ id: "new-model-url", label: "URL", type: "url", placeholder: "https://…" });
+  const info = jsonEditor({ id: "new-model-info", label: "Info (JSON object)", value: "{}", rows: 4 });
+  const status = h("div", { class: "form-status" });
+  const form = h(
+    "form",
+    {
+      class: "card",
+      "aria-labelledby": "new-model-title",
+      onsubmit: async (event) => {
+        event.preventDefault();
+        status.replaceChildren();
+        const modelInfo = info.read();
+        if (modelInfo === null) return;
+        if (!name.input.value.trim()) {
+          status.append(errorBox("The model needs a name."));
+          name.input.focus();
+          return;
+        }
+        const body = { model_name: name.input.value.trim(), model_info: modelInfo };
+        if (url.input.value.trim()) body.model_url = url.input.value.trim();
+        try {
+          const model = await api.createModel(body);
+          notify(`Model "${model.model_name}" saved.`);
+          await refresh();
+        } catch (error) {
+          status.append(errorBox(error.message));
+        }
+      },
+    },
+    h("h2", { id: "new-model-title" }, "New model"),
+    h("div", { class: "row" }, name.element, url.element),
+    info.element,
+    status,
+    h("button", { type: "submit", class: "primary" }, "Create model"),
+  );
+  return h("details", { class: "create" }, h("summary", {}, "New model…"), form);
+}
+
+function modelsTable(models) {
+  const body = h("tbody");
+  const rows = [];
+  for (const model of models) {
+    const runsCell = h("td", { class: "num" }, h("span", { class: "muted" }, "…"));
+    const lastCell = h("td", {}, h("span", { class: "muted" }, "…"));
+    rows.push({ model, runsCell, lastCell });
+    body.append(
+      h(
+        "tr",
+        { dataset: { modelId: model.id } },
+        h("th", { scope: "row" }, h("a", { href: href("/runs", { model: model.model_name }) }, model.model_name)),
+        h("td", { class: "url" }, modelLink(model.model_url)),
+        h("td", {}, infoSummary(model.model_info, 70)),
+        runsCell,
+        lastCell,
+        h("td", {}, formatTime(model.created_at)),
+        h(
+          "td",
+          { class: "actions" },
+          h("button", { type: "button", onclick: () => editModel(model), "aria-label": `Edit model ${model.model_name}` }, "Edit"),
+          h(
+            "button",
+            { type: "button", class: "danger", onclick: () => deleteModel(model), "aria-label": `Delete model ${model.model_name}` },
+            "Delete",
+          ),
+        ),
+      ),
+    );
+  }
+  // Run counts and last run times come from the runs list, a few models at a time, after the table shows.
+  eachLimited(rows, 4, async ({ model, runsCell, lastCell }) => {
+    const first = await api.listModelRuns(model.id, { limit: 1 });
+    const total = first.count ?? first.items.length;
+    runsCell.replaceChildren(h("a", { href: href("/runs", { model: model.model_name }) }, total.toLocaleString()));
+    if (total === 0) {
+      lastCell.replaceChildren(h("span", { class: "muted" }, "never"));
+      return;
+    }
+    // Runs are listed in creation order, so the last one is the most recent.
+    const last = total > 1 ? await api.listModelRuns(model.id, { limit: 1, offset: total - 1 }) : first;
+    lastCell.replaceChildren(formatTime(last.items[0]?.created_at));
+  });
+  return h(
+    "div",
+    { class: "table-wrap" },
+    h(
+      "table",
+      { class: "data", id: "models-table" },
+      h("caption", { class: "visually-hidden" }, "Models"),
+      h(
+        "thead",
+        {},
+        h(
+          "tr",
+          {},
+          ["Name", "URL", "Info", "Runs", "Last run", "Created", "Actions"].map((label) => h("th", { scope: "col" }, label)),
+        ),
+      ),
+      body,
+    ),
+  );
+}
+
+function modelLink(url) {
+  if (!url) return h("span", { class: "muted" }, "—");
+  if (/^https?:\/\//i.test(url)) return h("a", { href: url, rel: "noopener noreferrer" }, url);
+  return url;
+}
+
+async function deleteModel(model) {
+  const runs = await api.listModelRuns(model.id, { limit: 1 }).catch(() => null);
+  const count = runs?.count;
+  const what = count ? ` and its ${count.toLocaleString()} run${count === 1 ? "" : "s"}` : "";
+  const ok = await confirmDialog({
+    title: `Delete model "${model.model_name}"?`,
+    message: `This deletes the model${what}. It cannot be undone.`,
+    confirmLabel: "Delete model",
+  });
+  if (!ok) return;
+  try {
+    await api.deleteModel(model.id);
+    notify(`Model "${model.model_name}" deleted.`);
+  } catch (error) {
+    notify(error.message, "error");
+  }
+  await refresh();
+}
+
+function editModel(model) {
+  const previous = document.activeElement;
+  const dialog = h("dialog", { class: "modal wide", "aria-labelledby": "edit-model-title" });
+  const name = textField({ id: "edit-model-name", label: "Name", required: true, value: model.model_name });
+  const url = textField({ id: "edit-model-url", label: "URL", type: "url", value: model.model_url || "" });
+  const info = jsonEditor({ id: "edit-model-info", label: "Info (JSON object)", value: model.model_info, rows: 10 });
+  const status = h("div", { class: "form-status" });
+  const close = () => {
+    dialog.close();
+    dialog.remove();
+    if (previous?.isConnected) previous.focus();
+  };
+  const form = h(
+    "form",
+    {
+      onsubmit: async (event) => {
+        event.preventDefault();
+        status.replaceChildren();
+        const modelInfo = info.read();
+        if (modelInfo === null) return;
+        if (!name.input.value.trim()) {
+          status.append(errorBox("The model needs a name."));
+          name.input.focus();
+          return;
+        }
+        // Only the fields that changed are sent; the API leaves the others as they are.
+        const changes = {};
+        if (name.input.value.trim() !== model.model_name) changes.model_name = name.input.value.trim();
+        if (url.input.value.trim() !== (model.model_url || "")) changes.model_url = url.input.value.trim();
+        if (JSON.stringify(modelInfo) !== JSON.stringify(model.model_info)) changes.model_info = modelInfo;
+        if (Object.keys(changes).length === 0) {
+          close();
+          notify("Nothing changed.");
+          return;
+        }
+        try {
+          await api.updateModel(model.id, changes);
+          close();
+          notify(`Model "${name.input.value.trim()}" saved.`);
+          await refresh();
+        } catch (error) {
+          status.append(errorBox(error.message));
+        }
+      },
+    },
+    h("h2", { id: "edit-model-title" }, `Edit model "${model.model_name}"`),
+    name.element,
+    url.element,
+    info.element,
+    status,
+    h(
+      "div",
+      { class: "actions" },
+      h("button", { type: "button", onclick: close }, "Cancel"),
+      h("button", { type: "submit", class: "primary" }, "Save"),
+    ),
+  );
+  dialog.addEventListener("cancel", (event) => {
+    event.preventDefault();
+    close();
+  });
+  dialog.append(form);
+  document.body.append(dialog);
+  dialog.showModal();
+  name.input.focus();
+}

@@ -1,0 +1,252 @@
+// Run: its info as a collapsible tree, its model (change or remove), timestamps, JSON edit, delete.
+
+import { api } from "../api.js";
+import { h, errorBox, notify, notifyAfterNavigation, confirmDialog, formatTime, shortId } from "../dom.js";
+import { href, navigate, refresh } from "../router.js";
+import { jsonEditor } from "../widgets.js";
+import { selectedRuns, toggleRun, MAX_COMPARE } from "../selection.js";
+
+export async function renderRun(container, { segments }) {
+  const id = segments[1];
+  let run;
+  try {
+    run = await api.getRun(id);
+  } catch (error) {
+    container.append(
+      h("h1", { tabindex: "-1" }, "Model run not found"),
+      errorBox(error.message, " ", h("a", { href: "#/runs" }, "Back to the runs.")),
+    );
+    return;
+  }
+  const [model, models] = await Promise.all([
+    run.model_id ? api.getModel(run.model_id).catch(() => null) : null,
+    api.listModels({ limit: 1000 }).then((page) => page.items),
+  ]);
+
+  container.append(
+    h("p", { class: "breadcrumb" }, h("a", { href: href("/runs", { model: model?.model_name }) }, model ? `Runs of ${model.model_name}` : "All runs"), " ›"),
+    h("h1", { tabindex: "-1" }, `Model run ${shortId(run.id)}`),
+    h(
+      "dl",
+      { class: "facts" },
+      h("dt", {}, "Id"),
+      h("dd", { class: "mono", id: "run-id" }, run.id),
+      h("dt", {}, "Model"),
+      h("dd", { id: "run-model" }, model ? h("a", { href: href("/runs", { model: model.model_name }) }, model.model_name) : h("span", { class: "muted" }, "none")),
+      h("dt", {}, "Created"),
+      h("dd", {}, formatTime(run.created_at)),
+      h("dt", {}, "Updated"),
+      h("dd", {}, formatTime(run.updated_at)),
+    ),
+    actions(run, model),
+    h("section", { "aria-labelledby": "info-title" }, h("h2", { id: "info-title" }, "Info"), infoTree(run.model_run_info)),
+    editSection(run),
+    modelSection(run, model, models),
+  );
+}
+
+function actions(run, model) {
+  const inSelection = selectedRuns().includes(String(run.id));
+  return h(
+    "div",
+    { class: "toolbar" },
+    h(
+      "button",
+      {
+        type: "button",
+        "aria-pressed": inSelection ? "true" : "false",
+        onclick: () => {
+          if (!toggleRun(String(run.id), !inSelection)) notify(`At most ${MAX_COMPARE} runs can be compared at once.`, "error");
+          refresh();
+        },
+      },
+      inSelection ? "Remove from comparison" : "Add to comparison",
+    ),
+    h("a", { class: "button", href: href("/compare", { ids: selectedRuns().join(",") }) }, `Compare (${selectedRuns().length})`),
+    h(
+      "button",
+      {
+        type: "button",
+        class: "danger",
+        onclick: async () => {
+          const ok = await confirmDialog({
+            title: `Delete model run ${shortId(run.id)}?`,
+            message: "The run and its info are deleted. It cannot be undone.",
+            confirmLabel: "Delete run",
+          });
+          if (!ok) return;
+          try {
+            await api.deleteRun(run.id);
+            toggleRun(String(run.id), false);
+            notifyAfterNavigation(`Model run ${shortId(run.id)} deleted.`);
+            navigate("/runs", { model: model?.model_name });
+          } catch (error) {
+            notify(error.message, "error");
+          }
+        },
+      },
+      "Delete run",
+    ),
+  );
+}
+
+/** A JSON value as nested <details> (open at the top two levels) with typed leaves. */
+export function infoTree(info) {
+  const root = h("div", { class: "tree", id: "info-tree" });
+  const keys = Object.keys(info || {});
+  if (keys.length === 0) {
+    root.append(h("p", { class: "muted" }, "This run's info is empty."));
+    return root;
+  }
+  const expandAll = (open) => root.querySelectorAll("details").forEach((d) => (d.open = open));
+  root.append(
+    h(
+      "div",
+      { class: "toolbar small" },
+      h("button", { type: "button", onclick: () => expandAll(true) }, "Expand all"),
+      h("button", { type: "button", onclick: () => expandAll(false) }, "Collapse all"),
+    ),
+    branch(info, 0),
+  );
+  return root;
+}
+
+function branch(value, depth) {
+  const list = h("ul", { role: depth === 0 ? "list" : null });
+  const entries = Array.isArray(value) ? value.map((item, index) => [index, item]) : Object.entries(value);
+  for (const [key, item] of entries) {
+    if (item && typeof item === "object" && Object.keys(item).length > 0) {
+      const size = Array.isArray(item) ? `[${item.length} item${item.length === 1 ? "" : "s"}]` : `{${Object.keys(item).length} key${Object.keys(item).length === 1 ? "" : "s"}}`;
+      list.append(
+        h(
+          "li",
+          {},
+          h(
+            "details",
+            { open: depth < 2 },
+            h("summary", {}, h("span", { class: "key" }, String(key)), " ", h("span", { class: "muted" }, size)),
+            branch(item, depth + 1),
+          ),
+        ),
+      );
+    } else {
+      list.append(h("li", { class: "leaf" }, h("span", { class: "key" }, String(key)), ": ", leaf(item)));
+    }
+  }
+  return list;
+}
+
+function leaf(value) {
+  if (value === null) return h("span", { class: "v-null" }, "null");
+  if (typeof value === "string") return h("span", { class: "v-string" }, JSON.stringify(value));
+  if (typeof value === "number") return h("span", { class: "v-number" }, String(value));
+  if (typeof value === "boolean") return h("span", { class: "v-bool" }, String(value));
+  return h("span", { class: "v-empty" }, JSON.stringify(value));
+}
+
+function editSection(run) {
+  const editor = jsonEditor({
+    id: "edit-info",
+    label: "Info as JSON",
+    value: run.model_run_info,
+    rows: Math.min(24, Math.max(6, JSON.stringify(run.model_run_info, null, 2).split("\n").length + 1)),
+    hint: "The whole info is replaced by this object. It is checked before it is sent.",
+  });
+  const status = h("div", { class: "form-status", id: "edit-status" });
+  const form = h(
+    "form",
+    {
+      class: "card",
+      onsubmit: async (event) => {
+        event.preventDefault();
+        status.replaceChildren();
+        const value = editor.read();
+        if (value === null) return;
+        try {
+          await api.replaceRunInfo(run.id, value);
+          notify("Info saved.");
+          await refresh();
+        } catch (error) {
+          status.append(errorBox(error.message));
+        }
+      },
+    },
+    editor.element,
+    status,
+    h(
+      "div",
+      { class: "actions" },
+      h(
+        "button",
+        {
+          type: "button",
+          onclick: () => {
+            editor.textarea.value = JSON.stringify(run.model_run_info, null, 2);
+            editor.showError("");
+            editor.textarea.setAttribute("aria-invalid", "false");
+          },
+        },
+        "Undo changes",
+      ),
+      h("button", { type: "submit", class: "primary", id: "save-info" }, "Save info"),
+    ),
+  );
+  return h("section", { "aria-labelledby": "edit-title" }, h("details", { class: "edit" }, h("summary", { id: "edit-title" }, "Edit info"), form));
+}
+
+function modelSection(run, model, models) {
+  const select = h(
+    "select",
+    { id: "run-model-select" },
+    models.map((m) => h("option", { value: m.model_name, selected: m.id === run.model_id }, m.model_name)),
+  );
+  const status = h("div", { class: "form-status" });
+  const form = h(
+    "form",
+    {
+      class: "inline",
+      onsubmit: async (event) => {
+        event.preventDefault();
+        status.replaceChildren();
+        if (!select.value) return;
+        try {
+          await api.associateRun(run.id, select.value);
+          notify(`The run now belongs to ${select.value}.`);
+          await refresh();
+        } catch (error) {
+          status.append(errorBox(error.message));
+        }
+      },
+    },
+    h("label", { for: "run-model-select" }, model ? "Move to model" : "Add to model"),
+    select,
+    h("button", { type: "submit", disabled: models.length === 0 }, model ? "Move" : "Add"),
+  );
+  const remove = model
+    ? h(
+        "button",
+        {
+          type: "button",
+          onclick: async () => {
+            status.replaceChildren();
+            try {
+              await api.unassociateRun(run.id);
+              notify(`The run no longer belongs to ${model.model_name}.`);
+              await refresh();
+            } catch (error) {
+              status.append(errorBox(error.message));
+            }
+          },
+        },
+        `Remove from ${model.model_name}`,
+      )
+    : null;
+  return h(
+    "section",
+    { "aria-labelledby": "model-title" },
+    h("h2", { id: "model-title" }, "Model"),
+    models.length === 0 ? h("p", { class: "muted" }, "There are no models yet.") : form,
+    remove,
+    status,
+  );
+}
