@@ -10,6 +10,7 @@ from fastapi import APIRouter, FastAPI
 from gemini.rest_api.errors import install_error_handlers
 from gemini.rest_api.limits import RequestBodyLimit
 from gemini.rest_api.routers import experiments, health, legacy, model_runs, models
+from gemini.web import mount_web
 
 API_PREFIX = "/api"
 
@@ -46,6 +47,7 @@ def create_app() -> FastAPI:
     app.add_middleware(RequestBodyLimit)
     app.include_router(api_router())
     # Everything outside /api (the browser interface at "/") is mounted here, after the API routes.
+    mount_web(app)
     return app
 
 
