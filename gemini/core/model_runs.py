@@ -7,8 +7,11 @@ A run is identified within its model by its info, compared as JSON values: at mo
 from typing import Any
 
 from gemini.core.validation import check_info, check_name, check_page, parse_id
+from gemini.core.query import parse_order_by, parse_where
+from gemini.core.query.ast import Expression
 from gemini.db.engine import unit_of_work
 from gemini.db.repositories import UNSET, ModelRepository, ModelRunRepository
+from gemini.db.run_search import RunPage, RunSearchRepository
 from gemini.errors import ConflictError, InvalidInputError, NotFoundError
 from gemini.records import ModelRecord, ModelRunRecord
 
@@ -83,11 +86,55 @@ def list_runs(
         return ModelRunRepository(connection).list(model_id=model_id, contains=contains, limit=limit, offset=offset)
 
 
-def count_runs(*, model_run_info: dict[str, Any] | None = None, model_name: str | None = None) -> int:
+def count_runs(
+    *, model_run_info: dict[str, Any] | None = None, model_name: str | None = None, where: str | None = None
+) -> int:
+    """How many runs match; the same filters as ``search_runs``."""
     contains = check_info(model_run_info, field=INFO).value if model_run_info is not None else None
+    expression = _parse_where(where)
     with unit_of_work() as connection:
         model_id = _model_filter(connection, model_name)
+        if expression is not None:
+            return RunSearchRepository(connection).count(model_id=model_id, contains=contains, where=expression)
         return ModelRunRepository(connection).count(model_id=model_id, contains=contains)
+
+
+def _parse_where(where: str | None) -> Expression | None:
+    return parse_where(where) if where is not None else None
+
+
+def search_runs(
+    *,
+    model_run_info: dict[str, Any] | None = None,
+    model_name: str | None = None,
+    where: str | None = None,
+    order_by: str | list[str] | None = None,
+    limit: int | None = None,
+    offset: int | None = None,
+    cursor: str | None = None,
+) -> RunPage:
+    """Runs matching every filter given (containment, model, ``where``), in ``order_by`` order (creation
+    order by default), one page at a time: ``limit`` with ``offset``, or with the previous page's
+    ``next_cursor``, which costs the same at any depth. The language is described in docs/search.md."""
+    contains = check_info(model_run_info, field=INFO).value if model_run_info is not None else None
+    expression = _parse_where(where)
+    keys = parse_order_by(order_by) if order_by is not None else ()
+    check_page(limit, offset)
+    if cursor is not None and offset:
+        raise InvalidInputError("give either offset or cursor, not both")
+    if limit == 0:
+        return RunPage([], None)
+    with unit_of_work() as connection:
+        model_id = _model_filter(connection, model_name)
+        return RunSearchRepository(connection).list(
+            model_id=model_id,
+            contains=contains,
+            where=expression,
+            order_by=keys,
+            limit=limit,
+            offset=offset,
+            cursor=cursor,
+        )
 
 
 def replace_run_info(*, run_id: object, model_run_info: dict[str, Any]) -> ModelRunRecord:

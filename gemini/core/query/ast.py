@@ -1,0 +1,102 @@
+"""The syntax tree of a ``where`` expression and of an ``order_by`` list.
+
+Nodes are immutable and carry no SQL: ``gemini.db.query_compiler`` turns them into SQL for either
+database, and ``gemini.core.query.evaluate`` evaluates them over a Python dict, which is the
+reference meaning that tests hold the SQL to.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from typing import Literal, Union
+
+Scalar = Union[str, int, float, bool, None]
+
+FIELD_NAMES = ("model.name", "created_at", "updated_at")
+"""Names that address a run's own fields rather than keys of its info (quote a key to reach it)."""
+
+ComparisonOperator = Literal["=", "!=", "<", "<=", ">", ">="]
+
+
+@dataclass(frozen=True, slots=True)
+class InfoPath:
+    """A path of object keys into the run info: ``params.lr`` is ``("params", "lr")``."""
+
+    keys: tuple[str, ...]
+
+    def __str__(self) -> str:
+        return ".".join(key if key.isidentifier() else f"`{key}`" for key in self.keys)
+
+
+@dataclass(frozen=True, slots=True)
+class Field:
+    """A run field outside its info: ``model.name``, ``created_at`` or ``updated_at``."""
+
+    name: str
+
+    def __str__(self) -> str:
+        return self.name
+
+
+Target = Union[InfoPath, Field]
+
+
+@dataclass(frozen=True, slots=True)
+class Compare:
+    target: Target
+    operator: ComparisonOperator
+    value: Scalar | dt.datetime
+
+
+@dataclass(frozen=True, slots=True)
+class In:
+    target: Target
+    values: tuple[Scalar | dt.datetime, ...]
+    negated: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class Glob:
+    """A string match where ``*`` is any run of characters and ``?`` one character; the rest is literal."""
+
+    target: Target
+    pattern: str
+
+
+@dataclass(frozen=True, slots=True)
+class Prefix:
+    target: Target
+    prefix: str
+
+
+@dataclass(frozen=True, slots=True)
+class Exists:
+    target: Target
+
+
+@dataclass(frozen=True, slots=True)
+class And:
+    operands: tuple[Expression, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Or:
+    operands: tuple[Expression, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Not:
+    operand: Expression
+
+
+Expression = Union[Compare, In, Glob, Prefix, Exists, And, Or, Not]
+
+
+@dataclass(frozen=True, slots=True)
+class OrderKey:
+    target: Target
+    descending: bool = False
+
+    def __str__(self) -> str:
+        return f"{'-' if self.descending else ''}{self.target}"

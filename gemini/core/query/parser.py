@@ -1,0 +1,418 @@
+"""A hand-written tokenizer and recursive-descent parser for ``where`` and ``order_by``.
+
+Grammar (keywords are case-insensitive)::
+
+    expression  := disjunction
+    disjunction := conjunction ("or" conjunction)*
+    conjunction := negation ("and" negation)*
+    negation    := "not" negation | primary
+    primary     := "(" expression ")" | "exists" "(" target ")" | predicate
+    predicate   := target ( compare_op literal
+                          | ["not"] "in" "(" literal ("," literal)* ")"
+                          | "glob" string | "startswith" string )
+    compare_op  := "=" | "!=" | "<" | "<=" | ">" | ">="
+    target      := key ("." key)*          # model.name, created_at, updated_at are run fields
+    key         := identifier | `quoted key`
+    literal     := string | number | "true" | "false" | "null"
+
+    order_by    := order_key ("," order_key)*
+    order_key   := ["-"] target
+
+Every error is an ``InvalidInputError`` saying what was expected and at which column (1-based).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from dataclasses import dataclass
+
+from gemini.core.query.ast import (
+    FIELD_NAMES,
+    And,
+    Compare,
+    Exists,
+    Expression,
+    Field,
+    Glob,
+    In,
+    InfoPath,
+    Not,
+    Or,
+    OrderKey,
+    Prefix,
+    Scalar,
+    Target,
+)
+from gemini.errors import InvalidInputError
+
+MAX_EXPRESSION_LENGTH = 10_000
+"""Longest ``where``/``order_by`` text accepted, in characters."""
+
+MAX_NESTING = 64
+"""Deepest nesting of parentheses and ``not`` accepted."""
+
+MAX_PATH_KEYS = 32
+
+KEYWORDS = frozenset({"and", "or", "not", "in", "exists", "glob", "startswith", "true", "false", "null"})
+
+_NUMBER = re.compile(r"-?(?:0|[1-9][0-9]*)(?:\.[0-9]+)?(?:[eE][+-]?[0-9]+)?")
+_IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+_ESCAPES = {'"': '"', "'": "'", "\\": "\\", "/": "/", "b": "\b", "f": "\f", "n": "\n", "r": "\r", "t": "\t"}
+
+
+@dataclass(frozen=True, slots=True)
+class Token:
+    kind: str  # "name", "key" (backquoted), "string", "number", "op", "punct", "keyword", "end"
+    text: str
+    value: object
+    column: int
+
+    def describe(self) -> str:
+        return "the end of the expression" if self.kind == "end" else repr(self.text)
+
+
+def _error(what: str, column: int, source_name: str) -> InvalidInputError:
+    return InvalidInputError(f"{source_name}: {what} at column {column}")
+
+
+def tokenize(text: str, *, source_name: str = "where") -> list[Token]:
+    tokens: list[Token] = []
+    position = 0
+    length = len(text)
+    while position < length:
+        char = text[position]
+        column = position + 1
+        if char.isspace():
+            position += 1
+            continue
+        if char in "(),.":
+            tokens.append(Token("punct", char, char, column))
+            position += 1
+            continue
+        if char in "=<>!":
+            two = text[position : position + 2]
+            if two in ("!=", "<=", ">=", "=="):
+                tokens.append(Token("op", two, "=" if two == "==" else two, column))
+                position += 2
+                continue
+            if char == "!":
+                raise _error("expected '!=' after '!'", column, source_name)
+            tokens.append(Token("op", char, char, column))
+            position += 1
+            continue
+        if char in "\"'":
+            value, position = _read_string(text, position, source_name)
+            tokens.append(Token("string", text[column - 1 : position], value, column))
+            continue
+        if char == "`":
+            value, position = _read_quoted_key(text, position, source_name)
+            tokens.append(Token("key", text[column - 1 : position], value, column))
+            continue
+        if char == "-" or char.isdigit():
+            match = _NUMBER.match(text, position)
+            if match and not _continues_word(text, match.end()):
+                raw = match.group()
+                number = float(raw) if any(c in raw for c in ".eE") else int(raw)
+                if isinstance(number, float) and number in (float("inf"), float("-inf")):
+                    raise _error(f"number {raw} is out of range", column, source_name)
+                tokens.append(Token("number", raw, number, column))
+                position = match.end()
+                continue
+            if char == "-":
+                tokens.append(Token("punct", "-", "-", column))
+                position += 1
+                continue
+            raise _error(f"malformed number starting {text[position:position + 12]!r}", column, source_name)
+        match = _IDENTIFIER.match(text, position)
+        if match:
+            word = match.group()
+            kind = "keyword" if word.lower() in KEYWORDS else "name"
+            tokens.append(Token(kind, word, word.lower() if kind == "keyword" else word, column))
+            position = match.end()
+            continue
+        raise _error(f"unexpected character {char!r}", column, source_name)
+    tokens.append(Token("end", "", None, length + 1))
+    return tokens
+
+
+def _continues_word(text: str, position: int) -> bool:
+    return position < len(text) and (text[position].isalnum() or text[position] in "_.")
+
+
+def _read_string(text: str, start: int, source_name: str) -> tuple[str, int]:
+    quote = text[start]
+    position = start + 1
+    parts: list[str] = []
+    while position < len(text):
+        char = text[position]
+        if char == quote:
+            return "".join(parts), position + 1
+        if char == "\\":
+            escape = text[position + 1 : position + 2]
+            if escape in _ESCAPES:
+                parts.append(_ESCAPES[escape])
+                position += 2
+                continue
+            if escape == "u" and re.fullmatch(r"[0-9a-fA-F]{4}", text[position + 2 : position + 6]):
+                code = int(text[position + 2 : position + 6], 16)
+                if 0xD800 <= code <= 0xDFFF:
+                    raise _error("a \\u escape may not name a surrogate", position + 1, source_name)
+                parts.append(chr(code))
+                position += 6
+                continue
+            raise _error("unknown escape in string (use \\\\, \\\", \\', \\n, \\t or \\uXXXX)", position + 1, source_name)
+        if char == "\x00":
+            raise _error("strings may not contain NUL characters", position + 1, source_name)
+        parts.append(char)
+        position += 1
+    raise _error(f"unterminated string (missing closing {quote})", start + 1, source_name)
+
+
+def _read_quoted_key(text: str, start: int, source_name: str) -> tuple[str, int]:
+    position = start + 1
+    parts: list[str] = []
+    while position < len(text):
+        char = text[position]
+        if char == "`":
+            if text[position + 1 : position + 2] == "`":  # a doubled backquote is a literal one
+                parts.append("`")
+                position += 2
+                continue
+            return "".join(parts), position + 1
+        if char == "\x00":
+            raise _error("keys may not contain NUL characters", position + 1, source_name)
+        parts.append(char)
+        position += 1
+    raise _error("unterminated quoted key (missing closing `)", start + 1, source_name)
+
+
+class _Parser:
+    def __init__(self, text: str, source_name: str) -> None:
+        if not isinstance(text, str):
+            raise InvalidInputError(f"{source_name} must be a string, got {type(text).__name__}")
+        if len(text) > MAX_EXPRESSION_LENGTH:
+            raise InvalidInputError(
+                f"{source_name} is {len(text)} characters long; at most {MAX_EXPRESSION_LENGTH} are allowed"
+            )
+        self.source_name = source_name
+        self.tokens = tokenize(text, source_name=source_name)
+        self.index = 0
+        self.depth = 0
+
+    @property
+    def current(self) -> Token:
+        return self.tokens[self.index]
+
+    def advance(self) -> Token:
+        token = self.tokens[self.index]
+        self.index += 1
+        return token
+
+    def at(self, kind: str, value: object = None) -> bool:
+        token = self.current
+        return token.kind == kind and (value is None or token.value == value)
+
+    def expect(self, kind: str, value: object, description: str) -> Token:
+        if not self.at(kind, value):
+            raise self.fail(f"expected {description}")
+        return self.advance()
+
+    def fail(self, expected: str, token: Token | None = None) -> InvalidInputError:
+        token = token or self.current
+        return _error(f"{expected}, found {token.describe()}", token.column, self.source_name)
+
+    def nest(self) -> None:
+        self.depth += 1
+        if self.depth > MAX_NESTING:
+            raise _error(f"nested deeper than {MAX_NESTING} levels", self.current.column, self.source_name)
+
+    # -- where -------------------------------------------------------------------------------------
+
+    def expression(self) -> Expression:
+        operands = [self.conjunction()]
+        while self.at("keyword", "or"):
+            self.advance()
+            operands.append(self.conjunction())
+        return operands[0] if len(operands) == 1 else Or(tuple(operands))
+
+    def conjunction(self) -> Expression:
+        operands = [self.negation()]
+        while self.at("keyword", "and"):
+            self.advance()
+            operands.append(self.negation())
+        return operands[0] if len(operands) == 1 else And(tuple(operands))
+
+    def negation(self) -> Expression:
+        if self.at("keyword", "not"):
+            self.advance()
+            self.nest()
+            operand = self.negation()
+            self.depth -= 1
+            return Not(operand)
+        return self.primary()
+
+    def primary(self) -> Expression:
+        if self.at("punct", "("):
+            self.advance()
+            self.nest()
+            inner = self.expression()
+            self.depth -= 1
+            self.expect("punct", ")", "')' or 'and'/'or'")
+            return inner
+        if self.at("keyword", "exists"):
+            self.advance()
+            self.expect("punct", "(", "'(' after exists")
+            target = self.target()
+            self.expect("punct", ")", "')' after the path in exists(...)")
+            return Exists(target)
+        if self.current.kind not in ("name", "key"):
+            raise self.fail("expected a path, 'not', 'exists(' or '('")
+        return self.predicate(self.target())
+
+    def predicate(self, target: Target) -> Expression:
+        token = self.current
+        if token.kind == "op":
+            self.advance()
+            value = self.literal(target)
+            operator = token.value
+            if operator in ("<", "<=", ">", ">=") and (value is None or isinstance(value, bool)):
+                raise _error(
+                    f"{operator} needs a number, a string or a time, not {self.tokens[self.index - 1].text}",
+                    self.tokens[self.index - 1].column,
+                    self.source_name,
+                )
+            return Compare(target, operator, value)
+        if self.at("keyword", "in"):
+            self.advance()
+            return In(target, self.literal_list(target))
+        if self.at("keyword", "not"):
+            self.advance()
+            self.expect("keyword", "in", "'in' after 'not' (to negate a comparison, put 'not' before the path)")
+            return In(target, self.literal_list(target), negated=True)
+        if self.at("keyword", "glob") or self.at("keyword", "startswith"):
+            operator = self.advance().value
+            if isinstance(target, Field) and target.name != "model.name":
+                raise _error(f"{operator} applies to strings; {target} is a time", token.column, self.source_name)
+            pattern = self.expect("string", None, f"a quoted string after {operator}").value
+            return Glob(target, pattern) if operator == "glob" else Prefix(target, pattern)
+        raise self.fail(
+            f"expected an operator after {target} (=, !=, <, <=, >, >=, in, not in, glob, startswith)"
+        )
+
+    def literal_list(self, target: Target) -> tuple:
+        self.expect("punct", "(", "'(' to open the list of values")
+        values = [self.literal(target, in_list=True)]
+        while self.at("punct", ","):
+            self.advance()
+            values.append(self.literal(target, in_list=True))
+        self.expect("punct", ")", "',' or ')' in the list of values")
+        return tuple(values)
+
+    def literal(self, target: Target, *, in_list: bool = False) -> Scalar | dt.datetime:
+        token = self.current
+        if token.kind in ("string", "number"):
+            self.advance()
+            value = token.value
+        elif token.kind == "keyword" and token.value in ("true", "false", "null"):
+            self.advance()
+            value = {"true": True, "false": False, "null": None}[token.value]
+        else:
+            raise self.fail("expected a value (a quoted string, a number, true, false or null)")
+        if value is None and in_list:
+            raise _error("null is not allowed in a list of values; use '= null'", token.column, self.source_name)
+        if isinstance(target, Field):
+            return _field_value(target, value, token, self.source_name)
+        return value
+
+    # -- shared ------------------------------------------------------------------------------------
+
+    def target(self) -> Target:
+        first = self.current
+        keys = [self.key()]
+        while self.at("punct", "."):
+            self.advance()
+            keys.append(self.key())
+        if len(keys) > MAX_PATH_KEYS:
+            raise _error(f"a path may have at most {MAX_PATH_KEYS} keys", first.column, self.source_name)
+        if first.kind == "name":
+            dotted = ".".join(keys)
+            if dotted in FIELD_NAMES:
+                return Field(dotted)
+        return InfoPath(tuple(keys))
+
+    def key(self) -> str:
+        token = self.current
+        if token.kind in ("name", "key"):
+            self.advance()
+            if any(char in '"\\' or ord(char) < 0x20 for char in token.value):
+                # SQLite's JSON paths match keys as JSON writes them, and cannot spell these.
+                raise _error(
+                    "keys containing a double quote, a backslash or a control character cannot be searched",
+                    token.column,
+                    self.source_name,
+                )
+            return token.value
+        if token.kind == "keyword" and self.index > 0 and self.tokens[self.index - 1].text == ".":
+            self.advance()  # after a dot every word is a key, even one spelled like a keyword
+            return token.text
+        raise self.fail("expected a key (a name, or a `quoted key`)")
+
+    def finish(self) -> None:
+        if not self.at("end"):
+            raise self.fail("expected 'and', 'or' or the end of the expression")
+
+
+def _field_value(field: Field, value: object, token: Token, source_name: str) -> object:
+    if field.name == "model.name":
+        if not isinstance(value, str):
+            raise _error("model.name is compared with a quoted string", token.column, source_name)
+        return value
+    if not isinstance(value, str):
+        raise _error(f"{field.name} is compared with a quoted ISO 8601 time", token.column, source_name)
+    try:
+        moment = dt.datetime.fromisoformat(value)
+    except ValueError:
+        raise _error(f"{value!r} is not an ISO 8601 time (e.g. '2024-05-01T12:00:00Z')", token.column, source_name) from None
+    return moment if moment.tzinfo else moment.replace(tzinfo=dt.timezone.utc)
+
+
+def parse_where(text: str) -> Expression:
+    """The syntax tree of a ``where`` expression; ``InvalidInputError`` naming the column when malformed."""
+    parser = _Parser(text, "where")
+    if parser.at("end"):
+        raise InvalidInputError("where: the expression is empty")
+    expression = parser.expression()
+    parser.finish()
+    return expression
+
+
+def parse_order_by(text: str | list[str] | tuple[str, ...]) -> tuple[OrderKey, ...]:
+    """Order keys from ``"-metrics.map50, params.lr"`` or ``["-metrics.map50", "params.lr"]``."""
+    if isinstance(text, (list, tuple)):
+        keys: list[OrderKey] = []
+        for item in text:
+            keys.extend(parse_order_by(item))
+        if not keys:
+            raise InvalidInputError("order_by: the list is empty")
+        return tuple(keys)
+    parser = _Parser(text, "order_by")
+    keys = [_order_key(parser)]
+    while parser.at("punct", ","):
+        parser.advance()
+        keys.append(_order_key(parser))
+    if not parser.at("end"):
+        raise parser.fail("expected ',' or the end of the order")
+    return tuple(keys)
+
+
+def _order_key(parser: _Parser) -> OrderKey:
+    descending = False
+    if parser.at("punct", "-"):
+        parser.advance()
+        descending = True
+    elif parser.current.kind == "number" and str(parser.current.text).startswith("-"):
+        raise parser.fail("expected a path after '-'")
+    if parser.current.kind not in ("name", "key"):
+        raise parser.fail("expected a path to order by (prefix it with '-' for descending)")
+    return OrderKey(parser.target(), descending)

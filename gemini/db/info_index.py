@@ -1,0 +1,194 @@
+"""Indexes over run info beyond the GIN index: SQLite's (path, value) table and declared hot keys.
+
+SQLite has no index type for JSON documents, so ``model_run_info_values`` holds, for every run, each
+string (up to ``MAX_INDEXED_TEXT`` characters) and integer of its info reached through object keys only,
+as (path, value, run id); triggers keep it in step with ``model_runs`` on every insert, update and
+delete, whoever writes. An equality on such a path (``where a.b = "x"``, containment) then looks the
+pair up instead of reading every run. Paths are spelled the way SQLite's ``json_tree`` spells them
+(``$.params."learning_rate"``), which ``tree_path`` reproduces.
+
+A hot key is a path the user declares for ranges and sorting. On PostgreSQL it is an expression index on
+``CAST(model_run_info AS JSONB) -> key -> ...``, the very expression searches use. On SQLite it is a
+virtual generated column holding the value when it is a number or a string, with an index on it. The
+declared keys are kept in ``info_hot_keys`` so that they outlive the process.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.dialects.postgresql import JSONB
+
+MAX_INDEXED_TEXT = 256
+"""Longest string value kept in SQLite's (path, value) table, in characters."""
+
+VALUES_TABLE = "model_run_info_values"
+HOT_KEYS_TABLE = "info_hot_keys"
+
+_metadata = sa.MetaData()
+
+info_values = sa.Table(
+    VALUES_TABLE,
+    _metadata,
+    sa.Column("path", sa.Text, primary_key=True),
+    sa.Column("value", sa.types.NullType, primary_key=True),
+    sa.Column("run_id", sa.Uuid(), primary_key=True),
+)
+
+hot_keys = sa.Table(
+    HOT_KEYS_TABLE,
+    _metadata,
+    sa.Column("path", sa.Text, primary_key=True),  # the keys as a JSON array
+    sa.Column("name", sa.String(40), nullable=False, unique=True),
+    sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+)
+
+_LEAF_FILTER = (
+    f"type IN ('text', 'integer') AND (type = 'integer' OR length(atom) <= {MAX_INDEXED_TEXT}) "
+    "AND fullkey NOT GLOB '*[[]*'"  # leaves inside arrays (and keys with '[') are left out
+)
+
+SQLITE_VALUES_DDL = [
+    f"CREATE TABLE {VALUES_TABLE} (path TEXT NOT NULL, value NOT NULL, run_id CHAR(32) NOT NULL, "
+    "PRIMARY KEY (path, value, run_id)) WITHOUT ROWID",
+    f"CREATE INDEX ix_{VALUES_TABLE}_run_id ON {VALUES_TABLE} (run_id)",
+    f"""CREATE TRIGGER model_runs_info_values_insert AFTER INSERT ON model_runs BEGIN
+        INSERT OR IGNORE INTO {VALUES_TABLE} (path, value, run_id)
+        SELECT fullkey, atom, NEW.id FROM json_tree(NEW.model_run_info) WHERE {_LEAF_FILTER};
+    END""",
+    f"""CREATE TRIGGER model_runs_info_values_update AFTER UPDATE OF model_run_info ON model_runs BEGIN
+        DELETE FROM {VALUES_TABLE} WHERE run_id = OLD.id;
+        INSERT OR IGNORE INTO {VALUES_TABLE} (path, value, run_id)
+        SELECT fullkey, atom, NEW.id FROM json_tree(NEW.model_run_info) WHERE {_LEAF_FILTER};
+    END""",
+    f"""CREATE TRIGGER model_runs_info_values_delete AFTER DELETE ON model_runs BEGIN
+        DELETE FROM {VALUES_TABLE} WHERE run_id = OLD.id;
+    END""",
+    f"""INSERT OR IGNORE INTO {VALUES_TABLE} (path, value, run_id)
+        SELECT fullkey, atom, model_runs.id FROM model_runs, json_tree(model_runs.model_run_info)
+        WHERE {_LEAF_FILTER}""",
+]
+
+SQLITE_VALUES_DROP = [
+    "DROP TRIGGER IF EXISTS model_runs_info_values_insert",
+    "DROP TRIGGER IF EXISTS model_runs_info_values_update",
+    "DROP TRIGGER IF EXISTS model_runs_info_values_delete",
+    f"DROP TABLE IF EXISTS {VALUES_TABLE}",
+]
+
+
+def _simple_label(key: str) -> bool:
+    return bool(key) and key[0].isascii() and key[0].isalpha() and all(c.isascii() and c.isalnum() for c in key)
+
+
+def tree_path(keys: tuple[str, ...]) -> str:
+    """The ``fullkey`` SQLite's ``json_tree`` gives the value at these object keys."""
+    return "$" + "".join(f".{key}" if _simple_label(key) else f'."{key}"' for key in keys)
+
+
+def _indexable(value: Any) -> bool:
+    if isinstance(value, bool):
+        return False
+    if isinstance(value, int):
+        return -(2**63) <= value < 2**63
+    return isinstance(value, str) and len(value) <= MAX_INDEXED_TEXT
+
+
+def sqlite_value_lookup(keys: tuple[str, ...], values: list[Any]) -> sa.Select | None:
+    """Ids of runs whose info holds one of ``values`` at ``keys``, from the (path, value) table; ``None``
+    when the table cannot answer (a value or key it does not keep)."""
+    if not keys or any(char in key for key in keys for char in '"[]') or not all(_indexable(v) for v in values):
+        return None
+    condition = info_values.c.value == values[0] if len(values) == 1 else info_values.c.value.in_(values)
+    return sa.select(info_values.c.run_id).where(info_values.c.path == tree_path(keys), condition)
+
+
+def containment_lookup(pattern: dict[str, Any]) -> list[sa.Select]:
+    """Lookups for the leaves of a containment pattern reached through objects only (at most three)."""
+    lookups: list[sa.Select] = []
+
+    def walk(node: dict[str, Any], keys: tuple[str, ...]) -> None:
+        for key, value in node.items():
+            if isinstance(value, dict):
+                walk(value, (*keys, key))
+            elif not isinstance(value, list):
+                lookup = sqlite_value_lookup((*keys, key), [value])
+                if lookup is not None and len(lookups) < 3:
+                    lookups.append(lookup)
+
+    walk(pattern, ())
+    return lookups
+
+
+# -- hot keys ----------------------------------------------------------------------------------------
+
+
+def hot_key_name(keys: tuple[str, ...]) -> str:
+    """A stable column/index name for a path: ``hot_`` and 16 hex digits of its hash."""
+    return "hot_" + hashlib.sha256(json.dumps(list(keys), ensure_ascii=False).encode()).hexdigest()[:16]
+
+
+def _literal(value: str, dialect: sa.Dialect) -> str:
+    # DDL cannot take bound parameters; the dialect's own literal renderer escapes the text.
+    return str(sa.literal(value, sa.Text).compile(dialect=dialect, compile_kwargs={"literal_binds": True}))
+
+
+def postgres_path_expression(keys: tuple[str, ...]) -> sa.ColumnElement:
+    value = sa.cast(sa.column("model_run_info"), JSONB)
+    for key in keys:
+        value = value.op("->", return_type=JSONB)(sa.literal(key, sa.Text))
+    return value
+
+
+def create_hot_key(connection: sa.Connection, keys: tuple[str, ...], created_at: Any) -> bool:
+    """Declare ``keys`` hot (index and record); ``False`` when it already was."""
+    path = json.dumps(list(keys), ensure_ascii=False)
+    if connection.execute(sa.select(hot_keys.c.name).where(hot_keys.c.path == path)).first() is not None:
+        return False
+    name = hot_key_name(keys)
+    dialect = connection.dialect
+    if dialect.name == "postgresql":
+        expression = postgres_path_expression(keys)
+        sql = expression.compile(dialect=dialect, compile_kwargs={"literal_binds": True})
+        connection.exec_driver_sql(f'CREATE INDEX IF NOT EXISTS "ix_model_runs_{name}" ON model_runs (({sql}))')
+    else:
+        json_path = _literal("$" + "".join(f'."{key}"' for key in keys), dialect)
+        columns = {row[1] for row in connection.exec_driver_sql("PRAGMA table_xinfo(model_runs)")}
+        if name not in columns:
+            connection.exec_driver_sql(
+                f'ALTER TABLE model_runs ADD COLUMN "{name}" GENERATED ALWAYS AS '
+                f"(CASE WHEN json_type(model_run_info, {json_path}) IN ('integer', 'real', 'text') "
+                f"THEN json_extract(model_run_info, {json_path}) END) VIRTUAL"
+            )
+        connection.exec_driver_sql(f'CREATE INDEX IF NOT EXISTS "ix_model_runs_{name}" ON model_runs ("{name}")')
+    connection.execute(sa.insert(hot_keys).values(path=path, name=name, created_at=created_at))
+    return True
+
+
+def drop_hot_key(connection: sa.Connection, keys: tuple[str, ...]) -> bool:
+    """Undeclare ``keys``; ``False`` when it was not declared."""
+    path = json.dumps(list(keys), ensure_ascii=False)
+    name = connection.execute(sa.select(hot_keys.c.name).where(hot_keys.c.path == path)).scalar()
+    if name is None:
+        return False
+    connection.exec_driver_sql(f'DROP INDEX IF EXISTS "ix_model_runs_{name}"')
+    if connection.dialect.name == "sqlite":
+        connection.exec_driver_sql(f'ALTER TABLE model_runs DROP COLUMN "{name}"')
+    connection.execute(sa.delete(hot_keys).where(hot_keys.c.path == path))
+    return True
+
+
+def list_hot_keys(connection: sa.Connection) -> list[tuple[tuple[str, ...], str, Any]]:
+    """Every declared hot key: (keys, column/index name, when declared), oldest first."""
+    rows = connection.execute(sa.select(hot_keys).order_by(hot_keys.c.created_at, hot_keys.c.path))
+    return [(tuple(json.loads(row.path)), row.name, row.created_at) for row in rows]
+
+
+def hot_columns(connection: sa.Connection) -> dict[tuple[str, ...], str]:
+    """On SQLite, the generated column of each hot key (searches read it instead of the JSON)."""
+    if connection.dialect.name != "sqlite":
+        return {}
+    return {keys: name for keys, name, _ in list_hot_keys(connection)}

@@ -1,0 +1,409 @@
+"""``where`` and ``order_by`` syntax trees compiled to SQLAlchemy expressions, for both databases.
+
+Every key and value of the user's text reaches the database as a bound parameter. The meaning is the one
+``gemini.core.query.evaluate`` states; per database:
+
+- PostgreSQL reads ``CAST(model_run_info AS JSONB) -> key -> key``; numbers compare as jsonb numbers
+  (exact numeric), strings by code point (``COLLATE "C"``). An equality on a path of keys also becomes a
+  containment test (``@>``), which the GIN index serves; a declared hot key's expression index serves
+  ranges (queries run with custom plans so that the planner sees the keys and can match the index).
+- SQLite reads ``json_type``/``json_extract`` at a JSON path; an equality on a string or integer also
+  looks the (path, value) pair up in ``model_run_info_values``, the index table triggers keep; a
+  declared hot key is a generated column with its own index.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import datetime as dt
+import decimal
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.dialects.postgresql import JSONB
+
+from gemini.core.query.ast import (
+    And,
+    Compare,
+    Exists,
+    Expression,
+    Field,
+    Glob,
+    In,
+    InfoPath,
+    Not,
+    Or,
+    OrderKey,
+    Prefix,
+    Target,
+)
+from gemini.db import info_index
+from gemini.db.tables import ModelRow, ModelRunRow, UTCDateTime
+from gemini.errors import InvalidInputError
+
+_runs = ModelRunRow.__table__
+_models = ModelRow.__table__
+
+_SQLITE_NUMBER_TYPES = ("integer", "real")
+_INT64 = range(-(2**63), 2**63)
+
+
+def sqlite_json_path(keys: tuple[str, ...]) -> str:
+    """``$."params"."lr"``: every label quoted, so dots, spaces and brackets in keys are literal."""
+    return "$" + "".join(f'."{key}"' for key in keys)
+
+
+def glob_to_sqlite(pattern: str) -> str:
+    """Our glob (``*``, ``?``, all else literal) as an SQLite GLOB pattern, where ``[`` opens a class."""
+    return "".join("[[]" if char == "[" else char for char in pattern)
+
+
+def glob_to_like(pattern: str) -> str:
+    """Our glob as a LIKE pattern with ``\\`` as the escape character."""
+    out = []
+    for char in pattern:
+        if char in "%_\\":
+            out.append("\\" + char)
+        elif char == "*":
+            out.append("%")
+        elif char == "?":
+            out.append("_")
+        else:
+            out.append(char)
+    return "".join(out)
+
+
+def _escape_glob(text: str) -> str:
+    return "".join(f"[{char}]" if char in "*?[" else char for char in text)
+
+
+@dataclass(frozen=True, slots=True)
+class SortComponent:
+    expression: sa.ColumnElement
+    descending: bool
+
+
+class RunQueryCompiler:
+    """Compiles against ``model_runs`` for one dialect; ``hot_columns`` maps a declared hot key's path
+    to its generated column on SQLite."""
+
+    def __init__(self, dialect: str, hot_columns: Mapping[tuple[str, ...], str] | None = None) -> None:
+        self.dialect = dialect
+        self.hot_columns = dict(hot_columns or {})
+        self.info = _runs.c.model_run_info
+
+    # -- where -------------------------------------------------------------------------------------
+
+    def condition(self, expression: Expression) -> sa.ColumnElement[bool]:
+        if isinstance(expression, And):
+            return sa.and_(*(self.condition(operand) for operand in expression.operands))
+        if isinstance(expression, Or):
+            return sa.or_(*(self.condition(operand) for operand in expression.operands))
+        if isinstance(expression, Not):
+            # A predicate over a missing value may be NULL in SQL; NOT must see it as false.
+            return sa.not_(sa.func.coalesce(self.condition(expression.operand), sa.false()))
+        if isinstance(expression.target, Field):
+            return self._field_condition(expression)
+        if self.dialect == "postgresql":
+            return _PostgresPath(self.info, expression.target).condition(expression)
+        return _SqlitePath(self.info, expression.target, self.hot_columns.get(expression.target.keys)).condition(
+            expression
+        )
+
+    def _field_condition(self, expression: Expression) -> sa.ColumnElement[bool]:
+        field = expression.target.name
+        if field == "model.name":
+            column = _models.c.model_name
+            if isinstance(expression, Exists):
+                return _runs.c.model_id.is_not(None)
+            if isinstance(expression, Compare) and expression.operator == "=":
+                return _runs.c.model_id.in_(sa.select(_models.c.id).where(column == expression.value))
+            if isinstance(expression, In) and not expression.negated:
+                return _runs.c.model_id.in_(sa.select(_models.c.id).where(column.in_(expression.values)))
+            value = _model_name_of_run()
+            if self.dialect == "postgresql":
+                value = value.collate("C")
+        else:
+            value = _runs.c[field]
+            if isinstance(expression, Exists):
+                return sa.true()
+        if isinstance(expression, Compare):
+            return _operate(value, expression.operator, expression.value)
+        if isinstance(expression, In):
+            return value.not_in(expression.values) if expression.negated else value.in_(expression.values)
+        if isinstance(expression, Glob):
+            if self.dialect == "postgresql":
+                return value.like(glob_to_like(expression.pattern), escape="\\")
+            return value.op("GLOB")(glob_to_sqlite(expression.pattern))
+        if isinstance(expression, Prefix):
+            if self.dialect == "postgresql":
+                return value.like(_escape_like(expression.prefix) + "%", escape="\\")
+            return value.op("GLOB")(_escape_glob(expression.prefix) + "*")
+        raise TypeError(f"not an expression node: {expression!r}")
+
+    # -- order_by ----------------------------------------------------------------------------------
+
+    def sort_components(self, keys: tuple[OrderKey, ...]) -> list[SortComponent]:
+        """Per key: its number (NULL unless a number), then its string (NULL unless a string), each
+        sorted with NULLs last; times and model names are one component."""
+        components: list[SortComponent] = []
+        for key in keys:
+            if isinstance(key.target, Field):
+                expression = _runs.c[key.target.name] if key.target.name != "model.name" else _model_name_of_run()
+                if self.dialect == "postgresql" and key.target.name == "model.name":
+                    expression = expression.collate("C")
+                components.append(SortComponent(expression, key.descending))
+                continue
+            if self.dialect == "postgresql":
+                path = _PostgresPath(self.info, key.target)
+            else:
+                path = _SqlitePath(self.info, key.target, self.hot_columns.get(key.target.keys))
+            components.append(SortComponent(path.number(), key.descending))
+            components.append(SortComponent(path.string(), key.descending))
+        return components
+
+    @staticmethod
+    def order_clauses(components: list[SortComponent]) -> list[sa.ColumnElement]:
+        clauses = [
+            (component.expression.desc() if component.descending else component.expression.asc()).nulls_last()
+            for component in components
+        ]
+        return [*clauses, _runs.c.id.asc()]
+
+    @staticmethod
+    def after(components: list[SortComponent], values: list[Any], last_id: Any) -> sa.ColumnElement[bool]:
+        """Rows strictly after the row with these sort values, in the order ``components`` give."""
+        condition: sa.ColumnElement[bool] = _runs.c.id > last_id
+        for component, value in reversed(list(zip(components, values))):
+            expression = component.expression
+            if value is None:  # the last row had no value here: only rows also without one tie with it
+                condition = sa.and_(expression.is_(None), condition)
+                continue
+            bound = sa.bindparam(None, value, type_=expression.type)
+            beyond = expression < bound if component.descending else expression > bound
+            condition = sa.or_(beyond, expression.is_(None), sa.and_(expression == bound, condition))
+        return condition
+
+
+def _model_name_of_run() -> sa.ColumnElement:
+    return sa.select(_models.c.model_name).where(_models.c.id == _runs.c.model_id).scalar_subquery()
+
+
+def _escape_like(text: str) -> str:
+    return "".join("\\" + char if char in "%_\\" else char for char in text)
+
+
+def _operate(value: sa.ColumnElement, operator: str, literal: Any) -> sa.ColumnElement[bool]:
+    return {
+        "=": value.__eq__,
+        "!=": value.__ne__,
+        "<": value.__lt__,
+        "<=": value.__le__,
+        ">": value.__gt__,
+        ">=": value.__ge__,
+    }[operator](literal)
+
+
+def _literal_kind(value: Any) -> str:
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "boolean"
+    if isinstance(value, (int, float)):
+        return "number"
+    return "string"
+
+
+class _PathBase:
+    def condition(self, expression: Expression) -> sa.ColumnElement[bool]:
+        if isinstance(expression, Exists):
+            return self.exists()
+        if isinstance(expression, Compare):
+            return self.compare(expression.operator, expression.value)
+        if isinstance(expression, In):
+            if not expression.negated:
+                return sa.or_(*(self.compare("=", value) for value in expression.values))
+            by_kind: dict[str, list[Any]] = {}
+            for value in expression.values:
+                by_kind.setdefault(_literal_kind(value), []).append(value)
+            return sa.or_(
+                *(sa.and_(*(self.compare("!=", value) for value in values)) for values in by_kind.values())
+            )
+        if isinstance(expression, Glob):
+            return self.glob(expression.pattern)
+        if isinstance(expression, Prefix):
+            return self.prefix(expression.prefix)
+        raise TypeError(f"not an expression node: {expression!r}")
+
+
+class _PostgresPath(_PathBase):
+    def __init__(self, info: sa.ColumnElement, target: InfoPath) -> None:
+        self.keys = target.keys
+        value = sa.cast(info, JSONB)
+        for key in target.keys:
+            value = value.op("->", return_type=JSONB)(sa.bindparam(None, key, type_=sa.Text))
+        self.value = value
+        text = sa.cast(info, JSONB)
+        for key in target.keys[:-1]:
+            text = text.op("->", return_type=JSONB)(sa.bindparam(None, key, type_=sa.Text))
+        self.text = text.op("->>", return_type=sa.Text)(sa.bindparam(None, target.keys[-1], type_=sa.Text))
+        self.info = info
+
+    def type_is(self, kind: str) -> sa.ColumnElement[bool]:
+        return sa.func.jsonb_typeof(self.value) == kind
+
+    def exists(self) -> sa.ColumnElement[bool]:
+        return self.value.is_not(None)
+
+    def compare(self, operator: str, literal: Any) -> sa.ColumnElement[bool]:
+        if literal is None:
+            return self.type_is("null") if operator == "=" else sa.and_(self.exists(), ~self.type_is("null"))
+        kind = _literal_kind(literal)
+        if kind == "string" and operator not in ("=", "!="):
+            return sa.and_(self.type_is("string"), _operate(self.text.collate("C"), operator, literal))
+        bound = sa.cast(sa.bindparam(None, literal, type_=JSONB), JSONB)
+        condition = sa.and_(self.type_is(kind), _operate(self.value, operator, bound))
+        if operator == "=":
+            # Containment is what the GIN index serves; the comparison keeps the exact meaning.
+            pattern: Any = literal
+            for key in reversed(self.keys):
+                pattern = {key: pattern}
+            contains = sa.cast(self.info, JSONB).op("@>")(sa.cast(sa.bindparam(None, pattern, type_=JSONB), JSONB))
+            condition = sa.and_(contains, condition)
+        return condition
+
+    def glob(self, pattern: str) -> sa.ColumnElement[bool]:
+        return sa.and_(self.type_is("string"), self.text.like(glob_to_like(pattern), escape="\\"))
+
+    def prefix(self, prefix: str) -> sa.ColumnElement[bool]:
+        return sa.and_(self.type_is("string"), self.text.like(_escape_like(prefix) + "%", escape="\\"))
+
+    def number(self) -> sa.ColumnElement:
+        return sa.case((self.type_is("number"), sa.cast(self.value, sa.Numeric)), else_=sa.null())
+
+    def string(self) -> sa.ColumnElement:
+        return sa.case((self.type_is("string"), self.text), else_=sa.null()).collate("C")
+
+
+class _SqlitePath(_PathBase):
+    def __init__(self, info: sa.ColumnElement, target: InfoPath, hot_column: str | None) -> None:
+        self.keys = target.keys
+        path = sa.bindparam(None, sqlite_json_path(target.keys), type_=sa.Text)
+        self.type = sa.func.json_type(info, path)
+        self.value = sa.func.json_extract(info, path)
+        # A hot key's generated column holds the value when it is a number or a string, else NULL.
+        self.hot = sa.literal_column(f'model_runs."{hot_column}"') if hot_column else None
+
+    def exists(self) -> sa.ColumnElement[bool]:
+        return self.type.is_not(None)
+
+    def compare(self, operator: str, literal: Any) -> sa.ColumnElement[bool]:
+        if literal is None:
+            return self.type == "null" if operator == "=" else sa.and_(self.exists(), self.type != "null")
+        if isinstance(literal, bool):
+            wanted = self.type == ("true" if literal else "false")
+            other = self.type == ("false" if literal else "true")
+            return wanted if operator == "=" else other
+        if isinstance(literal, int) and literal not in _INT64:
+            literal = float(literal)  # SQLite reads integers beyond 64 bits as REAL too
+        if self.hot is not None:
+            return self._compare_hot(operator, literal)
+        kinds = _SQLITE_NUMBER_TYPES if isinstance(literal, (int, float)) else ("text",)
+        condition = sa.and_(self.type.in_(kinds), _operate(self.value, operator, literal))
+        if operator == "=":
+            lookup = info_index.sqlite_value_lookup(self.keys, [literal])
+            if lookup is not None:
+                condition = sa.and_(_runs.c.id.in_(lookup), condition)
+        return condition
+
+    def _compare_hot(self, operator: str, literal: Any) -> sa.ColumnElement[bool]:
+        # SQLite sorts NULL < numbers < text, so bounding by '' keeps a range within one type and
+        # still lets the index serve it.
+        column = self.hot
+        if operator in ("=",):
+            return column == literal
+        if isinstance(literal, str):
+            if operator == "!=":
+                return sa.and_(sa.func.typeof(column) == "text", column != literal)
+            if operator in ("<", "<="):
+                return sa.and_(column >= "", _operate(column, operator, literal))
+            return _operate(column, operator, literal)
+        if operator == "!=":
+            return sa.and_(sa.func.typeof(column).in_(_SQLITE_NUMBER_TYPES), column != literal)
+        if operator in (">", ">="):
+            return sa.and_(_operate(column, operator, literal), column < "")
+        return _operate(column, operator, literal)
+
+    def glob(self, pattern: str) -> sa.ColumnElement[bool]:
+        return sa.and_(self.type == "text", self.value.op("GLOB")(glob_to_sqlite(pattern)))
+
+    def prefix(self, prefix: str) -> sa.ColumnElement[bool]:
+        return sa.and_(self.type == "text", self.value.op("GLOB")(_escape_glob(prefix) + "*"))
+
+    def number(self) -> sa.ColumnElement:
+        if self.hot is not None:
+            return sa.case((sa.func.typeof(self.hot).in_(_SQLITE_NUMBER_TYPES), self.hot), else_=sa.null())
+        return sa.case((self.type.in_(_SQLITE_NUMBER_TYPES), self.value), else_=sa.null())
+
+    def string(self) -> sa.ColumnElement:
+        return sa.case((self.type == "text", self.value), else_=sa.null())
+
+
+# -- cursors -----------------------------------------------------------------------------------------
+
+
+def encode_cursor(order_signature: str, values: list[Any], last_id: Any) -> str:
+    """An opaque, URL-safe token for "the rows after this one" in this order."""
+    payload = {"o": order_signature, "v": [_encode_value(value) for value in values], "i": str(last_id)}
+    text = json.dumps(payload, separators=(",", ":"), ensure_ascii=False)
+    return base64.urlsafe_b64encode(text.encode("utf-8")).decode("ascii").rstrip("=")
+
+
+def decode_cursor(cursor: str, order_signature: str, component_count: int) -> tuple[list[Any], str]:
+    """The sort values and id a cursor holds; ``InvalidInputError`` if it is malformed or was made for
+    another order."""
+    if not isinstance(cursor, str):
+        raise InvalidInputError(f"cursor must be a string, got {type(cursor).__name__}")
+    try:
+        padded = cursor + "=" * (-len(cursor) % 4)
+        payload = json.loads(base64.urlsafe_b64decode(padded.encode("ascii")).decode("utf-8"))
+        signature, raw_values, last_id = payload["o"], payload["v"], payload["i"]
+        values = [_decode_value(value) for value in raw_values]
+    except (ValueError, KeyError, TypeError, binascii.Error, UnicodeError, decimal.InvalidOperation):
+        raise InvalidInputError("cursor is not one this registry issued (pass next_cursor unchanged)") from None
+    if signature != order_signature or len(values) != component_count or not isinstance(last_id, str):
+        raise InvalidInputError(
+            f"cursor was made for order_by {signature or 'creation order'!r}, not {order_signature or 'creation order'!r}"
+        )
+    return values, last_id
+
+
+def _encode_value(value: Any) -> Any:
+    if isinstance(value, decimal.Decimal):
+        return {"d": str(value)}
+    if isinstance(value, dt.datetime):
+        return {"t": value.isoformat()}
+    if isinstance(value, float):
+        return {"f": repr(value)}
+    return value
+
+
+def _decode_value(value: Any) -> Any:
+    if isinstance(value, dict):
+        if "d" in value:
+            return decimal.Decimal(value["d"])
+        if "t" in value:
+            return dt.datetime.fromisoformat(value["t"])
+        if "f" in value:
+            return float(value["f"])
+        raise ValueError("unknown cursor value")
+    if value is None or isinstance(value, (str, int)) and not isinstance(value, bool):
+        return value
+    raise ValueError("unknown cursor value")
+
+
+__all__ = ["RunQueryCompiler", "SortComponent", "decode_cursor", "encode_cursor", "UTCDateTime"]

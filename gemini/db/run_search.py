@@ -1,0 +1,106 @@
+"""Searching runs with the ``where`` language, ``order_by`` and keyset pages (see docs/search.md).
+
+Runs on the caller's connection, like every repository; compiling the syntax trees is left to
+``gemini.db.query_compiler``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import uuid
+from dataclasses import dataclass
+from typing import Any
+
+import sqlalchemy as sa
+
+from gemini.core.query.ast import Expression, OrderKey
+from gemini.db import info_index
+from gemini.db.containment import info_contains
+from gemini.db.query_compiler import RunQueryCompiler, decode_cursor, encode_cursor
+from gemini.db.repositories import UNSET
+from gemini.db.tables import ModelRunRow
+from gemini.records import ModelRunRecord
+
+_runs = ModelRunRow.__table__
+_RUN_COLUMNS = (_runs.c.id, _runs.c.model_id, _runs.c.model_run_info, _runs.c.created_at, _runs.c.updated_at)
+
+
+@dataclass(frozen=True, slots=True)
+class RunPage:
+    """One page of a search: its runs, and the cursor of the next page (``None`` after the last)."""
+
+    runs: list[ModelRunRecord]
+    next_cursor: str | None
+
+
+def order_signature(keys: tuple[OrderKey, ...]) -> str:
+    return hashlib.sha256(repr(keys).encode()).hexdigest()[:16] if keys else ""
+
+
+class RunSearchRepository:
+    def __init__(self, connection: sa.Connection) -> None:
+        self.connection = connection
+        self.dialect = connection.dialect.name
+        if self.dialect == "postgresql":
+            # Plans made for the actual keys and values: only then can the planner match a hot key's
+            # expression index, since the query names the keys as parameters.
+            connection.exec_driver_sql("SET LOCAL plan_cache_mode = force_custom_plan")
+        self.compiler = RunQueryCompiler(self.dialect, info_index.hot_columns(connection))
+
+    def _filters(
+        self, *, model_id: uuid.UUID | None = UNSET, contains: dict | None = None, where: Expression | None = None
+    ) -> list[sa.ColumnElement[bool]]:
+        filters: list[sa.ColumnElement[bool]] = []
+        if model_id is not UNSET:
+            filters.append(_runs.c.model_id.is_(None) if model_id is None else _runs.c.model_id == model_id)
+        if contains:
+            if self.dialect == "sqlite":
+                filters.extend(_runs.c.id.in_(lookup) for lookup in info_index.containment_lookup(contains))
+            filters.append(info_contains(_runs.c.model_run_info, contains, self.dialect))
+        if where is not None:
+            filters.append(self.compiler.condition(where))
+        return filters
+
+    def list(
+        self,
+        *,
+        model_id: uuid.UUID | None = UNSET,
+        contains: dict | None = None,
+        where: Expression | None = None,
+        order_by: tuple[OrderKey, ...] = (),
+        limit: int | None = None,
+        offset: int | None = None,
+        cursor: str | None = None,
+    ) -> RunPage:
+        components = self.compiler.sort_components(order_by)
+        filters = self._filters(model_id=model_id, contains=contains, where=where)
+        signature = order_signature(order_by)
+        if cursor is not None:
+            values, last_id = decode_cursor(cursor, signature, len(components))
+            filters.append(self.compiler.after(components, values, uuid.UUID(last_id)))
+        sort_columns = [component.expression.label(f"sort_{index}") for index, component in enumerate(components)]
+        query = (
+            sa.select(*_RUN_COLUMNS, *sort_columns)
+            .where(*filters)
+            .order_by(*self.compiler.order_clauses(components))
+        )
+        if limit is not None:
+            query = query.limit(limit)
+        if offset:
+            query = query.offset(offset)
+        rows = self.connection.execute(query).all()
+        runs = [ModelRunRecord(*row[:5]) for row in rows]
+        next_cursor = None
+        if limit is not None and rows and len(rows) == limit:
+            last = rows[-1]
+            next_cursor = encode_cursor(signature, list(last[5:]), last[0])
+        return RunPage(runs, next_cursor)
+
+    def count(
+        self, *, model_id: uuid.UUID | None = UNSET, contains: dict | None = None, where: Expression | None = None
+    ) -> int:
+        filters = self._filters(model_id=model_id, contains=contains, where=where)
+        return self.connection.execute(sa.select(sa.func.count()).select_from(_runs).where(*filters)).scalar_one()
+
+
+__all__: list[Any] = ["RunPage", "RunSearchRepository", "order_signature"]
