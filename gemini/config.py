@@ -35,11 +35,18 @@ class Settings(BaseSettings):
         return self.database_url or default_database_url()
 
 
+_ENVIRONMENT_NAMES = tuple(f"GEMINI_{name.upper()}" for name in Settings.model_fields)
+
+
 def get_settings() -> Settings:
-    """The settings for the current environment: a change to a ``GEMINI_*`` variable is seen at once."""
-    return _settings_for(tuple(sorted((k, v) for k, v in os.environ.items() if k.startswith("GEMINI_"))))
+    """The settings for the current environment: a change to a ``GEMINI_*`` variable is seen at once.
+
+    Called on every operation, so it only reads the few variables it needs and reuses the parsed
+    settings while they are unchanged.
+    """
+    return _settings_for(tuple(os.environ.get(name) for name in _ENVIRONMENT_NAMES))
 
 
 @lru_cache(maxsize=16)
-def _settings_for(environment: tuple[tuple[str, str], ...]) -> Settings:
+def _settings_for(environment: tuple[str | None, ...]) -> Settings:
     return Settings()

@@ -81,13 +81,53 @@ def check_info(value: object, *, field: str) -> CheckedInfo:
         value = {}
     if not isinstance(value, dict):
         raise InvalidInputError(f"{field} must be a JSON object (a dict), got {type(value).__name__}")
-    normalized = _normalize(value, field, 0)
-    canonical = json.dumps(normalized, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
-    encoded = canonical.encode("utf-8")
+    try:
+        normalized = _normalize_fast(value, 0)
+        encoded = _canonical_json(normalized).encode("utf-8")
+    except (_NotPlainJSON, UnicodeEncodeError, RecursionError):
+        # Find what is wrong, with its path, the slow way; it raises unless the value only held
+        # subclasses of JSON types (an IntEnum, a str subclass), which it normalises.
+        normalized = _normalize(value, field, 0)
+        encoded = _canonical_json(normalized).encode("utf-8")
     limit = get_settings().max_info_bytes
     if len(encoded) > limit:
         raise InfoTooLargeError(f"{field} is {len(encoded)} bytes as JSON; the limit is {limit} bytes")
     return CheckedInfo(value=value, hash=hashlib.sha256(encoded).hexdigest())
+
+
+def _canonical_json(value: Any) -> str:
+    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+
+
+class _NotPlainJSON(Exception):
+    """Raised by the fast walk at anything it does not accept as is."""
+
+
+def _normalize_fast(value: Any, depth: int) -> Any:
+    """``_normalize`` for the common case, without building error paths; raises ``_NotPlainJSON``."""
+    kind = type(value)
+    if kind is str:
+        if "\x00" in value:
+            raise _NotPlainJSON
+        return value
+    if kind is int or kind is bool or value is None:
+        return value
+    if kind is float:
+        if value - value != 0.0:  # NaN or an infinity
+            raise _NotPlainJSON
+        return int(value) if value.is_integer() else value
+    if depth >= MAX_INFO_DEPTH:
+        raise _NotPlainJSON
+    if kind is dict:
+        normalized = {}
+        for key, item in value.items():
+            if type(key) is not str or "\x00" in key:
+                raise _NotPlainJSON
+            normalized[key] = _normalize_fast(item, depth + 1)
+        return normalized
+    if kind is list:
+        return [_normalize_fast(item, depth + 1) for item in value]
+    raise _NotPlainJSON
 
 
 def _normalize(value: Any, path: str, depth: int) -> Any:

@@ -64,7 +64,9 @@ def _create_sqlite_engine(url: str) -> sa.Engine:
         # A write transaction takes the write lock up front: a deferred one that reads first and writes
         # later fails with "database is locked" instead of waiting when another process wrote meanwhile.
         immediate = connection.get_execution_options().get("gemini_write", False)
-        connection.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+        # Straight to the driver: this runs on every operation, and nothing here needs SQLAlchemy's
+        # statement machinery. The commit or rollback is SQLAlchemy's as usual.
+        connection.connection.dbapi_connection.execute("BEGIN IMMEDIATE" if immediate else "BEGIN")
 
     return engine
 
