@@ -5,6 +5,8 @@ import { h, errorBox, notify, confirmDialog, formatTime } from "../dom.js";
 import { href, refresh } from "../router.js";
 import { pager, infoSummary, jsonEditor, textField, eachLimited } from "../widgets.js";
 
+let createModelOpen = false;
+
 const PAGE_SIZE = 50;
 
 export async function renderModels(container, { params }) {
@@ -66,7 +68,12 @@ function createForm() {
     status,
     h("button", { type: "submit", class: "primary" }, "Create model"),
   );
-  return h("details", { class: "create" }, h("summary", {}, "New model…"), form);
+  const details = h("details", { class: "create", open: createModelOpen }, h("summary", {}, "New model…"), form);
+  // Stays open after a save, so several entries can be made in a row.
+  details.addEventListener("toggle", () => {
+    createModelOpen = details.open;
+  });
+  return details;
 }
 
 function modelsTable(models) {

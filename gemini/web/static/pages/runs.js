@@ -8,6 +8,8 @@ import { href, navigate, refresh } from "../router.js";
 import { pager, jsonEditor } from "../widgets.js";
 import { selectedRuns, toggleRun, setSelectedRuns, MAX_COMPARE, MIN_COMPARE } from "../selection.js";
 
+let createRunOpen = false;
+
 const PAGE_SIZES = [25, 50, 100, 200];
 const DEFAULT_SIZE = 50;
 const DEFAULT_COLUMNS = 6;
@@ -228,7 +230,12 @@ function createRunForm(state, models) {
     status,
     h("button", { type: "submit", class: "primary" }, "Record run"),
   );
-  return h("details", { class: "create" }, h("summary", {}, "New run…"), form);
+  const details = h("details", { class: "create", open: createRunOpen }, h("summary", {}, "New run…"), form);
+  // Stays open after a save, so several entries can be made in a row.
+  details.addEventListener("toggle", () => {
+    createRunOpen = details.open;
+  });
+  return details;
 }
 
 function columnChooser(state, columns, seenKeys) {
