@@ -1,0 +1,57 @@
+"""An HTTP client on the REST app, over the ``db`` fixture's real SQLite and PostgreSQL registries."""
+
+import pytest
+from fastapi.testclient import TestClient
+
+from gemini.rest_api.app import create_app
+
+UNREACHABLE_DATABASE_URL = "postgresql+psycopg://postgres@127.0.0.1:9/gemini"
+"""Nothing listens on the discard port: connecting is refused at once."""
+
+TOKEN = "correct horse battery staple"
+
+
+@pytest.fixture(scope="session")
+def app():
+    return create_app()
+
+
+@pytest.fixture
+def client(app, db) -> TestClient:
+    return TestClient(app, raise_server_exceptions=False)
+
+
+@pytest.fixture
+def token(monkeypatch) -> str:
+    monkeypatch.setenv("GEMINI_API_TOKEN", TOKEN)
+    return TOKEN
+
+
+@pytest.fixture
+def unreachable_client(app, monkeypatch) -> TestClient:
+    monkeypatch.setenv("GEMINI_DATABASE_URL", UNREACHABLE_DATABASE_URL)
+    return TestClient(app, raise_server_exceptions=False)
+
+
+def create_model(client: TestClient, name: str = "stand-counter", **fields) -> dict:
+    response = client.post("/api/models", json={"model_name": name, **fields})
+    assert response.status_code == 201, response.text
+    return response.json()
+
+
+def create_run(client: TestClient, info: dict, model_name: str | None = None) -> dict:
+    response = client.post("/api/model_runs", json={"model_run_info": info, "model_name": model_name})
+    assert response.status_code == 201, response.text
+    return response.json()
+
+
+def assert_error(response, status: int, kind: str, *words: str) -> None:
+    """A JSON error body of the given kind whose message mentions every word."""
+    assert response.status_code == status, response.text
+    assert response.headers["content-type"] == "application/json"
+    body = response.json()
+    assert set(body) == {"error", "detail"}
+    assert body["error"] == kind
+    for word in words:
+        assert word in body["detail"], body["detail"]
+    assert "Traceback" not in response.text

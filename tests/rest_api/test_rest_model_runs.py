@@ -1,0 +1,158 @@
+"""``/api/model_runs``: every operation, its not-found, conflict and malformed-input cases."""
+
+import uuid
+
+from tests.rest_api.conftest import assert_error, create_model, create_run
+
+MISSING = str(uuid.UUID(int=1))
+
+
+def test_create_returns_201_then_200_for_the_same_info(client):
+    create_model(client)
+    first = client.post("/api/model_runs", json={"model_run_info": {"epoch": 1}, "model_name": "stand-counter"})
+    again = client.post("/api/model_runs", json={"model_run_info": {"epoch": 1.0}, "model_name": "stand-counter"})
+    assert first.status_code == 201
+    assert again.status_code == 200
+    assert again.json()["id"] == first.json()["id"]
+    assert first.json()["model_id"] == client.get("/api/models/all").json()[0]["id"]
+
+
+def test_create_without_a_model_or_info(client):
+    response = client.post("/api/model_runs", json={})
+    assert response.status_code == 201
+    assert response.json()["model_id"] is None
+    assert response.json()["model_run_info"] == {}
+
+
+def test_create_for_an_unknown_model_is_404_and_records_nothing(client):
+    response = client.post("/api/model_runs", json={"model_run_info": {"a": 1}, "model_name": "nope"})
+    assert_error(response, 404, "not_found", "nope")
+    assert client.get("/api/model_runs").json()["count"] == 0
+
+
+def test_get_roundtrips_info(client):
+    info = {"params": {"lr": 0.001, "layers": [64, 32]}, "note": "première", "ok": True, "none": None}
+    run = create_run(client, info)
+    response = client.get(f"/api/model_runs/{run['id']}")
+    assert response.status_code == 200
+    assert response.json() == run
+    assert response.json()["model_run_info"] == info
+
+
+def test_get_unknown_is_404_naming_the_id(client):
+    assert_error(client.get(f"/api/model_runs/{MISSING}"), 404, "not_found", MISSING)
+
+
+def test_malformed_id_is_422_naming_the_parameter(client):
+    assert_error(client.get("/api/model_runs/not-a-uuid"), 422, "invalid_input", "run_id")
+    assert_error(client.delete("/api/model_runs/12"), 422, "invalid_input", "run_id")
+
+
+def test_list_pages_and_counts(client):
+    ids = [create_run(client, {"epoch": epoch})["id"] for epoch in range(5)]
+    page = client.get("/api/model_runs", params={"limit": 2, "offset": 1}).json()
+    assert [run["id"] for run in page["data"]] == ids[1:3]
+    assert page["count"] == 5
+
+
+def test_list_filters_by_model_and_info_containment(client):
+    create_model(client, "a")
+    create_model(client, "b")
+    wanted = create_run(client, {"dataset": "plot-7", "tags": ["final", "v2"]}, "a")
+    create_run(client, {"dataset": "plot-7", "tags": ["draft"]}, "a")
+    create_run(client, {"dataset": "plot-7", "tags": ["final"]}, "b")
+    response = client.get("/api/model_runs", params={"model_name": "a", "model_run_info": '{"tags": ["final"]}'})
+    assert response.status_code == 200
+    assert response.json() == {"data": [wanted], "count": 1}
+
+
+def test_list_with_an_unknown_model_is_404(client):
+    assert_error(client.get("/api/model_runs", params={"model_name": "ghost"}), 404, "not_found", "ghost")
+
+
+def test_list_with_bad_json_filter_is_422(client):
+    response = client.get("/api/model_runs", params={"model_run_info": '{"a":'})
+    assert_error(response, 422, "invalid_input", "model_run_info", "not valid JSON")
+
+
+def test_list_with_non_object_filter_is_422(client):
+    response = client.get("/api/model_runs", params={"model_run_info": "[1, 2]"})
+    assert_error(response, 422, "invalid_input", "model_run_info", "JSON object")
+
+
+def test_list_with_out_of_range_page_is_422(client):
+    assert_error(client.get("/api/model_runs", params={"limit": -1}), 422, "invalid_input", "limit")
+    assert_error(client.get("/api/model_runs", params={"limit": 100_000}), 422, "invalid_input", "limit")
+    assert_error(client.get("/api/model_runs", params={"offset": "x"}), 422, "invalid_input", "offset")
+
+
+def test_patch_replaces_info(client):
+    run = create_run(client, {"epoch": 1, "lr": 0.1})
+    response = client.patch(f"/api/model_runs/{run['id']}", json={"model_run_info": {"epoch": 2}})
+    assert response.status_code == 200
+    assert response.json()["model_run_info"] == {"epoch": 2}
+    assert client.get(f"/api/model_runs/{run['id']}").json()["model_run_info"] == {"epoch": 2}
+
+
+def test_patch_colliding_with_another_run_is_409_and_changes_nothing(client):
+    create_model(client)
+    first = create_run(client, {"epoch": 1}, "stand-counter")
+    second = create_run(client, {"epoch": 2}, "stand-counter")
+    response = client.patch(f"/api/model_runs/{second['id']}", json={"model_run_info": {"epoch": 1}})
+    assert_error(response, 409, "conflict", first["id"])
+    assert client.get(f"/api/model_runs/{second['id']}").json()["model_run_info"] == {"epoch": 2}
+
+
+def test_patch_without_info_is_422(client):
+    run = create_run(client, {})
+    assert_error(client.patch(f"/api/model_runs/{run['id']}", json={}), 422, "invalid_input", "model_run_info")
+
+
+def test_patch_unknown_is_404(client):
+    assert_error(client.patch(f"/api/model_runs/{MISSING}", json={"model_run_info": {}}), 404, "not_found")
+
+
+def test_delete_then_get_is_404(client):
+    run = create_run(client, {"epoch": 1})
+    assert client.delete(f"/api/model_runs/{run['id']}").status_code == 204
+    assert_error(client.get(f"/api/model_runs/{run['id']}"), 404, "not_found")
+    assert_error(client.delete(f"/api/model_runs/{run['id']}"), 404, "not_found")
+
+
+def test_model_association_lifecycle(client):
+    model = create_model(client)
+    run = create_run(client, {"epoch": 1})
+    assert_error(client.get(f"/api/model_runs/{run['id']}/model"), 404, "not_found", "not associated")
+
+    put = client.put(f"/api/model_runs/{run['id']}/model", json={"model_name": "stand-counter"})
+    assert put.status_code == 200
+    assert put.json()["id"] == model["id"]
+    assert client.get(f"/api/model_runs/{run['id']}/model").json()["model_name"] == "stand-counter"
+    assert client.get(f"/api/model_runs/{run['id']}").json()["model_id"] == model["id"]
+
+    assert client.delete(f"/api/model_runs/{run['id']}/model").status_code == 204
+    assert client.get(f"/api/model_runs/{run['id']}").json()["model_id"] is None
+    assert_error(client.delete(f"/api/model_runs/{run['id']}/model"), 404, "not_found", "not associated")
+
+
+def test_associate_with_unknown_model_is_404(client):
+    run = create_run(client, {})
+    response = client.put(f"/api/model_runs/{run['id']}/model", json={"model_name": "ghost"})
+    assert_error(response, 404, "not_found", "ghost")
+
+
+def test_associate_colliding_run_is_409_and_changes_nothing(client):
+    create_model(client)
+    create_run(client, {"epoch": 1}, "stand-counter")
+    loose = create_run(client, {"epoch": 1})
+    response = client.put(f"/api/model_runs/{loose['id']}/model", json={"model_name": "stand-counter"})
+    assert_error(response, 409, "conflict")
+    assert client.get(f"/api/model_runs/{loose['id']}").json()["model_id"] is None
+
+
+def test_unassociate_colliding_run_is_409(client):
+    create_model(client)
+    create_run(client, {"epoch": 1})
+    owned = create_run(client, {"epoch": 1}, "stand-counter")
+    assert_error(client.delete(f"/api/model_runs/{owned['id']}/model"), 409, "conflict")
+    assert client.get(f"/api/model_runs/{owned['id']}").json()["model_id"] is not None
