@@ -52,6 +52,16 @@ def _insert(connection: sa.Connection, table: sa.Table):  # noqa: ANN202 - diale
     return (postgresql.insert if dialect == "postgresql" else sqlite.insert)(table)
 
 
+# The statements of the hottest paths, built once: constructing a statement costs more than running it
+# on SQLite (about 0.1 ms each).
+_SELECT_RUN_BY_ID = sa.select(*_RUN_COLUMNS).where(_runs.c.id == sa.bindparam("run_id"))
+_SELECT_MODEL_ID_BY_NAME = sa.select(_models.c.id).where(_models.c.model_name == sa.bindparam("model_name"))
+_INSERT_RUN_IF_NEW = {
+    "postgresql": postgresql.insert(_runs).on_conflict_do_nothing().returning(_runs.c.id),
+    "sqlite": sqlite.insert(_runs).on_conflict_do_nothing().returning(_runs.c.id),
+}
+
+
 def _page(query: sa.Select, limit: int | None, offset: int | None) -> sa.Select:
     if limit is not None:
         query = query.limit(limit)
@@ -78,10 +88,10 @@ class ModelRunRepository:
         return filters
 
     def get(self, run_id: uuid.UUID) -> ModelRunRecord:
-        record = self.get_one_or_none(run_id=run_id)
-        if record is None:
+        row = self.connection.execute(_SELECT_RUN_BY_ID, {"run_id": run_id}).first()
+        if row is None:
             raise NotFoundError(f"no model run with id {run_id}")
-        return record
+        return ModelRunRecord(*row)
 
     def get_one_or_none(
         self, *, run_id: uuid.UUID | None = None, model_id: uuid.UUID | None = UNSET, info_hash: str | None = None
@@ -111,9 +121,7 @@ class ModelRunRepository:
         values = dict(
             id=new_id(), model_id=model_id, model_run_info=info, info_hash=info_hash, created_at=now, updated_at=now
         )
-        inserted = self.connection.execute(
-            _insert(self.connection, _runs).values(**values).on_conflict_do_nothing().returning(_runs.c.id)
-        ).first()
+        inserted = self.connection.execute(_INSERT_RUN_IF_NEW[self.connection.dialect.name], values).first()
         if inserted is not None:
             return ModelRunRecord(values["id"], model_id, info, now, now), True
         existing = self.get_one_or_none(model_id=model_id, info_hash=info_hash)
@@ -199,7 +207,7 @@ class ModelRepository:
         return ModelRecord(*row) if row else None
 
     def id_for_name(self, model_name: str) -> uuid.UUID:
-        model_id = self.connection.execute(sa.select(_models.c.id).where(_models.c.model_name == model_name)).scalar()
+        model_id = self.connection.execute(_SELECT_MODEL_ID_BY_NAME, {"model_name": model_name}).scalar()
         if model_id is None:
             raise NotFoundError(f"no model named {model_name!r}")
         return model_id
