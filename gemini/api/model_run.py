@@ -85,17 +85,42 @@ class ModelRun(APIBase):
 
     @classmethod
     @seed_operation(fallback=None)
-    def search(cls, model_run_info: dict = None, model_name: str = None) -> Optional[List["ModelRun"]]:
-        """Runs whose info contains ``model_run_info`` (as PostgreSQL's ``@>``), of ``model_name``.
+    def search(
+        cls,
+        model_run_info: dict = None,
+        model_name: str = None,
+        *,
+        where: str = None,
+        order_by: str | list[str] = None,
+        limit: int = None,
+        offset: int = None,
+    ) -> Optional[List["ModelRun"]]:
+        """Runs whose info contains ``model_run_info`` (as PostgreSQL's ``@>``), of ``model_name``, and
+        matching ``where`` (e.g. ``'params.lr < 0.01 and data.site in ("Davis", "Kearney")'``), in
+        ``order_by`` order (e.g. ``"-metrics.map50"``; creation order by default). See docs/search.md.
 
         At least one criterion is required; ``None`` when nothing matches.
         """
-        if model_run_info is None and model_name is None:
-            raise InvalidInputError("give model_run_info or model_name to search")
-        records = core.list_runs(model_run_info=model_run_info, model_name=model_name)
-        if not records:
+        if model_run_info is None and model_name is None and where is None:
+            raise InvalidInputError("give model_run_info, model_name or where to search")
+        page = core.search_runs(
+            model_run_info=model_run_info,
+            model_name=model_name,
+            where=where,
+            order_by=order_by,
+            limit=limit,
+            offset=offset,
+        )
+        if not page.runs:
             raise NotFoundError("no model runs match the search")
-        return [cls.from_record(record) for record in records]
+        return [cls.from_record(record) for record in page.runs]
+
+    @classmethod
+    @seed_operation(fallback=None)
+    def count(cls, model_run_info: dict = None, model_name: str = None, *, where: str = None) -> Optional[int]:
+        """How many runs ``search`` would find with these filters (every run when none is given);
+        ``None`` only when the count fails (a malformed ``where``, an unknown model)."""
+        return core.count_runs(model_run_info=model_run_info, model_name=model_name, where=where)
 
     # -- instance methods ----------------------------------------------------------------------------
 

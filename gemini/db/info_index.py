@@ -46,8 +46,10 @@ hot_keys = sa.Table(
     sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
 )
 
+# Integral reals are kept too: 1.0 equals 1 in a search, and the lookup must not lose it.
 _LEAF_FILTER = (
-    f"type IN ('text', 'integer') AND (type = 'integer' OR length(atom) <= {MAX_INDEXED_TEXT}) "
+    f"((type = 'text' AND length(atom) <= {MAX_INDEXED_TEXT}) OR type = 'integer' "
+    "OR (type = 'real' AND atom = CAST(atom AS INTEGER))) "
     "AND fullkey NOT GLOB '*[[]*'"  # leaves inside arrays (and keys with '[') are left out
 )
 
@@ -89,18 +91,27 @@ def tree_path(keys: tuple[str, ...]) -> str:
     return "$" + "".join(f".{key}" if _simple_label(key) else f'."{key}"' for key in keys)
 
 
-def _indexable(value: Any) -> bool:
+def _indexed_form(value: Any) -> Any:
+    """The value as the table keeps it, or ``_NOT_KEPT``."""
     if isinstance(value, bool):
-        return False
+        return _NOT_KEPT
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
     if isinstance(value, int):
-        return -(2**63) <= value < 2**63
-    return isinstance(value, str) and len(value) <= MAX_INDEXED_TEXT
+        return value if -(2**63) <= value < 2**63 else _NOT_KEPT
+    if isinstance(value, str) and len(value) <= MAX_INDEXED_TEXT:
+        return value
+    return _NOT_KEPT
+
+
+_NOT_KEPT: Any = object()
 
 
 def sqlite_value_lookup(keys: tuple[str, ...], values: list[Any]) -> sa.Select | None:
     """Ids of runs whose info holds one of ``values`` at ``keys``, from the (path, value) table; ``None``
     when the table cannot answer (a value or key it does not keep)."""
-    if not keys or any(char in key for key in keys for char in '"[]') or not all(_indexable(v) for v in values):
+    values = [_indexed_form(value) for value in values]
+    if not keys or any(char in '"[]\\' or ord(char) < 0x20 for key in keys for char in key) or _NOT_KEPT in values:
         return None
     condition = info_values.c.value == values[0] if len(values) == 1 else info_values.c.value.in_(values)
     return sa.select(info_values.c.run_id).where(info_values.c.path == tree_path(keys), condition)

@@ -313,7 +313,8 @@ class _SqlitePath(_PathBase):
         if self.hot is not None:
             return self._compare_hot(operator, literal)
         kinds = _SQLITE_NUMBER_TYPES if isinstance(literal, (int, float)) else ("text",)
-        condition = sa.and_(self.type.in_(kinds), _operate(self.value, operator, literal))
+        type_matches = self.type == kinds[0] if len(kinds) == 1 else self.type.in_(kinds)
+        condition = sa.and_(type_matches, _operate(self.value, operator, literal))
         if operator == "=":
             lookup = info_index.sqlite_value_lookup(self.keys, [literal])
             if lookup is not None:

@@ -416,3 +416,16 @@ def _order_key(parser: _Parser) -> OrderKey:
     if parser.current.kind not in ("name", "key"):
         raise parser.fail("expected a path to order by (prefix it with '-' for descending)")
     return OrderKey(parser.target(), descending)
+
+
+def parse_path(text: str) -> InfoPath:
+    """An info path such as ``params.lr`` or ``metrics.`map50-95```; run fields are refused."""
+    parser = _Parser(text, "path")
+    if parser.current.kind not in ("name", "key"):
+        raise parser.fail("expected a path (a name, or a `quoted key`)")
+    target = parser.target()
+    if not parser.at("end"):
+        raise parser.fail("expected '.' or the end of the path")
+    if isinstance(target, Field):
+        raise InvalidInputError(f"path: {target} is a run field, not a key of the info (quote it: `{target}`)")
+    return target

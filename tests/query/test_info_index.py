@@ -1,0 +1,125 @@
+"""SQLite's (path, value) table and declared hot keys: same answers, and the index is what serves them."""
+
+import sqlite3
+
+import pytest
+import sqlalchemy as sa
+
+from gemini.core import info_indexes, model_runs
+from gemini.db import info_index
+from gemini.db.engine import get_engine
+from gemini.db.tables import ModelRunRow
+from tests.query.conftest import labels
+
+KEYS = ["a", "Z9", "y_1", "9a", "", "é", "a b", "a.b", "x-y", "in", "$", "'"]
+
+
+@pytest.mark.parametrize("key", KEYS)
+def test_tree_path_spells_paths_as_sqlite_json_tree_does(key):
+    connection = sqlite3.connect(":memory:")
+    rows = connection.execute(
+        "SELECT fullkey FROM json_tree(json_object('outer', json_object(?, 1))) WHERE type = 'integer'", (key,)
+    ).fetchall()
+    assert rows == [(info_index.tree_path(("outer", key)),)]
+
+
+def test_sqlite_equality_is_answered_from_the_value_table(registry, dialect):
+    if dialect != "sqlite":
+        pytest.skip("the (path, value) table is SQLite's")
+    with get_engine().connect() as connection:
+        rows = connection.execute(
+            sa.select(info_index.info_values.c.path, info_index.info_values.c.value).where(
+                info_index.info_values.c.path.like("$.data.%")
+            )
+        ).all()
+    assert ("$.data.site", "Kearney") in rows and ("$.data.year", 2024) in rows
+    assert all(path != "$.params.lr" or value == 1 for path, value in rows)  # reals only when integral
+
+
+def test_value_table_follows_updates_and_deletes(db, dialect):
+    run = model_runs.create_run(model_run_info={"k": {"v": "old"}})
+    assert labels_or_ids(model_runs.search_runs(where='k.v = "old"').runs) == [run.id]
+    model_runs.replace_run_info(run_id=run.id, model_run_info={"k": {"v": "new"}})
+    assert model_runs.search_runs(where='k.v = "old"').runs == []
+    assert labels_or_ids(model_runs.search_runs(where='k.v = "new"').runs) == [run.id]
+    model_runs.delete_run(run_id=run.id)
+    assert model_runs.search_runs(where='k.v = "new"').runs == []
+    if dialect == "sqlite":
+        with get_engine().connect() as connection:
+            assert connection.execute(sa.select(sa.func.count()).select_from(info_index.info_values)).scalar() == 0
+
+
+def labels_or_ids(runs):
+    return [run.id for run in runs]
+
+
+def test_integral_real_is_found_by_an_integer_and_containment(db):
+    run = model_runs.create_run(model_run_info={"p": {"n": 3.0}, "q": 2})
+    assert [r.id for r in model_runs.search_runs(where="p.n = 3").runs] == [run.id]
+    assert [r.id for r in model_runs.search_runs(model_run_info={"p": {"n": 3}}).runs] == [run.id]
+    assert [r.id for r in model_runs.search_runs(model_run_info={"q": 2.0}).runs] == [run.id]
+
+
+def test_hot_keys_are_added_listed_and_dropped(registry):
+    assert info_indexes.add_hot_key(path="params.lr") is True
+    assert info_indexes.add_hot_key(path="params.lr") is False
+    assert info_indexes.add_hot_key(path="metrics.`map50`") is True
+    try:
+        assert [key.path for key in info_indexes.list_hot_keys()] == ["params.lr", "metrics.map50"]
+        # Same answers through the index as without it.
+        assert labels(model_runs.search_runs(where="params.lr < 0.01").runs) == ["r0"]
+        assert labels(model_runs.search_runs(where="params.lr > 0.01").runs) == ["r2", "r5"]
+        assert labels(model_runs.search_runs(where="params.lr != 1").runs) == ["r0", "r1", "r2"]
+        assert labels(model_runs.search_runs(where='params.lr >= "a"').runs) == ["r3"]
+        assert labels(model_runs.search_runs(where='params.lr < "b"').runs) == ["r3"]
+        assert labels(model_runs.search_runs(where="params.lr = null").runs) == ["r4"]
+        order = labels(model_runs.search_runs(where="exists(metrics)", order_by="-metrics.map50").runs)
+        assert order == ["r4", "r0", "r1", "r3", "r2", "r6"]
+    finally:
+        assert info_indexes.drop_hot_key(path="params.lr") is True
+        assert info_indexes.drop_hot_key(path="metrics.map50") is True
+    assert info_indexes.drop_hot_key(path="params.lr") is False
+    assert info_indexes.list_hot_keys() == []
+    assert labels(model_runs.search_runs(where="params.lr < 0.01").runs) == ["r0"]
+
+
+def _plan(where: str, dialect: str) -> str:
+    """The database's plan for the run ids matching ``where``, parameters bound as a search binds them."""
+    from gemini.core.query import parse_where
+    from gemini.db.run_search import RunSearchRepository
+
+    with get_engine().connect() as connection:
+        condition = RunSearchRepository(connection).compiler.condition(parse_where(where))
+        compiled = sa.select(ModelRunRow.__table__.c.id).where(condition).compile(
+            connection, compile_kwargs={"render_postcompile": True}
+        )
+        processors = compiled._bind_processors
+        params = {name: processors[name](value) if name in processors else value for name, value in compiled.params.items()}
+        if compiled.positional:
+            params = tuple(params[name] for name in compiled.positiontup)
+        if dialect == "postgresql":
+            connection.exec_driver_sql("SET enable_seqscan = off")  # a tiny table: make the choice visible
+        prefix = "EXPLAIN QUERY PLAN " if dialect == "sqlite" else "EXPLAIN "
+        return "\n".join(str(row[-1]) for row in connection.exec_driver_sql(prefix + str(compiled), params))
+
+
+def test_a_hot_key_range_uses_its_index(registry, dialect):
+    info_indexes.add_hot_key(path="params.lr")
+    try:
+        assert "ix_model_runs_hot_" in _plan("params.lr < 0.01", dialect)
+    finally:
+        info_indexes.drop_hot_key(path="params.lr")
+
+
+def test_nested_equality_uses_an_index_without_declaration(registry, dialect):
+    plan = _plan('data.site = "Kearney"', dialect)
+    assert ("model_run_info_values" if dialect == "sqlite" else "ix_model_runs_info_gin") in plan
+
+
+def test_unknown_or_malformed_hot_key_paths_are_refused(db):
+    from gemini.errors import InvalidInputError
+
+    with pytest.raises(InvalidInputError, match="column"):
+        info_indexes.add_hot_key(path="params.")
+    with pytest.raises(InvalidInputError, match="run field"):
+        info_indexes.add_hot_key(path="created_at")
