@@ -47,8 +47,15 @@ export function scatterChart({ points, xKey, yKey, id = "scatter-chart" }) {
   const margin = { top: 20, right: 24, bottom: 52, left: 72 };
   const xs = points.map((p) => p.x);
   const ys = points.map((p) => p.y);
-  const xTicks = ticks(Math.min(...xs), Math.max(...xs));
-  const yTicks = ticks(Math.min(...ys), Math.max(...ys));
+  // A little room around the points, so none sits on an axis.
+  const padded = (values) => {
+    const min = Math.min(...values);
+    const max = Math.max(...values);
+    const pad = (max - min) * 0.05;
+    return ticks(min - pad, max + pad);
+  };
+  const xTicks = padded(xs);
+  const yTicks = padded(ys);
   const x = scale(xTicks[0], xTicks[xTicks.length - 1], margin.left, width - margin.right);
   const y = scale(yTicks[0], yTicks[yTicks.length - 1], height - margin.bottom, margin.top);
   const titleId = `${id}-title`;

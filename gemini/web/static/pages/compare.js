@@ -4,7 +4,7 @@
 import { api } from "../api.js";
 import { h, errorBox, formatValue, shortId } from "../dom.js";
 import { flatten, unionKeys, differs, isNumber } from "../info.js";
-import { href, navigate } from "../router.js";
+import { currentRoute, href, navigate } from "../router.js";
 import { scatterChart, parallelChart, legend, colorOf, PALETTE } from "../charts.js";
 import { selectedRuns, setSelectedRuns, MAX_COMPARE, MIN_COMPARE } from "../selection.js";
 
@@ -25,8 +25,11 @@ function stateParams(state) {
   };
 }
 
-function go(state, changes) {
-  navigate("/compare", stateParams({ ...state, ...changes }));
+/** Change the view: applied to the URL as it is now, so quick successive changes all stick. */
+function go(_state, changes) {
+  const current = viewState(currentRoute().params);
+  if (current.ids.length === 0) current.ids = selectedRuns();
+  navigate("/compare", stateParams({ ...current, ...changes }));
 }
 
 export async function renderCompare(container, { params }) {

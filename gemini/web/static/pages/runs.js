@@ -4,7 +4,7 @@
 import { api, capabilities } from "../api.js";
 import { h, errorBox, notify, formatTime, formatValue, shortId } from "../dom.js";
 import { flatten, unionKeys, parseInfo, compareValues, isNumber } from "../info.js";
-import { href, navigate, refresh } from "../router.js";
+import { currentRoute, href, navigate, refresh } from "../router.js";
 import { pager, jsonEditor } from "../widgets.js";
 import { selectedRuns, toggleRun, setSelectedRuns, MAX_COMPARE, MIN_COMPARE } from "../selection.js";
 
@@ -40,8 +40,9 @@ function stateParams(state) {
   };
 }
 
-function go(state, changes) {
-  const next = { ...state, ...changes };
+/** Change the view: applied to the URL as it is now, so quick successive changes all stick. */
+function go(_state, changes) {
+  const next = { ...viewState(currentRoute().params), ...changes };
   if (!("page" in changes)) next.page = 1;
   navigate("/runs", stateParams(next));
 }
