@@ -52,7 +52,7 @@ export function scatterChart({ points, xKey, yKey, id = "scatter-chart" }) {
     const min = Math.min(...values);
     const max = Math.max(...values);
     const pad = (max - min) * 0.05;
-    return ticks(min - pad, max + pad);
+    return ticks(min >= 0 ? Math.max(0, min - pad) : min - pad, max + pad);
   };
   const xTicks = padded(xs);
   const yTicks = padded(ys);
