@@ -84,7 +84,18 @@ async def _validation_error(_request: Request, exc: RequestValidationError) -> J
     return error_response(422, "invalid_input", "; ".join(messages) or "invalid request")
 
 
+def _unreadable_body_detail(cause: BaseException) -> str:
+    if isinstance(cause, UnicodeDecodeError):
+        return "the request body is not UTF-8 text"
+    if isinstance(cause, RecursionError):
+        return "the request body is nested too deeply to read"
+    return f"the request body could not be read as JSON ({type(cause).__name__})"
+
+
 async def _http_error(_request: Request, exc: HTTPException) -> JSONResponse:
+    if exc.status_code == 400 and exc.__cause__ is not None:
+        # FastAPI's 400 for a body it could not decode: malformed input like any other, hence 422.
+        return error_response(422, "invalid_input", _unreadable_body_detail(exc.__cause__))
     kind = _HTTP_ERROR_KINDS.get(exc.status_code, "http_error")
     detail = exc.detail if isinstance(exc.detail, str) else HTTPStatus(exc.status_code).phrase
     return error_response(exc.status_code, kind, detail, headers=getattr(exc, "headers", None))
