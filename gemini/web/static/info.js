@@ -46,7 +46,8 @@ export function parseInfo(text, { allowEmpty = true, what = "Info" } = {}) {
   try {
     value = JSON.parse(text);
   } catch (error) {
-    const where = errorPosition(text, error);
+    // Chromium's message already says "line L column C"; other engines only give a position.
+    const where = /line \d+/.test(error.message) ? "" : errorPosition(text, error);
     return { error: `${what} is not valid JSON${where ? ` (${where})` : ""}: ${error.message}` };
   }
   if (value === null || typeof value !== "object" || Array.isArray(value)) {

@@ -60,7 +60,7 @@ export function jsonEditor({ id, label, value, rows = 10, allowEmpty = true, hin
   textarea.value = value === undefined ? "" : typeof value === "string" ? value : JSON.stringify(value, null, 2);
   const error = h("p", { id: errorId, class: "field-error", role: "alert" });
   const check = () => {
-    const result = parseInfo(textarea.value, { allowEmpty, what: label });
+    const result = parseInfo(textarea.value, { allowEmpty, what: "The info" });
     error.textContent = result.error || "";
     textarea.setAttribute("aria-invalid", result.error ? "true" : "false");
     return result;

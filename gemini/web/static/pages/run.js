@@ -246,7 +246,7 @@ function modelSection(run, model, models) {
     { "aria-labelledby": "model-title" },
     h("h2", { id: "model-title" }, "Model"),
     models.length === 0 ? h("p", { class: "muted" }, "There are no models yet.") : form,
-    remove,
+    remove ? h("p", {}, remove) : null,
     status,
   );
 }
