@@ -1,0 +1,125 @@
+"""``gemini models``: list, create, show, update and delete models."""
+
+import click
+
+from gemini.cli.output import echo_json, echo_page, echo_record, jsonable, json_option, note
+from gemini.cli.params import JSON_OBJECT
+from gemini.core import models as core
+from gemini.errors import InvalidInputError
+from gemini.records import ModelRecord
+
+DEFAULT_LIMIT = 100
+
+
+def resolve_model(reference: str) -> ModelRecord:
+    """A model by id when ``reference`` is a UUID, else by name."""
+    try:
+        return core.get_model(model_id=reference)
+    except InvalidInputError:
+        return core.get_model_by_name(model_name=reference)
+
+
+def echo_model(record: ModelRecord, as_json: bool) -> None:
+    if as_json:
+        echo_json(jsonable(record))
+        return
+    echo_record(
+        [
+            ("id", str(record.id)),
+            ("name", record.model_name),
+            ("url", record.model_url),
+            ("info", record.model_info),
+            ("created", record.created_at),
+            ("updated", record.updated_at),
+        ]
+    )
+
+
+@click.group()
+def models() -> None:
+    """Models: what runs belong to (a plant detector, a stand counter, ...)."""
+
+
+@models.command("list")
+@click.option("--name", "model_name", help="Only the model with this exact name.")
+@click.option("--url", "model_url", help="Only models with this exact URL.")
+@click.option("--info", "model_info", type=JSON_OBJECT, help="Only models whose info contains this JSON object.")
+@click.option("--experiment", "experiment_name", help="Only models of this experiment.")
+@click.option("--limit", type=click.IntRange(min=0), default=DEFAULT_LIMIT, show_default=True)
+@click.option("--offset", type=click.IntRange(min=0, max=2**63 - 1), default=0, show_default=True)
+@json_option
+def list_models(model_name, model_url, model_info, experiment_name, limit, offset, as_json) -> None:  # noqa: ANN001
+    """List models in creation order.
+
+    Example:
+
+        gemini models list --info '{"task": "stand counting"}'
+    """
+    filters = dict(model_name=model_name, model_url=model_url, model_info=model_info, experiment_name=experiment_name)
+    records = core.list_models(**filters, limit=limit, offset=offset)
+    echo_page(
+        records,
+        count=core.count_models(**filters),
+        offset=offset,
+        as_json=as_json,
+        headers=("ID", "NAME", "URL", "INFO", "CREATED"),
+        row=lambda m: (m.id, m.model_name, m.model_url, m.model_info, m.created_at),
+        noun="models",
+    )
+
+
+@models.command("create")
+@click.argument("name")
+@click.option("--url", "model_url", help="Where the model lives (repository, registry, paper).")
+@click.option("--info", "model_info", type=JSON_OBJECT, help="Info as JSON text, or @file.json.")
+@click.option("--experiment", "experiment_name", help="An existing experiment to add the model to.")
+@json_option
+def create_model(name, model_url, model_info, experiment_name, as_json) -> None:  # noqa: ANN001
+    """Create a model; an existing model of that name is shown unchanged.
+
+    Example:
+
+        gemini models create stand-counter --url https://example.org/sc --info '{"task": "stand counting"}'
+    """
+    record, created = core.create_model_with_status(
+        model_name=name, model_url=model_url, model_info=model_info, experiment_name=experiment_name
+    )
+    note(f"created model {record.id}" if created else f"model {name!r} already exists; it was left unchanged")
+    echo_model(record, as_json)
+
+
+@models.command("show")
+@click.argument("model")
+@json_option
+def show_model(model, as_json) -> None:  # noqa: ANN001
+    """Show a model, given its id or its name."""
+    echo_model(resolve_model(model), as_json)
+
+
+@models.command("update")
+@click.argument("model")
+@click.option("--name", "model_name", help="New name.")
+@click.option("--url", "model_url", help="New URL.")
+@click.option("--info", "model_info", type=JSON_OBJECT, help="New info (replaces it), as JSON text or @file.json.")
+@json_option
+def update_model(model, model_name, model_url, model_info, as_json) -> None:  # noqa: ANN001
+    """Change a model's name, URL or info.
+
+    Example:
+
+        gemini models update stand-counter --url https://example.org/sc/v2
+    """
+    record = resolve_model(model)
+    echo_model(
+        core.update_model(model_id=record.id, model_name=model_name, model_url=model_url, model_info=model_info),
+        as_json,
+    )
+
+
+@models.command("delete")
+@click.argument("model")
+def delete_model(model) -> None:  # noqa: ANN001
+    """Delete a model, given its id or name, with all its runs."""
+    record = resolve_model(model)
+    core.delete_model(model_id=record.id)
+    note(f"deleted model {record.model_name!r} ({record.id}) and its runs")

@@ -1,0 +1,172 @@
+"""``gemini runs``: record, find, change and delete model runs."""
+
+import uuid
+
+import click
+
+from gemini.cli.output import echo_json, echo_page, echo_record, jsonable, json_option, note
+from gemini.cli.params import JSON_OBJECT
+from gemini.core import model_runs as core
+from gemini.core.models import get_model
+from gemini.errors import NotFoundError
+from gemini.records import ModelRunRecord
+
+DEFAULT_LIMIT = 100
+HEADERS = ("ID", "MODEL", "INFO", "CREATED")
+
+
+def echo_run(record: ModelRunRecord, as_json: bool) -> None:
+    if as_json:
+        echo_json(jsonable(record))
+        return
+    echo_record(
+        [
+            ("id", str(record.id)),
+            ("model", _model_label(record.model_id, {})),
+            ("info", record.model_run_info),
+            ("created", record.created_at),
+            ("updated", record.updated_at),
+        ]
+    )
+
+
+def _model_label(model_id: uuid.UUID | None, names: dict[uuid.UUID, str]) -> str:
+    if model_id is None:
+        return "-"
+    if model_id not in names:
+        try:
+            names[model_id] = get_model(model_id=model_id).model_name
+        except NotFoundError:  # deleted meanwhile
+            names[model_id] = str(model_id)
+    return names[model_id]
+
+
+def _echo_runs(records: list[ModelRunRecord], *, count: int, offset: int, as_json: bool) -> None:
+    names: dict[uuid.UUID, str] = {}
+    echo_page(
+        records,
+        count=count,
+        offset=offset,
+        as_json=as_json,
+        headers=HEADERS,
+        row=lambda run: (run.id, _model_label(run.model_id, names), run.model_run_info, run.created_at),
+        noun="model runs",
+    )
+
+
+page_options = [
+    click.option("--limit", type=click.IntRange(min=0), default=DEFAULT_LIMIT, show_default=True),
+    click.option("--offset", type=click.IntRange(min=0, max=2**63 - 1), default=0, show_default=True),
+]
+
+
+def with_page_options(command):  # noqa: ANN001, ANN201
+    for option in reversed(page_options):
+        command = option(command)
+    return command
+
+
+@click.group()
+def runs() -> None:
+    """Model runs: single executions of a model, each with a free JSON info."""
+
+
+@runs.command("list")
+@click.option("--model", "model_name", help="Only runs of this model.")
+@click.option("--info", "model_run_info", type=JSON_OBJECT, help="Only runs whose info contains this JSON object.")
+@with_page_options
+@json_option
+def list_runs(model_name, model_run_info, limit, offset, as_json) -> None:  # noqa: ANN001
+    """List runs in creation order."""
+    records = core.list_runs(model_run_info=model_run_info, model_name=model_name, limit=limit, offset=offset)
+    count = core.count_runs(model_run_info=model_run_info, model_name=model_name)
+    _echo_runs(records, count=count, offset=offset, as_json=as_json)
+
+
+@runs.command("search")
+@click.argument("pattern", type=JSON_OBJECT)
+@click.option("--model", "model_name", help="Only runs of this model.")
+@with_page_options
+@json_option
+def search_runs(pattern, model_name, limit, offset, as_json) -> None:  # noqa: ANN001
+    """Find runs whose info contains PATTERN (JSON text or @file.json).
+
+    An object matches when it has every key of the pattern with a matching value; an array when it
+    holds every item of the pattern.
+
+    Example:
+
+        gemini runs search '{"dataset": "plot-2024-07", "tags": ["final"]}' --model stand-counter
+    """
+    records = core.list_runs(model_run_info=pattern, model_name=model_name, limit=limit, offset=offset)
+    count = core.count_runs(model_run_info=pattern, model_name=model_name)
+    _echo_runs(records, count=count, offset=offset, as_json=as_json)
+
+
+@runs.command("create")
+@click.argument("info", type=JSON_OBJECT, required=False)
+@click.option("--model", "model_name", help="The model the run belongs to.")
+@json_option
+def create_run(info, model_name, as_json) -> None:  # noqa: ANN001
+    """Record a run with INFO (JSON text or @file.json; empty if omitted).
+
+    A run of the same model with equal info is not recorded twice: the existing one is shown.
+
+    Example:
+
+        gemini runs create '{"epoch": 3, "learning_rate": 0.001}' --model stand-counter
+    """
+    record, created = core.create_run_with_status(model_run_info=info, model_name=model_name)
+    note(f"recorded model run {record.id}" if created else f"model run {record.id} already has this info")
+    echo_run(record, as_json)
+
+
+@runs.command("show")
+@click.argument("run_id")
+@json_option
+def show_run(run_id, as_json) -> None:  # noqa: ANN001
+    """Show a run."""
+    echo_run(core.get_run(run_id=run_id), as_json)
+
+
+@runs.command("update")
+@click.argument("run_id")
+@click.argument("info", type=JSON_OBJECT)
+@json_option
+def update_run(run_id, info, as_json) -> None:  # noqa: ANN001
+    """Replace a run's info with INFO (JSON text or @file.json).
+
+    Example:
+
+        gemini runs update 01a2... @run.json
+    """
+    echo_run(core.replace_run_info(run_id=run_id, model_run_info=info), as_json)
+
+
+@runs.command("delete")
+@click.argument("run_id")
+def delete_run(run_id) -> None:  # noqa: ANN001
+    """Delete a run."""
+    core.delete_run(run_id=run_id)
+    note(f"deleted model run {run_id}")
+
+
+@runs.command("associate")
+@click.argument("run_id")
+@click.argument("model_name")
+@json_option
+def associate_run(run_id, model_name, as_json) -> None:  # noqa: ANN001
+    """Move a run to the model MODEL_NAME."""
+    record, model = core.associate_run(run_id=run_id, model_name=model_name)
+    note(f"model run {record.id} now belongs to model {model.model_name!r}")
+    echo_run(record, as_json)
+
+
+@runs.command("unassociate")
+@click.argument("run_id")
+@json_option
+def unassociate_run(run_id, as_json) -> None:  # noqa: ANN001
+    """Detach a run from its model."""
+    record, model = core.unassociate_run(run_id=run_id)
+    note(f"model run {record.id} no longer belongs to model {model.model_name!r}")
+    echo_run(record, as_json)

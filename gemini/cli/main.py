@@ -1,0 +1,30 @@
+"""The ``gemini`` command: ``gemini --help`` lists the groups, ``gemini GROUP --help`` their commands."""
+
+import click
+
+from gemini.cli.commands.database import database
+from gemini.cli.commands.experiments import experiments
+from gemini.cli.commands.models import models
+from gemini.cli.commands.runs import runs
+from gemini.cli.commands.serve import serve
+from gemini.cli.errors import GeminiGroup
+
+
+@click.group(cls=GeminiGroup, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(package_name="gemini")
+def cli() -> None:
+    """GEMINI model-run registry: record, find, compare and share model runs.
+
+    The database is the one GEMINI_DATABASE_URL names (an SQLite file by default).
+    """
+
+
+cli.add_command(models)
+cli.add_command(runs)
+cli.add_command(experiments)
+cli.add_command(database)
+cli.add_command(serve)
+
+
+if __name__ == "__main__":
+    cli()

@@ -1,0 +1,40 @@
+"""The real ``gemini`` command object, run in-process by click's runner on both databases."""
+
+import json
+
+import pytest
+from click.testing import CliRunner, Result
+
+from gemini.cli.main import cli
+
+
+class Gemini:
+    """Runs ``gemini ARGS...`` and keeps stdout and stderr apart, as a shell would."""
+
+    def __init__(self) -> None:
+        self.runner = CliRunner()
+
+    def __call__(self, *args: str, input: str | None = None) -> Result:
+        return self.runner.invoke(cli, list(args), input=input, catch_exceptions=False)
+
+    def ok(self, *args: str, input: str | None = None) -> Result:
+        result = self(*args, input=input)
+        assert result.exit_code == 0, f"exit {result.exit_code}: {result.stderr}"
+        return result
+
+    def json(self, *args: str, input: str | None = None):  # noqa: ANN201
+        return json.loads(self.ok(*args, "--json", input=input).stdout)
+
+    def fails(self, *args: str, input: str | None = None, exit_code: int = 1) -> str:
+        """Run a command that must fail; returns its one-line error message."""
+        result = self(*args, input=input)
+        assert result.exit_code == exit_code, f"exit {result.exit_code}: {result.stdout} {result.stderr}"
+        lines = result.stderr.strip().splitlines()
+        assert len(lines) == 1, result.stderr
+        assert lines[0].startswith("Error: ")
+        return lines[0]
+
+
+@pytest.fixture
+def gemini(db) -> Gemini:
+    return Gemini()

@@ -1,0 +1,101 @@
+"""``gemini runs``."""
+
+import json
+import uuid
+
+MISSING = str(uuid.UUID(int=5))
+
+
+def test_create_show_and_repeat(gemini):
+    gemini.ok("models", "create", "stand-counter")
+    run = gemini.json("runs", "create", '{"epoch": 3, "lr": 0.001}', "--model", "stand-counter")
+    assert run["model_run_info"] == {"epoch": 3, "lr": 0.001}
+    again = gemini("runs", "create", '{"lr": 0.001, "epoch": 3.0}', "--model", "stand-counter")
+    assert "already has this info" in again.stderr
+    assert gemini.json("runs", "show", run["id"]) == run
+
+
+def test_human_output(gemini):
+    gemini.ok("models", "create", "stand-counter")
+    created = gemini.ok("runs", "create", '{"epoch": 3}', "--model", "stand-counter")
+    assert "recorded model run" in created.stderr
+    assert "stand-counter" in created.stdout and '"epoch": 3' in created.stdout
+    table = gemini.ok("runs", "list").stdout.splitlines()
+    assert table[0].split() == ["ID", "MODEL", "INFO", "CREATED"]
+    assert "stand-counter" in table[1] and '{"epoch":3}' in table[1]
+
+
+def test_info_from_a_file_and_from_stdin(gemini, tmp_path):
+    path = tmp_path / "run.json"
+    path.write_text(json.dumps({"dataset": "plot-7", "note": "première"}), encoding="utf-8")
+    from_file = gemini.json("runs", "create", f"@{path}")
+    assert from_file["model_run_info"] == {"dataset": "plot-7", "note": "première"}
+    from_stdin = gemini.json("runs", "create", "@-", input='{"dataset": "plot-8"}')
+    assert from_stdin["model_run_info"] == {"dataset": "plot-8"}
+
+
+def test_list_search_and_pages(gemini):
+    gemini.ok("models", "create", "a")
+    for epoch in range(3):
+        gemini.ok("runs", "create", json.dumps({"epoch": epoch, "tags": ["final"] if epoch else []}), "--model", "a")
+    gemini.ok("runs", "create", '{"epoch": 1}')
+    everything = gemini.json("runs", "list")
+    assert everything["count"] == 4
+    page = gemini.json("runs", "list", "--limit", "2", "--offset", "1")
+    assert [run["id"] for run in page["data"]] == [run["id"] for run in everything["data"][1:3]]
+    assert gemini.json("runs", "list", "--model", "a")["count"] == 3
+    found = gemini.json("runs", "search", '{"tags": ["final"]}', "--model", "a")
+    assert [run["model_run_info"]["epoch"] for run in found["data"]] == [1, 2]
+    assert gemini.json("runs", "search", '{"epoch": 1}')["count"] == 2
+    more = gemini.ok("runs", "list", "--limit", "1")
+    assert "1-1 of 4" in more.stderr
+
+
+def test_update_and_conflict(gemini):
+    gemini.ok("models", "create", "a")
+    first = gemini.json("runs", "create", '{"epoch": 1}', "--model", "a")
+    second = gemini.json("runs", "create", '{"epoch": 2}', "--model", "a")
+    assert gemini.json("runs", "update", second["id"], '{"epoch": 5}')["model_run_info"] == {"epoch": 5}
+    message = gemini.fails("runs", "update", second["id"], '{"epoch": 1}')
+    assert first["id"] in message
+    assert gemini.json("runs", "show", second["id"])["model_run_info"] == {"epoch": 5}
+
+
+def test_associate_and_unassociate(gemini):
+    model = gemini.json("models", "create", "a")
+    run = gemini.json("runs", "create", '{"epoch": 1}')
+    moved = gemini("runs", "associate", run["id"], "a", "--json")
+    assert json.loads(moved.stdout)["model_id"] == model["id"]
+    assert "now belongs to model 'a'" in moved.stderr
+    assert gemini.json("runs", "unassociate", run["id"])["model_id"] is None
+    assert "not associated" in gemini.fails("runs", "unassociate", run["id"])
+    assert "no model named 'b'" in gemini.fails("runs", "associate", run["id"], "b")
+
+
+def test_delete(gemini):
+    run = gemini.json("runs", "create", "{}")
+    assert "deleted" in gemini.ok("runs", "delete", run["id"]).stderr
+    assert run["id"] in gemini.fails("runs", "show", run["id"])
+    assert run["id"] in gemini.fails("runs", "delete", run["id"])
+
+
+def test_failures_are_one_line_and_write_nothing(gemini, tmp_path):
+    assert "no model named 'ghost'" in gemini.fails("runs", "create", "{}", "--model", "ghost")
+    assert "INFO is not valid JSON" in gemini.fails("runs", "create", "{bad")
+    assert "must be a JSON object" in gemini.fails("runs", "create", "[1, 2]")
+    assert "cannot read INFO file" in gemini.fails("runs", "create", f"@{tmp_path / 'missing.json'}")
+    assert "not a valid UUID" in gemini.fails("runs", "show", "nope")
+    assert MISSING in gemini.fails("runs", "show", MISSING)
+    assert "--info is not valid JSON" in gemini.fails("runs", "list", "--info", "{")
+    assert gemini.json("runs", "list")["count"] == 0
+
+
+def test_info_over_the_limit_is_refused(gemini, monkeypatch):
+    monkeypatch.setenv("GEMINI_MAX_INFO_BYTES", "50")
+    assert "limit is 50 bytes" in gemini.fails("runs", "create", json.dumps({"text": "x" * 100}))
+    assert gemini.json("runs", "list")["count"] == 0
+
+
+def test_usage_errors_exit_2(gemini):
+    assert gemini("runs", "update").exit_code == 2
+    assert gemini("runs", "frobnicate").exit_code == 2

@@ -1,0 +1,71 @@
+"""``gemini serve``'s address rule, and the real executable."""
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import uvicorn
+
+from gemini.cli.commands.serve import is_loopback
+
+
+@pytest.fixture
+def uvicorn_calls(monkeypatch) -> list:
+    """Records what ``serve`` would hand to uvicorn instead of binding a socket."""
+    calls = []
+    monkeypatch.setattr(uvicorn, "run", lambda app, **options: calls.append((app, options)))
+    return calls
+
+
+@pytest.mark.parametrize("host", ["127.0.0.1", "localhost", "::1", "127.0.0.2"])
+def test_loopback_addresses(host):
+    assert is_loopback(host)
+
+
+@pytest.mark.parametrize("host", ["0.0.0.0", "::", "192.168.1.10", "example.org"])
+def test_other_addresses(host):
+    assert not is_loopback(host)
+
+
+def test_non_loopback_without_token_is_refused(gemini, uvicorn_calls, monkeypatch):
+    monkeypatch.delenv("GEMINI_API_TOKEN", raising=False)
+    message = gemini.fails("serve", "--host", "0.0.0.0")
+    assert "GEMINI_API_TOKEN" in message and "--insecure" in message
+    assert uvicorn_calls == []
+
+
+def test_insecure_allows_it_with_a_warning(gemini, uvicorn_calls, monkeypatch):
+    monkeypatch.delenv("GEMINI_API_TOKEN", raising=False)
+    result = gemini.ok("serve", "--host", "0.0.0.0", "--port", "8080", "--insecure")
+    assert "warning" in result.stderr
+    assert uvicorn_calls == [("gemini.rest_api.app:app", {"host": "0.0.0.0", "port": 8080, "log_level": "info"})]
+
+
+def test_token_allows_it(gemini, uvicorn_calls, monkeypatch):
+    monkeypatch.setenv("GEMINI_API_TOKEN", "t")
+    result = gemini.ok("serve", "--host", "0.0.0.0")
+    assert "http://0.0.0.0:7777" in result.stderr
+    assert uvicorn_calls[0][1]["host"] == "0.0.0.0"
+
+
+def test_default_is_loopback_7777(gemini, uvicorn_calls):
+    result = gemini.ok("serve")
+    assert "GEMINI registry on http://127.0.0.1:7777" in result.stderr
+    assert uvicorn_calls[0][1] == {"host": "127.0.0.1", "port": 7777, "log_level": "info"}
+
+
+def test_installed_executable(db):
+    """The console script itself, as a separate process: stdout JSON, stderr message, exit status."""
+    executable = Path(sys.executable).parent / "gemini"
+    env = {**os.environ, "GEMINI_DATABASE_URL": db}
+    created = subprocess.run(
+        [str(executable), "runs", "create", '{"epoch": 1}', "--json"], env=env, capture_output=True, text=True
+    )
+    assert created.returncode == 0, created.stderr
+    assert json.loads(created.stdout)["model_run_info"] == {"epoch": 1}
+    failed = subprocess.run([str(executable), "runs", "show", "nope"], env=env, capture_output=True, text=True)
+    assert failed.returncode == 1
+    assert failed.stderr.strip() == "Error: model run id 'nope' is not a valid UUID"
