@@ -14,8 +14,10 @@ $(STAMP): pyproject.toml
 
 install: $(STAMP)
 
+# The REST API, the web page and the API docs on http://127.0.0.1:7777 (Ctrl-C stops it), on the database
+# GEMINI_DATABASE_URL names: unset, the embedded SQLite file.
 run: $(STAMP)
-	$(BIN)/python examples/quickstart.py
+	$(BIN)/gemini serve
 
 test: $(STAMP) browser
 	$(BIN)/python -m pytest
