@@ -64,6 +64,15 @@ class ModelRun(APIBase):
 
     @classmethod
     @seed_operation(fallback=None)
+    def create_many(cls, infos: List[dict], model_name: str = None) -> Optional[List["ModelRun"]]:
+        """Create many runs of ``model_name`` (or of no model) in one transaction, in input order; runs
+        that already exist are returned instead, and equal infos in ``infos`` give the same run.
+        ``None`` (nothing written) when any info is invalid or the model does not exist."""
+        records = core.create_runs(model_run_infos=infos, model_name=model_name)
+        return [cls.from_record(record) for record in records]
+
+    @classmethod
+    @seed_operation(fallback=None)
     def get(cls, model_run_info: dict, model_name: str = None) -> Optional["ModelRun"]:
         """The run whose info equals ``model_run_info`` (of ``model_name`` when given, else the oldest)."""
         return cls.from_record(core.find_run(model_run_info=model_run_info, model_name=model_name))

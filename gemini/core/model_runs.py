@@ -35,6 +35,33 @@ def create_run_with_status(
         return ModelRunRepository(connection).add(model_id=model_id, info=info.value, info_hash=info.hash)
 
 
+def create_runs(
+    *, model_run_infos: list[dict[str, Any]], model_name: str | None = None
+) -> list[ModelRunRecord]:
+    """Record many runs of ``model_name`` (or of no model) in one transaction; returns them in input
+    order. Runs that already exist are returned, not duplicated; equal infos in the batch are one run.
+    Nothing is written when any info is invalid."""
+    return [record for record, _ in create_runs_with_status(model_run_infos=model_run_infos, model_name=model_name)]
+
+
+def create_runs_with_status(
+    *, model_run_infos: list[dict[str, Any]], model_name: str | None = None
+) -> list[tuple[ModelRunRecord, bool]]:
+    """Like ``create_runs``, also telling for each whether the run is new."""
+    if isinstance(model_run_infos, (str, bytes, dict)) or not hasattr(model_run_infos, "__iter__"):
+        raise InvalidInputError(f"model_run_infos must be a list of dicts, got {type(model_run_infos).__name__}")
+    checked = [check_info(info, field=f"{INFO}[{index}]") for index, info in enumerate(model_run_infos)]
+    if model_name is not None:
+        check_name(model_name, field="model_name")
+    if not checked:
+        return []
+    with unit_of_work(write=True) as connection:
+        model_id = ModelRepository(connection).id_for_name(model_name) if model_name is not None else None
+        return ModelRunRepository(connection).add_many(
+            model_id=model_id, items=[(info.value, info.hash) for info in checked]
+        )
+
+
 def get_run(*, run_id: object) -> ModelRunRecord:
     run_id = parse_id(run_id, field="model run id")
     with unit_of_work() as connection:

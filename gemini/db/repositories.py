@@ -129,6 +129,47 @@ class ModelRunRepository:
             return self.add(model_id=model_id, info=info, info_hash=info_hash)
         return existing, False
 
+    def add_many(
+        self, *, model_id: uuid.UUID | None, items: list[tuple[dict[str, Any], str]]
+    ) -> list[tuple[ModelRunRecord, bool]]:
+        """Insert runs given as (info, info hash) in one multi-row statement per page, skipping those that
+        exist; returns, in input order, each run and whether it is new. Equal infos map to one run."""
+        now = utc_now()
+        rows: dict[str, dict[str, Any]] = {}
+        for info, info_hash in items:
+            if info_hash not in rows:
+                rows[info_hash] = dict(
+                    id=new_id(), model_id=model_id, model_run_info=info, info_hash=info_hash, created_at=now, updated_at=now
+                )
+        inserted: set[uuid.UUID] = set()
+        if rows:
+            statement = _insert(self.connection, _runs).on_conflict_do_nothing().returning(_runs.c.id)
+            inserted = {row[0] for row in self.connection.execute(statement, list(rows.values()))}
+        records: dict[str, tuple[ModelRunRecord, bool]] = {}
+        missing = []
+        for info_hash, values in rows.items():
+            if values["id"] in inserted:
+                records[info_hash] = (ModelRunRecord(values["id"], model_id, values["model_run_info"], now, now), True)
+            else:
+                missing.append(info_hash)
+        for start in range(0, len(missing), 500):
+            chunk = missing[start : start + 500]
+            query = sa.select(*_RUN_COLUMNS, _runs.c.info_hash).where(
+                *self._filters(model_id=model_id), _runs.c.info_hash.in_(chunk)
+            )
+            for row in self.connection.execute(query):
+                records[row.info_hash] = (ModelRunRecord(*row[:5]), False)
+        for info_hash in missing:
+            if info_hash not in records:  # deleted between our insert and this read: insert it alone
+                values = rows[info_hash]
+                records[info_hash] = self.add(model_id=model_id, info=values["model_run_info"], info_hash=info_hash)
+        result, seen = [], set()
+        for _, info_hash in items:
+            record, created = records[info_hash]
+            result.append((record, created and info_hash not in seen))  # a repeat within the batch is not new
+            seen.add(info_hash)
+        return result
+
     def list(
         self,
         *,
