@@ -57,10 +57,13 @@ def test_default_is_loopback_7777(gemini, uvicorn_calls):
     assert uvicorn_calls[0][1] == {"host": "127.0.0.1", "port": 7777, "log_level": "info"}
 
 
-def test_installed_executable(db):
-    """The console script itself, as a separate process: stdout JSON, stderr message, exit status."""
+def test_installed_executable(tmp_path):
+    """The console script itself, as a separate process: stdout JSON, stderr message, exit status.
+
+    SQLite only: the in-process tests cover both databases; this one is about the executable.
+    """
     executable = Path(sys.executable).parent / "gemini"
-    env = {**os.environ, "GEMINI_DATABASE_URL": db}
+    env = {**os.environ, "GEMINI_DATABASE_URL": f"sqlite:///{tmp_path / 'cli.db'}"}
     created = subprocess.run(
         [str(executable), "runs", "create", '{"epoch": 1}', "--json"], env=env, capture_output=True, text=True
     )
