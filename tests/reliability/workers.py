@@ -91,13 +91,12 @@ def bulk_write_until_killed(url: str, batch: int, mid_batch: Any) -> None:
     from gemini.db.repositories import ModelRunRepository
 
     try:
-        with unit_of_work(write=True) as session:
-            runs = ModelRunRepository(session)
+        with unit_of_work(write=True) as connection:
+            runs = ModelRunRepository(connection)
             for n in range(batch):
-                info = check_info({"batch": "killed", "n": n, "pad": "x" * 200}, field="model_run_info")
+                info = check_info({"batch": "killed", "n": n, "pad": "x" * 1000}, field="model_run_info")
                 runs.add(model_id=None, info=info.value, info_hash=info.hash)
-                if n == batch // 2:
-                    session.flush()
+                if n == batch // 2:  # by now the batch is larger than SQLite's page cache: it is in the WAL
                     mid_batch.set()
             time.sleep(60)
     except BaseException:  # noqa: BLE001 - report anything to the parent through the exit code

@@ -1,0 +1,280 @@
+"""Faults: a writer killed mid-batch, a PostgreSQL server stopped and restarted under a writing client,
+a read-only database file and a full disk. Each leaves every committed run in place and a database that
+opens cleanly, and callers get a clear error rather than a hang or a corrupted file.
+"""
+
+import glob
+import logging
+import multiprocessing
+import os
+import pwd
+import shutil
+import signal
+import socket
+import sqlite3
+import subprocess
+import tempfile
+import threading
+import time
+import uuid
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+
+from gemini.api.model_run import ModelRun
+from gemini.core import model_runs
+from gemini.db import engine as db_engine
+from gemini.errors import DatabaseUnavailableError
+
+from . import workers
+
+
+def _sqlite_file_url(directory: Path) -> tuple[Path, str]:
+    path = directory / "gemini.db"
+    return path, f"sqlite:///{path}"
+
+
+def _integrity(path: Path) -> str:
+    with sqlite3.connect(path) as connection:
+        return connection.execute("PRAGMA integrity_check").fetchone()[0]
+
+
+def _sqlite_count(path: Path, where: str = "1=1") -> int:
+    with sqlite3.connect(path) as connection:
+        return connection.execute(f"SELECT count(*) FROM model_runs WHERE {where}").fetchone()[0]
+
+
+# -- kill -9 in the middle of a bulk write --------------------------------------------------------------
+
+
+def test_kill_9_mid_batch_loses_the_batch_and_nothing_else(tmp_path, monkeypatch):
+    path, url = _sqlite_file_url(tmp_path)
+    monkeypatch.setenv("GEMINI_DATABASE_URL", url)
+    committed = [model_runs.create_run(model_run_info={"before": n}).id for n in range(50)]
+
+    context = multiprocessing.get_context("spawn")
+    mid_batch = context.Event()
+    child = context.Process(target=workers.bulk_write_until_killed, args=(url, 6000, mid_batch))
+    child.start()
+    assert mid_batch.wait(timeout=120), f"the writer never reached the middle of its batch (exit {child.exitcode})"
+    wal = Path(f"{path}-wal")
+    assert wal.exists() and wal.stat().st_size > 1_000_000  # the batch really was being written to disk
+    os.kill(child.pid, signal.SIGKILL)
+    child.join(timeout=30)
+    assert child.exitcode == -signal.SIGKILL
+
+    db_engine.dispose_engines()  # open the file afresh, as the next program would
+    assert _integrity(path) == "ok"
+    assert {run.id for run in model_runs.list_runs()} == set(committed)
+    assert _sqlite_count(path, "model_run_info LIKE '%killed%'") == 0
+    after = model_runs.create_run(model_run_info={"after": True})
+    assert model_runs.count_runs() == len(committed) + 1
+    assert model_runs.get_run(run_id=after.id).model_run_info == {"after": True}
+
+
+# -- PostgreSQL stopped and restarted while a client writes --------------------------------------------
+
+
+def _postgres_bin() -> Path:
+    found = sorted(glob.glob("/usr/lib/postgresql/*/bin/initdb"))
+    if not found:
+        pytest.skip("no PostgreSQL server binaries under /usr/lib/postgresql/*/bin to start a private server")
+    return Path(found[-1]).parent
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+class PrivatePostgres:
+    """A throw-away PostgreSQL cluster in a temporary directory, run as the ``postgres`` OS user when the
+    tests run as root (initdb refuses root)."""
+
+    def __init__(self, bin_dir: Path) -> None:
+        self.bin_dir = bin_dir
+        self.directory = Path(tempfile.mkdtemp(prefix="gemini-pg-"))
+        self.data = self.directory / "data"
+        self.port = _free_port()
+        self.run_as: list[str] = []
+        if os.geteuid() == 0:
+            try:
+                owner = pwd.getpwnam("postgres")
+            except KeyError:
+                pytest.skip("running as root and there is no postgres OS user to run initdb as")
+            os.chown(self.directory, owner.pw_uid, owner.pw_gid)
+            self.run_as = ["runuser", "-u", "postgres", "--"]
+
+    def _run(self, *command: str) -> None:
+        subprocess.run([*self.run_as, *command], check=True, capture_output=True, timeout=120)
+
+    def init(self) -> None:
+        self._run(str(self.bin_dir / "initdb"), "-D", str(self.data), "-A", "trust", "-U", "postgres", "--no-sync")
+
+    def start(self) -> None:
+        options = f"-p {self.port} -k {self.directory} -c listen_addresses=127.0.0.1 -c fsync=off"
+        log = str(self.directory / "server.log")
+        self._run(str(self.bin_dir / "pg_ctl"), "start", "-w", "-D", str(self.data), "-o", options, "-l", log)
+
+    def stop_immediately(self) -> None:
+        self._run(str(self.bin_dir / "pg_ctl"), "stop", "-w", "-m", "immediate", "-D", str(self.data))
+
+    def url(self, database: str) -> str:
+        return f"postgresql+psycopg://postgres@127.0.0.1:{self.port}/{database}"
+
+    def create_database(self, name: str) -> str:
+        engine = sa.create_engine(self.url("postgres"), isolation_level="AUTOCOMMIT")
+        with engine.connect() as connection:
+            connection.execute(sa.text(f'CREATE DATABASE "{name}"'))
+        engine.dispose()
+        return self.url(name)
+
+    def remove(self) -> None:
+        try:
+            self._run(str(self.bin_dir / "pg_ctl"), "stop", "-w", "-m", "immediate", "-D", str(self.data))
+        except subprocess.CalledProcessError:
+            pass  # already stopped
+        shutil.rmtree(self.directory, ignore_errors=True)
+
+
+@pytest.fixture
+def private_postgres():
+    server = PrivatePostgres(_postgres_bin())
+    try:
+        server.init()
+        server.start()
+        yield server
+    finally:
+        server.remove()
+
+
+def test_postgres_outage_fails_clearly_and_the_same_process_recovers(private_postgres, monkeypatch, caplog):
+    url = private_postgres.create_database("gemini")
+    monkeypatch.setenv("GEMINI_DATABASE_URL", url)
+    committed = {model_runs.create_run(model_run_info={"before": n}).id for n in range(20)}
+
+    outcomes: list[tuple[str, str]] = []  # (outcome, run id or error message), in order
+    stop = threading.Event()
+
+    def write_continuously() -> None:
+        n = 0
+        while not stop.is_set():
+            try:
+                outcomes.append(("ok", str(model_runs.create_run(model_run_info={"during": n}).id)))
+            except DatabaseUnavailableError as exc:
+                outcomes.append(("unavailable", str(exc)))
+            except Exception as exc:  # noqa: BLE001 - any other error type is the failure we look for
+                outcomes.append((type(exc).__name__, str(exc)))
+            n += 1
+            time.sleep(0.01)
+
+    writer = threading.Thread(target=write_continuously)
+    writer.start()
+    try:
+        time.sleep(0.5)
+        private_postgres.stop_immediately()
+        time.sleep(0.5)
+        # During the outage: the core raises DatabaseUnavailableError, the seed API gives None/False + a log line.
+        with pytest.raises(DatabaseUnavailableError, match="database unavailable"):
+            model_runs.get_run(run_id=next(iter(committed)))
+        with pytest.raises(DatabaseUnavailableError):
+            model_runs.list_runs(model_run_info={"before": 1})
+        caplog.clear()
+        with caplog.at_level(logging.ERROR, logger="gemini.api"):
+            assert ModelRun.create(model_run_info={"seed": "outage"}) is None
+            assert ModelRun.exists(model_run_info={"before": 1}) is False
+        assert [record.getMessage().split(" failed: ")[0] for record in caplog.records] == [
+            "ModelRun.create",
+            "ModelRun.exists",
+        ]
+        assert all("database unavailable" in record.getMessage() for record in caplog.records)
+        private_postgres.start()
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline and (not outcomes or outcomes[-1][0] != "ok"):
+            time.sleep(0.1)
+        time.sleep(0.3)
+    finally:
+        stop.set()
+        writer.join(timeout=30)
+
+    kinds = [kind for kind, _ in outcomes]
+    assert set(kinds) <= {"ok", "unavailable"}, [o for o in outcomes if o[0] not in ("ok", "unavailable")]
+    assert "unavailable" in kinds and kinds[-1] == "ok"
+    # Recovered in this process, without a restart: a new write and every committed run are there.
+    acknowledged = committed | {uuid.UUID(value) for kind, value in outcomes if kind == "ok"}
+    stored = {run.id for run in model_runs.list_runs()}
+    assert acknowledged <= stored
+    assert len(stored) - len(acknowledged) <= 1  # at most the one write cut off mid-commit
+    assert ModelRun.create(model_run_info={"after": True}) is not None
+
+
+# -- read-only database file ----------------------------------------------------------------------------
+
+
+def _make_read_only(path: Path) -> Callable[[], object]:
+    """Make the database file read-only for whoever runs the tests; returns the undo."""
+    if os.geteuid() != 0:
+        os.chmod(path, 0o444)
+        return lambda: os.chmod(path, 0o644)
+    if shutil.which("chattr") is None or subprocess.run(["chattr", "+i", str(path)]).returncode != 0:
+        pytest.skip("running as root, where only chattr +i makes a file read-only, and chattr is unavailable")
+    return lambda: subprocess.run(["chattr", "-i", str(path)], check=True)
+
+
+def test_read_only_database_file_refuses_writes_clearly_and_keeps_its_runs(tmp_path, monkeypatch, caplog):
+    path, url = _sqlite_file_url(tmp_path)
+    monkeypatch.setenv("GEMINI_DATABASE_URL", url)
+    committed = {model_runs.create_run(model_run_info={"before": n}).id for n in range(10)}
+    db_engine.dispose_engines()  # closes the WAL into the file, so the file alone holds the registry
+    undo = _make_read_only(path)
+    try:
+        with pytest.raises(DatabaseUnavailableError, match="database unavailable: .*(readonly|read-only|open)"):
+            model_runs.create_run(model_run_info={"refused": True})
+        with caplog.at_level(logging.ERROR, logger="gemini.api"):
+            assert ModelRun.create(model_run_info={"refused": True}) is None
+        assert "database unavailable" in caplog.records[-1].getMessage()
+    finally:
+        db_engine.dispose_engines()
+        undo()
+    assert _integrity(path) == "ok"
+    assert {run.id for run in model_runs.list_runs()} == committed
+
+
+# -- disk full ------------------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def small_disk():
+    """A 2 MiB tmpfs mounted for the test (needs root and mount rights)."""
+    mount_point = Path(tempfile.mkdtemp(prefix="gemini-full-"))
+    mounted = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=2m", "tmpfs", str(mount_point)], capture_output=True)
+    if mounted.returncode != 0:
+        mount_point.rmdir()
+        pytest.skip(f"cannot mount a small tmpfs to fill ({mounted.stderr.decode().strip()})")
+    try:
+        yield mount_point
+    finally:
+        db_engine.dispose_engines()
+        subprocess.run(["umount", "-l", str(mount_point)], check=False)
+        mount_point.rmdir()
+
+
+def test_full_disk_refuses_the_write_clearly_and_corrupts_nothing(small_disk, monkeypatch, caplog):
+    path, url = _sqlite_file_url(small_disk)
+    monkeypatch.setenv("GEMINI_DATABASE_URL", url)
+    committed = {model_runs.create_run(model_run_info={"before": n}).id for n in range(10)}
+    batch = [{"n": n, "pad": "x" * 2000} for n in range(2000)]  # about 4 MB: cannot fit
+    with pytest.raises(DatabaseUnavailableError, match="database unavailable: .*(full|disk)"):
+        model_runs.create_runs(model_run_infos=batch)
+    caplog.clear()
+    with caplog.at_level(logging.ERROR, logger="gemini.api"):
+        assert ModelRun.create_many(batch) is None
+    assert "ModelRun.create_many failed: database unavailable" in caplog.records[-1].getMessage()
+    db_engine.dispose_engines()
+    assert _integrity(path) == "ok"
+    assert {run.id for run in model_runs.list_runs()} == committed
+    # Space freed (nothing was kept of the batch), so small writes work again.
+    assert model_runs.create_run(model_run_info={"after": True}) is not None
