@@ -64,6 +64,9 @@ def _describe_validation_error(error: dict[str, Any]) -> str:
     if error.get("type") == "json_invalid":
         reason = (error.get("ctx") or {}).get("error", "malformed JSON")
         return f"the request body is not valid JSON ({reason})"
+    if location == ["body"] and isinstance(error.get("input"), (bytes, str)):
+        # FastAPI hands over the raw body when the Content-Type is not JSON.
+        return "the request body must be a JSON object sent with 'Content-Type: application/json'"
     if location and location[0] in ("body", "query", "path", "header"):
         where, field = location[0], ".".join(location[1:])
         place = f"{where} parameter {field}" if where != "body" else (f"body field {field}" if field else "body")

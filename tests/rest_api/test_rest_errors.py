@@ -70,6 +70,11 @@ def test_malformed_bodies_are_422_naming_the_problem(client, body, words):
     assert_error(response, 422, "invalid_input", *words)
 
 
+def test_body_without_json_content_type_is_422(client):
+    response = client.post("/api/model_runs", content=b'{"model_run_info": {}}', headers={"Content-Type": "text/plain"})
+    assert_error(response, 422, "invalid_input", "Content-Type: application/json")
+
+
 def test_deep_info_is_422(client):
     deep: dict = {}
     for _ in range(80):

@@ -7,6 +7,7 @@ import socket
 import subprocess
 import sys
 import time
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import httpx
@@ -77,6 +78,15 @@ def test_served_registry_round_trip(server):
         assert found["count"] == 1 and found["data"][0]["model_id"] == model["id"]
         assert http.get("/api/models/all").json()[0]["model_name"] == "m"
         assert http.get("/openapi.json").status_code == 200
+
+    def record(epoch: int) -> int:
+        with httpx.Client(base_url=base_url, timeout=30, headers=auth) as own:
+            return own.post("/api/model_runs", json={"model_name": "m", "model_run_info": {"epoch": epoch}}).status_code
+
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        statuses = list(pool.map(record, [10 + index % 10 for index in range(20)]))
+    assert sorted(set(statuses)) == [200, 201] and statuses.count(201) == 10
+    assert httpx.get(f"{base_url}/api/model_runs", params={"model_name": "m"}).json()["count"] == 11
     process.send_signal(signal.SIGINT)
     process.wait(timeout=15)
     output = process.stdout.read()
