@@ -93,6 +93,12 @@ class ModelRunsPublic(Page[ModelRunPublic]):
     pass
 
 
+class ModelRunSearchPublic(ModelRunsPublic):
+    next_cursor: str | None = Field(
+        default=None, description="Pass as cursor to get the page after this one; null after the last page."
+    )
+
+
 # --- models ---------------------------------------------------------------------------------------------
 
 

@@ -63,7 +63,42 @@ def test_list_filters_by_model_and_info_containment(client):
     create_run(client, {"dataset": "plot-7", "tags": ["final"]}, "b")
     response = client.get("/api/model_runs", params={"model_name": "a", "model_run_info": '{"tags": ["final"]}'})
     assert response.status_code == 200
-    assert response.json() == {"data": [wanted], "count": 1}
+    assert response.json() == {"data": [wanted], "count": 1, "next_cursor": None}
+
+
+def test_search_with_where_and_order_by(client):
+    create_model(client, "a")
+    for lr, score in [(0.1, 0.5), (0.01, 0.9), (0.001, 0.7), (0.02, 0.95)]:
+        create_run(client, {"params": {"lr": lr}, "metrics": {"map50": score}}, "a")
+    response = client.get(
+        "/api/model_runs", params={"where": "params.lr < 0.05", "order_by": "-metrics.map50", "model_name": "a"}
+    )
+    assert response.status_code == 200
+    body = response.json()
+    assert [run["model_run_info"]["metrics"]["map50"] for run in body["data"]] == [0.95, 0.9, 0.7]
+    assert body["count"] == 3
+
+
+def test_cursor_pages_walk_every_match_once(client):
+    for epoch in range(5):
+        create_run(client, {"epoch": epoch})
+    seen, cursor = [], None
+    while True:
+        params = {"limit": 2, "order_by": "-epoch", **({"cursor": cursor} if cursor else {})}
+        body = client.get("/api/model_runs", params=params).json()
+        seen += [run["model_run_info"]["epoch"] for run in body["data"]]
+        cursor = body["next_cursor"]
+        if cursor is None:
+            break
+    assert seen == [4, 3, 2, 1, 0]
+
+
+def test_malformed_where_order_and_cursor_are_422(client):
+    assert_error(client.get("/api/model_runs", params={"where": "params.lr <"}), 422, "invalid_input", "where")
+    assert_error(client.get("/api/model_runs", params={"order_by": "-"}), 422, "invalid_input", "order_by")
+    assert_error(client.get("/api/model_runs", params={"cursor": "not-a-cursor"}), 422, "invalid_input")
+    response = client.get("/api/model_runs", params={"cursor": "x", "offset": 3})
+    assert_error(response, 422, "invalid_input", "offset")
 
 
 def test_list_with_an_unknown_model_is_404(client):

@@ -13,7 +13,7 @@ from gemini.rest_api.schemas import (
     ModelRunCreate,
     ModelRunModelAssociation,
     ModelRunPublic,
-    ModelRunsPublic,
+    ModelRunSearchPublic,
     ModelRunUpdate,
 )
 from gemini.rest_api.security import WRITE_ACCESS
@@ -28,12 +28,32 @@ def list_model_runs(
     model_run_info: Annotated[
         str | None, json_filter_query("JSON object the run's info must contain.", {"dataset": "plot-2024-07"})
     ] = None,
-) -> ModelRunsPublic:
-    """List runs in creation order, optionally only those of one model or whose info contains a pattern."""
-    contains = json_object_param(model_run_info, field="model_run_info")
-    records = core.list_runs(model_run_info=contains, model_name=model_name, limit=page.limit, offset=page.offset)
-    total = core.count_runs(model_run_info=contains, model_name=model_name)
-    return ModelRunsPublic(data=[ModelRunPublic.of(record) for record in records], count=total)
+    where: Annotated[
+        str | None,
+        Query(
+            description="A search expression over info paths (docs/search.md).",
+            examples=["params.lr < 0.01 and data.site = 'Davis'"],
+        ),
+    ] = None,
+    order_by: Annotated[
+        str | None,
+        Query(description="Comma-separated paths, '-' for descending; creation order by default.", examples=["-metrics.map50"]),
+    ] = None,
+    cursor: Annotated[
+        str | None, Query(description="The next_cursor of the previous page (instead of offset).")
+    ] = None,
+) -> ModelRunSearchPublic:
+    """List and search runs: of one model, whose info contains a pattern, matching a ``where`` expression,
+    in ``order_by`` order; a page at a time by ``offset`` or by the previous page's ``next_cursor``."""
+    filters = dict(
+        model_run_info=json_object_param(model_run_info, field="model_run_info"), model_name=model_name, where=where
+    )
+    found = core.search_runs(**filters, order_by=order_by, limit=page.limit, offset=page.offset, cursor=cursor)
+    return ModelRunSearchPublic(
+        data=[ModelRunPublic.of(record) for record in found.runs],
+        count=core.count_runs(**filters),
+        next_cursor=found.next_cursor,
+    )
 
 
 @router.post(
