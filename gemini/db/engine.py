@@ -102,8 +102,11 @@ def dispose_engines() -> None:
 
 
 @contextlib.contextmanager
-def unit_of_work(*, write: bool = False) -> Iterator[sa.Connection]:
+def unit_of_work(*, write: bool = False, snapshot: bool = False) -> Iterator[sa.Connection]:
     """A connection in one transaction: committed if the block succeeds, rolled back otherwise.
+
+    With ``snapshot``, every statement sees the database as of the first one (PostgreSQL's REPEATABLE
+    READ; an SQLite transaction always does), for reads spanning several tables, such as an export.
 
     Plain SQLAlchemy Core connections, not ORM sessions: the repositories build their own statements
     and return records, so a session's identity map would only cost time on every call.
@@ -112,5 +115,7 @@ def unit_of_work(*, write: bool = False) -> Iterator[sa.Connection]:
     """
     with translate_database_errors():
         engine = get_engine(write=write)
+        if snapshot and engine.dialect.name == "postgresql":
+            engine = engine.execution_options(isolation_level="REPEATABLE READ")
         with engine.begin() as connection:
             yield connection

@@ -1,0 +1,262 @@
+"""Moving a registry between databases as JSON Lines: ``export_registry`` and ``import_registry``.
+
+The file is one JSON object per line. The first is a header, ``{"format": "gemini-registry",
+"version": 1, ...}``; then every experiment, model, model-experiment link and model run, in that order
+and each in creation order, with its own id and timestamps::
+
+    {"type": "experiment", "id": "...", "experiment_name": "...", "experiment_info": {...}, "created_at": "...", "updated_at": "..."}
+    {"type": "model", "id": "...", "model_name": "...", "model_url": null, "model_info": {...}, "created_at": "...", "updated_at": "..."}
+    {"type": "model_experiment", "model_id": "...", "experiment_id": "..."}
+    {"type": "model_run", "id": "...", "model_id": "..." or null, "model_run_info": {...}, "created_at": "...", "updated_at": "..."}
+
+Timestamps are ISO 8601 in UTC with microseconds; numbers in infos are written exactly (integers of any
+size, floats in their shortest exact form). An import adds what the database lacks and changes nothing it
+has, all in one transaction, so running it twice adds nothing and a bad line leaves the database as it was.
+"""
+
+import dataclasses
+import datetime as dt
+import json
+import uuid
+from collections.abc import Callable, Iterator
+from typing import Any, TextIO
+
+from gemini.core.validation import check_info, check_name, check_optional_text, parse_id
+from gemini.db import transfer as store
+from gemini.db.engine import dumps_json, unit_of_work
+from gemini.errors import InvalidInputError
+from gemini.records import ExperimentRecord, ModelRecord, ModelRunRecord
+
+FORMAT = "gemini-registry"
+VERSION = 1
+RUN_BATCH = 500
+
+
+@dataclasses.dataclass
+class TransferCounts:
+    experiments: int = 0
+    models: int = 0
+    model_experiments: int = 0
+    model_runs: int = 0
+
+
+@dataclasses.dataclass
+class ImportSummary:
+    added: TransferCounts
+    """Records the database did not have."""
+    already_present: TransferCounts
+    """Records it had already (same id, or for models and experiments the same name), left unchanged."""
+
+
+def export_registry(*, stream: TextIO) -> TransferCounts:
+    """Write the whole registry to ``stream`` as JSON Lines, from one consistent snapshot."""
+    counts = TransferCounts()
+    stream.write(_line({"format": FORMAT, "version": VERSION, "exported_at": _timestamp(_now())}))
+    with unit_of_work(snapshot=True) as connection:
+        for experiment in store.iter_experiments(connection):
+            stream.write(_line({"type": "experiment", **_fields(experiment)}))
+            counts.experiments += 1
+        for model in store.iter_models(connection):
+            stream.write(_line({"type": "model", **_fields(model)}))
+            counts.models += 1
+        for model_id, experiment_id in store.iter_model_experiment_links(connection):
+            stream.write(_line({"type": "model_experiment", "model_id": str(model_id), "experiment_id": str(experiment_id)}))
+            counts.model_experiments += 1
+        for run in store.iter_runs(connection):
+            stream.write(_line({"type": "model_run", **_fields(run)}))
+            counts.model_runs += 1
+    return counts
+
+
+def import_registry(*, stream: TextIO) -> ImportSummary:
+    """Load a file written by ``export_registry`` into the configured database, in one transaction.
+
+    Records keep their ids and timestamps. A model or experiment whose id or name the database already
+    has is not changed, and the incoming runs and links of that model go to the one already there. A run
+    whose id, or whose (model, info), is already present is skipped. Any invalid line raises
+    ``InvalidInputError`` naming the line, and nothing is written.
+    """
+    added, present = TransferCounts(), TransferCounts()
+    lines = _numbered_objects(stream)
+    _check_header(lines)
+    with unit_of_work(write=True) as connection:
+        loader = store.RegistryLoader(connection)
+        model_ids: dict[uuid.UUID, uuid.UUID] = {}  # id in the file -> id in this database
+        experiment_ids: dict[uuid.UUID, uuid.UUID] = {}
+        pending_runs: list[tuple[ModelRunRecord, str]] = []
+
+        def flush_runs() -> None:
+            new = loader.add_runs(pending_runs)
+            added.model_runs += new
+            present.model_runs += len(pending_runs) - new
+            pending_runs.clear()
+
+        for number, item in lines:
+            kind = item.pop("type", None)
+            if kind == "experiment":
+                record = _experiment(item, number)
+                experiment_ids[record.id], new = loader.add_experiment(record)
+                _count(added if new else present, "experiments")
+            elif kind == "model":
+                record = _model(item, number)
+                model_ids[record.id], new = loader.add_model(record)
+                _count(added if new else present, "models")
+            elif kind == "model_experiment":
+                item = _take(item, ("model_id", "experiment_id"), number, "model_experiment")
+                model_id = _target(
+                    model_ids, _with_line(number, parse_id, item["model_id"], field="model id"), number,
+                    loader.model_exists, "model",
+                )
+                experiment_id = _target(
+                    experiment_ids, _with_line(number, parse_id, item["experiment_id"], field="experiment id"),
+                    number, loader.experiment_exists, "experiment",
+                )
+                _count(added if loader.link(model_id, experiment_id) else present, "model_experiments")
+            elif kind == "model_run":
+                run, info_hash = _run(item, number)
+                if run.model_id is not None:
+                    model_id = _target(model_ids, run.model_id, number, loader.model_exists, "model")
+                    run = dataclasses.replace(run, model_id=model_id)
+                pending_runs.append((run, info_hash))
+                if len(pending_runs) >= RUN_BATCH:
+                    flush_runs()
+            else:
+                raise InvalidInputError(f"line {number}: unknown record type {kind!r}")
+        flush_runs()
+    return ImportSummary(added=added, already_present=present)
+
+
+# -- writing -------------------------------------------------------------------------------------------
+
+
+def _now() -> dt.datetime:
+    return dt.datetime.now(dt.timezone.utc)
+
+
+def _timestamp(value: dt.datetime) -> str:
+    return value.astimezone(dt.timezone.utc).isoformat(timespec="microseconds")
+
+
+def _fields(record: ExperimentRecord | ModelRecord | ModelRunRecord) -> dict[str, Any]:
+    fields = {}
+    for name in record.__slots__:
+        value = getattr(record, name)
+        if isinstance(value, uuid.UUID):
+            value = str(value)
+        elif isinstance(value, dt.datetime):
+            value = _timestamp(value)
+        fields[name] = value
+    return fields
+
+
+def _line(value: dict[str, Any]) -> str:
+    return dumps_json(value) + "\n"
+
+
+# -- reading -------------------------------------------------------------------------------------------
+
+
+def _numbered_objects(stream: TextIO) -> Iterator[tuple[int, dict[str, Any]]]:
+    for number, text in enumerate(stream, start=1):
+        if not text.strip():
+            continue
+        try:
+            value = json.loads(text)
+        except json.JSONDecodeError as exc:
+            raise InvalidInputError(f"line {number}: not JSON ({exc.msg} at column {exc.colno})") from exc
+        if not isinstance(value, dict):
+            raise InvalidInputError(f"line {number}: expected a JSON object, got {type(value).__name__}")
+        yield number, value
+
+
+def _check_header(lines: Iterator[tuple[int, dict[str, Any]]]) -> None:
+    first = next(lines, None)
+    if first is None:
+        raise InvalidInputError("the file is empty; expected a gemini registry export")
+    number, header = first
+    if header.get("format") != FORMAT:
+        raise InvalidInputError(f"line {number}: not a gemini registry export (no \"format\": \"{FORMAT}\" header)")
+    if header.get("version") != VERSION:
+        raise InvalidInputError(f"line {number}: export version {header.get('version')!r}; this gemini reads version {VERSION}")
+
+
+def _count(counts: TransferCounts, field: str) -> None:
+    setattr(counts, field, getattr(counts, field) + 1)
+
+
+def _take(item: dict[str, Any], expected: tuple[str, ...], number: int, kind: str) -> dict[str, Any]:
+    missing = [name for name in expected if name not in item]
+    unknown = sorted(set(item) - set(expected))
+    if missing or unknown:
+        problems = [f"missing {', '.join(missing)}"] if missing else []
+        problems += [f"unknown {', '.join(unknown)}"] if unknown else []
+        raise InvalidInputError(f"line {number}: {kind} record: {'; '.join(problems)}")
+    return item
+
+
+def _when(value: object, field: str, number: int) -> dt.datetime:
+    try:
+        parsed = dt.datetime.fromisoformat(value) if isinstance(value, str) else None
+    except ValueError:
+        parsed = None
+    if parsed is None or parsed.tzinfo is None:
+        raise InvalidInputError(f"line {number}: {field} {value!r} is not an ISO 8601 timestamp with a UTC offset")
+    return parsed.astimezone(dt.timezone.utc)
+
+
+def _with_line(number: int, check, *args, **kwargs):  # noqa: ANN001, ANN202 - any validation function
+    try:
+        return check(*args, **kwargs)
+    except InvalidInputError as exc:
+        raise type(exc)(f"line {number}: {exc}") from exc
+
+
+def _experiment(item: dict[str, Any], number: int) -> ExperimentRecord:
+    fields = ("id", "experiment_name", "experiment_info", "created_at", "updated_at")
+    item = _take(item, fields, number, "experiment")
+    return ExperimentRecord(
+        id=_with_line(number, parse_id, item["id"], field="experiment id"),
+        experiment_name=_with_line(number, check_name, item["experiment_name"], field="experiment_name"),
+        experiment_info=_with_line(number, check_info, item["experiment_info"], field="experiment_info").value,
+        created_at=_when(item["created_at"], "created_at", number),
+        updated_at=_when(item["updated_at"], "updated_at", number),
+    )
+
+
+def _model(item: dict[str, Any], number: int) -> ModelRecord:
+    fields = ("id", "model_name", "model_url", "model_info", "created_at", "updated_at")
+    item = _take(item, fields, number, "model")
+    return ModelRecord(
+        id=_with_line(number, parse_id, item["id"], field="model id"),
+        model_name=_with_line(number, check_name, item["model_name"], field="model_name"),
+        model_url=_with_line(number, check_optional_text, item["model_url"], field="model_url"),
+        model_info=_with_line(number, check_info, item["model_info"], field="model_info").value,
+        created_at=_when(item["created_at"], "created_at", number),
+        updated_at=_when(item["updated_at"], "updated_at", number),
+    )
+
+
+def _run(item: dict[str, Any], number: int) -> tuple[ModelRunRecord, str]:
+    fields = ("id", "model_id", "model_run_info", "created_at", "updated_at")
+    item = _take(item, fields, number, "model_run")
+    info = _with_line(number, check_info, item["model_run_info"], field="model_run_info")
+    model_id = item["model_id"]
+    record = ModelRunRecord(
+        id=_with_line(number, parse_id, item["id"], field="model run id"),
+        model_id=None if model_id is None else _with_line(number, parse_id, model_id, field="model id"),
+        model_run_info=info.value,
+        created_at=_when(item["created_at"], "created_at", number),
+        updated_at=_when(item["updated_at"], "updated_at", number),
+    )
+    return record, info.hash
+
+
+def _target(
+    mapping: dict[uuid.UUID, uuid.UUID], source: uuid.UUID, number: int, exists: Callable[[uuid.UUID], bool], kind: str
+) -> uuid.UUID:
+    """The id in this database of the model or experiment that has id ``source`` in the file."""
+    if source in mapping:
+        return mapping[source]
+    if exists(source):
+        return source
+    raise InvalidInputError(f"line {number}: {kind} {source} is neither earlier in the file nor in the database")

@@ -1,0 +1,130 @@
+"""Whole-registry reads and record-keeping inserts: the persistence half of export and import.
+
+Reads walk each table in id order (creation order, ids being UUIDv7) a page at a time, so a registry of
+any size streams through constant memory. Inserts keep the given ids and timestamps and never overwrite:
+a record the database already holds is left as it is, which is what makes an import idempotent.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterator
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql, sqlite
+
+from gemini.db.tables import ExperimentRow, ModelRow, ModelRunRow, model_experiments
+from gemini.records import ExperimentRecord, ModelRecord, ModelRunRecord
+
+PAGE_SIZE = 500
+
+_runs = ModelRunRow.__table__
+_models = ModelRow.__table__
+_experiments = ExperimentRow.__table__
+
+_EXPERIMENT_COLUMNS = [_experiments.c[name] for name in ExperimentRecord.__slots__]
+_MODEL_COLUMNS = [_models.c[name] for name in ModelRecord.__slots__]
+_RUN_COLUMNS = [_runs.c[name] for name in ModelRunRecord.__slots__]
+
+
+def _pages(connection: sa.Connection, columns: list[sa.Column], key: sa.Column) -> Iterator[sa.Row]:
+    last: Any = None
+    while True:
+        query = sa.select(*columns).order_by(key).limit(PAGE_SIZE)
+        if last is not None:
+            query = query.where(key > last)
+        rows = connection.execute(query).all()
+        yield from rows
+        if len(rows) < PAGE_SIZE:
+            return
+        last = getattr(rows[-1], key.name)
+
+
+def iter_experiments(connection: sa.Connection) -> Iterator[ExperimentRecord]:
+    return (ExperimentRecord(*row) for row in _pages(connection, _EXPERIMENT_COLUMNS, _experiments.c.id))
+
+
+def iter_models(connection: sa.Connection) -> Iterator[ModelRecord]:
+    return (ModelRecord(*row) for row in _pages(connection, _MODEL_COLUMNS, _models.c.id))
+
+
+def iter_model_experiment_links(connection: sa.Connection) -> Iterator[tuple[uuid.UUID, uuid.UUID]]:
+    """(model id, experiment id) pairs, by model then experiment."""
+    query = sa.select(model_experiments.c.model_id, model_experiments.c.experiment_id).order_by(
+        model_experiments.c.model_id, model_experiments.c.experiment_id
+    )
+    return (tuple(row) for row in connection.execute(query))
+
+
+def iter_runs(connection: sa.Connection) -> Iterator[ModelRunRecord]:
+    return (ModelRunRecord(*row) for row in _pages(connection, _RUN_COLUMNS, _runs.c.id))
+
+
+def _insert(connection: sa.Connection, table: sa.Table):  # noqa: ANN202 - dialect-specific Insert
+    return (postgresql.insert if connection.dialect.name == "postgresql" else sqlite.insert)(table)
+
+
+class RegistryLoader:
+    """Adds records with their own ids and timestamps inside the caller's transaction.
+
+    Models and experiments are matched by id, then by name: a model already present under another id
+    (created separately on both databases) receives the incoming runs, and the returned id says where.
+    """
+
+    def __init__(self, connection: sa.Connection) -> None:
+        self.connection = connection
+
+    def _existing_id(self, table: sa.Table, record_id: uuid.UUID, name_column: sa.Column, name: str) -> uuid.UUID | None:
+        found = self.connection.execute(sa.select(table.c.id).where(table.c.id == record_id)).scalar()
+        if found is None:
+            found = self.connection.execute(sa.select(table.c.id).where(name_column == name)).scalar()
+        return found
+
+    def add_experiment(self, record: ExperimentRecord) -> tuple[uuid.UUID, bool]:
+        """The id the experiment has in this database, and whether it was added now."""
+        existing = self._existing_id(_experiments, record.id, _experiments.c.experiment_name, record.experiment_name)
+        if existing is not None:
+            return existing, False
+        self.connection.execute(sa.insert(_experiments).values(**_values(record)))
+        return record.id, True
+
+    def add_model(self, record: ModelRecord) -> tuple[uuid.UUID, bool]:
+        """The id the model has in this database, and whether it was added now."""
+        existing = self._existing_id(_models, record.id, _models.c.model_name, record.model_name)
+        if existing is not None:
+            return existing, False
+        self.connection.execute(sa.insert(_models).values(**_values(record)))
+        return record.id, True
+
+    def model_exists(self, model_id: uuid.UUID) -> bool:
+        return self.connection.execute(sa.select(sa.exists().where(_models.c.id == model_id))).scalar()
+
+    def experiment_exists(self, experiment_id: uuid.UUID) -> bool:
+        query = sa.select(sa.exists().where(_experiments.c.id == experiment_id))
+        return self.connection.execute(query).scalar()
+
+    def link(self, model_id: uuid.UUID, experiment_id: uuid.UUID) -> bool:
+        """Link a model to an experiment; whether the link is new."""
+        inserted = self.connection.execute(
+            _insert(self.connection, model_experiments)
+            .values(model_id=model_id, experiment_id=experiment_id)
+            .on_conflict_do_nothing()
+            .returning(model_experiments.c.model_id)
+        ).first()
+        return inserted is not None
+
+    def add_runs(self, runs: list[tuple[ModelRunRecord, str]]) -> int:
+        """Insert (run, info hash) pairs, skipping any whose id, or whose (model, info), is already
+        present; returns how many were added."""
+        if not runs:
+            return 0
+        rows = [_values(run) | {"info_hash": info_hash} for run, info_hash in runs]
+        inserted = self.connection.execute(
+            _insert(self.connection, _runs).values(rows).on_conflict_do_nothing().returning(_runs.c.id)
+        ).all()
+        return len(inserted)
+
+
+def _values(record: ExperimentRecord | ModelRecord | ModelRunRecord) -> dict[str, Any]:
+    return {name: getattr(record, name) for name in record.__slots__}

@@ -1,0 +1,150 @@
+"""Moving a registry SQLite -> PostgreSQL -> SQLite with export/import, and what an import refuses."""
+
+import io
+import json
+
+import pytest
+
+from gemini.core import experiments, model_runs, models
+from gemini.core.transfer import export_registry, import_registry
+from gemini.errors import InvalidInputError
+
+ODD_INFOS = [
+    {"big": 2**64 + 1, "huge": 10**300, "float": 1e300, "one": 1.0, "tiny": 5e-324, "neg": -0.0},
+    {"ключ": "значение", "玉米": ["🌽", None, True, False], "quote\"key": "it's \"quoted\"", "sql": "'; DROP TABLE x; --"},
+    {"nested": {"deep": [[1, 2], {"a": {"b": [3.5]}}]}, "empty": {}, "list": []},
+]
+
+
+def _populate() -> None:
+    experiments.create_experiment(experiment_name="trial-2024", experiment_info={"site": "Davis"})
+    experiments.create_experiment(experiment_name="empty")
+    models.create_model(model_name="detector", model_url="https://example.org/d", experiment_name="trial-2024")
+    models.create_model(model_name="counter", model_info={"arch": "resnet"}, experiment_name="trial-2024")
+    models.create_model(model_name="unused")
+    for index, info in enumerate(ODD_INFOS):
+        model_runs.create_run(model_run_info=info, model_name="detector")
+        model_runs.create_run(model_run_info={"n": index}, model_name="counter")
+    unassigned = model_runs.create_run(model_run_info={"unassigned": True})
+    model_runs.create_run(model_run_info={"unassigned": True, "moved": 1})
+    model_runs.replace_run_info(run_id=unassigned.id, model_run_info={"unassigned": True, "updated": 1})
+    model_runs.associate_run(run_id=model_runs.create_run(model_run_info={"moved": 2}).id, model_name="counter")
+
+
+def _export() -> str:
+    stream = io.StringIO()
+    export_registry(stream=stream)
+    return stream.getvalue()
+
+
+def _records(export: str) -> list[str]:
+    """The export without its header (which carries the time of export)."""
+    return export.splitlines()[1:]
+
+
+def _import(text: str):  # noqa: ANN202
+    return import_registry(stream=io.StringIO(text))
+
+
+def _snapshot() -> tuple:
+    """Everything the registry holds, through the core."""
+    return (
+        experiments.list_experiments(),
+        models.list_models(),
+        {model.model_name: models.list_model_experiments(model_id=model.id) for model in models.list_models()},
+        model_runs.list_runs(),
+    )
+
+
+@pytest.mark.postgresql
+def test_a_registry_moves_sqlite_to_postgresql_and_back_unchanged(tmp_path, new_postgres_database, monkeypatch):
+    laptop, server, back = f"sqlite:///{tmp_path / 'laptop.db'}", new_postgres_database(), f"sqlite:///{tmp_path / 'back.db'}"
+    monkeypatch.setenv("GEMINI_DATABASE_URL", laptop)
+    _populate()
+    original, original_export = _snapshot(), _export()
+
+    monkeypatch.setenv("GEMINI_DATABASE_URL", server)
+    summary = _import(original_export)
+    assert (summary.added.experiments, summary.added.models, summary.added.model_experiments) == (2, 3, 2)
+    assert summary.added.model_runs == len(original[3]) == 9
+    assert _snapshot() == original
+    server_export = _export()
+    assert _records(server_export) == _records(original_export)
+
+    monkeypatch.setenv("GEMINI_DATABASE_URL", back)
+    _import(server_export)
+    assert _snapshot() == original
+    assert _records(_export()) == _records(original_export)
+    # Odd numbers and strings survived both trips exactly, types included.
+    detector_runs = model_runs.list_runs(model_name="detector")
+    assert [json.dumps(run.model_run_info) for run in detector_runs] == [json.dumps(info) for info in ODD_INFOS]
+
+
+def test_importing_twice_adds_nothing(db, tmp_path, monkeypatch):
+    source = f"sqlite:///{tmp_path / 'source.db'}"
+    monkeypatch.setenv("GEMINI_DATABASE_URL", source)
+    _populate()
+    export = _export()
+    monkeypatch.setenv("GEMINI_DATABASE_URL", db)
+    first = _import(export)
+    state = _snapshot()
+    second = _import(export)
+    assert vars(second.added) == {"experiments": 0, "models": 0, "model_experiments": 0, "model_runs": 0}
+    assert second.already_present == first.added
+    assert _snapshot() == state
+
+
+def test_a_model_already_present_by_name_receives_the_runs(db, tmp_path, monkeypatch):
+    source = f"sqlite:///{tmp_path / 'source.db'}"
+    monkeypatch.setenv("GEMINI_DATABASE_URL", source)
+    models.create_model(model_name="detector")
+    moved = model_runs.create_run(model_run_info={"epoch": 1}, model_name="detector")
+    model_runs.create_run(model_run_info={"epoch": 2}, model_name="detector")
+    export = _export()
+
+    monkeypatch.setenv("GEMINI_DATABASE_URL", db)
+    local = models.create_model(model_name="detector", model_info={"local": True})
+    model_runs.create_run(model_run_info={"epoch": 2}, model_name="detector")  # the same run, made here too
+    summary = _import(export)
+    assert (summary.added.models, summary.already_present.models) == (0, 1)
+    assert (summary.added.model_runs, summary.already_present.model_runs) == (1, 1)
+    assert models.get_model_by_name(model_name="detector") == local
+    runs = model_runs.list_runs(model_name="detector")
+    assert sorted(run.model_run_info["epoch"] for run in runs) == [1, 2]
+    assert model_runs.get_run(run_id=moved.id).model_id == local.id
+
+
+def _valid_export(tmp_path, monkeypatch) -> list[str]:  # noqa: ANN001
+    monkeypatch.setenv("GEMINI_DATABASE_URL", f"sqlite:///{tmp_path / 'source.db'}")
+    models.create_model(model_name="m")
+    model_runs.create_run(model_run_info={"a": 1}, model_name="m")
+    model_runs.create_run(model_run_info={"a": 2}, model_name="m")
+    return _export().splitlines()
+
+
+@pytest.mark.parametrize(
+    ("corrupt", "message"),
+    [
+        (lambda lines: [], "the file is empty"),
+        (lambda lines: lines[1:], 'line 1: not a gemini registry export'),
+        (lambda lines: [lines[0].replace('"version":1', '"version":9')] + lines[1:], "export version 9"),
+        (lambda lines: lines + ["{not json"], "line 5: not JSON"),
+        (lambda lines: lines + ["[1, 2]"], "line 5: expected a JSON object, got list"),
+        (lambda lines: lines + ['{"type": "dataset"}'], "line 5: unknown record type 'dataset'"),
+        (lambda lines: lines[:2] + [lines[2].replace('{"a":1}', '{"a":NaN}')] + lines[3:], "line 3: not JSON|NaN"),
+        (lambda lines: lines[:2] + [lines[2].replace('{"a":1}', '"text"')] + lines[3:], "line 3: model_run_info must be a JSON object"),
+        (lambda lines: lines[:2] + [lines[2].replace('"id":"', '"id":"zz')] + lines[3:], "line 3: model run id .* is not a valid UUID"),
+        (lambda lines: lines[:2] + [lines[2].replace("+00:00", "")] + lines[3:], "line 3: created_at .* UTC offset"),
+        (lambda lines: [lines[0]] + lines[2:], "line 2: model .* is neither earlier in the file nor in the database"),
+        (lambda lines: lines[:2] + [lines[2].replace('"model_id"', '"modelid"')] + lines[3:], "line 3: model_run record: missing model_id; unknown modelid"),
+        (lambda lines: lines + [lines[1].replace('"model_name":"m"', '"model_name":""')], "line 5: model_name must not be empty"),
+    ],
+)
+def test_a_bad_file_is_refused_naming_the_line_and_writes_nothing(db, tmp_path, monkeypatch, corrupt, message):
+    lines = _valid_export(tmp_path, monkeypatch)
+    monkeypatch.setenv("GEMINI_DATABASE_URL", db)
+    models.create_model(model_name="other")
+    before = _snapshot()
+    with pytest.raises(InvalidInputError, match=message):
+        _import("\n".join(corrupt(lines)) + "\n")
+    assert _snapshot() == before
