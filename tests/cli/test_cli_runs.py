@@ -51,6 +51,16 @@ def test_list_search_and_pages(gemini):
     assert "1-1 of 4" in more.stderr
 
 
+def test_search_with_where_and_order(gemini):
+    for lr, score in [(0.1, 0.5), (0.01, 0.9), (0.001, 0.7)]:
+        gemini.ok("runs", "create", json.dumps({"params": {"lr": lr}, "metrics": {"map50": score}}))
+    found = gemini.json("runs", "search", "--where", "params.lr < 0.05", "--order-by", "-metrics.map50")
+    assert [run["model_run_info"]["metrics"]["map50"] for run in found["data"]] == [0.9, 0.7]
+    assert found["count"] == 2
+    assert "where" in gemini.fails("runs", "search", "--where", "params.lr <")
+    assert "PATTERN, --where or --model" in gemini.fails("runs", "search")
+
+
 def test_update_and_conflict(gemini):
     gemini.ok("models", "create", "a")
     first = gemini.json("runs", "create", '{"epoch": 1}', "--model", "a")

@@ -4,6 +4,7 @@ import uuid
 
 import click
 
+from gemini.cli.errors import GeminiCommandError
 from gemini.cli.output import echo_json, echo_page, echo_record, jsonable, json_option, note
 from gemini.cli.params import JSON_OBJECT
 from gemini.core import model_runs as core
@@ -84,23 +85,29 @@ def list_runs(model_name, model_run_info, limit, offset, as_json) -> None:  # no
 
 
 @runs.command("search")
-@click.argument("pattern", type=JSON_OBJECT)
+@click.argument("pattern", type=JSON_OBJECT, required=False)
+@click.option("--where", help="A search expression, e.g. 'params.lr < 0.01 and data.site = \"Davis\"'.")
+@click.option("--order-by", "order_by", help="Comma-separated paths, '-' for descending, e.g. -metrics.map50.")
 @click.option("--model", "model_name", help="Only runs of this model.")
 @with_page_options
 @json_option
-def search_runs(pattern, model_name, limit, offset, as_json) -> None:  # noqa: ANN001
-    """Find runs whose info contains PATTERN (JSON text or @file.json).
+def search_runs(pattern, where, order_by, model_name, limit, offset, as_json) -> None:  # noqa: ANN001
+    """Find runs whose info contains PATTERN (JSON text or @file.json) and matches --where.
 
-    An object matches when it has every key of the pattern with a matching value; an array when it
-    holds every item of the pattern.
+    An object matches PATTERN when it has every key of the pattern with a matching value; an array when
+    it holds every item. --where takes the search language of docs/search.md.
 
-    Example:
+    Examples:
 
         gemini runs search '{"dataset": "plot-2024-07", "tags": ["final"]}' --model stand-counter
+
+        gemini runs search --where 'params.lr < 0.01 and metrics.map50 >= 0.8' --order-by -metrics.map50
     """
-    records = core.list_runs(model_run_info=pattern, model_name=model_name, limit=limit, offset=offset)
-    count = core.count_runs(model_run_info=pattern, model_name=model_name)
-    _echo_runs(records, count=count, offset=offset, as_json=as_json)
+    if pattern is None and where is None and model_name is None:
+        raise GeminiCommandError("give a PATTERN, --where or --model to search by (or use 'gemini runs list')")
+    filters = dict(model_run_info=pattern, model_name=model_name, where=where)
+    found = core.search_runs(**filters, order_by=order_by, limit=limit, offset=offset)
+    _echo_runs(found.runs, count=core.count_runs(**filters), offset=offset, as_json=as_json)
 
 
 @runs.command("create")
