@@ -148,3 +148,44 @@ def test_a_bad_file_is_refused_naming_the_line_and_writes_nothing(db, tmp_path, 
     with pytest.raises(InvalidInputError, match=message):
         _import("\n".join(corrupt(lines)) + "\n")
     assert _snapshot() == before
+
+
+# -- the command line ------------------------------------------------------------------------------------
+
+
+def _gemini(*args: str, input: str | None = None):  # noqa: ANN202
+    from click.testing import CliRunner
+
+    from gemini.cli.main import cli
+
+    return CliRunner().invoke(cli, list(args), input=input, catch_exceptions=False)
+
+
+def test_gemini_db_export_and_import_move_a_registry(db, tmp_path, monkeypatch):
+    monkeypatch.setenv("GEMINI_DATABASE_URL", f"sqlite:///{tmp_path / 'source.db'}")
+    _populate()
+    original = _snapshot()
+    path = tmp_path / "registry.jsonl"
+    exported = _gemini("db", "export", str(path))
+    assert exported.exit_code == 0, exported.stderr
+    assert "exported 2 experiments, 3 models, 2 model-experiment links, 9 model runs" in exported.stderr
+    assert _records(_gemini("db", "export").stdout) == _records(path.read_text(encoding="utf-8"))
+
+    monkeypatch.setenv("GEMINI_DATABASE_URL", db)
+    first = _gemini("db", "import", str(path))
+    assert first.exit_code == 0, first.stderr
+    assert "added 2 experiments, 3 models, 2 model-experiment links, 9 model runs" in first.stderr
+    again = _gemini("db", "import", "-", input=path.read_text(encoding="utf-8"))
+    assert "added 0 experiments, 0 models, 0 model-experiment links, 0 model runs" in again.stderr
+    assert _snapshot() == original
+
+
+def test_gemini_db_import_of_a_bad_file_fails_with_one_line_and_writes_nothing(db, tmp_path):
+    path = tmp_path / "bad.jsonl"
+    path.write_text('{"format": "gemini-registry", "version": 1}\n{"type": "model_run", "id": 1}\n', encoding="utf-8")
+    result = _gemini("db", "import", str(path))
+    assert result.exit_code == 1
+    assert result.stderr.strip().splitlines() == [
+        "Error: line 2: model_run record: missing model_id, model_run_info, created_at, updated_at"
+    ]
+    assert model_runs.count_runs() == 0

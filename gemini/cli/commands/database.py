@@ -6,6 +6,7 @@ import click
 
 from gemini.cli.output import echo_json, echo_record, json_option, note
 from gemini.core import database as core
+from gemini.core import transfer
 
 
 @click.group("db")
@@ -51,4 +52,43 @@ def info(as_json) -> None:  # noqa: ANN001
             ("model runs", counted(details.model_run_count)),
             ("experiments", counted(details.experiment_count)),
         ]
+    )
+
+
+@database.command("export")
+@click.argument("file", default="-", type=click.Path(dir_okay=False, allow_dash=True))
+def export(file: str) -> None:
+    """Write every model, experiment and run, with ids and timestamps, as JSON Lines to FILE (default:
+    standard output). The file is written whole or not at all.
+
+    Example:
+
+        gemini db export registry.jsonl
+    """
+    with click.open_file(file, "w", encoding="utf-8", atomic=file != "-") as stream:
+        counts = transfer.export_registry(stream=stream)
+    note(f"exported {_counted(counts)}")
+
+
+@database.command("import")
+@click.argument("file", type=click.Path(dir_okay=False, allow_dash=True))
+def import_(file: str) -> None:
+    """Load a file written by 'gemini db export' (or '-' for standard input) into this database.
+
+    Records keep their ids and timestamps; what the database already has is left unchanged, so importing
+    the same file twice adds nothing. A bad line stops the import and nothing is written.
+
+    Example:
+
+        GEMINI_DATABASE_URL=postgresql://team-server/gemini gemini db import registry.jsonl
+    """
+    with click.open_file(file, "r", encoding="utf-8") as stream:
+        summary = transfer.import_registry(stream=stream)
+    note(f"added {_counted(summary.added)}; already present {_counted(summary.already_present)}")
+
+
+def _counted(counts: transfer.TransferCounts) -> str:
+    return (
+        f"{counts.experiments} experiments, {counts.models} models, "
+        f"{counts.model_experiments} model-experiment links, {counts.model_runs} model runs"
     )
