@@ -5,8 +5,12 @@ from fastapi.testclient import TestClient
 
 from gemini.rest_api.app import create_app
 
-UNREACHABLE_DATABASE_URL = "postgresql+psycopg://postgres@127.0.0.1:9/gemini"
-"""Nothing listens on the discard port: connecting is refused at once."""
+UNREACHABLE_DATABASE_URLS = {
+    # Nothing listens on the discard port: connecting is refused at once.
+    "postgresql": "postgresql+psycopg://postgres@127.0.0.1:9/gemini",
+    # No directory can be made under /proc, not even by root.
+    "sqlite": "sqlite:////proc/gemini/registry.db",
+}
 
 TOKEN = "correct horse battery staple"
 
@@ -27,9 +31,9 @@ def token(monkeypatch) -> str:
     return TOKEN
 
 
-@pytest.fixture
-def unreachable_client(app, monkeypatch) -> TestClient:
-    monkeypatch.setenv("GEMINI_DATABASE_URL", UNREACHABLE_DATABASE_URL)
+@pytest.fixture(params=sorted(UNREACHABLE_DATABASE_URLS))
+def unreachable_client(app, monkeypatch, request) -> TestClient:
+    monkeypatch.setenv("GEMINI_DATABASE_URL", UNREACHABLE_DATABASE_URLS[request.param])
     return TestClient(app, raise_server_exceptions=False)
 
 
