@@ -22,7 +22,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import JSONB
 
-MAX_INDEXED_TEXT = 256
+MAX_INDEXED_TEXT = 128
 """Longest string value kept in SQLite's (path, value) table, in characters."""
 
 VALUES_TABLE = "model_run_info_values"
@@ -53,21 +53,22 @@ _LEAF_FILTER = (
     "AND fullkey NOT GLOB '*[[]*'"  # leaves inside arrays (and keys with '[') are left out
 )
 
+_LEAVES = f"SELECT fullkey, atom, {{run}}.id FROM json_tree({{run}}.model_run_info) WHERE {_LEAF_FILTER}"
+
+# No index on run_id: a run's rows are found again by recomputing its leaves from the old info, which
+# keeps every write to one B-tree insert per leaf.
 SQLITE_VALUES_DDL = [
     f"CREATE TABLE {VALUES_TABLE} (path TEXT NOT NULL, value NOT NULL, run_id CHAR(32) NOT NULL, "
     "PRIMARY KEY (path, value, run_id)) WITHOUT ROWID",
-    f"CREATE INDEX ix_{VALUES_TABLE}_run_id ON {VALUES_TABLE} (run_id)",
     f"""CREATE TRIGGER model_runs_info_values_insert AFTER INSERT ON model_runs BEGIN
-        INSERT OR IGNORE INTO {VALUES_TABLE} (path, value, run_id)
-        SELECT fullkey, atom, NEW.id FROM json_tree(NEW.model_run_info) WHERE {_LEAF_FILTER};
+        INSERT OR IGNORE INTO {VALUES_TABLE} (path, value, run_id) {_LEAVES.format(run="NEW")};
     END""",
     f"""CREATE TRIGGER model_runs_info_values_update AFTER UPDATE OF model_run_info ON model_runs BEGIN
-        DELETE FROM {VALUES_TABLE} WHERE run_id = OLD.id;
-        INSERT OR IGNORE INTO {VALUES_TABLE} (path, value, run_id)
-        SELECT fullkey, atom, NEW.id FROM json_tree(NEW.model_run_info) WHERE {_LEAF_FILTER};
+        DELETE FROM {VALUES_TABLE} WHERE (path, value, run_id) IN ({_LEAVES.format(run="OLD")});
+        INSERT OR IGNORE INTO {VALUES_TABLE} (path, value, run_id) {_LEAVES.format(run="NEW")};
     END""",
     f"""CREATE TRIGGER model_runs_info_values_delete AFTER DELETE ON model_runs BEGIN
-        DELETE FROM {VALUES_TABLE} WHERE run_id = OLD.id;
+        DELETE FROM {VALUES_TABLE} WHERE (path, value, run_id) IN ({_LEAVES.format(run="OLD")});
     END""",
     f"""INSERT OR IGNORE INTO {VALUES_TABLE} (path, value, run_id)
         SELECT fullkey, atom, model_runs.id FROM model_runs, json_tree(model_runs.model_run_info)

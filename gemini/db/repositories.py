@@ -17,6 +17,7 @@ import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
 
 from gemini.db.containment import info_contains
+from gemini.db.engine import dumps_json
 from gemini.db.ids import new_id
 from gemini.db.tables import ExperimentRow, ModelRow, ModelRunRow, model_experiments, utc_now
 from gemini.errors import NotFoundError
@@ -132,43 +133,72 @@ class ModelRunRepository:
     def add_many(
         self, *, model_id: uuid.UUID | None, items: list[tuple[dict[str, Any], str]]
     ) -> list[tuple[ModelRunRecord, bool]]:
-        """Insert runs given as (info, info hash) in one multi-row statement per page, skipping those that
-        exist; returns, in input order, each run and whether it is new. Equal infos map to one run."""
+        """Insert runs given as (info, info hash), skipping those that exist; returns, in input order, each
+        run and whether it is new. Equal infos map to one run.
+
+        One driver-level ``executemany`` of ``INSERT ... ON CONFLICT DO NOTHING`` (psycopg pipelines it),
+        then one read of the ids per page of hashes tells the new runs from the existing ones; only the
+        existing ones are read in full.
+        """
         now = utc_now()
-        rows: dict[str, dict[str, Any]] = {}
+        fresh: dict[str, tuple[uuid.UUID, dict[str, Any]]] = {}
         for info, info_hash in items:
-            if info_hash not in rows:
-                rows[info_hash] = dict(
-                    id=new_id(), model_id=model_id, model_run_info=info, info_hash=info_hash, created_at=now, updated_at=now
-                )
-        inserted: set[uuid.UUID] = set()
-        if rows:
-            statement = _insert(self.connection, _runs).on_conflict_do_nothing().returning(_runs.c.id)
-            inserted = {row[0] for row in self.connection.execute(statement, list(rows.values()))}
+            if info_hash not in fresh:
+                fresh[info_hash] = (new_id(), info)
+        if fresh:
+            self.connection.exec_driver_sql(*self._bulk_insert(model_id, fresh, now))
         records: dict[str, tuple[ModelRunRecord, bool]] = {}
-        missing = []
-        for info_hash, values in rows.items():
-            if values["id"] in inserted:
-                records[info_hash] = (ModelRunRecord(values["id"], model_id, values["model_run_info"], now, now), True)
-            else:
-                missing.append(info_hash)
-        for start in range(0, len(missing), 500):
-            chunk = missing[start : start + 500]
-            query = sa.select(*_RUN_COLUMNS, _runs.c.info_hash).where(
-                *self._filters(model_id=model_id), _runs.c.info_hash.in_(chunk)
+        existing: list[uuid.UUID] = []
+        hashes = list(fresh)
+        for start in range(0, len(hashes), 500):
+            query = sa.select(_runs.c.id, _runs.c.info_hash).where(
+                *self._filters(model_id=model_id), _runs.c.info_hash.in_(hashes[start : start + 500])
             )
+            for run_id, info_hash in self.connection.execute(query):
+                new_run_id, info = fresh[info_hash]
+                if run_id == new_run_id:
+                    records[info_hash] = (ModelRunRecord(run_id, model_id, info, now, now), True)
+                else:
+                    existing.append(run_id)
+        for start in range(0, len(existing), 500):
+            query = sa.select(*_RUN_COLUMNS, _runs.c.info_hash).where(_runs.c.id.in_(existing[start : start + 500]))
             for row in self.connection.execute(query):
                 records[row.info_hash] = (ModelRunRecord(*row[:5]), False)
-        for info_hash in missing:
+        for info_hash, (_, info) in fresh.items():
             if info_hash not in records:  # deleted between our insert and this read: insert it alone
-                values = rows[info_hash]
-                records[info_hash] = self.add(model_id=model_id, info=values["model_run_info"], info_hash=info_hash)
+                records[info_hash] = self.add(model_id=model_id, info=info, info_hash=info_hash)
         result, seen = [], set()
         for _, info_hash in items:
             record, created = records[info_hash]
             result.append((record, created and info_hash not in seen))  # a repeat within the batch is not new
             seen.add(info_hash)
         return result
+
+    def _bulk_insert(
+        self, model_id: uuid.UUID | None, fresh: dict[str, tuple[uuid.UUID, dict[str, Any]]], now: Any
+    ) -> tuple[str, list[tuple]]:
+        """The driver-level statement and rows for ``add_many``, values converted by the column types."""
+        dialect = self.connection.dialect
+
+        def processor(column: sa.Column) -> Any:
+            return column.type.bind_processor(dialect) or (lambda value: value)
+
+        to_id, to_time = processor(_runs.c.id), processor(_runs.c.created_at)
+        model = to_id(model_id) if model_id is not None else None
+        stamp = to_time(now)
+        rows = [
+            (to_id(run_id), model, dumps_json(info), info_hash, stamp, stamp)
+            for info_hash, (run_id, info) in fresh.items()
+        ]
+        if dialect.name == "postgresql":
+            values = "%s, %s, CAST(%s AS json), %s, %s, %s"
+        else:
+            values = "?, ?, ?, ?, ?, ?"
+        statement = (
+            f"INSERT INTO {_runs.name} (id, model_id, model_run_info, info_hash, created_at, updated_at) "
+            f"VALUES ({values}) ON CONFLICT DO NOTHING"
+        )
+        return statement, rows
 
     def list(
         self,

@@ -1,0 +1,104 @@
+"""The physical limit: the drivers alone (sqlite3, psycopg) writing and reading the same rows."""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+import random
+import sqlite3
+import time
+import uuid
+from collections.abc import Callable
+
+import psycopg
+
+from benchmarks import workload
+from benchmarks.timing import Result, measure, result
+
+
+def _rows(start: int, count: int) -> list[tuple]:
+    now = dt.datetime.now(dt.timezone.utc).isoformat()
+    rows = []
+    for _, info in workload.runs(count, start=start):
+        text = json.dumps(info, separators=(",", ":"))
+        rows.append((uuid.uuid4().hex, None, text, hashlib.sha256(text.encode()).hexdigest(), now, now))
+    return rows
+
+
+def sqlite(path: str, size: int, log: Callable[[str], None]) -> list[Result]:
+    connection = sqlite3.connect(path, isolation_level=None)
+    connection.execute("PRAGMA journal_mode=WAL")
+    connection.execute("PRAGMA synchronous=FULL")
+    connection.execute(
+        "CREATE TABLE raw_runs (id CHAR(32) PRIMARY KEY, model_id CHAR(32), info TEXT NOT NULL, "
+        "info_hash VARCHAR(64) NOT NULL, created_at TEXT NOT NULL, updated_at TEXT NOT NULL)"
+    )
+    results: list[Result] = []
+    rows = _rows(0, size)
+    start = time.perf_counter()
+    connection.execute("BEGIN")
+    connection.executemany("INSERT INTO raw_runs VALUES (?, ?, ?, ?, ?, ?)", rows)
+    connection.execute("COMMIT")
+    total = time.perf_counter() - start
+    results.append(result("sqlite", size, "raw driver", "executemany (one transaction)", [total * 1000], rate_per_s=round(size / total)))
+    extra = _rows(size, 300)
+
+    def insert_commit(i: int) -> None:
+        connection.execute("BEGIN IMMEDIATE")
+        connection.execute("INSERT INTO raw_runs VALUES (?, ?, ?, ?, ?, ?)", extra[i])
+        connection.execute("COMMIT")
+
+    results.append(result("sqlite", size, "raw driver", "insert + commit", measure(insert_commit, len(extra))))
+    rng = random.Random(1)
+    keys = [rows[rng.randrange(size)][0] for _ in range(500)]
+    results.append(
+        result("sqlite", size, "raw driver", "primary-key lookup",
+               measure(lambda i: connection.execute("SELECT * FROM raw_runs WHERE id = ?", (keys[i],)).fetchone(), 500))
+    )
+    connection.close()
+    for item in results:
+        log(f"  raw sqlite3 {item.operation}: median {item.median_ms:.3f} ms")
+    return results
+
+
+def postgres(url: str, size: int, log: Callable[[str], None]) -> list[Result]:
+    results: list[Result] = []
+    with psycopg.connect(url, autocommit=True) as connection:
+        connection.execute(
+            "CREATE TABLE raw_runs (id uuid PRIMARY KEY, model_id uuid, info json NOT NULL, "
+            "info_hash varchar(64) NOT NULL, created_at timestamptz NOT NULL, updated_at timestamptz NOT NULL)"
+        )
+        rows = _rows(0, size)
+        start = time.perf_counter()
+        with connection.transaction(), connection.cursor() as cursor:
+            cursor.executemany("INSERT INTO raw_runs VALUES (%s, %s, %s, %s, %s, %s)", rows)
+        total = time.perf_counter() - start
+        results.append(result("postgresql", size, "raw driver", "executemany (one transaction)", [total * 1000], rate_per_s=round(size / total)))
+        extra = _rows(size, 300)
+
+        def insert_commit(i: int) -> None:
+            with connection.transaction():
+                connection.execute("INSERT INTO raw_runs VALUES (%s, %s, %s, %s, %s, %s)", extra[i])
+
+        results.append(result("postgresql", size, "raw driver", "insert + commit", measure(insert_commit, len(extra))))
+        rng = random.Random(1)
+        keys = [rows[rng.randrange(size)][0] for _ in range(500)]
+        results.append(
+            result("postgresql", size, "raw driver", "primary-key lookup",
+                   measure(lambda i: connection.execute("SELECT * FROM raw_runs WHERE id = %s", (keys[i],)).fetchone(), 500))
+        )
+        connection.execute("CREATE INDEX raw_runs_gin ON raw_runs USING gin ((info::jsonb) jsonb_path_ops)")
+        connection.execute("ANALYZE raw_runs")
+        picks = [rng.randrange(size) for _ in range(200)]
+
+        def containment(i: int) -> None:
+            pattern = json.dumps({"data": {"sample_id": f"S{picks[i]:09d}"}})
+            found = connection.execute("SELECT * FROM raw_runs WHERE info::jsonb @> %s::jsonb", (pattern,)).fetchall()
+            assert len(found) == 1
+
+        results.append(result("postgresql", size, "raw driver", "GIN containment, one match", measure(containment, 200)))
+        connection.execute("DROP TABLE raw_runs")
+    for item in results:
+        log(f"  raw psycopg {item.operation}: median {item.median_ms:.3f} ms")
+    return results
