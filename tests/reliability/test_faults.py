@@ -3,6 +3,7 @@ a read-only database file and a full disk. Each leaves every committed run in pl
 opens cleanly, and callers get a clear error rather than a hang or a corrupted file.
 """
 
+import contextlib
 import glob
 import logging
 import multiprocessing
@@ -20,6 +21,7 @@ import uuid
 from collections.abc import Callable
 from pathlib import Path
 
+import httpx
 import pytest
 import sqlalchemy as sa
 
@@ -29,6 +31,9 @@ from gemini.db import engine as db_engine
 from gemini.errors import DatabaseUnavailableError
 
 from . import workers
+from .conftest import SERVER_TOKEN, running_server
+
+AUTH = {"Authorization": f"Bearer {SERVER_TOKEN}"}
 
 
 def _sqlite_file_url(directory: Path) -> tuple[Path, str]:
@@ -155,6 +160,10 @@ def test_postgres_outage_fails_clearly_and_the_same_process_recovers(private_pos
     url = private_postgres.create_database("gemini")
     monkeypatch.setenv("GEMINI_DATABASE_URL", url)
     committed = {model_runs.create_run(model_run_info={"before": n}).id for n in range(20)}
+    server = contextlib.ExitStack()
+    http = httpx.Client(base_url=server.enter_context(running_server(url)), timeout=30, headers=AUTH)
+    server.callback(http.close)
+    assert http.get("/api/model_runs").status_code == 200
 
     outcomes: list[tuple[str, str]] = []  # (outcome, run id or error message), in order
     stop = threading.Event()
@@ -191,14 +200,21 @@ def test_postgres_outage_fails_clearly_and_the_same_process_recovers(private_pos
             "ModelRun.exists",
         ]
         assert all("database unavailable" in record.getMessage() for record in caplog.records)
+        # REST: 503 with the reason, for reads and writes.
+        for response in (http.get("/api/model_runs"), http.post("/api/model_runs", json={"model_run_info": {}})):
+            assert response.status_code == 503
+            assert "database unavailable" in response.text
         private_postgres.start()
         deadline = time.monotonic() + 30
         while time.monotonic() < deadline and (not outcomes or outcomes[-1][0] != "ok"):
             time.sleep(0.1)
         time.sleep(0.3)
+        # The server recovers by itself too.
+        assert http.post("/api/model_runs", json={"model_run_info": {"rest": "after"}}).status_code == 201
     finally:
         stop.set()
         writer.join(timeout=30)
+        server.close()
 
     kinds = [kind for kind, _ in outcomes]
     assert set(kinds) <= {"ok", "unavailable"}, [o for o in outcomes if o[0] not in ("ok", "unavailable")]
@@ -207,7 +223,7 @@ def test_postgres_outage_fails_clearly_and_the_same_process_recovers(private_pos
     acknowledged = committed | {uuid.UUID(value) for kind, value in outcomes if kind == "ok"}
     stored = {run.id for run in model_runs.list_runs()}
     assert acknowledged <= stored
-    assert len(stored) - len(acknowledged) <= 1  # at most the one write cut off mid-commit
+    assert len(stored) - len(acknowledged) <= 2  # the REST write, and at most one cut off mid-commit
     assert ModelRun.create(model_run_info={"after": True}) is not None
 
 
