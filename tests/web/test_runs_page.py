@@ -123,3 +123,50 @@ def test_an_unknown_model_in_the_url_is_an_error_not_a_blank_page(page, server):
     page.goto(f"{server.url}/#/runs?model=no-such-model-anywhere")
     expect(page.get_by_role("alert")).to_contain_text("no-such-model-anywhere")
     expect(page.get_by_role("heading", level=1)).to_have_text("Runs of no-such-model-anywhere")
+
+
+def test_sorting_is_done_by_the_server_across_pages(page, server, make_runs, model_name):
+    make_runs([{"seed": index, "metrics": {"map50-95": index / 100}} for index in range(30)])
+    page.goto(f"{server.url}/#/runs?model={model_name}&size=25")
+    header = page.locator('#runs-table th[data-key="metrics.map50-95"]')
+    header.get_by_role("button").click()
+    expect(header).to_have_attribute("aria-sort", "ascending")
+    header.get_by_role("button").click()
+    expect(page.locator('#runs-table th[data-key="metrics.map50-95"]')).to_have_attribute("aria-sort", "descending")
+    # The best run of all 30 comes first, not the best of the first page in creation order.
+    assert column(page, "seed")[:3] == ["29", "28", "27"]
+    expect(page.locator("#sort-scope")).to_have_count(0)
+
+    page.get_by_role("link", name="Next ›").click()
+    expect(page.locator(".pager-status")).to_have_text("26–30 of 30 (page 2 of 2)")
+    assert column(page, "seed") == ["4", "3", "2", "1", "0"]
+    assert view_params(page)["after"], "the Next link carries the server's cursor"
+
+
+def test_a_search_expression_filters_and_its_errors_say_where(page, server, make_runs, model_name):
+    make_runs(INFOS)
+    page.goto(f"{server.url}/#/runs?model={model_name}")
+    page.get_by_label("Filter").fill("params.lr < 0.02 or data.site = 'Kearney'")
+    page.get_by_role("button", name="Apply filter").click()
+    expect(page.locator("#runs-table tbody tr")).to_have_count(2)
+    assert sorted(column(page, "params.lr")) == ["0.001", "0.01"]
+
+    page.get_by_label("Filter").fill("params.lr <")
+    page.get_by_role("button", name="Apply filter").click()
+    expect(page.get_by_role("alert")).to_contain_text("Invalid input: where: expected a value")
+    expect(page.get_by_role("alert")).to_contain_text("column 12")
+
+
+def test_without_server_sorting_the_page_sorts_what_it_shows_and_says_so(page, server, make_runs, model_name):
+    make_runs(INFOS)
+
+    def without_search(route):
+        schema = route.fetch().json()
+        operation = schema["paths"]["/api/model_runs"]["get"]
+        operation["parameters"] = [p for p in operation["parameters"] if p["name"] not in ("where", "order_by", "cursor")]
+        route.fulfill(json=schema)
+
+    page.route("**/openapi.json", without_search)
+    page.goto(f"{server.url}/#/runs?model={model_name}&sort=-metrics.map50")
+    expect(page.locator("#sort-scope")).to_contain_text("Sorted within this page")
+    assert column(page, "metrics.map50") == ["0.81", "0.74", "0.67", "0.52"]

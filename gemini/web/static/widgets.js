@@ -6,15 +6,15 @@ import { href } from "./router.js";
 
 /**
  * Previous/next links for server-side pages. `page` is 1-based; `count` may be null when the server
- * does not say, then `hasNext` decides.
+ * does not say, then `hasNext` decides. `nextExtra` adds parameters to the Next link only (a cursor).
  */
-export function pager({ path, params, page, size, count, hasNext, shown }) {
+export function pager({ path, params, page, size, count, hasNext, shown, nextExtra = {} }) {
   const pages = count === null ? null : Math.max(1, Math.ceil(count / size));
   const first = count === 0 ? 0 : (page - 1) * size + 1;
   const last = (page - 1) * size + shown;
-  const link = (label, target, enabled, rel) =>
+  const link = (label, target, enabled, rel, extra = {}) =>
     enabled
-      ? h("a", { class: "button", href: href(path, { ...params, page: target === 1 ? "" : target }), rel }, label)
+      ? h("a", { class: "button", href: href(path, { ...params, page: target === 1 ? "" : target, ...extra }), rel }, label)
       : h("span", { class: "button disabled", "aria-disabled": "true" }, label);
   const status =
     count === null
@@ -29,7 +29,7 @@ export function pager({ path, params, page, size, count, hasNext, shown }) {
     link("« First", 1, page > 1),
     link("‹ Previous", page - 1, page > 1, "prev"),
     h("span", { class: "pager-status" }, status),
-    link("Next ›", page + 1, more, "next"),
+    link("Next ›", page + 1, more, "next", nextExtra),
     pages !== null ? link("Last »", pages, page < pages) : null,
   );
 }

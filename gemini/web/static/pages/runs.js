@@ -15,6 +15,23 @@ const DEFAULT_SIZE = 50;
 const DEFAULT_COLUMNS = 6;
 const BUILTIN_SORTS = { created_at: "Created", "model.name": "Model" };
 
+/** An order_by term for the server: info keys that are not plain names are backquoted, as the search
+ * language wants; the page's own "created_at" and "model.name" columns are the fields of those names. */
+export function orderByParam(sort) {
+  const descending = sort.startsWith("-");
+  const key = descending ? sort.slice(1) : sort;
+  if (key in BUILTIN_SORTS) return sort;
+  const parts = key.split(".").map((part, index) => {
+    const reserved = index === 0 && ["created_at", "updated_at", "model"].includes(part);
+    return /^[A-Za-z_][A-Za-z0-9_]*$/.test(part) && !reserved ? part : `\`${part.replaceAll("`", "``")}\``;
+  });
+  return `${descending ? "-" : ""}${parts.join(".")}`;
+}
+
+function valueRank(value) {
+  return isNumber(value) ? 0 : typeof value === "string" ? 1 : 2;
+}
+
 /** The view state from the URL. */
 function viewState(params) {
   const size = PAGE_SIZES.includes(Number(params.get("size"))) ? Number(params.get("size")) : DEFAULT_SIZE;
@@ -25,6 +42,7 @@ function viewState(params) {
     cols: params.has("cols") ? params.get("cols").split(",").filter(Boolean) : null,
     page: Math.max(1, Number.parseInt(params.get("page") || "1", 10) || 1),
     size,
+    after: params.get("after") || "",
   };
 }
 
@@ -37,13 +55,17 @@ function stateParams(state) {
     cols: state.cols === null ? "" : state.cols.join(",") || ",",
     size: state.size === DEFAULT_SIZE ? "" : state.size,
     page: state.page > 1 ? state.page : "",
+    after: state.page > 1 ? state.after : "",
   };
 }
 
 /** Change the view: applied to the URL as it is now, so quick successive changes all stick. */
 function go(_state, changes) {
   const next = { ...viewState(currentRoute().params), ...changes };
-  if (!("page" in changes)) next.page = 1;
+  if (!("page" in changes)) {
+    next.page = 1;
+    next.after = "";
+  }
   navigate("/runs", stateParams(next));
 }
 
@@ -75,14 +97,25 @@ export async function renderRuns(container, { params }) {
     }
   }
   const serverSort = Boolean(state.sort) && caps.orderBy;
-  if (serverSort) query.order_by = state.sort;
+  if (serverSort) query.order_by = orderByParam(state.sort);
 
+  // "Next" links carry the server's cursor (after=…), so a deep page costs what the first one does.
+  const byCursor = Boolean(state.after) && caps.cursor;
   let result;
   try {
-    result = await api.listRuns(query);
+    result = await api.listRuns(byCursor ? { ...query, offset: undefined, cursor: state.after } : query);
   } catch (error) {
-    container.append(errorBox(error.message));
-    return;
+    if (!byCursor || error.status !== 422) {
+      container.append(errorBox(error.message));
+      return;
+    }
+    // A cursor from another order or a changed filter is refused: the page number still says where to go.
+    try {
+      result = await api.listRuns(query);
+    } catch (retryError) {
+      container.append(errorBox(retryError.message));
+      return;
+    }
   }
   const runs = result.items;
   const rowsInfo = runs.map((run) => flatten(run.model_run_info));
@@ -95,11 +128,12 @@ export async function renderRuns(container, { params }) {
     const valueOf = (run, index) =>
       key === "created_at" ? run.created_at : key === "model.name" ? modelNames.get(run.model_id) : rowsInfo[index].get(key);
     const order = runs.map((run, index) => ({ run, info: rowsInfo[index], value: valueOf(run, index) }));
+    // As the server orders: numbers, then strings, then everything else; descending reverses within each.
     order.sort((a, b) => {
-      const missingA = a.value === undefined || a.value === null;
-      const missingB = b.value === undefined || b.value === null;
-      if (missingA || missingB) return missingA - missingB; // missing values last either way
-      const c = compareValues(a.value, b.value);
+      const rankA = valueRank(a.value);
+      const rankB = valueRank(b.value);
+      if (rankA !== rankB) return rankA - rankB;
+      const c = rankA === 2 ? 0 : compareValues(a.value, b.value);
       return descending ? -c : c;
     });
     runs.splice(0, runs.length, ...order.map((o) => o.run));
@@ -126,6 +160,7 @@ export async function renderRuns(container, { params }) {
       count: result.count,
       hasNext: runs.length === state.size,
       shown: runs.length,
+      nextExtra: caps.cursor && result.nextCursor ? { after: result.nextCursor } : {},
     }),
   );
 }
