@@ -80,7 +80,8 @@ def echo_page(
         echo_json({"data": [jsonable(record) for record in records], "count": count})
         return
     if not records:
-        click.echo(f"no {noun} found" + (f" (there are {count}; --offset {offset} is past the end)" if count else ""), err=True)
+        past_the_end = f" (there are {count}; --offset {offset} is past the end)" if count else ""
+        click.echo(f"no {noun} found{past_the_end}", err=True)
         return
     echo_table(headers, [row(record) for record in records])
     if len(records) < count:

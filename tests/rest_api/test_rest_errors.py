@@ -89,7 +89,8 @@ def test_absurdly_deep_json_is_422(client):
 
 
 def test_body_that_is_not_utf8_is_422(client):
-    response = client.post("/api/model_runs", content=b'{"a": "\xff\xfe"}', headers={"Content-Type": "application/json"})
+    body = b'{"a": "\xff\xfe"}'
+    response = client.post("/api/model_runs", content=body, headers={"Content-Type": "application/json"})
     assert_error(response, 422, "invalid_input", "UTF-8")
 
 

@@ -32,4 +32,5 @@ def test_unknown_and_malformed(client):
     assert_error(client.delete(f"/api/experiments/{MISSING}"), 404, "not_found")
     assert_error(client.get(f"/api/experiments/{MISSING}/models"), 404, "not_found")
     assert_error(client.get("/api/experiments/abc"), 422, "invalid_input", "experiment_id")
-    assert_error(client.post("/api/experiments", json={"experiment_name": "x", "experiment_info": 3}), 422, "invalid_input")
+    response = client.post("/api/experiments", json={"experiment_name": "x", "experiment_info": 3})
+    assert_error(response, 422, "invalid_input", "experiment_info")

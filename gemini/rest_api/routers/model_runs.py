@@ -37,7 +37,10 @@ def list_model_runs(
     ] = None,
     order_by: Annotated[
         str | None,
-        Query(description="Comma-separated paths, '-' for descending; creation order by default.", examples=["-metrics.map50"]),
+        Query(
+            description="Comma-separated paths, '-' for descending; creation order by default.",
+            examples=["-metrics.map50"],
+        ),
     ] = None,
     cursor: Annotated[
         str | None, Query(description="The next_cursor of the previous page (instead of offset).")
