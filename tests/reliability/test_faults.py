@@ -247,6 +247,7 @@ def test_read_only_database_file_refuses_writes_clearly_and_keeps_its_runs(tmp_p
     db_engine.dispose_engines()  # closes the WAL into the file, so the file alone holds the registry
     undo = _make_read_only(path)
     try:
+        assert {run.id for run in model_runs.list_runs()} == committed  # reading still works
         with pytest.raises(DatabaseUnavailableError, match="database unavailable: .*(readonly|read-only|open)"):
             model_runs.create_run(model_run_info={"refused": True})
         with caplog.at_level(logging.ERROR, logger="gemini.api"):
