@@ -16,6 +16,7 @@ const PAGES = {
 
 let generation = 0;
 let lastPage = null;
+let scrollToTop = false;
 
 async function render() {
   const main = document.getElementById("main");
@@ -31,7 +32,9 @@ async function render() {
     else link.removeAttribute("aria-current");
   }
 
-  const container = h("div", { class: "page", "aria-busy": "true" });
+  // While the page loads, the previous one stays, marked busy (a thin bar shows at the top).
+  main.setAttribute("aria-busy", "true");
+  const container = h("div", { class: "page" });
   let page = PAGES[route.page];
   if (route.page === "runs" && route.segments.length > 1) page = { render: renderRun, title: "Model run" };
   try {
@@ -52,8 +55,13 @@ async function render() {
     container.append(errorBox(error.message || String(error)));
   }
   if (!context.isCurrent()) return;
-  container.removeAttribute("aria-busy");
   main.replaceChildren(container);
+  main.removeAttribute("aria-busy");
+  main.dataset.rendered = window.location.hash;
+  if (scrollToTop) {
+    scrollToTop = false;
+    window.scrollTo(0, 0);
+  }
   if (pageChanged) container.querySelector("h1")?.focus();
 }
 
@@ -68,6 +76,8 @@ window.addEventListener("error", (event) => showFatal(event.error || event.messa
 window.addEventListener("unhandledrejection", (event) => showFatal(event.reason));
 window.addEventListener("hashchange", () => render());
 document.addEventListener("click", (event) => {
+  // Going to another page of results starts at the top of the new page.
+  if (event.target.closest?.(".pager a")) scrollToTop = true;
   const skip = event.target.closest?.(".skip-link");
   if (skip) {
     event.preventDefault();
