@@ -17,6 +17,7 @@ const PAGES = {
 let generation = 0;
 let lastPage = null;
 let scrollToTop = false;
+let rendered = false;
 
 async function render() {
   const main = document.getElementById("main");
@@ -62,7 +63,10 @@ async function render() {
     scrollToTop = false;
     window.scrollTo(0, 0);
   }
-  if (pageChanged) container.querySelector("h1")?.focus();
+  // After a page change (not on first load) focus goes to the new heading, so keyboard and screen reader
+  // users start reading the new page rather than the link they left.
+  if (pageChanged && rendered) container.querySelector("h1")?.focus();
+  rendered = true;
 }
 
 function showFatal(error) {
