@@ -57,6 +57,13 @@ def test_default_is_loopback_7777(gemini, uvicorn_calls):
     assert uvicorn_calls[0][1] == {"host": "127.0.0.1", "port": 7777, "log_level": "info"}
 
 
+def test_unreachable_database_is_a_warning_not_a_refusal(gemini, uvicorn_calls, monkeypatch):
+    monkeypatch.setenv("GEMINI_DATABASE_URL", "postgresql+psycopg://postgres@127.0.0.1:9/gemini")
+    result = gemini.ok("serve")
+    assert "warning: database unavailable" in result.stderr
+    assert len(uvicorn_calls) == 1
+
+
 def test_installed_executable(tmp_path):
     """The console script itself, as a separate process: stdout JSON, stderr message, exit status.
 

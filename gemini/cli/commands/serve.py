@@ -7,7 +7,8 @@ import click
 from gemini.cli.errors import GeminiCommandError
 from gemini.cli.output import note
 from gemini.config import get_settings
-from gemini.core.database import displayable_url
+from gemini.core.database import check_database, displayable_url
+from gemini.errors import DatabaseError
 
 DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 7777
@@ -53,6 +54,12 @@ def serve(host: str, port: int, insecure: bool) -> None:
                 "Set GEMINI_API_TOKEN, or pass --insecure to accept that"
             )
         note(f"warning: serving on {host} without GEMINI_API_TOKEN; anyone who can reach it may write")
+    try:
+        # Connecting now also brings the schema up to date before the first request.
+        check_database()
+    except DatabaseError as exc:
+        # Served anyway: the database may come up later (/api/health answers 503 until then).
+        note(f"warning: {exc}")
     address = base_url(host, port)
     note(f"GEMINI registry on {address} (API docs: {address}/docs), database {displayable_url()}")
     uvicorn.run(APP, host=host, port=port, log_level="info")
