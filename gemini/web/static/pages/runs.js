@@ -329,7 +329,7 @@ function sortHeader(state, key, label) {
   const descending = state.sort === `-${key}`;
   const next = ascending ? `-${key}` : descending ? "" : key;
   const ariaSort = ascending ? "ascending" : descending ? "descending" : "none";
-  const arrow = ascending ? " ▲" : descending ? " ▼" : "";
+  const arrow = ascending ? " ▲" : descending ? " ▼" : " ↕";
   return h(
     "th",
     { scope: "col", "aria-sort": ariaSort, dataset: { key } },
@@ -342,7 +342,7 @@ function sortHeader(state, key, label) {
         onclick: () => go(state, { sort: next }),
       },
       label,
-      h("span", { "aria-hidden": "true" }, arrow),
+      h("span", { "aria-hidden": "true", class: ascending || descending ? "sort-mark" : "sort-mark idle" }, arrow),
     ),
   );
 }
@@ -385,7 +385,8 @@ function runsTable(state, runs, rowsInfo, columns, modelNames) {
         h("td", {}, formatTime(run.created_at)),
         columns.map((key) => {
           const value = info.get(key);
-          return h("td", { class: isNumber(value) ? "num" : "", dataset: { key } }, formatValue(value));
+          const text = formatValue(value);
+          return h("td", { class: isNumber(value) ? "num" : "", dataset: { key }, title: text.length > 40 ? text : null }, text);
         }),
       ),
     );
