@@ -164,6 +164,8 @@ def _numbered_objects(stream: TextIO) -> Iterator[tuple[int, dict[str, Any]]]:
             value = json.loads(text)
         except json.JSONDecodeError as exc:
             raise InvalidInputError(f"line {number}: not JSON ({exc.msg} at column {exc.colno})") from exc
+        except ValueError as exc:  # an integer too long for Python to read
+            raise InvalidInputError(f"line {number}: not readable JSON ({exc})") from exc
         if not isinstance(value, dict):
             raise InvalidInputError(f"line {number}: expected a JSON object, got {type(value).__name__}")
         yield number, value

@@ -7,6 +7,7 @@ the path inside it (``model_run_info['params']['lr']``).
 import hashlib
 import json
 import math
+import sys
 import uuid
 from dataclasses import dataclass
 from typing import Any
@@ -84,7 +85,7 @@ def check_info(value: object, *, field: str) -> CheckedInfo:
     try:
         normalized = _normalize_fast(value, 0)
         encoded = _canonical_json(normalized).encode("utf-8")
-    except (_NotPlainJSON, UnicodeEncodeError, RecursionError):
+    except (_NotPlainJSON, UnicodeEncodeError, RecursionError, ValueError):  # ValueError: a huge integer
         # Find what is wrong, with its path, the slow way; it raises unless the value only held
         # subclasses of JSON types (an IntEnum, a str subclass), which it normalises.
         normalized = _normalize(value, field, 0)
@@ -137,6 +138,10 @@ def _normalize(value: Any, path: str, depth: int) -> Any:
     if value is None or isinstance(value, bool):
         return value
     if isinstance(value, int):
+        if value.bit_length() > 14_000 and not _writable_integer(value):  # 14,000 bits: about 4,200 digits
+            raise InvalidInputError(
+                f"{path} is an integer of more than {sys.get_int_max_str_digits()} digits, too long to write as JSON"
+            )
         return int(value)  # int subclasses (IntEnum) become plain ints
     if isinstance(value, float):
         if not math.isfinite(value):
@@ -155,6 +160,14 @@ def _normalize(value: Any, path: str, depth: int) -> Any:
     if isinstance(value, list):
         return [_normalize(item, f"{path}[{index}]", depth + 1) for index, item in enumerate(value)]
     raise InvalidInputError(f"{path} is a {type(value).__name__}, which is not a JSON value")
+
+
+def _writable_integer(value: int) -> bool:
+    try:
+        str(int(value))
+    except ValueError:  # beyond Python's limit on integer-to-text conversion (sys.set_int_max_str_digits)
+        return False
+    return True
 
 
 def _check_string(value: str, path: str) -> None:

@@ -15,9 +15,8 @@ a control character: a JSON path cannot name it); there numbers are compared as 
 """
 
 import json
-from decimal import Decimal
-
 from dataclasses import dataclass
+from decimal import Decimal
 from typing import Any
 
 import sqlalchemy as sa

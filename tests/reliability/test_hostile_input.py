@@ -57,6 +57,7 @@ BAD_INFOS = [
     pytest.param({(1, 2): "a"}, "keys must be strings", id="tuple-key"),
     pytest.param({"a": "\ud800"}, "not valid Unicode", id="lone-surrogate"),
     pytest.param(_nested(MAX_INFO_DEPTH + 1), f"deeper than {MAX_INFO_DEPTH} levels", id="too-deep"),
+    pytest.param({"a": [10**5000]}, "model_run_info['a'][0] is an integer of more than 4300 digits", id="huge-int"),
 ]
 
 
@@ -180,7 +181,7 @@ BIG = 2**64 + 1
 
 
 @pytest.mark.parametrize(
-    "value", [BIG, -BIG, 10**300, 2**63, 2**63 - 1, -(2**63), 1e300, 5e-324, -0.0, 1.0, 2.0**60, 0.1, 1e16]
+    "value", [BIG, -BIG, 10**300, -(10**4000), 2**63, 2**63 - 1, -(2**63), 1e300, 5e-324, -0.0, 1.0, 2.0**60, 0.1, 1e16]
 )
 def test_numbers_come_back_exactly_as_stored(db, value):
     run = model_runs.create_run(model_run_info={"v": value, "list": [value]})
