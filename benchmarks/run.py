@@ -87,11 +87,18 @@ def main() -> None:
                     results += [item.as_dict() for item in mlflow_bench.run(backend, url, size, log)]
                 for path in scratch.glob("*.db*"):
                     path.unlink()
+                report.write(results, _meta(args, mlflow_sizes, sizes), Path(args.out))  # partial results survive a stop
     finally:
         db_engine.dispose_engines()
         if "postgresql" in args.backends:
             databases.drop_all()
-    meta = {
+    meta = _meta(args, mlflow_sizes, sizes)
+    table = report.write(results, meta, Path(args.out))
+    print(table)
+
+
+def _meta(args: argparse.Namespace, mlflow_sizes: set[int], sizes: list[int]) -> dict:
+    return {
         "date": dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
         "machine": f"{platform.machine()}, {os.cpu_count()} cores",
         "python": platform.python_version(),
@@ -99,10 +106,9 @@ def main() -> None:
         "postgresql": _server_version() if "postgresql" in args.backends else "-",
         "mlflow": _mlflow_version() if mlflow_sizes else "-",
         "sizes": sizes,
+        "load_average": os.getloadavg(),
         "command": " ".join(sys.argv),
     }
-    table = report.write(results, meta, Path(args.out))
-    print(table)
 
 
 def _server_version() -> str:

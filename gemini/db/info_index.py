@@ -8,7 +8,7 @@ pair up instead of reading every run. Paths are spelled the way SQLite's ``json_
 (``$.params."learning_rate"``), which ``tree_path`` reproduces.
 
 A hot key is a path the user declares for ranges and sorting. On PostgreSQL it is an expression index on
-``CAST(model_run_info AS JSONB) -> key -> ...``, the very expression searches use. On SQLite it is a
+``CAST(model_run_info -> key -> ... AS JSONB)``, the very expression searches use. On SQLite it is a
 virtual generated column holding the value when it is a number or a string, with an index on it. The
 declared keys are kept in ``info_hot_keys`` so that they outlive the process.
 """
@@ -149,10 +149,11 @@ def _literal(value: str, dialect: sa.Dialect) -> str:
 
 
 def postgres_path_expression(keys: tuple[str, ...]) -> sa.ColumnElement:
-    value = sa.cast(sa.column("model_run_info"), JSONB)
+    """The expression searches read a path with (see ``gemini.db.query_compiler``), keys as literals."""
+    value = sa.column("model_run_info")
     for key in keys:
-        value = value.op("->", return_type=JSONB)(sa.literal(key, sa.Text))
-    return value
+        value = value.op("->", return_type=sa.JSON)(sa.literal(key, sa.Text))
+    return sa.cast(value, JSONB)
 
 
 def create_hot_key(connection: sa.Connection, keys: tuple[str, ...], created_at: Any) -> bool:
