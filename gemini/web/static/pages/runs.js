@@ -324,7 +324,7 @@ function compareBar() {
   return bar;
 }
 
-function sortHeader(state, key, label) {
+function sortHeader(state, key, label, numeric = false) {
   const ascending = state.sort === key;
   const descending = state.sort === `-${key}`;
   const next = ascending ? `-${key}` : descending ? "" : key;
@@ -332,7 +332,7 @@ function sortHeader(state, key, label) {
   const arrow = ascending ? " ▲" : descending ? " ▼" : " ↕";
   return h(
     "th",
-    { scope: "col", "aria-sort": ariaSort, dataset: { key } },
+    { scope: "col", "aria-sort": ariaSort, dataset: { key }, class: numeric ? "num" : null },
     h(
       "button",
       {
@@ -356,7 +356,7 @@ function runsTable(state, runs, rowsInfo, columns, modelNames) {
     h("th", { scope: "col" }, "Run"),
     sortHeader(state, "model.name", BUILTIN_SORTS["model.name"]),
     sortHeader(state, "created_at", BUILTIN_SORTS.created_at),
-    columns.map((key) => sortHeader(state, key, key)),
+    columns.map((key) => sortHeader(state, key, key, rowsInfo.some((info) => isNumber(info.get(key))))),
   );
   const body = h("tbody");
   runs.forEach((run, index) => {
