@@ -2,8 +2,10 @@
 
 import click
 
+from gemini.cli.commands.bulk import export_runs, import_runs
 from gemini.cli.commands.database import database
 from gemini.cli.commands.experiments import experiments
+from gemini.cli.commands.indexes import index
 from gemini.cli.commands.models import models
 from gemini.cli.commands.runs import runs
 from gemini.cli.commands.serve import serve
@@ -24,6 +26,9 @@ cli.add_command(runs)
 cli.add_command(experiments)
 cli.add_command(database)
 cli.add_command(serve)
+runs.add_command(import_runs)
+runs.add_command(export_runs)
+database.add_command(index)
 
 
 if __name__ == "__main__":

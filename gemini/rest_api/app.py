@@ -9,7 +9,7 @@ from fastapi import APIRouter, FastAPI
 
 from gemini.rest_api.errors import install_error_handlers
 from gemini.rest_api.limits import RequestBodyLimit
-from gemini.rest_api.routers import experiments, health, legacy, model_runs, models
+from gemini.rest_api.routers import experiments, health, legacy, model_runs, model_runs_bulk, models
 from gemini.web import mount_web
 
 API_PREFIX = "/api"
@@ -36,6 +36,7 @@ def api_router() -> APIRouter:
     # Before the models router, so that /models/all is not read as a model id.
     router.include_router(legacy.router)
     router.include_router(models.router)
+    router.include_router(model_runs_bulk.router)
     router.include_router(model_runs.router)
     router.include_router(experiments.router)
     return router

@@ -1,0 +1,75 @@
+"""Reading runs out in bulk: every match of a search, page by page, with info flattened to columns."""
+
+from collections.abc import Iterator
+from typing import Any
+
+from gemini.core import model_runs, models
+from gemini.errors import NotFoundError
+from gemini.records import ModelRunRecord
+
+EXPORT_PAGE_SIZE = 1_000
+
+
+def iter_runs(
+    *,
+    model_run_info: dict[str, Any] | None = None,
+    model_name: str | None = None,
+    where: str | None = None,
+    order_by: str | list[str] | None = None,
+    page_size: int = EXPORT_PAGE_SIZE,
+) -> Iterator[ModelRunRecord]:
+    """Every run matching the filters of ``search_runs``, read by keyset pages of ``page_size``: each
+    page is its own short read, so an export never holds a transaction open for its whole length."""
+    cursor = None
+    while True:
+        page = model_runs.search_runs(
+            model_run_info=model_run_info,
+            model_name=model_name,
+            where=where,
+            order_by=order_by,
+            limit=page_size,
+            cursor=cursor,
+        )
+        yield from page.runs
+        if page.next_cursor is None:
+            return
+        cursor = page.next_cursor
+
+
+def flatten_info(info: dict[str, Any], prefix: str = "") -> dict[str, Any]:
+    """``{"params": {"lr": 0.01}}`` as ``{"params.lr": 0.01}``; arrays and empty objects stay values."""
+    flat: dict[str, Any] = {}
+    for key, value in info.items():
+        name = f"{prefix}{key}"
+        if isinstance(value, dict) and value:
+            flat.update(flatten_info(value, f"{name}."))
+        else:
+            flat[name] = value
+    return flat
+
+
+class ModelNames:
+    """Model ids to names, each looked up once."""
+
+    def __init__(self) -> None:
+        self._names: dict[Any, str | None] = {None: None}
+
+    def __call__(self, model_id: Any) -> str | None:
+        if model_id not in self._names:
+            try:
+                self._names[model_id] = models.get_model(model_id=model_id).model_name
+            except NotFoundError:  # deleted meanwhile
+                self._names[model_id] = None
+        return self._names[model_id]
+
+
+def run_row(record: ModelRunRecord, model_name: str | None) -> dict[str, Any]:
+    """One run as a flat row: ``id``, ``model_name``, ``created_at``, ``updated_at``, then ``info.<path>``."""
+    row: dict[str, Any] = {
+        "id": str(record.id),
+        "model_name": model_name,
+        "created_at": record.created_at.isoformat(),
+        "updated_at": record.updated_at.isoformat(),
+    }
+    row.update({f"info.{path}": value for path, value in flatten_info(record.model_run_info).items()})
+    return row

@@ -1,0 +1,48 @@
+"""``POST /api/model_runs/bulk``: record many runs in one transaction."""
+
+from fastapi import APIRouter
+from pydantic import ConfigDict, Field
+
+from gemini.core import model_runs as core
+from gemini.rest_api.errors import NOT_FOUND, READ_ERRORS, WRITE_ERRORS
+from gemini.rest_api.schemas import Info, ModelRunPublic, Name, PublicSchema, Schema
+from gemini.rest_api.security import WRITE_ACCESS
+
+MAX_BULK_RUNS = 10_000
+
+router = APIRouter(prefix="/model_runs", tags=["model runs"], responses=READ_ERRORS)
+
+
+class ModelRunsBulkCreate(Schema):
+    model_config = ConfigDict(
+        protected_namespaces=(),
+        extra="forbid",
+        json_schema_extra={
+            "examples": [{"model_name": "stand-counter", "model_run_infos": [{"epoch": 1}, {"epoch": 2}]}]
+        },
+    )
+
+    model_run_infos: list[Info] = Field(max_length=MAX_BULK_RUNS, description="The runs' infos, in order.")
+    model_name: Name | None = Field(default=None, description="The model every run belongs to; none if omitted.")
+
+
+class ModelRunsBulkPublic(PublicSchema):
+    data: list[ModelRunPublic] = Field(description="One run per given info, in the same order.")
+    created: list[bool] = Field(description="For each run, whether this request created it.")
+    created_count: int
+    existing_count: int
+
+
+@router.post("/bulk", dependencies=WRITE_ACCESS, responses={**WRITE_ERRORS, **NOT_FOUND})
+def create_model_runs_bulk(body: ModelRunsBulkCreate) -> ModelRunsBulkPublic:
+    """Record up to 10,000 runs of one model (or of none) in one transaction, in order. Runs that already
+    exist are returned, not duplicated, and equal infos in one request are one run; one invalid info
+    refuses the whole request (422) and nothing is written."""
+    results = core.create_runs_with_status(model_run_infos=body.model_run_infos, model_name=body.model_name)
+    created = [was_created for _, was_created in results]
+    return ModelRunsBulkPublic(
+        data=[ModelRunPublic.of(record) for record, _ in results],
+        created=created,
+        created_count=sum(created),
+        existing_count=len(created) - sum(created),
+    )
