@@ -131,6 +131,29 @@ class ModelRun(APIBase):
         ``None`` only when the count fails (a malformed ``where``, an unknown model)."""
         return core.count_runs(model_run_info=model_run_info, model_name=model_name, where=where)
 
+    @classmethod
+    def to_dataframe(
+        cls,
+        model_run_info: dict = None,
+        model_name: str = None,
+        *,
+        where: str = None,
+        order_by: str | list[str] = None,
+    ) -> Optional["pandas.DataFrame"]:  # noqa: F821 - optional dependency
+        """The runs ``search`` would find (every run when no filter is given) as a pandas DataFrame, info
+        flattened to ``info.<path>`` columns. ``None`` (one log line) when the search fails; without
+        pandas installed (``pip install 'gemini[export]'``) an ``ImportError`` says so."""
+        from gemini.core import run_export
+
+        @seed_operation(fallback=None)
+        def build() -> "pandas.DataFrame":  # noqa: F821
+            return run_export.to_dataframe(
+                model_run_info=model_run_info, model_name=model_name, where=where, order_by=order_by
+            )
+
+        build.__qualname__ = "ModelRun.to_dataframe"
+        return build()
+
     # -- instance methods ----------------------------------------------------------------------------
 
     @seed_operation(fallback=None)

@@ -73,3 +73,35 @@ def run_row(record: ModelRunRecord, model_name: str | None) -> dict[str, Any]:
     }
     row.update({f"info.{path}": value for path, value in flatten_info(record.model_run_info).items()})
     return row
+
+
+def to_dataframe(
+    *,
+    model_run_info: dict[str, Any] | None = None,
+    model_name: str | None = None,
+    where: str | None = None,
+    order_by: str | list[str] | None = None,
+) -> "pandas.DataFrame":  # noqa: F821 - pandas is an optional dependency
+    """The matching runs as a pandas DataFrame: ``id``, ``model_name``, ``created_at``, ``updated_at``,
+    then one ``info.<path>`` column per info path (arrays kept as lists); a run without a path has NaN
+    (None for object columns) there. Needs the ``export`` extra (pandas)."""
+    try:
+        import pandas
+    except ImportError as exc:
+        raise ImportError("to_dataframe needs pandas: pip install 'gemini[export]'") from exc
+    names = ModelNames()
+    rows = []
+    for record in iter_runs(model_run_info=model_run_info, model_name=model_name, where=where, order_by=order_by):
+        row: dict[str, Any] = {
+            "id": record.id,
+            "model_name": names(record.model_id),
+            "created_at": record.created_at,
+            "updated_at": record.updated_at,
+        }
+        row.update({f"info.{path}": value for path, value in flatten_info(record.model_run_info).items()})
+        rows.append(row)
+    fixed = ["id", "model_name", "created_at", "updated_at"]
+    paths: dict[str, None] = {}
+    for row in rows:
+        paths.update(dict.fromkeys(key for key in row if key not in fixed))
+    return pandas.DataFrame(rows, columns=fixed + list(paths))

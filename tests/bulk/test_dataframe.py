@@ -1,0 +1,41 @@
+"""ModelRun.to_dataframe: info flattened to dotted columns, the search filters, creation order."""
+
+import pytest
+
+from gemini.api.model_run import ModelRun
+from gemini.core import model_runs, models
+
+pandas = pytest.importorskip("pandas")
+
+
+def test_to_dataframe_flattens_info(db):
+    models.create_model(model_name="m")
+    model_runs.create_runs(model_run_infos=[{"p": {"lr": 0.1}, "tags": ["a"]}, {"p": {"lr": 0.01}, "site": "Davis"}], model_name="m")
+    frame = ModelRun.to_dataframe()
+    assert list(frame.columns) == ["id", "model_name", "created_at", "updated_at", "info.p.lr", "info.tags", "info.site"]
+    assert frame["info.p.lr"].tolist() == [0.1, 0.01]
+    assert frame["info.tags"][0] == ["a"] and pandas.isna(frame["info.tags"][1])
+    assert frame["model_name"].tolist() == ["m", "m"]
+
+
+def test_to_dataframe_takes_the_search_filters(db):
+    model_runs.create_runs(model_run_infos=[{"n": index} for index in range(5)])
+    frame = ModelRun.to_dataframe(where="n >= 2", order_by="-n")
+    assert frame["info.n"].tolist() == [4, 3, 2]
+    assert ModelRun.to_dataframe(where="n >") is None
+    empty = ModelRun.to_dataframe(where="n > 10")
+    assert len(empty) == 0 and list(empty.columns) == ["id", "model_name", "created_at", "updated_at"]
+
+
+def test_cli_export_parquet(db, tmp_path):
+    pytest.importorskip("pyarrow")
+    from click.testing import CliRunner
+
+    from gemini.cli.main import cli
+
+    model_runs.create_runs(model_run_infos=[{"a": 1, "l": [1, 2]}, {"b": "x"}])
+    target = tmp_path / "runs.parquet"
+    result = CliRunner().invoke(cli, ["runs", "export", "--format", "parquet", "-o", str(target)])
+    assert result.exit_code == 0, result.output
+    frame = pandas.read_parquet(target)
+    assert frame["info.l"].tolist()[0] == "[1, 2]" and frame["info.b"].tolist()[1] == "x"
