@@ -48,6 +48,7 @@ def create_experiment(name, experiment_info, as_json) -> None:  # noqa: ANN001
 
     Example:
 
+    \b
         gemini experiments create "Davis 2024" --info '{"site": "Davis"}'
     """
     record, created = core.create_experiment_with_status(experiment_name=name, experiment_info=experiment_info)

@@ -53,6 +53,7 @@ def list_models(model_name, model_url, model_info, experiment_name, limit, offse
 
     Example:
 
+    \b
         gemini models list --info '{"task": "stand counting"}'
     """
     filters = dict(model_name=model_name, model_url=model_url, model_info=model_info, experiment_name=experiment_name)
@@ -79,6 +80,7 @@ def create_model(name, model_url, model_info, experiment_name, as_json) -> None:
 
     Example:
 
+    \b
         gemini models create stand-counter --url https://example.org/sc --info '{"task": "stand counting"}'
     """
     record, created = core.create_model_with_status(
@@ -107,6 +109,7 @@ def update_model(model, model_name, model_url, model_info, as_json) -> None:  # 
 
     Example:
 
+    \b
         gemini models update stand-counter --url https://example.org/sc/v2
     """
     record = resolve_model(model)

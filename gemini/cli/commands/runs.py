@@ -99,8 +99,8 @@ def search_runs(pattern, where, order_by, model_name, limit, offset, as_json) ->
 
     Examples:
 
+    \b
         gemini runs search '{"dataset": "plot-2024-07", "tags": ["final"]}' --model stand-counter
-
         gemini runs search --where 'params.lr < 0.01 and metrics.map50 >= 0.8' --order-by -metrics.map50
     """
     if pattern is None and where is None and model_name is None:
@@ -121,6 +121,7 @@ def create_run(info, model_name, as_json) -> None:  # noqa: ANN001
 
     Example:
 
+    \b
         gemini runs create '{"epoch": 3, "learning_rate": 0.001}' --model stand-counter
     """
     record, created = core.create_run_with_status(model_run_info=info, model_name=model_name)
@@ -145,6 +146,7 @@ def update_run(run_id, info, as_json) -> None:  # noqa: ANN001
 
     Example:
 
+    \b
         gemini runs update 01a2... @run.json
     """
     echo_run(core.replace_run_info(run_id=run_id, model_run_info=info), as_json)

@@ -42,6 +42,7 @@ def serve(host: str, port: int, insecure: bool) -> None:
 
     Example:
 
+    \b
         GEMINI_API_TOKEN=s3cret gemini serve --host 0.0.0.0 --port 8080
     """
     import uvicorn  # imported here: every other command starts faster without it
