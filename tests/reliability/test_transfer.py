@@ -189,3 +189,12 @@ def test_gemini_db_import_of_a_bad_file_fails_with_one_line_and_writes_nothing(d
         "Error: line 2: model_run record: missing model_id, model_run_info, created_at, updated_at"
     ]
     assert model_runs.count_runs() == 0
+
+
+def test_gemini_db_export_to_a_missing_directory_and_import_of_a_missing_file_fail_clearly(db, tmp_path):
+    exported = _gemini("db", "export", str(tmp_path / "no" / "such" / "dir.jsonl"))
+    assert exported.exit_code == 1
+    assert exported.stderr.startswith("Error: Could not open file") and len(exported.stderr.splitlines()) == 1
+    imported = _gemini("db", "import", str(tmp_path / "missing.jsonl"))
+    assert imported.exit_code == 2
+    assert "missing.jsonl': No such file or directory" in imported.stderr

@@ -1,6 +1,7 @@
 """``gemini db``: the database's schema version and contents."""
 
 import dataclasses
+from typing import TextIO
 
 import click
 
@@ -65,14 +66,17 @@ def export(file: str) -> None:
 
         gemini db export registry.jsonl
     """
-    with click.open_file(file, "w", encoding="utf-8", atomic=file != "-") as stream:
-        counts = transfer.export_registry(stream=stream)
+    try:
+        with click.open_file(file, "w", encoding="utf-8", atomic=file != "-") as stream:
+            counts = transfer.export_registry(stream=stream)
+    except OSError as exc:  # a directory that does not exist, a full disk
+        raise click.FileError(file, hint=exc.strerror or str(exc)) from exc
     note(f"exported {_counted(counts)}")
 
 
 @database.command("import")
-@click.argument("file", type=click.Path(dir_okay=False, allow_dash=True))
-def import_(file: str) -> None:
+@click.argument("stream", metavar="FILE", type=click.File("r", encoding="utf-8"))
+def import_(stream: TextIO) -> None:
     """Load a file written by 'gemini db export' (or '-' for standard input) into this database.
 
     Records keep their ids and timestamps; what the database already has is left unchanged, so importing
@@ -82,8 +86,7 @@ def import_(file: str) -> None:
 
         GEMINI_DATABASE_URL=postgresql://team-server/gemini gemini db import registry.jsonl
     """
-    with click.open_file(file, "r", encoding="utf-8") as stream:
-        summary = transfer.import_registry(stream=stream)
+    summary = transfer.import_registry(stream=stream)
     note(f"added {_counted(summary.added)}; already present {_counted(summary.already_present)}")
 
 
