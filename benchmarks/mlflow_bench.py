@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import random
+import shutil
 import tempfile
 import time
 from collections.abc import Callable
@@ -34,7 +35,8 @@ def run(backend: str, url: str, size: int, log: Callable[[str], None]) -> list[R
     logging.getLogger("mlflow").setLevel(logging.WARNING)
     from mlflow.store.tracking.sqlalchemy_store import SqlAlchemyStore
 
-    store = SqlAlchemyStore(url, tempfile.mkdtemp(prefix="mlflow-artifacts-"))
+    artifacts = tempfile.mkdtemp(prefix="mlflow-artifacts-")
+    store = SqlAlchemyStore(url, artifacts)
     experiment_id = store.create_experiment("bench")
     results: list[Result] = []
     run_ids: list[str] = []
@@ -69,4 +71,5 @@ def run(backend: str, url: str, size: int, log: Callable[[str], None]) -> list[R
     for item in results[1:]:
         log(f"  mlflow {item.operation}: median {item.median_ms:.3f} ms")
     store.engine.dispose()
+    shutil.rmtree(artifacts, ignore_errors=True)
     return results

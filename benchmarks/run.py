@@ -10,6 +10,7 @@ import argparse
 import datetime as dt
 import os
 import platform
+import shutil
 import sqlite3
 import sys
 import tempfile
@@ -90,6 +91,7 @@ def main() -> None:
                 report.write(results, _meta(args, mlflow_sizes, sizes), Path(args.out))  # partial results survive a stop
     finally:
         db_engine.dispose_engines()
+        shutil.rmtree(scratch, ignore_errors=True)
         if "postgresql" in args.backends:
             databases.drop_all()
     meta = _meta(args, mlflow_sizes, sizes)

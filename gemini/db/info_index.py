@@ -22,29 +22,16 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import JSONB
 
+from gemini.db.tables import InfoHotKeyRow, model_run_info_values
+
 MAX_INDEXED_TEXT = 128
 """Longest string value kept in SQLite's (path, value) table, in characters."""
 
 VALUES_TABLE = "model_run_info_values"
 HOT_KEYS_TABLE = "info_hot_keys"
 
-_metadata = sa.MetaData()
-
-info_values = sa.Table(
-    VALUES_TABLE,
-    _metadata,
-    sa.Column("path", sa.Text, primary_key=True),
-    sa.Column("value", sa.types.NullType, primary_key=True),
-    sa.Column("run_id", sa.Uuid(), primary_key=True),
-)
-
-hot_keys = sa.Table(
-    HOT_KEYS_TABLE,
-    _metadata,
-    sa.Column("path", sa.Text, primary_key=True),  # the keys as a JSON array
-    sa.Column("name", sa.String(40), nullable=False, unique=True),
-    sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
-)
+info_values = model_run_info_values
+hot_keys = InfoHotKeyRow.__table__
 
 # Integral reals are kept too: 1.0 equals 1 in a search, and the lookup must not lose it.
 _LEAF_FILTER = (

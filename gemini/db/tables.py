@@ -124,3 +124,25 @@ class ModelRunRow(TimestampedMixin, Base):
             postgresql_using="gin",
         ).ddl_if(dialect="postgresql"),
     )
+
+
+class InfoHotKeyRow(Base):
+    """An info path declared hot: it has its own index (see ``gemini.db.info_index``)."""
+
+    __tablename__ = "info_hot_keys"
+
+    path: Mapped[str] = mapped_column(sa.Text, primary_key=True)  # the keys as a JSON array
+    name: Mapped[str] = mapped_column(sa.String(40))  # of the generated column and of the index
+    created_at: Mapped[dt.datetime] = mapped_column()
+
+
+# (path, value, run id) for the strings and integers of every run's info: SQLite's index for nested
+# equality, kept by triggers (see ``gemini.db.info_index``). PostgreSQL has the table, always empty: its
+# GIN index does this job.
+model_run_info_values = sa.Table(
+    "model_run_info_values",
+    Base.metadata,
+    sa.Column("path", sa.Text, primary_key=True),
+    sa.Column("value", sa.types.NullType, primary_key=True),
+    sa.Column("run_id", sa.Uuid(), primary_key=True),
+)

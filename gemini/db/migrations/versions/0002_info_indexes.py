@@ -20,12 +20,19 @@ def upgrade() -> None:
     op.create_table(
         info_index.HOT_KEYS_TABLE,
         sa.Column("path", sa.Text(), primary_key=True),
-        sa.Column("name", sa.String(40), nullable=False, unique=True),
+        sa.Column("name", sa.String(40), nullable=False),
         sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
     )
     if op.get_bind().dialect.name == "sqlite":
         for statement in info_index.SQLITE_VALUES_DDL:
             op.execute(statement)
+    else:  # unused there (the GIN index serves equality); present so that both schemas are one
+        op.create_table(
+            info_index.VALUES_TABLE,
+            sa.Column("path", sa.Text(), primary_key=True),
+            sa.Column("value", sa.Text(), primary_key=True),
+            sa.Column("run_id", sa.Uuid(), primary_key=True),
+        )
 
 
 def downgrade() -> None:
@@ -35,4 +42,6 @@ def downgrade() -> None:
     if bind.dialect.name == "sqlite":
         for statement in info_index.SQLITE_VALUES_DROP:
             op.execute(statement)
+    else:
+        op.drop_table(info_index.VALUES_TABLE)
     op.drop_table(info_index.HOT_KEYS_TABLE)
