@@ -1,5 +1,7 @@
 """The Compare page in a real browser: pick runs, see the keys that differ and the charts."""
 
+import re
+
 from playwright.sync_api import expect
 
 INFOS = [
@@ -41,6 +43,10 @@ def test_compare_three_runs_picked_in_the_table(page, server, make_runs, model_n
     expect(page.locator("#parallel-chart .pc-run")).to_have_count(3)
     expect(page.locator("#parallel-chart .pc-axis")).to_have_count(4)
     screenshot("compare")
+
+    # A point of the scatter is a link to its run.
+    page.locator("#scatter-chart a.point").first.click()
+    expect(page.get_by_role("heading", level=1)).to_have_text(re.compile(r"^Model run "))
 
 
 def test_choose_the_scatter_axes_and_show_only_differences(page, server, make_runs):

@@ -39,7 +39,7 @@ function scale(domainMin, domainMax, rangeMin, rangeMax) {
 }
 
 /**
- * A scatter plot. points: [{x, y, label, color}]. Returns a figure with an accessible SVG and a caption.
+ * A scatter plot. points: [{x, y, label, color, href}]; a point with an href is a link to its run.
  */
 export function scatterChart({ points, xKey, yKey, id = "scatter-chart" }) {
   const width = 560;
@@ -90,8 +90,8 @@ export function scatterChart({ points, xKey, yKey, id = "scatter-chart" }) {
     ),
     points.map((p) =>
       svg(
-        "g",
-        { class: "point" },
+        p.href ? "a" : "g",
+        { class: "point", href: p.href },
         svg("circle", { cx: x(p.x), cy: y(p.y), r: 6, fill: p.color, stroke: "#fff", "stroke-width": 1.5 }, svg("title", {}, `${p.label}: ${xKey} ${p.x}, ${yKey} ${p.y}`)),
         // Labels of points in the right half go to their left, so they stay inside the plot.
         x(p.x) > (margin.left + width - margin.right) / 2

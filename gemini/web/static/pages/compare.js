@@ -198,7 +198,7 @@ function chartsSection(state, runs, keys, differing) {
   };
   const points = runs
     .filter((r) => isNumber(r.values.get(xKey)) && isNumber(r.values.get(yKey)))
-    .map((r) => ({ x: r.values.get(xKey), y: r.values.get(yKey), label: r.label, color: r.color }));
+    .map((r) => ({ x: r.values.get(xKey), y: r.values.get(yKey), label: r.label, color: r.color, href: href(`/runs/${r.run.id}`) }));
   const scatter = h(
     "figure",
     { class: "chart-box" },
