@@ -55,7 +55,7 @@ def memory_sqlite_url(monkeypatch, tmp_path) -> str:
         shutil.rmtree(directory, ignore_errors=True)
 
 
-def _free_port() -> int:
+def free_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         return probe.getsockname()[1]
@@ -64,7 +64,7 @@ def _free_port() -> int:
 @contextlib.contextmanager
 def running_server(database_url: str) -> Iterator[str]:
     """``gemini serve`` as a real process on a free loopback port over ``database_url``; yields its base URL."""
-    port = _free_port()
+    port = free_port()
     executable = Path(sys.executable).parent / "gemini"
     command = [str(executable) if executable.exists() else "gemini", "serve", "--host", "127.0.0.1", "--port", str(port)]
     environment = {**os.environ, "GEMINI_DATABASE_URL": database_url, "GEMINI_API_TOKEN": SERVER_TOKEN}

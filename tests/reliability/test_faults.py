@@ -11,7 +11,6 @@ import os
 import pwd
 import shutil
 import signal
-import socket
 import sqlite3
 import subprocess
 import tempfile
@@ -31,7 +30,7 @@ from gemini.db import engine as db_engine
 from gemini.errors import DatabaseUnavailableError
 
 from . import workers
-from .conftest import SERVER_TOKEN, running_server
+from .conftest import SERVER_TOKEN, free_port, running_server
 
 AUTH = {"Authorization": f"Bearer {SERVER_TOKEN}"}
 
@@ -89,12 +88,6 @@ def _postgres_bin() -> Path:
     return Path(found[-1]).parent
 
 
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
 class PrivatePostgres:
     """A throw-away PostgreSQL cluster in a temporary directory, run as the ``postgres`` OS user when the
     tests run as root (initdb refuses root)."""
@@ -103,7 +96,7 @@ class PrivatePostgres:
         self.bin_dir = bin_dir
         self.directory = Path(tempfile.mkdtemp(prefix="gemini-pg-"))
         self.data = self.directory / "data"
-        self.port = _free_port()
+        self.port = free_port()
         self.run_as: list[str] = []
         if os.geteuid() == 0:
             try:
