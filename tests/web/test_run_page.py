@@ -49,6 +49,8 @@ def test_edit_the_info_and_see_a_bad_edit_refused(page, server, api, make_runs, 
     assert api.get(f"/model_runs/{run_id}").json()["model_run_info"] == INFO
 
     editor.fill('{"params": {"lr": 0.02}, "note": "retrained"}')
+    page.get_by_role("button", name="Format JSON").click()
+    expect(editor).to_have_value('{\n  "params": {\n    "lr": 0.02\n  },\n  "note": "retrained"\n}')
     page.get_by_role("button", name="Save info").click()
     expect(page.locator(".notice")).to_have_text("Info saved.")
     expect(page.locator("#info-tree")).to_contain_text('note: "retrained"')

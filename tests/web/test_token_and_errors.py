@@ -32,6 +32,10 @@ def test_the_token_is_asked_once_and_sent_with_writes(page, token_server, model_
         names = {model["model_name"] for model in api.get("/models").json()["data"]}
     assert {model_name, f"{model_name}-second"} <= names
 
+    page.get_by_role("button", name="Forget write token").click()
+    create_model(page, f"{model_name}-third")
+    expect(page.get_by_role("dialog")).to_contain_text("needs a write token")
+
 
 def test_a_wrong_token_is_asked_again_and_cancelling_says_why(page, token_server, model_name):
     page.goto(f"{token_server.url}/#/models")

@@ -57,6 +57,11 @@ export function getToken() {
   return sessionStorage.getItem(TOKEN_KEY) || "";
 }
 
+/** Forget the write token of this tab. */
+export function forgetToken() {
+  setToken("");
+}
+
 function setToken(token) {
   if (token) sessionStorage.setItem(TOKEN_KEY, token);
   else sessionStorage.removeItem(TOKEN_KEY);
@@ -114,6 +119,7 @@ export async function request(method, path, { query, body } = {}) {
       const token = await askToken(prompt);
       if (token) {
         setToken(token);
+        window.dispatchEvent(new Event("gemini-token"));
         refused = true;
         continue;
       }

@@ -1,7 +1,8 @@
 // Entry point: hash routing (#/models, #/runs?…, #/runs/<id>, #/compare?ids=…) and the error boundary
 // that makes sure every failure ends as a readable message, never a blank page.
 
-import { h, errorBox, clearNotice } from "./dom.js";
+import { h, errorBox, clearNotice, notify } from "./dom.js";
+import { getToken, forgetToken } from "./api.js";
 import { renderModels } from "./pages/models.js";
 import { renderRuns } from "./pages/runs.js";
 import { renderRun } from "./pages/run.js";
@@ -89,5 +90,30 @@ document.addEventListener("click", (event) => {
   }
 });
 
+/** A "Forget write token" button in the footer while this tab holds a token. */
+function showTokenControl() {
+  const footer = document.querySelector(".site-footer");
+  footer.querySelector("#forget-token")?.remove();
+  if (!getToken()) return;
+  footer.append(
+    h(
+      "button",
+      {
+        type: "button",
+        id: "forget-token",
+        class: "link",
+        onclick: () => {
+          forgetToken();
+          showTokenControl();
+          notify("The write token is forgotten; the next change will ask for it.");
+        },
+      },
+      "Forget write token",
+    ),
+  );
+}
+
+window.addEventListener("gemini-token", showTokenControl);
+showTokenControl();
 setRenderer(render);
 render();

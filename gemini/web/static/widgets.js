@@ -69,10 +69,22 @@ export function jsonEditor({ id, label, value, rows = 10, allowEmpty = true, hin
     if (textarea.getAttribute("aria-invalid") === "true") check();
   });
   textarea.addEventListener("blur", check);
+  const format = h(
+    "button",
+    {
+      type: "button",
+      class: "small-button",
+      onclick: () => {
+        const result = check();
+        if (!result.error) textarea.value = JSON.stringify(result.value, null, 2);
+      },
+    },
+    "Format JSON",
+  );
   const element = h(
     "div",
     { class: "field" },
-    h("label", { for: id }, label),
+    h("div", { class: "label-row" }, h("label", { for: id }, label), format),
     hint ? h("p", { id: hintId, class: "hint" }, hint) : null,
     textarea,
     error,
