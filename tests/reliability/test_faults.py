@@ -78,6 +78,27 @@ def test_kill_9_mid_batch_loses_the_batch_and_nothing_else(tmp_path, monkeypatch
     assert model_runs.get_run(run_id=after.id).model_run_info == {"after": True}
 
 
+@pytest.mark.postgresql
+def test_kill_9_of_a_postgresql_client_mid_batch_loses_the_batch_and_nothing_else(new_postgres_database, monkeypatch):
+    db = new_postgres_database()
+    monkeypatch.setenv("GEMINI_DATABASE_URL", db)
+    committed = {model_runs.create_run(model_run_info={"before": n}).id for n in range(50)}
+    context = multiprocessing.get_context("spawn")
+    mid_batch = context.Event()
+    child = context.Process(target=workers.bulk_write_until_killed, args=(db, 2000, mid_batch))
+    child.start()
+    assert mid_batch.wait(timeout=120), f"the writer never reached the middle of its batch (exit {child.exitcode})"
+    os.kill(child.pid, signal.SIGKILL)
+    child.join(timeout=30)
+    assert child.exitcode == -signal.SIGKILL
+    # The server rolls the dead client's transaction back; nothing of it is ever visible.
+    assert {run.id for run in model_runs.list_runs()} == committed
+    assert model_runs.count_runs(model_run_info={"batch": "killed"}) == 0
+    after = model_runs.create_run(model_run_info={"after": True})
+    assert model_runs.count_runs() == len(committed) + 1
+    assert model_runs.get_run(run_id=after.id).model_run_info == {"after": True}
+
+
 # -- PostgreSQL stopped and restarted while a client writes --------------------------------------------
 
 
