@@ -142,6 +142,11 @@ def test_sorting_is_done_by_the_server_across_pages(page, server, make_runs, mod
     assert column(page, "seed") == ["4", "3", "2", "1", "0"]
     assert view_params(page)["after"], "the Next link carries the server's cursor"
 
+    page.get_by_role("link", name="‹ Previous").click()
+    expect(page.locator(".pager-status")).to_have_text("1–25 of 30 (page 1 of 2)")
+    assert column(page, "seed")[:2] == ["29", "28"]
+    assert "after" not in view_params(page)
+
 
 def test_a_search_expression_filters_and_its_errors_say_where(page, server, make_runs, model_name):
     make_runs(INFOS)

@@ -154,7 +154,7 @@ export async function renderRuns(container, { params }) {
   container.append(
     pager({
       path: "/runs",
-      params: stateParams(state),
+      params: { ...stateParams(state), after: "" }, // only the Next link carries a cursor
       page: state.page,
       size: state.size,
       count: result.count,
