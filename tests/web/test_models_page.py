@@ -29,6 +29,12 @@ def test_create_a_model_and_its_runs_through_the_page(page, server, api, model_n
     expect(page.locator(".pager-status")).to_have_text("1–3 of 3 (page 1 of 1)")
     screenshot("runs")
 
+    # The same info again is the same run: the page says so and records nothing.
+    page.get_by_label("Info (JSON object)").fill('{"metrics": {"map50": 0.005}, "params": {"lr": 0.001}}')
+    page.get_by_role("button", name="Record run").click()
+    expect(page.locator(".notice")).to_contain_text("already has this info")
+    expect(page.locator("#runs-table tbody tr")).to_have_count(3)
+
     runs = api.get("/model_runs", params={"model_name": model_name}).json()
     assert sorted(run["model_run_info"]["params"]["lr"] for run in runs["data"]) == [0.001, 0.01, 0.1]
 

@@ -101,14 +101,17 @@ async function readBody(response) {
   }
 }
 
-/** Send one request to the REST API; resolves to the parsed JSON body (null when empty). */
-export async function request(method, path, { query, body } = {}) {
+/**
+ * Send one request to the REST API; resolves to the parsed JSON body (null when empty), or with
+ * `withStatus` to {data, status} (creates answer 201 when new, 200 when the record already existed).
+ */
+export async function request(method, path, { query, body, withStatus = false } = {}) {
   const url = buildUrl(path, query);
   let refused = false;
   for (;;) {
     const response = await send(method, url, body);
     const data = await readBody(response);
-    if (response.ok) return data;
+    if (response.ok) return withStatus ? { data, status: response.status } : data;
     const needsToken = WRITE_METHODS.has(method) && (response.status === 401 || response.status === 403);
     if (needsToken) {
       if (response.status === 403 || refused) setToken("");
@@ -160,13 +163,13 @@ export function capabilities() {
 export const api = {
   listModels: (query) => request("GET", "/models", { query }).then(asPage),
   getModel: (id) => request("GET", `/models/${encodeURIComponent(id)}`),
-  createModel: (body) => request("POST", "/models", { body }),
+  createModel: (body) => request("POST", "/models", { body, withStatus: true }),
   updateModel: (id, body) => request("PATCH", `/models/${encodeURIComponent(id)}`, { body }),
   deleteModel: (id) => request("DELETE", `/models/${encodeURIComponent(id)}`),
   listModelRuns: (id, query) => request("GET", `/models/${encodeURIComponent(id)}/runs`, { query }).then(asPage),
   listRuns: (query) => request("GET", "/model_runs", { query }).then(asPage),
   getRun: (id) => request("GET", `/model_runs/${encodeURIComponent(id)}`),
-  createRun: (body) => request("POST", "/model_runs", { body }),
+  createRun: (body) => request("POST", "/model_runs", { body, withStatus: true }),
   replaceRunInfo: (id, info) => request("PATCH", `/model_runs/${encodeURIComponent(id)}`, { body: { model_run_info: info } }),
   deleteRun: (id) => request("DELETE", `/model_runs/${encodeURIComponent(id)}`),
   associateRun: (id, modelName) =>

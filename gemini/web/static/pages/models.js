@@ -54,8 +54,13 @@ function createForm() {
         const body = { model_name: name.input.value.trim(), model_info: modelInfo };
         if (url.input.value.trim()) body.model_url = url.input.value.trim();
         try {
-          const model = await api.createModel(body);
-          notify(`Model "${model.model_name}" saved.`);
+          const { data: model, status } = await api.createModel(body);
+          notify(
+            status === 201
+              ? `Model "${model.model_name}" created.`
+              : `A model named "${model.model_name}" already exists; it was left unchanged.`,
+            status === 201 ? "ok" : "warn",
+          );
           await refresh();
         } catch (error) {
           status.append(errorBox(error.message));

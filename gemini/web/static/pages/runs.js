@@ -252,8 +252,14 @@ function createRunForm(state, models) {
         const body = { model_run_info: value };
         if (modelSelect.value) body.model_name = modelSelect.value;
         try {
-          const run = await api.createRun(body);
-          notify(h("span", {}, "Run ", h("a", { href: href(`/runs/${run.id}`) }, shortId(run.id)), " recorded."));
+          const { data: run, status } = await api.createRun(body);
+          const link = h("a", { href: href(`/runs/${run.id}`) }, shortId(run.id));
+          notify(
+            status === 201
+              ? h("span", {}, "Run ", link, " recorded.")
+              : h("span", {}, "Run ", link, " already has this info; nothing new was recorded."),
+            status === 201 ? "ok" : "warn",
+          );
           await refresh();
         } catch (error) {
           status.append(errorBox(error.message));
