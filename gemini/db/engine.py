@@ -19,6 +19,7 @@ from gemini.db.errors import translate_database_errors
 from gemini.errors import DatabaseUnavailableError
 
 SQLITE_BUSY_TIMEOUT_MS = 30_000
+POSTGRESQL_CONNECT_TIMEOUT_S = 10
 
 # url -> (engine for reads, the same engine marked for write transactions)
 _engines: dict[str, tuple[sa.Engine, sa.Engine]] = {}
@@ -37,7 +38,11 @@ def create_database_engine(url: str) -> sa.Engine:
         return _create_sqlite_engine(url)
     if parsed.get_backend_name() == "postgresql" and parsed.drivername == "postgresql":
         parsed = parsed.set(drivername="postgresql+psycopg")  # psycopg 3, not the psycopg2 default
-    return sa.create_engine(parsed, json_serializer=dumps_json, pool_pre_ping=True)
+    connect_args = {}
+    if parsed.get_backend_name() == "postgresql":
+        # A server that does not answer at all fails within the timeout instead of hanging the caller.
+        connect_args["connect_timeout"] = POSTGRESQL_CONNECT_TIMEOUT_S
+    return sa.create_engine(parsed, json_serializer=dumps_json, pool_pre_ping=True, connect_args=connect_args)
 
 
 def _create_sqlite_engine(url: str) -> sa.Engine:
