@@ -1,6 +1,6 @@
 // Models: every model with its URL, info summary, run count and last run; create, edit, delete.
 
-import { api } from "../api.js";
+import { api, capabilities } from "../api.js";
 import { h, errorBox, notify, confirmDialog, formatTime } from "../dom.js";
 import { href, refresh } from "../router.js";
 import { pager, infoSummary, jsonEditor, textField, eachLimited } from "../widgets.js";
@@ -113,15 +113,19 @@ function modelsTable(models) {
   }
   // Run counts and last run times come from the runs list, a few models at a time, after the table shows.
   eachLimited(rows, 4, async ({ model, runsCell, lastCell }) => {
-    const first = await api.listModelRuns(model.id, { limit: 1 });
+    // With server-side ordering one request gives both the count and the newest run; without it the
+    // newest run is the last one in creation order.
+    const newestFirst = (await capabilities()).orderBy;
+    const first = newestFirst
+      ? await api.listRuns({ model_name: model.model_name, limit: 1, order_by: "-created_at" })
+      : await api.listModelRuns(model.id, { limit: 1 });
     const total = first.count ?? first.items.length;
     runsCell.replaceChildren(h("a", { href: href("/runs", { model: model.model_name }) }, total.toLocaleString()));
     if (total === 0) {
       lastCell.replaceChildren(h("span", { class: "muted" }, "never"));
       return;
     }
-    // Runs are listed in creation order, so the last one is the most recent.
-    const last = total > 1 ? await api.listModelRuns(model.id, { limit: 1, offset: total - 1 }) : first;
+    const last = total > 1 && !newestFirst ? await api.listModelRuns(model.id, { limit: 1, offset: total - 1 }) : first;
     lastCell.replaceChildren(formatTime(last.items[0]?.created_at));
   });
   return h(
