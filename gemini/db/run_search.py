@@ -13,7 +13,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from gemini.core.query.ast import Expression, OrderKey
+from gemini.core.query.ast import Expression, InfoPath, OrderKey
 from gemini.db import info_index
 from gemini.db.containment import info_contains
 from gemini.db.query_compiler import RunQueryCompiler, decode_cursor, encode_cursor
@@ -83,22 +83,42 @@ class RunSearchRepository:
             values, last_id = decode_cursor(cursor, signature, len(components))
             filters.append(self.compiler.after(components, values, uuid.UUID(last_id)))
         sort_columns = [component.expression.label(f"sort_{index}") for index, component in enumerate(components)]
-        query = (
-            sa.select(*_RUN_COLUMNS, *sort_columns)
-            .where(*filters)
-            .order_by(*self.compiler.order_clauses(components))
-        )
-        if limit is not None:
-            query = query.limit(limit)
-        if offset:
-            query = query.offset(offset)
-        rows = self.connection.execute(query).all()
+        segments = self._hot_segments(order_by) if limit is not None and cursor is None and not offset else None
+        if segments is not None:
+            rows = []
+            for condition, order in segments:
+                query = sa.select(*_RUN_COLUMNS, *sort_columns).where(*filters, condition).order_by(*order)
+                rows += self.connection.execute(query.limit(limit - len(rows))).all()
+                if len(rows) == limit:
+                    break
+        else:
+            query = (
+                sa.select(*_RUN_COLUMNS, *sort_columns)
+                .where(*filters)
+                .order_by(*self.compiler.order_clauses(components))
+            )
+            if limit is not None:
+                query = query.limit(limit)
+            if offset:
+                query = query.offset(offset)
+            rows = self.connection.execute(query).all()
         runs = [ModelRunRecord(*row[:5]) for row in rows]
         next_cursor = None
         if limit is not None and rows and len(rows) == limit:
             last = rows[-1]
             next_cursor = encode_cursor(signature, list(last[5:]), last[0])
         return RunPage(runs, next_cursor)
+
+    def _hot_segments(self, order_by: tuple[OrderKey, ...]) -> list | None:
+        """The segments of ``RunQueryCompiler.hot_segments`` when the order is one declared hot key."""
+        if len(order_by) != 1 or not isinstance(order_by[0].target, InfoPath):
+            return None
+        keys = order_by[0].target.keys
+        if self.dialect == "postgresql":
+            declared = {hot_keys for hot_keys, _, _ in info_index.list_hot_keys(self.connection)}
+        else:
+            declared = set(self.compiler.hot_columns)
+        return self.compiler.hot_segments(order_by[0]) if keys in declared else None
 
     def count(
         self, *, model_id: uuid.UUID | None = UNSET, contains: dict | None = None, where: Expression | None = None

@@ -123,3 +123,32 @@ def test_unknown_or_malformed_hot_key_paths_are_refused(db):
         info_indexes.add_hot_key(path="params.")
     with pytest.raises(InvalidInputError, match="run field"):
         info_indexes.add_hot_key(path="created_at")
+
+
+ORDERED = [
+    ("params.lr", ["r0", "r1", "r2", "r5", "r3", "r4", "r6", "r7"]),
+    ("-params.lr", ["r5", "r2", "r1", "r0", "r3", "r4", "r6", "r7"]),
+    ("-metrics.map50", ["r4", "r0", "r1", "r3", "r2", "r6", "r5", "r7"]),
+]
+
+
+@pytest.mark.parametrize(("order_by", "expected"), ORDERED, ids=[order for order, _ in ORDERED])
+def test_first_pages_ordered_by_a_hot_key_keep_the_order(registry, order_by, expected):
+    info_indexes.add_hot_key(path="params.lr")
+    info_indexes.add_hot_key(path="metrics.map50")
+    try:
+        for limit in (1, 3, 4, 5, 8, 20):
+            assert labels(model_runs.search_runs(order_by=order_by, limit=limit).runs) == expected[:limit]
+        seen, cursor = [], None
+        while True:
+            page = model_runs.search_runs(order_by=order_by, limit=3, cursor=cursor)
+            seen += labels(page.runs)
+            if page.next_cursor is None:
+                break
+            cursor = page.next_cursor
+        assert seen == expected
+        filtered = labels(model_runs.search_runs(where='model.name = "yolo"', order_by=order_by, limit=2).runs)
+        assert filtered == [label for label in expected if label in ("r0", "r1", "r2", "r7")][:2]
+    finally:
+        info_indexes.drop_hot_key(path="params.lr")
+        info_indexes.drop_hot_key(path="metrics.map50")
