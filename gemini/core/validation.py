@@ -10,6 +10,7 @@ import math
 import sys
 import uuid
 from dataclasses import dataclass
+from decimal import Decimal
 from typing import Any
 
 from gemini.config import get_settings
@@ -96,6 +97,12 @@ def check_info(value: object, *, field: str) -> CheckedInfo:
     return CheckedInfo(value=value, hash=hashlib.sha256(encoded).hexdigest())
 
 
+def _integral(value: float) -> int:
+    """The integer an integral float stands for as JSON: the value of its decimal text, so 1e300 is
+    10**300 (as PostgreSQL and search read it), not the binary double's exact value."""
+    return int(Decimal(repr(value)))
+
+
 def _canonical_json(value: Any) -> str:
     return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
 
@@ -116,7 +123,7 @@ def _normalize_fast(value: Any, depth: int) -> Any:
     if kind is float:
         if value - value != 0.0:  # NaN or an infinity
             raise _NotPlainJSON
-        return int(value) if value.is_integer() else value
+        return _integral(value) if value.is_integer() else value
     if depth >= MAX_INFO_DEPTH:
         raise _NotPlainJSON
     if kind is dict:
@@ -146,7 +153,7 @@ def _normalize(value: Any, path: str, depth: int) -> Any:
     if isinstance(value, float):
         if not math.isfinite(value):
             raise InvalidInputError(f"{path} is {value!r}; NaN and Infinity are not JSON")
-        return int(value) if value.is_integer() else value
+        return _integral(value) if value.is_integer() else value
     if depth >= MAX_INFO_DEPTH:
         raise InvalidInputError(f"{path} is nested deeper than {MAX_INFO_DEPTH} levels")
     if isinstance(value, dict):

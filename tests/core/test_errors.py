@@ -78,3 +78,9 @@ def test_an_unusable_sqlite_location_is_a_clear_unavailable_error(tmp_path, monk
     monkeypatch.setenv("GEMINI_DATABASE_URL", f"sqlite:///{blocker / 'sub' / 'gemini.db'}")
     with pytest.raises(DatabaseUnavailableError, match="database unavailable"):
         model_runs.list_runs()
+
+
+def test_an_integral_float_is_the_same_info_as_the_integer_its_json_text_stands_for(db):
+    run = model_runs.create_run(model_run_info={"big": 1e300, "small": 2.0})
+    assert model_runs.create_run(model_run_info={"big": 10**300, "small": 2}).id == run.id
+    assert model_runs.count_runs() == 1
