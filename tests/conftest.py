@@ -5,9 +5,20 @@ Each test session creates its own database there and drops it afterwards. When t
 reached the PostgreSQL half of the suite is skipped, except under ``CI=true``, where that is a failure.
 """
 
+import contextlib
 import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
 import uuid
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
 
+import httpx
 import pytest
 import sqlalchemy as sa
 from hypothesis import HealthCheck, settings
@@ -92,3 +103,88 @@ def db(database_url, monkeypatch) -> str:
 @pytest.fixture
 def dialect(db) -> str:
     return sa.engine.make_url(db).get_backend_name()
+
+
+def free_loopback_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+@dataclass
+class ServedGemini:
+    """A ``gemini serve`` process started by a test, with its output in ``log_path``."""
+
+    url: str
+    process: subprocess.Popen
+    log_path: Path
+
+    def log(self) -> str:
+        return self.log_path.read_text(errors="replace")
+
+    def stop(self) -> int:
+        """Ctrl-C, as a user stops it; killed if it has not exited after 15 s. Returns the exit code."""
+        if self.process.poll() is None:
+            self.process.send_signal(signal.SIGINT)
+            try:
+                self.process.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+        return self.process.returncode
+
+
+SERVER_START_SECONDS = 60
+
+
+def gemini_command() -> list[str]:
+    script = Path(sys.executable).with_name("gemini")
+    found = str(script) if script.exists() else shutil.which("gemini")
+    if found is None:
+        pytest.fail("the gemini console script is not installed (pip install -e '.[dev]')", pytrace=False)
+    return [found]
+
+
+@contextlib.contextmanager
+def running_gemini_server(*, database_url: str, log_path: Path, token: str | None = None) -> Iterator[ServedGemini]:
+    """``gemini serve`` as a real process on a free loopback port, ready (``/api/health`` answers 200)."""
+    port = free_loopback_port()
+    environment = {key: value for key, value in os.environ.items() if not key.startswith("GEMINI_")}
+    environment["GEMINI_DATABASE_URL"] = database_url
+    if token:
+        environment["GEMINI_API_TOKEN"] = token
+    with open(log_path, "wb") as log:
+        process = subprocess.Popen(
+            [*gemini_command(), "serve", "--host", "127.0.0.1", "--port", str(port)],
+            env=environment,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
+    served = ServedGemini(url=f"http://127.0.0.1:{port}", process=process, log_path=log_path)
+    try:
+        deadline = time.monotonic() + SERVER_START_SECONDS
+        while True:
+            if process.poll() is not None:
+                pytest.fail(f"gemini serve exited with {process.returncode}:\n{served.log()}")
+            try:
+                if httpx.get(f"{served.url}/api/health", timeout=2).status_code == 200:
+                    break
+            except httpx.TransportError:
+                pass
+            if time.monotonic() > deadline:
+                pytest.fail(f"gemini serve did not answer on {served.url} within {SERVER_START_SECONDS} s:\n{served.log()}")
+            time.sleep(0.1)
+        yield served
+    finally:
+        served.stop()
+
+
+@pytest.fixture(scope="session")
+def gemini_server(tmp_path_factory) -> Callable[..., contextlib.AbstractContextManager[ServedGemini]]:
+    """Start real servers: ``with gemini_server(database_url, token=None) as served: served.url``."""
+
+    def start(database_url: str, token: str | None = None) -> contextlib.AbstractContextManager[ServedGemini]:
+        log_path = tmp_path_factory.mktemp("gemini-serve") / "serve.log"
+        return running_gemini_server(database_url=database_url, log_path=log_path, token=token)
+
+    return start

@@ -1,21 +1,12 @@
-"""Fixtures of the reliability tests: a pool of warm spawned processes, SQLite files in memory, and
-``gemini serve`` run as a real process."""
+"""Fixtures of the reliability tests: a pool of warm spawned processes and SQLite files in memory."""
 
-import contextlib
 import multiprocessing
-import os
 import shutil
-import signal
 import socket
-import subprocess
-import sys
 import tempfile
-import time
 import uuid
-from collections.abc import Iterator
 from pathlib import Path
 
-import httpx
 import pytest
 
 from . import workers
@@ -59,36 +50,3 @@ def free_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         return probe.getsockname()[1]
-
-
-@contextlib.contextmanager
-def running_server(database_url: str) -> Iterator[str]:
-    """``gemini serve`` as a real process on a free loopback port over ``database_url``; yields its base URL."""
-    port = free_port()
-    executable = Path(sys.executable).parent / "gemini"
-    command = [str(executable) if executable.exists() else "gemini", "serve", "--host", "127.0.0.1", "--port", str(port)]
-    environment = {**os.environ, "GEMINI_DATABASE_URL": database_url, "GEMINI_API_TOKEN": SERVER_TOKEN}
-    process = subprocess.Popen(command, env=environment, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-    base_url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 60
-        while True:
-            if process.poll() is not None:
-                pytest.fail(f"gemini serve exited with {process.returncode}:\n{process.stdout.read()}")
-            try:
-                if httpx.get(f"{base_url}/api/health", timeout=2).status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            if time.monotonic() > deadline:
-                pytest.fail("gemini serve did not answer /api/health within 60 s")
-            time.sleep(0.1)
-        yield base_url
-    finally:
-        process.send_signal(signal.SIGINT)
-        try:
-            process.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
-        process.stdout.close()

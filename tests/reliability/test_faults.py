@@ -30,7 +30,7 @@ from gemini.db import engine as db_engine
 from gemini.errors import DatabaseUnavailableError
 
 from . import workers
-from .conftest import SERVER_TOKEN, free_port, running_server
+from .conftest import SERVER_TOKEN, free_port
 
 AUTH = {"Authorization": f"Bearer {SERVER_TOKEN}"}
 
@@ -170,12 +170,14 @@ def private_postgres():
         server.remove()
 
 
-def test_postgres_outage_fails_clearly_and_the_same_process_recovers(private_postgres, monkeypatch, caplog):
+def test_postgres_outage_fails_clearly_and_the_same_process_recovers(private_postgres, gemini_server, monkeypatch, caplog):
     url = private_postgres.create_database("gemini")
     monkeypatch.setenv("GEMINI_DATABASE_URL", url)
     committed = {model_runs.create_run(model_run_info={"before": n}).id for n in range(20)}
     server = contextlib.ExitStack()
-    http = httpx.Client(base_url=server.enter_context(running_server(url)), timeout=30, headers=AUTH)
+    http = httpx.Client(
+        base_url=server.enter_context(gemini_server(url, token=SERVER_TOKEN)).url, timeout=30, headers=AUTH
+    )
     server.callback(http.close)
     assert http.get("/api/model_runs").status_code == 200
 

@@ -8,17 +8,17 @@ import pytest
 
 from gemini.core import model_runs, models
 
-from .conftest import SERVER_TOKEN, running_server
+from .conftest import SERVER_TOKEN
 
 CLIENTS = 8
 AUTH = {"Authorization": f"Bearer {SERVER_TOKEN}"}
 
 
 @pytest.fixture(scope="session")
-def served(database_url) -> str:
+def served(database_url, gemini_server) -> str:
     """One server per database kind for the session; each test still starts from an empty registry."""
-    with running_server(database_url) as base_url:
-        yield base_url
+    with gemini_server(database_url, token=SERVER_TOKEN) as server:
+        yield server.url
 
 
 @pytest.fixture

@@ -5,12 +5,8 @@ Without it the tests are skipped with the reason, except under ``CI=true``, wher
 Screenshots of every page go to ``test-artifacts/web/``.
 """
 
+import contextlib
 import os
-import shutil
-import socket
-import subprocess
-import sys
-import time
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -31,7 +27,6 @@ CHROMIUM_ARGS = [
     "--disable-sync",
 ]
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "web"
-SERVER_START_SECONDS = 30
 
 
 def browser_unavailable(reason: str) -> None:
@@ -51,70 +46,25 @@ class Server:
         return httpx.Client(base_url=f"{self.url}/api", headers=headers, timeout=10)
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def _gemini_command() -> list[str]:
-    script = Path(sys.executable).with_name("gemini")
-    if script.exists():
-        return [str(script)]
-    found = shutil.which("gemini")
-    if found is None:
-        pytest.fail("the gemini console script is not installed (pip install -e '.[dev]')", pytrace=False)
-    return [found]
-
-
-def _start_server(tmp_path: Path, token: str | None = None) -> Iterator[Server]:
-    port = _free_port()
-    env = {k: v for k, v in os.environ.items() if not k.startswith("GEMINI_")}
-    env["GEMINI_DATABASE_URL"] = f"sqlite:///{tmp_path / 'web.db'}"
-    if token:
-        env["GEMINI_API_TOKEN"] = token
-    log = open(tmp_path / "server.log", "wb")  # noqa: SIM115 - closed after the process ends
-    process = subprocess.Popen(
-        [*_gemini_command(), "serve", "--host", "127.0.0.1", "--port", str(port)],
-        env=env,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-    )
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + SERVER_START_SECONDS
-    try:
-        while True:
-            if process.poll() is not None:
-                pytest.fail(f"gemini serve exited with {process.returncode}: {(tmp_path / 'server.log').read_text()}")
-            try:
-                if httpx.get(f"{url}/api/health", timeout=1).status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            if time.monotonic() > deadline:
-                pytest.fail(f"gemini serve did not answer on {url}: {(tmp_path / 'server.log').read_text()}")
-            time.sleep(0.1)
-        yield Server(url=url, token=token)
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
-        log.close()
+@contextlib.contextmanager
+def _web_server(gemini_server, tmp_path: Path, token: str | None = None) -> Iterator[Server]:
+    with gemini_server(f"sqlite:///{tmp_path / 'web.db'}", token=token) as served:
+        yield Server(url=served.url, token=token)
 
 
 @pytest.fixture(scope="session")
-def server(tmp_path_factory) -> Iterator[Server]:
+def server(tmp_path_factory, gemini_server) -> Iterator[Server]:
     """A ``gemini serve`` process without a write token, on its own SQLite file."""
-    yield from _start_server(tmp_path_factory.mktemp("web-server"))
+    with _web_server(gemini_server, tmp_path_factory.mktemp("web-server")) as served:
+        yield served
 
 
 @pytest.fixture(scope="session")
-def token_server(tmp_path_factory) -> Iterator[Server]:
+def token_server(tmp_path_factory, gemini_server) -> Iterator[Server]:
     """A ``gemini serve`` process that needs ``Authorization: Bearer`` on writes."""
-    yield from _start_server(tmp_path_factory.mktemp("web-token-server"), token=f"t-{uuid.uuid4().hex}")
+    token = f"t-{uuid.uuid4().hex}"
+    with _web_server(gemini_server, tmp_path_factory.mktemp("web-token-server"), token=token) as served:
+        yield served
 
 
 @pytest.fixture(scope="session")
