@@ -1,6 +1,9 @@
 """Models: what runs belong to. Names are unique; deleting a model deletes its runs."""
 
+from dataclasses import dataclass
 from typing import Any
+
+import sqlalchemy as sa
 
 from gemini.core.validation import check_info, check_name, check_optional_text, check_page, parse_id
 from gemini.db.engine import unit_of_work
@@ -70,6 +73,40 @@ def model_exists(*, model_name: str) -> bool:
         return ModelRepository(connection).get_one_or_none(model_name=model_name) is not None
 
 
+@dataclass(frozen=True, slots=True)
+class _ModelFilters:
+    """The filters of ``list_models``/``count_models``, checked before any database work."""
+
+    model_name: str | None
+    model_url: str | None
+    contains: dict[str, Any] | None
+    experiment_name: str | None
+
+    @classmethod
+    def checked(
+        cls, model_name: object, model_url: object, model_info: object, experiment_name: object
+    ) -> "_ModelFilters":
+        return cls(
+            model_name=check_optional_text(model_name, field="model_name"),
+            model_url=check_optional_text(model_url, field="model_url"),
+            contains=check_info(model_info, field=INFO).value if model_info is not None else None,
+            experiment_name=(
+                check_name(experiment_name, field="experiment_name") if experiment_name is not None else None
+            ),
+        )
+
+    def resolved(self, connection: sa.Connection) -> dict[str, Any]:
+        """Repository keyword arguments; an unknown experiment name raises ``NotFoundError``."""
+        experiment_id = (
+            ExperimentRepository(connection).get_by_name(self.experiment_name).id
+            if self.experiment_name is not None
+            else None
+        )
+        return dict(
+            model_name=self.model_name, model_url=self.model_url, contains=self.contains, experiment_id=experiment_id
+        )
+
+
 def list_models(
     *,
     model_name: str | None = None,
@@ -81,23 +118,9 @@ def list_models(
 ) -> list[ModelRecord]:
     """Models in creation order, filtered by exact name/url, info containment and experiment."""
     check_page(limit, offset)
-    check_optional_text(model_name, field="model_name")
-    check_optional_text(model_url, field="model_url")
-    contains = check_info(model_info, field=INFO).value if model_info is not None else None
+    filters = _ModelFilters.checked(model_name, model_url, model_info, experiment_name)
     with unit_of_work() as connection:
-        experiment_id = (
-            ExperimentRepository(connection).get_by_name(check_name(experiment_name, field="experiment_name")).id
-            if experiment_name is not None
-            else None
-        )
-        return ModelRepository(connection).list(
-            model_name=model_name,
-            model_url=model_url,
-            contains=contains,
-            experiment_id=experiment_id,
-            limit=limit,
-            offset=offset,
-        )
+        return ModelRepository(connection).list(**filters.resolved(connection), limit=limit, offset=offset)
 
 
 def update_model(
@@ -142,18 +165,9 @@ def count_models(
     experiment_name: str | None = None,
 ) -> int:
     """How many models ``list_models`` would return without a page limit."""
-    check_optional_text(model_name, field="model_name")
-    check_optional_text(model_url, field="model_url")
-    contains = check_info(model_info, field=INFO).value if model_info is not None else None
+    filters = _ModelFilters.checked(model_name, model_url, model_info, experiment_name)
     with unit_of_work() as connection:
-        experiment_id = (
-            ExperimentRepository(connection).get_by_name(check_name(experiment_name, field="experiment_name")).id
-            if experiment_name is not None
-            else None
-        )
-        return ModelRepository(connection).count(
-            model_name=model_name, model_url=model_url, contains=contains, experiment_id=experiment_id
-        )
+        return ModelRepository(connection).count(**filters.resolved(connection))
 
 
 def list_model_runs(*, model_id: object, limit: int | None = None, offset: int | None = None) -> list[ModelRunRecord]:
