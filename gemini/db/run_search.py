@@ -85,6 +85,11 @@ class RunSearchRepository:
         sort_columns = [component.expression.label(f"sort_{index}") for index, component in enumerate(components)]
         segments = self._hot_segments(order_by) if limit is not None and cursor is None and not offset else None
         if segments is not None:
+            if self.dialect == "postgresql":
+                # The planner cannot estimate the type tests of a path (jsonb_typeof), guesses that almost
+                # nothing matches, and would sort a bitmap scan of every match; walking the index in
+                # order stops after `limit` rows, whatever the size of the registry.
+                self.connection.exec_driver_sql("SET LOCAL enable_sort = off")
             rows = []
             for condition, order in segments:
                 query = sa.select(*_RUN_COLUMNS, *sort_columns).where(*filters, condition).order_by(*order)
