@@ -105,12 +105,10 @@ def list_runs(
     limit: int | None = None,
     offset: int | None = None,
 ) -> list[ModelRunRecord]:
-    """Runs in creation order; ``model_run_info`` filters by containment, ``model_name`` by model."""
-    contains = check_info(model_run_info, field=INFO).value if model_run_info is not None else None
-    check_page(limit, offset)
-    with unit_of_work() as connection:
-        model_id = _model_filter(connection, model_name)
-        return ModelRunRepository(connection).list(model_id=model_id, contains=contains, limit=limit, offset=offset)
+    """Runs in creation order; ``model_run_info`` filters by containment, ``model_name`` by model.
+
+    ``search_runs`` without its extra filters, so containment takes the same indexes."""
+    return search_runs(model_run_info=model_run_info, model_name=model_name, limit=limit, offset=offset).runs
 
 
 def count_runs(
@@ -121,9 +119,7 @@ def count_runs(
     expression = _parse_where(where)
     with unit_of_work() as connection:
         model_id = _model_filter(connection, model_name)
-        if expression is not None:
-            return RunSearchRepository(connection).count(model_id=model_id, contains=contains, where=expression)
-        return ModelRunRepository(connection).count(model_id=model_id, contains=contains)
+        return RunSearchRepository(connection).count(model_id=model_id, contains=contains, where=expression)
 
 
 def _parse_where(where: str | None) -> Expression | None:

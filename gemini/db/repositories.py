@@ -76,16 +76,13 @@ class ModelRunRepository:
         self.connection = connection
 
     def _filters(
-        self, *, model_id: uuid.UUID | None = UNSET, info_hash: str | None = None, contains: dict | None = None
+        self, *, model_id: uuid.UUID | None = UNSET, info_hash: str | None = None
     ) -> list[sa.ColumnElement[bool]]:
         filters = []
         if model_id is not UNSET:
             filters.append(_runs.c.model_id.is_(None) if model_id is None else _runs.c.model_id == model_id)
         if info_hash is not None:
             filters.append(_runs.c.info_hash == info_hash)
-        if contains:
-            dialect = self.connection.dialect.name
-            filters.append(info_contains(_runs.c.model_run_info, contains, dialect))
         return filters
 
     def get(self, run_id: uuid.UUID) -> ModelRunRecord:
@@ -201,19 +198,15 @@ class ModelRunRepository:
         return statement, rows
 
     def list(
-        self,
-        *,
-        model_id: uuid.UUID | None = UNSET,
-        contains: dict | None = None,
-        limit: int | None = None,
-        offset: int | None = None,
+        self, *, model_id: uuid.UUID | None = UNSET, limit: int | None = None, offset: int | None = None
     ) -> list[ModelRunRecord]:
-        query = sa.select(*_RUN_COLUMNS).where(*self._filters(model_id=model_id, contains=contains))
+        """Runs in creation order; searches by info go through ``run_search.RunSearchRepository``."""
+        query = sa.select(*_RUN_COLUMNS).where(*self._filters(model_id=model_id))
         rows = self.connection.execute(_page(query.order_by(_runs.c.id), limit, offset))
         return [ModelRunRecord(*row) for row in rows]
 
-    def count(self, *, model_id: uuid.UUID | None = UNSET, contains: dict | None = None) -> int:
-        query = sa.select(sa.func.count()).select_from(_runs).where(*self._filters(model_id=model_id, contains=contains))
+    def count(self, *, model_id: uuid.UUID | None = UNSET) -> int:
+        query = sa.select(sa.func.count()).select_from(_runs).where(*self._filters(model_id=model_id))
         return self.connection.execute(query).scalar_one()
 
     def update(self, run_id: uuid.UUID, **values: Any) -> ModelRunRecord:

@@ -56,7 +56,13 @@ class RunSearchRepository:
     ) -> list[sa.ColumnElement[bool]]:
         filters: list[sa.ColumnElement[bool]] = []
         if model_id is not UNSET:
-            filters.append(_runs.c.model_id.is_(None) if model_id is None else _runs.c.model_id == model_id)
+            model_column: sa.ColumnElement = _runs.c.model_id
+            if contains and self.dialect == "postgresql":
+                # Hide the model index from the planner: it would rather walk every run of the model and
+                # cast each one's info (it prices the cast as free) than take the GIN index of the pattern.
+                model_column = sa.cast(model_column, sa.Text)
+                model_id = None if model_id is None else str(model_id)
+            filters.append(model_column.is_(None) if model_id is None else model_column == model_id)
         if contains:
             if self.dialect == "sqlite":
                 filters.extend(_runs.c.id.in_(lookup) for lookup in info_index.containment_lookup(contains))
