@@ -86,7 +86,9 @@ def _indexed_form(value: Any) -> Any:
     if isinstance(value, float) and value.is_integer():
         value = int(value)
     if isinstance(value, int):
-        return value if -(2**63) <= value < 2**63 else _NOT_KEPT
+        # Up to 2**53 integers and doubles convert exactly, so the table's atoms (which SQLite may have
+        # read as doubles) compare by decimal value as search must; beyond, the exact test decides alone.
+        return value if -(2**53) < value < 2**53 else _NOT_KEPT
     if isinstance(value, str) and len(value) <= MAX_INDEXED_TEXT:
         return value
     return _NOT_KEPT

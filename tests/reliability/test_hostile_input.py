@@ -200,6 +200,7 @@ def test_numbers_come_back_exactly_as_stored(db, value):
         (10**300, 1e300, True),  # "1e+300" is exactly 10**300 as a decimal
         (2**60, 2.0**60, False),  # 2.0**60 is written 1.152921504606847e+18
         (1152921504606847000, 2.0**60, True),
+        (2.0**60, 1152921504606847000, True),  # the same, stored as the float
         (1, 1.0, True),
         (0, -0.0, True),
         (2**63 - 1, 2.0**63, False),
