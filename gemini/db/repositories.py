@@ -92,11 +92,10 @@ class ModelRunRepository:
         return ModelRunRecord(*row)
 
     def get_one_or_none(
-        self, *, run_id: uuid.UUID | None = None, model_id: uuid.UUID | None = UNSET, info_hash: str | None = None
+        self, *, model_id: uuid.UUID | None = UNSET, info_hash: str | None = None
     ) -> ModelRunRecord | None:
+        """The oldest run matching the filters (by id, use ``get``)."""
         filters = self._filters(model_id=model_id, info_hash=info_hash)
-        if run_id is not None:
-            filters.append(_runs.c.id == run_id)
         row = self.connection.execute(sa.select(*_RUN_COLUMNS).where(*filters).order_by(_runs.c.id).limit(1)).first()
         return ModelRunRecord(*row) if row else None
 
