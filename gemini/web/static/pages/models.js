@@ -31,6 +31,20 @@ export async function renderModels(container, { params }) {
   }
 }
 
+/** The model form's values, trimmed; `null`, with the reason shown in `status`, when they are not valid. */
+function readModelFields({ name, url, info, status }) {
+  status.replaceChildren();
+  const modelInfo = info.read();
+  if (modelInfo === null) return null;
+  const modelName = name.input.value.trim();
+  if (!modelName) {
+    status.append(errorBox("The model needs a name."));
+    name.input.focus();
+    return null;
+  }
+  return { model_name: modelName, model_url: url.input.value.trim(), model_info: modelInfo };
+}
+
 function createForm() {
   const name = textField({ id: "new-model-name", label: "Name", required: true, placeholder: "stand-counter" });
   const url = textField({ id: "new-model-url", label: "URL", type: "url", placeholder: "https://…" });
@@ -43,16 +57,10 @@ function createForm() {
       "aria-labelledby": "new-model-title",
       onsubmit: async (event) => {
         event.preventDefault();
-        status.replaceChildren();
-        const modelInfo = info.read();
-        if (modelInfo === null) return;
-        if (!name.input.value.trim()) {
-          status.append(errorBox("The model needs a name."));
-          name.input.focus();
-          return;
-        }
-        const body = { model_name: name.input.value.trim(), model_info: modelInfo };
-        if (url.input.value.trim()) body.model_url = url.input.value.trim();
+        const fields = readModelFields({ name, url, info, status });
+        if (fields === null) return;
+        const body = { model_name: fields.model_name, model_info: fields.model_info };
+        if (fields.model_url) body.model_url = fields.model_url;
         try {
           const { data: model, status } = await api.createModel(body);
           notify(
@@ -191,19 +199,13 @@ function editModel(model) {
     {
       onsubmit: async (event) => {
         event.preventDefault();
-        status.replaceChildren();
-        const modelInfo = info.read();
-        if (modelInfo === null) return;
-        if (!name.input.value.trim()) {
-          status.append(errorBox("The model needs a name."));
-          name.input.focus();
-          return;
-        }
+        const fields = readModelFields({ name, url, info, status });
+        if (fields === null) return;
         // Only the fields that changed are sent; the API leaves the others as they are.
         const changes = {};
-        if (name.input.value.trim() !== model.model_name) changes.model_name = name.input.value.trim();
-        if (url.input.value.trim() !== (model.model_url || "")) changes.model_url = url.input.value.trim();
-        if (JSON.stringify(modelInfo) !== JSON.stringify(model.model_info)) changes.model_info = modelInfo;
+        if (fields.model_name !== model.model_name) changes.model_name = fields.model_name;
+        if (fields.model_url !== (model.model_url || "")) changes.model_url = fields.model_url;
+        if (JSON.stringify(fields.model_info) !== JSON.stringify(model.model_info)) changes.model_info = fields.model_info;
         if (Object.keys(changes).length === 0) {
           close();
           notify("Nothing changed.");
@@ -212,7 +214,7 @@ function editModel(model) {
         try {
           await api.updateModel(model.id, changes);
           close();
-          notify(`Model "${name.input.value.trim()}" saved.`);
+          notify(`Model "${fields.model_name}" saved.`);
           await refresh();
         } catch (error) {
           status.append(errorBox(error.message));
