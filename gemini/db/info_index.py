@@ -1,11 +1,19 @@
 """Indexes over run info beyond the GIN index: SQLite's (path, value) table and declared hot keys.
 
 SQLite has no index type for JSON documents, so ``model_run_info_values`` holds, for every run, each
-string (up to ``MAX_INDEXED_TEXT`` characters) and integer of its info reached through object keys only,
-as (path, value, run id); triggers keep it in step with ``model_runs`` on every insert, update and
-delete, whoever writes. An equality on such a path (``where a.b = "x"``, containment) then looks the
-pair up instead of reading every run. Paths are spelled the way SQLite's ``json_tree`` spells them
-(``$.params."learning_rate"``), which ``tree_path`` reproduces.
+string (up to ``MAX_INDEXED_TEXT`` characters) and integer (below 2**53 in magnitude, integral floats
+included) of its info reached through object keys only, as (path, value, run id). An equality on such a
+path (``where a.b = "x"``, containment) then looks the pair up instead of reading every run. Paths are
+spelled the way SQLite's ``json_tree`` spells them (``$.params."learning_rate"``), which ``tree_path``
+reproduces.
+
+Who keeps the table: the repositories write the rows of every run they insert (``add_leaves``), from
+the info already in memory; triggers of migration 0002 remove a run's rows when it is deleted and
+rewrite them when its info is replaced. Inserting through a trigger made SQLite walk each new run's
+JSON again with ``json_tree``, about 0.3 ms a run and most of the cost of a bulk load, so migration 0003
+dropped that trigger. Runs must therefore be inserted through gemini (the API, REST, the CLI and
+``gemini db import`` all are); a run inserted by other means is missed only by the (path, value)
+lookups.
 
 A hot key is a path the user declares for ranges and sorting. On PostgreSQL it is an expression index on
 ``CAST(model_run_info -> key -> ... AS JSONB)``, the very expression searches use. On SQLite it is a
@@ -17,6 +25,9 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
+import uuid
+from collections.abc import Iterable
 from typing import Any
 
 import sqlalchemy as sa
@@ -33,50 +44,81 @@ HOT_KEYS_TABLE = "info_hot_keys"
 info_values = model_run_info_values
 hot_keys = InfoHotKeyRow.__table__
 
-# Integral reals are kept too: 1.0 equals 1 in a search, and the lookup must not lose it.
-_LEAF_FILTER = (
-    f"((type = 'text' AND length(atom) <= {MAX_INDEXED_TEXT}) OR type = 'integer' "
-    "OR (type = 'real' AND atom = CAST(atom AS INTEGER))) "
-    "AND fullkey NOT GLOB '*[[]*'"  # leaves inside arrays (and keys with '[') are left out
-)
-
-_LEAVES = f"SELECT fullkey, atom, {{run}}.id FROM json_tree({{run}}.model_run_info) WHERE {_LEAF_FILTER}"
-
-# No index on run_id: a run's rows are found again by recomputing its leaves from the old info, which
-# keeps every write to one B-tree insert per leaf.
-SQLITE_VALUES_DDL = [
-    f"CREATE TABLE {VALUES_TABLE} (path TEXT NOT NULL, value NOT NULL, run_id CHAR(32) NOT NULL, "
-    "PRIMARY KEY (path, value, run_id)) WITHOUT ROWID",
-    f"""CREATE TRIGGER model_runs_info_values_insert AFTER INSERT ON model_runs BEGIN
-        INSERT OR IGNORE INTO {VALUES_TABLE} (path, value, run_id) {_LEAVES.format(run="NEW")};
-    END""",
-    f"""CREATE TRIGGER model_runs_info_values_update AFTER UPDATE OF model_run_info ON model_runs BEGIN
-        DELETE FROM {VALUES_TABLE} WHERE (path, value, run_id) IN ({_LEAVES.format(run="OLD")});
-        INSERT OR IGNORE INTO {VALUES_TABLE} (path, value, run_id) {_LEAVES.format(run="NEW")};
-    END""",
-    f"""CREATE TRIGGER model_runs_info_values_delete AFTER DELETE ON model_runs BEGIN
-        DELETE FROM {VALUES_TABLE} WHERE (path, value, run_id) IN ({_LEAVES.format(run="OLD")});
-    END""",
-    f"""INSERT OR IGNORE INTO {VALUES_TABLE} (path, value, run_id)
-        SELECT fullkey, atom, model_runs.id FROM model_runs, json_tree(model_runs.model_run_info)
-        WHERE {_LEAF_FILTER}""",
-]
-
-SQLITE_VALUES_DROP = [
-    "DROP TRIGGER IF EXISTS model_runs_info_values_insert",
-    "DROP TRIGGER IF EXISTS model_runs_info_values_update",
-    "DROP TRIGGER IF EXISTS model_runs_info_values_delete",
-    f"DROP TABLE IF EXISTS {VALUES_TABLE}",
-]
+# Keys a lookup never names (``sqlite_value_lookup`` refuses them), so their leaves are not kept.
+_UNINDEXED_KEY = re.compile(r'["\[\]\\\x00-\x1f]').search
+_SIMPLE_LABEL = re.compile(r"[A-Za-z][A-Za-z0-9]*\Z").match
+_EXACT_LIMIT = 2**53
 
 
-def _simple_label(key: str) -> bool:
-    return bool(key) and key[0].isascii() and key[0].isalpha() and all(c.isascii() and c.isalnum() for c in key)
+def _path_step(key: str) -> str:
+    return f".{key}" if _SIMPLE_LABEL(key) else f'."{key}"'
+
+
+# Info keys repeat from run to run: their path steps (None for a key no lookup names) are remembered.
+_step_cache: dict[str, str | None] = {}
+
+
+def _cached_step(key: str) -> str | None:
+    step = _step_cache.get(key, _NO_STEP)
+    if step is _NO_STEP:
+        if len(_step_cache) > 100_000:
+            _step_cache.clear()
+        step = _step_cache[key] = None if _UNINDEXED_KEY(key) else _path_step(key)
+    return step
+
+
+_NO_STEP: Any = object()
+
+
+def _leaf_rows(node: dict[str, Any], path: str, run_id: str, rows: list[tuple[str, Any, str]]) -> None:
+    for key, value in node.items():
+        step = _cached_step(key)
+        if step is None:
+            continue
+        kind = type(value)
+        if kind is str:
+            if len(value) <= MAX_INDEXED_TEXT:
+                rows.append((path + step, value, run_id))
+        elif kind is dict:
+            _leaf_rows(value, path + step, run_id, rows)
+        elif kind is int:
+            if -_EXACT_LIMIT < value < _EXACT_LIMIT:
+                rows.append((path + step, value, run_id))
+        elif kind is float:
+            if value.is_integer() and -_EXACT_LIMIT < value < _EXACT_LIMIT:
+                rows.append((path + step, int(value), run_id))
+        elif kind is not bool and kind is not list and value is not None:
+            _subclass_leaf(value, path + step, run_id, rows)
+
+
+def _subclass_leaf(value: Any, path: str, run_id: str, rows: list[tuple[str, Any, str]]) -> None:
+    """Leaves of subclasses of JSON types (a str or int enum), which validation accepts."""
+    if isinstance(value, dict):
+        _leaf_rows(value, path, run_id, rows)
+    elif isinstance(value, str):
+        if len(value) <= MAX_INDEXED_TEXT:
+            rows.append((path, str.__str__(value), run_id))
+    elif isinstance(value, int) and not isinstance(value, bool):
+        if -_EXACT_LIMIT < value < _EXACT_LIMIT:
+            rows.append((path, int(value), run_id))
+    elif isinstance(value, float) and value.is_integer() and -_EXACT_LIMIT < value < _EXACT_LIMIT:
+        rows.append((path, int(value), run_id))
+
+
+def add_leaves(connection: sa.Connection, runs: Iterable[tuple[uuid.UUID, dict[str, Any]]]) -> None:
+    """On SQLite, write the (path, value) rows of newly inserted runs; nothing to do on PostgreSQL."""
+    if connection.dialect.name != "sqlite":
+        return
+    rows: list[tuple[str, Any, str]] = []
+    for run_id, info in runs:
+        _leaf_rows(info, "$", run_id.hex, rows)
+    if rows:
+        connection.exec_driver_sql(f"INSERT OR IGNORE INTO {VALUES_TABLE} (path, value, run_id) VALUES (?, ?, ?)", rows)
 
 
 def tree_path(keys: tuple[str, ...]) -> str:
     """The ``fullkey`` SQLite's ``json_tree`` gives the value at these object keys."""
-    return "$" + "".join(f".{key}" if _simple_label(key) else f'."{key}"' for key in keys)
+    return "$" + "".join(_path_step(key) for key in keys)
 
 
 def _indexed_form(value: Any) -> Any:
@@ -101,7 +143,7 @@ def sqlite_value_lookup(keys: tuple[str, ...], values: list[Any]) -> sa.Select |
     """Ids of runs whose info holds one of ``values`` at ``keys``, from the (path, value) table; ``None``
     when the table cannot answer (a value or key it does not keep)."""
     values = [_indexed_form(value) for value in values]
-    if not keys or any(char in '"[]\\' or ord(char) < 0x20 for key in keys for char in key) or _NOT_KEPT in values:
+    if not keys or any(_UNINDEXED_KEY(key) for key in keys) or _NOT_KEPT in values:
         return None
     condition = info_values.c.value == values[0] if len(values) == 1 else info_values.c.value.in_(values)
     return sa.select(info_values.c.run_id).where(info_values.c.path == tree_path(keys), condition)

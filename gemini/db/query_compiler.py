@@ -8,7 +8,7 @@ Every key and value of the user's text reaches the database as a bound parameter
   containment test (``@>``), which the GIN index serves; a declared hot key's expression index serves
   ranges (queries run with custom plans so that the planner sees the keys and can match the index).
 - SQLite reads ``json_type``/``json_extract`` at a JSON path; an equality on a string or integer also
-  looks the (path, value) pair up in ``model_run_info_values``, the index table triggers keep; a
+  looks the (path, value) pair up in ``model_run_info_values`` (see ``gemini.db.info_index``); a
   declared hot key is a generated column with its own index.
 """
 

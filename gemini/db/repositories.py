@@ -16,6 +16,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
 
+from gemini.db import info_index
 from gemini.db.containment import info_contains
 from gemini.db.engine import dumps_json
 from gemini.db.ids import new_id
@@ -120,6 +121,7 @@ class ModelRunRepository:
         )
         inserted = self.connection.execute(_INSERT_RUN_IF_NEW[self.connection.dialect.name], values).first()
         if inserted is not None:
+            info_index.add_leaves(self.connection, [(values["id"], info)])
             return ModelRunRecord(values["id"], model_id, info, now, now), True
         existing = self.get_one_or_none(model_id=model_id, info_hash=info_hash)
         if existing is None:  # the conflicting row was deleted between our insert and this read
@@ -160,6 +162,7 @@ class ModelRunRepository:
             query = sa.select(*_RUN_COLUMNS, _runs.c.info_hash).where(_runs.c.id.in_(existing[start : start + 500]))
             for row in self.connection.execute(query):
                 records[row.info_hash] = (ModelRunRecord(*row[:5]), False)
+        info_index.add_leaves(self.connection, ((record.id, record.model_run_info) for record, new in records.values() if new))
         for info_hash, (_, info) in fresh.items():
             if info_hash not in records:  # deleted between our insert and this read: insert it alone
                 records[info_hash] = self.add(model_id=model_id, info=info, info_hash=info_hash)

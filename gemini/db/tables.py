@@ -137,8 +137,8 @@ class InfoHotKeyRow(Base):
 
 
 # (path, value, run id) for the strings and integers of every run's info: SQLite's index for nested
-# equality, kept by triggers (see ``gemini.db.info_index``). PostgreSQL has the table, always empty: its
-# GIN index does this job.
+# equality, written with each new run and kept by triggers on update and delete (see
+# ``gemini.db.info_index``). PostgreSQL has the table, always empty: its GIN index does this job.
 model_run_info_values = sa.Table(
     "model_run_info_values",
     Base.metadata,

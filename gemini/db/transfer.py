@@ -14,6 +14,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
 
+from gemini.db import info_index
 from gemini.db.tables import ExperimentRow, ModelRow, ModelRunRow, model_experiments
 from gemini.records import ExperimentRecord, ModelRecord, ModelRunRecord
 
@@ -122,7 +123,9 @@ class RegistryLoader:
         rows = [_values(run) | {"info_hash": info_hash} for run, info_hash in runs]
         inserted = self.connection.execute(
             _insert(self.connection, _runs).values(rows).on_conflict_do_nothing().returning(_runs.c.id)
-        ).all()
+        ).scalars().all()
+        infos = {run.id: run.model_run_info for run, _ in runs}
+        info_index.add_leaves(self.connection, ((run_id, infos[run_id]) for run_id in inserted))
         return len(inserted)
 
 

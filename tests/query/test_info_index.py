@@ -1,11 +1,15 @@
 """SQLite's (path, value) table and declared hot keys: same answers, and the index is what serves them."""
 
+import io
+import json
 import sqlite3
 
 import pytest
 import sqlalchemy as sa
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
-from gemini.core import info_indexes, model_runs
+from gemini.core import info_indexes, model_runs, transfer
 from gemini.db import info_index
 from gemini.db.engine import get_engine
 from gemini.db.tables import ModelRunRow
@@ -152,3 +156,80 @@ def test_first_pages_ordered_by_a_hot_key_keep_the_order(registry, order_by, exp
     finally:
         info_indexes.drop_hot_key(path="params.lr")
         info_indexes.drop_hot_key(path="metrics.map50")
+
+
+# -- the rows written with new runs ------------------------------------------------------------------
+
+LEAF_KEYS = ["a", "b2", "x y", "é", "a.b", 'q"', "[i]", "b\\s", "t\tab", ""]
+leaf_scalars = st.one_of(
+    st.sampled_from(["", "s", "é", "x" * 128, "y" * 129, "1"]),
+    st.sampled_from([0, 1, -7, 2.0, -3.0, 0.5, 1e300, 2**53 - 1, 2**53, -(2**53) + 1, 2**63, 10**30]),
+    st.booleans(),
+    st.none(),
+)
+leaf_values = st.recursive(
+    leaf_scalars,
+    lambda children: st.one_of(
+        st.lists(children, max_size=2), st.dictionaries(st.sampled_from(LEAF_KEYS), children, max_size=3)
+    ),
+    max_leaves=8,
+)
+leaf_infos = st.dictionaries(st.sampled_from(LEAF_KEYS), leaf_values, max_size=4)
+
+
+def _table_rows(connection) -> set:
+    rows = connection.exec_driver_sql(f"SELECT path, value, run_id FROM {info_index.VALUES_TABLE}").all()
+    return {(path, value, run_id) for path, value, run_id in rows}
+
+
+def _json_tree_rows(connection) -> set:
+    """What SQLite's own ``json_tree`` finds, limited to what a lookup can ask for: leaves reached through
+    object keys without '"', '[', ']', '\\' or control characters; strings up to the indexed length;
+    integers (and integral reals) below 2**53 in magnitude."""
+    kept = set()
+    for (run_id,) in connection.exec_driver_sql("SELECT id FROM model_runs").all():
+        nodes = connection.exec_driver_sql(
+            "SELECT tree.id, tree.parent, tree.key, tree.fullkey, tree.atom, tree.type "
+            "FROM model_runs, json_tree(model_runs.model_run_info) AS tree WHERE model_runs.id = ?",
+            (run_id,),
+        ).all()
+        parents = {node_id: (parent, key) for node_id, parent, key, *_ in nodes}
+        for node_id, _parent, _key, fullkey, atom, kind in nodes:
+            keys, current = [], node_id
+            while parents[current][0] is not None:
+                current, key = parents[current]
+                keys.append(key)
+            if not all(isinstance(key, str) and not any(c in '"[]\\' or ord(c) < 0x20 for c in key) for key in keys):
+                continue
+            if kind == "text" and len(atom) <= info_index.MAX_INDEXED_TEXT:
+                kept.add((fullkey, atom, run_id))
+            elif kind in ("integer", "real") and atom == int(atom) and -(2**53) < atom < 2**53:
+                kept.add((fullkey, int(atom), run_id))
+    return kept
+
+
+@pytest.mark.parametrize("how", ["create_run", "create_runs", "import_registry"])
+@settings(max_examples=25, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(st.lists(leaf_infos, min_size=1, max_size=5, unique_by=lambda info: json.dumps(info, sort_keys=True)))
+def test_rows_written_with_new_runs_are_the_rows_json_tree_gives(db, dialect, how, run_infos):
+    if dialect != "sqlite":
+        pytest.skip("the (path, value) table is SQLite's")
+    with get_engine().begin() as connection:
+        connection.execute(sa.delete(ModelRunRow.__table__))
+    if how == "create_run":
+        for info in run_infos:
+            model_runs.create_run(model_run_info=info)
+    elif how == "create_runs":
+        model_runs.create_runs(model_run_infos=run_infos)
+    else:
+        source = io.StringIO()
+        model_runs.create_runs(model_run_infos=run_infos)
+        transfer.export_registry(stream=source)
+        with get_engine().begin() as connection:
+            connection.execute(sa.delete(ModelRunRow.__table__))
+            assert _table_rows(connection) == set()  # the delete trigger took every row away
+        transfer.import_registry(stream=io.StringIO(source.getvalue()))
+    with get_engine().connect() as connection:
+        written = _table_rows(connection)
+        expected = _json_tree_rows(connection)
+    assert written == expected

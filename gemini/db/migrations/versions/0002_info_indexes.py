@@ -15,6 +15,37 @@ down_revision = "0001"
 branch_labels = None
 depends_on = None
 
+# The statements as this revision made them (later revisions change them; this one stays as it was).
+_LEAF_FILTER = (
+    "((type = 'text' AND length(atom) <= 128) OR type = 'integer' "
+    "OR (type = 'real' AND atom = CAST(atom AS INTEGER))) "
+    "AND fullkey NOT GLOB '*[[]*'"
+)
+_LEAVES = f"SELECT fullkey, atom, {{run}}.id FROM json_tree({{run}}.model_run_info) WHERE {_LEAF_FILTER}"
+SQLITE_VALUES_DDL = [
+    "CREATE TABLE model_run_info_values (path TEXT NOT NULL, value NOT NULL, run_id CHAR(32) NOT NULL, "
+    "PRIMARY KEY (path, value, run_id)) WITHOUT ROWID",
+    f"""CREATE TRIGGER model_runs_info_values_insert AFTER INSERT ON model_runs BEGIN
+        INSERT OR IGNORE INTO model_run_info_values (path, value, run_id) {_LEAVES.format(run="NEW")};
+    END""",
+    f"""CREATE TRIGGER model_runs_info_values_update AFTER UPDATE OF model_run_info ON model_runs BEGIN
+        DELETE FROM model_run_info_values WHERE (path, value, run_id) IN ({_LEAVES.format(run="OLD")});
+        INSERT OR IGNORE INTO model_run_info_values (path, value, run_id) {_LEAVES.format(run="NEW")};
+    END""",
+    f"""CREATE TRIGGER model_runs_info_values_delete AFTER DELETE ON model_runs BEGIN
+        DELETE FROM model_run_info_values WHERE (path, value, run_id) IN ({_LEAVES.format(run="OLD")});
+    END""",
+    f"""INSERT OR IGNORE INTO model_run_info_values (path, value, run_id)
+        SELECT fullkey, atom, model_runs.id FROM model_runs, json_tree(model_runs.model_run_info)
+        WHERE {_LEAF_FILTER}""",
+]
+SQLITE_VALUES_DROP = [
+    "DROP TRIGGER IF EXISTS model_runs_info_values_insert",
+    "DROP TRIGGER IF EXISTS model_runs_info_values_update",
+    "DROP TRIGGER IF EXISTS model_runs_info_values_delete",
+    "DROP TABLE IF EXISTS model_run_info_values",
+]
+
 
 def upgrade() -> None:
     op.create_table(
@@ -24,7 +55,7 @@ def upgrade() -> None:
         sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
     )
     if op.get_bind().dialect.name == "sqlite":
-        for statement in info_index.SQLITE_VALUES_DDL:
+        for statement in SQLITE_VALUES_DDL:
             op.execute(statement)
     else:  # unused there (the GIN index serves equality); present so that both schemas are one
         op.create_table(
@@ -40,7 +71,7 @@ def downgrade() -> None:
     for keys, _name, _created in info_index.list_hot_keys(bind):
         info_index.drop_hot_key(bind, keys)
     if bind.dialect.name == "sqlite":
-        for statement in info_index.SQLITE_VALUES_DROP:
+        for statement in SQLITE_VALUES_DROP:
             op.execute(statement)
     else:
         op.drop_table(info_index.VALUES_TABLE)
