@@ -99,6 +99,21 @@ def test_kill_9_of_a_postgresql_client_mid_batch_loses_the_batch_and_nothing_els
     assert model_runs.get_run(run_id=after.id).model_run_info == {"after": True}
 
 
+def test_postgres_connection_dropped_while_idle_is_replaced_before_use(new_postgres_database, postgres_server, monkeypatch):
+    """Pooled connections are tested only after sitting idle (not on every checkout): one that the
+    server dropped meanwhile is replaced, and the operation that takes it succeeds."""
+    monkeypatch.setenv("GEMINI_DATABASE_URL", new_postgres_database())
+    run = model_runs.create_run(model_run_info={"kept": True})
+    with db_engine.unit_of_work() as connection:
+        backend = connection.exec_driver_sql("SELECT pg_backend_pid()").scalar()
+    with postgres_server.connect() as admin:
+        assert admin.execute(sa.text("SELECT pg_terminate_backend(:pid)"), {"pid": backend}).scalar() is True
+    time.sleep(db_engine.POSTGRESQL_IDLE_PING_S + 0.3)
+    assert model_runs.get_run(run_id=run.id).model_run_info == {"kept": True}
+    with db_engine.unit_of_work() as connection:
+        assert connection.exec_driver_sql("SELECT pg_backend_pid()").scalar() != backend
+
+
 # -- PostgreSQL stopped and restarted while a client writes --------------------------------------------
 
 
