@@ -142,14 +142,11 @@ def dispose_engines() -> None:
 
 
 @contextlib.contextmanager
-def unit_of_work(*, write: bool = False, snapshot: bool = False, one_read: bool = False) -> Iterator[sa.Connection]:
+def unit_of_work(*, write: bool = False, snapshot: bool = False) -> Iterator[sa.Connection]:
     """A connection in one transaction: committed if the block succeeds, rolled back otherwise.
 
     With ``snapshot``, every statement sees the database as of the first one (PostgreSQL's REPEATABLE
     READ; an SQLite transaction always does), for reads spanning several tables, such as an export.
-
-    With ``one_read``, the block runs a single read statement, which is a transaction by itself: on
-    PostgreSQL it goes without BEGIN and COMMIT, two round trips out of three for a read by id.
 
     Plain SQLAlchemy Core connections, not ORM sessions: the repositories build their own statements
     and return records, so a session's identity map would only cost time on every call.
@@ -158,12 +155,7 @@ def unit_of_work(*, write: bool = False, snapshot: bool = False, one_read: bool 
     """
     with translate_database_errors():
         engine = get_engine(write=write)
-        if engine.dialect.name == "postgresql":
-            if one_read and not write:
-                with engine.execution_options(isolation_level="AUTOCOMMIT").connect() as connection:
-                    yield connection
-                return
-            if snapshot:
-                engine = engine.execution_options(isolation_level="REPEATABLE READ")
+        if snapshot and engine.dialect.name == "postgresql":
+            engine = engine.execution_options(isolation_level="REPEATABLE READ")
         with engine.begin() as connection:
             yield connection
