@@ -31,7 +31,7 @@ browser:
 # Benchmarks, not part of the test suite: their own virtualenv, so MLflow never enters the main one.
 BENCH_VENV := .venv-bench
 BENCH_STAMP := $(BENCH_VENV)/.installed
-BENCH_SIZES ?= 10000,100000
+BENCH_SIZES ?= 10000,100000,1000000
 
 $(BENCH_STAMP): pyproject.toml
 	$(PYTHON) -m venv $(BENCH_VENV)

@@ -129,10 +129,60 @@ def plot(results: list[dict], path: Path) -> None:
     figure.savefig(path, dpi=110)
 
 
+# The README's table: (label, system, start of the operation's name).
+SUMMARY = [
+    ("create one run, durable commit", "gemini", "create one run"),
+    ("  raw driver: insert + commit", "raw driver", "insert + commit"),
+    ("  MLflow: create_run + log_batch", "mlflow", "create_run"),
+    ("read one by id", "gemini", "get_by_id"),
+    ("  raw driver: primary-key lookup", "raw driver", "primary-key lookup"),
+    ("  MLflow: get_run", "mlflow", "get_run"),
+    ("search, one match (no declared index)", "gemini", "search: containment, one match"),
+    ("  MLflow: search_runs, one match", "mlflow", "search_runs, one match"),
+    ("search, N/20 matches (all returned)", "gemini", "search: containment, "),
+    ("  MLflow: search_runs, N/20 matches", "mlflow", "search_runs, "),
+    ("range + order_by + limit 100, hot keys", "gemini", "where range + order_by + limit 100, hot keys"),
+    ("range + order_by + limit 100, no index", "gemini", "where range + order_by + limit 100, no index"),
+    ("page at 90% by cursor", "gemini", "deep page by cursor"),
+    ("create_many, runs/s", "gemini", "create_many"),
+    ("  raw driver: executemany, rows/s", "raw driver", "executemany"),
+]
+
+
+def summary(results: list[dict]) -> str:
+    """One table of the main figures, both databases, every size: medians in ms, loads in rows/s."""
+    sizes = sorted({item["size"] for item in results})
+    backends = [backend for backend in ("sqlite", "postgresql") if any(item["backend"] == backend for item in results)]
+    columns = [(backend, size) for backend in backends for size in sizes]
+    names = {"sqlite": "SQLite", "postgresql": "PostgreSQL"}
+    lines = [
+        "| operation | " + " | ".join(f"{names[backend]} {size:,}" for backend, size in columns) + " |",
+        "|---|" + "---|" * len(columns),
+    ]
+    for label, system, operation in SUMMARY:
+        cells = []
+        for backend, size in columns:
+            found = [
+                item for item in results
+                if (item["backend"], item["size"], item["system"]) == (backend, size, system)
+                and item["operation"].startswith(operation)
+                and (operation.endswith("one match") or "one match" not in item["operation"])
+            ]
+            if not found:
+                cells.append("–")
+            elif found[0]["rate_per_s"]:
+                cells.append(f"{found[0]['rate_per_s']:,.0f}")
+            else:
+                cells.append(_ms(found[0]["median_ms"]))
+        lines.append(f"| {label.strip() if not label.startswith('  ') else '↳ ' + label.strip()} | " + " | ".join(cells) + " |")
+    return "\n".join(lines) + "\n"
+
+
 def write(results: list[dict], meta: dict[str, Any], directory: Path) -> str:
     directory.mkdir(parents=True, exist_ok=True)
     (directory / "results.json").write_text(json.dumps({"meta": meta, "results": results}, indent=1))
     table = markdown(results, meta)
     (directory / "results.md").write_text(table)
+    (directory / "summary.md").write_text(summary(results))
     plot(results, directory / "latency.png")
     return table

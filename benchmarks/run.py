@@ -55,7 +55,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--sizes", default="10000,100000")
     parser.add_argument("--backends", default="sqlite,postgresql")
-    parser.add_argument("--mlflow-sizes", default="10000", help="sizes at which MLflow is measured ('' for none)")
+    parser.add_argument("--mlflow-sizes", default="10000,100000", help="sizes at which MLflow is measured ('' for none)")
     parser.add_argument("--out", default=str(Path(__file__).parent / "results"))
     args = parser.parse_args()
     sizes = [int(size) for size in args.sizes.split(",") if size]
