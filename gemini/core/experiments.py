@@ -25,7 +25,7 @@ def create_experiment_with_status(
 
 def get_experiment(*, experiment_id: object) -> ExperimentRecord:
     experiment_id = parse_id(experiment_id, field="experiment id")
-    with unit_of_work() as connection:
+    with unit_of_work(single_read=True) as connection:
         return ExperimentRepository(connection).get(experiment_id)
 
 

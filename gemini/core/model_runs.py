@@ -64,7 +64,7 @@ def create_runs_with_status(
 
 def get_run(*, run_id: object) -> ModelRunRecord:
     run_id = parse_id(run_id, field="model run id")
-    with unit_of_work() as connection:
+    with unit_of_work(single_read=True) as connection:
         return ModelRunRepository(connection).get(run_id)
 
 

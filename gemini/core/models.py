@@ -50,7 +50,7 @@ def create_model_with_status(
 
 def get_model(*, model_id: object) -> ModelRecord:
     model_id = parse_id(model_id, field="model id")
-    with unit_of_work() as connection:
+    with unit_of_work(single_read=True) as connection:
         return ModelRepository(connection).get(model_id)
 
 
