@@ -9,6 +9,9 @@ from gemini.records import ModelRunRecord
 
 EXPORT_PAGE_SIZE = 1_000
 
+RUN_COLUMNS = ("id", "model_name", "created_at", "updated_at")
+"""The columns of an exported run before its ``info.<path>`` columns."""
+
 
 def iter_runs(
     *,
@@ -63,15 +66,21 @@ class ModelNames:
         return self._names[model_id]
 
 
-def run_row(record: ModelRunRecord, model_name: str | None) -> dict[str, Any]:
-    """One run as a flat row: ``id``, ``model_name``, ``created_at``, ``updated_at``, then ``info.<path>``."""
-    row: dict[str, Any] = {
-        "id": str(record.id),
-        "model_name": model_name,
-        "created_at": record.created_at.isoformat(),
-        "updated_at": record.updated_at.isoformat(),
-    }
+def _row(record: ModelRunRecord, model_name: str | None) -> dict[str, Any]:
+    """One run as a flat row of Python values: the ``RUN_COLUMNS``, then ``info.<path>``."""
+    row: dict[str, Any] = dict(
+        zip(RUN_COLUMNS, (record.id, model_name, record.created_at, record.updated_at), strict=True)
+    )
     row.update({f"info.{path}": value for path, value in flatten_info(record.model_run_info).items()})
+    return row
+
+
+def run_row(record: ModelRunRecord, model_name: str | None) -> dict[str, Any]:
+    """One run as a flat row for a text file: ``_row`` with the id and the timestamps as text."""
+    row = _row(record, model_name)
+    row.update(
+        id=str(record.id), created_at=record.created_at.isoformat(), updated_at=record.updated_at.isoformat()
+    )
     return row
 
 
@@ -90,18 +99,9 @@ def to_dataframe(
     except ImportError as exc:
         raise ImportError("to_dataframe needs pandas: pip install 'gemini[export]'") from exc
     names = ModelNames()
-    rows = []
-    for record in iter_runs(model_run_info=model_run_info, model_name=model_name, where=where, order_by=order_by):
-        row: dict[str, Any] = {
-            "id": record.id,
-            "model_name": names(record.model_id),
-            "created_at": record.created_at,
-            "updated_at": record.updated_at,
-        }
-        row.update({f"info.{path}": value for path, value in flatten_info(record.model_run_info).items()})
-        rows.append(row)
-    fixed = ["id", "model_name", "created_at", "updated_at"]
+    records = iter_runs(model_run_info=model_run_info, model_name=model_name, where=where, order_by=order_by)
+    rows = [_row(record, names(record.model_id)) for record in records]
     paths: dict[str, None] = {}
     for row in rows:
-        paths.update(dict.fromkeys(key for key in row if key not in fixed))
-    return pandas.DataFrame(rows, columns=fixed + list(paths))
+        paths.update(dict.fromkeys(key for key in row if key not in RUN_COLUMNS))
+    return pandas.DataFrame(rows, columns=[*RUN_COLUMNS, *paths])

@@ -14,7 +14,7 @@ from gemini.cli.errors import GeminiCommandError
 from gemini.cli.output import note
 from gemini.cli.params import JSON_OBJECT
 from gemini.core import model_runs as core
-from gemini.core.run_export import ModelNames, iter_runs, run_row
+from gemini.core.run_export import RUN_COLUMNS, ModelNames, iter_runs, run_row
 from gemini.errors import GeminiError
 
 IMPORT_BATCH = 1_000
@@ -160,8 +160,7 @@ def _columns(rows: list[dict[str, Any]]) -> list[str]:
     columns: dict[str, None] = {}
     for row in rows:
         columns.update(dict.fromkeys(row))
-    fixed = ["id", "model_name", "created_at", "updated_at"]
-    return fixed + sorted(column for column in columns if column not in fixed)
+    return [*RUN_COLUMNS, *sorted(column for column in columns if column not in RUN_COLUMNS)]
 
 
 def _cell(value: Any) -> Any:
