@@ -23,13 +23,14 @@ from collections.abc import Callable, Iterator
 
 from benchmarks import workload
 from benchmarks.timing import Result, measure, result
+from gemini.core.run_export import flatten_info
 
 
 def _entities(info: dict):
     from mlflow.entities import Metric, Param, RunTag
 
     now = int(time.time() * 1000)
-    flat = workload.flatten({key: value for key, value in info.items() if key not in ("metrics", "tags")})
+    flat = flatten_info({key: value for key, value in info.items() if key not in ("metrics", "tags")})
     params = [Param(key, json.dumps(value) if isinstance(value, list) else str(value)) for key, value in flat.items()]
     metrics = [Metric(key, float(value), now, 0) for key, value in info["metrics"].items()]
     tags = [RunTag(f"tags.{key}", str(value)) for key, value in info["tags"].items()]

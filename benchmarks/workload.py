@@ -85,15 +85,3 @@ def runs(count: int, *, seed: int = 7, start: int = 0) -> Iterator[tuple[str, di
     for index in range(start, start + count):
         rng = random.Random(seed * 1_000_003 + index)
         yield model_name(index % MODEL_COUNT), make_info(index, rng)
-
-
-def flatten(info: dict[str, Any], prefix: str = "") -> dict[str, Any]:
-    """Dotted keys to scalar values (lists kept as JSON-ish text), as MLflow's flat params need."""
-    flat: dict[str, Any] = {}
-    for key, value in info.items():
-        name = f"{prefix}{key}"
-        if isinstance(value, dict):
-            flat.update(flatten(value, f"{name}."))
-        else:
-            flat[name] = value
-    return flat
