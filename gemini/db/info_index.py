@@ -76,33 +76,23 @@ def _leaf_rows(node: dict[str, Any], path: str, run_id: str, rows: list[tuple[st
         if step is None:
             continue
         kind = type(value)
+        # Plain strings, integers and floats, nearly every leaf, take ``_indexed_form``'s rule inline (a
+        # call per leaf costs about 10 µs a run, a third of this walk); other values go through it.
         if kind is str:
             if len(value) <= MAX_INDEXED_TEXT:
                 rows.append((path + step, value, run_id))
-        elif kind is dict:
-            _leaf_rows(value, path + step, run_id, rows)
         elif kind is int:
             if -_EXACT_LIMIT < value < _EXACT_LIMIT:
                 rows.append((path + step, value, run_id))
         elif kind is float:
             if value.is_integer() and -_EXACT_LIMIT < value < _EXACT_LIMIT:
                 rows.append((path + step, int(value), run_id))
-        elif kind is not bool and kind is not list and value is not None:
-            _subclass_leaf(value, path + step, run_id, rows)
-
-
-def _subclass_leaf(value: Any, path: str, run_id: str, rows: list[tuple[str, Any, str]]) -> None:
-    """Leaves of subclasses of JSON types (a str or int enum), which validation accepts."""
-    if isinstance(value, dict):
-        _leaf_rows(value, path, run_id, rows)
-    elif isinstance(value, str):
-        if len(value) <= MAX_INDEXED_TEXT:
-            rows.append((path, str.__str__(value), run_id))
-    elif isinstance(value, int) and not isinstance(value, bool):
-        if -_EXACT_LIMIT < value < _EXACT_LIMIT:
-            rows.append((path, int(value), run_id))
-    elif isinstance(value, float) and value.is_integer() and -_EXACT_LIMIT < value < _EXACT_LIMIT:
-        rows.append((path, int(value), run_id))
+        elif kind is dict or isinstance(value, dict):
+            _leaf_rows(value, path + step, run_id, rows)
+        elif value is not None and kind is not bool and not isinstance(value, list):
+            kept = _indexed_form(value)
+            if kept is not _NOT_KEPT:
+                rows.append((path + step, kept, run_id))
 
 
 def add_leaves(connection: sa.Connection, runs: Iterable[tuple[uuid.UUID, dict[str, Any]]]) -> None:
@@ -122,7 +112,8 @@ def tree_path(keys: tuple[str, ...]) -> str:
 
 
 def _indexed_form(value: Any) -> Any:
-    """The value as the table keeps it, or ``_NOT_KEPT``."""
+    """The value as the table keeps it (a plain int or str, subclasses such as enums included), or
+    ``_NOT_KEPT``. Both the rows written and the lookups go through it."""
     if isinstance(value, bool):
         return _NOT_KEPT
     if isinstance(value, float) and value.is_integer():
@@ -130,9 +121,9 @@ def _indexed_form(value: Any) -> Any:
     if isinstance(value, int):
         # Up to 2**53 integers and doubles convert exactly, so the table's atoms (which SQLite may have
         # read as doubles) compare by decimal value as search must; beyond, the exact test decides alone.
-        return value if -(2**53) < value < 2**53 else _NOT_KEPT
+        return int(value) if -_EXACT_LIMIT < value < _EXACT_LIMIT else _NOT_KEPT
     if isinstance(value, str) and len(value) <= MAX_INDEXED_TEXT:
-        return value
+        return str.__str__(value)
     return _NOT_KEPT
 
 

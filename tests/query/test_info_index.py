@@ -1,5 +1,6 @@
 """SQLite's (path, value) table and declared hot keys: same answers, and the index is what serves them."""
 
+import enum
 import io
 import json
 import sqlite3
@@ -250,3 +251,19 @@ def test_postgres_searches_run_without_jit(db, dialect):
         assert connection.exec_driver_sql("SHOW jit").scalar() == "off"
     with unit_of_work() as connection:  # other transactions keep the server's setting
         assert connection.exec_driver_sql("SHOW jit").scalar() == server_setting
+
+
+def test_enum_values_are_found_by_their_plain_values(db):
+    """Validation accepts subclasses of JSON types (an int or str enum); the index keeps their plain
+    values, so searches by the plain values find the run."""
+
+    class Level(enum.IntEnum):
+        HIGH = 3
+
+    class Site(str, enum.Enum):
+        DAVIS = "Davis"
+
+    run = model_runs.create_run(model_run_info={"p": {"level": Level.HIGH, "site": Site.DAVIS}})
+    assert [r.id for r in model_runs.search_runs(where="p.level = 3").runs] == [run.id]
+    assert [r.id for r in model_runs.search_runs(where='p.site = "Davis"').runs] == [run.id]
+    assert [r.id for r in model_runs.search_runs(model_run_info={"p": {"level": 3, "site": "Davis"}}).runs] == [run.id]
