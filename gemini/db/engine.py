@@ -27,7 +27,7 @@ POSTGRESQL_CONNECT_TIMEOUT_S = 10
 POSTGRESQL_IDLE_PING_S = 1.0
 """A pooled PostgreSQL connection idle longer than this is tested before use (see ``_ping_when_idle``)."""
 
-# url -> (engine for reads, the same engine marked for write transactions)
+
 class _Engines(NamedTuple):
     """One URL's engine and its variants, sharing one pool of connections."""
 
@@ -36,7 +36,7 @@ class _Engines(NamedTuple):
     single_read: sa.Engine | None  # PostgreSQL only: autocommit, for reads of one statement
 
 
-_engines: dict[str, _Engines] = {}
+_engines: dict[str, _Engines] = {}  # by database URL
 _engines_lock = threading.Lock()
 
 
