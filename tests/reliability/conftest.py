@@ -2,7 +2,6 @@
 
 import multiprocessing
 import shutil
-import socket
 import tempfile
 import uuid
 from pathlib import Path
@@ -44,9 +43,3 @@ def memory_sqlite_url(monkeypatch, tmp_path) -> str:
     yield url
     if directory != tmp_path:
         shutil.rmtree(directory, ignore_errors=True)
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]

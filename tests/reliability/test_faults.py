@@ -28,9 +28,10 @@ from gemini.api.model_run import ModelRun
 from gemini.core import model_runs
 from gemini.db import engine as db_engine
 from gemini.errors import DatabaseUnavailableError
+from tests.conftest import free_loopback_port
 
 from . import workers
-from .conftest import SERVER_TOKEN, free_port
+from .conftest import SERVER_TOKEN
 
 AUTH = {"Authorization": f"Bearer {SERVER_TOKEN}"}
 
@@ -132,7 +133,7 @@ class PrivatePostgres:
         self.bin_dir = bin_dir
         self.directory = Path(tempfile.mkdtemp(prefix="gemini-pg-"))
         self.data = self.directory / "data"
-        self.port = free_port()
+        self.port = free_loopback_port()
         self.run_as: list[str] = []
         if os.geteuid() == 0:
             try:
