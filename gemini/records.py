@@ -23,6 +23,7 @@ class ModelRecord:
     model_info: dict[str, Any]
     created_at: dt.datetime
     updated_at: dt.datetime
+    created_by: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -32,3 +33,12 @@ class ModelRunRecord:
     model_run_info: dict[str, Any]
     created_at: dt.datetime
     updated_at: dt.datetime
+    model_name: str | None = None
+    # Tracked runs only (``None`` for runs recorded with ``create``). ``status`` is as reported: a
+    # ``running`` run whose heartbeat stopped reads as ``lost``.
+    status: str | None = None
+    started_at: dt.datetime | None = None
+    ended_at: dt.datetime | None = None
+    error_type: str | None = None
+    error_message: str | None = None
+    created_by: str | None = None

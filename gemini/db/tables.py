@@ -81,6 +81,7 @@ class ModelRow(TimestampedMixin, Base):
     model_name: Mapped[str] = mapped_column(sa.Text, unique=True)
     model_url: Mapped[str | None] = mapped_column(sa.Text)
     model_info: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    created_by: Mapped[str | None] = mapped_column(sa.Text)  # the API token's name; None when local
 
     experiments: Mapped[list[ExperimentRow]] = relationship(secondary=model_experiments, lazy="raise")
 
@@ -96,27 +97,40 @@ class ModelRunRow(TimestampedMixin, Base):
     # SHA-256 of the canonical JSON of the info: the identity of a run within its model, and the key
     # that keeps uniqueness enforceable for info of any size.
     info_hash: Mapped[str] = mapped_column(sa.String(64))
+    # A tracked run (``ModelRun.track``/``start``) has a lifecycle; a run recorded with ``create`` has
+    # none (all NULL). ``lost`` is never stored: it is a ``running`` run whose heartbeat stopped.
+    status: Mapped[str | None] = mapped_column(sa.String(16))
+    started_at: Mapped[dt.datetime | None] = mapped_column()
+    ended_at: Mapped[dt.datetime | None] = mapped_column()
+    heartbeat_at: Mapped[dt.datetime | None] = mapped_column()
+    error_type: Mapped[str | None] = mapped_column(sa.Text)  # why a failed run failed
+    error_message: Mapped[str | None] = mapped_column(sa.Text)
+    created_by: Mapped[str | None] = mapped_column(sa.Text)  # the API token's name; None when local
 
     model: Mapped[ModelRow | None] = relationship(lazy="raise")
 
     __table_args__ = (
         sa.Index("ix_model_runs_info_hash", "info_hash"),
-        # Two partial indexes, because NULL model ids are distinct in a plain unique constraint.
+        # Two partial indexes, because NULL model ids are distinct in a plain unique constraint. Only
+        # runs recorded with ``create`` are identified by their info: two tracked executions of one
+        # configuration are two runs.
         sa.Index(
             "uq_model_runs_model_id_info_hash",
             "model_id",
             "info_hash",
             unique=True,
-            sqlite_where=sa.text("model_id IS NOT NULL"),
-            postgresql_where=sa.text("model_id IS NOT NULL"),
+            sqlite_where=sa.text("model_id IS NOT NULL AND status IS NULL"),
+            postgresql_where=sa.text("model_id IS NOT NULL AND status IS NULL"),
         ),
         sa.Index(
             "uq_model_runs_unassigned_info_hash",
             "info_hash",
             unique=True,
-            sqlite_where=sa.text("model_id IS NULL"),
-            postgresql_where=sa.text("model_id IS NULL"),
+            sqlite_where=sa.text("model_id IS NULL AND status IS NULL"),
+            postgresql_where=sa.text("model_id IS NULL AND status IS NULL"),
         ),
+        sa.Index("ix_model_runs_status", "status"),
+        sa.Index("ix_model_runs_started_at", "started_at"),
         # Serves containment (@>) over run info on PostgreSQL; jsonb_path_ops is the smaller, faster class.
         sa.Index(
             "ix_model_runs_info_gin",
@@ -145,4 +159,72 @@ model_run_info_values = sa.Table(
     sa.Column("path", sa.Text, primary_key=True),
     sa.Column("value", sa.types.NullType, primary_key=True),
     sa.Column("run_id", sa.Uuid(), primary_key=True),
+)
+
+
+def _run_id_column() -> sa.Column:
+    return sa.Column("run_id", sa.Uuid(), sa.ForeignKey("model_runs.id", ondelete="CASCADE"), primary_key=True)
+
+
+# One point of a tracked run's metric. A NULL value is NaN: SQLite stores NaN as NULL, so both databases
+# keep it that way (and MIN/MAX skip it). One value per (run, key, step): logging a step again replaces it.
+run_metrics = sa.Table(
+    "run_metrics",
+    Base.metadata,
+    _run_id_column(),
+    sa.Column("key", sa.Text, primary_key=True),
+    sa.Column("step", sa.BigInteger, primary_key=True),
+    sa.Column("value", sa.Double, nullable=True),
+    sa.Column("timestamp", UTCDateTime(), nullable=False),
+)
+
+# The batches of points already written, by the id the client gave: a batch sent again is not applied twice.
+run_metric_batches = sa.Table(
+    "run_metric_batches",
+    Base.metadata,
+    _run_id_column(),
+    sa.Column("batch_id", sa.String(64), primary_key=True),
+    sa.Column("created_at", UTCDateTime(), nullable=False),
+)
+
+# Per run and key: the summary that search, sort and the runs table read without the history.
+run_metric_summaries = sa.Table(
+    "run_metric_summaries",
+    Base.metadata,
+    _run_id_column(),
+    sa.Column("key", sa.Text, primary_key=True),
+    sa.Column("last_value", sa.Double, nullable=True),
+    sa.Column("last_step", sa.BigInteger, nullable=False),
+    sa.Column("min_value", sa.Double, nullable=True),
+    sa.Column("max_value", sa.Double, nullable=True),
+    sa.Column("value_count", sa.BigInteger, nullable=False),
+    sa.Column("updated_at", UTCDateTime(), nullable=False),
+    sa.Index("ix_run_metric_summaries_key_last", "key", "last_value"),
+    sa.Index("ix_run_metric_summaries_key_min", "key", "min_value"),
+    sa.Index("ix_run_metric_summaries_key_max", "key", "max_value"),
+)
+
+# A file a run stored: its bytes live once in the content-addressed store, under their SHA-256.
+run_artifacts = sa.Table(
+    "run_artifacts",
+    Base.metadata,
+    _run_id_column(),
+    sa.Column("name", sa.Text, primary_key=True),  # a relative path such as "plots/pr.png"
+    sa.Column("sha256", sa.String(64), nullable=False),
+    sa.Column("size", sa.BigInteger, nullable=False),
+    sa.Column("created_at", UTCDateTime(), nullable=False),
+    sa.Index("ix_run_artifacts_sha256", "sha256"),
+)
+
+# Per-user API tokens: only a hash of each is kept.
+api_tokens = sa.Table(
+    "api_tokens",
+    Base.metadata,
+    sa.Column("id", sa.Uuid(), primary_key=True),
+    sa.Column("name", sa.Text, nullable=False, unique=True),
+    sa.Column("scope", sa.String(16), nullable=False),
+    sa.Column("token_hash", sa.String(64), nullable=False, unique=True),
+    sa.Column("created_at", UTCDateTime(), nullable=False),
+    sa.Column("last_used_at", UTCDateTime(), nullable=True),
+    sa.Column("revoked_at", UTCDateTime(), nullable=True),
 )
