@@ -54,16 +54,16 @@ def export_registry(*, stream: TextIO) -> TransferCounts:
     stream.write(_line({"format": FORMAT, "version": VERSION, "exported_at": _timestamp(_now())}))
     with unit_of_work(snapshot=True) as connection:
         for experiment in store.iter_experiments(connection):
-            stream.write(_line({"type": "experiment", **_fields(experiment)}))
+            stream.write(_line({"type": "experiment", **_fields(experiment, EXPERIMENT_FIELDS)}))
             counts.experiments += 1
         for model in store.iter_models(connection):
-            stream.write(_line({"type": "model", **_fields(model)}))
+            stream.write(_line({"type": "model", **_fields(model, MODEL_FIELDS)}))
             counts.models += 1
         for model_id, experiment_id in store.iter_model_experiment_links(connection):
             stream.write(_line({"type": "model_experiment", "model_id": str(model_id), "experiment_id": str(experiment_id)}))
             counts.model_experiments += 1
         for run in store.iter_runs(connection):
-            stream.write(_line({"type": "model_run", **_fields(run)}))
+            stream.write(_line({"type": "model_run", **_fields(run, RUN_FIELDS)}))
             counts.model_runs += 1
     return counts
 
@@ -137,9 +137,15 @@ def _timestamp(value: dt.datetime) -> str:
     return value.astimezone(dt.timezone.utc).isoformat(timespec="microseconds")
 
 
-def _fields(record: ExperimentRecord | ModelRecord | ModelRunRecord) -> dict[str, Any]:
+# The fields of each record a version-1 export carries (and an import expects).
+EXPERIMENT_FIELDS = ("id", "experiment_name", "experiment_info", "created_at", "updated_at")
+MODEL_FIELDS = ("id", "model_name", "model_url", "model_info", "created_at", "updated_at")
+RUN_FIELDS = ("id", "model_id", "model_run_info", "created_at", "updated_at")
+
+
+def _fields(record: ExperimentRecord | ModelRecord | ModelRunRecord, names: tuple[str, ...]) -> dict[str, Any]:
     fields = {}
-    for name in record.__slots__:
+    for name in names:
         value = getattr(record, name)
         if isinstance(value, uuid.UUID):
             value = str(value)
@@ -214,8 +220,7 @@ def _with_line(number: int, check, *args, **kwargs):  # noqa: ANN001, ANN202 - a
 
 
 def _experiment(item: dict[str, Any], number: int) -> ExperimentRecord:
-    fields = ("id", "experiment_name", "experiment_info", "created_at", "updated_at")
-    item = _take(item, fields, number, "experiment")
+    item = _take(item, EXPERIMENT_FIELDS, number, "experiment")
     return ExperimentRecord(
         id=_with_line(number, parse_id, item["id"], field="experiment id"),
         experiment_name=_with_line(number, check_name, item["experiment_name"], field="experiment_name"),
@@ -226,8 +231,7 @@ def _experiment(item: dict[str, Any], number: int) -> ExperimentRecord:
 
 
 def _model(item: dict[str, Any], number: int) -> ModelRecord:
-    fields = ("id", "model_name", "model_url", "model_info", "created_at", "updated_at")
-    item = _take(item, fields, number, "model")
+    item = _take(item, MODEL_FIELDS, number, "model")
     return ModelRecord(
         id=_with_line(number, parse_id, item["id"], field="model id"),
         model_name=_with_line(number, check_name, item["model_name"], field="model_name"),
@@ -239,8 +243,7 @@ def _model(item: dict[str, Any], number: int) -> ModelRecord:
 
 
 def _run(item: dict[str, Any], number: int) -> tuple[ModelRunRecord, str]:
-    fields = ("id", "model_id", "model_run_info", "created_at", "updated_at")
-    item = _take(item, fields, number, "model_run")
+    item = _take(item, RUN_FIELDS, number, "model_run")
     info = _with_line(number, check_info, item["model_run_info"], field="model_run_info")
     model_id = item["model_id"]
     record = ModelRunRecord(

@@ -24,9 +24,16 @@ _runs = ModelRunRow.__table__
 _models = ModelRow.__table__
 _experiments = ExperimentRow.__table__
 
-_EXPERIMENT_COLUMNS = [_experiments.c[name] for name in ExperimentRecord.__slots__]
-_MODEL_COLUMNS = [_models.c[name] for name in ModelRecord.__slots__]
-_RUN_COLUMNS = [_runs.c[name] for name in ModelRunRecord.__slots__]
+
+
+def _stored_columns(table: sa.Table, record_type: type) -> list[sa.Column]:
+    """The record's fields that are columns of its table (a run's model name, say, is not)."""
+    return [table.c[name] for name in record_type.__slots__ if name in table.c]
+
+
+_EXPERIMENT_COLUMNS = _stored_columns(_experiments, ExperimentRecord)
+_MODEL_COLUMNS = _stored_columns(_models, ModelRecord)
+_RUN_COLUMNS = _stored_columns(_runs, ModelRunRecord)
 
 
 def _pages(connection: sa.Connection, columns: list[sa.Column], key: sa.Column) -> Iterator[sa.Row]:
@@ -43,11 +50,11 @@ def _pages(connection: sa.Connection, columns: list[sa.Column], key: sa.Column) 
 
 
 def iter_experiments(connection: sa.Connection) -> Iterator[ExperimentRecord]:
-    return (ExperimentRecord(*row) for row in _pages(connection, _EXPERIMENT_COLUMNS, _experiments.c.id))
+    return (ExperimentRecord(**row._mapping) for row in _pages(connection, _EXPERIMENT_COLUMNS, _experiments.c.id))
 
 
 def iter_models(connection: sa.Connection) -> Iterator[ModelRecord]:
-    return (ModelRecord(*row) for row in _pages(connection, _MODEL_COLUMNS, _models.c.id))
+    return (ModelRecord(**row._mapping) for row in _pages(connection, _MODEL_COLUMNS, _models.c.id))
 
 
 def iter_model_experiment_links(connection: sa.Connection) -> Iterator[tuple[uuid.UUID, uuid.UUID]]:
@@ -59,7 +66,7 @@ def iter_model_experiment_links(connection: sa.Connection) -> Iterator[tuple[uui
 
 
 def iter_runs(connection: sa.Connection) -> Iterator[ModelRunRecord]:
-    return (ModelRunRecord(*row) for row in _pages(connection, _RUN_COLUMNS, _runs.c.id))
+    return (ModelRunRecord(**row._mapping) for row in _pages(connection, _RUN_COLUMNS, _runs.c.id))
 
 
 def _insert(connection: sa.Connection, table: sa.Table):  # noqa: ANN202 - dialect-specific Insert
@@ -87,7 +94,7 @@ class RegistryLoader:
         existing = self._existing_id(_experiments, record.id, _experiments.c.experiment_name, record.experiment_name)
         if existing is not None:
             return existing, False
-        self.connection.execute(sa.insert(_experiments).values(**_values(record)))
+        self.connection.execute(sa.insert(_experiments).values(**_values(record, _EXPERIMENT_COLUMNS)))
         return record.id, True
 
     def add_model(self, record: ModelRecord) -> tuple[uuid.UUID, bool]:
@@ -95,7 +102,7 @@ class RegistryLoader:
         existing = self._existing_id(_models, record.id, _models.c.model_name, record.model_name)
         if existing is not None:
             return existing, False
-        self.connection.execute(sa.insert(_models).values(**_values(record)))
+        self.connection.execute(sa.insert(_models).values(**_values(record, _MODEL_COLUMNS)))
         return record.id, True
 
     def model_exists(self, model_id: uuid.UUID) -> bool:
@@ -120,7 +127,7 @@ class RegistryLoader:
         present; returns how many were added."""
         if not runs:
             return 0
-        rows = [_values(run) | {"info_hash": info_hash} for run, info_hash in runs]
+        rows = [_values(run, _RUN_COLUMNS) | {"info_hash": info_hash} for run, info_hash in runs]
         inserted = self.connection.execute(
             _insert(self.connection, _runs).values(rows).on_conflict_do_nothing().returning(_runs.c.id)
         ).scalars().all()
@@ -129,5 +136,5 @@ class RegistryLoader:
         return len(inserted)
 
 
-def _values(record: ExperimentRecord | ModelRecord | ModelRunRecord) -> dict[str, Any]:
-    return {name: getattr(record, name) for name in record.__slots__}
+def _values(record: ExperimentRecord | ModelRecord | ModelRunRecord, columns: list[sa.Column]) -> dict[str, Any]:
+    return {column.name: getattr(record, column.name) for column in columns}
