@@ -8,6 +8,7 @@ import platformdirs
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 DEFAULT_MAX_INFO_BYTES = 1024 * 1024
+DEFAULT_HEARTBEAT_TIMEOUT = 300.0
 
 
 def default_database_url() -> str:
@@ -29,6 +30,9 @@ class Settings(BaseSettings):
 
     api_token: str = ""
     """When set, REST writes need ``Authorization: Bearer <token>``."""
+
+    heartbeat_timeout: float = DEFAULT_HEARTBEAT_TIMEOUT
+    """Seconds without a heartbeat after which a ``running`` tracked run is reported as ``lost``."""
 
     @property
     def resolved_database_url(self) -> str:

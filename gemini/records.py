@@ -42,3 +42,25 @@ class ModelRunRecord:
     error_type: str | None = None
     error_message: str | None = None
     created_by: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class MetricPoint:
+    """One point of a metric's history; NaN and infinities are returned as they were logged."""
+
+    step: int
+    value: float
+    timestamp: dt.datetime
+
+
+@dataclass(frozen=True, slots=True)
+class MetricSummary:
+    """A metric of one run without its history: the value at the highest step, the extremes (NaN
+    ignored; ``None`` when every value is NaN), that step and how many points there are."""
+
+    key: str
+    last: float
+    min: float | None
+    max: float | None
+    step: int
+    count: int

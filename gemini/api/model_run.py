@@ -8,10 +8,11 @@ import datetime as dt
 from typing import TYPE_CHECKING, List, Optional
 from uuid import UUID
 
-from pydantic import Field
+from pydantic import Field, PrivateAttr
 
 from gemini.api import model as _model
 from gemini.api.base import APIBase, seed_operation
+from gemini.api.tracking import TrackingMixin
 from gemini.core import model_runs as core
 from gemini.errors import InvalidInputError, NotFoundError
 from gemini.records import ModelRunRecord
@@ -22,14 +23,27 @@ if TYPE_CHECKING:
 ID = UUID | int | str
 
 
-class ModelRun(APIBase):
-    """Represents a run of a model, including metadata, associations to models, and run information."""
+class ModelRun(TrackingMixin, APIBase):
+    """Represents a run of a model, including metadata, associations to models, and run information.
+
+    A tracked run (``ModelRun.track``/``start``) also has a ``status`` (``running``, ``finished``,
+    ``failed``, ``killed``, or ``lost`` for a running run whose heartbeat stopped), ``started_at`` and
+    ``ended_at``, and metrics (see ``gemini.api.tracking``). A run recorded with ``create`` has none.
+    """
 
     id: Optional[UUID] = None
     model_id: Optional[UUID] = None
     model_run_info: Optional[dict] = None
     created_at: Optional[dt.datetime] = Field(default=None, repr=False)
     updated_at: Optional[dt.datetime] = Field(default=None, repr=False)
+    status: Optional[str] = Field(default=None, repr=False)
+    started_at: Optional[dt.datetime] = Field(default=None, repr=False)
+    ended_at: Optional[dt.datetime] = Field(default=None, repr=False)
+    error_type: Optional[str] = Field(default=None, repr=False)
+    error_message: Optional[str] = Field(default=None, repr=False)
+
+    _buffer: Optional[object] = PrivateAttr(default=None)
+    _owns_run: bool = PrivateAttr(default=False)
 
     @classmethod
     def from_record(cls, record: ModelRunRecord) -> "ModelRun":
@@ -39,6 +53,11 @@ class ModelRun(APIBase):
             model_run_info=record.model_run_info,
             created_at=record.created_at,
             updated_at=record.updated_at,
+            status=record.status,
+            started_at=record.started_at,
+            ended_at=record.ended_at,
+            error_type=record.error_type,
+            error_message=record.error_message,
         )
 
     def _apply(self, record: ModelRunRecord) -> "ModelRun":
@@ -46,6 +65,11 @@ class ModelRun(APIBase):
         self.model_run_info = record.model_run_info
         self.created_at = record.created_at
         self.updated_at = record.updated_at
+        self.status = record.status
+        self.started_at = record.started_at
+        self.ended_at = record.ended_at
+        self.error_type = record.error_type
+        self.error_message = record.error_message
         return self
 
     # -- class methods -------------------------------------------------------------------------------

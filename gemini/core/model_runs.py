@@ -174,7 +174,9 @@ def replace_run_info(*, run_id: object, model_run_info: dict[str, Any]) -> Model
 
 
 def _refuse_duplicate(runs: ModelRunRepository, run: ModelRunRecord, *, model_id, info_hash: str) -> None:  # noqa: ANN001
-    other = runs.get_one_or_none(model_id=model_id, info_hash=info_hash)
+    if run.status is not None:  # a tracked run is not identified by its info
+        return
+    other = runs.get_one_or_none(model_id=model_id, info_hash=info_hash, identified=True)
     if other is not None and other.id != run.id:
         owner = f"model {model_id}" if model_id is not None else "no model"
         raise ConflictError(f"model run {other.id} of {owner} already has this info")

@@ -10,25 +10,74 @@ Repositories run on the caller's connection and never commit: the unit of work d
 
 from __future__ import annotations
 
+import datetime as dt
 import uuid
 from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
 
+from gemini.config import get_settings
 from gemini.db import info_index
 from gemini.db.containment import info_contains
 from gemini.db.engine import dumps_json
 from gemini.db.ids import new_id
 from gemini.db.tables import ExperimentRow, ModelRow, ModelRunRow, model_experiments, utc_now
-from gemini.errors import NotFoundError
+from gemini.errors import ConflictError, NotFoundError
 from gemini.records import ExperimentRecord, ModelRecord, ModelRunRecord
 
 _runs = ModelRunRow.__table__
 _models = ModelRow.__table__
 _experiments = ExperimentRow.__table__
 
-_RUN_COLUMNS = (_runs.c.id, _runs.c.model_id, _runs.c.model_run_info, _runs.c.created_at, _runs.c.updated_at)
+_RUN_COLUMNS = (
+    _runs.c.id,
+    _runs.c.model_id,
+    _runs.c.model_run_info,
+    _runs.c.created_at,
+    _runs.c.updated_at,
+    _runs.c.status,
+    _runs.c.started_at,
+    _runs.c.ended_at,
+    _runs.c.heartbeat_at,
+    _runs.c.error_type,
+    _runs.c.error_message,
+    _runs.c.created_by,
+)
+RUN_COLUMNS = _RUN_COLUMNS
+"""What every read of runs selects; ``run_record`` turns such a row into a record."""
+RUN_COLUMN_COUNT = len(_RUN_COLUMNS)
+
+RUNNING = "running"
+LOST = "lost"
+END_STATUSES = ("finished", "failed", "killed")
+STATUSES = (RUNNING, LOST, *END_STATUSES)
+"""Every status a tracked run can report; ``lost`` is never stored (see ``lost_before``)."""
+
+
+def lost_before() -> dt.datetime:
+    """A ``running`` run whose last heartbeat is older than this is reported as ``lost``."""
+    return utc_now() - dt.timedelta(seconds=get_settings().heartbeat_timeout)
+
+
+def run_record(row: Any, lost_cutoff: dt.datetime | None = None) -> ModelRunRecord:
+    """The record of a row whose first columns are ``RUN_COLUMNS``; a stale ``running`` reads ``lost``."""
+    status = row[5]
+    if status == RUNNING and row[8] is not None and row[8] < (lost_cutoff or lost_before()):
+        status = LOST
+    return ModelRunRecord(
+        row[0],
+        row[1],
+        row[2],
+        row[3],
+        row[4],
+        status=status,
+        started_at=row[6],
+        ended_at=row[7],
+        error_type=row[9],
+        error_message=row[10],
+        created_by=row[11],
+    )
 _MODEL_COLUMNS = (
     _models.c.id,
     _models.c.model_name,
@@ -77,28 +126,30 @@ class ModelRunRepository:
         self.connection = connection
 
     def _filters(
-        self, *, model_id: uuid.UUID | None = UNSET, info_hash: str | None = None
+        self, *, model_id: uuid.UUID | None = UNSET, info_hash: str | None = None, identified: bool = False
     ) -> list[sa.ColumnElement[bool]]:
         filters = []
         if model_id is not UNSET:
             filters.append(_runs.c.model_id.is_(None) if model_id is None else _runs.c.model_id == model_id)
         if info_hash is not None:
             filters.append(_runs.c.info_hash == info_hash)
+        if identified:  # only runs recorded with ``create`` are identified by their info
+            filters.append(_runs.c.status.is_(None))
         return filters
 
     def get(self, run_id: uuid.UUID) -> ModelRunRecord:
         row = self.connection.execute(_SELECT_RUN_BY_ID, {"run_id": run_id}).first()
         if row is None:
             raise NotFoundError(f"no model run with id {run_id}")
-        return ModelRunRecord(*row)
+        return run_record(row)
 
     def get_one_or_none(
-        self, *, model_id: uuid.UUID | None = UNSET, info_hash: str | None = None
+        self, *, model_id: uuid.UUID | None = UNSET, info_hash: str | None = None, identified: bool = False
     ) -> ModelRunRecord | None:
-        """The oldest run matching the filters (by id, use ``get``)."""
-        filters = self._filters(model_id=model_id, info_hash=info_hash)
+        """The oldest run matching the filters (by id, use ``get``); ``identified``: recorded runs only."""
+        filters = self._filters(model_id=model_id, info_hash=info_hash, identified=identified)
         row = self.connection.execute(sa.select(*_RUN_COLUMNS).where(*filters).order_by(_runs.c.id).limit(1)).first()
-        return ModelRunRecord(*row) if row else None
+        return run_record(row) if row else None
 
     def info_hash(self, run_id: uuid.UUID) -> str:
         value = self.connection.execute(sa.select(_runs.c.info_hash).where(_runs.c.id == run_id)).scalar()
@@ -123,7 +174,7 @@ class ModelRunRepository:
         if inserted is not None:
             info_index.add_leaves(self.connection, [(values["id"], info)])
             return ModelRunRecord(values["id"], model_id, info, now, now), True
-        existing = self.get_one_or_none(model_id=model_id, info_hash=info_hash)
+        existing = self.get_one_or_none(model_id=model_id, info_hash=info_hash, identified=True)
         if existing is None:  # the conflicting row was deleted between our insert and this read
             return self.add(model_id=model_id, info=info, info_hash=info_hash)
         return existing, False
@@ -150,7 +201,7 @@ class ModelRunRepository:
         hashes = list(fresh)
         for start in range(0, len(hashes), 500):
             query = sa.select(_runs.c.id, _runs.c.info_hash).where(
-                *self._filters(model_id=model_id), _runs.c.info_hash.in_(hashes[start : start + 500])
+                *self._filters(model_id=model_id, identified=True), _runs.c.info_hash.in_(hashes[start : start + 500])
             )
             for run_id, info_hash in self.connection.execute(query):
                 new_run_id, info = fresh[info_hash]
@@ -161,7 +212,7 @@ class ModelRunRepository:
         for start in range(0, len(existing), 500):
             query = sa.select(*_RUN_COLUMNS, _runs.c.info_hash).where(_runs.c.id.in_(existing[start : start + 500]))
             for row in self.connection.execute(query):
-                records[row.info_hash] = (ModelRunRecord(*row[:5]), False)
+                records[row.info_hash] = (run_record(row), False)
         info_index.add_leaves(self.connection, ((record.id, record.model_run_info) for record, new in records.values() if new))
         for info_hash, (_, info) in fresh.items():
             if info_hash not in records:  # deleted between our insert and this read: insert it alone
@@ -205,7 +256,7 @@ class ModelRunRepository:
         """Runs in creation order; searches by info go through ``run_search.RunSearchRepository``."""
         query = sa.select(*_RUN_COLUMNS).where(*self._filters(model_id=model_id))
         rows = self.connection.execute(_page(query.order_by(_runs.c.id), limit, offset))
-        return [ModelRunRecord(*row) for row in rows]
+        return [run_record(row) for row in rows]
 
     def count(self, *, model_id: uuid.UUID | None = UNSET) -> int:
         query = sa.select(sa.func.count()).select_from(_runs).where(*self._filters(model_id=model_id))
@@ -217,7 +268,61 @@ class ModelRunRepository:
         ).first()
         if result is None:
             raise NotFoundError(f"no model run with id {run_id}")
-        return ModelRunRecord(*result)
+        return run_record(result)
+
+    # -- tracked runs --------------------------------------------------------------------------------
+
+    def add_tracked(
+        self, *, model_id: uuid.UUID | None, info: dict[str, Any], info_hash: str, created_by: str | None = None
+    ) -> ModelRunRecord:
+        """Insert a new ``running`` run: always a new run, whatever runs have the same info."""
+        now = utc_now()
+        values = dict(
+            id=new_id(),
+            model_id=model_id,
+            model_run_info=info,
+            info_hash=info_hash,
+            created_at=now,
+            updated_at=now,
+            status=RUNNING,
+            started_at=now,
+            heartbeat_at=now,
+            created_by=created_by,
+        )
+        self.connection.execute(sa.insert(_runs), values)
+        info_index.add_leaves(self.connection, [(values["id"], info)])
+        return ModelRunRecord(
+            values["id"], model_id, info, now, now, status=RUNNING, started_at=now, created_by=created_by
+        )
+
+    def end(
+        self, run_id: uuid.UUID, *, status: str, error_type: str | None = None, error_message: str | None = None
+    ) -> ModelRunRecord:
+        """End a ``running`` (or ``lost``) run; ``ConflictError`` for a run already ended or not tracked."""
+        now = utc_now()
+        result = self.connection.execute(
+            sa.update(_runs)
+            .where(_runs.c.id == run_id, _runs.c.status == RUNNING)
+            .values(status=status, ended_at=now, error_type=error_type, error_message=error_message, updated_at=now)
+            .returning(*_RUN_COLUMNS)
+        ).first()
+        if result is None:
+            current = self.get(run_id)
+            if current.status is None:
+                raise ConflictError(f"model run {run_id} is not a tracked run")
+            raise ConflictError(f"model run {run_id} has already ended ({current.status})")
+        return run_record(result)
+
+    def heartbeat(self, run_id: uuid.UUID) -> None:
+        """Mark a ``running`` run alive now; ``ConflictError`` when it is not running."""
+        result = self.connection.execute(
+            sa.update(_runs)
+            .where(_runs.c.id == run_id, _runs.c.status == RUNNING)
+            .values(heartbeat_at=utc_now(), updated_at=_runs.c.updated_at)
+        )
+        if result.rowcount == 0:
+            current = self.get(run_id)
+            raise ConflictError(f"model run {run_id} is not running ({current.status or 'not tracked'})")
 
     def delete(self, run_id: uuid.UUID) -> None:
         if self.connection.execute(sa.delete(_runs).where(_runs.c.id == run_id)).rowcount == 0:

@@ -17,12 +17,12 @@ from gemini.core.query.ast import Expression, InfoPath, OrderKey
 from gemini.db import info_index
 from gemini.db.containment import info_contains
 from gemini.db.query_compiler import RunQueryCompiler, decode_cursor, encode_cursor
-from gemini.db.repositories import UNSET
+from gemini.db.repositories import RUN_COLUMN_COUNT, RUN_COLUMNS, UNSET, lost_before, run_record
 from gemini.db.tables import ModelRunRow
 from gemini.records import ModelRunRecord
 
 _runs = ModelRunRow.__table__
-_RUN_COLUMNS = (_runs.c.id, _runs.c.model_id, _runs.c.model_run_info, _runs.c.created_at, _runs.c.updated_at)
+_RUN_COLUMNS = RUN_COLUMNS
 
 
 @dataclass(frozen=True, slots=True)
@@ -117,11 +117,12 @@ class RunSearchRepository:
             if offset:
                 query = query.offset(offset)
             rows = self.connection.execute(query).all()
-        runs = [ModelRunRecord(*row[:5]) for row in rows]
+        cutoff = lost_before()
+        runs = [run_record(row, cutoff) for row in rows]
         next_cursor = None
         if limit is not None and rows and len(rows) == limit:
             last = rows[-1]
-            next_cursor = encode_cursor(signature, list(last[5:]), last[0])
+            next_cursor = encode_cursor(signature, list(last[RUN_COLUMN_COUNT:]), last[0])
         return RunPage(runs, next_cursor)
 
     def _hot_segments(self, order_by: tuple[OrderKey, ...]) -> list | None:
