@@ -59,7 +59,8 @@ class Model(APIBase):
     def create(
         cls, model_name: str, model_url: str = None, model_info: dict = None, experiment_name: str = None
     ) -> Optional["Model"]:
-        """Create a model (or return the existing one of that name), in ``experiment_name`` if given."""
+        """Create a model (or return the existing one of that name), in ``experiment_name`` if given,
+        creating that experiment when missing."""
         return cls.from_record(
             core.create_model(
                 model_name=model_name, model_url=model_url, model_info=model_info, experiment_name=experiment_name
@@ -68,7 +69,13 @@ class Model(APIBase):
 
     @classmethod
     @seed_operation(fallback=None)
-    def get(cls, model_name: str, experiment_name: str = None) -> Optional["Model"]:
+    def get(cls, model_name: str | UUID, experiment_name: str = None) -> Optional["Model"]:
+        """The model named ``model_name`` (in ``experiment_name`` when given); given a ``UUID`` object
+        instead (``Model.get(model.id)``), the model with that id, as ``get_by_id``."""
+        if isinstance(model_name, UUID):
+            if experiment_name is not None:
+                raise InvalidInputError("a model is got by its id alone: give no experiment_name with an id")
+            return cls.from_record(core.get_model(model_id=model_name))
         return cls.from_record(core.get_model_by_name(model_name=model_name, experiment_name=experiment_name))
 
     @classmethod

@@ -83,22 +83,30 @@ class ModelRun(TrackingMixin, APIBase):
     @classmethod
     @seed_operation(fallback=None)
     def create(cls, model_run_info: dict = None, model_name: str = None) -> Optional["ModelRun"]:
-        """Create a run of ``model_name`` (or of no model); an equal existing run is returned instead."""
+        """Create a run of ``model_name`` (created when missing) or of no model; an equal existing run is
+        returned instead."""
         return cls.from_record(core.create_run(model_run_info=model_run_info, model_name=model_name))
 
     @classmethod
     @seed_operation(fallback=None)
     def create_many(cls, infos: List[dict], model_name: str = None) -> Optional[List["ModelRun"]]:
-        """Create many runs of ``model_name`` (or of no model) in one transaction, in input order; runs
-        that already exist are returned instead, and equal infos in ``infos`` give the same run.
-        ``None`` (nothing written) when any info is invalid or the model does not exist."""
+        """Create many runs of ``model_name`` (created when missing) or of no model, in one transaction,
+        in input order; runs that already exist are returned instead, and equal infos in ``infos`` give
+        the same run. ``None`` (nothing written, not even the model) when any info is invalid."""
         records = core.create_runs(model_run_infos=infos, model_name=model_name)
         return [cls.from_record(record) for record in records]
 
     @classmethod
     @seed_operation(fallback=None)
-    def get(cls, model_run_info: dict, model_name: str = None) -> Optional["ModelRun"]:
-        """The run whose info equals ``model_run_info`` (of ``model_name`` when given, else the oldest)."""
+    def get(cls, model_run_info: dict | UUID, model_name: str = None) -> Optional["ModelRun"]:
+        """The run whose info equals ``model_run_info`` (of ``model_name`` when given, else the oldest).
+
+        Given a ``UUID`` object instead (``ModelRun.get(run.id)``), the run with that id, as ``get_by_id``.
+        """
+        if isinstance(model_run_info, UUID):
+            if model_name is not None:
+                raise InvalidInputError("a model run is got by its id alone: give no model_name with an id")
+            return cls.from_record(core.get_run(run_id=model_run_info))
         return cls.from_record(core.find_run(model_run_info=model_run_info, model_name=model_name))
 
     @classmethod

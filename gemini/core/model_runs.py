@@ -6,6 +6,7 @@ A run is identified within its model by its info, compared as JSON values: at mo
 
 from typing import Any
 
+from gemini.core.get_or_create import get_or_create_model_id
 from gemini.core.validation import check_info, check_name, check_page, parse_id
 from gemini.core.query import parse_order_by, parse_where
 from gemini.core.query.ast import Expression
@@ -19,7 +20,8 @@ INFO = "model_run_info"
 
 
 def create_run(*, model_run_info: dict[str, Any] | None = None, model_name: str | None = None) -> ModelRunRecord:
-    """Record a run (of ``model_name``, or of no model); returns the existing run if the info is already there."""
+    """Record a run (of ``model_name``, created if missing, or of no model); returns the existing run if the
+    info is already there."""
     return create_run_with_status(model_run_info=model_run_info, model_name=model_name)[0]
 
 
@@ -31,15 +33,15 @@ def create_run_with_status(
     if model_name is not None:
         check_name(model_name, field="model_name")
     with unit_of_work(write=True) as connection:
-        model_id = ModelRepository(connection).id_for_name(model_name) if model_name is not None else None
+        model_id = get_or_create_model_id(connection, model_name=model_name) if model_name is not None else None
         return ModelRunRepository(connection).add(model_id=model_id, info=info.value, info_hash=info.hash)
 
 
 def create_runs(
     *, model_run_infos: list[dict[str, Any]], model_name: str | None = None
 ) -> list[ModelRunRecord]:
-    """Record many runs of ``model_name`` (or of no model) in one transaction; returns them in input
-    order. Runs that already exist are returned, not duplicated; equal infos in the batch are one run.
+    """Record many runs of ``model_name`` (created if missing) or of no model, in one transaction; returns
+    them in input order. Runs that already exist are returned, not duplicated; equal infos in the batch are one run.
     Nothing is written when any info is invalid."""
     return [record for record, _ in create_runs_with_status(model_run_infos=model_run_infos, model_name=model_name)]
 
@@ -56,7 +58,7 @@ def create_runs_with_status(
     if not checked:
         return []
     with unit_of_work(write=True) as connection:
-        model_id = ModelRepository(connection).id_for_name(model_name) if model_name is not None else None
+        model_id = get_or_create_model_id(connection, model_name=model_name) if model_name is not None else None
         return ModelRunRepository(connection).add_many(
             model_id=model_id, items=[(info.value, info.hash) for info in checked]
         )

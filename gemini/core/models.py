@@ -5,6 +5,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
+from gemini.core.get_or_create import get_or_create_experiment_id
 from gemini.core.validation import check_info, check_name, check_optional_text, check_page, parse_id
 from gemini.db.engine import unit_of_work
 from gemini.db.repositories import ExperimentRepository, ModelRepository, ModelRunRepository
@@ -21,7 +22,8 @@ def create_model(
     model_info: dict[str, Any] | None = None,
     experiment_name: str | None = None,
 ) -> ModelRecord:
-    """Create a model, or return the existing one of that name unchanged; link it to ``experiment_name``."""
+    """Create a model, or return the existing one of that name unchanged; link it to ``experiment_name``,
+    creating that experiment when missing."""
     return create_model_with_status(
         model_name=model_name, model_url=model_url, model_info=model_info, experiment_name=experiment_name
     )[0]
@@ -41,10 +43,12 @@ def create_model_with_status(
         check_name(experiment_name, field="experiment_name")
     with unit_of_work(write=True) as connection:
         models = ModelRepository(connection)
-        experiment = ExperimentRepository(connection).get_by_name(experiment_name) if experiment_name else None
         model, created = models.add(model_name=model_name, model_url=model_url, model_info=info.value)
-        if experiment is not None:
-            models.link_experiment(model.id, experiment.id)
+        if experiment_name is not None:
+            experiment_id = get_or_create_experiment_id(
+                connection, experiment_name=experiment_name, model_name=model_name
+            )
+            models.link_experiment(model.id, experiment_id)
         return model, created
 
 

@@ -107,6 +107,19 @@ def _insert(connection: sa.Connection, table: sa.Table):  # noqa: ANN202 - diale
 # on SQLite (about 0.1 ms each).
 _SELECT_RUN_BY_ID = sa.select(*_RUN_COLUMNS).where(_runs.c.id == sa.bindparam("run_id"))
 _SELECT_MODEL_ID_BY_NAME = sa.select(_models.c.id).where(_models.c.model_name == sa.bindparam("model_name"))
+_INSERT_MODEL_NAME_IF_NEW = {
+    name: insert(_models)
+    .values(
+        id=sa.bindparam("id"),
+        model_name=sa.bindparam("model_name"),
+        model_info={},
+        created_at=sa.bindparam("now"),
+        updated_at=sa.bindparam("now"),
+    )
+    .on_conflict_do_nothing()
+    .returning(_models.c.id)
+    for name, insert in (("postgresql", postgresql.insert), ("sqlite", sqlite.insert))
+}
 _INSERT_RUN_IF_NEW = {
     "postgresql": postgresql.insert(_runs).on_conflict_do_nothing().returning(_runs.c.id),
     "sqlite": sqlite.insert(_runs).on_conflict_do_nothing().returning(_runs.c.id),
@@ -383,6 +396,25 @@ class ModelRepository:
             raise NotFoundError(f"no model named {model_name!r}")
         return model_id
 
+    def get_or_add_id(self, model_name: str) -> tuple[uuid.UUID, bool]:
+        """The id of the model named ``model_name``, adding it (no URL, info ``{}``) when there is none;
+        also whether it was added. Runs on the caller's transaction, so the model is written together
+        with whatever the caller records under it.
+
+        ``ON CONFLICT DO NOTHING`` makes concurrent callers agree: one insert wins, the others wait for
+        it (PostgreSQL) or for the write lock (SQLite) and then read its id.
+        """
+        while True:
+            model_id = self.connection.execute(_SELECT_MODEL_ID_BY_NAME, {"model_name": model_name}).scalar()
+            if model_id is not None:
+                return model_id, False
+            values = {"id": new_id(), "model_name": model_name, "now": utc_now()}
+            inserted = self.connection.execute(_INSERT_MODEL_NAME_IF_NEW[self.connection.dialect.name], values).scalar()
+            if inserted is not None:
+                return inserted, True
+            # Another transaction added that name after our read: the next read finds it (or, if it was
+            # deleted meanwhile, the next insert makes it).
+
     def add(self, *, model_name: str, model_url: str | None, model_info: dict[str, Any]) -> tuple[ModelRecord, bool]:
         now = utc_now()
         values = dict(
@@ -487,6 +519,15 @@ class ExperimentRepository:
             query = query.where(_experiments.c.experiment_name == experiment_name)
         row = self.connection.execute(query.limit(1)).first()
         return ExperimentRecord(*row) if row else None
+
+    def get_or_add_id(self, experiment_name: str) -> tuple[uuid.UUID, bool]:
+        """The id of the experiment named ``experiment_name``, adding it (info ``{}``) when there is none;
+        also whether it was added. Concurrent callers agree as in ``ModelRepository.get_or_add_id``."""
+        existing = self.get_one_or_none(experiment_name=experiment_name)
+        if existing is not None:
+            return existing.id, False
+        record, added = self.add(experiment_name=experiment_name, experiment_info={})
+        return record.id, added
 
     def add(self, *, experiment_name: str, experiment_info: dict[str, Any]) -> tuple[ExperimentRecord, bool]:
         now = utc_now()

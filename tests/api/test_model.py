@@ -1,5 +1,6 @@
 """The seed's Model API and the experiments it links to, on SQLite and PostgreSQL."""
 
+import logging
 import uuid
 
 import pytest
@@ -33,10 +34,27 @@ def test_create_with_a_bad_name_returns_none_and_writes_nothing(db, bad_name, ca
     assert core_models.list_models() == []
 
 
-def test_create_in_an_unknown_experiment_is_refused_and_writes_nothing(db, caplog):
-    assert Model.create(model_name="detector", experiment_name="missing") is None
-    assert "no experiment named 'missing'" in caplog.text
+def test_create_in_a_new_experiment_creates_the_experiment_and_associates_the_model(db):
+    model = Model.create(model_name="detector", experiment_name="new_experiment")
+    assert model.belongs_to_experiment("new_experiment") is True
+    assert [e.experiment_name for e in model.get_associated_experiments()] == ["new_experiment"]
+
+
+def test_creating_an_experiment_by_name_logs_one_info_line_naming_it(db, caplog):
+    with caplog.at_level(logging.INFO):
+        Model.create(model_name="detector", experiment_name="new_experiment")
+        Model.create(model_name="counter", experiment_name="new_experiment")
+    created = [r for r in caplog.records if r.levelno == logging.INFO and r.name == "gemini.core"]
+    assert len(created) == 1
+    assert created[0].getMessage().startswith("created experiment 'new_experiment' (id ")
+
+
+@pytest.mark.parametrize("bad_name", ["", "x" * 256, "a\x00b"])
+def test_create_with_an_invalid_experiment_name_writes_nothing(db, bad_name, caplog):
+    assert Model.create(model_name="detector", experiment_name=bad_name) is None
+    assert "experiment_name" in caplog.text
     assert Model.exists("detector") is False
+    assert Experiment.get_all() is None
 
 
 def test_exists_get_and_get_by_id(db):

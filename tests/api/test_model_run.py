@@ -37,11 +37,32 @@ def test_created_run_prints_as_the_spec_shows(detector):
     assert repr(run) == expected
 
 
-def test_create_with_an_unknown_model_returns_none_logs_it_and_writes_nothing(db, caplog):
-    with caplog.at_level(logging.WARNING, logger="gemini.api"):
-        assert ModelRun.create(model_run_info={"run_id": "1"}, model_name="missing") is None
-    assert [r.getMessage() for r in caplog.records] == ["ModelRun.create failed: no model named 'missing'"]
+def test_create_with_a_new_model_name_creates_the_model_and_the_run_under_it(db):
+    run = ModelRun.create(model_run_info={"run_id": "1"}, model_name="new_model")
+    assert run.model_id == Model.get("new_model").id
+    assert run.model_run_info == {"run_id": "1"}
+
+
+def test_creating_a_model_by_name_logs_one_info_line_naming_it(db, caplog):
+    with caplog.at_level(logging.INFO):
+        ModelRun.create(model_run_info={"run_id": "1"}, model_name="new_model")
+        ModelRun.create(model_run_info={"run_id": "2"}, model_name="new_model")
+    created = [r for r in caplog.records if r.levelno == logging.INFO and r.name == "gemini.core"]
+    assert len(created) == 1
+    assert created[0].getMessage().startswith("created model 'new_model' (id ")
+
+
+@pytest.mark.parametrize("bad_name", ["", "x" * 256, "a\x00b"])
+def test_create_with_an_invalid_model_name_writes_nothing(db, bad_name, caplog):
+    assert ModelRun.create(model_run_info={"run_id": "1"}, model_name=bad_name) is None
+    assert "model_name" in caplog.text
     assert run_count() == 0
+    assert Model.get_all() is None
+
+
+def test_create_with_invalid_info_creates_no_model(db):
+    assert ModelRun.create(model_run_info={"bad": float("nan")}, model_name="new_model") is None
+    assert Model.exists("new_model") is False
 
 
 def test_creating_the_same_info_for_the_same_model_returns_the_existing_run(detector):

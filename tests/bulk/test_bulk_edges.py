@@ -35,9 +35,17 @@ def test_rest_bulk_creates_in_order_and_is_idempotent(client):
 def test_rest_bulk_refuses_bad_input_and_writes_nothing(client):
     response = client.post("/api/model_runs/bulk", json={"model_run_infos": [{"a": 1}, "x"]})
     assert response.status_code == 422
-    response = client.post("/api/model_runs/bulk", json={"model_name": "ghost", "model_run_infos": [{"a": 1}]})
-    assert response.status_code == 404
+    response = client.post("/api/model_runs/bulk", json={"model_name": "", "model_run_infos": [{"a": 1}]})
+    assert response.status_code == 422
     assert model_runs.count_runs() == 0
+    assert models.count_models() == 0
+
+
+def test_rest_bulk_with_a_new_model_name_creates_the_model(client):
+    response = client.post("/api/model_runs/bulk", json={"model_name": "ghost", "model_run_infos": [{"a": 1}]})
+    assert response.status_code == 200, response.text
+    model = models.get_model_by_name(model_name="ghost")
+    assert [run["model_id"] for run in response.json()["data"]] == [str(model.id)]
 
 
 def test_rest_search_with_where_and_cursor(client):

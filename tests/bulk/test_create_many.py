@@ -4,7 +4,7 @@ import pytest
 
 from gemini.api.model_run import ModelRun
 from gemini.core import model_runs, models
-from gemini.errors import InfoTooLargeError, InvalidInputError, NotFoundError
+from gemini.errors import InfoTooLargeError, InvalidInputError
 
 
 def test_creates_in_input_order(db):
@@ -57,10 +57,18 @@ def test_too_large_info_is_refused(db, monkeypatch):
     assert model_runs.count_runs() == 0
 
 
-def test_unknown_model_writes_nothing(db):
-    with pytest.raises(NotFoundError, match="no model named 'ghost'"):
-        model_runs.create_runs(model_run_infos=[{"a": 1}], model_name="ghost")
+def test_a_new_model_name_creates_the_model_once_for_the_whole_batch(db):
+    runs = model_runs.create_runs(model_run_infos=[{"a": 1}, {"a": 2}], model_name="ghost")
+    model = models.get_model_by_name(model_name="ghost")
+    assert [run.model_id for run in runs] == [model.id, model.id]
+    assert models.count_models() == 1
+
+
+def test_an_invalid_info_with_a_new_model_name_writes_nothing(db):
+    with pytest.raises(InvalidInputError, match=r"model_run_info\[1\]"):
+        model_runs.create_runs(model_run_infos=[{"a": 1}, {"a": float("nan")}], model_name="ghost")
     assert model_runs.count_runs() == 0
+    assert models.count_models() == 0
 
 
 @pytest.mark.parametrize("infos", [{"a": 1}, "abc", 5, None])
@@ -85,6 +93,7 @@ def test_facade(db, caplog):
     runs = ModelRun.create_many([{"a": 1}, {"a": 2}])
     assert [run.model_run_info for run in runs] == [{"a": 1}, {"a": 2}]
     assert ModelRun.create_many([{"a": 1}, {"a": 3}])[0].id == runs[0].id
-    assert ModelRun.create_many([{"a": 4}], model_name="ghost") is None
-    assert "no model named 'ghost'" in caplog.text
-    assert ModelRun.count() == 3
+    assert ModelRun.create_many([{"a": 4}], model_name="ghost")[0].model_id is not None
+    assert ModelRun.create_many([{"a": 5}, {"a": float("inf")}], model_name="ghost") is None
+    assert "model_run_info[1]" in caplog.text
+    assert ModelRun.count() == 4

@@ -53,7 +53,7 @@ def test_unknown_models(gemini):
     assert "no model named 'ghost'" in gemini.fails("models", "show", "ghost")
     missing = str(uuid.UUID(int=9))
     assert missing in gemini.fails("models", "delete", missing)
-    assert "no experiment named 'ghost'" in gemini.fails("models", "create", "m", "--experiment", "ghost")
+    assert "experiment_name" in gemini.fails("models", "create", "m", "--experiment", "")
     assert gemini.json("models", "list")["count"] == 0
 
 
@@ -68,3 +68,8 @@ def test_experiments(gemini):
     assert gemini.json("experiments", "list")["count"] == 0
     assert gemini.json("models", "show", "m")["model_name"] == "m"
     assert "no experiment named" in gemini.fails("experiments", "delete", "Davis 2024")
+
+
+def test_create_in_a_new_experiment_creates_it(gemini):
+    gemini.ok("models", "create", "m", "--experiment", "new-experiment")
+    assert gemini.json("models", "list", "--experiment", "new-experiment")["count"] == 1

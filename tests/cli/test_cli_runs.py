@@ -90,7 +90,7 @@ def test_delete(gemini):
 
 
 def test_failures_are_one_line_and_write_nothing(gemini, tmp_path):
-    assert "no model named 'ghost'" in gemini.fails("runs", "create", "{}", "--model", "ghost")
+    assert "model_name" in gemini.fails("runs", "create", "{}", "--model", "")
     assert "INFO is not valid JSON" in gemini.fails("runs", "create", "{bad")
     assert "must be a JSON object" in gemini.fails("runs", "create", "[1, 2]")
     assert "cannot read INFO file" in gemini.fails("runs", "create", f"@{tmp_path / 'missing.json'}")
@@ -109,3 +109,18 @@ def test_info_over_the_limit_is_refused(gemini, monkeypatch):
 def test_usage_errors_exit_2(gemini):
     assert gemini("runs", "update").exit_code == 2
     assert gemini("runs", "frobnicate").exit_code == 2
+
+
+def test_create_with_a_new_model_name_creates_the_model(gemini):
+    run = gemini.json("runs", "create", '{"epoch": 1}', "--model", "new-model")
+    assert run["model_id"] == gemini.json("models", "show", "new-model")["id"]
+
+
+def test_import_with_a_new_model_name_creates_the_model_once(gemini, tmp_path):
+    lines = tmp_path / "runs.jsonl"
+    lines.write_text('{"epoch": 1}\n{"model_name": "other-model", "model_run_info": {"epoch": 2}}\n')
+    gemini.ok("runs", "import", str(lines), "--model", "new-model")
+    model = gemini.json("models", "show", "new-model")
+    assert gemini.json("runs", "list", "--model", "new-model")["count"] == 2
+    assert "no model named 'other-model'" in gemini.fails("models", "show", "other-model")
+    assert model["model_name"] == "new-model"

@@ -2,6 +2,9 @@
 
 import uuid
 
+import pytest
+
+from gemini.core import model_runs, models
 from tests.rest_api.conftest import assert_error, create_model, create_run
 
 MISSING = str(uuid.UUID(int=1))
@@ -24,10 +27,18 @@ def test_create_without_a_model_or_info(client):
     assert response.json()["model_run_info"] == {}
 
 
-def test_create_for_an_unknown_model_is_404_and_records_nothing(client):
+def test_create_for_a_new_model_name_creates_the_model_and_the_run_under_it(client):
     response = client.post("/api/model_runs", json={"model_run_info": {"a": 1}, "model_name": "nope"})
-    assert_error(response, 404, "not_found", "nope")
-    assert client.get("/api/model_runs").json()["count"] == 0
+    assert response.status_code == 201, response.text
+    assert response.json()["model_id"] == str(models.get_model_by_name(model_name="nope").id)
+
+
+@pytest.mark.parametrize("bad_name", ["", "x" * 256, "a\x00b"])
+def test_create_with_an_invalid_model_name_is_422_and_writes_nothing(client, bad_name):
+    response = client.post("/api/model_runs", json={"model_run_info": {"a": 1}, "model_name": bad_name})
+    assert_error(response, 422, "invalid_input", "model_name")
+    assert model_runs.count_runs() == 0
+    assert models.count_models() == 0
 
 
 def test_get_roundtrips_info(client):

@@ -2,6 +2,9 @@
 
 import uuid
 
+import pytest
+
+from gemini.core import experiments, models
 from tests.rest_api.conftest import assert_error, create_model, create_run
 
 MISSING = str(uuid.UUID(int=2))
@@ -23,10 +26,19 @@ def test_create_in_an_experiment(client):
     assert client.get("/api/models", params={"experiment_name": "Davis 2024"}).json()["count"] == 1
 
 
-def test_create_in_an_unknown_experiment_is_404_and_creates_nothing(client):
+def test_create_in_a_new_experiment_creates_it_and_associates_the_model(client):
     response = client.post("/api/models", json={"model_name": "m", "experiment_name": "ghost"})
-    assert_error(response, 404, "not_found", "ghost")
-    assert client.get("/api/models").json()["count"] == 0
+    assert response.status_code == 201, response.text
+    listed = client.get(f"/api/models/{response.json()['id']}/experiments").json()
+    assert [experiment["experiment_name"] for experiment in listed["data"]] == ["ghost"]
+
+
+@pytest.mark.parametrize("bad_name", ["", "x" * 256, "a\x00b"])
+def test_create_with_an_invalid_experiment_name_is_422_and_writes_nothing(client, bad_name):
+    response = client.post("/api/models", json={"model_name": "m", "experiment_name": bad_name})
+    assert_error(response, 422, "invalid_input", "experiment_name")
+    assert models.count_models() == 0
+    assert experiments.count_experiments() == 0
 
 
 def test_create_with_blank_name_is_422(client):
