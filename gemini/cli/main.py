@@ -1,5 +1,7 @@
 """The ``gemini`` command: ``gemini --help`` lists the groups, ``gemini GROUP --help`` their commands."""
 
+import logging
+
 import click
 
 from gemini.cli.commands.bulk import export_runs, import_runs
@@ -10,6 +12,21 @@ from gemini.cli.commands.models import models
 from gemini.cli.commands.runs import runs
 from gemini.cli.commands.serve import serve
 from gemini.cli.errors import GeminiGroup
+from gemini.cli.output import note
+
+
+class _NoteHandler(logging.Handler):
+    """Shows the core's INFO lines (a model or experiment created on first use) as remarks on stderr."""
+
+    def emit(self, record: logging.LogRecord) -> None:
+        note(record.getMessage())
+
+
+def _show_core_notes() -> None:
+    core = logging.getLogger("gemini.core")
+    if not any(isinstance(handler, _NoteHandler) for handler in core.handlers):
+        core.addHandler(_NoteHandler(logging.INFO))
+        core.setLevel(logging.INFO)
 
 
 @click.group(cls=GeminiGroup, context_settings={"help_option_names": ["-h", "--help"]})
@@ -19,6 +36,7 @@ def cli() -> None:
 
     The database is the one GEMINI_DATABASE_URL names (an SQLite file by default).
     """
+    _show_core_notes()
 
 
 cli.add_command(models)

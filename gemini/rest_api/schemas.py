@@ -48,7 +48,9 @@ class ModelRunCreate(Schema):
     )
 
     model_run_info: Info = Field(default_factory=dict, description="Free JSON object describing the run.")
-    model_name: Name | None = Field(default=None, description="The model the run belongs to; none if omitted.")
+    model_name: Name | None = Field(
+        default=None, description="The model the run belongs to, created if missing; none if omitted."
+    )
 
 
 class ModelModelRunCreate(Schema):
@@ -120,7 +122,9 @@ class ModelCreate(Schema):
     model_name: Name
     model_url: str | None = None
     model_info: Info = Field(default_factory=dict)
-    experiment_name: Name | None = Field(default=None, description="An existing experiment to add the model to.")
+    experiment_name: Name | None = Field(
+        default=None, description="The experiment to add the model to, created if missing."
+    )
 
 
 class ModelUpdate(Schema):

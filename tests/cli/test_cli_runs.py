@@ -116,6 +116,12 @@ def test_create_with_a_new_model_name_creates_the_model(gemini):
     assert run["model_id"] == gemini.json("models", "show", "new-model")["id"]
 
 
+def test_create_with_a_new_model_name_says_so_on_stderr(gemini):
+    result = gemini.ok("runs", "create", '{"epoch": 1}', "--model", "new-model")
+    assert "created model 'new-model'" in result.stderr
+    assert "created model" not in gemini.ok("runs", "create", '{"epoch": 2}', "--model", "new-model").stderr
+
+
 def test_import_with_a_new_model_name_creates_the_model_once(gemini, tmp_path):
     lines = tmp_path / "runs.jsonl"
     lines.write_text('{"epoch": 1}\n{"model_name": "other-model", "model_run_info": {"epoch": 2}}\n')

@@ -128,7 +128,7 @@ def test_operations_are_503_when_the_database_is_unreachable(unreachable_client)
 def test_openapi_and_docs_are_served(client):
     schema = client.get("/openapi.json").json()
     create = schema["paths"]["/api/model_runs"]["post"]
-    assert {"201", "200", "401", "403", "404", "413", "422", "503"} <= set(create["responses"])
+    assert {"201", "200", "401", "403", "413", "422", "503"} <= set(create["responses"])
     body_schema = schema["components"]["schemas"]["ModelRunCreate"]
     assert body_schema["examples"]
     assert "/api/models/all" in schema["paths"]

@@ -39,12 +39,15 @@ def _records(stream: IO[str], source: str) -> Iterator[tuple[int, str | None, di
 
 @click.command("import")
 @click.argument("file", type=click.File("r", encoding="utf-8"))
-@click.option("--model", "model_name", help="Record every run under this model (overrides model_name in lines).")
+@click.option(
+    "--model", "model_name", help="Record every run under this model (overrides model_name in lines; created if missing)."
+)
 def import_runs(file: IO[str], model_name: str | None) -> None:
     """Record the runs of a JSON Lines FILE ('-' for standard input), in batches of 1,000.
 
     Each line is a run's info as a JSON object, or a run as 'gemini runs export --format jsonl' writes
-    it ({"model_name": ..., "model_run_info": {...}, ...}). Runs that already exist are not duplicated,
+    it ({"model_name": ..., "model_run_info": {...}, ...}). A model named that does not exist yet is
+    created. Runs that already exist are not duplicated,
     so an interrupted import can simply be run again. Each batch is one transaction: a bad line stops
     the import with its line number, after the batches before it were recorded.
 

@@ -73,7 +73,7 @@ def list_models(model_name, model_url, model_info, experiment_name, limit, offse
 @click.argument("name")
 @click.option("--url", "model_url", help="Where the model lives (repository, registry, paper).")
 @click.option("--info", "model_info", type=JSON_OBJECT, help="Info as JSON text, or @file.json.")
-@click.option("--experiment", "experiment_name", help="An existing experiment to add the model to.")
+@click.option("--experiment", "experiment_name", help="An experiment to add the model to (created if missing).")
 @json_option
 def create_model(name, model_url, model_info, experiment_name, as_json) -> None:  # noqa: ANN001
     """Create a model; an existing model of that name is shown unchanged.

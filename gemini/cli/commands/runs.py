@@ -112,12 +112,13 @@ def search_runs(pattern, where, order_by, model_name, limit, offset, as_json) ->
 
 @runs.command("create")
 @click.argument("info", type=JSON_OBJECT, required=False)
-@click.option("--model", "model_name", help="The model the run belongs to.")
+@click.option("--model", "model_name", help="The model the run belongs to (created if missing).")
 @json_option
 def create_run(info, model_name, as_json) -> None:  # noqa: ANN001
     """Record a run with INFO (JSON text or @file.json; empty if omitted).
 
-    A run of the same model with equal info is not recorded twice: the existing one is shown.
+    A run of the same model with equal info is not recorded twice: the existing one is shown. A --model
+    that names no model yet creates it.
 
     Example:
 

@@ -65,12 +65,12 @@ def list_model_runs(
     dependencies=WRITE_ACCESS,
     responses={
         **WRITE_ERRORS,
-        **NOT_FOUND,
         200: {"model": ModelRunPublic, "description": "A run with this info already existed; it is returned."},
     },
 )
 def create_model_run(body: ModelRunCreate, response: Response) -> ModelRunPublic:
-    """Record a run (201), or return the existing run of that model with equal info (200)."""
+    """Record a run (201), or return the existing run of that model with equal info (200). A
+    ``model_name`` that names no model yet creates that model."""
     record, created = core.create_run_with_status(model_run_info=body.model_run_info, model_name=body.model_name)
     if not created:
         response.status_code = 200

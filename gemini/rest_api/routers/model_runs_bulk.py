@@ -4,7 +4,7 @@ from fastapi import APIRouter
 from pydantic import ConfigDict, Field
 
 from gemini.core import model_runs as core
-from gemini.rest_api.errors import NOT_FOUND, READ_ERRORS, WRITE_ERRORS
+from gemini.rest_api.errors import READ_ERRORS, WRITE_ERRORS
 from gemini.rest_api.schemas import Info, ModelRunPublic, Name, PublicSchema, Schema
 from gemini.rest_api.security import WRITE_ACCESS
 
@@ -23,7 +23,9 @@ class ModelRunsBulkCreate(Schema):
     )
 
     model_run_infos: list[Info] = Field(max_length=MAX_BULK_RUNS, description="The runs' infos, in order.")
-    model_name: Name | None = Field(default=None, description="The model every run belongs to; none if omitted.")
+    model_name: Name | None = Field(
+        default=None, description="The model every run belongs to (created if missing); none if omitted."
+    )
 
 
 class ModelRunsBulkPublic(PublicSchema):
@@ -33,11 +35,11 @@ class ModelRunsBulkPublic(PublicSchema):
     existing_count: int
 
 
-@router.post("/bulk", dependencies=WRITE_ACCESS, responses={**WRITE_ERRORS, **NOT_FOUND})
+@router.post("/bulk", dependencies=WRITE_ACCESS, responses=WRITE_ERRORS)
 def create_model_runs_bulk(body: ModelRunsBulkCreate) -> ModelRunsBulkPublic:
-    """Record up to 10,000 runs of one model (or of none) in one transaction, in order. Runs that already
-    exist are returned, not duplicated, and equal infos in one request are one run; one invalid info
-    refuses the whole request (422) and nothing is written."""
+    """Record up to 10,000 runs of one model (created if ``model_name`` names none yet) or of none, in one
+    transaction, in order. Runs that already exist are returned, not duplicated, and equal infos in one
+    request are one run; one invalid info refuses the whole request (422) and nothing is written."""
     results = core.create_runs_with_status(model_run_infos=body.model_run_infos, model_name=body.model_name)
     created = [was_created for _, was_created in results]
     return ModelRunsBulkPublic(

@@ -53,10 +53,11 @@ def list_models(
     "",
     status_code=201,
     dependencies=WRITE_ACCESS,
-    responses={**WRITE_ERRORS, **NOT_FOUND, 200: {"model": ModelPublic, "description": ALREADY_EXISTED}},
+    responses={**WRITE_ERRORS, 200: {"model": ModelPublic, "description": ALREADY_EXISTED}},
 )
 def create_model(body: ModelCreate, response: Response) -> ModelPublic:
-    """Create a model (201), or return the existing model of that name (200); 404 for an unknown experiment."""
+    """Create a model (201), or return the existing model of that name (200); put it in
+    ``experiment_name``, creating that experiment when it does not exist."""
     record, created = core.create_model_with_status(**body.model_dump())
     if not created:
         response.status_code = 200
