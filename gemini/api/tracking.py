@@ -236,8 +236,8 @@ class TrackingMixin:
     @classmethod
     @_seed_operation("start", fallback=None)
     def start(cls, model_run_info: dict = None, model_name: str = None) -> Optional[Any]:
-        """Start a new tracked run (status ``running``) of ``model_name`` (or of no model); end it with
-        ``end``. Always a new run, even when another run has the same info."""
+        """Start a new tracked run (status ``running``) of ``model_name`` (created when missing) or of no
+        model; end it with ``end``. Always a new run, even when another run has the same info."""
         run = cls.from_record(core.start_run(model_run_info=model_run_info, model_name=model_name))
         run._attach_buffer(owned=True)
         return run

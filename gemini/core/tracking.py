@@ -14,10 +14,11 @@ import uuid
 from collections.abc import Iterable, Mapping
 from typing import Any
 
+from gemini.core.get_or_create import get_or_create_model_id
 from gemini.core.validation import check_info, check_name, parse_id
 from gemini.db.engine import unit_of_work
 from gemini.db.metrics import MetricRepository, Point
-from gemini.db.repositories import END_STATUSES, ModelRepository, ModelRunRepository
+from gemini.db.repositories import END_STATUSES, ModelRunRepository
 from gemini.errors import InvalidInputError
 from gemini.records import MetricPoint, MetricSummary, ModelRunRecord
 
@@ -34,13 +35,13 @@ MAX_ERROR_MESSAGE_LENGTH = 10_000
 
 
 def _model_id(connection, model_name: str | None):  # noqa: ANN001, ANN202
-    return ModelRepository(connection).id_for_name(model_name) if model_name is not None else None
+    return get_or_create_model_id(connection, model_name=model_name) if model_name is not None else None
 
 
 def start_run(
     *, model_run_info: dict[str, Any] | None = None, model_name: str | None = None, created_by: str | None = None
 ) -> ModelRunRecord:
-    """Start a new tracked run (status ``running``) of ``model_name`` (or of no model)."""
+    """Start a new tracked run (status ``running``) of ``model_name`` (created when missing) or of no model."""
     info = check_info(model_run_info, field="model_run_info")
     if model_name is not None:
         check_name(model_name, field="model_name")

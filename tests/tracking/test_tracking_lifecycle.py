@@ -105,15 +105,22 @@ def test_an_unknown_end_status_returns_none_and_leaves_the_run_running(db, caplo
     run.end()
 
 
-def test_start_of_an_unknown_model_returns_none_and_logs_it(db, caplog):
-    assert ModelRun.start(model_name="nobody") is None
+def test_start_with_a_new_model_name_creates_the_model(db):
+    run = ModelRun.start(model_name="nobody")
+    assert run.model_id == Model.get("nobody").id
+    run.end()
+
+
+def test_track_with_a_new_model_name_creates_the_model(db):
+    with ModelRun.track(model_name="nobody") as run:
+        pass
+    assert ModelRun.get_by_id(run.id).model_id == Model.get("nobody").id
+
+
+def test_start_with_an_invalid_model_name_returns_none_and_writes_nothing(db, caplog):
+    assert ModelRun.start(model_name="") is None
     assert "ModelRun.start failed" in caplog.text
-
-
-def test_track_of_an_unknown_model_raises(db):
-    with pytest.raises(Exception, match="nobody"):
-        with ModelRun.track(model_name="nobody"):
-            pass
+    assert ModelRun.get_all() is None
 
 
 def test_a_running_run_whose_heartbeat_stopped_reads_as_lost(db, monkeypatch):
