@@ -3,7 +3,7 @@
 from collections.abc import Iterator
 from typing import Any
 
-from gemini.core import model_runs, models
+from gemini.core import model_runs, models, tracking
 from gemini.errors import NotFoundError
 from gemini.records import ModelRunRecord
 
@@ -11,6 +11,8 @@ EXPORT_PAGE_SIZE = 1_000
 
 RUN_COLUMNS = ("id", "model_name", "created_at", "updated_at")
 """The columns of an exported run before its ``info.<path>`` columns."""
+TRACKING_COLUMNS = ("status", "started_at", "ended_at")
+"""The DataFrame's columns of a tracked run's lifecycle, after ``RUN_COLUMNS``."""
 
 
 def iter_runs(
@@ -92,16 +94,30 @@ def to_dataframe(
     order_by: str | list[str] | None = None,
 ) -> "pandas.DataFrame":  # noqa: F821 - pandas is an optional dependency
     """The matching runs as a pandas DataFrame: ``id``, ``model_name``, ``created_at``, ``updated_at``,
-    then one ``info.<path>`` column per info path (arrays kept as lists); a run without a path has NaN
-    (None for object columns) there. Needs the ``export`` extra (pandas)."""
+    ``status``, ``started_at``, ``ended_at`` (None for runs not tracked), then one ``info.<path>``
+    column per info path (arrays kept as lists), then one ``metric.<key>`` column per metric key with
+    its last value; a run without a path or key has NaN (None for object columns) there. Needs the
+    ``export`` extra (pandas)."""
     try:
         import pandas
     except ImportError as exc:
         raise ImportError("to_dataframe needs pandas: pip install 'gemini[export]'") from exc
     names = ModelNames()
-    records = iter_runs(model_run_info=model_run_info, model_name=model_name, where=where, order_by=order_by)
-    rows = [_row(record, names(record.model_id)) for record in records]
+    records = list(iter_runs(model_run_info=model_run_info, model_name=model_name, where=where, order_by=order_by))
+    summaries = tracking.metric_summaries_of_runs(run_ids=[record.id for record in records])
+    rows = []
+    for record in records:
+        row = _row(record, names(record.model_id))
+        row.update(zip(TRACKING_COLUMNS, (record.status, record.started_at, record.ended_at), strict=True))
+        row.update({f"metric.{summary.key}": summary.last for summary in summaries.get(record.id, ())})
+        rows.append(row)
+    fixed = (*RUN_COLUMNS, *TRACKING_COLUMNS)
     paths: dict[str, None] = {}
+    metrics: dict[str, None] = {}
     for row in rows:
-        paths.update(dict.fromkeys(key for key in row if key not in RUN_COLUMNS))
-    return pandas.DataFrame(rows, columns=[*RUN_COLUMNS, *paths])
+        for key in row:
+            if key.startswith("metric."):
+                metrics[key] = None
+            elif key not in fixed:
+                paths[key] = None
+    return pandas.DataFrame(rows, columns=[*fixed, *paths, *sorted(metrics)])

@@ -9,6 +9,7 @@ seconds reads as ``lost``.
 from __future__ import annotations
 
 import datetime as dt
+import math
 import numbers
 import uuid
 from collections.abc import Iterable, Mapping
@@ -165,6 +166,17 @@ def log_batch(*, run_id: object, batch_id: str, points: Iterable[Any]) -> bool:
         return MetricRepository(connection).add_batch(run_id=run_id, batch_id=batch_id, points=checked)
 
 
+NON_FINITE_TEXT = {"NaN": math.nan, "Infinity": math.inf, "-Infinity": -math.inf}
+"""How JSON, which has no NaN or infinity, carries them (REST and the CLI's ``--json``)."""
+
+
+def json_value(value: float | None) -> float | str | None:
+    """A metric value for JSON: finite numbers as they are, the others as ``NON_FINITE_TEXT``'s strings."""
+    if value is None or math.isfinite(value):
+        return value
+    return "NaN" if math.isnan(value) else ("Infinity" if value > 0 else "-Infinity")
+
+
 def new_batch_id() -> str:
     return uuid.uuid4().hex
 
@@ -212,6 +224,12 @@ def metric_summaries(*, run_id: object) -> dict[str, MetricSummary]:
         return {summary.key: summary for summary in MetricRepository(connection).summaries(run_id)}
 
 
+def metric_summaries_of_runs(*, run_ids: list[uuid.UUID]) -> dict[uuid.UUID, list[MetricSummary]]:
+    """The summaries of many runs in one read (runs without metrics are absent)."""
+    with unit_of_work(snapshot=True) as connection:
+        return MetricRepository(connection).summaries_of_runs(list(run_ids))
+
+
 def _checked_key(key: object) -> str:
     try:
         return check_metric_key(key)
@@ -226,10 +244,12 @@ __all__ = [
     "check_step",
     "end_run",
     "heartbeat",
+    "json_value",
     "log_batch",
     "metric_histories",
     "metric_history",
     "metric_summaries",
+    "metric_summaries_of_runs",
     "new_batch_id",
     "start_run",
 ]

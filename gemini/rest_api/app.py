@@ -9,7 +9,7 @@ from fastapi import APIRouter, FastAPI
 
 from gemini.rest_api.errors import install_error_handlers
 from gemini.rest_api.limits import RequestBodyLimit
-from gemini.rest_api.routers import experiments, health, legacy, model_runs, model_runs_bulk, models
+from gemini.rest_api.routers import experiments, health, legacy, model_runs, model_runs_bulk, models, tracking
 from gemini.web import mount_web
 
 API_PREFIX = "/api"
@@ -37,6 +37,9 @@ def api_router() -> APIRouter:
     router.include_router(legacy.router)
     router.include_router(models.router)
     router.include_router(model_runs_bulk.router)
+    # Before the model runs router, so that /model_runs/start is not read as a run id.
+    router.include_router(tracking.runs_router)
+    router.include_router(tracking.metrics_router)
     router.include_router(model_runs.router)
     router.include_router(experiments.router)
     return router

@@ -85,6 +85,14 @@ class ModelRunPublic(PublicSchema):
     model_run_info: Info
     created_at: dt.datetime
     updated_at: dt.datetime
+    status: str | None = Field(
+        default=None,
+        description="Tracked runs only: running, finished, failed, killed, or lost (running, heartbeat stopped).",
+    )
+    started_at: dt.datetime | None = None
+    ended_at: dt.datetime | None = None
+    error_type: str | None = Field(default=None, description="Why a failed run failed: the exception's type.")
+    error_message: str | None = None
 
     @classmethod
     def of(cls, record: ModelRunRecord) -> "ModelRunPublic":

@@ -1,5 +1,7 @@
 """ModelRun.to_dataframe: info flattened to dotted columns, the search filters, creation order."""
 
+import math
+
 import pytest
 
 from gemini.api.model_run import ModelRun
@@ -12,7 +14,10 @@ def test_to_dataframe_flattens_info(db):
     models.create_model(model_name="m")
     model_runs.create_runs(model_run_infos=[{"p": {"lr": 0.1}, "tags": ["a"]}, {"p": {"lr": 0.01}, "site": "Davis"}], model_name="m")
     frame = ModelRun.to_dataframe()
-    assert list(frame.columns) == ["id", "model_name", "created_at", "updated_at", "info.p.lr", "info.tags", "info.site"]
+    assert list(frame.columns) == [
+        *["id", "model_name", "created_at", "updated_at", "status", "started_at", "ended_at"],
+        *["info.p.lr", "info.tags", "info.site"],
+    ]
     assert frame["info.p.lr"].tolist() == [0.1, 0.01]
     assert frame["info.tags"][0] == ["a"] and pandas.isna(frame["info.tags"][1])
     assert frame["model_name"].tolist() == ["m", "m"]
@@ -24,7 +29,8 @@ def test_to_dataframe_takes_the_search_filters(db):
     assert frame["info.n"].tolist() == [4, 3, 2]
     assert ModelRun.to_dataframe(where="n >") is None
     empty = ModelRun.to_dataframe(where="n > 10")
-    assert len(empty) == 0 and list(empty.columns) == ["id", "model_name", "created_at", "updated_at"]
+    assert len(empty) == 0
+    assert list(empty.columns) == ["id", "model_name", "created_at", "updated_at", "status", "started_at", "ended_at"]
 
 
 def test_cli_export_parquet(db, tmp_path):
@@ -39,3 +45,19 @@ def test_cli_export_parquet(db, tmp_path):
     assert result.exit_code == 0, result.output
     frame = pandas.read_parquet(target)
     assert frame["info.l"].tolist()[0] == "[1, 2]" and frame["info.b"].tolist()[1] == "x"
+
+
+def test_tracked_runs_bring_their_status_times_and_last_metric_values(db):
+    with ModelRun.track(model_run_info={"lr": 0.1}) as run:
+        run.log_metrics({"loss": 0.9, "metrics/mAP50(B)": 0.2}, step=0)
+        run.log_metrics({"loss": 0.5}, step=1)
+    ModelRun.create(model_run_info={"lr": 0.2})
+    frame = ModelRun.to_dataframe()
+    assert list(frame.columns) == [
+        "id", "model_name", "created_at", "updated_at", "status", "started_at", "ended_at",
+        "info.lr", "metric.loss", "metric.metrics/mAP50(B)",
+    ]
+    tracked, recorded = frame.to_dict("records")
+    assert (tracked["status"], tracked["metric.loss"], tracked["metric.metrics/mAP50(B)"]) == ("finished", 0.5, 0.2)
+    assert tracked["ended_at"] >= tracked["started_at"]
+    assert pandas.isna(recorded["status"]) and math.isnan(recorded["metric.loss"])

@@ -5,9 +5,10 @@ import uuid
 import click
 
 from gemini.cli.errors import GeminiCommandError
-from gemini.cli.output import echo_json, echo_page, echo_record, jsonable, json_option, note
+from gemini.cli.output import echo_json, echo_page, echo_record, echo_table, jsonable, json_option, note
 from gemini.cli.params import JSON_OBJECT
 from gemini.core import model_runs as core
+from gemini.core import tracking
 from gemini.core.models import get_model
 from gemini.errors import NotFoundError
 from gemini.records import ModelRunRecord
@@ -20,15 +21,18 @@ def echo_run(record: ModelRunRecord, as_json: bool) -> None:
     if as_json:
         echo_json(jsonable(record))
         return
-    echo_record(
-        [
-            ("id", str(record.id)),
-            ("model", _model_label(record.model_id, {})),
-            ("info", record.model_run_info),
-            ("created", record.created_at),
-            ("updated", record.updated_at),
-        ]
-    )
+    fields = [
+        ("id", str(record.id)),
+        ("model", _model_label(record.model_id, {})),
+        ("info", record.model_run_info),
+        ("created", record.created_at),
+        ("updated", record.updated_at),
+    ]
+    if record.status is not None:
+        fields += [("status", record.status), ("started", record.started_at), ("ended", record.ended_at)]
+        if record.error_type is not None:
+            fields.append(("error", f"{record.error_type}: {record.error_message}"))
+    echo_record(fields)
 
 
 def _model_label(model_id: uuid.UUID | None, names: dict[uuid.UUID, str]) -> str:
@@ -180,3 +184,46 @@ def unassociate_run(run_id, as_json) -> None:  # noqa: ANN001
     record, model = core.unassociate_run(run_id=run_id)
     note(f"model run {record.id} no longer belongs to model {model.model_name!r}")
     echo_run(record, as_json)
+
+
+@runs.command("metrics")
+@click.argument("run_id")
+@click.argument("key", required=False)
+@json_option
+def run_metrics(run_id, key, as_json) -> None:  # noqa: ANN001
+    """Show a run's metrics: each key's summary, or the history of KEY.
+
+    NaN and infinities print as NaN, Infinity and -Infinity (strings in --json).
+
+    Examples:
+
+    \b
+        gemini runs metrics 01a2...                     # last, min, max, step and count of each key
+        gemini runs metrics 01a2... 'metrics/mAP50(B)'  # every point of that key, by step
+        gemini runs metrics 01a2... loss --json
+    """
+    value = tracking.json_value
+    if key is None:
+        summaries = list(tracking.metric_summaries(run_id=run_id).values())
+        if as_json:
+            echo_json(
+                [
+                    {"key": s.key, "last": value(s.last), "min": value(s.min), "max": value(s.max), "step": s.step, "count": s.count}
+                    for s in summaries
+                ]
+            )
+        elif not summaries:
+            note(f"model run {run_id} has no metrics")
+        else:
+            echo_table(
+                ("KEY", "LAST", "MIN", "MAX", "STEP", "COUNT"),
+                [(s.key, value(s.last), value(s.min), value(s.max), s.step, s.count) for s in summaries],
+            )
+        return
+    points = tracking.metric_history(run_id=run_id, key=key)
+    if as_json:
+        echo_json([{"step": p.step, "value": value(p.value), "timestamp": p.timestamp} for p in points])
+    elif not points:
+        note(f"model run {run_id} has no metric {key!r}")
+    else:
+        echo_table(("STEP", "VALUE", "TIMESTAMP"), [(p.step, value(p.value), p.timestamp.isoformat()) for p in points])

@@ -1,0 +1,108 @@
+"""Tracked runs over REST: start and end them, send metric batches, read histories and summaries.
+
+Lists are plain JSON arrays with their length in ``X-Total-Count``.
+"""
+
+import uuid
+from typing import Annotated
+
+from fastapi import APIRouter, Query, Response
+
+from gemini.core import tracking as core
+from gemini.rest_api.errors import CONFLICT, NOT_FOUND, READ_ERRORS, WRITE_ERRORS
+from gemini.rest_api.schemas import ModelRunPublic
+from gemini.rest_api.security import WRITE_ACCESS
+from gemini.rest_api.tracking_schemas import (
+    MetricBatch,
+    MetricBatchResult,
+    MetricPointPublic,
+    MetricSeriesPublic,
+    MetricSummaryPublic,
+    TrackedRunEnd,
+    TrackedRunStart,
+    value_in,
+)
+
+runs_router = APIRouter(prefix="/model_runs", tags=["tracking"], responses=READ_ERRORS)
+metrics_router = APIRouter(prefix="/metrics", tags=["tracking"], responses=READ_ERRORS)
+
+TOTAL_COUNT = "X-Total-Count"
+
+
+@runs_router.post("/start", status_code=201, dependencies=WRITE_ACCESS, responses={**WRITE_ERRORS, **NOT_FOUND})
+def start_run(body: TrackedRunStart) -> ModelRunPublic:
+    """Start a tracked run (status ``running``): always a new run, even when another has the same info.
+    The client keeps it alive with heartbeats (or metric batches) until it ends."""
+    return ModelRunPublic.of(core.start_run(model_run_info=body.model_run_info, model_name=body.model_name))
+
+
+@runs_router.post("/{run_id}/end", dependencies=WRITE_ACCESS, responses={**WRITE_ERRORS, **NOT_FOUND, **CONFLICT})
+def end_run(run_id: uuid.UUID, body: TrackedRunEnd) -> ModelRunPublic:
+    """End a running (or lost) run ``finished``, ``failed`` or ``killed``; 409 when it has already ended
+    or is not a tracked run."""
+    return ModelRunPublic.of(
+        core.end_run(run_id=run_id, status=body.status, error_type=body.error_type, error_message=body.error_message)
+    )
+
+
+@runs_router.post(
+    "/{run_id}/heartbeat", status_code=204, dependencies=WRITE_ACCESS, responses={**WRITE_ERRORS, **NOT_FOUND, **CONFLICT}
+)
+def heartbeat(run_id: uuid.UUID) -> Response:
+    """Tell that the run's process is alive (a run without one for ``GEMINI_HEARTBEAT_TIMEOUT`` seconds
+    reads as ``lost``); 409 once the run has ended."""
+    core.heartbeat(run_id=run_id)
+    return Response(status_code=204)
+
+
+@runs_router.post(
+    "/{run_id}/metrics",
+    dependencies=WRITE_ACCESS,
+    responses={**WRITE_ERRORS, **NOT_FOUND},
+)
+def log_metric_batch(run_id: uuid.UUID, body: MetricBatch) -> MetricBatchResult:
+    """Write many points of one run in one transaction. ``batch_id`` makes a retry safe: a batch already
+    written answers ``written: false`` and changes nothing. A (key, step) already stored is replaced."""
+    points = [(point.key, point.step, value_in(point.value), point.timestamp) for point in body.points]
+    written = core.log_batch(run_id=run_id, batch_id=body.batch_id, points=points)
+    return MetricBatchResult(batch_id=body.batch_id, written=written)
+
+
+@runs_router.get("/{run_id}/metrics", responses=NOT_FOUND)
+def metric_summaries(run_id: uuid.UUID, response: Response) -> list[MetricSummaryPublic]:
+    """Each metric key of the run with its last value (at the highest step), extremes, step and count."""
+    summaries = [MetricSummaryPublic.of(summary) for summary in core.metric_summaries(run_id=run_id).values()]
+    response.headers[TOTAL_COUNT] = str(len(summaries))
+    return summaries
+
+
+@runs_router.get("/{run_id}/metrics/{key:path}", responses=NOT_FOUND)
+def metric_history(run_id: uuid.UUID, key: str, response: Response) -> list[MetricPointPublic]:
+    """Every point of one key of the run, by step (an empty array when the run never logged it). The
+    key may contain slashes: ``/api/model_runs/{id}/metrics/metrics/mAP50(B)``."""
+    points = [MetricPointPublic.of(point) for point in core.metric_history(run_id=run_id, key=key)]
+    response.headers[TOTAL_COUNT] = str(len(points))
+    return points
+
+
+@metrics_router.get("/history")
+def metric_histories(
+    response: Response,
+    key: Annotated[str, Query(description="The metric key.", examples=["metrics/mAP50(B)"])],
+    run_id: Annotated[
+        list[uuid.UUID], Query(description="Repeat for each run (at most 1000).", examples=[["01a22def-8ca6-710a-9616-56964e2f0d1d"]])
+    ],
+    max_points: Annotated[
+        int | None,
+        Query(ge=2, description="Reduce each longer series to at most this many points, keeping its extremes."),
+    ] = None,
+) -> list[MetricSeriesPublic]:
+    """One key's history for many runs at once (the compare page), in the order the runs were given;
+    runs that never logged the key are left out."""
+    histories = core.metric_histories(run_ids=run_id, key=key, max_points=max_points)
+    series = [
+        MetricSeriesPublic.model_construct(run_id=run, points=[MetricPointPublic.of(point) for point in points])
+        for run, points in histories.items()
+    ]
+    response.headers[TOTAL_COUNT] = str(len(series))
+    return series

@@ -1,0 +1,128 @@
+"""Bodies of the tracking endpoints: starting and ending runs, metric batches, histories, summaries.
+
+JSON has no NaN or infinity: such values travel as the strings ``"NaN"``, ``"Infinity"`` and
+``"-Infinity"``, both ways (a request may also use the bare ``NaN``/``Infinity`` tokens Python writes).
+"""
+
+import datetime as dt
+import uuid
+from typing import Annotated, Literal
+
+from pydantic import ConfigDict, Field, StrictFloat, StrictInt
+
+from gemini.core.tracking import NON_FINITE_TEXT, json_value
+from gemini.records import MetricPoint, MetricSummary
+from gemini.rest_api.schemas import RUN_INFO_EXAMPLE, Info, Name, PublicSchema, Schema
+
+NonFinite = Literal["NaN", "Infinity", "-Infinity"]
+MetricValue = Annotated[
+    StrictFloat | StrictInt | NonFinite, Field(description='A number, or "NaN", "Infinity", "-Infinity".')
+]
+
+def value_in(value: float | int | str) -> float | int:
+    """The number a request's value stands for (the core checks that it fits a float)."""
+    return NON_FINITE_TEXT[value] if isinstance(value, str) else value
+
+
+value_out = json_value
+
+
+class TrackedRunStart(Schema):
+    model_config = ConfigDict(
+        protected_namespaces=(),
+        extra="forbid",
+        json_schema_extra={"examples": [{"model_run_info": RUN_INFO_EXAMPLE, "model_name": "stand-counter"}]},
+    )
+
+    model_run_info: Info = Field(default_factory=dict, description="Free JSON object, kept exactly as given.")
+    model_name: Name | None = Field(default=None, description="The model the run belongs to; none if omitted.")
+
+
+class TrackedRunEnd(Schema):
+    model_config = ConfigDict(
+        protected_namespaces=(),
+        extra="forbid",
+        json_schema_extra={
+            "examples": [
+                {"status": "finished"},
+                {"status": "failed", "error_type": "RuntimeError", "error_message": "loss diverged"},
+            ]
+        },
+    )
+
+    status: Literal["finished", "failed", "killed"] = "finished"
+    error_type: str | None = Field(default=None, description="For a failed run: the type of the error.")
+    error_message: str | None = Field(default=None, description="For a failed run: what went wrong.")
+
+
+class MetricPointIn(Schema):
+    key: str = Field(min_length=1, description="Free text, e.g. 'metrics/mAP50(B)'.")
+    step: int = Field(ge=0, description="An integer step (epoch, iteration), from 0.")
+    value: MetricValue
+    timestamp: dt.datetime | None = Field(default=None, description="When it was measured; now when omitted.")
+
+
+class MetricBatch(Schema):
+    model_config = ConfigDict(
+        protected_namespaces=(),
+        extra="forbid",
+        json_schema_extra={
+            "examples": [
+                {
+                    "batch_id": "5f0c3a7e9b2d4c1f8e6a0b9c7d5e3f21",
+                    "points": [
+                        {"key": "loss", "step": 0, "value": 0.91, "timestamp": "2026-11-30T19:00:00Z"},
+                        {"key": "metrics/mAP50(B)", "step": 0, "value": 0.41},
+                        {"key": "loss", "step": 1, "value": "NaN"},
+                    ],
+                }
+            ]
+        },
+    )
+
+    batch_id: str = Field(
+        min_length=1,
+        max_length=64,
+        description="Chosen by the client, unique per batch of the run: a batch sent again is not applied twice.",
+    )
+    points: list[MetricPointIn] = Field(description="Points of this run; a (key, step) given twice keeps the last.")
+
+
+class MetricBatchResult(PublicSchema):
+    batch_id: str
+    written: bool = Field(description="false when this batch had been written before (nothing changed).")
+
+
+class MetricPointPublic(PublicSchema):
+    step: int
+    value: float | NonFinite
+    timestamp: dt.datetime
+
+    @classmethod
+    def of(cls, point: MetricPoint) -> "MetricPointPublic":
+        return cls.model_construct(step=point.step, value=value_out(point.value), timestamp=point.timestamp)
+
+
+class MetricSummaryPublic(PublicSchema):
+    key: str
+    last: float | NonFinite = Field(description="The value at the highest step.")
+    min: float | Literal["Infinity", "-Infinity"] | None = Field(description="Lowest value, NaN skipped; null if all NaN.")
+    max: float | Literal["Infinity", "-Infinity"] | None = Field(description="Highest value, NaN skipped; null if all NaN.")
+    step: int = Field(description="The highest step logged.")
+    count: int = Field(description="How many points (steps) the key has.")
+
+    @classmethod
+    def of(cls, summary: MetricSummary) -> "MetricSummaryPublic":
+        return cls(
+            key=summary.key,
+            last=value_out(summary.last),
+            min=value_out(summary.min),
+            max=value_out(summary.max),
+            step=summary.step,
+            count=summary.count,
+        )
+
+
+class MetricSeriesPublic(PublicSchema):
+    run_id: uuid.UUID
+    points: list[MetricPointPublic]
