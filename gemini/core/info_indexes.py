@@ -1,6 +1,6 @@
 """Hot keys: info paths the user declares for fast ranges and sorting (``gemini db index add params.lr``).
 
-Declaring one builds an index on both databases (see ``gemini.db.info_index``); searches use it without
+Declaring one builds an index on both databases (see ``gemini.db.search.hot_keys``); searches use it without
 being told. Equality on any path needs no declaration: PostgreSQL's GIN index and SQLite's
 (path, value) table already serve it.
 """
@@ -8,11 +8,11 @@ being told. Equality on any path needs no declaration: PostgreSQL's GIN index an
 from dataclasses import dataclass
 import datetime as dt
 
-from gemini.core.query import parse_path
-from gemini.core.query.ast import InfoPath
-from gemini.db import info_index
 from gemini.db.engine import unit_of_work
+from gemini.db.search import hot_keys
 from gemini.db.tables import utc_now
+from gemini.query import parse_path
+from gemini.query.ast import InfoPath
 
 
 @dataclass(frozen=True, slots=True)
@@ -28,20 +28,20 @@ def add_hot_key(*, path: str) -> bool:
     once and holds the write lock meanwhile."""
     keys = parse_path(path).keys
     with unit_of_work(write=True) as connection:
-        return info_index.create_hot_key(connection, keys, utc_now())
+        return hot_keys.create_hot_key(connection, keys, utc_now())
 
 
 def drop_hot_key(*, path: str) -> bool:
     """Drop the index of a hot key; ``False`` when ``path`` was not declared."""
     keys = parse_path(path).keys
     with unit_of_work(write=True) as connection:
-        return info_index.drop_hot_key(connection, keys)
+        return hot_keys.drop_hot_key(connection, keys)
 
 
 def list_hot_keys() -> list[HotKey]:
     """The declared hot keys, oldest first."""
     with unit_of_work() as connection:
         return [
-            HotKey(str(InfoPath(keys)), f"ix_model_runs_{name}", created_at)
-            for keys, name, created_at in info_index.list_hot_keys(connection)
+            HotKey(str(InfoPath(key.keys)), key.index_name, key.created_at)
+            for key in hot_keys.list_hot_keys(connection)
         ]

@@ -8,11 +8,11 @@ from typing import Any
 
 from gemini.core.get_or_create import get_or_create_model_id
 from gemini.core.validation import check_info, check_name, check_page, parse_id
-from gemini.core.query import parse_order_by, parse_where
-from gemini.core.query.ast import Expression
+from gemini.query import parse_order_by, parse_where
+from gemini.query.ast import Expression
 from gemini.db.engine import unit_of_work
 from gemini.db.repositories import UNSET, ModelRepository, ModelRunRepository
-from gemini.db.run_search import RunPage, RunSearchRepository
+from gemini.db.search.run_search import RunPage, RunSearchRepository
 from gemini.errors import ConflictError, InvalidInputError, NotFoundError
 from gemini.records import ModelRecord, ModelRunRecord
 

@@ -18,10 +18,10 @@ import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
 
 from gemini.config import get_settings
-from gemini.db import info_index
-from gemini.db.containment import info_contains
 from gemini.db.engine import dumps_json
 from gemini.db.ids import new_id
+from gemini.db.search import path_values
+from gemini.db.search.containment import info_contains
 from gemini.db.tables import ExperimentRow, ModelRow, ModelRunRow, model_experiments, utc_now
 from gemini.errors import ConflictError, NotFoundError
 from gemini.records import ExperimentRecord, ModelRecord, ModelRunRecord
@@ -185,7 +185,7 @@ class ModelRunRepository:
         )
         inserted = self.connection.execute(_INSERT_RUN_IF_NEW[self.connection.dialect.name], values).first()
         if inserted is not None:
-            info_index.add_leaves(self.connection, [(values["id"], info)])
+            path_values.add_leaves(self.connection, [(values["id"], info)])
             return ModelRunRecord(values["id"], model_id, info, now, now), True
         existing = self.get_one_or_none(model_id=model_id, info_hash=info_hash, identified=True)
         if existing is None:  # the conflicting row was deleted between our insert and this read
@@ -226,7 +226,7 @@ class ModelRunRepository:
             query = sa.select(*_RUN_COLUMNS, _runs.c.info_hash).where(_runs.c.id.in_(existing[start : start + 500]))
             for row in self.connection.execute(query):
                 records[row.info_hash] = (run_record(row), False)
-        info_index.add_leaves(self.connection, ((record.id, record.model_run_info) for record, new in records.values() if new))
+        path_values.add_leaves(self.connection, ((record.id, record.model_run_info) for record, new in records.values() if new))
         for info_hash, (_, info) in fresh.items():
             if info_hash not in records:  # deleted between our insert and this read: insert it alone
                 records[info_hash] = self.add(model_id=model_id, info=info, info_hash=info_hash)
@@ -266,7 +266,7 @@ class ModelRunRepository:
     def list(
         self, *, model_id: uuid.UUID | None = UNSET, limit: int | None = None, offset: int | None = None
     ) -> list[ModelRunRecord]:
-        """Runs in creation order; searches by info go through ``run_search.RunSearchRepository``."""
+        """Runs in creation order; searches by info go through ``gemini.db.search.run_search.RunSearchRepository``."""
         query = sa.select(*_RUN_COLUMNS).where(*self._filters(model_id=model_id))
         rows = self.connection.execute(_page(query.order_by(_runs.c.id), limit, offset))
         return [run_record(row) for row in rows]
@@ -303,7 +303,7 @@ class ModelRunRepository:
             created_by=created_by,
         )
         self.connection.execute(sa.insert(_runs), values)
-        info_index.add_leaves(self.connection, [(values["id"], info)])
+        path_values.add_leaves(self.connection, [(values["id"], info)])
         return ModelRunRecord(
             values["id"], model_id, info, now, now, status=RUNNING, started_at=now, created_by=created_by
         )

@@ -141,7 +141,7 @@ class ModelRunRow(TimestampedMixin, Base):
 
 
 class InfoHotKeyRow(Base):
-    """An info path declared hot: it has its own index (see ``gemini.db.info_index``)."""
+    """An info path declared hot: it has its own index (see ``gemini.db.search.hot_keys``)."""
 
     __tablename__ = "info_hot_keys"
 
@@ -152,7 +152,7 @@ class InfoHotKeyRow(Base):
 
 # (path, value, run id) for the strings and integers of every run's info: SQLite's index for nested
 # equality, written with each new run and kept by triggers on update and delete (see
-# ``gemini.db.info_index``). PostgreSQL has the table, always empty: its GIN index does this job.
+# ``gemini.db.search.path_values``). PostgreSQL has the table, always empty: its GIN index does this job.
 model_run_info_values = sa.Table(
     "model_run_info_values",
     Base.metadata,

@@ -14,7 +14,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
 
-from gemini.db import info_index
+from gemini.db.search import path_values
 from gemini.db.tables import ExperimentRow, ModelRow, ModelRunRow, model_experiments
 from gemini.records import ExperimentRecord, ModelRecord, ModelRunRecord
 
@@ -132,7 +132,7 @@ class RegistryLoader:
             _insert(self.connection, _runs).values(rows).on_conflict_do_nothing().returning(_runs.c.id)
         ).scalars().all()
         infos = {run.id: run.model_run_info for run, _ in runs}
-        info_index.add_leaves(self.connection, ((run_id, infos[run_id]) for run_id in inserted))
+        path_values.add_leaves(self.connection, ((run_id, infos[run_id]) for run_id in inserted))
         return len(inserted)
 
 

@@ -8,11 +8,11 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from gemini.core import model_runs
-from gemini.core.query import parse_order_by, parse_where
-from gemini.core.query.ast import And, Compare, Exists, Glob, In, InfoPath, Not, Or, OrderKey, Prefix
-from gemini.core.query.evaluate import matches, sort_key
+from gemini.query import parse_order_by, parse_where
+from gemini.query.ast import And, Compare, Exists, Glob, In, InfoPath, Not, Or, OrderKey, Prefix
 from gemini.db.engine import get_engine
 from gemini.db.tables import ModelRunRow
+from tests.query.evaluate import matches, sort_key
 
 KEYS = ["a", "b", "c d", "é"]
 STRINGS = ["", "a", "A", "ab", "b*", "é", "a?b", "[x]"]

@@ -11,7 +11,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from gemini.core import info_indexes, model_runs, transfer
-from gemini.db import info_index
+from gemini.db.search import path_values
 from gemini.db.engine import get_engine
 from gemini.db.tables import ModelRunRow
 from tests.query.conftest import labels
@@ -25,7 +25,7 @@ def test_tree_path_spells_paths_as_sqlite_json_tree_does(key):
     rows = connection.execute(
         "SELECT fullkey FROM json_tree(json_object('outer', json_object(?, 1))) WHERE type = 'integer'", (key,)
     ).fetchall()
-    assert rows == [(info_index.tree_path(("outer", key)),)]
+    assert rows == [(path_values.tree_path(("outer", key)),)]
 
 
 def test_sqlite_equality_is_answered_from_the_value_table(registry, dialect):
@@ -33,8 +33,8 @@ def test_sqlite_equality_is_answered_from_the_value_table(registry, dialect):
         pytest.skip("the (path, value) table is SQLite's")
     with get_engine().connect() as connection:
         rows = connection.execute(
-            sa.select(info_index.info_values.c.path, info_index.info_values.c.value).where(
-                info_index.info_values.c.path.like("$.data.%")
+            sa.select(path_values.info_values.c.path, path_values.info_values.c.value).where(
+                path_values.info_values.c.path.like("$.data.%")
             )
         ).all()
     assert ("$.data.site", "Kearney") in rows and ("$.data.year", 2024) in rows
@@ -51,7 +51,7 @@ def test_value_table_follows_updates_and_deletes(db, dialect):
     assert model_runs.search_runs(where='k.v = "new"').runs == []
     if dialect == "sqlite":
         with get_engine().connect() as connection:
-            assert connection.execute(sa.select(sa.func.count()).select_from(info_index.info_values)).scalar() == 0
+            assert connection.execute(sa.select(sa.func.count()).select_from(path_values.info_values)).scalar() == 0
 
 
 def labels_or_ids(runs):
@@ -90,8 +90,8 @@ def test_hot_keys_are_added_listed_and_dropped(registry):
 
 def _plan(where: str, dialect: str) -> str:
     """The database's plan for the run ids matching ``where``, parameters bound as a search binds them."""
-    from gemini.core.query import parse_where
-    from gemini.db.run_search import RunSearchRepository
+    from gemini.query import parse_where
+    from gemini.db.search.run_search import RunSearchRepository
 
     with get_engine().connect() as connection:
         condition = RunSearchRepository(connection).compiler.condition(parse_where(where))
@@ -179,7 +179,7 @@ leaf_infos = st.dictionaries(st.sampled_from(LEAF_KEYS), leaf_values, max_size=4
 
 
 def _table_rows(connection) -> set:
-    rows = connection.exec_driver_sql(f"SELECT path, value, run_id FROM {info_index.VALUES_TABLE}").all()
+    rows = connection.exec_driver_sql(f"SELECT path, value, run_id FROM {path_values.VALUES_TABLE}").all()
     return {(path, value, run_id) for path, value, run_id in rows}
 
 
@@ -202,7 +202,7 @@ def _json_tree_rows(connection) -> set:
                 keys.append(key)
             if not all(isinstance(key, str) and not any(c in '"[]\\' or ord(c) < 0x20 for c in key) for key in keys):
                 continue
-            if kind == "text" and len(atom) <= info_index.MAX_INDEXED_TEXT:
+            if kind == "text" and len(atom) <= path_values.MAX_INDEXED_TEXT:
                 kept.add((fullkey, atom, run_id))
             elif kind in ("integer", "real") and atom == int(atom) and -(2**53) < atom < 2**53:
                 kept.add((fullkey, int(atom), run_id))
@@ -242,7 +242,7 @@ def test_postgres_searches_run_without_jit(db, dialect):
     if dialect != "postgresql":
         pytest.skip("JIT is PostgreSQL's")
     from gemini.db.engine import unit_of_work
-    from gemini.db.run_search import RunSearchRepository
+    from gemini.db.search.run_search import RunSearchRepository
 
     with unit_of_work() as connection:
         server_setting = connection.exec_driver_sql("SHOW jit").scalar()

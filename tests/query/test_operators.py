@@ -3,8 +3,8 @@
 import pytest
 
 from gemini.core import model_runs
-from gemini.core.query import parse_where
-from gemini.core.query.evaluate import matches
+from gemini.query import parse_where
+from tests.query.evaluate import matches
 from tests.query.conftest import labels
 
 CASES = [

@@ -4,7 +4,7 @@ import pytest
 
 from gemini.api.model_run import ModelRun
 from gemini.core import model_runs
-from gemini.core.query import parse_order_by, parse_path, parse_where
+from gemini.query import parse_order_by, parse_path, parse_where
 from gemini.errors import InvalidInputError
 
 WHERE_ERRORS = [

@@ -8,12 +8,13 @@ Create Date: 2026-11-28
 import sqlalchemy as sa
 from alembic import op
 
-from gemini.db import info_index
-
 revision = "0002"
 down_revision = "0001"
 branch_labels = None
 depends_on = None
+
+HOT_KEYS_TABLE = "info_hot_keys"
+VALUES_TABLE = "model_run_info_values"
 
 # The statements as this revision made them (later revisions change them; this one stays as it was).
 _LEAF_FILTER = (
@@ -49,7 +50,7 @@ SQLITE_VALUES_DROP = [
 
 def upgrade() -> None:
     op.create_table(
-        info_index.HOT_KEYS_TABLE,
+        HOT_KEYS_TABLE,
         sa.Column("path", sa.Text(), primary_key=True),
         sa.Column("name", sa.String(40), nullable=False),
         sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
@@ -59,7 +60,7 @@ def upgrade() -> None:
             op.execute(statement)
     else:  # unused there (the GIN index serves equality); present so that both schemas are one
         op.create_table(
-            info_index.VALUES_TABLE,
+            VALUES_TABLE,
             sa.Column("path", sa.Text(), primary_key=True),
             sa.Column("value", sa.Text(), primary_key=True),
             sa.Column("run_id", sa.Uuid(), primary_key=True),
@@ -68,11 +69,14 @@ def upgrade() -> None:
 
 def downgrade() -> None:
     bind = op.get_bind()
-    for keys, _name, _created in info_index.list_hot_keys(bind):
-        info_index.drop_hot_key(bind, keys)
+    # The declared hot keys' indexes (and SQLite's generated columns) go with the table declaring them.
+    for (name,) in bind.exec_driver_sql(f"SELECT name FROM {HOT_KEYS_TABLE}").all():
+        op.execute(f'DROP INDEX IF EXISTS "ix_model_runs_{name}"')
+        if bind.dialect.name == "sqlite":
+            op.execute(f'ALTER TABLE model_runs DROP COLUMN "{name}"')
     if bind.dialect.name == "sqlite":
         for statement in SQLITE_VALUES_DROP:
             op.execute(statement)
     else:
-        op.drop_table(info_index.VALUES_TABLE)
-    op.drop_table(info_index.HOT_KEYS_TABLE)
+        op.drop_table(VALUES_TABLE)
+    op.drop_table(HOT_KEYS_TABLE)

@@ -1,9 +1,8 @@
 """SQLite: new runs' (path, value) rows are written by the repositories, not by an insert trigger.
 
-The trigger walked each inserted run's JSON again with ``json_tree`` (about 0.3 ms a run); the
-repositories already hold the info and write the same rows (``gemini.db.info_index.add_leaves``). The
-rows already in the table are the same either way, so nothing is rebuilt. The update and delete
-triggers stay.
+The repositories already hold each new run's info and write the same rows, so the trigger that walked
+the stored JSON again is dropped. The rows already in the table are the same either way, so nothing is
+rebuilt. The update and delete triggers stay.
 
 Revision ID: 0003
 Revises: 0002

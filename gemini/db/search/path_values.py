@@ -1,4 +1,4 @@
-"""Indexes over run info beyond the GIN index: SQLite's (path, value) table and declared hot keys.
+"""SQLite's (path, value) index over run info: ``model_run_info_values``.
 
 SQLite has no index type for JSON documents, so ``model_run_info_values`` holds, for every run, each
 string (up to ``MAX_INDEXED_TEXT`` characters) and integer (below 2**53 in magnitude, integral floats
@@ -7,42 +7,30 @@ path (``where a.b = "x"``, containment) then looks the pair up instead of readin
 spelled the way SQLite's ``json_tree`` spells them (``$.params."learning_rate"``), which ``tree_path``
 reproduces.
 
-Who keeps the table: the repositories write the rows of every run they insert (``add_leaves``), from
-the info already in memory; triggers of migration 0002 remove a run's rows when it is deleted and
-rewrite them when its info is replaced. Inserting through a trigger made SQLite walk each new run's
-JSON again with ``json_tree``, about 0.3 ms a run and most of the cost of a bulk load, so migration 0003
-dropped that trigger. Runs must therefore be inserted through gemini (the API, REST, the CLI and
+The repositories write the rows of every run they insert (``add_leaves``), from the info already in
+memory; triggers of migration 0002 remove a run's rows when it is deleted and rewrite them when its
+info is replaced. Runs must therefore be inserted through gemini (the API, REST, the CLI and
 ``gemini db import`` all are); a run inserted by other means is missed only by the (path, value)
 lookups.
-
-A hot key is a path the user declares for ranges and sorting. On PostgreSQL it is an expression index on
-``CAST(model_run_info -> key -> ... AS JSONB)``, the very expression searches use. On SQLite it is a
-virtual generated column holding the value when it is a number or a string, with an index on it. The
-declared keys are kept in ``info_hot_keys`` so that they outlive the process.
 """
 
 from __future__ import annotations
 
-import hashlib
-import json
 import re
 import uuid
 from collections.abc import Iterable
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.dialects.postgresql import JSONB
 
-from gemini.db.tables import InfoHotKeyRow, model_run_info_values
+from gemini.db.tables import model_run_info_values
 
 MAX_INDEXED_TEXT = 128
 """Longest string value kept in SQLite's (path, value) table, in characters."""
 
 VALUES_TABLE = "model_run_info_values"
-HOT_KEYS_TABLE = "info_hot_keys"
 
 info_values = model_run_info_values
-hot_keys = InfoHotKeyRow.__table__
 
 # Keys a lookup never names (``sqlite_value_lookup`` refuses them), so their leaves are not kept.
 _UNINDEXED_KEY = re.compile(r'["\[\]\\\x00-\x1f]').search
@@ -155,75 +143,3 @@ def containment_lookup(pattern: dict[str, Any]) -> list[sa.Select]:
 
     walk(pattern, ())
     return lookups
-
-
-# -- hot keys ----------------------------------------------------------------------------------------
-
-
-def hot_key_name(keys: tuple[str, ...]) -> str:
-    """A stable column/index name for a path: ``hot_`` and 16 hex digits of its hash."""
-    return "hot_" + hashlib.sha256(json.dumps(list(keys), ensure_ascii=False).encode()).hexdigest()[:16]
-
-
-def _literal(value: str, dialect: sa.Dialect) -> str:
-    # DDL cannot take bound parameters; the dialect's own literal renderer escapes the text.
-    return str(sa.literal(value, sa.Text).compile(dialect=dialect, compile_kwargs={"literal_binds": True}))
-
-
-def postgres_path_expression(keys: tuple[str, ...]) -> sa.ColumnElement:
-    """The expression searches read a path with (see ``gemini.db.query_compiler``), keys as literals."""
-    value = sa.column("model_run_info")
-    for key in keys:
-        value = value.op("->", return_type=sa.JSON)(sa.literal(key, sa.Text))
-    return sa.cast(value, JSONB)
-
-
-def create_hot_key(connection: sa.Connection, keys: tuple[str, ...], created_at: Any) -> bool:
-    """Declare ``keys`` hot (index and record); ``False`` when it already was."""
-    path = json.dumps(list(keys), ensure_ascii=False)
-    if connection.execute(sa.select(hot_keys.c.name).where(hot_keys.c.path == path)).first() is not None:
-        return False
-    name = hot_key_name(keys)
-    dialect = connection.dialect
-    if dialect.name == "postgresql":
-        expression = postgres_path_expression(keys)
-        sql = expression.compile(dialect=dialect, compile_kwargs={"literal_binds": True})
-        connection.exec_driver_sql(f'CREATE INDEX IF NOT EXISTS "ix_model_runs_{name}" ON model_runs (({sql}))')
-    else:
-        json_path = _literal("$" + "".join(f'."{key}"' for key in keys), dialect)
-        columns = {row[1] for row in connection.exec_driver_sql("PRAGMA table_xinfo(model_runs)")}
-        if name not in columns:
-            connection.exec_driver_sql(
-                f'ALTER TABLE model_runs ADD COLUMN "{name}" GENERATED ALWAYS AS '
-                f"(CASE WHEN json_type(model_run_info, {json_path}) IN ('integer', 'real', 'text') "
-                f"THEN json_extract(model_run_info, {json_path}) END) VIRTUAL"
-            )
-        connection.exec_driver_sql(f'CREATE INDEX IF NOT EXISTS "ix_model_runs_{name}" ON model_runs ("{name}")')
-    connection.execute(sa.insert(hot_keys).values(path=path, name=name, created_at=created_at))
-    return True
-
-
-def drop_hot_key(connection: sa.Connection, keys: tuple[str, ...]) -> bool:
-    """Undeclare ``keys``; ``False`` when it was not declared."""
-    path = json.dumps(list(keys), ensure_ascii=False)
-    name = connection.execute(sa.select(hot_keys.c.name).where(hot_keys.c.path == path)).scalar()
-    if name is None:
-        return False
-    connection.exec_driver_sql(f'DROP INDEX IF EXISTS "ix_model_runs_{name}"')
-    if connection.dialect.name == "sqlite":
-        connection.exec_driver_sql(f'ALTER TABLE model_runs DROP COLUMN "{name}"')
-    connection.execute(sa.delete(hot_keys).where(hot_keys.c.path == path))
-    return True
-
-
-def list_hot_keys(connection: sa.Connection) -> list[tuple[tuple[str, ...], str, Any]]:
-    """Every declared hot key: (keys, column/index name, when declared), oldest first."""
-    rows = connection.execute(sa.select(hot_keys).order_by(hot_keys.c.created_at, hot_keys.c.path))
-    return [(tuple(json.loads(row.path)), row.name, row.created_at) for row in rows]
-
-
-def hot_columns(connection: sa.Connection) -> dict[tuple[str, ...], str]:
-    """On SQLite, the generated column of each hot key (searches read it instead of the JSON)."""
-    if connection.dialect.name != "sqlite":
-        return {}
-    return {keys: name for keys, name, _ in list_hot_keys(connection)}

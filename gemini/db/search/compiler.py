@@ -1,24 +1,19 @@
 """``where`` and ``order_by`` syntax trees compiled to SQLAlchemy expressions, for both databases.
 
 Every key and value of the user's text reaches the database as a bound parameter. The meaning is the one
-``gemini.core.query.evaluate`` states; per database:
+docs/search.md states; per database:
 
 - PostgreSQL reads ``CAST(model_run_info -> key -> key AS JSONB)``; numbers compare as jsonb numbers
   (exact numeric), strings by code point (``COLLATE "C"``). An equality on a path of keys also becomes a
   containment test (``@>``), which the GIN index serves; a declared hot key's expression index serves
   ranges (queries run with custom plans so that the planner sees the keys and can match the index).
 - SQLite reads ``json_type``/``json_extract`` at a JSON path; an equality on a string or integer also
-  looks the (path, value) pair up in ``model_run_info_values`` (see ``gemini.db.info_index``); a
+  looks the (path, value) pair up in ``model_run_info_values`` (see ``gemini.db.search.path_values``); a
   declared hot key is a generated column with its own index.
 """
 
 from __future__ import annotations
 
-import base64
-import binascii
-import datetime as dt
-import decimal
-import json
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -26,7 +21,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import JSONB
 
-from gemini.core.query.ast import (
+from gemini.query.ast import (
     And,
     Compare,
     Exists,
@@ -40,21 +35,17 @@ from gemini.core.query.ast import (
     OrderKey,
     Prefix,
     Target,
+    value_kind,
 )
-from gemini.db import info_index
-from gemini.db.tables import ModelRow, ModelRunRow, UTCDateTime
-from gemini.errors import InvalidInputError
+from gemini.db.search import path_values
+from gemini.db.search.json_paths import postgres_parent_and_key, sqlite_json_path
+from gemini.db.tables import ModelRow, ModelRunRow
 
 _runs = ModelRunRow.__table__
 _models = ModelRow.__table__
 
 _SQLITE_NUMBER_TYPES = ("integer", "real")
 _INT64 = range(-(2**63), 2**63)
-
-
-def sqlite_json_path(keys: tuple[str, ...]) -> str:
-    """``$."params"."lr"``: every label quoted, so dots, spaces and brackets in keys are literal."""
-    return "$" + "".join(f'."{key}"' for key in keys)
 
 
 def glob_to_sqlite(pattern: str) -> str:
@@ -232,16 +223,6 @@ def _operate(value: sa.ColumnElement, operator: str, literal: Any) -> sa.ColumnE
     }[operator](literal)
 
 
-def _literal_kind(value: Any) -> str:
-    if value is None:
-        return "null"
-    if isinstance(value, bool):
-        return "boolean"
-    if isinstance(value, (int, float)):
-        return "number"
-    return "string"
-
-
 class _PathBase:
     def condition(self, expression: Expression) -> sa.ColumnElement[bool]:
         if isinstance(expression, Exists):
@@ -253,7 +234,7 @@ class _PathBase:
                 return sa.or_(*(self.compare("=", value) for value in expression.values))
             by_kind: dict[str, list[Any]] = {}
             for value in expression.values:
-                by_kind.setdefault(_literal_kind(value), []).append(value)
+                by_kind.setdefault(value_kind(value), []).append(value)
             return sa.or_(
                 *(sa.and_(*(self.compare("!=", value) for value in values)) for values in by_kind.values())
             )
@@ -266,13 +247,8 @@ class _PathBase:
 
 class _PostgresPath(_PathBase):
     def __init__(self, info: sa.ColumnElement, target: InfoPath) -> None:
-        # Walk the stored json with json's own operators and cast only the value reached: casting a
-        # whole 1-2 KB document to jsonb for every path of every run costs several times more.
         self.keys = target.keys
-        parent = info
-        for key in target.keys[:-1]:
-            parent = parent.op("->", return_type=sa.JSON)(sa.bindparam(None, key, type_=sa.Text))
-        last = sa.bindparam(None, target.keys[-1], type_=sa.Text)
+        parent, last = postgres_parent_and_key(info, target.keys)
         self.value = sa.cast(parent.op("->", return_type=sa.JSON)(last), JSONB)
         self.text = parent.op("->>", return_type=sa.Text)(last)
         self.info = info
@@ -286,7 +262,7 @@ class _PostgresPath(_PathBase):
     def compare(self, operator: str, literal: Any) -> sa.ColumnElement[bool]:
         if literal is None:
             return self.type_is("null") if operator == "=" else sa.and_(self.exists(), ~self.type_is("null"))
-        kind = _literal_kind(literal)
+        kind = value_kind(literal)
         if kind == "string" and operator not in ("=", "!="):
             return sa.and_(self.type_is("string"), _operate(self.text.collate("C"), operator, literal))
         bound = sa.cast(sa.bindparam(None, literal, type_=JSONB), JSONB)
@@ -340,7 +316,7 @@ class _SqlitePath(_PathBase):
         type_matches = self.type == kinds[0] if len(kinds) == 1 else self.type.in_(kinds)
         condition = sa.and_(type_matches, _operate(self.value, operator, literal))
         if operator == "=":
-            lookup = info_index.sqlite_value_lookup(self.keys, [literal])
+            lookup = path_values.sqlite_value_lookup(self.keys, [literal])
             if lookup is not None:
                 condition = sa.and_(_runs.c.id.in_(lookup), condition)
         return condition
@@ -378,57 +354,4 @@ class _SqlitePath(_PathBase):
         return sa.case((self.type == "text", self.value), else_=sa.null())
 
 
-# -- cursors -----------------------------------------------------------------------------------------
-
-
-def encode_cursor(order_signature: str, values: list[Any], last_id: Any) -> str:
-    """An opaque, URL-safe token for "the rows after this one" in this order."""
-    payload = {"o": order_signature, "v": [_encode_value(value) for value in values], "i": str(last_id)}
-    text = json.dumps(payload, separators=(",", ":"), ensure_ascii=False)
-    return base64.urlsafe_b64encode(text.encode("utf-8")).decode("ascii").rstrip("=")
-
-
-def decode_cursor(cursor: str, order_signature: str, component_count: int) -> tuple[list[Any], str]:
-    """The sort values and id a cursor holds; ``InvalidInputError`` if it is malformed or was made for
-    another order."""
-    if not isinstance(cursor, str):
-        raise InvalidInputError(f"cursor must be a string, got {type(cursor).__name__}")
-    try:
-        padded = cursor + "=" * (-len(cursor) % 4)
-        payload = json.loads(base64.urlsafe_b64decode(padded.encode("ascii")).decode("utf-8"))
-        signature, raw_values, last_id = payload["o"], payload["v"], payload["i"]
-        values = [_decode_value(value) for value in raw_values]
-    except (ValueError, KeyError, TypeError, binascii.Error, UnicodeError, decimal.InvalidOperation):
-        raise InvalidInputError("cursor is not one this registry issued (pass next_cursor unchanged)") from None
-    if signature != order_signature or len(values) != component_count or not isinstance(last_id, str):
-        raise InvalidInputError(
-            f"cursor was made for order_by {signature or 'creation order'!r}, not {order_signature or 'creation order'!r}"
-        )
-    return values, last_id
-
-
-def _encode_value(value: Any) -> Any:
-    if isinstance(value, decimal.Decimal):
-        return {"d": str(value)}
-    if isinstance(value, dt.datetime):
-        return {"t": value.isoformat()}
-    if isinstance(value, float):
-        return {"f": repr(value)}
-    return value
-
-
-def _decode_value(value: Any) -> Any:
-    if isinstance(value, dict):
-        if "d" in value:
-            return decimal.Decimal(value["d"])
-        if "t" in value:
-            return dt.datetime.fromisoformat(value["t"])
-        if "f" in value:
-            return float(value["f"])
-        raise ValueError("unknown cursor value")
-    if value is None or isinstance(value, (str, int)) and not isinstance(value, bool):
-        return value
-    raise ValueError("unknown cursor value")
-
-
-__all__ = ["RunQueryCompiler", "SortComponent", "decode_cursor", "encode_cursor", "UTCDateTime"]
+__all__ = ["RunQueryCompiler", "SortComponent", "glob_to_like", "glob_to_sqlite"]

@@ -18,11 +18,24 @@ This is the reference the SQL of both databases is tested against, and it states
 
 from __future__ import annotations
 
-import datetime as dt
 import re
 from typing import Any
 
-from gemini.core.query.ast import And, Compare, Exists, Expression, Field, Glob, In, Not, Or, OrderKey, Prefix, Target
+from gemini.query.ast import (
+    And,
+    Compare,
+    Exists,
+    Expression,
+    Field,
+    Glob,
+    In,
+    Not,
+    Or,
+    OrderKey,
+    Prefix,
+    Target,
+    value_kind,
+)
 
 _MISSING = object()
 
@@ -40,20 +53,6 @@ def run_value(target: Target, info: dict[str, Any], fields: dict[str, Any]) -> A
     return value
 
 
-def _kind(value: Any) -> str:
-    if value is None:
-        return "null"
-    if isinstance(value, bool):
-        return "boolean"
-    if isinstance(value, (int, float)):
-        return "number"
-    if isinstance(value, str):
-        return "string"
-    if isinstance(value, dt.datetime):
-        return "time"
-    return "container"
-
-
 def _compare(value: Any, operator: str, literal: Any) -> bool:
     if value is _MISSING:
         return False
@@ -61,7 +60,7 @@ def _compare(value: Any, operator: str, literal: Any) -> bool:
         if operator == "=":
             return value is None
         return value is not None  # "!= null"
-    if _kind(value) != _kind(literal):
+    if value_kind(value) != value_kind(literal):
         return False
     return {
         "=": value == literal,
@@ -94,7 +93,7 @@ def matches(expression: Expression, info: dict[str, Any], fields: dict[str, Any]
         return _compare(value, expression.operator, expression.value)
     if isinstance(expression, In):
         if expression.negated:
-            comparable = [literal for literal in expression.values if _kind(literal) == _kind(value)]
+            comparable = [literal for literal in expression.values if value_kind(literal) == value_kind(value)]
             return value is not _MISSING and bool(comparable) and all(value != literal for literal in comparable)
         return any(_compare(value, "=", literal) for literal in expression.values)
     if isinstance(expression, Glob):
@@ -111,7 +110,7 @@ def sort_key(keys: tuple[OrderKey, ...], info: dict[str, Any], fields: dict[str,
     parts: list[Any] = []
     for key in keys:
         value = run_value(key.target, info, fields)
-        kind = _kind(value) if value is not _MISSING else "missing"
+        kind = value_kind(value) if value is not _MISSING else "missing"
         sign = -1 if key.descending else 1
         if kind == "number":
             parts.append((0, _Reversible(value, sign)))

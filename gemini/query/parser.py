@@ -24,10 +24,9 @@ Every error is an ``InvalidInputError`` saying what was expected and at which co
 from __future__ import annotations
 
 import datetime as dt
-import re
 from dataclasses import dataclass
 
-from gemini.core.query.ast import (
+from gemini.query.ast import (
     FIELD_NAMES,
     And,
     Compare,
@@ -45,6 +44,7 @@ from gemini.core.query.ast import (
     Target,
 )
 from gemini.errors import InvalidInputError
+from gemini.query.tokens import Token, error, tokenize
 
 MAX_EXPRESSION_LENGTH = 10_000
 """Longest ``where``/``order_by`` text accepted, in characters."""
@@ -53,139 +53,6 @@ MAX_NESTING = 64
 """Deepest nesting of parentheses and ``not`` accepted."""
 
 MAX_PATH_KEYS = 32
-
-KEYWORDS = frozenset({"and", "or", "not", "in", "exists", "glob", "startswith", "true", "false", "null"})
-
-_NUMBER = re.compile(r"-?(?:0|[1-9][0-9]*)(?:\.[0-9]+)?(?:[eE][+-]?[0-9]+)?")
-_IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
-_ESCAPES = {'"': '"', "'": "'", "\\": "\\", "/": "/", "b": "\b", "f": "\f", "n": "\n", "r": "\r", "t": "\t"}
-
-
-@dataclass(frozen=True, slots=True)
-class Token:
-    kind: str  # "name", "key" (backquoted), "string", "number", "op", "punct", "keyword", "end"
-    text: str
-    value: object
-    column: int
-
-    def describe(self) -> str:
-        return "the end of the expression" if self.kind == "end" else repr(self.text)
-
-
-def _error(what: str, column: int, source_name: str) -> InvalidInputError:
-    return InvalidInputError(f"{source_name}: {what} at column {column}")
-
-
-def tokenize(text: str, *, source_name: str = "where") -> list[Token]:
-    tokens: list[Token] = []
-    position = 0
-    length = len(text)
-    while position < length:
-        char = text[position]
-        column = position + 1
-        if char.isspace():
-            position += 1
-            continue
-        if char in "(),.":
-            tokens.append(Token("punct", char, char, column))
-            position += 1
-            continue
-        if char in "=<>!":
-            two = text[position : position + 2]
-            if two in ("!=", "<=", ">=", "=="):
-                tokens.append(Token("op", two, "=" if two == "==" else two, column))
-                position += 2
-                continue
-            if char == "!":
-                raise _error("expected '!=' after '!'", column, source_name)
-            tokens.append(Token("op", char, char, column))
-            position += 1
-            continue
-        if char in "\"'":
-            value, position = _read_string(text, position, source_name)
-            tokens.append(Token("string", text[column - 1 : position], value, column))
-            continue
-        if char == "`":
-            value, position = _read_quoted_key(text, position, source_name)
-            tokens.append(Token("key", text[column - 1 : position], value, column))
-            continue
-        if char == "-" or char.isdigit():
-            match = _NUMBER.match(text, position)
-            if match and not _continues_word(text, match.end()):
-                raw = match.group()
-                number = float(raw) if any(c in raw for c in ".eE") else int(raw)
-                if isinstance(number, float) and number in (float("inf"), float("-inf")):
-                    raise _error(f"number {raw} is out of range", column, source_name)
-                tokens.append(Token("number", raw, number, column))
-                position = match.end()
-                continue
-            if char == "-":
-                tokens.append(Token("punct", "-", "-", column))
-                position += 1
-                continue
-            raise _error(f"malformed number starting {text[position:position + 12]!r}", column, source_name)
-        match = _IDENTIFIER.match(text, position)
-        if match:
-            word = match.group()
-            kind = "keyword" if word.lower() in KEYWORDS else "name"
-            tokens.append(Token(kind, word, word.lower() if kind == "keyword" else word, column))
-            position = match.end()
-            continue
-        raise _error(f"unexpected character {char!r}", column, source_name)
-    tokens.append(Token("end", "", None, length + 1))
-    return tokens
-
-
-def _continues_word(text: str, position: int) -> bool:
-    return position < len(text) and (text[position].isalnum() or text[position] in "_.")
-
-
-def _read_string(text: str, start: int, source_name: str) -> tuple[str, int]:
-    quote = text[start]
-    position = start + 1
-    parts: list[str] = []
-    while position < len(text):
-        char = text[position]
-        if char == quote:
-            return "".join(parts), position + 1
-        if char == "\\":
-            escape = text[position + 1 : position + 2]
-            if escape in _ESCAPES:
-                parts.append(_ESCAPES[escape])
-                position += 2
-                continue
-            if escape == "u" and re.fullmatch(r"[0-9a-fA-F]{4}", text[position + 2 : position + 6]):
-                code = int(text[position + 2 : position + 6], 16)
-                if 0xD800 <= code <= 0xDFFF:
-                    raise _error("a \\u escape may not name a surrogate", position + 1, source_name)
-                parts.append(chr(code))
-                position += 6
-                continue
-            raise _error("unknown escape in string (use \\\\, \\\", \\', \\n, \\t or \\uXXXX)", position + 1, source_name)
-        if char == "\x00":
-            raise _error("strings may not contain NUL characters", position + 1, source_name)
-        parts.append(char)
-        position += 1
-    raise _error(f"unterminated string (missing closing {quote})", start + 1, source_name)
-
-
-def _read_quoted_key(text: str, start: int, source_name: str) -> tuple[str, int]:
-    position = start + 1
-    parts: list[str] = []
-    while position < len(text):
-        char = text[position]
-        if char == "`":
-            if text[position + 1 : position + 2] == "`":  # a doubled backquote is a literal one
-                parts.append("`")
-                position += 2
-                continue
-            return "".join(parts), position + 1
-        if char == "\x00":
-            raise _error("keys may not contain NUL characters", position + 1, source_name)
-        parts.append(char)
-        position += 1
-    raise _error("unterminated quoted key (missing closing `)", start + 1, source_name)
-
 
 class _Parser:
     def __init__(self, text: str, source_name: str) -> None:
@@ -220,12 +87,12 @@ class _Parser:
 
     def fail(self, expected: str, token: Token | None = None) -> InvalidInputError:
         token = token or self.current
-        return _error(f"{expected}, found {token.describe()}", token.column, self.source_name)
+        return error(f"{expected}, found {token.describe()}", token.column, self.source_name)
 
     def nest(self) -> None:
         self.depth += 1
         if self.depth > MAX_NESTING:
-            raise _error(f"nested deeper than {MAX_NESTING} levels", self.current.column, self.source_name)
+            raise error(f"nested deeper than {MAX_NESTING} levels", self.current.column, self.source_name)
 
     # -- where -------------------------------------------------------------------------------------
 
@@ -277,7 +144,7 @@ class _Parser:
             value = self.literal(target)
             operator = token.value
             if operator in ("<", "<=", ">", ">=") and (value is None or isinstance(value, bool)):
-                raise _error(
+                raise error(
                     f"{operator} needs a number, a string or a time, not {self.tokens[self.index - 1].text}",
                     self.tokens[self.index - 1].column,
                     self.source_name,
@@ -293,7 +160,7 @@ class _Parser:
         if self.at("keyword", "glob") or self.at("keyword", "startswith"):
             operator = self.advance().value
             if isinstance(target, Field) and target.name != "model.name":
-                raise _error(f"{operator} applies to strings; {target} is a time", token.column, self.source_name)
+                raise error(f"{operator} applies to strings; {target} is a time", token.column, self.source_name)
             pattern = self.expect("string", None, f"a quoted string after {operator}").value
             return Glob(target, pattern) if operator == "glob" else Prefix(target, pattern)
         raise self.fail(
@@ -320,7 +187,7 @@ class _Parser:
         else:
             raise self.fail("expected a value (a quoted string, a number, true, false or null)")
         if value is None and in_list:
-            raise _error("null is not allowed in a list of values; use '= null'", token.column, self.source_name)
+            raise error("null is not allowed in a list of values; use '= null'", token.column, self.source_name)
         if isinstance(target, Field):
             return _field_value(target, value, token, self.source_name)
         return value
@@ -334,7 +201,7 @@ class _Parser:
             self.advance()
             keys.append(self.key())
         if len(keys) > MAX_PATH_KEYS:
-            raise _error(f"a path may have at most {MAX_PATH_KEYS} keys", first.column, self.source_name)
+            raise error(f"a path may have at most {MAX_PATH_KEYS} keys", first.column, self.source_name)
         if first.kind == "name":
             dotted = ".".join(keys)
             if dotted in FIELD_NAMES:
@@ -347,7 +214,7 @@ class _Parser:
             self.advance()
             if any(char in '"\\' or ord(char) < 0x20 for char in token.value):
                 # SQLite's JSON paths match keys as JSON writes them, and cannot spell these.
-                raise _error(
+                raise error(
                     "keys containing a double quote, a backslash or a control character cannot be searched",
                     token.column,
                     self.source_name,
@@ -366,14 +233,14 @@ class _Parser:
 def _field_value(field: Field, value: object, token: Token, source_name: str) -> object:
     if field.name == "model.name":
         if not isinstance(value, str):
-            raise _error("model.name is compared with a quoted string", token.column, source_name)
+            raise error("model.name is compared with a quoted string", token.column, source_name)
         return value
     if not isinstance(value, str):
-        raise _error(f"{field.name} is compared with a quoted ISO 8601 time", token.column, source_name)
+        raise error(f"{field.name} is compared with a quoted ISO 8601 time", token.column, source_name)
     try:
         moment = dt.datetime.fromisoformat(value)
     except ValueError:
-        raise _error(f"{value!r} is not an ISO 8601 time (e.g. '2024-05-01T12:00:00Z')", token.column, source_name) from None
+        raise error(f"{value!r} is not an ISO 8601 time (e.g. '2024-05-01T12:00:00Z')", token.column, source_name) from None
     return moment if moment.tzinfo else moment.replace(tzinfo=dt.timezone.utc)
 
 

@@ -1,28 +1,27 @@
 """Searching runs with the ``where`` language, ``order_by`` and keyset pages (see docs/search.md).
 
 Runs on the caller's connection, like every repository; compiling the syntax trees is left to
-``gemini.db.query_compiler``.
+``gemini.db.search.compiler``.
 """
 
 from __future__ import annotations
 
-import hashlib
 import uuid
 from dataclasses import dataclass
 from typing import Any
 
 import sqlalchemy as sa
 
-from gemini.core.query.ast import Expression, InfoPath, OrderKey
-from gemini.db import info_index
-from gemini.db.containment import info_contains
-from gemini.db.query_compiler import RunQueryCompiler, decode_cursor, encode_cursor
 from gemini.db.repositories import RUN_COLUMN_COUNT, RUN_COLUMNS, UNSET, lost_before, run_record
+from gemini.db.search import hot_keys, path_values
+from gemini.db.search.compiler import RunQueryCompiler
+from gemini.db.search.containment import info_contains
+from gemini.db.search.cursors import decode_cursor, encode_cursor, order_signature
 from gemini.db.tables import ModelRunRow
+from gemini.query.ast import Expression, InfoPath, OrderKey
 from gemini.records import ModelRunRecord
 
 _runs = ModelRunRow.__table__
-_RUN_COLUMNS = RUN_COLUMNS
 
 
 @dataclass(frozen=True, slots=True)
@@ -31,10 +30,6 @@ class RunPage:
 
     runs: list[ModelRunRecord]
     next_cursor: str | None
-
-
-def order_signature(keys: tuple[OrderKey, ...]) -> str:
-    return hashlib.sha256(repr(keys).encode()).hexdigest()[:16] if keys else ""
 
 
 class RunSearchRepository:
@@ -52,7 +47,7 @@ class RunSearchRepository:
             connection.exec_driver_sql(
                 "SET LOCAL plan_cache_mode = force_custom_plan; SET LOCAL enable_seqscan = off; SET LOCAL jit = off"
             )
-        self.compiler = RunQueryCompiler(self.dialect, info_index.hot_columns(connection))
+        self.compiler = RunQueryCompiler(self.dialect, hot_keys.hot_columns(connection))
 
     def _filters(
         self, *, model_id: uuid.UUID | None = UNSET, contains: dict | None = None, where: Expression | None = None
@@ -68,7 +63,7 @@ class RunSearchRepository:
             filters.append(model_column.is_(None) if model_id is None else model_column == model_id)
         if contains:
             if self.dialect == "sqlite":
-                filters.extend(_runs.c.id.in_(lookup) for lookup in info_index.containment_lookup(contains))
+                filters.extend(_runs.c.id.in_(lookup) for lookup in path_values.containment_lookup(contains))
             filters.append(info_contains(_runs.c.model_run_info, contains, self.dialect))
         if where is not None:
             filters.append(self.compiler.condition(where))
@@ -102,13 +97,13 @@ class RunSearchRepository:
                 self.connection.exec_driver_sql("SET LOCAL enable_sort = off; SET LOCAL max_parallel_workers_per_gather = 0")
             rows = []
             for condition, order in segments:
-                query = sa.select(*_RUN_COLUMNS, *sort_columns).where(*filters, condition).order_by(*order)
+                query = sa.select(*RUN_COLUMNS, *sort_columns).where(*filters, condition).order_by(*order)
                 rows += self.connection.execute(query.limit(limit - len(rows))).all()
                 if len(rows) == limit:
                     break
         else:
             query = (
-                sa.select(*_RUN_COLUMNS, *sort_columns)
+                sa.select(*RUN_COLUMNS, *sort_columns)
                 .where(*filters)
                 .order_by(*self.compiler.order_clauses(components))
             )
@@ -131,7 +126,7 @@ class RunSearchRepository:
             return None
         keys = order_by[0].target.keys
         if self.dialect == "postgresql":
-            declared = {hot_keys for hot_keys, _, _ in info_index.list_hot_keys(self.connection)}
+            declared = {key.keys for key in hot_keys.list_hot_keys(self.connection)}
         else:
             declared = set(self.compiler.hot_columns)
         return self.compiler.hot_segments(order_by[0]) if keys in declared else None
@@ -143,4 +138,4 @@ class RunSearchRepository:
         return self.connection.execute(sa.select(sa.func.count()).select_from(_runs).where(*filters)).scalar_one()
 
 
-__all__: list[Any] = ["RunPage", "RunSearchRepository", "order_signature"]
+__all__ = ["RunPage", "RunSearchRepository"]

@@ -1,8 +1,7 @@
 """The syntax tree of a ``where`` expression and of an ``order_by`` list.
 
-Nodes are immutable and carry no SQL: ``gemini.db.query_compiler`` turns them into SQL for either
-database, and ``gemini.core.query.evaluate`` evaluates them over a Python dict, which is the
-reference meaning that tests hold the SQL to.
+Nodes are immutable and carry no SQL: ``gemini.db.search.compiler`` turns them into SQL for either
+database. The tests hold that SQL to a reference evaluation in Python of the same trees.
 """
 
 from __future__ import annotations
@@ -100,3 +99,21 @@ class OrderKey:
 
     def __str__(self) -> str:
         return f"{'-' if self.descending else ''}{self.target}"
+
+
+def value_kind(value: object) -> str:
+    """The kind a comparison matches on: a value compares only with a literal of the same kind.
+
+    ``null``, ``boolean``, ``number`` (integers and floats alike), ``string``, ``time`` (run fields),
+    or ``container`` (objects and arrays, which no literal matches)."""
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "boolean"
+    if isinstance(value, (int, float)):
+        return "number"
+    if isinstance(value, str):
+        return "string"
+    if isinstance(value, dt.datetime):
+        return "time"
+    return "container"
