@@ -1,6 +1,6 @@
 """Operations on models, runs and experiments.
 
-Each function runs in its own unit of work and either returns records (``gemini.core.records``) or
+Each function runs in its own unit of work and either returns records (``gemini.records``) or
 raises a ``gemini.errors`` exception: ``NotFoundError``, ``ConflictError``, ``InvalidInputError``,
 ``DatabaseUnavailableError``. REST, the CLI and the web page call these; so can any Python caller that
 prefers exceptions to the seed API's ``None``/``False``.

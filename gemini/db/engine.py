@@ -64,9 +64,8 @@ def create_database_engine(url: str) -> sa.Engine:
 def _ping_when_idle(engine: sa.Engine) -> None:
     """Test a pooled connection before use when it sat idle: a server restarted meanwhile left it dead.
 
-    SQLAlchemy's ``pool_pre_ping`` tests every checkout, one more round trip per operation (about 0.25
-    ms here, a third of a read by id); a connection back in use within a second was alive a moment
-    ago, and a server restart takes longer than that. A connection that dies in that window fails its
+    SQLAlchemy's ``pool_pre_ping`` tests every checkout, one more round trip per operation; a
+    connection back in use within a second was alive a moment ago, and a server restart takes longer than that. A connection that dies in that window fails its
     operation, and SQLAlchemy then replaces every pooled connection, as after any disconnect.
     """
 
@@ -103,8 +102,8 @@ def _create_sqlite_engine(url: str) -> sa.Engine:
         cursor.execute("PRAGMA synchronous=FULL")  # a committed run survives a power cut
         cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
         cursor.execute("PRAGMA foreign_keys=ON")
-        # A 64 MiB page cache instead of SQLite's 2 MiB: the (path, value) index takes random inserts,
-        # and from about 100,000 runs on its pages no longer fit in 2 MiB (bulk loads 30% faster at 50k).
+        # A larger page cache than SQLite's 2 MiB: the (path, value) index takes random inserts, and
+        # a large registry's pages do not fit in the default.
         cursor.execute(f"PRAGMA cache_size=-{SQLITE_CACHE_KIB}")
         cursor.close()
 
@@ -166,8 +165,8 @@ def unit_of_work(*, write: bool = False, snapshot: bool = False, single_read: bo
     READ; an SQLite transaction always does), for reads spanning several tables, such as an export.
 
     With ``single_read``, the block runs one read statement, a transaction by itself: on PostgreSQL it
-    goes through an autocommit engine, without the BEGIN and COMMIT round trips (a read by id 0.96 ->
-    0.62 ms here). SQLite's BEGIN and COMMIT cost nothing comparable and stay.
+    goes through an autocommit engine, without the BEGIN and COMMIT round trips. SQLite's BEGIN and
+    COMMIT cost nothing comparable and stay.
 
     Plain SQLAlchemy Core connections, not ORM sessions: the repositories build their own statements
     and return records, so a session's identity map would only cost time on every call.

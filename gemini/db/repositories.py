@@ -103,8 +103,8 @@ def _insert(connection: sa.Connection, table: sa.Table):  # noqa: ANN202 - diale
     return (postgresql.insert if dialect == "postgresql" else sqlite.insert)(table)
 
 
-# The statements of the hottest paths, built once: constructing a statement costs more than running it
-# on SQLite (about 0.1 ms each).
+# The statements of the hottest paths, built once: on SQLite constructing a statement costs more than
+# running it.
 _SELECT_RUN_BY_ID = sa.select(*_RUN_COLUMNS).where(_runs.c.id == sa.bindparam("run_id"))
 _SELECT_MODEL_ID_BY_NAME = sa.select(_models.c.id).where(_models.c.model_name == sa.bindparam("model_name"))
 _INSERT_MODEL_NAME_IF_NEW = {

@@ -5,7 +5,7 @@ import uuid
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from gemini.db.ids import new_id
 
@@ -83,8 +83,6 @@ class ModelRow(TimestampedMixin, Base):
     model_info: Mapped[dict[str, Any]] = mapped_column(default=dict)
     created_by: Mapped[str | None] = mapped_column(sa.Text)  # the API token's name; None when local
 
-    experiments: Mapped[list[ExperimentRow]] = relationship(secondary=model_experiments, lazy="raise")
-
 
 class ModelRunRow(TimestampedMixin, Base):
     __tablename__ = "model_runs"
@@ -106,8 +104,6 @@ class ModelRunRow(TimestampedMixin, Base):
     error_type: Mapped[str | None] = mapped_column(sa.Text)  # why a failed run failed
     error_message: Mapped[str | None] = mapped_column(sa.Text)
     created_by: Mapped[str | None] = mapped_column(sa.Text)  # the API token's name; None when local
-
-    model: Mapped[ModelRow | None] = relationship(lazy="raise")
 
     __table_args__ = (
         sa.Index("ix_model_runs_info_hash", "info_hash"),

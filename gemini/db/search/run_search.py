@@ -42,8 +42,8 @@ class RunSearchRepository:
             # The planner prices the cast of each run's json to jsonb like any cheap operator, while it
             # costs tens of microseconds per run: left alone it prefers reading every run over the GIN or
             # hot-key index even for one match in ten thousand. Scans remain where no index applies.
-            # Those same misestimates make the plans look costly enough for JIT compilation, which took
-            # 0.3-0.5 s at a million runs for queries that run in milliseconds: off.
+            # Those same misestimates make the plans look costly enough for JIT compilation, which costs
+            # far more than these queries themselves: off.
             connection.exec_driver_sql(
                 "SET LOCAL plan_cache_mode = force_custom_plan; SET LOCAL enable_seqscan = off; SET LOCAL jit = off"
             )
@@ -93,7 +93,7 @@ class RunSearchRepository:
                 # The planner cannot estimate the type tests of a path (jsonb_typeof), guesses that almost
                 # nothing matches, and would sort a bitmap scan of every match; walking the index in
                 # order stops after `limit` rows, whatever the size of the registry. Parallel workers only
-                # add their start-up to such a short walk (34 against 20 ms at a million runs).
+                # add their start-up to such a short walk.
                 self.connection.exec_driver_sql("SET LOCAL enable_sort = off; SET LOCAL max_parallel_workers_per_gather = 0")
             rows = []
             for condition, order in segments:
