@@ -28,8 +28,10 @@ def test_start_makes_a_running_run_each_time(client):
     assert first["model_run_info"] == {"lr": 1}
 
 
-def test_start_of_an_unknown_model_is_404(client):
-    assert_error(client.post("/api/model_runs/start", json={"model_name": "nobody"}), 404, "not_found", "nobody")
+def test_start_with_a_new_model_name_creates_the_model(client):
+    run = start(client, model_name="newcomer")
+    model = client.get(f"/api/model_runs/{run['id']}/model").json()
+    assert model["model_name"] == "newcomer"
 
 
 def test_end_sets_the_status_and_keeps_the_error(client):

@@ -31,8 +31,9 @@ TOTAL_COUNT = "X-Total-Count"
 
 @runs_router.post("/start", status_code=201, dependencies=WRITE_ACCESS, responses={**WRITE_ERRORS, **NOT_FOUND})
 def start_run(body: TrackedRunStart) -> ModelRunPublic:
-    """Start a tracked run (status ``running``): always a new run, even when another has the same info.
-    The client keeps it alive with heartbeats (or metric batches) until it ends."""
+    """Start a tracked run (status ``running``) of the named model (created when missing): always a new
+    run, even when another has the same info. The client keeps it alive with heartbeats (or metric
+    batches) until it ends."""
     return ModelRunPublic.of(core.start_run(model_run_info=body.model_run_info, model_name=body.model_name))
 
 
