@@ -1,6 +1,7 @@
 """Settings, read from the environment when asked for (never at import time)."""
 
 import os
+import re
 from functools import lru_cache
 from pathlib import Path
 
@@ -9,12 +10,31 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 DEFAULT_MAX_INFO_BYTES = 1024 * 1024
 DEFAULT_HEARTBEAT_TIMEOUT = 300.0
+DEFAULT_MAX_ARTIFACT_BYTES = 5 * 1024**3
 
 
 def default_database_url() -> str:
     """An SQLite file in the user's data directory, e.g. ``~/.local/share/gemini/gemini.db``."""
     path = Path(platformdirs.user_data_dir("gemini", appauthor=False)) / "gemini.db"
     return f"sqlite:///{path}"
+
+
+def default_artifact_root(database_url: str) -> Path:
+    """Where a registry keeps its artifacts when ``GEMINI_ARTIFACT_ROOT`` is not set.
+
+    An SQLite file registry keeps them beside its file (``gemini.db`` -> ``gemini.db-artifacts/``); any
+    other registry, in the user data directory under a folder named after the server and database, so
+    that two registries never share a store (each removes the blobs its own runs no longer use).
+    """
+    from sqlalchemy.engine import make_url  # only the server side resolves a store
+
+    url = make_url(database_url)
+    database = url.database or ""
+    if url.get_backend_name() == "sqlite" and database and database != ":memory:" and not database.startswith("file:"):
+        path = Path(database).expanduser()
+        return path.parent / f"{path.name}-artifacts"
+    place = "-".join(str(part) for part in (url.get_backend_name(), url.host, url.port, database) if part)
+    return Path(platformdirs.user_data_dir("gemini", appauthor=False)) / "artifacts" / re.sub(r"[^\w.-]", "_", place)
 
 
 class Settings(BaseSettings):
@@ -33,10 +53,21 @@ class Settings(BaseSettings):
 
     heartbeat_timeout: float = DEFAULT_HEARTBEAT_TIMEOUT
     """Seconds without a heartbeat after which a ``running`` tracked run is reported as ``lost``."""
+    artifact_root: str = ""
+    """Directory of the artifact store; empty means beside the registry (``default_artifact_root``)."""
+
+    max_artifact_bytes: int = DEFAULT_MAX_ARTIFACT_BYTES
+    """Largest accepted artifact, in bytes."""
 
     @property
     def resolved_database_url(self) -> str:
         return self.database_url or default_database_url()
+
+    @property
+    def resolved_artifact_root(self) -> Path:
+        if self.artifact_root:
+            return Path(self.artifact_root).expanduser()
+        return default_artifact_root(self.resolved_database_url)
 
 
 _ENVIRONMENT_NAMES = tuple(f"GEMINI_{name.upper()}" for name in Settings.model_fields)

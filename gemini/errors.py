@@ -31,3 +31,19 @@ class DatabaseError(GeminiError):
 
 class DatabaseUnavailableError(DatabaseError):
     """The database cannot be reached (server down, file unreadable, disk full)."""
+
+
+class ArtifactTooLargeError(InvalidInputError):
+    """An artifact larger than the configured limit (``GEMINI_MAX_ARTIFACT_BYTES``)."""
+
+
+class StorageError(GeminiError):
+    """The artifact store failed for a reason that is not the caller's input."""
+
+
+class StorageUnavailableError(StorageError):
+    """The artifact store cannot be written or read (directory missing or read-only, disk full)."""
+
+
+class ArtifactCorruptedError(StorageError):
+    """An artifact's stored bytes no longer match the digest recorded when it was logged."""

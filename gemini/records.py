@@ -64,3 +64,13 @@ class MetricSummary:
     max: float | None
     step: int
     count: int
+
+
+@dataclass(frozen=True, slots=True)
+class ArtifactRecord:
+    """A file a run stored, by the name the run gave it; its bytes are the blob ``sha256``."""
+
+    name: str
+    size: int
+    sha256: str
+    created_at: dt.datetime

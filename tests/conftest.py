@@ -90,9 +90,11 @@ def database_url(request, tmp_path_factory) -> str:
 
 
 @pytest.fixture
-def db(database_url, monkeypatch) -> str:
-    """An empty registry on each database kind, made the configured one (``GEMINI_DATABASE_URL``)."""
+def db(database_url, monkeypatch, tmp_path) -> str:
+    """An empty registry on each database kind, made the configured one (``GEMINI_DATABASE_URL``), with
+    an empty artifact store of its own (``GEMINI_ARTIFACT_ROOT``)."""
     monkeypatch.setenv("GEMINI_DATABASE_URL", database_url)
+    monkeypatch.setenv("GEMINI_ARTIFACT_ROOT", str(tmp_path / "artifact-store"))
     engine = db_engine.get_engine(database_url)
     with engine.begin() as connection:
         for table in reversed(Base.metadata.sorted_tables):

@@ -11,6 +11,7 @@ from uuid import UUID
 from pydantic import Field, PrivateAttr
 
 from gemini.api import model as _model
+from gemini.api.artifacts import ArtifactsMixin
 from gemini.api.base import APIBase, seed_operation
 from gemini.api.tracking import TrackingMixin
 from gemini.core import model_runs as core
@@ -23,7 +24,7 @@ if TYPE_CHECKING:
 ID = UUID | int | str
 
 
-class ModelRun(TrackingMixin, APIBase):
+class ModelRun(TrackingMixin, ArtifactsMixin, APIBase):
     """Represents a run of a model, including metadata, associations to models, and run information.
 
     A tracked run (``ModelRun.track``/``start``) also has a ``status`` (``running``, ``finished``,

@@ -6,10 +6,12 @@ A run is identified within its model by its info, compared as JSON values: at mo
 
 from typing import Any
 
+from gemini.core import artifacts
 from gemini.core.get_or_create import get_or_create_model_id
 from gemini.core.validation import check_info, check_name, check_page, parse_id
 from gemini.query import parse_order_by, parse_where
 from gemini.query.ast import Expression
+from gemini.db.artifacts import ArtifactRepository
 from gemini.db.engine import unit_of_work
 from gemini.db.repositories import UNSET, ModelRepository, ModelRunRepository
 from gemini.db.search.run_search import RunPage, RunSearchRepository
@@ -187,7 +189,9 @@ def _refuse_duplicate(runs: ModelRunRepository, run: ModelRunRecord, *, model_id
 def delete_run(*, run_id: object) -> None:
     run_id = parse_id(run_id, field="model run id")
     with unit_of_work(write=True) as connection:
+        digests = ArtifactRepository(connection).digests_of_runs([run_id])
         ModelRunRepository(connection).delete(run_id)
+    artifacts.release_blobs_after_delete(digests)
 
 
 def get_run_model(*, run_id: object) -> ModelRecord:

@@ -5,8 +5,10 @@ from typing import Any
 
 import sqlalchemy as sa
 
+from gemini.core import artifacts
 from gemini.core.get_or_create import get_or_create_experiment_id
 from gemini.core.validation import check_info, check_name, check_optional_text, check_page, parse_id
+from gemini.db.artifacts import ArtifactRepository
 from gemini.db.engine import unit_of_work
 from gemini.db.repositories import ExperimentRepository, ModelRepository, ModelRunRepository
 from gemini.errors import ConflictError, InvalidInputError, NotFoundError
@@ -158,7 +160,9 @@ def update_model(
 def delete_model(*, model_id: object) -> None:
     model_id = parse_id(model_id, field="model id")
     with unit_of_work(write=True) as connection:
+        digests = ArtifactRepository(connection).digests_of_model(model_id)  # its runs go with it
         ModelRepository(connection).delete(model_id)
+    artifacts.release_blobs_after_delete(digests)
 
 
 def count_models(

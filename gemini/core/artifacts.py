@@ -1,0 +1,335 @@
+"""Artifacts: files a run stores (weights, plots), kept once per content in the blob store.
+
+A run names each artifact with a relative path (``weights/best.pt``); logging a name again replaces
+what it was. The bytes go to the store first, under their SHA-256; the record (name, size, digest) is
+committed after, so an upload that fails or is cut off halfway leaves no record and no visible blob.
+A blob that no record points at any more (its run deleted, its name logged again with other bytes)
+is removed at once; ``collect_garbage`` removes what a crash left behind.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import re
+import tempfile
+import uuid
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from pathlib import Path, PurePosixPath
+
+from gemini.config import get_settings
+from gemini.core.validation import check_page, parse_id
+from gemini.db.artifacts import ArtifactRepository
+from gemini.db.engine import unit_of_work
+from gemini.db.repositories import ModelRunRepository
+from gemini.errors import InvalidInputError, StorageError
+from gemini.records import ArtifactRecord
+from gemini.storage.blobs import CHUNK_BYTES, BlobStore, BlobWriter, SweepResult
+
+logger = logging.getLogger("gemini.core")
+
+MAX_ARTIFACT_NAME_LENGTH = 1024
+"""Longest artifact name, in characters."""
+MAX_SEGMENT_BYTES = 255
+"""Longest part of a name between slashes, in UTF-8 bytes: what common file systems allow for a file name."""
+
+_DRIVE = re.compile(r"^[A-Za-z]:")
+_SHA256 = re.compile(r"[0-9a-f]{64}")
+
+
+@dataclass(frozen=True, slots=True)
+class ArtifactPage:
+    artifacts: list[ArtifactRecord]
+    total: int
+
+
+@dataclass(frozen=True, slots=True)
+class OpenedArtifact:
+    """An artifact being read: its record, and the bytes ``start`` to ``end`` (exclusive) as chunks."""
+
+    record: ArtifactRecord
+    start: int
+    end: int
+    chunks: Iterator[bytes]
+
+
+def artifact_store() -> BlobStore:
+    """The store of the configured registry (``GEMINI_ARTIFACT_ROOT``, or beside the registry)."""
+    return BlobStore(get_settings().resolved_artifact_root)
+
+
+def check_artifact_name(name: object, *, field: str = "artifact name") -> str:
+    """A relative path with ``/`` between its parts, each a plain file or directory name.
+
+    Refused: absolute paths, ``.`` and ``..`` parts, empty parts (``a//b``, a trailing ``/``),
+    backslashes, drive letters (``C:``), NUL and other control characters.
+    """
+    if not isinstance(name, str):
+        raise InvalidInputError(f"{field} must be a string, got {type(name).__name__}")
+    if not name:
+        raise InvalidInputError(f"{field} must not be empty")
+    if len(name) > MAX_ARTIFACT_NAME_LENGTH:
+        raise InvalidInputError(f"{field} is {len(name)} characters long; at most {MAX_ARTIFACT_NAME_LENGTH} are allowed")
+    if "\x00" in name:
+        raise InvalidInputError(f"{field} {name!r} contains a NUL character")
+    if any(ord(character) < 0x20 or ord(character) == 0x7F for character in name):
+        raise InvalidInputError(f"{field} {name!r} contains a control character")
+    if "\\" in name:
+        raise InvalidInputError(f"{field} {name!r} contains a backslash; separate directories with '/'")
+    if name.startswith("/"):
+        raise InvalidInputError(f"{field} {name!r} is an absolute path; give a path relative to the run")
+    if _DRIVE.match(name):
+        raise InvalidInputError(f"{field} {name!r} starts with a drive letter; give a path relative to the run")
+    for segment in name.split("/"):
+        if segment == "":
+            raise InvalidInputError(f"{field} {name!r} has an empty part (a doubled or trailing '/')")
+        if segment in (".", ".."):
+            raise InvalidInputError(f"{field} {name!r} has a {segment!r} part; give a plain relative path")
+        if len(segment.encode("utf-8", "surrogatepass")) > MAX_SEGMENT_BYTES:
+            raise InvalidInputError(f"{field} {name!r} has a part longer than {MAX_SEGMENT_BYTES} bytes")
+    try:
+        name.encode("utf-8")
+    except UnicodeEncodeError as exc:
+        raise InvalidInputError(f"{field} {name!r} is not valid Unicode text") from exc
+    return name
+
+
+# -- writing -----------------------------------------------------------------------------------------
+
+
+class ArtifactUpload:
+    """One artifact being logged: ``write`` its bytes in chunks, then ``commit`` (or ``abort``).
+
+    Used as a context manager, it aborts when the block raises. Until ``commit`` nothing is visible:
+    the bytes are in a temporary file of the store.
+    """
+
+    def __init__(self, *, run_id: uuid.UUID, name: str, store: BlobStore, writer: BlobWriter) -> None:
+        self.run_id = run_id
+        self.name = name
+        self._store = store
+        self._writer = writer
+
+    def __enter__(self) -> ArtifactUpload:
+        return self
+
+    def __exit__(self, exc_type, exc, traceback) -> None:  # noqa: ANN001
+        if exc_type is not None:
+            self.abort()
+
+    @property
+    def size(self) -> int:
+        return self._writer.size
+
+    def write(self, chunk: bytes) -> None:
+        """Append bytes; ``ArtifactTooLargeError`` as soon as they pass ``GEMINI_MAX_ARTIFACT_BYTES``."""
+        try:
+            self._writer.write(chunk)
+        except BaseException:
+            self.abort()
+            raise
+
+    def commit(self, *, expected_sha256: str | None = None) -> tuple[ArtifactRecord, str | None]:
+        """Store the bytes and record the artifact; returns the record and the digest the name had
+        before (``None`` when the name is new). With ``expected_sha256``, bytes that hash otherwise
+        are refused (``InvalidInputError``) and nothing is written."""
+        try:
+            blob = self._writer.finish()
+            if expected_sha256 is not None and expected_sha256.lower() != blob.sha256:
+                raise InvalidInputError(
+                    f"the bytes received hash to {blob.sha256}, not to the expected SHA-256 {expected_sha256}"
+                )
+        except BaseException:
+            self.abort()
+            raise
+        recorded = False
+        try:
+            with self._store.publishing():
+                self._writer.publish()
+                with unit_of_work(write=True) as connection:
+                    record, previous = ArtifactRepository(connection).put(
+                        self.run_id, name=self.name, sha256=blob.sha256, size=blob.size
+                    )
+                recorded = True
+        finally:
+            if not recorded:  # e.g. the run was deleted meanwhile: the blob may now be unused
+                _release_quietly({blob.sha256})
+        if previous is not None and previous != record.sha256:
+            _release_quietly({previous})
+        return record, previous
+
+    def abort(self) -> None:
+        self._writer.discard()
+
+
+def begin_artifact(*, run_id: object, name: str) -> ArtifactUpload:
+    """Start logging ``name`` to a run; the name and the run are checked before any byte is taken."""
+    run_id = parse_id(run_id, field="model run id")
+    check_artifact_name(name)
+    with unit_of_work(single_read=True) as connection:
+        ModelRunRepository(connection).get(run_id)
+    store = artifact_store()
+    return ArtifactUpload(
+        run_id=run_id, name=name, store=store, writer=store.begin(max_bytes=get_settings().max_artifact_bytes)
+    )
+
+
+def log_artifact(*, run_id: object, name: str, chunks: Iterable[bytes]) -> ArtifactRecord:
+    """Log the bytes of ``chunks`` as the run's artifact ``name`` (replacing what that name was)."""
+    with begin_artifact(run_id=run_id, name=name) as upload:
+        for chunk in chunks:
+            upload.write(chunk)
+        return upload.commit()[0]
+
+
+def _read_local_file(path: Path) -> Iterator[bytes]:
+    try:
+        stream = open(path, "rb")
+    except IsADirectoryError as exc:
+        raise InvalidInputError(f"{str(path)!r} is a directory, not a file") from exc
+    except OSError as exc:
+        raise InvalidInputError(f"cannot read {str(path)!r}: {exc.strerror or exc}") from exc
+    with stream:
+        while chunk := stream.read(CHUNK_BYTES):
+            yield chunk
+
+
+def log_artifact_file(*, run_id: object, path: str | os.PathLike, name: str | None = None) -> ArtifactRecord:
+    """Log the local file ``path`` as the run's artifact ``name`` (default: the file's name).
+
+    A path that is missing, a directory or unreadable is ``InvalidInputError``, nothing written.
+    """
+    path = Path(path)
+    name = path.name if name is None else name
+    if not path.is_file():
+        what = "is a directory, not a file" if path.is_dir() else "does not exist"
+        raise InvalidInputError(f"{str(path)!r} {what}")
+    check_artifact_name(name)
+    return log_artifact(run_id=run_id, name=name, chunks=_read_local_file(path))
+
+
+def log_artifact_directory(
+    *, run_id: object, directory: str | os.PathLike, prefix: str | None = None
+) -> list[ArtifactRecord]:
+    """Log every file below ``directory`` under its relative path (below ``prefix`` when given), in name
+    order. Every name is checked before the first file is stored; each file is its own record, so a
+    failure part way keeps the files already logged."""
+    directory = Path(directory)
+    if not directory.is_dir():
+        what = "is a file, not a directory" if directory.exists() else "does not exist"
+        raise InvalidInputError(f"{str(directory)!r} {what}")
+    if prefix is not None:
+        prefix = prefix.rstrip("/") if isinstance(prefix, str) else prefix
+        check_artifact_name(prefix, field="prefix")
+    files: list[tuple[str, Path]] = []
+    for folder, subfolders, names in os.walk(directory):
+        subfolders.sort()
+        for file_name in sorted(names):
+            path = Path(folder) / file_name
+            relative = PurePosixPath(*path.relative_to(directory).parts).as_posix()
+            files.append((f"{prefix}/{relative}" if prefix else relative, path))
+    for name, _path in files:
+        check_artifact_name(name)
+    return [log_artifact_file(run_id=run_id, path=path, name=name) for name, path in sorted(files)]
+
+
+# -- reading -----------------------------------------------------------------------------------------
+
+
+def list_artifacts(*, run_id: object, limit: int | None = None, offset: int | None = None) -> ArtifactPage:
+    """A run's artifacts in name order, a page at a time, with how many it has in all."""
+    run_id = parse_id(run_id, field="model run id")
+    check_page(limit, offset)
+    with unit_of_work() as connection:
+        artifacts, total = ArtifactRepository(connection).list_and_count(run_id, limit=limit, offset=offset)
+    return ArtifactPage(artifacts, total)
+
+
+def get_artifact(*, run_id: object, name: str) -> ArtifactRecord:
+    run_id = parse_id(run_id, field="model run id")
+    check_artifact_name(name)
+    with unit_of_work(single_read=True) as connection:
+        return ArtifactRepository(connection).get(run_id, name)
+
+
+def open_artifact(*, run_id: object, name: str, start: int = 0, end: int | None = None) -> OpenedArtifact:
+    """Read an artifact's bytes ``start`` to ``end`` (exclusive; default: all of them) as chunks.
+
+    A whole read is checked against the recorded SHA-256: ``ArtifactCorruptedError`` is raised in
+    place of the last chunk when the bytes differ. A partial read checks only the size.
+    """
+    record = get_artifact(run_id=run_id, name=name)
+    end = record.size if end is None else end
+    if not (0 <= start <= end <= record.size):
+        raise InvalidInputError(f"bytes {start} to {end} are not within the {record.size} bytes of {name!r}")
+    chunks = artifact_store().read(record.sha256, record.size, start=start, end=end)
+    return OpenedArtifact(record, start, end, chunks)
+
+
+def download_artifact(*, run_id: object, name: str, dest: str | os.PathLike | None = None) -> Path:
+    """Write an artifact to ``dest`` and return the path written.
+
+    ``dest`` is a file path, or an existing directory to write into under the name's last part
+    (default: the current directory). The bytes go to a temporary file beside the destination,
+    renamed over it only once their SHA-256 matched, so a failed download leaves ``dest`` as it was.
+    """
+    opened = open_artifact(run_id=run_id, name=name)
+    target = Path.cwd() if dest is None else Path(dest)
+    if target.is_dir():
+        target = target / PurePosixPath(name).name
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        fd, temporary = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".part", dir=target.parent)
+    except OSError as exc:
+        raise InvalidInputError(f"cannot write to {str(target)!r}: {exc.strerror or exc}") from exc
+    try:
+        with os.fdopen(fd, "wb") as stream:
+            for chunk in opened.chunks:
+                stream.write(chunk)
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(temporary, 0o666 & ~umask)
+        os.replace(temporary, target)
+    except BaseException as exc:
+        Path(temporary).unlink(missing_ok=True)
+        if isinstance(exc, OSError):
+            raise InvalidInputError(f"cannot write to {str(target)!r}: {exc.strerror or exc}") from exc
+        raise
+    return target
+
+
+# -- removing ----------------------------------------------------------------------------------------
+
+
+def _referenced(digests: set[str]) -> set[str]:
+    with unit_of_work() as connection:
+        return ArtifactRepository(connection).referenced(digests)
+
+
+def release_blobs(digests: Iterable[str]) -> int:
+    """Remove those blobs among ``digests`` that no artifact record points at; returns how many."""
+    return artifact_store().remove_unreferenced(digests, referenced=_referenced)
+
+
+def _release_quietly(digests: set[str]) -> None:
+    """``release_blobs`` after a change that is already committed: a store failure must not undo it."""
+    try:
+        release_blobs(digests)
+    except StorageError as exc:
+        logger.warning("unused artifact blobs left in the store (gemini db gc removes them): %s", exc)
+
+
+def release_blobs_after_delete(digests: set[str]) -> None:
+    """Called once a delete that dropped artifact records has committed."""
+    if digests:
+        _release_quietly(digests)
+
+
+def collect_garbage() -> SweepResult:
+    """Remove every blob no record points at, and the temporary files of uploads whose process died."""
+    return artifact_store().sweep(referenced=_referenced)
+
+
+def is_sha256(text: str) -> bool:
+    return bool(_SHA256.fullmatch(text))

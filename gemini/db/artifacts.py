@@ -1,0 +1,109 @@
+"""The artifact records of runs (``run_artifacts``): which name of which run is which blob.
+
+Runs on the caller's connection and never commits, like every repository.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterable
+
+import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql, sqlite
+
+from gemini.db.tables import ModelRunRow, run_artifacts, utc_now
+from gemini.errors import NotFoundError
+from gemini.records import ArtifactRecord
+
+_COLUMNS = (run_artifacts.c.name, run_artifacts.c.size, run_artifacts.c.sha256, run_artifacts.c.created_at)
+_runs = ModelRunRow.__table__
+
+# Digests per IN list: far below both databases' limits on bound parameters.
+_DIGESTS_PER_QUERY = 500
+
+
+class ArtifactRepository:
+    def __init__(self, connection: sa.Connection) -> None:
+        self.connection = connection
+
+    def get(self, run_id: uuid.UUID, name: str) -> ArtifactRecord:
+        row = self.connection.execute(
+            sa.select(*_COLUMNS).where(run_artifacts.c.run_id == run_id, run_artifacts.c.name == name)
+        ).first()
+        if row is None:
+            if not self._run_exists(run_id):
+                raise NotFoundError(f"no model run with id {run_id}")
+            raise NotFoundError(f"model run {run_id} has no artifact named {name!r}")
+        return ArtifactRecord(*row)
+
+    def list_and_count(
+        self, run_id: uuid.UUID, *, limit: int | None = None, offset: int | None = None
+    ) -> tuple[list[ArtifactRecord], int]:
+        """A page of the run's artifacts by name, and how many it has in all; ``NotFoundError`` for no run."""
+        total = sa.func.count().over().label("total")
+        query = (
+            sa.select(*_COLUMNS, total)
+            .where(run_artifacts.c.run_id == run_id)
+            .order_by(run_artifacts.c.name)
+            .offset(offset or 0)
+        )
+        if limit is not None:
+            query = query.limit(limit)
+        rows = self.connection.execute(query).all()
+        if rows:
+            return [ArtifactRecord(*row[:4]) for row in rows], rows[0].total
+        if not self._run_exists(run_id):
+            raise NotFoundError(f"no model run with id {run_id}")
+        count = sa.select(sa.func.count()).select_from(run_artifacts).where(run_artifacts.c.run_id == run_id)
+        return [], self.connection.execute(count).scalar_one()
+
+    def put(self, run_id: uuid.UUID, *, name: str, sha256: str, size: int) -> tuple[ArtifactRecord, str | None]:
+        """Record ``name`` as the blob ``sha256``, replacing what the name was; returns the record and the
+        digest it replaced (``None`` when the name is new). ``NotFoundError`` when the run does not exist."""
+        if not self._run_exists(run_id, for_update=True):
+            raise NotFoundError(f"no model run with id {run_id}")
+        previous = self.connection.execute(
+            sa.select(run_artifacts.c.sha256).where(run_artifacts.c.run_id == run_id, run_artifacts.c.name == name)
+        ).scalar()
+        now = utc_now()
+        insert = (postgresql.insert if self.connection.dialect.name == "postgresql" else sqlite.insert)(run_artifacts)
+        self.connection.execute(
+            insert.values(run_id=run_id, name=name, sha256=sha256, size=size, created_at=now).on_conflict_do_update(
+                index_elements=[run_artifacts.c.run_id, run_artifacts.c.name],
+                set_={"sha256": sha256, "size": size, "created_at": now},
+            )
+        )
+        return ArtifactRecord(name, size, sha256, now), previous
+
+    def digests_of_runs(self, run_ids: Iterable[uuid.UUID]) -> set[str]:
+        ids = list(run_ids)
+        if not ids:
+            return set()
+        query = sa.select(run_artifacts.c.sha256).where(run_artifacts.c.run_id.in_(ids)).distinct()
+        return set(self.connection.execute(query).scalars())
+
+    def digests_of_model(self, model_id: uuid.UUID) -> set[str]:
+        query = (
+            sa.select(run_artifacts.c.sha256)
+            .join(_runs, _runs.c.id == run_artifacts.c.run_id)
+            .where(_runs.c.model_id == model_id)
+            .distinct()
+        )
+        return set(self.connection.execute(query).scalars())
+
+    def referenced(self, digests: set[str]) -> set[str]:
+        """Those of ``digests`` that some run's artifact still points at."""
+        found: set[str] = set()
+        ordered = sorted(digests)
+        for start in range(0, len(ordered), _DIGESTS_PER_QUERY):
+            part = ordered[start : start + _DIGESTS_PER_QUERY]
+            query = sa.select(run_artifacts.c.sha256).where(run_artifacts.c.sha256.in_(part)).distinct()
+            found.update(self.connection.execute(query).scalars())
+        return found
+
+    def _run_exists(self, run_id: uuid.UUID, *, for_update: bool = False) -> bool:
+        query = sa.select(_runs.c.id).where(_runs.c.id == run_id)
+        if for_update and self.connection.dialect.name == "postgresql":
+            # Keeps the run from being deleted before the record is in (its cascade would miss it).
+            query = query.with_for_update(key_share=True)
+        return self.connection.execute(query).first() is not None

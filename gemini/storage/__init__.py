@@ -1,0 +1,1 @@
+"""Files kept outside the database: the content-addressed blob store of run artifacts."""

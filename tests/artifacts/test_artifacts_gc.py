@@ -1,0 +1,84 @@
+"""Removing what no run uses: blobs left by a crash, uploads whose process died, and no race with uploads."""
+
+import fcntl
+import hashlib
+import os
+import threading
+import time
+
+from gemini.core import artifacts, model_runs
+from gemini.storage import blobs
+
+
+def orphan_blob(store, data: bytes) -> str:
+    """A blob on disk that no record points at, as a crash between a delete and its clean-up leaves."""
+    digest = hashlib.sha256(data).hexdigest()
+    path = store.blob_path(digest)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(data)
+    return digest
+
+
+def test_gc_removes_blobs_no_record_points_at(run_id, store):
+    kept = artifacts.log_artifact(run_id=run_id, name="kept.bin", chunks=[b"kept"])
+    orphan_blob(store, b"orphan")
+    result = artifacts.collect_garbage()
+    assert (result.blobs_removed, result.bytes_freed) == (1, len(b"orphan"))
+    assert store.blobs() == {kept.sha256}
+
+
+def test_gc_removes_the_temporary_file_of_an_upload_whose_process_died(store):
+    folder = store.root / "tmp"
+    folder.mkdir(parents=True)
+    abandoned = folder / "upload-dead"
+    abandoned.write_bytes(b"half")
+    old = time.time() - 2 * blobs.ABANDONED_UPLOAD_SECONDS
+    os.utime(abandoned, (old, old))
+    assert artifacts.collect_garbage().temporary_files_removed == 1
+    assert store.temporary_files() == []
+
+
+def test_gc_leaves_an_upload_in_progress_alone(run_id, store):
+    upload = artifacts.begin_artifact(run_id=run_id, name="slow.bin")
+    upload.write(b"first part")
+    [temporary] = store.temporary_files()
+    old = time.time() - 2 * blobs.ABANDONED_UPLOAD_SECONDS  # a slow client: nothing written for a while
+    os.utime(temporary, (old, old))
+    assert artifacts.collect_garbage().temporary_files_removed == 0
+    upload.write(b", second part")
+    record, _ = upload.commit()
+    assert store.blobs() == {record.sha256}
+
+
+def test_releasing_a_blob_waits_for_an_upload_of_the_same_content_to_be_recorded(run_id, store):
+    """A run using some bytes is deleted while another upload of the same bytes is being recorded:
+    the removal must not take the blob from under the new record."""
+    other = model_runs.create_run(model_run_info={"other": True}).id
+    first = artifacts.log_artifact(run_id=run_id, name="a.bin", chunks=[b"same"])
+    upload = artifacts.begin_artifact(run_id=other, name="b.bin")
+    upload.write(b"same")
+    released = threading.Event()
+    with store_lock_shared(store):  # the upload is between making its blob visible and its commit
+        remover = threading.Thread(target=lambda: (model_runs.delete_run(run_id=run_id), released.set()))
+        remover.start()
+        assert not released.wait(0.5)  # the removal waits for the upload's record
+        upload_record, _ = upload.commit()
+    remover.join(timeout=30)
+    assert released.is_set()
+    assert upload_record.sha256 == first.sha256
+    assert store.blobs() == {first.sha256}
+
+
+class store_lock_shared:
+    """Hold the store lock as an upload's publishing step does."""
+
+    def __init__(self, store) -> None:  # noqa: ANN001
+        self.path = store.root / "lock"
+
+    def __enter__(self):  # noqa: ANN204
+        self.fd = os.open(self.path, os.O_RDWR | os.O_CREAT)
+        fcntl.flock(self.fd, fcntl.LOCK_SH)
+        return self
+
+    def __exit__(self, *exc) -> None:  # noqa: ANN002
+        os.close(self.fd)
