@@ -1,6 +1,7 @@
 """Removing what no run uses: blobs left by a crash, uploads whose process died, and no race with uploads."""
 
 import fcntl
+import json
 import hashlib
 import os
 import threading
@@ -82,3 +83,14 @@ class store_lock_shared:
 
     def __exit__(self, *exc) -> None:  # noqa: ANN002
         os.close(self.fd)
+
+
+def test_gemini_db_gc_reports_what_it_removed(run_id, store):
+    from click.testing import CliRunner
+
+    from gemini.cli.main import cli
+
+    orphan_blob(store, b"orphan")
+    result = CliRunner().invoke(cli, ["db", "gc", "--json"], catch_exceptions=False)
+    assert result.exit_code == 0, result.stderr
+    assert json.loads(result.stdout) == {"blobs_removed": 1, "bytes_freed": 6, "temporary_files_removed": 0}

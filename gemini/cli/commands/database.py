@@ -6,6 +6,7 @@ from typing import TextIO
 import click
 
 from gemini.cli.output import echo_json, echo_record, json_option, note
+from gemini.core import artifacts
 from gemini.core import database as core
 from gemini.core import transfer
 
@@ -88,6 +89,28 @@ def import_(stream: TextIO) -> None:
     """
     summary = transfer.import_registry(stream=stream)
     note(f"added {_counted(summary.added)}; already present {_counted(summary.already_present)}")
+
+
+@database.command("gc")
+@json_option
+def gc(as_json) -> None:  # noqa: ANN001
+    """Remove the artifact blobs that no run uses any more and the unfinished uploads of dead processes.
+
+    Deleting a run already removes its blobs; this sweeps what a crash left behind. Safe to run beside
+    a live server: uploads in progress are left alone.
+
+    Example:
+
+        gemini db gc
+    """
+    result = artifacts.collect_garbage()
+    if as_json:
+        echo_json(dataclasses.asdict(result))
+        return
+    note(
+        f"removed {result.blobs_removed} unused blobs ({result.bytes_freed} bytes) and "
+        f"{result.temporary_files_removed} unfinished uploads from {artifacts.artifact_store().root}"
+    )
 
 
 def _counted(counts: transfer.TransferCounts) -> str:
