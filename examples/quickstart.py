@@ -35,13 +35,18 @@ def main() -> None:
     run = ModelRun.create(model_run_info={"run_id": "12345", "params": {"lr": 0.01}}, model_name="quickstart_detector")
     show("ModelRun.create", run)
     show("ModelRun.create (same info again)", ModelRun.create({"params": {"lr": 0.01}, "run_id": "12345"}, "quickstart_detector").id == run.id)
-    show("ModelRun.create (unknown model)", ModelRun.create({"run_id": "1"}, model_name="no_such_model"))
+    new_model_run = ModelRun.create({"run_id": "1"}, model_name="quickstart_new_model")
+    show("ModelRun.create (new model name)", new_model_run)
+    show("  ... created that model", Model.get("quickstart_new_model"))
     other = model.create_new_run({"run_id": "67890", "params": {"lr": 0.1}, "metrics": {"map50": 0.84}})
     show("Model.create_new_run", other)
 
     show("ModelRun.exists", ModelRun.exists(model_run_info={"run_id": "12345", "params": {"lr": 0.01}}, model_name="quickstart_detector"))
     show("ModelRun.get", ModelRun.get(model_run_info={"run_id": "12345", "params": {"lr": 0.01}}, model_name="quickstart_detector"))
     show("ModelRun.get_by_id", ModelRun.get_by_id(str(run.id)))
+    show("ModelRun.get(run.id)", ModelRun.get(run.id))
+    show("Model.get(model.id)", Model.get(model.id))
+    show("ModelRun.get (unknown model: creates nothing)", ModelRun.get({"run_id": "1"}, model_name="no_such_model"))
     show("ModelRun.get_all(limit=2)", ModelRun.get_all(limit=2))
     show("ModelRun.search(params.lr = 0.1)", ModelRun.search(model_run_info={"params": {"lr": 0.1}}, model_name="quickstart_detector"))
 
@@ -65,6 +70,7 @@ def main() -> None:
     show("Model.delete (and its runs)", model.delete())
     show("ModelRun.get_by_id (run of deleted model)", ModelRun.get_by_id(other.id))
     Model.get("quickstart_counter").delete()
+    Model.get("quickstart_new_model").delete()
     experiment.delete()
 
 

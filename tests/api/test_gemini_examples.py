@@ -105,3 +105,12 @@ def test_get_by_a_uuid_with_a_name_too_is_refused(db):
     run = ModelRun.create(model_run_info={"test": "test"}, model_name="Model A")
     assert ModelRun.get(run.id, model_name="Model A") is None
     assert Model.get(run.model_id, experiment_name="Experiment A") is None
+
+
+def test_the_readmes_search_and_bulk_example_runs_on_a_fresh_registry(db):
+    assert ModelRun.search(model_name="detector", where='params.lr < 0.01 and data.site = "Davis"',
+                           order_by="-metrics.map50", limit=10) is None
+    assert ModelRun.count(where="metrics.map50 >= 0.8") == 0
+    runs = ModelRun.create_many([{"epoch": 1}, {"epoch": 2}], model_name="detector")
+    assert [run.model_run_info for run in runs] == [{"epoch": 1}, {"epoch": 2}]
+    assert {run.model_id for run in runs} == {Model.get("detector").id}
