@@ -35,7 +35,9 @@ class TrackedRunStart(Schema):
     )
 
     model_run_info: Info = Field(default_factory=dict, description="Free JSON object, kept exactly as given.")
-    model_name: Name | None = Field(default=None, description="The model the run belongs to; none if omitted.")
+    model_name: Name | None = Field(
+        default=None, description="The model the run belongs to, created if missing; none if omitted."
+    )
 
 
 class TrackedRunEnd(Schema):

@@ -16,7 +16,7 @@ from gemini.errors import (
 
 def test_unknown_model_is_not_found(db):
     with pytest.raises(NotFoundError, match="no model named 'missing'"):
-        model_runs.create_run(model_run_info={"a": 1}, model_name="missing")
+        model_runs.find_run(model_run_info={"a": 1}, model_name="missing")
 
 
 def test_unknown_run_is_not_found(db):

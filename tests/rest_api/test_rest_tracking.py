@@ -34,6 +34,11 @@ def test_start_with_a_new_model_name_creates_the_model(client):
     assert model["model_name"] == "newcomer"
 
 
+def test_start_with_an_invalid_model_name_is_422_and_writes_nothing(client):
+    assert_error(client.post("/api/model_runs/start", json={"model_name": ""}), 422, "invalid_input", "model_name")
+    assert client.get("/api/models/all").json() == []
+
+
 def test_end_sets_the_status_and_keeps_the_error(client):
     run = start(client)
     response = client.post(

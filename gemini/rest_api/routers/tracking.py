@@ -29,7 +29,7 @@ metrics_router = APIRouter(prefix="/metrics", tags=["tracking"], responses=READ_
 TOTAL_COUNT = "X-Total-Count"
 
 
-@runs_router.post("/start", status_code=201, dependencies=WRITE_ACCESS, responses={**WRITE_ERRORS, **NOT_FOUND})
+@runs_router.post("/start", status_code=201, dependencies=WRITE_ACCESS, responses=WRITE_ERRORS)
 def start_run(body: TrackedRunStart) -> ModelRunPublic:
     """Start a tracked run (status ``running``) of the named model (created when missing): always a new
     run, even when another has the same info. The client keeps it alive with heartbeats (or metric
