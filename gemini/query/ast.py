@@ -12,8 +12,15 @@ from typing import Literal, Union
 
 Scalar = Union[str, int, float, bool, None]
 
-FIELD_NAMES = ("model.name", "created_at", "updated_at")
+FIELD_NAMES = ("model.name", "created_at", "updated_at", "status", "started_at", "ended_at")
 """Names that address a run's own fields rather than keys of its info (quote a key to reach it)."""
+
+TIME_FIELDS = ("created_at", "updated_at", "started_at", "ended_at")
+
+METRIC_NAMESPACE = "metric"
+"""``metric.<key>`` addresses a tracked metric's summary, not the info (quote it to reach an info key)."""
+
+METRIC_AGGREGATES = ("last", "min", "max")
 
 ComparisonOperator = Literal["=", "!=", "<", "<=", ">", ">="]
 
@@ -38,7 +45,21 @@ class Field:
         return self.name
 
 
-Target = Union[InfoPath, Field]
+@dataclass(frozen=True, slots=True)
+class Metric:
+    """A metric's summary value: ``metric.map50`` (the value at its highest step), ``min(metric.loss)``,
+    ``max(metric.map50)``. The key is free text (``metric.`metrics/mAP50(B)```)."""
+
+    key: str
+    aggregate: Literal["last", "min", "max"] = "last"
+
+    def __str__(self) -> str:
+        name = self.key if self.key.isidentifier() else "`" + self.key.replace("`", "``") + "`"
+        path = f"{METRIC_NAMESPACE}.{name}"
+        return path if self.aggregate == "last" else f"{self.aggregate}({path})"
+
+
+Target = Union[InfoPath, Field, Metric]
 
 
 @dataclass(frozen=True, slots=True)

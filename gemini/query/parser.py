@@ -11,7 +11,9 @@ Grammar (keywords are case-insensitive)::
                           | ["not"] "in" "(" literal ("," literal)* ")"
                           | "glob" string | "startswith" string )
     compare_op  := "=" | "!=" | "<" | "<=" | ">" | ">="
-    target      := key ("." key)*          # model.name, created_at, updated_at are run fields
+    target      := key ("." key)*          # model.name, created_at, updated_at, status, started_at,
+                                           # ended_at are run fields; metric.<key> a metric's last value
+                 | ("min" | "max" | "last") "(" "metric" "." key ("." key)* ")"
     key         := identifier | `quoted key`
     literal     := string | number | "true" | "false" | "null"
 
@@ -28,6 +30,9 @@ from dataclasses import dataclass
 
 from gemini.query.ast import (
     FIELD_NAMES,
+    METRIC_AGGREGATES,
+    METRIC_NAMESPACE,
+    TIME_FIELDS,
     And,
     Compare,
     Exists,
@@ -36,6 +41,7 @@ from gemini.query.ast import (
     Glob,
     In,
     InfoPath,
+    Metric,
     Not,
     Or,
     OrderKey,
@@ -53,6 +59,8 @@ MAX_NESTING = 64
 """Deepest nesting of parentheses and ``not`` accepted."""
 
 MAX_PATH_KEYS = 32
+
+RUN_STATUSES = ("running", "finished", "failed", "killed", "lost")
 
 class _Parser:
     def __init__(self, text: str, source_name: str) -> None:
@@ -149,6 +157,8 @@ class _Parser:
                     self.tokens[self.index - 1].column,
                     self.source_name,
                 )
+            if isinstance(target, Field) and target.name == "status" and operator not in ("=", "!="):
+                raise error("status is compared with =, !=, in or not in", token.column, self.source_name)
             return Compare(target, operator, value)
         if self.at("keyword", "in"):
             self.advance()
@@ -159,6 +169,10 @@ class _Parser:
             return In(target, self.literal_list(target), negated=True)
         if self.at("keyword", "glob") or self.at("keyword", "startswith"):
             operator = self.advance().value
+            if isinstance(target, Metric):
+                raise error(f"{operator} applies to strings; {target} is a number", token.column, self.source_name)
+            if isinstance(target, Field) and target.name == "status":
+                raise error("status is compared with =, !=, in or not in", token.column, self.source_name)
             if isinstance(target, Field) and target.name != "model.name":
                 raise error(f"{operator} applies to strings; {target} is a time", token.column, self.source_name)
             pattern = self.expect("string", None, f"a quoted string after {operator}").value
@@ -190,12 +204,32 @@ class _Parser:
             raise error("null is not allowed in a list of values; use '= null'", token.column, self.source_name)
         if isinstance(target, Field):
             return _field_value(target, value, token, self.source_name)
+        if isinstance(target, Metric) and (isinstance(value, (bool, str)) or value is None):
+            raise error(f"{target} is compared with a number", token.column, self.source_name)
         return value
 
     # -- shared ------------------------------------------------------------------------------------
 
     def target(self) -> Target:
         first = self.current
+        if (
+            first.kind == "name"
+            and first.value.lower() in METRIC_AGGREGATES
+            and self.tokens[self.index + 1].kind == "punct"
+            and self.tokens[self.index + 1].value == "("
+        ):
+            self.advance()
+            self.advance()
+            inner = self.current
+            target = self.target()
+            if not isinstance(target, Metric) or target.aggregate != "last":
+                raise error(
+                    f"{first.value}(...) takes a metric, such as {first.value.lower()}(metric.loss)",
+                    inner.column,
+                    self.source_name,
+                )
+            self.expect("punct", ")", f"')' after {first.value}(metric...")
+            return Metric(target.key, first.value.lower())
         keys = [self.key()]
         while self.at("punct", "."):
             self.advance()
@@ -206,6 +240,10 @@ class _Parser:
             dotted = ".".join(keys)
             if dotted in FIELD_NAMES:
                 return Field(dotted)
+            if keys[0] == METRIC_NAMESPACE:
+                if len(keys) == 1:
+                    raise self.fail("expected '.' and a metric key after metric (e.g. metric.loss)")
+                return Metric(".".join(keys[1:]))
         return InfoPath(tuple(keys))
 
     def key(self) -> str:
@@ -235,6 +273,11 @@ def _field_value(field: Field, value: object, token: Token, source_name: str) ->
         if not isinstance(value, str):
             raise error("model.name is compared with a quoted string", token.column, source_name)
         return value
+    if field.name == "status":
+        if value not in RUN_STATUSES:
+            raise error(f"status is one of {', '.join(RUN_STATUSES)} (quoted), not {token.text}", token.column, source_name)
+        return value
+    assert field.name in TIME_FIELDS
     if not isinstance(value, str):
         raise error(f"{field.name} is compared with a quoted ISO 8601 time", token.column, source_name)
     try:
@@ -295,4 +338,6 @@ def parse_path(text: str) -> InfoPath:
         raise parser.fail("expected '.' or the end of the path")
     if isinstance(target, Field):
         raise InvalidInputError(f"path: {target} is a run field, not a key of the info (quote it: `{target}`)")
+    if isinstance(target, Metric):
+        raise InvalidInputError(f"path: {target} is a metric, not a key of the info (quote it: `{METRIC_NAMESPACE}`)")
     return target

@@ -14,6 +14,7 @@ docs/search.md states; per database:
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -23,6 +24,7 @@ from sqlalchemy.dialects.postgresql import JSONB
 
 from gemini.query.ast import (
     And,
+    Metric,
     Compare,
     Exists,
     Expression,
@@ -39,10 +41,12 @@ from gemini.query.ast import (
 )
 from gemini.db.search import path_values
 from gemini.db.search.json_paths import postgres_parent_and_key, sqlite_json_path
-from gemini.db.tables import ModelRow, ModelRunRow
+from gemini.db.tables import ModelRow, ModelRunRow, run_metric_summaries
 
 _runs = ModelRunRow.__table__
 _models = ModelRow.__table__
+_summaries = run_metric_summaries
+_SUMMARY_COLUMNS = {"last": "last_value", "min": "min_value", "max": "max_value"}
 
 _SQLITE_NUMBER_TYPES = ("integer", "real")
 _INT64 = range(-(2**63), 2**63)
@@ -82,10 +86,75 @@ class RunQueryCompiler:
     """Compiles against ``model_runs`` for one dialect; ``hot_columns`` maps a declared hot key's path
     to its generated column on SQLite."""
 
-    def __init__(self, dialect: str, hot_columns: Mapping[tuple[str, ...], str] | None = None) -> None:
+    def __init__(
+        self,
+        dialect: str,
+        hot_columns: Mapping[tuple[str, ...], str] | None = None,
+        *,
+        lost_before: dt.datetime | None = None,
+        joined_metric: tuple[Metric, sa.ColumnElement] | None = None,
+    ) -> None:
         self.dialect = dialect
         self.hot_columns = dict(hot_columns or {})
         self.info = _runs.c.model_run_info
+        # A running run whose heartbeat is older than this reads as lost.
+        self.lost_before = lost_before or dt.datetime.now(dt.timezone.utc)
+        # A metric whose summary row is joined to the run (see ``metric_order``): conditions on it then
+        # read the joined column instead of looking the summary up.
+        self.joined_metric = joined_metric
+
+    def with_joined_metric(self, metric: Metric, column: sa.ColumnElement) -> "RunQueryCompiler":
+        return RunQueryCompiler(
+            self.dialect, self.hot_columns, lost_before=self.lost_before, joined_metric=(metric, column)
+        )
+
+    def status(self) -> sa.ColumnElement:
+        """The status as reported: ``lost`` for a running run whose heartbeat stopped."""
+        return sa.case(
+            (sa.and_(_runs.c.status == "running", _runs.c.heartbeat_at < self.lost_before), "lost"),
+            else_=_runs.c.status,
+        )
+
+    def _status_is(self, status: str) -> sa.ColumnElement[bool]:
+        if status == "lost":
+            return sa.and_(_runs.c.status == "running", _runs.c.heartbeat_at < self.lost_before)
+        if status == "running":
+            return sa.and_(_runs.c.status == "running", _runs.c.heartbeat_at >= self.lost_before)
+        return _runs.c.status == status
+
+    # -- metrics -----------------------------------------------------------------------------------
+
+    def metric_value(self, metric: Metric) -> sa.ColumnElement:
+        """The metric's summary value of each run (NULL without it, or when the value is NaN)."""
+        column = _summaries.c[_SUMMARY_COLUMNS[metric.aggregate]]
+        return (
+            sa.select(column)
+            .where(_summaries.c.run_id == _runs.c.id, _summaries.c.key == sa.bindparam(None, metric.key, type_=sa.Text))
+            .scalar_subquery()
+        )
+
+    def _metric_condition(self, expression: Expression) -> sa.ColumnElement[bool]:
+        metric = expression.target
+        if self.joined_metric is not None and self.joined_metric[0] == metric:
+            column = self.joined_metric[1]
+            if isinstance(expression, Exists):
+                return column.is_not(None)
+            return self._numeric(column, expression)
+        column = _summaries.c[_SUMMARY_COLUMNS[metric.aggregate]]
+        key = _summaries.c.key == sa.bindparam(None, metric.key, type_=sa.Text)
+        if isinstance(expression, Exists):
+            return _runs.c.id.in_(sa.select(_summaries.c.run_id).where(key))
+        # Served by the summaries' (key, value) indexes.
+        return _runs.c.id.in_(sa.select(_summaries.c.run_id).where(key, self._numeric(column, expression)))
+
+    @staticmethod
+    def _numeric(column: sa.ColumnElement, expression: Expression) -> sa.ColumnElement[bool]:
+        if isinstance(expression, Compare):
+            return sa.and_(column.is_not(None), _operate(column, expression.operator, expression.value))
+        if isinstance(expression, In):
+            values = [float(value) for value in expression.values]
+            return sa.and_(column.is_not(None), column.not_in(values) if expression.negated else column.in_(values))
+        raise TypeError(f"not a numeric comparison: {expression!r}")
 
     # -- where -------------------------------------------------------------------------------------
 
@@ -97,6 +166,8 @@ class RunQueryCompiler:
         if isinstance(expression, Not):
             # A predicate over a missing value may be NULL in SQL; NOT must see it as false.
             return sa.not_(sa.func.coalesce(self.condition(expression.operand), sa.false()))
+        if isinstance(expression.target, Metric):
+            return self._metric_condition(expression)
         if isinstance(expression.target, Field):
             return self._field_condition(expression)
         if self.dialect == "postgresql":
@@ -118,10 +189,22 @@ class RunQueryCompiler:
             value = _model_name_of_run()
             if self.dialect == "postgresql":
                 value = value.collate("C")
+        elif field == "status":
+            if isinstance(expression, Exists):
+                return _runs.c.status.is_not(None)
+            if isinstance(expression, Compare):
+                matches = self._status_is(expression.value)
+                if expression.operator == "=":
+                    return matches
+                return sa.and_(_runs.c.status.is_not(None), sa.not_(matches))
+            if isinstance(expression, In):
+                matches = sa.or_(*(self._status_is(value) for value in expression.values))
+                return sa.and_(_runs.c.status.is_not(None), sa.not_(matches)) if expression.negated else matches
+            raise TypeError(f"not a status condition: {expression!r}")
         else:
             value = _runs.c[field]
             if isinstance(expression, Exists):
-                return sa.true()
+                return value.is_not(None)
         if isinstance(expression, Compare):
             return _operate(value, expression.operator, expression.value)
         if isinstance(expression, In):
@@ -143,6 +226,12 @@ class RunQueryCompiler:
         sorted with NULLs last; times and model names are one component."""
         components: list[SortComponent] = []
         for key in keys:
+            if isinstance(key.target, Metric):
+                components.append(SortComponent(self.metric_value(key.target), key.descending))
+                continue
+            if isinstance(key.target, Field) and key.target.name == "status":
+                components.append(SortComponent(self.status(), key.descending))
+                continue
             if isinstance(key.target, Field):
                 expression = _runs.c[key.target.name] if key.target.name != "model.name" else _model_name_of_run()
                 if self.dialect == "postgresql" and key.target.name == "model.name":

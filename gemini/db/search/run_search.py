@@ -17,11 +17,13 @@ from gemini.db.search import hot_keys, path_values
 from gemini.db.search.compiler import RunQueryCompiler
 from gemini.db.search.containment import info_contains
 from gemini.db.search.cursors import decode_cursor, encode_cursor, order_signature
-from gemini.db.tables import ModelRunRow
-from gemini.query.ast import Expression, InfoPath, OrderKey
+from gemini.db.tables import ModelRunRow, run_metric_summaries
+from gemini.query.ast import Expression, InfoPath, Metric, OrderKey
 from gemini.records import ModelRunRecord
 
 _runs = ModelRunRow.__table__
+_summaries = run_metric_summaries
+SUMMARY_COLUMNS = {"last": "last_value", "min": "min_value", "max": "max_value"}
 
 
 @dataclass(frozen=True, slots=True)
@@ -47,11 +49,17 @@ class RunSearchRepository:
             connection.exec_driver_sql(
                 "SET LOCAL plan_cache_mode = force_custom_plan; SET LOCAL enable_seqscan = off; SET LOCAL jit = off"
             )
-        self.compiler = RunQueryCompiler(self.dialect, hot_keys.hot_columns(connection))
+        self.compiler = RunQueryCompiler(self.dialect, hot_keys.hot_columns(connection), lost_before=lost_before())
 
     def _filters(
-        self, *, model_id: uuid.UUID | None = UNSET, contains: dict | None = None, where: Expression | None = None
+        self,
+        *,
+        model_id: uuid.UUID | None = UNSET,
+        contains: dict | None = None,
+        where: Expression | None = None,
+        compiler: RunQueryCompiler | None = None,
     ) -> list[sa.ColumnElement[bool]]:
+        compiler = compiler or self.compiler
         filters: list[sa.ColumnElement[bool]] = []
         if model_id is not UNSET:
             model_column: sa.ColumnElement = _runs.c.model_id
@@ -66,7 +74,7 @@ class RunSearchRepository:
                 filters.extend(_runs.c.id.in_(lookup) for lookup in path_values.containment_lookup(contains))
             filters.append(info_contains(_runs.c.model_run_info, contains, self.dialect))
         if where is not None:
-            filters.append(self.compiler.condition(where))
+            filters.append(compiler.condition(where))
         return filters
 
     def list(
@@ -87,8 +95,13 @@ class RunSearchRepository:
             values, last_id = decode_cursor(cursor, signature, len(components))
             filters.append(self.compiler.after(components, values, uuid.UUID(last_id)))
         sort_columns = [component.expression.label(f"sort_{index}") for index, component in enumerate(components)]
-        segments = self._hot_segments(order_by) if limit is not None and cursor is None and not offset else None
-        if segments is not None:
+        first_page = limit is not None and cursor is None and not offset
+        segments = self._hot_segments(order_by) if first_page else None
+        if first_page and len(order_by) == 1 and isinstance(order_by[0].target, Metric):
+            rows = self._first_page_by_metric(
+                order_by[0], filters, sort_columns, limit, model_id=model_id, contains=contains, where=where
+            )
+        elif segments is not None:
             if self.dialect == "postgresql":
                 # The planner cannot estimate the type tests of a path (jsonb_typeof), guesses that almost
                 # nothing matches, and would sort a bitmap scan of every match; walking the index in
@@ -119,6 +132,52 @@ class RunSearchRepository:
             last = rows[-1]
             next_cursor = encode_cursor(signature, list(last[RUN_COLUMN_COUNT:]), last[0])
         return RunPage(runs, next_cursor)
+
+    def _first_page_by_metric(
+        self,
+        key: OrderKey,
+        filters: list[sa.ColumnElement[bool]],
+        sort_columns: list[sa.ColumnElement],
+        limit: int,
+        **criteria: Any,
+    ) -> list:
+        """The first page of an order on one metric, walking that metric's summary index in order: the
+        runs with a value first (joined to their summary row, so that conditions on the same metric
+        read it there), then those without one (or NaN), by id. Same order as ``sort_components``."""
+        metric = key.target
+        summary = _summaries.alias("ordered_metric")
+        column = summary.c[SUMMARY_COLUMNS[metric.aggregate]]
+        joined = self._filters(**criteria, compiler=self.compiler.with_joined_metric(metric, column))
+        ordered = column.desc() if key.descending else column.asc()
+        query = (
+            sa.select(*RUN_COLUMNS, column.label("sort_0"))
+            .select_from(
+                _runs.join(
+                    summary,
+                    sa.and_(summary.c.run_id == _runs.c.id, summary.c.key == sa.bindparam(None, metric.key, type_=sa.Text)),
+                )
+            )
+            .where(*joined, column.is_not(None))
+            .order_by(ordered, _runs.c.id.asc())
+            .limit(limit)
+        )
+        rows = self.connection.execute(query).all()
+        if len(rows) < limit:
+            valued = (
+                sa.select(_summaries.c.run_id)
+                .where(
+                    _summaries.c.key == sa.bindparam(None, metric.key, type_=sa.Text),
+                    _summaries.c[SUMMARY_COLUMNS[metric.aggregate]].is_not(None),
+                )
+            )
+            rest = (
+                sa.select(*RUN_COLUMNS, *sort_columns)
+                .where(*filters, _runs.c.id.not_in(valued))
+                .order_by(_runs.c.id.asc())
+                .limit(limit - len(rows))
+            )
+            rows += self.connection.execute(rest).all()
+        return rows
 
     def _hot_segments(self, order_by: tuple[OrderKey, ...]) -> list | None:
         """The segments of ``RunQueryCompiler.hot_segments`` when the order is one declared hot key."""
