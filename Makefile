@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test bench install clean browser
+.PHONY: run test test-main test-integrations bench install install-integrations clean browser
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -19,8 +19,28 @@ install: $(STAMP)
 run: $(STAMP)
 	$(BIN)/gemini serve
 
-test: $(STAMP) browser
+# The main suite, then the trainer integrations' tests in their own virtualenv.
+test: test-main test-integrations
+
+test-main: $(STAMP) browser
 	$(BIN)/python -m pytest
+
+# The trainer integrations (Ultralytics, Lightning) train for real on the CPU: their frameworks and PyTorch
+# live in a virtualenv of their own, so the main one stays lean. torch and torchvision are pinned in the
+# `integrations-test` extra to the pair that installs without a download of a newer CUDA build.
+INT_VENV := .venv-integrations
+INT_STAMP := $(INT_VENV)/.installed
+
+$(INT_STAMP): pyproject.toml
+	$(PYTHON) -m venv $(INT_VENV)
+	$(INT_VENV)/bin/python -m pip install --quiet --upgrade pip
+	$(INT_VENV)/bin/python -m pip install --quiet -e '.[integrations-test]'
+	touch $(INT_STAMP)
+
+install-integrations: $(INT_STAMP)
+
+test-integrations: $(INT_STAMP)
+	$(INT_VENV)/bin/python -m pytest -m integrations tests/integrations
 
 # The web tests drive Debian's Chromium (no browser download): install it when missing and we may.
 browser:
@@ -43,4 +63,4 @@ bench: $(BENCH_STAMP)
 	$(BENCH_VENV)/bin/python -m benchmarks.run --sizes $(BENCH_SIZES)
 
 clean:
-	rm -rf $(VENV) .pytest_cache .hypothesis
+	rm -rf $(VENV) $(INT_VENV) .pytest_cache .hypothesis

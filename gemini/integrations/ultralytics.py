@@ -1,0 +1,155 @@
+"""Track Ultralytics YOLO training in gemini with one line before ``model.train(...)``.
+
+```python
+from ultralytics import YOLO
+from gemini.integrations.ultralytics import track_yolo
+
+model = YOLO("yolov8n.yaml")
+track_yolo(model, model_name="stand_counter")
+model.train(data="plots.yaml", epochs=50)
+```
+
+Each ``model.train`` call is one run: started once the trainer has read its dataset, with the trainer's
+arguments (``params``) and the dataset description (``data``) as its info; every epoch's losses, metrics
+and learning rates logged under Ultralytics' own names with the epoch (as ``results.csv`` counts it) as
+step; the files of the training directory (weights ``best.pt`` and ``last.pt``, ``results.csv``,
+``args.yaml``, plots) logged as artifacts when training ends; the run ends ``finished``, ``failed`` when
+training raises, ``killed`` on KeyboardInterrupt. Ultralytics itself is only imported by the caller.
+"""
+
+import logging
+import sys
+from pathlib import Path
+from typing import Any
+
+from gemini.api.model_run import ModelRun
+from gemini.integrations._runs import json_safe, start_run, versions
+
+logger = logging.getLogger("gemini.integrations")
+
+BEST_PREFIX = "best/"
+"""Prefix of the metrics of Ultralytics' final validation of ``best.pt``, logged at the step of the
+epoch that produced those weights."""
+
+KEPT_WEIGHTS = frozenset({"best.pt", "last.pt"})
+"""The files of ``weights/`` logged; the per-epoch copies of ``save_period`` stay on disk only."""
+
+
+class YoloTracker:
+    """The callbacks ``track_yolo`` adds to a YOLO model, and the runs they started.
+
+    ``run`` is the run of the latest (or current) ``model.train`` call, ``runs`` all of them in order.
+    """
+
+    def __init__(self, *, model_name: str | None, model_run_info: dict | None, log_artifacts: bool) -> None:
+        self.model_name = model_name
+        self.model_run_info = dict(model_run_info or {})
+        self.log_artifacts = log_artifacts
+        self.runs: list[ModelRun] = []
+        self._open: ModelRun | None = None
+        self._trained_epoch: int | None = None
+
+    @property
+    def run(self) -> ModelRun | None:
+        return self.runs[-1] if self.runs else None
+
+    def callbacks(self) -> dict[str, Any]:
+        return {
+            "on_pretrain_routine_end": self.on_pretrain_routine_end,
+            "on_train_epoch_end": self.on_train_epoch_end,
+            "on_fit_epoch_end": self.on_fit_epoch_end,
+            "on_train_end": self.on_train_end,
+            "teardown": self.teardown,
+        }
+
+    # The dataset is read after on_pretrain_routine_start, so the run starts once it is known.
+    def on_pretrain_routine_end(self, trainer: Any) -> None:
+        info = {
+            "params": json_safe(vars(trainer.args)),
+            "data": json_safe(trainer.data),
+            "framework": versions("ultralytics", "torch"),
+            **self.model_run_info,
+        }
+        self._open = start_run(model_run_info=info, model_name=self.model_name)
+        self._trained_epoch = None
+        self.runs.append(self._open)
+
+    def on_train_epoch_end(self, trainer: Any) -> None:
+        self._trained_epoch = trainer.epoch
+
+    def on_fit_epoch_end(self, trainer: Any) -> None:
+        if self._open is None:
+            return
+        if trainer.epoch == self._trained_epoch:
+            # The row results.csv gets for this epoch, under the same names and epoch number.
+            values = {**trainer.label_loss_items(trainer.tloss, prefix="train"), **trainer.metrics, **trainer.lr}
+            self._open.log_metrics(_numbers(values), step=trainer.epoch + 1)
+        else:
+            # Ultralytics' final validation of best.pt, after the last epoch; its early stopper counts
+            # the epoch of the best fitness from 1, as results.csv does.
+            best_epoch = getattr(getattr(trainer, "stopper", None), "best_epoch", None) or trainer.epoch
+            values = {BEST_PREFIX + key: value for key, value in trainer.metrics.items()}
+            self._open.log_metrics(_numbers(values), step=best_epoch)
+
+    def on_train_end(self, trainer: Any) -> None:
+        self._finish(trainer, "finished")
+
+    # Runs in the trainer's `finally`: a run still open here means training raised.
+    def teardown(self, trainer: Any) -> None:
+        if self._open is not None:
+            raised = sys.exc_info()[1]
+            self._finish(trainer, "killed" if isinstance(raised, KeyboardInterrupt) else "failed")
+
+    def _finish(self, trainer: Any, status: str) -> None:
+        run, self._open = self._open, None
+        if run is None:
+            return
+        try:
+            if self.log_artifacts:
+                for path, name in training_files(Path(trainer.save_dir)):
+                    if run.log_artifact(str(path), name=name) is None:
+                        logger.warning("gemini could not store %s with run %s", path, run.id)
+        finally:
+            run.end(status=status)
+
+
+def training_files(save_dir: Path) -> list[tuple[Path, str]]:
+    """The files of a training directory to keep with its run, with their names relative to it."""
+    if not save_dir.is_dir():
+        return []
+    files = []
+    for path in sorted(save_dir.rglob("*")):
+        if not path.is_file():
+            continue
+        relative = path.relative_to(save_dir)
+        if relative.parts[0] == "weights" and relative.name not in KEPT_WEIGHTS:
+            continue
+        files.append((path, relative.as_posix()))
+    return files
+
+
+def _numbers(values: dict[str, Any]) -> dict[str, float]:
+    """The values that are numbers, as floats (numpy and torch scalars included)."""
+    numbers = {}
+    for key, value in values.items():
+        try:
+            numbers[key] = float(value)
+        except (TypeError, ValueError):
+            logger.warning("not logging %r: %r is not a number", key, value)
+    return numbers
+
+
+def track_yolo(
+    model: Any, model_name: str | None = None, *, model_run_info: dict | None = None, log_artifacts: bool = True
+) -> YoloTracker:
+    """Log every ``model.train(...)`` of this Ultralytics ``model`` as a gemini run of ``model_name``.
+
+    ``model_name`` is created in the registry when it does not exist. ``model_run_info`` adds top-level
+    keys to each run's info (beside ``params``, ``data`` and ``framework``, which it may replace).
+    ``log_artifacts=False`` keeps the training directory's files out of the registry. Returns the
+    tracker, whose ``run`` is the run of the latest training.
+    """
+    tracker = YoloTracker(model_name=model_name, model_run_info=model_run_info, log_artifacts=log_artifacts)
+    for event, callback in tracker.callbacks().items():
+        model.add_callback(event, callback)
+    return tracker
