@@ -40,7 +40,7 @@ $(INT_STAMP): pyproject.toml
 install-integrations: $(INT_STAMP)
 
 test-integrations: $(INT_STAMP)
-	$(INT_VENV)/bin/python -m pytest -m integrations tests/integrations
+	GEMINI_INTEGRATION_TESTS=required $(INT_VENV)/bin/python -m pytest -m integrations tests/integrations
 
 # The web tests drive Debian's Chromium (no browser download): install it when missing and we may.
 browser:
