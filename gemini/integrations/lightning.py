@@ -84,6 +84,7 @@ def _build_logger_class() -> type:
             self._save_dir = os.fspath(save_dir) if save_dir is not None else None
             self._prefix = prefix
             self._run: ModelRun | None = None
+            self._ended = False
             self._params: dict[str, Any] = {}
             self._checkpoint_callbacks: list[Any] = []
             self._logged_checkpoints: dict[str, tuple[float, int]] = {}
@@ -147,10 +148,15 @@ def _build_logger_class() -> type:
         def finalize(self, status: str) -> None:
             if self._run is None:
                 return
+            if self._ended:
+                # A test or validate after fit: the run keeps the status of its first end.
+                self._run.flush()
+                return
             try:
                 for checkpoint_callback in self._checkpoint_callbacks:
                     self._log_checkpoints(checkpoint_callback)
             finally:
+                self._ended = True
                 self._run.end(status=run_status(status))
 
         # -- helpers ---------------------------------------------------------------------------------

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.integrations.frameworks import require
+from tests.integrations.frameworks import needs_artifacts, require
 
 pytestmark = pytest.mark.integrations
 
@@ -46,6 +46,10 @@ class Regressor(L.LightningModule):
     def validation_step(self, batch, batch_index):
         features, target = batch
         self.log("val_loss", torch.nn.functional.mse_loss(self.net(features), target))
+
+    def test_step(self, batch, batch_index):
+        features, target = batch
+        self.log("test_loss", torch.nn.functional.mse_loss(self.net(features), target))
 
     def configure_optimizers(self):
         return torch.optim.SGD(self.parameters(), lr=self.hparams.lr)
@@ -146,9 +150,11 @@ def test_metric_histories_hold_every_step_and_value_lightning_reported(db, tmp_p
     fit(tmp_path, gemini_logger, recorder=recorder)
     run = stored_run(gemini_logger)
     assert set(recorder.points) == {"train_loss_step", "train_loss_epoch", "val_loss", "epoch"}
-    for key in ("train_loss_step", "train_loss_epoch", "val_loss"):
+    for key, reported in recorder.points.items():
+        # One point per step: Lightning reports "epoch" with each call, several at one step.
+        expected = sorted(dict(reported).items())
         history = run.get_metric_history(key)
-        assert [(point["step"], point["value"]) for point in history] == recorder.points[key], key
+        assert [(point["step"], point["value"]) for point in history] == expected, key
 
 
 def test_steps_are_lightnings_global_steps(db, tmp_path):
@@ -195,12 +201,14 @@ def test_training_that_raises_ends_the_run_failed_and_keeps_its_points(db, tmp_p
     assert [point["step"] for point in run.get_metric_history("train_loss_step")] == list(range(BATCHES_PER_EPOCH + 1))
 
 
+@needs_artifacts
 def test_no_checkpoint_is_logged_by_default(db, tmp_path):
     gemini_logger = GeminiLogger(model_name="yield_predictor")
     fit(tmp_path, gemini_logger)
     assert stored_run(gemini_logger).list_artifacts() == []
 
 
+@needs_artifacts
 def test_log_model_logs_the_checkpoint_lightning_kept(db, tmp_path):
     gemini_logger = GeminiLogger(model_name="yield_predictor", log_model=True)
     trainer = fit(tmp_path, gemini_logger)
@@ -211,6 +219,7 @@ def test_log_model_logs_the_checkpoint_lightning_kept(db, tmp_path):
     ]
 
 
+@needs_artifacts
 def test_log_model_logs_the_best_k_and_last_of_a_monitoring_checkpoint(db, tmp_path):
     gemini_logger = GeminiLogger(model_name="yield_predictor", log_model=True)
     keeper = ModelCheckpoint(monitor="val_loss", save_top_k=1, save_last=True, filename="best-{epoch}")
@@ -219,6 +228,7 @@ def test_log_model_logs_the_best_k_and_last_of_a_monitoring_checkpoint(db, tmp_p
     assert names == sorted({f"checkpoints/{Path(keeper.best_model_path).name}", "checkpoints/last.ckpt"})
 
 
+@needs_artifacts
 def test_log_model_all_logs_every_checkpoint_as_it_is_saved(db, tmp_path):
     gemini_logger = GeminiLogger(model_name="yield_predictor", log_model="all")
     fit(tmp_path, gemini_logger)
@@ -230,6 +240,7 @@ def test_log_model_all_logs_every_checkpoint_as_it_is_saved(db, tmp_path):
 def test_non_finite_hyperparameters_are_kept_as_text(db, tmp_path):
     gemini_logger = GeminiLogger(model_name="yield_predictor")
     gemini_logger.log_hyperparams({"clip": math.inf, "path": tmp_path})
+    gemini_logger.finalize("success")
     assert stored_run(gemini_logger).model_run_info["params"] == {"clip": "inf", "path": str(tmp_path)}
 
 
@@ -246,3 +257,11 @@ def test_keyboard_interrupt_ends_the_run_killed(db, tmp_path):
     finally:
         signal.signal(signal.SIGINT, sigint)  # Lightning ignores further Ctrl-C while it shuts down
     assert stored_run(gemini_logger).status == "killed"
+
+
+def test_test_after_fit_logs_into_the_same_run_which_keeps_its_status(db, tmp_path):
+    gemini_logger = GeminiLogger(model_name="yield_predictor")
+    trainer = fit(tmp_path, gemini_logger)
+    trainer.test(trainer.lightning_module, loaders()[1], verbose=False)
+    run = stored_run(gemini_logger)
+    assert (run.status, "test_loss" in run.get_metrics()) == ("finished", True)
