@@ -14,8 +14,6 @@ from types import ModuleType
 
 import pytest
 
-from gemini.api.model_run import ModelRun
-
 REQUIRED = os.environ.get("GEMINI_INTEGRATION_TESTS") == "required"
 
 # Ultralytics reads these when it is first imported. YOLO_OFFLINE skips its connectivity probe (and with
@@ -24,11 +22,6 @@ REQUIRED = os.environ.get("GEMINI_INTEGRATION_TESTS") == "required"
 _ULTRALYTICS_CONFIG = Path(tempfile.mkdtemp(prefix="gemini-yolo-config-"))
 os.environ["YOLO_OFFLINE"] = "1"
 os.environ["YOLO_CONFIG_DIR"] = str(_ULTRALYTICS_CONFIG)
-
-
-# The artifact half of the tracking API lands after its metric half.
-ARTIFACTS = hasattr(ModelRun, "log_artifact")
-needs_artifacts = pytest.mark.skipif(not ARTIFACTS, reason="ModelRun has no log_artifact in this tree yet")
 
 
 def require(module: str) -> ModuleType:

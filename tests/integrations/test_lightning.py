@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.integrations.frameworks import needs_artifacts, require
+from tests.integrations.frameworks import require
 
 pytestmark = pytest.mark.integrations
 
@@ -201,14 +201,12 @@ def test_training_that_raises_ends_the_run_failed_and_keeps_its_points(db, tmp_p
     assert [point["step"] for point in run.get_metric_history("train_loss_step")] == list(range(BATCHES_PER_EPOCH + 1))
 
 
-@needs_artifacts
 def test_no_checkpoint_is_logged_by_default(db, tmp_path):
     gemini_logger = GeminiLogger(model_name="yield_predictor")
     fit(tmp_path, gemini_logger)
     assert stored_run(gemini_logger).list_artifacts() == []
 
 
-@needs_artifacts
 def test_log_model_logs_the_checkpoint_lightning_kept(db, tmp_path):
     gemini_logger = GeminiLogger(model_name="yield_predictor", log_model=True)
     trainer = fit(tmp_path, gemini_logger)
@@ -219,7 +217,6 @@ def test_log_model_logs_the_checkpoint_lightning_kept(db, tmp_path):
     ]
 
 
-@needs_artifacts
 def test_log_model_logs_the_best_k_and_last_of_a_monitoring_checkpoint(db, tmp_path):
     gemini_logger = GeminiLogger(model_name="yield_predictor", log_model=True)
     keeper = ModelCheckpoint(monitor="val_loss", save_top_k=1, save_last=True, filename="best-{epoch}")
@@ -228,7 +225,6 @@ def test_log_model_logs_the_best_k_and_last_of_a_monitoring_checkpoint(db, tmp_p
     assert names == sorted({f"checkpoints/{Path(keeper.best_model_path).name}", "checkpoints/last.ckpt"})
 
 
-@needs_artifacts
 def test_log_model_all_logs_every_checkpoint_as_it_is_saved(db, tmp_path):
     gemini_logger = GeminiLogger(model_name="yield_predictor", log_model="all")
     fit(tmp_path, gemini_logger)

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.integrations.frameworks import ARTIFACTS, needs_artifacts, provide_plot_font, require
+from tests.integrations.frameworks import provide_plot_font, require
 
 pytestmark = pytest.mark.integrations
 
@@ -86,8 +86,9 @@ def trained(database_url, tmp_path_factory) -> Trained:
     tmp_path = tmp_path_factory.mktemp("trained")
     with pytest.MonkeyPatch.context() as patch:
         patch.setenv("GEMINI_DATABASE_URL", database_url)
+        patch.setenv("GEMINI_ARTIFACT_ROOT", str(tmp_path / "artifact-store"))
         model = YOLO("yolov8n.yaml")
-        tracker = track_yolo(model, model_name="stand_counter", log_artifacts=ARTIFACTS)
+        tracker = track_yolo(model, model_name="stand_counter")
         data = write_dataset(tmp_path)
         train(model, data, tmp_path / "runs")
         run = ModelRun.get_by_id(tracker.run.id)
@@ -97,7 +98,7 @@ def trained(database_url, tmp_path_factory) -> Trained:
             dataset=data,
             model_id=Model.get("stand_counter").id,
             histories={key: run.get_metric_history(key) for key in run.get_metrics()},
-            artifacts=run.list_artifacts() if ARTIFACTS else [],
+            artifacts=run.list_artifacts(),
         )
 
 
@@ -143,7 +144,6 @@ def test_final_validation_of_best_weights_is_logged_under_best(trained):
     assert 1 <= history[0]["step"] <= EPOCHS
 
 
-@needs_artifacts
 def test_weights_results_and_plots_are_artifacts_with_their_digests(trained):
     stored = {item["name"]: item for item in trained.artifacts}
     for name in ("weights/best.pt", "weights/last.pt", "results.csv", "args.yaml", "results.png"):
@@ -151,7 +151,6 @@ def test_weights_results_and_plots_are_artifacts_with_their_digests(trained):
         assert (stored[name]["size"], stored[name]["sha256"]) == (len(content), hashlib.sha256(content).hexdigest())
 
 
-@needs_artifacts
 def test_every_file_of_the_training_directory_is_an_artifact(trained):
     save_dir = trained.save_dir
     on_disk = sorted(path.relative_to(save_dir).as_posix() for path in save_dir.rglob("*") if path.is_file())
@@ -164,7 +163,7 @@ def test_run_ends_finished(trained):
 
 def test_training_that_raises_ends_the_run_failed_and_keeps_the_first_epoch(db, dataset, tmp_path):
     model = YOLO("yolov8n.yaml")
-    tracker = track_yolo(model, model_name="stand_counter", log_artifacts=ARTIFACTS)
+    tracker = track_yolo(model, model_name="stand_counter")
     model.add_callback("on_train_epoch_end", failing_on_second_epoch)
     with pytest.raises(RuntimeError, match="out of memory"):
         train(model, dataset, tmp_path / "runs", plots=False)
@@ -178,7 +177,7 @@ def test_keyboard_interrupt_ends_the_run_killed(db, dataset, tmp_path):
         raise KeyboardInterrupt
 
     model = YOLO("yolov8n.yaml")
-    tracker = track_yolo(model, model_name="stand_counter", log_artifacts=ARTIFACTS)
+    tracker = track_yolo(model, model_name="stand_counter")
     model.add_callback("on_train_epoch_end", interrupt)
     with pytest.raises(KeyboardInterrupt):
         train(model, dataset, tmp_path / "runs", plots=False)
@@ -187,14 +186,13 @@ def test_keyboard_interrupt_ends_the_run_killed(db, dataset, tmp_path):
 
 def test_each_training_of_a_tracked_model_is_its_own_run(db, dataset, tmp_path):
     model = YOLO("yolov8n.yaml")
-    tracker = track_yolo(model, model_name="stand_counter", log_artifacts=ARTIFACTS)
+    tracker = track_yolo(model, model_name="stand_counter")
     train(model, dataset, tmp_path / "runs", name="first", plots=False)
     train(model, dataset, tmp_path / "runs", name="second", plots=False)
     assert len({run.id for run in tracker.runs}) == 2
     assert [ModelRun.get_by_id(run.id).status for run in tracker.runs] == ["finished", "finished"]
 
 
-@needs_artifacts
 def test_log_artifacts_false_stores_no_file(db, dataset, tmp_path):
     model = YOLO("yolov8n.yaml")
     tracker = track_yolo(model, model_name="stand_counter", log_artifacts=False)
@@ -213,6 +211,6 @@ def test_training_makes_no_network_connection(db, dataset, tmp_path, monkeypatch
 
     monkeypatch.setattr(socket, "getaddrinfo", loopback_only)
     model = YOLO("yolov8n.yaml")
-    track_yolo(model, model_name="stand_counter", log_artifacts=ARTIFACTS)
+    track_yolo(model, model_name="stand_counter")
     train(model, dataset, tmp_path / "runs")
     assert lookups == []
