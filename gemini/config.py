@@ -49,7 +49,10 @@ class Settings(BaseSettings):
     """Largest accepted info, measured as its compact UTF-8 JSON text."""
 
     api_token: str = ""
-    """When set, REST writes need ``Authorization: Bearer <token>``."""
+    """The server's admin token. When set, REST writes need a token (this one or a per-user token)."""
+
+    require_token_for_reads: bool = False
+    """When true, REST reads need a token too (of scope ``read`` or more); ``gemini serve --private``."""
 
     heartbeat_timeout: float = DEFAULT_HEARTBEAT_TIMEOUT
     """Seconds without a heartbeat after which a ``running`` tracked run is reported as ``lost``."""

@@ -47,3 +47,11 @@ class StorageUnavailableError(StorageError):
 
 class ArtifactCorruptedError(StorageError):
     """An artifact's stored bytes no longer match the digest recorded when it was logged."""
+
+
+class AuthenticationError(GeminiError):
+    """The request carries no token, or one the registry does not know (wrong, revoked)."""
+
+
+class PermissionDeniedError(GeminiError):
+    """The token is valid but its scope does not allow the operation."""

@@ -74,3 +74,15 @@ class ArtifactRecord:
     size: int
     sha256: str
     created_at: dt.datetime
+
+
+@dataclass(frozen=True, slots=True)
+class ApiTokenRecord:
+    """A per-user API token as the registry lists it: never the token itself, nor its hash."""
+
+    id: uuid.UUID
+    name: str
+    scope: str
+    created_at: dt.datetime
+    last_used_at: dt.datetime | None
+    revoked_at: dt.datetime | None

@@ -29,6 +29,8 @@ class Model(APIBase):
     model_info: Optional[dict] = None
     created_at: Optional[dt.datetime] = Field(default=None, repr=False)
     updated_at: Optional[dt.datetime] = Field(default=None, repr=False)
+    created_by: Optional[str] = Field(default=None, repr=False)
+    """The name of the API token that created it over a team server; None when created locally."""
 
     @classmethod
     def from_record(cls, record: ModelRecord) -> "Model":
@@ -39,6 +41,7 @@ class Model(APIBase):
             model_info=record.model_info,
             created_at=record.created_at,
             updated_at=record.updated_at,
+            created_by=record.created_by,
         )
 
     def _apply(self, record: ModelRecord) -> "Model":
@@ -47,6 +50,7 @@ class Model(APIBase):
         self.model_info = record.model_info
         self.created_at = record.created_at
         self.updated_at = record.updated_at
+        self.created_by = record.created_by
         return self
 
     @classmethod

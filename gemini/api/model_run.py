@@ -42,6 +42,8 @@ class ModelRun(TrackingMixin, ArtifactsMixin, APIBase):
     ended_at: Optional[dt.datetime] = Field(default=None, repr=False)
     error_type: Optional[str] = Field(default=None, repr=False)
     error_message: Optional[str] = Field(default=None, repr=False)
+    created_by: Optional[str] = Field(default=None, repr=False)
+    """The name of the API token that created it over a team server; None when created locally."""
 
     _buffer: Optional[object] = PrivateAttr(default=None)
     _owns_run: bool = PrivateAttr(default=False)
@@ -59,6 +61,7 @@ class ModelRun(TrackingMixin, ArtifactsMixin, APIBase):
             ended_at=record.ended_at,
             error_type=record.error_type,
             error_message=record.error_message,
+            created_by=record.created_by,
         )
 
     def _apply(self, record: ModelRunRecord) -> "ModelRun":
@@ -71,6 +74,7 @@ class ModelRun(TrackingMixin, ArtifactsMixin, APIBase):
         self.ended_at = record.ended_at
         self.error_type = record.error_type
         self.error_message = record.error_message
+        self.created_by = record.created_by
         return self
 
     # -- class methods -------------------------------------------------------------------------------

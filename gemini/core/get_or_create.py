@@ -20,13 +20,14 @@ from gemini.db.repositories import ExperimentRepository, ModelRepository
 logger = logging.getLogger("gemini.core")
 
 
-def get_or_create_model_id(connection: sa.Connection, *, model_name: str) -> uuid.UUID:
-    """The id of the model named ``model_name`` (a name already checked), created when missing.
+def get_or_create_model_id(connection: sa.Connection, *, model_name: str, created_by: str | None = None) -> uuid.UUID:
+    """The id of the model named ``model_name`` (a name already checked), created when missing (by
+    ``created_by``, the author of what is recorded under it).
 
     Safe when several processes do it at once: one model, every caller gets its id. A creation is logged
     at INFO on the ``gemini.core`` logger.
     """
-    model_id, created = ModelRepository(connection).get_or_add_id(model_name)
+    model_id, created = ModelRepository(connection).get_or_add_id(model_name, created_by=created_by)
     if created:
         logger.info("created model %r (id %s) for a run recorded under that name", model_name, model_id)
     return model_id

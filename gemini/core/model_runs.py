@@ -8,7 +8,7 @@ from typing import Any
 
 from gemini.core import artifacts
 from gemini.core.get_or_create import get_or_create_model_id
-from gemini.core.validation import check_info, check_name, check_page, parse_id
+from gemini.core.validation import check_info, check_name, check_optional_text, check_page, parse_id
 from gemini.query import parse_order_by, parse_where
 from gemini.query.ast import Expression
 from gemini.db.artifacts import ArtifactRepository
@@ -21,35 +21,47 @@ from gemini.records import ModelRecord, ModelRunRecord
 INFO = "model_run_info"
 
 
-def create_run(*, model_run_info: dict[str, Any] | None = None, model_name: str | None = None) -> ModelRunRecord:
+def create_run(
+    *, model_run_info: dict[str, Any] | None = None, model_name: str | None = None, created_by: str | None = None
+) -> ModelRunRecord:
     """Record a run (of ``model_name``, created if missing, or of no model); returns the existing run if the
-    info is already there."""
-    return create_run_with_status(model_run_info=model_run_info, model_name=model_name)[0]
+    info is already there.
+
+    ``created_by`` names the author (the REST API passes the token's name); an existing run keeps its own."""
+    return create_run_with_status(model_run_info=model_run_info, model_name=model_name, created_by=created_by)[0]
 
 
 def create_run_with_status(
-    *, model_run_info: dict[str, Any] | None = None, model_name: str | None = None
+    *, model_run_info: dict[str, Any] | None = None, model_name: str | None = None, created_by: str | None = None
 ) -> tuple[ModelRunRecord, bool]:
     """Like ``create_run``, also telling whether the run is new (``True``) or already existed."""
     info = check_info(model_run_info, field=INFO)
     if model_name is not None:
         check_name(model_name, field="model_name")
+    created_by = check_optional_text(created_by, field="created_by")
     with unit_of_work(write=True) as connection:
-        model_id = get_or_create_model_id(connection, model_name=model_name) if model_name is not None else None
-        return ModelRunRepository(connection).add(model_id=model_id, info=info.value, info_hash=info.hash)
+        model_id = (
+            get_or_create_model_id(connection, model_name=model_name, created_by=created_by)
+            if model_name is not None
+            else None
+        )
+        return ModelRunRepository(connection).add(
+            model_id=model_id, info=info.value, info_hash=info.hash, created_by=created_by
+        )
 
 
 def create_runs(
-    *, model_run_infos: list[dict[str, Any]], model_name: str | None = None
+    *, model_run_infos: list[dict[str, Any]], model_name: str | None = None, created_by: str | None = None
 ) -> list[ModelRunRecord]:
     """Record many runs of ``model_name`` (created if missing) or of no model, in one transaction; returns
     them in input order. Runs that already exist are returned, not duplicated; equal infos in the batch are one run.
     Nothing is written when any info is invalid."""
-    return [record for record, _ in create_runs_with_status(model_run_infos=model_run_infos, model_name=model_name)]
+    results = create_runs_with_status(model_run_infos=model_run_infos, model_name=model_name, created_by=created_by)
+    return [record for record, _ in results]
 
 
 def create_runs_with_status(
-    *, model_run_infos: list[dict[str, Any]], model_name: str | None = None
+    *, model_run_infos: list[dict[str, Any]], model_name: str | None = None, created_by: str | None = None
 ) -> list[tuple[ModelRunRecord, bool]]:
     """Like ``create_runs``, also telling for each whether the run is new."""
     if isinstance(model_run_infos, (str, bytes, dict)) or not hasattr(model_run_infos, "__iter__"):
@@ -57,12 +69,17 @@ def create_runs_with_status(
     checked = [check_info(info, field=f"{INFO}[{index}]") for index, info in enumerate(model_run_infos)]
     if model_name is not None:
         check_name(model_name, field="model_name")
+    created_by = check_optional_text(created_by, field="created_by")
     if not checked:
         return []
     with unit_of_work(write=True) as connection:
-        model_id = get_or_create_model_id(connection, model_name=model_name) if model_name is not None else None
+        model_id = (
+            get_or_create_model_id(connection, model_name=model_name, created_by=created_by)
+            if model_name is not None
+            else None
+        )
         return ModelRunRepository(connection).add_many(
-            model_id=model_id, items=[(info.value, info.hash) for info in checked]
+            model_id=model_id, items=[(info.value, info.hash) for info in checked], created_by=created_by
         )
 
 

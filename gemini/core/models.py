@@ -23,11 +23,18 @@ def create_model(
     model_url: str | None = None,
     model_info: dict[str, Any] | None = None,
     experiment_name: str | None = None,
+    created_by: str | None = None,
 ) -> ModelRecord:
     """Create a model, or return the existing one of that name unchanged; link it to ``experiment_name``,
-    creating that experiment when missing."""
+    creating that experiment when missing.
+
+    ``created_by`` names the author (the REST API passes the token's name); an existing model keeps its own."""
     return create_model_with_status(
-        model_name=model_name, model_url=model_url, model_info=model_info, experiment_name=experiment_name
+        model_name=model_name,
+        model_url=model_url,
+        model_info=model_info,
+        experiment_name=experiment_name,
+        created_by=created_by,
     )[0]
 
 
@@ -37,15 +44,19 @@ def create_model_with_status(
     model_url: str | None = None,
     model_info: dict[str, Any] | None = None,
     experiment_name: str | None = None,
+    created_by: str | None = None,
 ) -> tuple[ModelRecord, bool]:
     check_name(model_name, field="model_name")
     check_optional_text(model_url, field="model_url")
     info = check_info(model_info, field=INFO)
     if experiment_name is not None:
         check_name(experiment_name, field="experiment_name")
+    created_by = check_optional_text(created_by, field="created_by")
     with unit_of_work(write=True) as connection:
         models = ModelRepository(connection)
-        model, created = models.add(model_name=model_name, model_url=model_url, model_info=info.value)
+        model, created = models.add(
+            model_name=model_name, model_url=model_url, model_info=info.value, created_by=created_by
+        )
         if experiment_name is not None:
             experiment_id = get_or_create_experiment_id(
                 connection, experiment_name=experiment_name, model_name=model_name
@@ -193,20 +204,25 @@ def count_model_runs(*, model_id: object) -> int:
         return ModelRunRepository(connection).count(model_id=model_id)
 
 
-def create_model_run(*, model_id: object, model_run_info: dict[str, Any] | None = None) -> ModelRunRecord:
+def create_model_run(
+    *, model_id: object, model_run_info: dict[str, Any] | None = None, created_by: str | None = None
+) -> ModelRunRecord:
     """A run of the model with id ``model_id`` (the existing run if that info is already recorded)."""
-    return create_model_run_with_status(model_id=model_id, model_run_info=model_run_info)[0]
+    return create_model_run_with_status(model_id=model_id, model_run_info=model_run_info, created_by=created_by)[0]
 
 
 def create_model_run_with_status(
-    *, model_id: object, model_run_info: dict[str, Any] | None = None
+    *, model_id: object, model_run_info: dict[str, Any] | None = None, created_by: str | None = None
 ) -> tuple[ModelRunRecord, bool]:
     """Like ``create_model_run``, also telling whether the run is new (``True``) or already existed."""
     model_id = parse_id(model_id, field="model id")
     info = check_info(model_run_info, field="model_run_info")
+    created_by = check_optional_text(created_by, field="created_by")
     with unit_of_work(write=True) as connection:
         ModelRepository(connection).get(model_id)
-        return ModelRunRepository(connection).add(model_id=model_id, info=info.value, info_hash=info.hash)
+        return ModelRunRepository(connection).add(
+            model_id=model_id, info=info.value, info_hash=info.hash, created_by=created_by
+        )
 
 
 def list_model_experiments(*, model_id: object) -> list[ExperimentRecord]:

@@ -35,8 +35,10 @@ MAX_ERROR_MESSAGE_LENGTH = 10_000
 """A failed run's error message is cut to this many characters."""
 
 
-def _model_id(connection, model_name: str | None):  # noqa: ANN001, ANN202
-    return get_or_create_model_id(connection, model_name=model_name) if model_name is not None else None
+def _model_id(connection, model_name: str | None, created_by: str | None = None):  # noqa: ANN001, ANN202
+    if model_name is None:
+        return None
+    return get_or_create_model_id(connection, model_name=model_name, created_by=created_by)
 
 
 def start_run(
@@ -48,7 +50,10 @@ def start_run(
         check_name(model_name, field="model_name")
     with unit_of_work(write=True) as connection:
         return ModelRunRepository(connection).add_tracked(
-            model_id=_model_id(connection, model_name), info=info.value, info_hash=info.hash, created_by=created_by
+            model_id=_model_id(connection, model_name, created_by),
+            info=info.value,
+            info_hash=info.hash,
+            created_by=created_by,
         )
 
 

@@ -85,6 +85,7 @@ _MODEL_COLUMNS = (
     _models.c.model_info,
     _models.c.created_at,
     _models.c.updated_at,
+    _models.c.created_by,
 )
 _EXPERIMENT_COLUMNS = (
     _experiments.c.id,
@@ -115,6 +116,7 @@ _INSERT_MODEL_NAME_IF_NEW = {
         model_info={},
         created_at=sa.bindparam("now"),
         updated_at=sa.bindparam("now"),
+        created_by=sa.bindparam("created_by"),
     )
     .on_conflict_do_nothing()
     .returning(_models.c.id)
@@ -174,26 +176,34 @@ class ModelRunRepository:
         query = sa.select(sa.exists().where(*self._filters(model_id=model_id, info_hash=info_hash)))
         return bool(self.connection.execute(query).scalar())
 
-    def add(self, *, model_id: uuid.UUID | None, info: dict[str, Any], info_hash: str) -> tuple[ModelRunRecord, bool]:
+    def add(
+        self, *, model_id: uuid.UUID | None, info: dict[str, Any], info_hash: str, created_by: str | None = None
+    ) -> tuple[ModelRunRecord, bool]:
         """Insert a run unless one with the same (model, info hash) exists; returns it and whether it is new.
 
         ``ON CONFLICT DO NOTHING`` makes concurrent creators agree: one insert wins, the others read it.
         """
         now = utc_now()
         values = dict(
-            id=new_id(), model_id=model_id, model_run_info=info, info_hash=info_hash, created_at=now, updated_at=now
+            id=new_id(),
+            model_id=model_id,
+            model_run_info=info,
+            info_hash=info_hash,
+            created_at=now,
+            updated_at=now,
+            created_by=created_by,
         )
         inserted = self.connection.execute(_INSERT_RUN_IF_NEW[self.connection.dialect.name], values).first()
         if inserted is not None:
             path_values.add_leaves(self.connection, [(values["id"], info)])
-            return ModelRunRecord(values["id"], model_id, info, now, now), True
+            return ModelRunRecord(values["id"], model_id, info, now, now, created_by=created_by), True
         existing = self.get_one_or_none(model_id=model_id, info_hash=info_hash, identified=True)
         if existing is None:  # the conflicting row was deleted between our insert and this read
-            return self.add(model_id=model_id, info=info, info_hash=info_hash)
+            return self.add(model_id=model_id, info=info, info_hash=info_hash, created_by=created_by)
         return existing, False
 
     def add_many(
-        self, *, model_id: uuid.UUID | None, items: list[tuple[dict[str, Any], str]]
+        self, *, model_id: uuid.UUID | None, items: list[tuple[dict[str, Any], str]], created_by: str | None = None
     ) -> list[tuple[ModelRunRecord, bool]]:
         """Insert runs given as (info, info hash), skipping those that exist; returns, in input order, each
         run and whether it is new. Equal infos map to one run.
@@ -208,7 +218,7 @@ class ModelRunRepository:
             if info_hash not in fresh:
                 fresh[info_hash] = (new_id(), info)
         if fresh:
-            self.connection.exec_driver_sql(*self._bulk_insert(model_id, fresh, now))
+            self.connection.exec_driver_sql(*self._bulk_insert(model_id, fresh, now, created_by))
         records: dict[str, tuple[ModelRunRecord, bool]] = {}
         existing: list[uuid.UUID] = []
         hashes = list(fresh)
@@ -219,7 +229,7 @@ class ModelRunRepository:
             for run_id, info_hash in self.connection.execute(query):
                 new_run_id, info = fresh[info_hash]
                 if run_id == new_run_id:
-                    records[info_hash] = (ModelRunRecord(run_id, model_id, info, now, now), True)
+                    records[info_hash] = (ModelRunRecord(run_id, model_id, info, now, now, created_by=created_by), True)
                 else:
                     existing.append(run_id)
         for start in range(0, len(existing), 500):
@@ -229,7 +239,7 @@ class ModelRunRepository:
         path_values.add_leaves(self.connection, ((record.id, record.model_run_info) for record, new in records.values() if new))
         for info_hash, (_, info) in fresh.items():
             if info_hash not in records:  # deleted between our insert and this read: insert it alone
-                records[info_hash] = self.add(model_id=model_id, info=info, info_hash=info_hash)
+                records[info_hash] = self.add(model_id=model_id, info=info, info_hash=info_hash, created_by=created_by)
         result, seen = [], set()
         for _, info_hash in items:
             record, created = records[info_hash]
@@ -238,7 +248,11 @@ class ModelRunRepository:
         return result
 
     def _bulk_insert(
-        self, model_id: uuid.UUID | None, fresh: dict[str, tuple[uuid.UUID, dict[str, Any]]], now: Any
+        self,
+        model_id: uuid.UUID | None,
+        fresh: dict[str, tuple[uuid.UUID, dict[str, Any]]],
+        now: Any,
+        created_by: str | None,
     ) -> tuple[str, list[tuple]]:
         """The driver-level statement and rows for ``add_many``, values converted by the column types."""
         dialect = self.connection.dialect
@@ -250,15 +264,15 @@ class ModelRunRepository:
         model = to_id(model_id) if model_id is not None else None
         stamp = to_time(now)
         rows = [
-            (to_id(run_id), model, dumps_json(info), info_hash, stamp, stamp)
+            (to_id(run_id), model, dumps_json(info), info_hash, stamp, stamp, created_by)
             for info_hash, (run_id, info) in fresh.items()
         ]
         if dialect.name == "postgresql":
-            values = "%s, %s, CAST(%s AS json), %s, %s, %s"
+            values = "%s, %s, CAST(%s AS json), %s, %s, %s, %s"
         else:
-            values = "?, ?, ?, ?, ?, ?"
+            values = "?, ?, ?, ?, ?, ?, ?"
         statement = (
-            f"INSERT INTO {_runs.name} (id, model_id, model_run_info, info_hash, created_at, updated_at) "
+            f"INSERT INTO {_runs.name} (id, model_id, model_run_info, info_hash, created_at, updated_at, created_by) "
             f"VALUES ({values}) ON CONFLICT DO NOTHING"
         )
         return statement, rows
@@ -396,7 +410,7 @@ class ModelRepository:
             raise NotFoundError(f"no model named {model_name!r}")
         return model_id
 
-    def get_or_add_id(self, model_name: str) -> tuple[uuid.UUID, bool]:
+    def get_or_add_id(self, model_name: str, *, created_by: str | None = None) -> tuple[uuid.UUID, bool]:
         """The id of the model named ``model_name``, adding it (no URL, info ``{}``) when there is none;
         also whether it was added. Runs on the caller's transaction, so the model is written together
         with whatever the caller records under it.
@@ -408,17 +422,25 @@ class ModelRepository:
             model_id = self.connection.execute(_SELECT_MODEL_ID_BY_NAME, {"model_name": model_name}).scalar()
             if model_id is not None:
                 return model_id, False
-            values = {"id": new_id(), "model_name": model_name, "now": utc_now()}
+            values = {"id": new_id(), "model_name": model_name, "now": utc_now(), "created_by": created_by}
             inserted = self.connection.execute(_INSERT_MODEL_NAME_IF_NEW[self.connection.dialect.name], values).scalar()
             if inserted is not None:
                 return inserted, True
             # Another transaction added that name after our read: the next read finds it (or, if it was
             # deleted meanwhile, the next insert makes it).
 
-    def add(self, *, model_name: str, model_url: str | None, model_info: dict[str, Any]) -> tuple[ModelRecord, bool]:
+    def add(
+        self, *, model_name: str, model_url: str | None, model_info: dict[str, Any], created_by: str | None = None
+    ) -> tuple[ModelRecord, bool]:
         now = utc_now()
         values = dict(
-            id=new_id(), model_name=model_name, model_url=model_url, model_info=model_info, created_at=now, updated_at=now
+            id=new_id(),
+            model_name=model_name,
+            model_url=model_url,
+            model_info=model_info,
+            created_at=now,
+            updated_at=now,
+            created_by=created_by,
         )
         inserted = self.connection.execute(
             _insert(self.connection, _models).values(**values).on_conflict_do_nothing().returning(_models.c.id)

@@ -9,7 +9,8 @@ from fastapi import APIRouter, FastAPI
 
 from gemini.rest_api.errors import install_error_handlers
 from gemini.rest_api.limits import RequestBodyLimit
-from gemini.rest_api.routers import experiments, health, legacy, model_runs, model_runs_bulk, models, tracking
+from gemini.rest_api.routers import experiments, health, legacy, model_runs, model_runs_bulk, models, tokens, tracking
+from gemini.rest_api.security import READ_ACCESS
 from gemini.web import mount_web
 
 API_PREFIX = "/api"
@@ -18,8 +19,11 @@ DESCRIPTION = """
 The GEMINI model-run registry: models, the runs recorded for them (each with a free JSON
 `model_run_info`), and experiments grouping models.
 
-Errors are JSON objects `{"error": kind, "detail": message}`. When the server has a token
-(`GEMINI_API_TOKEN`), every POST, PUT, PATCH and DELETE needs `Authorization: Bearer <token>`.
+Errors are JSON objects `{"error": kind, "detail": message}`. Tokens go in `Authorization: Bearer <token>`:
+the server's `GEMINI_API_TOKEN` (scope admin) or a per-user token (`gemini tokens create NAME --scope
+read|write|admin`). When the server has `GEMINI_API_TOKEN`, every POST, PUT, PATCH and DELETE needs a
+`write` token; with `GEMINI_REQUIRE_TOKEN_FOR_READS=true` every read needs a `read` token too; `/api/tokens`
+needs an `admin` token. 401: no token, or an unknown or revoked one; 403: a scope that is too small.
 """
 
 
@@ -32,16 +36,17 @@ def _package_version() -> str:
 
 def api_router() -> APIRouter:
     router = APIRouter(prefix=API_PREFIX)
-    router.include_router(health.router)
+    router.include_router(health.router)  # open to all: load balancers and clients probe it
     # Before the models router, so that /models/all is not read as a model id.
-    router.include_router(legacy.router)
-    router.include_router(models.router)
-    router.include_router(model_runs_bulk.router)
+    router.include_router(legacy.router, dependencies=READ_ACCESS)
+    router.include_router(models.router, dependencies=READ_ACCESS)
+    router.include_router(model_runs_bulk.router, dependencies=READ_ACCESS)
     # Before the model runs router, so that /model_runs/start is not read as a run id.
-    router.include_router(tracking.runs_router)
-    router.include_router(tracking.metrics_router)
-    router.include_router(model_runs.router)
-    router.include_router(experiments.router)
+    router.include_router(tracking.runs_router, dependencies=READ_ACCESS)
+    router.include_router(tracking.metrics_router, dependencies=READ_ACCESS)
+    router.include_router(model_runs.router, dependencies=READ_ACCESS)
+    router.include_router(experiments.router, dependencies=READ_ACCESS)
+    router.include_router(tokens.router)
     return router
 
 

@@ -14,6 +14,7 @@ from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException
 
 from gemini.errors import (
+    AuthenticationError,
     ConflictError,
     DatabaseError,
     DatabaseUnavailableError,
@@ -21,6 +22,7 @@ from gemini.errors import (
     InfoTooLargeError,
     InvalidInputError,
     NotFoundError,
+    PermissionDeniedError,
 )
 from gemini.rest_api.schemas import ErrorPublic
 
@@ -28,6 +30,8 @@ logger = logging.getLogger("gemini.rest_api")
 
 # Most specific first: InfoTooLargeError is an InvalidInputError, DatabaseUnavailableError a DatabaseError.
 _GEMINI_ERRORS: tuple[tuple[type[GeminiError], int, str], ...] = (
+    (AuthenticationError, 401, "unauthorized"),
+    (PermissionDeniedError, 403, "forbidden"),
     (NotFoundError, 404, "not_found"),
     (ConflictError, 409, "conflict"),
     (InfoTooLargeError, 413, "info_too_large"),
@@ -79,7 +83,8 @@ async def _gemini_error(_request: Request, exc: GeminiError) -> JSONResponse:
     status, kind = status_for(exc)
     if status >= 500:
         logger.error("request failed: %s", exc)
-    return error_response(status, kind, str(exc))
+    headers = {"WWW-Authenticate": "Bearer"} if status == 401 else None
+    return error_response(status, kind, str(exc), headers=headers)
 
 
 async def _validation_error(_request: Request, exc: RequestValidationError) -> JSONResponse:
@@ -121,6 +126,8 @@ def _error_response_doc(description: str) -> dict[str, Any]:
 
 
 READ_ERRORS: dict[int | str, dict[str, Any]] = {
+    401: _error_response_doc("The server needs a token and the request has none, or its token is unknown or revoked."),
+    403: _error_response_doc("The token's scope does not allow this operation."),
     422: _error_response_doc("Malformed input: a bad id, bad JSON, a value of the wrong type."),
     503: _error_response_doc("The database cannot be reached."),
 }
@@ -130,7 +137,5 @@ NOT_FOUND = {404: _error_response_doc("No such model, run or experiment.")}
 CONFLICT = {409: _error_response_doc("The change would collide with an existing record.")}
 WRITE_ERRORS: dict[int | str, dict[str, Any]] = {
     **READ_ERRORS,
-    401: _error_response_doc("A token is configured and the request has none."),
-    403: _error_response_doc("The bearer token is wrong."),
     413: _error_response_doc("An info, or the whole request body, is larger than the configured limit."),
 }

@@ -6,12 +6,12 @@ core's, so REST, the CLI and Python callers all get the same answers.
 
 import datetime as dt
 import uuid
-from typing import Annotated, Any, Generic, TypeVar
+from typing import Annotated, Any, Generic, Literal, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from gemini.core.validation import MAX_NAME_LENGTH
-from gemini.records import ExperimentRecord, ModelRecord, ModelRunRecord
+from gemini.records import ApiTokenRecord, ExperimentRecord, ModelRecord, ModelRunRecord
 
 Name = Annotated[str, Field(min_length=1, max_length=MAX_NAME_LENGTH)]
 Info = dict[str, Any]
@@ -93,6 +93,9 @@ class ModelRunPublic(PublicSchema):
     ended_at: dt.datetime | None = None
     error_type: str | None = Field(default=None, description="Why a failed run failed: the exception's type.")
     error_message: str | None = None
+    created_by: str | None = Field(
+        default=None, description="The name of the token that created the run; null when created without one."
+    )
 
     @classmethod
     def of(cls, record: ModelRunRecord) -> "ModelRunPublic":
@@ -156,6 +159,9 @@ class ModelPublic(PublicSchema):
     model_info: Info
     created_at: dt.datetime
     updated_at: dt.datetime
+    created_by: str | None = Field(
+        default=None, description="The name of the token that created the model; null when created without one."
+    )
 
     @classmethod
     def of(cls, record: ModelRecord) -> "ModelPublic":
@@ -193,6 +199,41 @@ class ExperimentPublic(PublicSchema):
 
 
 class ExperimentsPublic(Page[ExperimentPublic]):
+    pass
+
+
+# --- API tokens -----------------------------------------------------------------------------------------
+
+
+class ApiTokenCreate(Schema):
+    model_config = ConfigDict(
+        protected_namespaces=(), extra="forbid", json_schema_extra={"examples": [{"name": "alice", "scope": "write"}]}
+    )
+
+    name: Name
+    scope: Literal["read", "write", "admin"] = Field(description="read < write < admin.")
+
+
+class ApiTokenPublic(PublicSchema):
+    """A token as listed: never the token itself."""
+
+    id: uuid.UUID
+    name: str
+    scope: str
+    created_at: dt.datetime
+    last_used_at: dt.datetime | None
+    revoked_at: dt.datetime | None
+
+    @classmethod
+    def of(cls, record: ApiTokenRecord) -> "ApiTokenPublic":
+        return cls.model_validate(record)
+
+
+class ApiTokenCreated(ApiTokenPublic):
+    token: str = Field(description="The token: shown in this response only, the server keeps a hash.")
+
+
+class ApiTokensPublic(Page[ApiTokenPublic]):
     pass
 
 

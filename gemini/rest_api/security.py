@@ -1,41 +1,98 @@
-"""Write access: when ``GEMINI_API_TOKEN`` is set, writes need ``Authorization: Bearer <token>``."""
+"""Who is calling, and what they may do: tokens and their scopes.
+
+A request presents a token as ``Authorization: Bearer <token>``. The server's own ``GEMINI_API_TOKEN``
+is the admin token (its author name is ``admin``); every other token is a per-user token from
+``gemini tokens create``, found by its hash. Scopes are ordered ``read`` < ``write`` < ``admin``.
+
+- Writes need a ``write`` token once the server enforces tokens: it has ``GEMINI_API_TOKEN``, or it
+  requires tokens for reads (``GEMINI_REQUIRE_TOKEN_FOR_READS``); otherwise they are open.
+- Reads need a ``read`` token only when ``GEMINI_REQUIRE_TOKEN_FOR_READS`` is true.
+- Token management needs an ``admin`` token, always.
+A token that is sent must be valid, even where none is needed: 401 for an unknown or revoked one, so
+that a mistyped token never turns its holder into an anonymous author. 403 for a scope that is too small.
+"""
 
 import secrets
+from dataclasses import dataclass
 from typing import Annotated
 
-from fastapi import Depends, HTTPException
+from fastapi import Depends
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
-from gemini.config import get_settings
+from gemini.config import Settings, get_settings
+from gemini.core.tokens import ADMIN, ADMIN_TOKEN_NAME, READ, WRITE, authenticate_token, require_scope
+from gemini.errors import AuthenticationError
 
 _bearer = HTTPBearer(
     auto_error=False,
-    description="Needed for POST, PUT, PATCH and DELETE when the server has GEMINI_API_TOKEN set.",
+    description="A per-user token (gemini tokens create) or the server's GEMINI_API_TOKEN.",
 )
 
 
-def require_write_token(
-    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
-) -> None:
-    """401 without a bearer token, 403 with a wrong one; open when no token is configured."""
-    expected = get_settings().api_token
-    if not expected:
-        return
-    if credentials is None:
-        raise HTTPException(
-            status_code=401,
-            detail="this server needs a token for writes: send 'Authorization: Bearer <token>'",
-            headers={"WWW-Authenticate": "Bearer"},
-        )
+@dataclass(frozen=True, slots=True)
+class Caller:
+    """The token's name and scope; both ``None`` for a request without a token."""
+
+    name: str | None
+    scope: str | None
+
+
+ANONYMOUS = Caller(None, None)
+
+
+def identify_caller(credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)]) -> Caller:
+    """The caller of the presented token; ``AuthenticationError`` for a token that is not valid."""
+    if credentials is None or not credentials.credentials:
+        return ANONYMOUS
+    token = credentials.credentials
+    admin_token = get_settings().api_token
     # Compared as bytes in constant time: compare_digest refuses non-ASCII str.
-    given = credentials.credentials.encode("utf-8", "surrogateescape")
-    if not secrets.compare_digest(given, expected.encode("utf-8")):
-        raise HTTPException(
-            status_code=403,
-            detail="the bearer token is not valid for this server",
-            headers={"WWW-Authenticate": 'Bearer error="invalid_token"'},
-        )
+    if admin_token and secrets.compare_digest(
+        token.encode("utf-8", "surrogateescape"), admin_token.encode("utf-8", "surrogateescape")
+    ):
+        return Caller(ADMIN_TOKEN_NAME, ADMIN)
+    record = authenticate_token(token=token)
+    return Caller(record.name, record.scope)
 
 
-WRITE_ACCESS = [Depends(require_write_token)]
+def _tokens_enforced(settings: Settings) -> bool:
+    return bool(settings.api_token) or settings.require_token_for_reads
+
+
+def _missing(what: str) -> AuthenticationError:
+    return AuthenticationError(f"this server needs a token for {what}: send 'Authorization: Bearer <token>'")
+
+
+def require_read_access(caller: Annotated[Caller, Depends(identify_caller)]) -> Caller:
+    if caller.scope is None:
+        if get_settings().require_token_for_reads:
+            raise _missing("reads")
+        return caller
+    require_scope(caller.name, caller.scope, READ)
+    return caller
+
+
+def require_write_access(caller: Annotated[Caller, Depends(identify_caller)]) -> Caller:
+    if caller.scope is None:
+        if _tokens_enforced(get_settings()):
+            raise _missing("writes")
+        return caller
+    require_scope(caller.name, caller.scope, WRITE)
+    return caller
+
+
+def require_admin_access(caller: Annotated[Caller, Depends(identify_caller)]) -> Caller:
+    if caller.scope is None:
+        raise _missing("managing tokens")
+    require_scope(caller.name, caller.scope, ADMIN)
+    return caller
+
+
+READ_ACCESS = [Depends(require_read_access)]
+"""Dependencies of every API route except the health check."""
+WRITE_ACCESS = [Depends(require_write_access)]
 """Dependencies of every route that changes the registry."""
+ADMIN_ACCESS = [Depends(require_admin_access)]
+
+Writer = Annotated[Caller, Depends(require_write_access)]
+"""A route parameter: the caller allowed to write, whose name is recorded as ``created_by``."""

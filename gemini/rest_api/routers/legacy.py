@@ -11,7 +11,7 @@ from fastapi import APIRouter, Response
 from gemini.core import models as core
 from gemini.rest_api.errors import CONFLICT, NOT_FOUND, READ_ERRORS, WRITE_ERRORS
 from gemini.rest_api.schemas import ModelModelRunCreate, ModelPublic, ModelRunPublic, ModelUpdate
-from gemini.rest_api.security import WRITE_ACCESS
+from gemini.rest_api.security import WRITE_ACCESS, Writer
 
 router = APIRouter(prefix="/models", tags=["GEMINI-compatible paths"], responses=READ_ERRORS)
 
@@ -49,8 +49,12 @@ def get_model_runs_by_id(model_id: uuid.UUID) -> list[ModelRunPublic]:
     dependencies=WRITE_ACCESS,
     responses={**WRITE_ERRORS, **NOT_FOUND, 200: {"model": ModelRunPublic, "description": "It already existed."}},
 )
-def create_model_run_by_id(model_id: uuid.UUID, body: ModelModelRunCreate, response: Response) -> ModelRunPublic:
-    record, created = core.create_model_run_with_status(model_id=model_id, model_run_info=body.model_run_info)
+def create_model_run_by_id(
+    model_id: uuid.UUID, body: ModelModelRunCreate, response: Response, writer: Writer
+) -> ModelRunPublic:
+    record, created = core.create_model_run_with_status(
+        model_id=model_id, model_run_info=body.model_run_info, created_by=writer.name
+    )
     if not created:
         response.status_code = 200
     return ModelRunPublic.of(record)

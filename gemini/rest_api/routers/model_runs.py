@@ -16,7 +16,7 @@ from gemini.rest_api.schemas import (
     ModelRunSearchPublic,
     ModelRunUpdate,
 )
-from gemini.rest_api.security import WRITE_ACCESS
+from gemini.rest_api.security import WRITE_ACCESS, Writer
 
 router = APIRouter(prefix="/model_runs", tags=["model runs"], responses=READ_ERRORS)
 
@@ -68,10 +68,12 @@ def list_model_runs(
         200: {"model": ModelRunPublic, "description": "A run with this info already existed; it is returned."},
     },
 )
-def create_model_run(body: ModelRunCreate, response: Response) -> ModelRunPublic:
+def create_model_run(body: ModelRunCreate, response: Response, writer: Writer) -> ModelRunPublic:
     """Record a run (201), or return the existing run of that model with equal info (200). A
     ``model_name`` that names no model yet creates that model."""
-    record, created = core.create_run_with_status(model_run_info=body.model_run_info, model_name=body.model_name)
+    record, created = core.create_run_with_status(
+        model_run_info=body.model_run_info, model_name=body.model_name, created_by=writer.name
+    )
     if not created:
         response.status_code = 200
     return ModelRunPublic.of(record)

@@ -6,7 +6,7 @@ from pydantic import ConfigDict, Field
 from gemini.core import model_runs as core
 from gemini.rest_api.errors import READ_ERRORS, WRITE_ERRORS
 from gemini.rest_api.schemas import Info, ModelRunPublic, Name, PublicSchema, Schema
-from gemini.rest_api.security import WRITE_ACCESS
+from gemini.rest_api.security import WRITE_ACCESS, Writer
 
 MAX_BULK_RUNS = 10_000
 
@@ -36,11 +36,13 @@ class ModelRunsBulkPublic(PublicSchema):
 
 
 @router.post("/bulk", dependencies=WRITE_ACCESS, responses=WRITE_ERRORS)
-def create_model_runs_bulk(body: ModelRunsBulkCreate) -> ModelRunsBulkPublic:
+def create_model_runs_bulk(body: ModelRunsBulkCreate, writer: Writer) -> ModelRunsBulkPublic:
     """Record up to 10,000 runs of one model (created if ``model_name`` names none yet) or of none, in one
     transaction, in order. Runs that already exist are returned, not duplicated, and equal infos in one
     request are one run; one invalid info refuses the whole request (422) and nothing is written."""
-    results = core.create_runs_with_status(model_run_infos=body.model_run_infos, model_name=body.model_name)
+    results = core.create_runs_with_status(
+        model_run_infos=body.model_run_infos, model_name=body.model_name, created_by=writer.name
+    )
     created = [was_created for _, was_created in results]
     return ModelRunsBulkPublic(
         data=[ModelRunPublic.of(record) for record, _ in results],

@@ -19,7 +19,7 @@ from gemini.rest_api.schemas import (
     ModelsPublic,
     ModelUpdate,
 )
-from gemini.rest_api.security import WRITE_ACCESS
+from gemini.rest_api.security import WRITE_ACCESS, Writer
 
 router = APIRouter(prefix="/models", tags=["models"], responses=READ_ERRORS)
 
@@ -55,10 +55,10 @@ def list_models(
     dependencies=WRITE_ACCESS,
     responses={**WRITE_ERRORS, 200: {"model": ModelPublic, "description": ALREADY_EXISTED}},
 )
-def create_model(body: ModelCreate, response: Response) -> ModelPublic:
+def create_model(body: ModelCreate, response: Response, writer: Writer) -> ModelPublic:
     """Create a model (201), or return the existing model of that name (200); put it in
     ``experiment_name``, creating that experiment when it does not exist."""
-    record, created = core.create_model_with_status(**body.model_dump())
+    record, created = core.create_model_with_status(**body.model_dump(), created_by=writer.name)
     if not created:
         response.status_code = 200
     return ModelPublic.of(record)
@@ -95,9 +95,13 @@ def list_model_runs(model_id: uuid.UUID, page: Annotated[PageParams, Depends(pag
     dependencies=WRITE_ACCESS,
     responses={**WRITE_ERRORS, **NOT_FOUND, 200: {"model": ModelRunPublic, "description": ALREADY_EXISTED}},
 )
-def create_model_run(model_id: uuid.UUID, body: ModelModelRunCreate, response: Response) -> ModelRunPublic:
+def create_model_run(
+    model_id: uuid.UUID, body: ModelModelRunCreate, response: Response, writer: Writer
+) -> ModelRunPublic:
     """Record a run of this model (201), or return its existing run with equal info (200)."""
-    record, created = core.create_model_run_with_status(model_id=model_id, model_run_info=body.model_run_info)
+    record, created = core.create_model_run_with_status(
+        model_id=model_id, model_run_info=body.model_run_info, created_by=writer.name
+    )
     if not created:
         response.status_code = 200
     return ModelRunPublic.of(record)

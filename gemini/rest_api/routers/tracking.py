@@ -11,7 +11,7 @@ from fastapi import APIRouter, Query, Response
 from gemini.core import tracking as core
 from gemini.rest_api.errors import CONFLICT, NOT_FOUND, READ_ERRORS, WRITE_ERRORS
 from gemini.rest_api.schemas import ModelRunPublic
-from gemini.rest_api.security import WRITE_ACCESS
+from gemini.rest_api.security import WRITE_ACCESS, Writer
 from gemini.rest_api.tracking_schemas import (
     MetricBatch,
     MetricBatchResult,
@@ -30,11 +30,12 @@ TOTAL_COUNT = "X-Total-Count"
 
 
 @runs_router.post("/start", status_code=201, dependencies=WRITE_ACCESS, responses=WRITE_ERRORS)
-def start_run(body: TrackedRunStart) -> ModelRunPublic:
+def start_run(body: TrackedRunStart, writer: Writer) -> ModelRunPublic:
     """Start a tracked run (status ``running``) of the named model (created when missing): always a new
     run, even when another has the same info. The client keeps it alive with heartbeats (or metric
     batches) until it ends."""
-    return ModelRunPublic.of(core.start_run(model_run_info=body.model_run_info, model_name=body.model_name))
+    record = core.start_run(model_run_info=body.model_run_info, model_name=body.model_name, created_by=writer.name)
+    return ModelRunPublic.of(record)
 
 
 @runs_router.post("/{run_id}/end", dependencies=WRITE_ACCESS, responses={**WRITE_ERRORS, **NOT_FOUND, **CONFLICT})

@@ -1,0 +1,30 @@
+"""``/api/tokens``: per-user API tokens, managed with an ``admin`` token (as ``gemini tokens`` does locally)."""
+
+from fastapi import APIRouter
+
+from gemini.core import tokens as core
+from gemini.rest_api.errors import CONFLICT, NOT_FOUND, READ_ERRORS, WRITE_ERRORS
+from gemini.rest_api.schemas import ApiTokenCreate, ApiTokenCreated, ApiTokenPublic, ApiTokensPublic
+from gemini.rest_api.security import ADMIN_ACCESS
+
+router = APIRouter(prefix="/tokens", tags=["API tokens"], dependencies=ADMIN_ACCESS, responses=READ_ERRORS)
+
+
+@router.get("")
+def list_tokens() -> ApiTokensPublic:
+    """Every token with its scope and dates, revoked ones included; never the tokens themselves."""
+    records = core.list_tokens()
+    return ApiTokensPublic(data=[ApiTokenPublic.of(record) for record in records], count=len(records))
+
+
+@router.post("", status_code=201, responses={**WRITE_ERRORS, **CONFLICT})
+def create_token(body: ApiTokenCreate) -> ApiTokenCreated:
+    """Create a token for a person or a job; the response is the only place the token is ever shown."""
+    record, token = core.create_token(name=body.name, scope=body.scope)
+    return ApiTokenCreated(**ApiTokenPublic.of(record).model_dump(), token=token)
+
+
+@router.post("/{name}/revoke", responses={**WRITE_ERRORS, **NOT_FOUND})
+def revoke_token(name: str) -> ApiTokenPublic:
+    """Refuse the token from now on; its name stays taken."""
+    return ApiTokenPublic.of(core.revoke_token(name=name))
