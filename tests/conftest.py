@@ -148,8 +148,10 @@ def gemini_command() -> list[str]:
 
 
 @contextlib.contextmanager
-def running_gemini_server(*, database_url: str, log_path: Path, token: str | None = None) -> Iterator[ServedGemini]:
-    """``gemini serve`` as a real process on a free loopback port, ready (``/api/health`` answers 200)."""
+def running_gemini_server(
+    *, database_url: str, log_path: Path, token: str | None = None, args: tuple[str, ...] = ()
+) -> Iterator[ServedGemini]:
+    """``gemini serve [ARGS]`` as a real process on a free loopback port, ready (``/api/health`` answers 200)."""
     port = free_loopback_port()
     environment = {key: value for key, value in os.environ.items() if not key.startswith("GEMINI_")}
     environment["GEMINI_DATABASE_URL"] = database_url
@@ -157,7 +159,7 @@ def running_gemini_server(*, database_url: str, log_path: Path, token: str | Non
         environment["GEMINI_API_TOKEN"] = token
     with open(log_path, "wb") as log:
         process = subprocess.Popen(
-            [*gemini_command(), "serve", "--host", "127.0.0.1", "--port", str(port)],
+            [*gemini_command(), "serve", "--host", "127.0.0.1", "--port", str(port), *args],
             env=environment,
             stdout=log,
             stderr=subprocess.STDOUT,
@@ -183,10 +185,12 @@ def running_gemini_server(*, database_url: str, log_path: Path, token: str | Non
 
 @pytest.fixture(scope="session")
 def gemini_server(tmp_path_factory) -> Callable[..., contextlib.AbstractContextManager[ServedGemini]]:
-    """Start real servers: ``with gemini_server(database_url, token=None) as served: served.url``."""
+    """Start real servers: ``with gemini_server(database_url, token=None, args=()) as served: served.url``."""
 
-    def start(database_url: str, token: str | None = None) -> contextlib.AbstractContextManager[ServedGemini]:
+    def start(
+        database_url: str, token: str | None = None, args: tuple[str, ...] = ()
+    ) -> contextlib.AbstractContextManager[ServedGemini]:
         log_path = tmp_path_factory.mktemp("gemini-serve") / "serve.log"
-        return running_gemini_server(database_url=database_url, log_path=log_path, token=token)
+        return running_gemini_server(database_url=database_url, log_path=log_path, token=token, args=args)
 
     return start

@@ -41,7 +41,8 @@ def test_insecure_allows_it_with_a_warning(gemini, uvicorn_calls, monkeypatch):
     monkeypatch.delenv("GEMINI_API_TOKEN", raising=False)
     result = gemini.ok("serve", "--host", "0.0.0.0", "--port", "8080", "--insecure")
     assert "warning" in result.stderr
-    assert uvicorn_calls == [("gemini.rest_api.app:app", {"host": "0.0.0.0", "port": 8080, "log_level": "info"})]
+    assert uvicorn_calls[0][0] == "gemini.rest_api.app:app"
+    assert uvicorn_calls[0][1]["host"] == "0.0.0.0" and uvicorn_calls[0][1]["port"] == 8080
 
 
 def test_token_allows_it(gemini, uvicorn_calls, monkeypatch):
@@ -54,7 +55,43 @@ def test_token_allows_it(gemini, uvicorn_calls, monkeypatch):
 def test_default_is_loopback_7777(gemini, uvicorn_calls):
     result = gemini.ok("serve")
     assert "GEMINI registry on http://127.0.0.1:7777" in result.stderr
-    assert uvicorn_calls[0][1] == {"host": "127.0.0.1", "port": 7777, "log_level": "info"}
+    options = uvicorn_calls[0][1]
+    assert (options["host"], options["port"], options["workers"]) == ("127.0.0.1", 7777, 1)
+
+
+def test_access_log_is_off_by_default(gemini, uvicorn_calls):
+    gemini.ok("serve")
+    assert uvicorn_calls[0][1]["access_log"] is False
+
+
+def test_access_log_flag_turns_it_on(gemini, uvicorn_calls):
+    gemini.ok("serve", "--access-log")
+    assert uvicorn_calls[0][1]["access_log"] is True
+
+
+def test_workers_are_processes_serving_the_import_string(gemini, uvicorn_calls):
+    result = gemini.ok("serve", "--workers", "2")
+    assert uvicorn_calls[0][0] == "gemini.rest_api.app:app" and uvicorn_calls[0][1]["workers"] == 2
+    assert "2 workers" in result.stderr
+
+
+def test_shutdown_waits_for_requests_in_flight(gemini, uvicorn_calls):
+    gemini.ok("serve")
+    assert uvicorn_calls[0][1]["timeout_graceful_shutdown"] > 0
+
+
+def test_private_requires_tokens_for_reads_in_every_worker(gemini, uvicorn_calls, monkeypatch):
+    monkeypatch.setenv("GEMINI_REQUIRE_TOKEN_FOR_READS", "false")  # restored after the test
+    result = gemini.ok("serve", "--private", "--workers", "2")
+    assert os.environ["GEMINI_REQUIRE_TOKEN_FOR_READS"] == "true"
+    assert "reads need a token" in result.stderr
+
+
+def test_private_server_may_listen_beyond_loopback_without_admin_token(gemini, uvicorn_calls, monkeypatch):
+    monkeypatch.delenv("GEMINI_API_TOKEN", raising=False)
+    monkeypatch.setenv("GEMINI_REQUIRE_TOKEN_FOR_READS", "false")
+    gemini.ok("serve", "--host", "0.0.0.0", "--private")
+    assert uvicorn_calls[0][1]["host"] == "0.0.0.0"
 
 
 def test_unreachable_database_is_a_warning_not_a_refusal(gemini, uvicorn_calls, monkeypatch):

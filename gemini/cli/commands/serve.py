@@ -1,6 +1,7 @@
-"""``gemini serve``: the REST API over HTTP, with uvicorn."""
+"""``gemini serve``: the REST API over HTTP, with uvicorn, in one process or several."""
 
 import ipaddress
+import os
 
 import click
 
@@ -13,6 +14,12 @@ from gemini.errors import DatabaseError
 DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 7777
 APP = "gemini.rest_api.app:app"
+"""An import string, not the object: each worker process imports the application itself."""
+GRACEFUL_SHUTDOWN_SECONDS = 30
+"""On SIGTERM or Ctrl-C, requests in flight get this long to finish before the server stops anyway."""
+WORKER_HEALTHCHECK_SECONDS = 60
+"""How long a worker may leave the supervisor's ping unanswered before it is killed and replaced: uvicorn's
+5 s kills workers that are only slow, starting on a busy machine, with their requests in flight."""
 
 
 def is_loopback(host: str) -> bool:
@@ -33,22 +40,42 @@ def base_url(host: str, port: int) -> str:
 @click.option("--host", default=DEFAULT_HOST, show_default=True, help="Address to listen on.")
 @click.option("--port", type=click.IntRange(1, 65535), default=DEFAULT_PORT, show_default=True)
 @click.option(
+    "--workers",
+    type=click.IntRange(1, 64),
+    default=1,
+    show_default=True,
+    help="Worker processes; more than one serves requests on several cores.",
+)
+@click.option(
+    "--private",
+    is_flag=True,
+    help="Require a token for reads too (same as GEMINI_REQUIRE_TOKEN_FOR_READS=true).",
+)
+@click.option("--access-log/--no-access-log", default=False, show_default=True, help="Log one line per request.")
+@click.option(
     "--insecure",
     is_flag=True,
     help="Allow serving on a non-loopback address without GEMINI_API_TOKEN: anyone who reaches it may write.",
 )
-def serve(host: str, port: int, insecure: bool) -> None:
+def serve(host: str, port: int, workers: int, private: bool, access_log: bool, insecure: bool) -> None:
     """Serve the REST API (and its docs at /docs) on the configured database.
+
+    SIGTERM or Ctrl-C stops it gracefully: it stops accepting connections and lets the requests in
+    flight finish (up to 30 s).
 
     Example:
 
     \b
-        GEMINI_API_TOKEN=s3cret gemini serve --host 0.0.0.0 --port 8080
+        GEMINI_API_TOKEN=s3cret gemini serve --host 0.0.0.0 --port 8080 --workers 2
     """
     import uvicorn  # imported here: every other command starts faster without it
 
-    token = get_settings().api_token
-    if not is_loopback(host) and not token:
+    if private:
+        # In the environment, so that every worker process sees it.
+        os.environ["GEMINI_REQUIRE_TOKEN_FOR_READS"] = "true"
+    settings = get_settings()
+    token = settings.api_token
+    if not is_loopback(host) and not token and not settings.require_token_for_reads:
         if not insecure:
             raise GeminiCommandError(
                 f"refusing to serve on {host} without a token: anyone who can reach it could change the registry. "
@@ -62,5 +89,18 @@ def serve(host: str, port: int, insecure: bool) -> None:
         # Served anyway: the database may come up later (/api/health answers 503 until then).
         note(f"warning: {exc}")
     address = base_url(host, port)
-    note(f"GEMINI registry on {address} (API docs: {address}/docs), database {displayable_url()}")
-    uvicorn.run(APP, host=host, port=port, log_level="info")
+    reads = "reads need a token" if settings.require_token_for_reads else "reads are open"
+    note(
+        f"GEMINI registry on {address} (API docs: {address}/docs), database {displayable_url()}, "
+        f"{workers} worker{'s' if workers > 1 else ''}, {reads}"
+    )
+    uvicorn.run(
+        APP,
+        host=host,
+        port=port,
+        workers=workers,
+        access_log=access_log,
+        log_level="info",
+        timeout_graceful_shutdown=GRACEFUL_SHUTDOWN_SECONDS,
+        timeout_worker_healthcheck=WORKER_HEALTHCHECK_SECONDS,
+    )

@@ -1,5 +1,6 @@
 // The REST client: every request of the page goes through `request`, which turns API errors into
-// ApiError with a readable message and asks for the write token when the server answers 401.
+// ApiError with a readable message and asks for a token when the server answers 401 (none, or one it
+// refused) or 403 (a token whose scope does not allow the change).
 
 import { askToken } from "./dom.js";
 
@@ -17,8 +18,8 @@ export class ApiError extends Error {
 
 const STATUS_TEXT = {
   400: "Bad request",
-  401: "A write token is required",
-  403: "The write token was refused",
+  401: "A token is required",
+  403: "This token may not do that",
   404: "Not found",
   409: "Conflict",
   413: "Too large",
@@ -67,6 +68,14 @@ function setToken(token) {
   else sessionStorage.removeItem(TOKEN_KEY);
 }
 
+let pendingAsk = null;
+
+/** One token dialog at a time: the requests a page sends together all wait for the same answer. */
+function askTokenOnce(prompt) {
+  if (!pendingAsk) pendingAsk = askToken(prompt).finally(() => (pendingAsk = null));
+  return pendingAsk;
+}
+
 function buildUrl(path, query) {
   const url = new URL(`/api${path}`, window.location.origin);
   for (const [key, value] of Object.entries(query || {})) {
@@ -82,8 +91,9 @@ async function send(method, url, body) {
     headers["Content-Type"] = "application/json";
     init.body = JSON.stringify(body);
   }
+  // Sent with reads too: a private server needs a token to read, and any server refuses a revoked one.
   const token = getToken();
-  if (WRITE_METHODS.has(method) && token) headers.Authorization = `Bearer ${token}`;
+  if (token) headers.Authorization = `Bearer ${token}`;
   try {
     return await fetch(url, init);
   } catch (error) {
@@ -112,14 +122,24 @@ export async function request(method, path, { query, body, withStatus = false } 
     const response = await send(method, url, body);
     const data = await readBody(response);
     if (response.ok) return withStatus ? { data, status: response.status } : data;
-    const needsToken = WRITE_METHODS.has(method) && (response.status === 401 || response.status === 403);
-    if (needsToken) {
-      if (response.status === 403 || refused) setToken("");
-      const prompt =
-        response.status === 403 || refused
-          ? "The server refused this token. Enter the write token again."
-          : "This server needs a write token for changes. Enter it once; it is kept until you close the tab.";
-      const token = await askToken(prompt);
+    if (response.status === 401 || response.status === 403) {
+      const write = WRITE_METHODS.has(method);
+      const held = getToken();
+      let prompt;
+      if (response.status === 403) {
+        // A valid token of too small a scope: kept (it still reads) unless another one is given.
+        prompt = `This token may not ${write ? "make changes" : "do that"}. Enter a token with ${write ? "write" : "more"} scope.`;
+      } else {
+        if (held) setToken("");
+        if (held || refused) {
+          prompt = `The server refused this token. Enter the ${write ? "write " : ""}token again.`;
+        } else if (write) {
+          prompt = "This server needs a write token for changes. Enter it once; it is kept until you close the tab.";
+        } else {
+          prompt = "This server needs a token to read the registry. Enter it once; it is kept until you close the tab.";
+        }
+      }
+      const token = await askTokenOnce(prompt);
       if (token) {
         setToken(token);
         window.dispatchEvent(new Event("gemini-token"));

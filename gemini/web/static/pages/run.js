@@ -35,6 +35,8 @@ export async function renderRun(container, { segments }) {
       h("dd", { id: "run-model" }, model ? h("a", { href: href("/runs", { model: model.model_name }) }, model.model_name) : h("span", { class: "muted" }, "none")),
       h("dt", {}, "Created"),
       h("dd", {}, formatTime(run.created_at)),
+      h("dt", {}, "Created by"),
+      h("dd", { id: "run-created-by" }, run.created_by ? run.created_by : h("span", { class: "muted" }, "unknown")),
       h("dt", {}, "Updated"),
       h("dd", {}, formatTime(run.updated_at)),
     ),
