@@ -12,8 +12,10 @@ from typing import Literal, Union
 
 Scalar = Union[str, int, float, bool, None]
 
-FIELD_NAMES = ("model.name", "created_at", "updated_at", "status", "started_at", "ended_at")
+FIELD_NAMES = ("model.name", "created_at", "updated_at", "status", "started_at", "ended_at", "created_by")
 """Names that address a run's own fields rather than keys of its info (quote a key to reach it)."""
+TEXT_FIELDS = ("model.name", "created_by")
+"""The fields compared with any quoted string (``status`` takes one of its values; the rest are times)."""
 
 TIME_FIELDS = ("created_at", "updated_at", "started_at", "ended_at")
 
@@ -37,7 +39,7 @@ class InfoPath:
 
 @dataclass(frozen=True, slots=True)
 class Field:
-    """A run field outside its info: ``model.name``, ``created_at`` or ``updated_at``."""
+    """A run field outside its info: ``model.name``, ``created_at``, ``updated_at`` or ``created_by``."""
 
     name: str
 

@@ -12,7 +12,7 @@ Grammar (keywords are case-insensitive)::
                           | "glob" string | "startswith" string )
     compare_op  := "=" | "!=" | "<" | "<=" | ">" | ">="
     target      := key ("." key)*          # model.name, created_at, updated_at, status, started_at,
-                                           # ended_at are run fields; metric.<key> a metric's last value
+                                           # ended_at, created_by are run fields; metric.<key> a metric's last value
                  | ("min" | "max" | "last") "(" "metric" "." key ("." key)* ")"
     key         := identifier | `quoted key`
     literal     := string | number | "true" | "false" | "null"
@@ -33,6 +33,7 @@ from gemini.query.ast import (
     METRIC_AGGREGATES,
     METRIC_NAMESPACE,
     TIME_FIELDS,
+    TEXT_FIELDS,
     And,
     Compare,
     Exists,
@@ -173,7 +174,7 @@ class _Parser:
                 raise error(f"{operator} applies to strings; {target} is a number", token.column, self.source_name)
             if isinstance(target, Field) and target.name == "status":
                 raise error("status is compared with =, !=, in or not in", token.column, self.source_name)
-            if isinstance(target, Field) and target.name != "model.name":
+            if isinstance(target, Field) and target.name not in TEXT_FIELDS:
                 raise error(f"{operator} applies to strings; {target} is a time", token.column, self.source_name)
             pattern = self.expect("string", None, f"a quoted string after {operator}").value
             return Glob(target, pattern) if operator == "glob" else Prefix(target, pattern)
@@ -269,9 +270,9 @@ class _Parser:
 
 
 def _field_value(field: Field, value: object, token: Token, source_name: str) -> object:
-    if field.name == "model.name":
+    if field.name in TEXT_FIELDS:
         if not isinstance(value, str):
-            raise error("model.name is compared with a quoted string", token.column, source_name)
+            raise error(f"{field.name} is compared with a quoted string", token.column, source_name)
         return value
     if field.name == "status":
         if value not in RUN_STATUSES:

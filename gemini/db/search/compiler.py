@@ -204,7 +204,9 @@ class RunQueryCompiler:
         else:
             value = _runs.c[field]
             if isinstance(expression, Exists):
-                return value.is_not(None)
+                return value.is_not(None)  # always true of the times; false of a run without an author
+            if field == "created_by" and self.dialect == "postgresql":
+                value = value.collate("C")  # compared byte by byte, as SQLite does
         if isinstance(expression, Compare):
             return _operate(value, expression.operator, expression.value)
         if isinstance(expression, In):
@@ -234,7 +236,7 @@ class RunQueryCompiler:
                 continue
             if isinstance(key.target, Field):
                 expression = _runs.c[key.target.name] if key.target.name != "model.name" else _model_name_of_run()
-                if self.dialect == "postgresql" and key.target.name == "model.name":
+                if self.dialect == "postgresql" and key.target.name in ("model.name", "created_by"):
                     expression = expression.collate("C")
                 components.append(SortComponent(expression, key.descending))
                 continue
