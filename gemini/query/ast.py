@@ -39,7 +39,7 @@ class InfoPath:
 
 @dataclass(frozen=True, slots=True)
 class Field:
-    """A run field outside its info: ``model.name``, ``created_at``, ``updated_at`` or ``created_by``."""
+    """A run field outside its info: one of ``FIELD_NAMES``."""
 
     name: str
 
