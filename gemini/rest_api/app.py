@@ -9,7 +9,7 @@ from fastapi import APIRouter, FastAPI
 
 from gemini.rest_api.errors import install_error_handlers
 from gemini.rest_api.limits import RequestBodyLimit
-from gemini.rest_api.routers import experiments, health, legacy, model_runs, model_runs_bulk, models, tokens, tracking
+from gemini.rest_api.routers import artifacts, experiments, health, legacy, model_runs, model_runs_bulk, models, tokens, tracking
 from gemini.rest_api.security import READ_ACCESS
 from gemini.web import mount_web
 
@@ -44,6 +44,7 @@ def api_router() -> APIRouter:
     # Before the model runs router, so that /model_runs/start is not read as a run id.
     router.include_router(tracking.runs_router, dependencies=READ_ACCESS)
     router.include_router(tracking.metrics_router, dependencies=READ_ACCESS)
+    router.include_router(artifacts.router, dependencies=READ_ACCESS)
     router.include_router(model_runs.router, dependencies=READ_ACCESS)
     router.include_router(experiments.router, dependencies=READ_ACCESS)
     router.include_router(tokens.router)

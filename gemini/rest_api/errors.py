@@ -14,6 +14,8 @@ from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException
 
 from gemini.errors import (
+    ArtifactCorruptedError,
+    ArtifactTooLargeError,
     AuthenticationError,
     ConflictError,
     DatabaseError,
@@ -23,6 +25,8 @@ from gemini.errors import (
     InvalidInputError,
     NotFoundError,
     PermissionDeniedError,
+    StorageError,
+    StorageUnavailableError,
 )
 from gemini.rest_api.schemas import ErrorPublic
 
@@ -35,9 +39,13 @@ _GEMINI_ERRORS: tuple[tuple[type[GeminiError], int, str], ...] = (
     (NotFoundError, 404, "not_found"),
     (ConflictError, 409, "conflict"),
     (InfoTooLargeError, 413, "info_too_large"),
+    (ArtifactTooLargeError, 413, "artifact_too_large"),
     (InvalidInputError, 422, "invalid_input"),
     (DatabaseUnavailableError, 503, "database_unavailable"),
     (DatabaseError, 500, "database_error"),
+    (StorageUnavailableError, 503, "storage_unavailable"),
+    (ArtifactCorruptedError, 500, "artifact_corrupted"),
+    (StorageError, 500, "storage_error"),
 )
 
 _HTTP_ERROR_KINDS = {

@@ -1,6 +1,11 @@
-"""Refuse request bodies too large to hold a valid info before reading them into memory."""
+"""Refuse request bodies too large to hold a valid info before reading them into memory.
+
+Artifact uploads are the exception: their bodies are streamed to the artifact store, never held in
+memory, and their route enforces ``GEMINI_MAX_ARTIFACT_BYTES`` itself.
+"""
 
 import json
+import re
 
 from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -11,6 +16,13 @@ from gemini.config import get_settings
 # and indentation can make valid text a few times longer than the compact UTF-8 the info limit measures.
 BODY_TO_INFO_RATIO = 4
 BODY_OVERHEAD_BYTES = 64 * 1024
+
+
+_ARTIFACT_UPLOAD_PATH = re.compile(r"/api/model_runs/[^/]+/artifacts/.+")
+
+
+def _is_artifact_upload(scope: Scope) -> bool:
+    return scope.get("method") == "PUT" and _ARTIFACT_UPLOAD_PATH.fullmatch(scope.get("path", "")) is not None
 
 
 def max_request_body_bytes() -> int:
@@ -28,7 +40,7 @@ class RequestBodyLimit:
         self.app = app
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
+        if scope["type"] != "http" or _is_artifact_upload(scope):
             await self.app(scope, receive, send)
             return
         limit = max_request_body_bytes()
