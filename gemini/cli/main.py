@@ -4,6 +4,7 @@ import logging
 
 import click
 
+from gemini.cli.commands import artifacts
 from gemini.cli.commands.bulk import export_runs, import_runs
 from gemini.cli.commands.database import database
 from gemini.cli.commands.experiments import experiments
@@ -48,6 +49,9 @@ cli.add_command(serve)
 cli.add_command(tokens)
 runs.add_command(import_runs)
 runs.add_command(export_runs)
+runs.add_command(artifacts.list_artifacts)
+runs.add_command(artifacts.download)
+runs.add_command(artifacts.log_artifact)
 database.add_command(index)
 
 
