@@ -28,6 +28,8 @@ def echo_run(record: ModelRunRecord, as_json: bool) -> None:
         ("created", record.created_at),
         ("updated", record.updated_at),
     ]
+    if record.created_by is not None:
+        fields.append(("created by", record.created_by))
     if record.status is not None:
         fields += [("status", record.status), ("started", record.started_at), ("ended", record.ended_at)]
         if record.error_type is not None:
