@@ -130,7 +130,7 @@ def seed(database_url: str) -> list[str]:
 
     models.create_model(model_name=MODEL)
     infos = [{"seed": n, "params": {"lr": 0.001}, "data": {"site": "Davis"}} for n in range(SEED_RUNS)]
-    return [str(run.id) for run in model_runs.create_runs(model_run_infos=infos, model_name=MODEL)]
+    return [str(run.id) for run, _ in model_runs.create_runs(model_run_infos=infos, model_name=MODEL)]
 
 
 async def drive(base_url: str, clients: int, duration: float, workload: Workload) -> float:

@@ -35,7 +35,7 @@ class Experiment(APIBase):
     @seed_operation(fallback=None)
     def create(cls, experiment_name: str, experiment_info: dict = None) -> Optional["Experiment"]:
         """Create an experiment (or return the existing one of that name)."""
-        return cls.from_record(core.create_experiment(experiment_name=experiment_name, experiment_info=experiment_info))
+        return cls.from_record(core.create_experiment(experiment_name=experiment_name, experiment_info=experiment_info)[0])
 
     @classmethod
     @seed_operation(fallback=None)

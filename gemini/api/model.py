@@ -68,7 +68,7 @@ class Model(APIBase):
         return cls.from_record(
             core.create_model(
                 model_name=model_name, model_url=model_url, model_info=model_info, experiment_name=experiment_name
-            )
+            )[0]
         )
 
     @classmethod
@@ -145,7 +145,7 @@ class Model(APIBase):
 
     @seed_operation(fallback=None)
     def create_new_run(self, model_run_info: dict) -> Optional["ModelRun"]:
-        return _model_run.ModelRun.from_record(core.create_model_run(model_id=self.id, model_run_info=model_run_info))
+        return _model_run.ModelRun.from_record(core.create_model_run(model_id=self.id, model_run_info=model_run_info)[0])
 
     @seed_operation(fallback=None)
     def get_associated_experiments(self) -> Optional[List["Experiment"]]:

@@ -90,7 +90,7 @@ class ModelRun(TrackingMixin, ArtifactsMixin, APIBase):
     def create(cls, model_run_info: dict = None, model_name: str = None) -> Optional["ModelRun"]:
         """Create a run of ``model_name`` (created when missing) or of no model; an equal existing run is
         returned instead."""
-        return cls.from_record(core.create_run(model_run_info=model_run_info, model_name=model_name))
+        return cls.from_record(core.create_run(model_run_info=model_run_info, model_name=model_name)[0])
 
     @classmethod
     @seed_operation(fallback=None)
@@ -98,7 +98,7 @@ class ModelRun(TrackingMixin, ArtifactsMixin, APIBase):
         """Create many runs of ``model_name`` (created when missing) or of no model, in one transaction,
         in input order; runs that already exist are returned instead, and equal infos in ``infos`` give
         the same run. ``None`` (nothing written, not even the model) when any info is invalid."""
-        records = core.create_runs(model_run_infos=infos, model_name=model_name)
+        records = [run for run, _ in core.create_runs(model_run_infos=infos, model_name=model_name)]
         return [cls.from_record(record) for record in records]
 
     @classmethod

@@ -8,15 +8,12 @@ from gemini.db.repositories import ExperimentRepository, ModelRepository
 from gemini.records import ExperimentRecord, ModelRecord
 
 
-def create_experiment(*, experiment_name: str, experiment_info: dict[str, Any] | None = None) -> ExperimentRecord:
-    """Create an experiment, or return the existing one of that name unchanged."""
-    return create_experiment_with_status(experiment_name=experiment_name, experiment_info=experiment_info)[0]
-
-
-def create_experiment_with_status(
+def create_experiment(
     *, experiment_name: str, experiment_info: dict[str, Any] | None = None
 ) -> tuple[ExperimentRecord, bool]:
-    """Like ``create_experiment``, also telling whether the experiment is new (``True``) or already existed."""
+    """Create an experiment, or return the existing one of that name unchanged.
+
+    Returns the record and whether it is new (``False``: an equal one existed and is returned)."""
     check_name(experiment_name, field="experiment_name")
     info = check_info(experiment_info, field="experiment_info")
     with unit_of_work(write=True) as connection:

@@ -23,18 +23,13 @@ INFO = "model_run_info"
 
 def create_run(
     *, model_run_info: dict[str, Any] | None = None, model_name: str | None = None, created_by: str | None = None
-) -> ModelRunRecord:
+) -> tuple[ModelRunRecord, bool]:
     """Record a run (of ``model_name``, created if missing, or of no model); returns the existing run if the
     info is already there.
 
-    ``created_by`` names the author (the REST API passes the token's name); an existing run keeps its own."""
-    return create_run_with_status(model_run_info=model_run_info, model_name=model_name, created_by=created_by)[0]
+    ``created_by`` names the author (the REST API passes the token's name); an existing run keeps its own.
 
-
-def create_run_with_status(
-    *, model_run_info: dict[str, Any] | None = None, model_name: str | None = None, created_by: str | None = None
-) -> tuple[ModelRunRecord, bool]:
-    """Like ``create_run``, also telling whether the run is new (``True``) or already existed."""
+    Returns the record and whether it is new (``False``: an equal one existed and is returned)."""
     info = check_info(model_run_info, field=INFO)
     if model_name is not None:
         check_name(model_name, field="model_name")
@@ -52,18 +47,12 @@ def create_run_with_status(
 
 def create_runs(
     *, model_run_infos: list[dict[str, Any]], model_name: str | None = None, created_by: str | None = None
-) -> list[ModelRunRecord]:
+) -> list[tuple[ModelRunRecord, bool]]:
     """Record many runs of ``model_name`` (created if missing) or of no model, in one transaction; returns
     them in input order. Runs that already exist are returned, not duplicated; equal infos in the batch are one run.
-    Nothing is written when any info is invalid."""
-    results = create_runs_with_status(model_run_infos=model_run_infos, model_name=model_name, created_by=created_by)
-    return [record for record, _ in results]
+    Nothing is written when any info is invalid.
 
-
-def create_runs_with_status(
-    *, model_run_infos: list[dict[str, Any]], model_name: str | None = None, created_by: str | None = None
-) -> list[tuple[ModelRunRecord, bool]]:
-    """Like ``create_runs``, also telling for each whether the run is new."""
+    Returns each run with whether it is new (a repeat within the batch is not)."""
     if isinstance(model_run_infos, (str, bytes, dict)) or not hasattr(model_run_infos, "__iter__"):
         raise InvalidInputError(f"model_run_infos must be a list of dicts, got {type(model_run_infos).__name__}")
     checked = [check_info(info, field=f"{INFO}[{index}]") for index, info in enumerate(model_run_infos)]

@@ -24,28 +24,13 @@ def create_model(
     model_info: dict[str, Any] | None = None,
     experiment_name: str | None = None,
     created_by: str | None = None,
-) -> ModelRecord:
+) -> tuple[ModelRecord, bool]:
     """Create a model, or return the existing one of that name unchanged; link it to ``experiment_name``,
     creating that experiment when missing.
 
-    ``created_by`` names the author (the REST API passes the token's name); an existing model keeps its own."""
-    return create_model_with_status(
-        model_name=model_name,
-        model_url=model_url,
-        model_info=model_info,
-        experiment_name=experiment_name,
-        created_by=created_by,
-    )[0]
+    ``created_by`` names the author (the REST API passes the token's name); an existing model keeps its own.
 
-
-def create_model_with_status(
-    *,
-    model_name: str,
-    model_url: str | None = None,
-    model_info: dict[str, Any] | None = None,
-    experiment_name: str | None = None,
-    created_by: str | None = None,
-) -> tuple[ModelRecord, bool]:
+    Returns the record and whether it is new (``False``: an equal one existed and is returned)."""
     check_name(model_name, field="model_name")
     check_optional_text(model_url, field="model_url")
     info = check_info(model_info, field=INFO)
@@ -206,15 +191,10 @@ def count_model_runs(*, model_id: object) -> int:
 
 def create_model_run(
     *, model_id: object, model_run_info: dict[str, Any] | None = None, created_by: str | None = None
-) -> ModelRunRecord:
-    """A run of the model with id ``model_id`` (the existing run if that info is already recorded)."""
-    return create_model_run_with_status(model_id=model_id, model_run_info=model_run_info, created_by=created_by)[0]
-
-
-def create_model_run_with_status(
-    *, model_id: object, model_run_info: dict[str, Any] | None = None, created_by: str | None = None
 ) -> tuple[ModelRunRecord, bool]:
-    """Like ``create_model_run``, also telling whether the run is new (``True``) or already existed."""
+    """A run of the model with id ``model_id`` (the existing run if that info is already recorded).
+
+    Returns the record and whether it is new (``False``: an equal one existed and is returned)."""
     model_id = parse_id(model_id, field="model id")
     info = check_info(model_run_info, field="model_run_info")
     created_by = check_optional_text(created_by, field="created_by")

@@ -50,4 +50,4 @@ def store(db) -> Store:
 
 @pytest.fixture
 def run_id(db):
-    return model_runs.create_run(model_run_info={"params": {"lr": 0.01}}).id
+    return model_runs.create_run(model_run_info={"params": {"lr": 0.01}})[0].id

@@ -24,7 +24,7 @@ def test_round_trip_keeps_bytes_name_size_and_digest(run_id, tmp_path):
 
 
 def test_same_content_is_stored_once(run_id, store):
-    other = model_runs.create_run(model_run_info={"params": {"lr": 0.1}}).id
+    other = model_runs.create_run(model_run_info={"params": {"lr": 0.1}})[0].id
     for run, name in ((run_id, "a.bin"), (run_id, "b.bin"), (other, "a.bin")):
         artifacts.log_artifact(run_id=run, name=name, chunks=[b"same bytes"])
     assert store.blobs() == {hashlib.sha256(b"same bytes").hexdigest()}
@@ -197,7 +197,7 @@ def test_deleting_a_run_removes_its_records_and_its_blobs(run_id, store):
 
 
 def test_deleting_a_run_keeps_blobs_another_run_uses(run_id, store):
-    other = model_runs.create_run(model_run_info={"other": True}).id
+    other = model_runs.create_run(model_run_info={"other": True})[0].id
     shared = artifacts.log_artifact(run_id=run_id, name="a.bin", chunks=[b"shared"])
     artifacts.log_artifact(run_id=other, name="copy.bin", chunks=[b"shared"])
     model_runs.delete_run(run_id=run_id)
@@ -206,8 +206,8 @@ def test_deleting_a_run_keeps_blobs_another_run_uses(run_id, store):
 
 
 def test_deleting_a_model_removes_the_blobs_of_its_runs(db, store):
-    model = models.create_model(model_name="detector")
-    run = model_runs.create_run(model_run_info={"e": 1}, model_name="detector")
+    model, _ = models.create_model(model_name="detector")
+    run, _ = model_runs.create_run(model_run_info={"e": 1}, model_name="detector")
     artifacts.log_artifact(run_id=run.id, name="a.bin", chunks=[b"a"])
     models.delete_model(model_id=model.id)
     assert store.blobs() == set()

@@ -54,7 +54,7 @@ def test_gc_leaves_an_upload_in_progress_alone(run_id, store):
 def test_releasing_a_blob_waits_for_an_upload_of_the_same_content_to_be_recorded(run_id, store):
     """A run using some bytes is deleted while another upload of the same bytes is being recorded:
     the removal must not take the blob from under the new record."""
-    other = model_runs.create_run(model_run_info={"other": True}).id
+    other = model_runs.create_run(model_run_info={"other": True})[0].id
     first = artifacts.log_artifact(run_id=run_id, name="a.bin", chunks=[b"same"])
     upload = artifacts.begin_artifact(run_id=other, name="b.bin")
     upload.write(b"same")

@@ -9,7 +9,7 @@ from gemini.errors import InfoTooLargeError, InvalidInputError
 
 def test_creates_in_input_order(db):
     infos = [{"i": index, "params": {"lr": 10.0**-index}} for index in range(50)]
-    runs = model_runs.create_runs(model_run_infos=infos)
+    runs = [run for run, _ in model_runs.create_runs(model_run_infos=infos)]
     assert [run.model_run_info for run in runs] == infos
     assert [run.id for run in runs] == sorted(run.id for run in runs)
     assert [run.id for run in model_runs.search_runs().runs] == [run.id for run in runs]
@@ -17,18 +17,18 @@ def test_creates_in_input_order(db):
 
 def test_existing_runs_are_returned_not_duplicated(db):
     models.create_model(model_name="m")
-    first = model_runs.create_run(model_run_info={"i": 1}, model_name="m")
-    result = model_runs.create_runs_with_status(model_run_infos=[{"i": 0}, {"i": 1}, {"i": 2}], model_name="m")
+    first, _ = model_runs.create_run(model_run_info={"i": 1}, model_name="m")
+    result = model_runs.create_runs(model_run_infos=[{"i": 0}, {"i": 1}, {"i": 2}], model_name="m")
     assert [created for _, created in result] == [True, False, True]
     assert result[1][0] == first
-    again = model_runs.create_runs_with_status(model_run_infos=[{"i": 2}, {"i": 0}], model_name="m")
+    again = model_runs.create_runs(model_run_infos=[{"i": 2}, {"i": 0}], model_name="m")
     assert [created for _, created in again] == [False, False]
     assert [record.id for record, _ in again] == [result[2][0].id, result[0][0].id]
     assert model_runs.count_runs() == 3
 
 
 def test_equal_infos_in_one_batch_are_one_run(db):
-    result = model_runs.create_runs_with_status(model_run_infos=[{"a": 1, "b": 2.0}, {"x": 1}, {"b": 2, "a": 1}])
+    result = model_runs.create_runs(model_run_infos=[{"a": 1, "b": 2.0}, {"x": 1}, {"b": 2, "a": 1}])
     assert result[0][0].id == result[2][0].id
     assert [created for _, created in result] == [True, True, False]
     assert model_runs.count_runs() == 2
@@ -36,8 +36,8 @@ def test_equal_infos_in_one_batch_are_one_run(db):
 
 def test_same_info_in_different_models_are_different_runs(db):
     models.create_model(model_name="a")
-    in_a = model_runs.create_runs(model_run_infos=[{"k": 1}], model_name="a")
-    unassigned = model_runs.create_runs(model_run_infos=[{"k": 1}])
+    in_a = [run for run, _ in model_runs.create_runs(model_run_infos=[{"k": 1}], model_name="a")]
+    unassigned = [run for run, _ in model_runs.create_runs(model_run_infos=[{"k": 1}])]
     assert in_a[0].id != unassigned[0].id
     assert in_a[0].model_id is not None and unassigned[0].model_id is None
 
@@ -58,7 +58,7 @@ def test_too_large_info_is_refused(db, monkeypatch):
 
 
 def test_a_new_model_name_creates_the_model_once_for_the_whole_batch(db):
-    runs = model_runs.create_runs(model_run_infos=[{"a": 1}, {"a": 2}], model_name="ghost")
+    runs = [run for run, _ in model_runs.create_runs(model_run_infos=[{"a": 1}, {"a": 2}], model_name="ghost")]
     model = models.get_model_by_name(model_name="ghost")
     assert [run.model_id for run in runs] == [model.id, model.id]
     assert models.count_models() == 1
@@ -78,12 +78,12 @@ def test_not_a_list_is_refused(db, infos):
 
 
 def test_empty_batch(db):
-    assert model_runs.create_runs(model_run_infos=[]) == []
+    assert [run for run, _ in model_runs.create_runs(model_run_infos=[])] == []
 
 
 def test_large_batch_spans_many_statements(db):
     infos = [{"n": index} for index in range(2500)] + [{"n": 7}]
-    runs = model_runs.create_runs(model_run_infos=infos)
+    runs = [run for run, _ in model_runs.create_runs(model_run_infos=infos)]
     assert len(runs) == 2501 and runs[-1].id == runs[7].id
     assert model_runs.count_runs() == 2500
     assert model_runs.search_runs(where="n = 2499").runs[0].id == runs[2499].id

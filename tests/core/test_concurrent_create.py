@@ -10,7 +10,7 @@ INFO = {"params": {"lr": 0.01}, "data": {"site": "Davis", "year": 2024}}
 
 def _create(url: str, model_name: str | None) -> str:
     os.environ["GEMINI_DATABASE_URL"] = url
-    return str(model_runs.create_run(model_run_info=INFO, model_name=model_name).id)
+    return str(model_runs.create_run(model_run_info=INFO, model_name=model_name)[0].id)
 
 
 def test_concurrent_creates_of_one_run_from_several_processes(db):
@@ -28,9 +28,9 @@ def _create_under_new_names(url: str, worker: int, start) -> tuple[str, str, str
     os.environ["GEMINI_DATABASE_URL"] = url
     models.count_models()  # connect and migrate before the race, so the processes meet at the writes
     start.wait()
-    run = model_runs.create_run(model_run_info={"worker": worker}, model_name="new")
-    batch = model_runs.create_runs(model_run_infos=[{"worker": worker, "n": n} for n in range(3)], model_name="new")
-    model = models.create_model(model_name=f"model-{worker}", experiment_name="new")
+    run, _ = model_runs.create_run(model_run_info={"worker": worker}, model_name="new")
+    batch = [run for run, _ in model_runs.create_runs(model_run_infos=[{"worker": worker, "n": n} for n in range(3)], model_name="new")]
+    model, _ = models.create_model(model_name=f"model-{worker}", experiment_name="new")
     (experiment,) = models.list_model_experiments(model_id=model.id)
     return str(run.model_id), str(batch[0].model_id), str(experiment.id)
 

@@ -35,14 +35,14 @@ def test_malformed_id_is_invalid_input(db):
 def test_duplicate_update_is_a_conflict(db):
     models.create_model(model_name="m")
     model_runs.create_run(model_run_info={"a": 1}, model_name="m")
-    second = model_runs.create_run(model_run_info={"a": 2}, model_name="m")
+    second, _ = model_runs.create_run(model_run_info={"a": 2}, model_name="m")
     with pytest.raises(ConflictError, match="already has this info"):
         model_runs.replace_run_info(run_id=second.id, model_run_info={"a": 1})
 
 
 def test_renaming_to_a_taken_name_is_a_conflict(db):
     models.create_model(model_name="taken")
-    model = models.create_model(model_name="m")
+    model, _ = models.create_model(model_name="m")
     with pytest.raises(ConflictError):
         models.update_model(model_id=model.id, model_name="taken")
 
@@ -54,9 +54,9 @@ def test_too_large_info_is_its_own_invalid_input(db, monkeypatch):
     assert isinstance(raised.value, InvalidInputError)
 
 
-def test_create_run_with_status_tells_new_from_existing(db):
-    run, created = model_runs.create_run_with_status(model_run_info={"a": 1})
-    again, created_again = model_runs.create_run_with_status(model_run_info={"a": 1})
+def test_create_run_tells_new_from_existing(db):
+    run, created = model_runs.create_run(model_run_info={"a": 1})
+    again, created_again = model_runs.create_run(model_run_info={"a": 1})
     assert (created, created_again) == (True, False)
     assert again == run
 
@@ -81,6 +81,6 @@ def test_an_unusable_sqlite_location_is_a_clear_unavailable_error(tmp_path, monk
 
 
 def test_an_integral_float_is_the_same_info_as_the_integer_its_json_text_stands_for(db):
-    run = model_runs.create_run(model_run_info={"big": 1e300, "small": 2.0})
-    assert model_runs.create_run(model_run_info={"big": 10**300, "small": 2}).id == run.id
+    run, _ = model_runs.create_run(model_run_info={"big": 1e300, "small": 2.0})
+    assert model_runs.create_run(model_run_info={"big": 10**300, "small": 2})[0].id == run.id
     assert model_runs.count_runs() == 1

@@ -13,7 +13,7 @@ def postgresql_only(dialect):
 
 
 def test_single_read_runs_outside_a_transaction(db, postgresql_only):
-    run = model_runs.create_run(model_run_info={"read": "once"})
+    run, _ = model_runs.create_run(model_run_info={"read": "once"})
     with unit_of_work(single_read=True) as connection:
         assert connection.connection.dbapi_connection.autocommit is True  # the statement is its own transaction
     with unit_of_work() as connection:  # other units of work stay transactional

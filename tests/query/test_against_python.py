@@ -105,7 +105,7 @@ def _clear() -> None:
 )
 def test_sql_matches_python(db, run_infos, expression, order):
     _clear()
-    created = [model_runs.create_run(model_run_info=info) for info in run_infos]
+    created = [model_runs.create_run(model_run_info=info)[0] for info in run_infos]
     text = to_text(expression)
     parsed = parse_where(text)
     assert parsed == expression  # the written form round-trips through the parser

@@ -11,7 +11,7 @@ def runs(db) -> dict[str, list]:
     made: dict[str, list] = {"alice": [], "bob": [], None: []}
     for number in range(3):
         for author in made:
-            made[author].append(core.create_run(model_run_info={"n": number, "by": str(author)}, created_by=author).id)
+            made[author].append(core.create_run(model_run_info={"n": number, "by": str(author)}, created_by=author)[0].id)
     return made
 
 

@@ -42,7 +42,7 @@ def test_sqlite_equality_is_answered_from_the_value_table(registry, dialect):
 
 
 def test_value_table_follows_updates_and_deletes(db, dialect):
-    run = model_runs.create_run(model_run_info={"k": {"v": "old"}})
+    run, _ = model_runs.create_run(model_run_info={"k": {"v": "old"}})
     assert labels_or_ids(model_runs.search_runs(where='k.v = "old"').runs) == [run.id]
     model_runs.replace_run_info(run_id=run.id, model_run_info={"k": {"v": "new"}})
     assert model_runs.search_runs(where='k.v = "old"').runs == []
@@ -59,7 +59,7 @@ def labels_or_ids(runs):
 
 
 def test_integral_real_is_found_by_an_integer_and_containment(db):
-    run = model_runs.create_run(model_run_info={"p": {"n": 3.0}, "q": 2})
+    run, _ = model_runs.create_run(model_run_info={"p": {"n": 3.0}, "q": 2})
     assert [r.id for r in model_runs.search_runs(where="p.n = 3").runs] == [run.id]
     assert [r.id for r in model_runs.search_runs(model_run_info={"p": {"n": 3}}).runs] == [run.id]
     assert [r.id for r in model_runs.search_runs(model_run_info={"q": 2.0}).runs] == [run.id]
@@ -263,7 +263,7 @@ def test_enum_values_are_found_by_their_plain_values(db):
     class Site(str, enum.Enum):
         DAVIS = "Davis"
 
-    run = model_runs.create_run(model_run_info={"p": {"level": Level.HIGH, "site": Site.DAVIS}})
+    run, _ = model_runs.create_run(model_run_info={"p": {"level": Level.HIGH, "site": Site.DAVIS}})
     assert [r.id for r in model_runs.search_runs(where="p.level = 3").runs] == [run.id]
     assert [r.id for r in model_runs.search_runs(where='p.site = "Davis"').runs] == [run.id]
     assert [r.id for r in model_runs.search_runs(model_run_info={"p": {"level": 3, "site": "Davis"}}).runs] == [run.id]

@@ -29,7 +29,7 @@ def _table_count() -> int:
 
 @pytest.mark.parametrize("hostile", HOSTILE)
 def test_hostile_keys_and_values_match_literally(db, hostile):
-    target = model_runs.create_run(model_run_info={hostile: {"v": hostile}, "plain": hostile})
+    target, _ = model_runs.create_run(model_run_info={hostile: {"v": hostile}, "plain": hostile})
     model_runs.create_run(model_run_info={"plain": "other"})
     quoted_key = "`" + hostile.replace("`", "``") + "`"
     quoted_value = '"' + hostile.replace("\\", "\\\\").replace('"', '\\"') + '"'

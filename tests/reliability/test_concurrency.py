@@ -54,7 +54,7 @@ def test_8_processes_creating_the_same_run_get_one_row_and_one_id(db, process_po
 
 def test_concurrent_replacements_of_one_run_end_with_the_last_write_and_no_error(db, process_pool, manager):
     models.create_model(model_name="m")
-    run = model_runs.create_run(model_run_info={"writer": None, "step": None}, model_name="m")
+    run, _ = model_runs.create_run(model_run_info={"writer": None, "step": None}, model_name="m")
     steps = 15
     start = manager.Barrier(8)
     pending = [

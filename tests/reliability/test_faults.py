@@ -57,7 +57,7 @@ def _sqlite_count(path: Path, where: str = "1=1") -> int:
 def test_kill_9_mid_batch_loses_the_batch_and_nothing_else(tmp_path, monkeypatch):
     path, url = _sqlite_file_url(tmp_path)
     monkeypatch.setenv("GEMINI_DATABASE_URL", url)
-    committed = [model_runs.create_run(model_run_info={"before": n}).id for n in range(50)]
+    committed = [model_runs.create_run(model_run_info={"before": n})[0].id for n in range(50)]
 
     context = multiprocessing.get_context("spawn")
     mid_batch = context.Event()
@@ -74,7 +74,7 @@ def test_kill_9_mid_batch_loses_the_batch_and_nothing_else(tmp_path, monkeypatch
     assert _integrity(path) == "ok"
     assert {run.id for run in model_runs.list_runs()} == set(committed)
     assert _sqlite_count(path, "model_run_info LIKE '%killed%'") == 0
-    after = model_runs.create_run(model_run_info={"after": True})
+    after, _ = model_runs.create_run(model_run_info={"after": True})
     assert model_runs.count_runs() == len(committed) + 1
     assert model_runs.get_run(run_id=after.id).model_run_info == {"after": True}
 
@@ -83,7 +83,7 @@ def test_kill_9_mid_batch_loses_the_batch_and_nothing_else(tmp_path, monkeypatch
 def test_kill_9_of_a_postgresql_client_mid_batch_loses_the_batch_and_nothing_else(new_postgres_database, monkeypatch):
     db = new_postgres_database()
     monkeypatch.setenv("GEMINI_DATABASE_URL", db)
-    committed = {model_runs.create_run(model_run_info={"before": n}).id for n in range(50)}
+    committed = {model_runs.create_run(model_run_info={"before": n})[0].id for n in range(50)}
     context = multiprocessing.get_context("spawn")
     mid_batch = context.Event()
     child = context.Process(target=workers.bulk_write_until_killed, args=(db, 2000, mid_batch))
@@ -95,7 +95,7 @@ def test_kill_9_of_a_postgresql_client_mid_batch_loses_the_batch_and_nothing_els
     # The server rolls the dead client's transaction back; nothing of it is ever visible.
     assert {run.id for run in model_runs.list_runs()} == committed
     assert model_runs.count_runs(model_run_info={"batch": "killed"}) == 0
-    after = model_runs.create_run(model_run_info={"after": True})
+    after, _ = model_runs.create_run(model_run_info={"after": True})
     assert model_runs.count_runs() == len(committed) + 1
     assert model_runs.get_run(run_id=after.id).model_run_info == {"after": True}
 
@@ -104,7 +104,7 @@ def test_postgres_connection_dropped_while_idle_is_replaced_before_use(new_postg
     """Pooled connections are tested only after sitting idle (not on every checkout): one that the
     server dropped meanwhile is replaced, and the operation that takes it succeeds."""
     monkeypatch.setenv("GEMINI_DATABASE_URL", new_postgres_database())
-    run = model_runs.create_run(model_run_info={"kept": True})
+    run, _ = model_runs.create_run(model_run_info={"kept": True})
     with db_engine.unit_of_work() as connection:
         backend = connection.exec_driver_sql("SELECT pg_backend_pid()").scalar()
     with postgres_server.connect() as admin:
@@ -189,7 +189,7 @@ def private_postgres():
 def test_postgres_outage_fails_clearly_and_the_same_process_recovers(private_postgres, gemini_server, monkeypatch, caplog):
     url = private_postgres.create_database("gemini")
     monkeypatch.setenv("GEMINI_DATABASE_URL", url)
-    committed = {model_runs.create_run(model_run_info={"before": n}).id for n in range(20)}
+    committed = {model_runs.create_run(model_run_info={"before": n})[0].id for n in range(20)}
     server = contextlib.ExitStack()
     http = httpx.Client(
         base_url=server.enter_context(gemini_server(url, token=SERVER_TOKEN)).url, timeout=30, headers=AUTH
@@ -204,7 +204,7 @@ def test_postgres_outage_fails_clearly_and_the_same_process_recovers(private_pos
         n = 0
         while not stop.is_set():
             try:
-                outcomes.append(("ok", str(model_runs.create_run(model_run_info={"during": n}).id)))
+                outcomes.append(("ok", str(model_runs.create_run(model_run_info={"during": n})[0].id)))
             except DatabaseUnavailableError as exc:
                 outcomes.append(("unavailable", str(exc)))
             except Exception as exc:  # noqa: BLE001 - any other error type is the failure we look for
@@ -275,7 +275,7 @@ def _make_read_only(path: Path) -> Callable[[], object]:
 def test_read_only_database_file_refuses_writes_clearly_and_keeps_its_runs(tmp_path, monkeypatch, caplog):
     path, url = _sqlite_file_url(tmp_path)
     monkeypatch.setenv("GEMINI_DATABASE_URL", url)
-    committed = {model_runs.create_run(model_run_info={"before": n}).id for n in range(10)}
+    committed = {model_runs.create_run(model_run_info={"before": n})[0].id for n in range(10)}
     db_engine.dispose_engines()  # closes the WAL into the file, so the file alone holds the registry
     undo = _make_read_only(path)
     try:
@@ -314,7 +314,7 @@ def small_disk():
 def test_full_disk_refuses_the_write_clearly_and_corrupts_nothing(small_disk, monkeypatch, caplog):
     path, url = _sqlite_file_url(small_disk)
     monkeypatch.setenv("GEMINI_DATABASE_URL", url)
-    committed = {model_runs.create_run(model_run_info={"before": n}).id for n in range(10)}
+    committed = {model_runs.create_run(model_run_info={"before": n})[0].id for n in range(10)}
     batch = [{"n": n, "pad": "x" * 2000} for n in range(2000)]  # about 4 MB: cannot fit
     with pytest.raises(DatabaseUnavailableError, match="database unavailable: .*(full|disk)"):
         model_runs.create_runs(model_run_infos=batch)
@@ -326,4 +326,4 @@ def test_full_disk_refuses_the_write_clearly_and_corrupts_nothing(small_disk, mo
     assert _integrity(path) == "ok"
     assert {run.id for run in model_runs.list_runs()} == committed
     # Space freed (nothing was kept of the batch), so small writes work again.
-    assert model_runs.create_run(model_run_info={"after": True}) is not None
+    assert model_runs.create_run(model_run_info={"after": True})[0] is not None

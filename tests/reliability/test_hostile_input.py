@@ -64,7 +64,7 @@ BAD_INFOS = [
 @pytest.mark.parametrize(("info", "message"), BAD_INFOS)
 def test_core_refuses_bad_info_and_writes_nothing(db, info, message):
     models.create_model(model_name="m")
-    existing = model_runs.create_run(model_run_info={"kept": 1}, model_name="m")
+    existing, _ = model_runs.create_run(model_run_info={"kept": 1}, model_name="m")
     before = _totals()
     with pytest.raises(InvalidInputError, match=re.escape(message)):
         model_runs.create_run(model_run_info=info, model_name="m")
@@ -95,7 +95,7 @@ def test_seed_api_returns_none_logs_once_and_writes_nothing(db, info, message, c
 
 def test_the_deepest_allowed_nesting_is_accepted(db):
     info = _nested(MAX_INFO_DEPTH - 1)
-    run = model_runs.create_run(model_run_info=info)
+    run, _ = model_runs.create_run(model_run_info=info)
     assert model_runs.get_run(run_id=run.id).model_run_info == info
     assert [r.id for r in model_runs.list_runs(model_run_info=info)] == [run.id]
 
@@ -107,12 +107,12 @@ def test_info_over_the_size_limit_is_refused_naming_the_limit(db, monkeypatch):
         model_runs.create_run(model_run_info={"notes": "x" * 100})
     assert ModelRun.create(model_run_info={"notes": "x" * 100}) is None
     assert _totals() == before
-    assert model_runs.create_run(model_run_info={"notes": "x" * 88}).model_run_info == {"notes": "x" * 88}
+    assert model_runs.create_run(model_run_info={"notes": "x" * 88})[0].model_run_info == {"notes": "x" * 88}
 
 
 @pytest.mark.parametrize("bad_id", ["not-a-uuid", "", "1234", "g" * 32, -1, 2**128, 1.5, True, None, [], b"\x00" * 16])
 def test_malformed_ids_are_refused_by_name(db, bad_id):
-    run = model_runs.create_run(model_run_info={"a": 1})
+    run, _ = model_runs.create_run(model_run_info={"a": 1})
     before = _totals()
     for operation in (model_runs.get_run, model_runs.delete_run):
         with pytest.raises(InvalidInputError, match="model run id .* is not a valid UUID"):
@@ -152,8 +152,8 @@ def test_bad_model_names_are_refused_and_write_nothing(db, name, message):
     ["x" * MAX_NAME_LENGTH, "maïs — 玉米 — ذرة", "🌽" * MAX_NAME_LENGTH, "e\u0301", "\u202eevil", *SQL_META],
 )
 def test_long_unicode_and_sql_meta_names_are_stored_exactly(db, name):
-    model = models.create_model(model_name=name)
-    run = model_runs.create_run(model_run_info={"n": name}, model_name=name)
+    model, _ = models.create_model(model_name=name)
+    run, _ = model_runs.create_run(model_run_info={"n": name}, model_name=name)
     assert models.get_model_by_name(model_name=name).id == model.id
     assert [r.id for r in model_runs.list_runs(model_name=name)] == [run.id]
     assert models.count_models() == 1
@@ -162,8 +162,8 @@ def test_long_unicode_and_sql_meta_names_are_stored_exactly(db, name):
 
 def test_sql_meta_characters_in_keys_and_values_are_data(db):
     info = {meta: meta for meta in SQL_META} | {"nested": {meta: [meta] for meta in SQL_META}}
-    run = model_runs.create_run(model_run_info=info)
-    other = model_runs.create_run(model_run_info={"abc": "xyz", "a": {"b": 1}})
+    run, _ = model_runs.create_run(model_run_info=info)
+    other, _ = model_runs.create_run(model_run_info={"abc": "xyz", "a": {"b": 1}})
     assert model_runs.get_run(run_id=run.id).model_run_info == info
     for meta in SQL_META:
         assert [r.id for r in model_runs.list_runs(model_run_info={meta: meta})] == [run.id]
@@ -184,7 +184,7 @@ BIG = 2**64 + 1
     "value", [BIG, -BIG, 10**300, -(10**4000), 2**63, 2**63 - 1, -(2**63), 1e300, 5e-324, -0.0, 1.0, 2.0**60, 0.1, 1e16]
 )
 def test_numbers_come_back_exactly_as_stored(db, value):
-    run = model_runs.create_run(model_run_info={"v": value, "list": [value]})
+    run, _ = model_runs.create_run(model_run_info={"v": value, "list": [value]})
     stored = model_runs.get_run(run_id=run.id).model_run_info
     assert json.dumps(stored) == json.dumps({"v": value, "list": [value]})
     assert [r.id for r in model_runs.list_runs(model_run_info={"v": value})] == [run.id]
@@ -211,7 +211,7 @@ def test_numbers_come_back_exactly_as_stored(db, value):
     ],
 )
 def test_containment_compares_numbers_by_exact_decimal_value(db, stored, pattern, found):
-    run = model_runs.create_run(model_run_info={"v": stored, "list": [stored]})
+    run, _ = model_runs.create_run(model_run_info={"v": stored, "list": [stored]})
     expected = [run.id] if found else []
     assert [r.id for r in model_runs.list_runs(model_run_info={"v": pattern})] == expected
     assert [r.id for r in model_runs.list_runs(model_run_info={"list": [pattern]})] == expected
@@ -301,7 +301,7 @@ def test_any_accepted_object_round_trips_and_is_found_by_its_sub_objects(db, pai
         model_runs.create_run(model_run_info=decoy)
     existing = {run.id: run.model_run_info for run in model_runs.list_runs()}
     assume(all(json.dumps(value) != json.dumps(info) for value in existing.values()))
-    run, created = model_runs.create_run_with_status(model_run_info=info)
+    run, created = model_runs.create_run(model_run_info=info)
     try:
         stored = model_runs.get_run(run_id=run.id).model_run_info
         assert json.dumps(stored) == json.dumps(info)  # same types (1.0 vs 1), values, key order

@@ -44,7 +44,7 @@ def test_concurrent_clients_creating_the_same_run_get_one_row_and_one_id(server)
 
 
 def test_concurrent_clients_replacing_one_run_end_with_a_last_write_and_no_error(server):
-    run = model_runs.create_run(model_run_info={"writer": None})
+    run, _ = model_runs.create_run(model_run_info={"writer": None})
     steps = 10
     start = threading.Barrier(CLIENTS)
 

@@ -25,10 +25,10 @@ def _populate() -> None:
     for index, info in enumerate(ODD_INFOS):
         model_runs.create_run(model_run_info=info, model_name="detector")
         model_runs.create_run(model_run_info={"n": index}, model_name="counter")
-    unassigned = model_runs.create_run(model_run_info={"unassigned": True})
+    unassigned, _ = model_runs.create_run(model_run_info={"unassigned": True})
     model_runs.create_run(model_run_info={"unassigned": True, "moved": 1})
     model_runs.replace_run_info(run_id=unassigned.id, model_run_info={"unassigned": True, "updated": 1})
-    model_runs.associate_run(run_id=model_runs.create_run(model_run_info={"moved": 2}).id, model_name="counter")
+    model_runs.associate_run(run_id=model_runs.create_run(model_run_info={"moved": 2})[0].id, model_name="counter")
 
 
 def _export() -> str:
@@ -98,12 +98,12 @@ def test_a_model_already_present_by_name_receives_the_runs(db, tmp_path, monkeyp
     source = f"sqlite:///{tmp_path / 'source.db'}"
     monkeypatch.setenv("GEMINI_DATABASE_URL", source)
     models.create_model(model_name="detector")
-    moved = model_runs.create_run(model_run_info={"epoch": 1}, model_name="detector")
+    moved, _ = model_runs.create_run(model_run_info={"epoch": 1}, model_name="detector")
     model_runs.create_run(model_run_info={"epoch": 2}, model_name="detector")
     export = _export()
 
     monkeypatch.setenv("GEMINI_DATABASE_URL", db)
-    local = models.create_model(model_name="detector", model_info={"local": True})
+    local, _ = models.create_model(model_name="detector", model_info={"local": True})
     model_runs.create_run(model_run_info={"epoch": 2}, model_name="detector")  # the same run, made here too
     summary = _import(export)
     assert (summary.added.models, summary.already_present.models) == (0, 1)

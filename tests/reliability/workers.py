@@ -59,7 +59,7 @@ def create_same_run(url: str, start: Any) -> str:
     _use(url)
     start.wait()
     try:
-        return str(model_runs.create_run(model_run_info={"dataset": "same", "seed": 7}, model_name="shared").id)
+        return str(model_runs.create_run(model_run_info={"dataset": "same", "seed": 7}, model_name="shared")[0].id)
     except GeminiError as exc:
         return f"error: {exc}"
 

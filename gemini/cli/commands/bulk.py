@@ -66,7 +66,7 @@ def import_runs(file: IO[str], model_name: str | None) -> None:
             by_model.setdefault(model_name or name, []).append((info, number))
         for name, items in by_model.items():
             try:
-                results = core.create_runs_with_status(model_run_infos=[info for info, _ in items], model_name=name)
+                results = core.create_runs(model_run_infos=[info for info, _ in items], model_name=name)
             except GeminiError as exc:  # told with the lines of its batch
                 raise GeminiCommandError(f"{source} lines {items[0][1]}-{items[-1][1]}: {exc}") from exc
             new = sum(1 for _, was_created in results if was_created)

@@ -51,7 +51,7 @@ def create_experiment(name, experiment_info, as_json) -> None:  # noqa: ANN001
     \b
         gemini experiments create "Davis 2024" --info '{"site": "Davis"}'
     """
-    record, created = core.create_experiment_with_status(experiment_name=name, experiment_info=experiment_info)
+    record, created = core.create_experiment(experiment_name=name, experiment_info=experiment_info)
     note(f"created experiment {record.id}" if created else f"experiment {name!r} already exists; it was left unchanged")
     if as_json:
         echo_json(jsonable(record))

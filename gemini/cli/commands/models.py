@@ -83,7 +83,7 @@ def create_model(name, model_url, model_info, experiment_name, as_json) -> None:
     \b
         gemini models create stand-counter --url https://example.org/sc --info '{"task": "stand counting"}'
     """
-    record, created = core.create_model_with_status(
+    record, created = core.create_model(
         model_name=name, model_url=model_url, model_info=model_info, experiment_name=experiment_name
     )
     note(f"created model {record.id}" if created else f"model {name!r} already exists; it was left unchanged")

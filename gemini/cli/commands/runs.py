@@ -131,7 +131,7 @@ def create_run(info, model_name, as_json) -> None:  # noqa: ANN001
     \b
         gemini runs create '{"epoch": 3, "learning_rate": 0.001}' --model stand-counter
     """
-    record, created = core.create_run_with_status(model_run_info=info, model_name=model_name)
+    record, created = core.create_run(model_run_info=info, model_name=model_name)
     note(f"recorded model run {record.id}" if created else f"model run {record.id} already has this info")
     echo_run(record, as_json)
 

@@ -28,7 +28,7 @@ def list_experiments(page: Annotated[PageParams, Depends(page_params)]) -> Exper
 )
 def create_experiment(body: ExperimentCreate, response: Response) -> ExperimentPublic:
     """Create an experiment (201), or return the existing one of that name (200)."""
-    record, created = core.create_experiment_with_status(**body.model_dump())
+    record, created = core.create_experiment(**body.model_dump())
     if not created:
         response.status_code = 200
     return ExperimentPublic.of(record)

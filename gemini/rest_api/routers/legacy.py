@@ -52,7 +52,7 @@ def get_model_runs_by_id(model_id: uuid.UUID) -> list[ModelRunPublic]:
 def create_model_run_by_id(
     model_id: uuid.UUID, body: ModelModelRunCreate, response: Response, writer: Writer
 ) -> ModelRunPublic:
-    record, created = core.create_model_run_with_status(
+    record, created = core.create_model_run(
         model_id=model_id, model_run_info=body.model_run_info, created_by=writer.name
     )
     if not created:

@@ -71,7 +71,7 @@ def list_model_runs(
 def create_model_run(body: ModelRunCreate, response: Response, writer: Writer) -> ModelRunPublic:
     """Record a run (201), or return the existing run of that model with equal info (200). A
     ``model_name`` that names no model yet creates that model."""
-    record, created = core.create_run_with_status(
+    record, created = core.create_run(
         model_run_info=body.model_run_info, model_name=body.model_name, created_by=writer.name
     )
     if not created:

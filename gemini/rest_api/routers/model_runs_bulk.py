@@ -40,7 +40,7 @@ def create_model_runs_bulk(body: ModelRunsBulkCreate, writer: Writer) -> ModelRu
     """Record up to 10,000 runs of one model (created if ``model_name`` names none yet) or of none, in one
     transaction, in order. Runs that already exist are returned, not duplicated, and equal infos in one
     request are one run; one invalid info refuses the whole request (422) and nothing is written."""
-    results = core.create_runs_with_status(
+    results = core.create_runs(
         model_run_infos=body.model_run_infos, model_name=body.model_name, created_by=writer.name
     )
     created = [was_created for _, was_created in results]

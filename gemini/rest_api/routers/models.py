@@ -58,7 +58,7 @@ def list_models(
 def create_model(body: ModelCreate, response: Response, writer: Writer) -> ModelPublic:
     """Create a model (201), or return the existing model of that name (200); put it in
     ``experiment_name``, creating that experiment when it does not exist."""
-    record, created = core.create_model_with_status(**body.model_dump(), created_by=writer.name)
+    record, created = core.create_model(**body.model_dump(), created_by=writer.name)
     if not created:
         response.status_code = 200
     return ModelPublic.of(record)
@@ -99,7 +99,7 @@ def create_model_run(
     model_id: uuid.UUID, body: ModelModelRunCreate, response: Response, writer: Writer
 ) -> ModelRunPublic:
     """Record a run of this model (201), or return its existing run with equal info (200)."""
-    record, created = core.create_model_run_with_status(
+    record, created = core.create_model_run(
         model_id=model_id, model_run_info=body.model_run_info, created_by=writer.name
     )
     if not created:
