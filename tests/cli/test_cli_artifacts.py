@@ -9,7 +9,7 @@ from gemini.core import model_runs
 
 @pytest.fixture
 def run_id(gemini) -> str:
-    return str(model_runs.create_run(model_run_info={"epoch": 1}).id)
+    return str(model_runs.create_run(model_run_info={"epoch": 1})[0].id)
 
 
 def test_log_artifact_stores_a_file_under_its_name(gemini, run_id, tmp_path):
