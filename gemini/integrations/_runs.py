@@ -6,7 +6,6 @@ from collections.abc import Mapping
 from importlib import metadata
 from typing import Any
 
-from gemini.api.model import Model
 from gemini.api.model_run import ModelRun
 
 
@@ -48,13 +47,11 @@ def versions(*distributions: str) -> dict[str, str]:
 
 
 def start_run(*, model_run_info: dict, model_name: str | None) -> ModelRun:
-    """Start a tracked run of ``model_name`` (created when it does not exist yet).
+    """Start a tracked run of ``model_name`` (which ``ModelRun.start`` creates when it does not exist).
 
     Raises ``RuntimeError`` when the registry refuses: a training is better stopped at its start than
     run for hours untracked. The ``gemini.api`` log line before it says why.
     """
-    if model_name is not None and Model.create(model_name=model_name) is None:
-        raise RuntimeError(f"gemini could not find or create the model {model_name!r}; see the gemini.api log")
     run = ModelRun.start(model_run_info=model_run_info, model_name=model_name)
     if run is None:
         raise RuntimeError(f"gemini could not start a run of {model_name!r}; see the gemini.api log")

@@ -261,3 +261,9 @@ def test_test_after_fit_logs_into_the_same_run_which_keeps_its_status(db, tmp_pa
     trainer.test(trainer.lightning_module, loaders()[1], verbose=False)
     run = stored_run(gemini_logger)
     assert (run.status, "test_loss" in run.get_metrics()) == ("finished", True)
+
+
+def test_a_run_the_registry_refuses_to_start_stops_fit_at_its_start(db, tmp_path):
+    with pytest.raises(RuntimeError, match="could not start a run"):
+        fit(tmp_path, GeminiLogger(model_name=" "))
+    assert ModelRun.count() == 0

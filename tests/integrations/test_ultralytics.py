@@ -78,6 +78,7 @@ class Trained:
     model_id: object
     histories: dict[str, list[dict]]
     artifacts: list[dict]
+    found_by_loss: list[ModelRun]
 
 
 @pytest.fixture(scope="module")
@@ -99,6 +100,7 @@ def trained(database_url, tmp_path_factory) -> Trained:
             model_id=Model.get("stand_counter").id,
             histories={key: run.get_metric_history(key) for key in run.get_metrics()},
             artifacts=run.list_artifacts(),
+            found_by_loss=ModelRun.search(model_name="stand_counter", where="min(metric.`train/box_loss`) > 0") or [],
         )
 
 
@@ -136,6 +138,10 @@ def test_every_epoch_logs_its_results_csv_row_with_the_epoch_as_step(trained):
         # results.csv holds six significant digits.
         expected = [float(row[key]) for row in rows]
         assert [point["value"] for point in history] == pytest.approx(expected, rel=1e-5, abs=1e-9), key
+
+
+def test_runs_are_found_by_ultralytics_metric_names_in_backquotes(trained):
+    assert trained.run.id in [run.id for run in trained.found_by_loss]
 
 
 def test_final_validation_of_best_weights_is_logged_under_best(trained):
@@ -191,6 +197,14 @@ def test_each_training_of_a_tracked_model_is_its_own_run(db, dataset, tmp_path):
     train(model, dataset, tmp_path / "runs", name="second", plots=False)
     assert len({run.id for run in tracker.runs}) == 2
     assert [ModelRun.get_by_id(run.id).status for run in tracker.runs] == ["finished", "finished"]
+
+
+def test_a_run_the_registry_refuses_to_start_stops_training_at_its_start(db, dataset, tmp_path):
+    model = YOLO("yolov8n.yaml")
+    track_yolo(model, model_name=" ")
+    with pytest.raises(RuntimeError, match="could not start a run"):
+        train(model, dataset, tmp_path / "runs", plots=False)
+    assert not (tmp_path / "runs" / "train" / "results.csv").exists()
 
 
 def test_log_artifacts_false_stores_no_file(db, dataset, tmp_path):
