@@ -79,7 +79,8 @@ function askTokenOnce(prompt) {
 function buildUrl(path, query) {
   const url = new URL(`/api${path}`, window.location.origin);
   for (const [key, value] of Object.entries(query || {})) {
-    if (value !== undefined && value !== null && value !== "") url.searchParams.set(key, String(value));
+    if (Array.isArray(value)) value.forEach((item) => url.searchParams.append(key, String(item)));
+    else if (value !== undefined && value !== null && value !== "") url.searchParams.set(key, String(value));
   }
   return url.pathname + url.search;
 }
@@ -195,4 +196,14 @@ export const api = {
   associateRun: (id, modelName) =>
     request("PUT", `/model_runs/${encodeURIComponent(id)}/model`, { body: { model_name: modelName } }),
   unassociateRun: (id) => request("DELETE", `/model_runs/${encodeURIComponent(id)}/model`),
+  metricSummaries: (id) => request("GET", `/model_runs/${encodeURIComponent(id)}/metrics`),
+  /** One key's history for several runs, each series reduced to at most maxPoints (extremes kept). */
+  metricHistories: (key, runIds, maxPoints) =>
+    request("GET", "/metrics/history", { query: { key, run_id: runIds, max_points: maxPoints } }),
+  listArtifacts: (id, query) => request("GET", `/model_runs/${encodeURIComponent(id)}/artifacts`, { query }),
 };
+
+/** The address of an artifact's bytes: each part of its name percent-encoded, its "/" kept. */
+export function artifactUrl(runId, name) {
+  return `/api/model_runs/${encodeURIComponent(runId)}/artifacts/${String(name).split("/").map(encodeURIComponent).join("/")}`;
+}

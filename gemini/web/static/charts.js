@@ -211,3 +211,98 @@ export function legend(runs) {
     ),
   );
 }
+
+/** A metric value from the API as a number: "NaN", "Infinity" and "-Infinity" travel as strings. */
+export function metricNumber(value) {
+  if (typeof value === "number") return value;
+  if (value === "Infinity") return Infinity;
+  if (value === "-Infinity") return -Infinity;
+  return NaN;
+}
+
+/**
+ * Line chart of metric histories, step on x. series: [{label, color, dashed, runId, points: [{step, value}]}].
+ * A value that is not finite (NaN, ±Infinity) breaks its line there and is counted in the title.
+ * Each series is a <g class="series" data-points="N"> holding one polyline per unbroken stretch.
+ */
+export function lineChart({ series, key, id, title, width = 560, height = 300 }) {
+  const margin = { top: 16, right: 20, bottom: 44, left: 72 };
+  const finite = series.flatMap((s) => s.points.filter((p) => Number.isFinite(metricNumber(p.value))));
+  const steps = series.flatMap((s) => s.points.map((p) => p.step));
+  const titleId = `${id}-title`;
+  const chart = svg("svg", { id, class: "chart line-chart", viewBox: `0 0 ${width} ${height}`, role: "img", "aria-labelledby": titleId });
+  const skipped = series.reduce((n, s) => n + s.points.length, 0) - finite.length;
+  chart.append(svg("title", { id: titleId }, `${title}${skipped ? ` (${skipped} value${skipped === 1 ? "" : "s"} not finite, not drawn)` : ""}`));
+  if (steps.length === 0) return chart;
+  const first = Math.min(...steps);
+  const lastStep = Math.max(...steps);
+  // Steps are whole numbers: a short run gets one tick per step rather than fractions of one.
+  const xTicks =
+    lastStep - first < 5
+      ? Array.from({ length: Math.max(lastStep - first, 1) + 1 }, (_, i) => first + i)
+      : ticks(first, lastStep, 5).filter((t, i, all) => Number.isInteger(t) || i === 0 || i === all.length - 1);
+  const values = finite.map((p) => metricNumber(p.value));
+  const yTicks = values.length ? ticks(Math.min(...values), Math.max(...values), 5) : [0, 1];
+  const x = scale(xTicks[0], xTicks[xTicks.length - 1], margin.left, width - margin.right);
+  const y = scale(yTicks[0], yTicks[yTicks.length - 1], height - margin.bottom, margin.top);
+  chart.append(
+    ...xTicks.map((t) =>
+      svg(
+        "g",
+        { class: "tick" },
+        svg("line", { x1: x(t), x2: x(t), y1: margin.top, y2: height - margin.bottom, class: "grid" }),
+        svg("text", { x: x(t), y: height - margin.bottom + 18, "text-anchor": "middle" }, label(t)),
+      ),
+    ),
+    ...yTicks.map((t) =>
+      svg(
+        "g",
+        { class: "tick" },
+        svg("line", { x1: margin.left, x2: width - margin.right, y1: y(t), y2: y(t), class: "grid" }),
+        svg("text", { x: margin.left - 8, y: y(t) + 4, "text-anchor": "end" }, label(t)),
+      ),
+    ),
+    svg("line", { x1: margin.left, x2: width - margin.right, y1: height - margin.bottom, y2: height - margin.bottom, class: "axis" }),
+    svg("line", { x1: margin.left, x2: margin.left, y1: margin.top, y2: height - margin.bottom, class: "axis" }),
+    svg("text", { x: (margin.left + width - margin.right) / 2, y: height - 8, "text-anchor": "middle", class: "axis-label" }, "step"),
+    svg(
+      "text",
+      { x: 16, y: (margin.top + height - margin.bottom) / 2, "text-anchor": "middle", class: "axis-label", transform: `rotate(-90 16 ${(margin.top + height - margin.bottom) / 2})` },
+      key,
+    ),
+  );
+  for (const s of series) {
+    const stretches = [];
+    let current = [];
+    for (const point of s.points) {
+      const v = metricNumber(point.value);
+      if (Number.isFinite(v)) current.push([x(point.step), y(v)]);
+      else if (current.length) {
+        stretches.push(current);
+        current = [];
+      }
+    }
+    if (current.length) stretches.push(current);
+    const last = s.points[s.points.length - 1];
+    chart.append(
+      svg(
+        "g",
+        { class: "series", "data-points": s.points.length, "data-run-id": s.runId },
+        svg("title", {}, `${s.label}: ${s.points.length} points${last ? `, last ${last.value} at step ${last.step}` : ""}`),
+        stretches.map((stretch) =>
+          stretch.length === 1
+            ? svg("circle", { cx: stretch[0][0], cy: stretch[0][1], r: 3, fill: s.color })
+            : svg("polyline", {
+                points: stretch.map(([px, py]) => `${px.toFixed(1)},${py.toFixed(1)}`).join(" "),
+                fill: "none",
+                stroke: s.color,
+                "stroke-width": 2,
+                "stroke-linejoin": "round",
+                "stroke-dasharray": s.dashed ? "6 4" : null,
+              }),
+        ),
+      ),
+    );
+  }
+  return chart;
+}

@@ -1,12 +1,15 @@
-// Run: its info as a collapsible tree, its model (change or remove), timestamps, JSON edit, delete.
+// Run: its status, metric charts and artifacts (tracking.js), its info as a collapsible tree, its model
+// (change or remove), timestamps, JSON edit, delete.
 
 import { api } from "../api.js";
 import { h, errorBox, notify, notifyAfterNavigation, confirmDialog, formatTime, shortId } from "../dom.js";
 import { href, navigate, refresh } from "../router.js";
 import { jsonEditor } from "../widgets.js";
 import { selectedRuns, toggleRun, MAX_COMPARE } from "../selection.js";
+import { trackingPanel } from "../tracking.js";
 
-export async function renderRun(container, { segments }) {
+export async function renderRun(container, context) {
+  const { segments } = context;
   const id = segments[1];
   let run;
   try {
@@ -41,10 +44,22 @@ export async function renderRun(container, { segments }) {
       h("dd", {}, formatTime(run.updated_at)),
     ),
     actions(run, model),
+    await trackingHolder(run, context),
     h("section", { "aria-labelledby": "info-title" }, h("h2", { id: "info-title" }, "Info"), infoTree(run.model_run_info)),
     editSection(run),
     modelSection(run, model, models),
   );
+}
+
+/** The tracking panel, or the reason it could not be read: the rest of the page stays usable either way. */
+async function trackingHolder(run, context) {
+  const holder = h("div", { id: "run-tracking-panel" });
+  try {
+    await trackingPanel(holder, run, context);
+  } catch (error) {
+    holder.replaceChildren(errorBox(`The run's metrics and artifacts could not be read: ${error.message}`));
+  }
+  return holder;
 }
 
 function actions(run, model) {

@@ -1,0 +1,118 @@
+"""A tracked run's page in a real browser: status and duration, a chart per metric, artifact downloads,
+a failed run's error, and a running run that updates itself."""
+
+import re
+import uuid
+
+import pytest
+from playwright.sync_api import expect
+
+WEIGHTS = bytes(range(256)) * 40 + b"end"
+
+
+@pytest.fixture
+def tracked(api, model_name):
+    """Start a tracked run of this test's model; returns helpers to log points, store artifacts and end it."""
+
+    class Tracked:
+        def __init__(self) -> None:
+            response = api.post("/model_runs/start", json={"model_name": model_name, "model_run_info": {"lr": 0.01}})
+            response.raise_for_status()
+            self.id = response.json()["id"]
+
+        def log(self, key: str, steps: range, value=lambda step: 1.0 / (step + 1)) -> None:
+            points = [{"key": key, "step": step, "value": value(step)} for step in steps]
+            body = {"batch_id": uuid.uuid4().hex, "points": points}
+            api.post(f"/model_runs/{self.id}/metrics", json=body).raise_for_status()
+
+        def store(self, name: str, content: bytes) -> None:
+            api.put(f"/model_runs/{self.id}/artifacts/{name}", content=content).raise_for_status()
+
+        def end(self, status: str = "finished", **error) -> None:
+            api.post(f"/model_runs/{self.id}/end", json={"status": status, **error}).raise_for_status()
+
+    return Tracked
+
+
+def series(page, key: str):
+    return page.locator(f'#metric-charts figure[data-key="{key}"] g.series')
+
+
+def test_a_finished_run_shows_status_duration_and_a_chart_per_metric(page, server, tracked, screenshot):
+    run = tracked()
+    run.log("loss", range(50))
+    run.log("metrics/mAP50(B)", range(20), lambda step: step / 20)
+    run.end()
+    page.goto(f"{server.url}/#/runs/{run.id}")
+    expect(page.locator("#run-status")).to_have_text("finished")
+    expect(page.locator("#run-duration")).to_have_text(re.compile(r"^\d+ s$"))
+    expect(page.locator("#metric-charts figure")).to_have_count(2)
+    expect(series(page, "loss")).to_have_attribute("data-points", "50")
+    expect(series(page, "metrics/mAP50(B)")).to_have_attribute("data-points", "20")
+    expect(page.locator('#metric-summaries tr[data-key="loss"]')).to_contain_text("50")
+    expect(page.locator("#metric-charts svg title").first).to_contain_text("by step")
+    screenshot("run-tracked")
+
+
+def test_a_long_history_is_drawn_downsampled(page, server, tracked):
+    run = tracked()
+    run.log("loss", range(1200), lambda step: (step % 97) / 97)
+    run.end()
+    page.goto(f"{server.url}/#/runs/{run.id}")
+    drawn = int(series(page, "loss").get_attribute("data-points"))
+    assert 2 <= drawn <= 500
+    expect(page.locator('#metric-charts figure[data-key="loss"]')).to_contain_text(f"Drawn from {drawn} of 1200 points")
+
+
+def test_artifact_links_download_the_stored_bytes(page, server, tracked):
+    run = tracked()
+    run.store("weights/best.pt", WEIGHTS)
+    run.store("notes.txt", b"mAP went up\n")
+    run.end()
+    page.goto(f"{server.url}/#/runs/{run.id}")
+    rows = page.locator("#artifacts-table tbody tr")
+    expect(rows).to_have_count(2)
+    expect(page.locator('#artifacts-table tr[data-name="weights/best.pt"]')).to_contain_text("10.0 KiB")
+    expect(page.locator('#artifacts-table tr[data-name="notes.txt"]')).to_contain_text("12 bytes")
+    with page.expect_download() as download:
+        page.get_by_role("link", name="weights/best.pt").click()
+    assert download.value.suggested_filename == "best.pt"
+    with open(download.value.path(), "rb") as stream:
+        assert stream.read() == WEIGHTS
+
+
+def test_a_failed_run_shows_its_error(page, server, tracked, screenshot):
+    run = tracked()
+    run.end("failed", error_type="RuntimeError", error_message="loss diverged at step 12")
+    page.goto(f"{server.url}/#/runs/{run.id}")
+    expect(page.locator("#run-status")).to_have_text("failed")
+    expect(page.locator("#run-error")).to_contain_text("RuntimeError")
+    expect(page.locator("#run-error")).to_contain_text("loss diverged at step 12")
+    expect(page.locator("#run-metrics")).to_contain_text("This run has no metrics.")
+    screenshot("run-failed")
+
+
+def test_a_running_run_updates_without_a_reload(page, server, tracked):
+    run = tracked()
+    run.log("loss", range(3))
+    page.goto(f"{server.url}/#/runs/{run.id}")
+    expect(page.locator("#run-status")).to_have_text("running")
+    expect(page.locator("#run-duration")).to_contain_text("so far")
+    expect(series(page, "loss")).to_have_attribute("data-points", "3")
+    page.evaluate("window.__notReloaded = true")
+
+    run.log("loss", range(3, 8))
+    run.store("last.pt", b"weights")
+    expect(series(page, "loss")).to_have_attribute("data-points", "8")
+    expect(page.get_by_role("link", name="last.pt")).to_be_visible()
+    run.end()
+    expect(page.locator("#run-status")).to_have_text("finished")
+    expect(page.locator("#run-status-live")).to_have_text("The run is now finished.")
+    assert page.evaluate("window.__notReloaded") is True
+
+
+def test_a_run_that_was_not_tracked_says_so(page, server, make_runs):
+    (run_id,) = make_runs([{"seed": 1}])
+    page.goto(f"{server.url}/#/runs/{run_id}")
+    expect(page.locator("#run-status")).to_have_text("not tracked")
+    expect(page.locator("#run-artifacts")).to_contain_text("This run has no artifacts.")
