@@ -6,6 +6,7 @@ import uuid
 
 import pytest
 from playwright.sync_api import expect
+from test_accessibility import CONTRAST, UNLABELLED
 
 WEIGHTS = bytes(range(256)) * 40 + b"end"
 
@@ -116,3 +117,21 @@ def test_a_run_that_was_not_tracked_says_so(page, server, make_runs):
     page.goto(f"{server.url}/#/runs/{run_id}")
     expect(page.locator("#run-status")).to_have_text("not tracked")
     expect(page.locator("#run-artifacts")).to_contain_text("This run has no artifacts.")
+
+
+def test_tracked_pages_meet_contrast_and_labels(page, server, tracked, api):
+    runs = []
+    for status in ("running", "failed", "finished"):
+        run = tracked()
+        run.log("loss", range(5))
+        run.store("best.pt", b"w")
+        if status != "running":
+            run.end(status, **({"error_type": "ValueError", "error_message": "bad"} if status == "failed" else {}))
+        runs.append(run)
+    fragments = [f"#/runs/{run.id}" for run in runs] + [f"#/compare?ids={','.join(run.id for run in runs)}"]
+    for fragment in fragments:
+        page.goto(f"{server.url}/{fragment}")
+        expect(page.locator("main")).not_to_have_attribute("aria-busy", "true")
+        expect(page.locator("#metric-charts, #metric-curves").first).to_be_visible()
+        assert page.evaluate(CONTRAST) == [], f"text below the contrast minimum on {fragment}"
+        assert page.evaluate(UNLABELLED) == [], f"controls without a label on {fragment}"

@@ -3,7 +3,7 @@
 
 import { api, artifactUrl, getToken } from "./api.js";
 import { h, errorBox, formatTime } from "./dom.js";
-import { lineChart, colorOf, metricNumber } from "./charts.js";
+import { lineChart, legend, colorOf, metricNumber } from "./charts.js";
 import { eachLimited } from "./widgets.js";
 
 /** Points per drawn series: a chart is about 560 px wide, so more would not show. */
@@ -267,4 +267,47 @@ export async function trackingPanel(holder, run, { isCurrent }) {
     setTimeout(tick, POLL_MS);
   };
   setTimeout(tick, POLL_MS);
+}
+
+/**
+ * The compare page's overlay: one metric's curves for the compared runs. runs: [{run, label, color,
+ * dashed}]. The picker offers the keys at least two of the runs logged, those all of them logged first.
+ */
+export async function metricCurvesSection({ runs, metric, onPick }) {
+  const section = h("section", { "aria-labelledby": "curves-title", id: "metric-curves" }, h("h2", { id: "curves-title" }, "Metric curves"));
+  const summaries = await Promise.all(runs.map((r) => api.metricSummaries(r.run.id)));
+  const counts = new Map();
+  for (const list of summaries) for (const s of list) counts.set(s.key, (counts.get(s.key) || 0) + 1);
+  const keys = [...counts.keys()].filter((key) => counts.get(key) >= 2).sort((a, b) => counts.get(b) - counts.get(a) || a.localeCompare(b));
+  if (keys.length === 0) {
+    const any = summaries.some((list) => list.length > 0);
+    section.append(h("p", { class: "muted" }, any ? "No metric was logged by two or more of these runs." : "None of these runs has logged metrics."));
+    return section;
+  }
+  const key = keys.includes(metric) ? metric : keys[0];
+  const select = h(
+    "select",
+    { id: "curves-metric" },
+    keys.map((k) => h("option", { value: k, selected: k === key }, counts.get(k) === runs.length ? k : `${k} (${counts.get(k)} of ${runs.length} runs)`)),
+  );
+  select.addEventListener("change", () => onPick(select.value));
+  const withKey = runs.filter((r, index) => summaries[index].some((s) => s.key === key));
+  const histories = await api.metricHistories(key, withKey.map((r) => r.run.id), MAX_POINTS);
+  const byId = new Map(histories.map((s) => [String(s.run_id), s.points]));
+  const drawn = withKey.filter((r) => byId.has(String(r.run.id)));
+  const series = drawn.map((r) => ({ label: r.label, color: r.color, dashed: r.dashed, runId: r.run.id, points: byId.get(String(r.run.id)) }));
+  const missing = runs.length - drawn.length;
+  section.append(
+    h("div", { class: "inline" }, h("label", { for: "curves-metric" }, "Metric"), select),
+    h(
+      "figure",
+      { class: "chart-box" },
+      h("figcaption", {}, h("h3", { class: "mono" }, key)),
+      legend(series),
+      lineChart({ id: "metric-curves-chart", key, title: `${key} by step for ${series.length} runs`, series, width: 900, height: 380 }),
+      missing ? h("p", { class: "hint" }, `${missing} run(s) did not log ${key} and are not drawn.`) : null,
+      h("p", { class: "hint" }, `Each curve is drawn from at most ${MAX_POINTS} points, its extremes kept.`),
+    ),
+  );
+  return section;
 }

@@ -1,5 +1,6 @@
 // Compare: 2 to 20 runs side by side, keys that differ highlighted, a scatter of two numeric keys and a
-// parallel-coordinates view of several. State in the URL: #/compare?ids=a,b&x=…&y=…&keys=…&diff=1
+// parallel-coordinates view of several, one metric's curves overlaid. State in the URL:
+// #/compare?ids=a,b&x=…&y=…&keys=…&diff=1&metric=…
 
 import { api } from "../api.js";
 import { h, errorBox, formatValue, shortId } from "../dom.js";
@@ -7,12 +8,13 @@ import { flatten, unionKeys, differs, isNumber } from "../info.js";
 import { currentRoute, href, navigate } from "../router.js";
 import { scatterChart, parallelChart, legend, colorOf, PALETTE } from "../charts.js";
 import { selectedRuns, setSelectedRuns, MAX_COMPARE, MIN_COMPARE } from "../selection.js";
+import { metricCurvesSection } from "../tracking.js";
 
 const DEFAULT_AXES = 6;
 
 function viewState(params) {
   const list = (name) => (params.get(name) || "").split(",").map((s) => s.trim()).filter(Boolean);
-  return { ids: [...new Set(list("ids"))], x: params.get("x") || "", y: params.get("y") || "", keys: params.has("keys") ? list("keys") : null, diff: params.get("diff") === "1" };
+  return { ids: [...new Set(list("ids"))], x: params.get("x") || "", y: params.get("y") || "", keys: params.has("keys") ? list("keys") : null, diff: params.get("diff") === "1", metric: params.get("metric") || "" };
 }
 
 function stateParams(state) {
@@ -22,6 +24,7 @@ function stateParams(state) {
     y: state.y,
     keys: state.keys === null ? "" : state.keys.join(",") || ",",
     diff: state.diff ? "1" : "",
+    metric: state.metric,
   };
 }
 
@@ -91,6 +94,7 @@ export async function renderCompare(container, { params }) {
     ),
     compareTable(state, runs, keys, differing, modelNames),
     chartsSection(state, runs, keys, differing),
+    await metricCurvesSection({ runs, metric: state.metric, onPick: (metric) => go(state, { metric }) }),
   );
 }
 
