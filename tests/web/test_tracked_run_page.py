@@ -135,3 +135,21 @@ def test_tracked_pages_meet_contrast_and_labels(page, server, tracked, api):
         expect(page.locator("#metric-charts, #metric-curves").first).to_be_visible()
         assert page.evaluate(CONTRAST) == [], f"text below the contrast minimum on {fragment}"
         assert page.evaluate(UNLABELLED) == [], f"controls without a label on {fragment}"
+
+
+def test_the_page_stops_reading_the_run_once_it_has_ended_or_is_left(page, server, tracked):
+    ended, left = tracked(), tracked()
+    reads: list[str] = []
+    page.on("request", lambda request: reads.append(request.url))
+
+    page.goto(f"{server.url}/#/runs/{ended.id}")
+    expect(page.locator("#run-status")).to_have_text("running")
+    ended.end()
+    expect(page.locator("#run-status")).to_have_text("finished")
+    page.goto(f"{server.url}/#/runs/{left.id}")
+    expect(page.locator("#run-status")).to_have_text("running")
+    page.get_by_role("link", name="Models").click()
+    expect(page.get_by_role("heading", name="Models", level=1)).to_be_visible()
+    reads.clear()
+    page.wait_for_timeout(2.5 * 3000)  # two and a half poll periods
+    assert [url for url in reads if ended.id in url or left.id in url] == []
