@@ -81,9 +81,6 @@ class BlobStore:
             raise ValueError(f"not a SHA-256 hex digest: {sha256!r}")
         return self.blob_dir / sha256[:2] / sha256
 
-    def exists(self, sha256: str) -> bool:
-        return self.path_of(sha256).is_file()
-
     # -- writing -------------------------------------------------------------------------------------
 
     def begin(self, *, max_bytes: int) -> BlobWriter:
@@ -96,18 +93,6 @@ class BlobStore:
         # Marks the file as being written: a sweep leaves locked temporary files alone.
         fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         return BlobWriter(self, fd, Path(name), max_bytes)
-
-    def write(self, chunks: Iterable[bytes], *, max_bytes: int) -> BlobWriter:
-        """Write every chunk to a new temporary blob; the caller publishes it (discarded on failure)."""
-        writer = self.begin(max_bytes=max_bytes)
-        try:
-            for chunk in chunks:
-                writer.write(chunk)
-            writer.finish()
-        except BaseException:
-            writer.discard()
-            raise
-        return writer
 
     @contextlib.contextmanager
     def publishing(self) -> Iterator[None]:

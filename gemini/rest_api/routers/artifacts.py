@@ -118,14 +118,14 @@ async def upload_artifact(
             if len(buffer) >= CHUNK_BYTES:
                 if pending is not None:
                     await pending
-                # Written by a worker thread while the next chunks arrive.
-                pending = asyncio.ensure_future(run_in_threadpool(upload.write, bytes(buffer)))
-                buffer.clear()
+                # Written by a worker thread while the next chunks arrive into a new buffer.
+                pending = asyncio.ensure_future(run_in_threadpool(upload.write, buffer))
+                buffer = bytearray()
         if pending is not None:
             await pending
             pending = None
         if buffer:
-            await run_in_threadpool(upload.write, bytes(buffer))
+            await run_in_threadpool(upload.write, buffer)
         record, previous = await run_in_threadpool(upload.commit, expected_sha256=x_artifact_sha256)
     except BaseException:
         if pending is not None:
