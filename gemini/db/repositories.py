@@ -290,12 +290,22 @@ class ModelRunRepository:
         return self.connection.execute(query).scalar_one()
 
     def update(self, run_id: uuid.UUID, **values: Any) -> ModelRunRecord:
+        replaced = self._indexed_infos(_runs.c.id == run_id) if "model_run_info" in values else []
         result = self.connection.execute(
             sa.update(_runs).where(_runs.c.id == run_id).values(**values, updated_at=utc_now()).returning(*_RUN_COLUMNS)
         ).first()
         if result is None:
             raise NotFoundError(f"no model run with id {run_id}")
+        if "model_run_info" in values:
+            path_values.remove_leaves(self.connection, replaced)
+            path_values.add_leaves(self.connection, [(run_id, values["model_run_info"])])
         return run_record(result)
+
+    def _indexed_infos(self, condition: sa.ColumnElement[bool]) -> list[tuple[uuid.UUID, dict[str, Any]]]:
+        """(id, info) of the runs matching ``condition``, where SQLite's (path, value) rows are kept."""
+        if self.connection.dialect.name != "sqlite":
+            return []
+        return [tuple(row) for row in self.connection.execute(sa.select(_runs.c.id, _runs.c.model_run_info).where(condition))]
 
     # -- tracked runs --------------------------------------------------------------------------------
 
@@ -352,8 +362,15 @@ class ModelRunRepository:
             raise ConflictError(f"model run {run_id} is not running ({current.status or 'not tracked'})")
 
     def delete(self, run_id: uuid.UUID) -> None:
-        if self.connection.execute(sa.delete(_runs).where(_runs.c.id == run_id)).rowcount == 0:
-            raise NotFoundError(f"no model run with id {run_id}")
+        self.delete_where(_runs.c.id == run_id, missing=f"no model run with id {run_id}")
+
+    def delete_where(self, condition: sa.ColumnElement[bool], *, missing: str | None = None) -> None:
+        """Delete the runs matching ``condition`` with their (path, value) rows; ``NotFoundError(missing)``
+        when ``missing`` is given and there was none."""
+        deleted = self._indexed_infos(condition)
+        if self.connection.execute(sa.delete(_runs).where(condition)).rowcount == 0 and missing is not None:
+            raise NotFoundError(missing)
+        path_values.remove_leaves(self.connection, deleted)
 
 
 class ModelRepository:
@@ -479,8 +496,8 @@ class ModelRepository:
         return ModelRecord(*result)
 
     def delete(self, model_id: uuid.UUID) -> None:
-        # Runs go with their model; the foreign key cascades too, this keeps it explicit on every backend.
-        self.connection.execute(sa.delete(_runs).where(_runs.c.model_id == model_id))
+        # Runs go with their model, with their (path, value) rows; the foreign key cascades too.
+        ModelRunRepository(self.connection).delete_where(_runs.c.model_id == model_id)
         if self.connection.execute(sa.delete(_models).where(_models.c.id == model_id)).rowcount == 0:
             raise NotFoundError(f"no model with id {model_id}")
 

@@ -75,3 +75,42 @@ def test_processes_starting_at_once_on_a_fresh_database_migrate_it_once(fresh_ur
     assert revisions == [migrations.head_revision()] * 4
     with db_engine.get_engine(fresh_url).connect() as connection:
         assert connection.execute(sa.text("SELECT count(*) FROM alembic_version")).scalar_one() == 1
+
+
+def test_revision_0005_brings_rows_written_by_the_old_update_trigger_to_the_one_rule(tmp_path, monkeypatch):
+    url = f"sqlite:///{tmp_path / 'old.db'}"
+    engine = db_engine.create_database_engine(url)
+    info = '{"big": 9007199254740993, "real": 2.0, "a]b": "x", "plain": "kept"}'
+    with engine.begin() as connection:
+        command.upgrade(migrations.alembic_config(connection), "0004")
+        connection.execute(
+            sa.text(
+                "INSERT INTO model_runs (id, model_id, model_run_info, info_hash, created_at, updated_at) "
+                "VALUES ('01a2205fb32f73e791b22a0f927874d8', NULL, '{}', :hash, :now, :now)"
+            ),
+            {"hash": "0" * 64, "now": "2026-01-01 00:00:00"},
+        )
+        connection.execute(sa.text("UPDATE model_runs SET model_run_info = :info"), {"info": info})  # the trigger's rule
+        command.upgrade(migrations.alembic_config(connection), "0005")
+        rows = connection.execute(sa.text("SELECT path, value, typeof(value) FROM model_run_info_values ORDER BY path")).all()
+        triggers = connection.execute(sa.text("SELECT name FROM sqlite_master WHERE type = 'trigger'")).all()
+    engine.dispose()
+    assert [tuple(row) for row in rows] == [("$.plain", "kept", "text"), ("$.real", 2, "integer")]
+    assert triggers == []
+
+
+def test_downgrading_to_the_first_revision_drops_declared_hot_keys(fresh_url, monkeypatch):
+    from gemini.core import info_indexes
+
+    monkeypatch.setenv("GEMINI_DATABASE_URL", fresh_url)
+    model_runs.create_run(model_run_info={"params": {"lr": 0.1}})
+    info_indexes.add_hot_key(path="params.lr")
+    db_engine.dispose_engines()
+    engine = db_engine.create_database_engine(fresh_url)
+    with engine.begin() as connection:
+        command.downgrade(migrations.alembic_config(connection), "0001")
+        indexes = sa.inspect(connection).get_indexes("model_runs")
+        columns = [column["name"] for column in sa.inspect(connection).get_columns("model_runs")]
+    engine.dispose()
+    assert not any(index["name"].startswith("ix_model_runs_hot_") for index in indexes)
+    assert not any(name.startswith("hot_") for name in columns)

@@ -10,9 +10,10 @@ import sqlalchemy as sa
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from gemini.core import info_indexes, model_runs, transfer
-from gemini.db.search import path_values
+from gemini.core import info_indexes, model_runs, models, transfer
 from gemini.db.engine import get_engine
+from gemini.db.repositories import ModelRunRepository
+from gemini.db.search import path_values
 from gemini.db.tables import ModelRunRow
 from tests.query.conftest import labels
 
@@ -209,31 +210,50 @@ def _json_tree_rows(connection) -> set:
     return kept
 
 
-@pytest.mark.parametrize("how", ["create_run", "create_runs", "import_registry"])
+def _delete_every_run(connection) -> None:
+    ModelRunRepository(connection).delete_where(sa.true())
+
+
+@pytest.mark.parametrize("how", ["create_run", "create_runs", "import_registry", "replace_run_info"])
 @settings(max_examples=25, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(st.lists(leaf_infos, min_size=1, max_size=5, unique_by=lambda info: json.dumps(info, sort_keys=True)))
 def test_rows_written_with_new_runs_are_the_rows_json_tree_gives(db, dialect, how, run_infos):
     if dialect != "sqlite":
         pytest.skip("the (path, value) table is SQLite's")
     with get_engine().begin() as connection:
-        connection.execute(sa.delete(ModelRunRow.__table__))
+        _delete_every_run(connection)
     if how == "create_run":
         for info in run_infos:
             model_runs.create_run(model_run_info=info)
     elif how == "create_runs":
         model_runs.create_runs(model_run_infos=run_infos)
-    else:
+    elif how == "import_registry":
         source = io.StringIO()
         model_runs.create_runs(model_run_infos=run_infos)
         transfer.export_registry(stream=source)
         with get_engine().begin() as connection:
-            connection.execute(sa.delete(ModelRunRow.__table__))
-            assert _table_rows(connection) == set()  # the delete trigger took every row away
+            _delete_every_run(connection)
+            assert _table_rows(connection) == set()  # deleting the runs took every row away
         transfer.import_registry(stream=io.StringIO(source.getvalue()))
+    elif how == "replace_run_info":
+        first = [{"before": index, "a": {"b2": 2**53 + index, "x y": 1.0}, "é": "old"} for index in range(len(run_infos))]
+        for (run, _), info in zip(model_runs.create_runs(model_run_infos=first), run_infos):
+            model_runs.replace_run_info(run_id=run.id, model_run_info=info)
     with get_engine().connect() as connection:
         written = _table_rows(connection)
         expected = _json_tree_rows(connection)
     assert written == expected
+
+
+def test_deleting_a_model_takes_its_runs_rows_away(db, dialect):
+    if dialect != "sqlite":
+        pytest.skip("the (path, value) table is SQLite's")
+    model, _ = models.create_model(model_name="gone")
+    model_runs.create_runs(model_run_infos=[{"p": {"lr": index}, "site": "Davis"} for index in range(3)], model_name="gone")
+    kept, _ = model_runs.create_run(model_run_info={"site": "Davis"})
+    models.delete_model(model_id=model.id)
+    with get_engine().connect() as connection:
+        assert {run_id for _, _, run_id in _table_rows(connection)} == {kept.id.hex}
 
 
 def test_postgres_searches_run_without_jit(db, dialect):

@@ -7,11 +7,12 @@ path (``where a.b = "x"``, containment) then looks the pair up instead of readin
 spelled the way SQLite's ``json_tree`` spells them (``$.params."learning_rate"``), which ``tree_path``
 reproduces.
 
-The repositories write the rows of every run they insert (``add_leaves``), from the info already in
-memory; triggers of migration 0002 remove a run's rows when it is deleted and rewrite them when its
-info is replaced. Runs must therefore be inserted through gemini (the API, REST, the CLI and
-``gemini db import`` all are); a run inserted by other means is missed only by the (path, value)
-lookups.
+This module is the one owner of those rows, and ``_leaf_rows`` their one rule: the repositories call
+``add_leaves`` for every run they insert, ``remove_leaves`` for every run they delete and both when a
+run's info is replaced, always from the info they hold (no trigger, no second rule in SQL). A lookup
+only narrows the candidates, and every search still applies the exact test to them, so a row left
+behind costs nothing but space; a missing row would hide a run. Runs must therefore be inserted and
+changed through gemini (the API, REST, the CLI and ``gemini db import`` all are).
 """
 
 from __future__ import annotations
@@ -83,15 +84,30 @@ def _leaf_rows(node: dict[str, Any], path: str, run_id: str, rows: list[tuple[st
                 rows.append((path + step, kept, run_id))
 
 
+def _rows_of(runs: Iterable[tuple[uuid.UUID, dict[str, Any]]]) -> list[tuple[str, Any, str]]:
+    rows: list[tuple[str, Any, str]] = []
+    for run_id, info in runs:
+        _leaf_rows(info, "$", run_id.hex, rows)
+    return rows
+
+
 def add_leaves(connection: sa.Connection, runs: Iterable[tuple[uuid.UUID, dict[str, Any]]]) -> None:
     """On SQLite, write the (path, value) rows of newly inserted runs; nothing to do on PostgreSQL."""
     if connection.dialect.name != "sqlite":
         return
-    rows: list[tuple[str, Any, str]] = []
-    for run_id, info in runs:
-        _leaf_rows(info, "$", run_id.hex, rows)
+    rows = _rows_of(runs)
     if rows:
         connection.exec_driver_sql(f"INSERT OR IGNORE INTO {VALUES_TABLE} (path, value, run_id) VALUES (?, ?, ?)", rows)
+
+
+def remove_leaves(connection: sa.Connection, runs: Iterable[tuple[uuid.UUID, dict[str, Any]]]) -> None:
+    """On SQLite, delete the (path, value) rows of runs given with the info they held; each row is found
+    by its key, so this costs what writing them did."""
+    if connection.dialect.name != "sqlite":
+        return
+    rows = _rows_of(runs)
+    if rows:
+        connection.exec_driver_sql(f"DELETE FROM {VALUES_TABLE} WHERE path = ? AND value = ? AND run_id = ?", rows)
 
 
 def tree_path(keys: tuple[str, ...]) -> str:
