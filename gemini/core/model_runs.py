@@ -34,6 +34,14 @@ def create_run(
     if model_name is not None:
         check_name(model_name, field="model_name")
     created_by = check_optional_text(created_by, field="created_by")
+    if model_name is not None:
+        # The common case, a new run of an existing model, in one statement; the rest settles below.
+        with unit_of_work(write=True, single_statement=True) as connection:
+            added = ModelRunRepository(connection).add_if_model_named(
+                model_name=model_name, info=info.value, info_hash=info.hash, created_by=created_by
+            )
+        if added is not None:
+            return added, True
     with unit_of_work(write=True) as connection:
         model_id = (
             get_or_create_model_id(connection, model_name=model_name, created_by=created_by)

@@ -158,7 +158,9 @@ def dispose_engines() -> None:
 
 
 @contextlib.contextmanager
-def unit_of_work(*, write: bool = False, snapshot: bool = False, single_read: bool = False) -> Iterator[sa.Connection]:
+def unit_of_work(
+    *, write: bool = False, snapshot: bool = False, single_read: bool = False, single_statement: bool = False
+) -> Iterator[sa.Connection]:
     """A connection in one transaction: committed if the block succeeds, rolled back otherwise.
 
     With ``snapshot``, every statement sees the database as of the first one (PostgreSQL's REPEATABLE
@@ -166,7 +168,8 @@ def unit_of_work(*, write: bool = False, snapshot: bool = False, single_read: bo
 
     With ``single_read``, the block runs one read statement, a transaction by itself: on PostgreSQL it
     goes through an autocommit engine, without the BEGIN and COMMIT round trips. SQLite's BEGIN and
-    COMMIT cost nothing comparable and stay.
+    COMMIT cost nothing comparable and stay. ``single_statement`` is the same for one write that is
+    atomic by itself (an ``INSERT ... SELECT``): on PostgreSQL it commits as it ends.
 
     Plain SQLAlchemy Core connections, not ORM sessions: the repositories build their own statements
     and return records, so a session's identity map would only cost time on every call.
@@ -175,7 +178,8 @@ def unit_of_work(*, write: bool = False, snapshot: bool = False, single_read: bo
     """
     with translate_database_errors():
         engines = _engines_for(None)
-        if single_read and engines.single_read is not None and not (write or snapshot):
+        autocommit = single_statement or (single_read and not write)
+        if autocommit and engines.single_read is not None and not snapshot:
             with engines.single_read.connect() as connection:
                 yield connection
             return

@@ -122,6 +122,23 @@ _INSERT_MODEL_NAME_IF_NEW = {
     .returning(_models.c.id)
     for name, insert in (("postgresql", postgresql.insert), ("sqlite", sqlite.insert))
 }
+_RUN_OF_NAMED_MODEL = sa.select(
+    sa.bindparam("id", type_=_runs.c.id.type),
+    _models.c.id,
+    sa.bindparam("model_run_info", type_=_runs.c.model_run_info.type),
+    sa.bindparam("info_hash", type_=_runs.c.info_hash.type),
+    sa.bindparam("created_by", type_=_runs.c.created_by.type),
+    sa.bindparam("now", type_=_runs.c.created_at.type),
+    sa.bindparam("now", type_=_runs.c.updated_at.type),
+).where(_models.c.model_name == sa.bindparam("model_name"))
+_NAMED_MODEL_COLUMNS = ["id", "model_id", "model_run_info", "info_hash", "created_by", "created_at", "updated_at"]
+_INSERT_RUN_OF_NAMED_MODEL = {
+    name: dialect.insert(_runs)
+    .from_select(_NAMED_MODEL_COLUMNS, _RUN_OF_NAMED_MODEL)
+    .on_conflict_do_nothing()
+    .returning(_runs.c.model_id)
+    for name, dialect in (("postgresql", postgresql), ("sqlite", sqlite))
+}
 _INSERT_RUN_IF_NEW = {
     "postgresql": postgresql.insert(_runs).on_conflict_do_nothing().returning(_runs.c.id),
     "sqlite": sqlite.insert(_runs).on_conflict_do_nothing().returning(_runs.c.id),
@@ -201,6 +218,28 @@ class ModelRunRepository:
         if existing is None:  # the conflicting row was deleted between our insert and this read
             return self.add(model_id=model_id, info=info, info_hash=info_hash, created_by=created_by)
         return existing, False
+
+    def add_if_model_named(
+        self, *, model_name: str, info: dict[str, Any], info_hash: str, created_by: str | None = None
+    ) -> ModelRunRecord | None:
+        """Insert a run of the model named ``model_name`` in one statement that also finds the model; ``None``
+        (nothing written) when there is no such model or the run exists, for ``add`` to settle.
+
+        On PostgreSQL that statement is the whole write (one round trip in autocommit); SQLite also
+        writes the (path, value) rows.
+        """
+        now = utc_now()
+        run_id = new_id()
+        inserted = self.connection.execute(
+            _INSERT_RUN_OF_NAMED_MODEL[self.connection.dialect.name],
+            dict(
+                id=run_id, model_name=model_name, model_run_info=info, info_hash=info_hash, created_by=created_by, now=now
+            ),
+        ).first()
+        if inserted is None:
+            return None
+        path_values.add_leaves(self.connection, [(run_id, info)])
+        return ModelRunRecord(run_id, inserted[0], info, now, now, created_by=created_by)
 
     def add_many(
         self, *, model_id: uuid.UUID | None, items: list[tuple[dict[str, Any], str]], created_by: str | None = None
