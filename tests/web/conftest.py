@@ -40,6 +40,7 @@ def browser_unavailable(reason: str) -> None:
 class Server:
     url: str
     token: str | None
+    database_url: str
 
     def api(self) -> httpx.Client:
         headers = {"Authorization": f"Bearer {self.token}"} if self.token else {}
@@ -48,8 +49,9 @@ class Server:
 
 @contextlib.contextmanager
 def _web_server(gemini_server, tmp_path: Path, token: str | None = None) -> Iterator[Server]:
-    with gemini_server(f"sqlite:///{tmp_path / 'web.db'}", token=token) as served:
-        yield Server(url=served.url, token=token)
+    database_url = f"sqlite:///{tmp_path / 'web.db'}"
+    with gemini_server(database_url, token=token) as served:
+        yield Server(url=served.url, token=token, database_url=database_url)
 
 
 @pytest.fixture(scope="session")

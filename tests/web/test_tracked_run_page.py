@@ -1,12 +1,16 @@
 """A tracked run's page in a real browser: status and duration, a chart per metric, artifact downloads,
 a failed run's error, and a running run that updates itself."""
 
+import datetime as dt
 import re
 import uuid
 
 import pytest
+import sqlalchemy as sa
 from playwright.sync_api import expect
 from test_accessibility import CONTRAST, UNLABELLED
+
+from gemini.db.tables import ModelRunRow
 
 WEIGHTS = bytes(range(256)) * 40 + b"end"
 
@@ -153,3 +157,19 @@ def test_the_page_stops_reading_the_run_once_it_has_ended_or_is_left(page, serve
     reads.clear()
     page.wait_for_timeout(2.5 * 3000)  # two and a half poll periods
     assert [url for url in reads if ended.id in url or left.id in url] == []
+
+
+def test_a_run_whose_heartbeat_stopped_shows_lost(page, server, tracked):
+    run = tracked()
+    run.log("loss", range(4))
+    # The process "dies": its last heartbeat is a day old, far past the server's timeout.
+    engine = sa.create_engine(server.database_url)
+    with engine.begin() as connection:
+        stale = dt.datetime.now(dt.UTC) - dt.timedelta(days=1)
+        connection.execute(sa.update(ModelRunRow).where(ModelRunRow.id == uuid.UUID(run.id)).values(heartbeat_at=stale))
+    engine.dispose()
+    page.goto(f"{server.url}/#/runs/{run.id}")
+    expect(page.locator("#run-status")).to_have_text("lost")
+    expect(page.locator("#run-duration")).to_contain_text("unknown")
+    expect(page.locator("#run-lost")).to_contain_text("stopped sending heartbeats")
+    expect(series(page, "loss")).to_have_attribute("data-points", "4")
