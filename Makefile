@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test test-main test-integrations bench bench-artifacts install install-integrations clean browser
+.PHONY: run test test-main test-integrations bench bench-artifacts bench-tracking install install-integrations clean browser
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -62,10 +62,15 @@ $(BENCH_STAMP): pyproject.toml
 bench: $(BENCH_STAMP)
 	$(BENCH_VENV)/bin/python -m benchmarks.run --sizes $(BENCH_SIZES)
 	$(BENCH_VENV)/bin/python -m benchmarks.artifact_bench
+	$(BENCH_VENV)/bin/python -m benchmarks.tracking_bench
 
 # Artifacts of 100 MiB and 1 GiB through the Python API and `gemini serve` on loopback (about 10 minutes).
 bench-artifacts: $(BENCH_STAMP)
 	$(BENCH_VENV)/bin/python -m benchmarks.artifact_bench
+
+# Only the tracking benchmarks (metric logging, histories, metric search), with MLflow beside us.
+bench-tracking: $(BENCH_STAMP)
+	$(BENCH_VENV)/bin/python -m benchmarks.tracking_bench
 
 clean:
 	rm -rf $(VENV) $(INT_VENV) .pytest_cache .hypothesis

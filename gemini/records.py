@@ -3,7 +3,7 @@
 import datetime as dt
 import uuid
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 
 @dataclass(frozen=True, slots=True)
@@ -44,9 +44,11 @@ class ModelRunRecord:
     created_by: str | None = None
 
 
-@dataclass(frozen=True, slots=True)
-class MetricPoint:
-    """One point of a metric's history; NaN and infinities are returned as they were logged."""
+class MetricPoint(NamedTuple):
+    """One point of a metric's history; NaN and infinities are returned as they were logged.
+
+    A named tuple rather than a frozen dataclass: histories run to hundreds of thousands of points,
+    and a tuple is built several times faster."""
 
     step: int
     value: float

@@ -142,6 +142,22 @@ def check_points(points: Iterable[Any]) -> list[Point]:
     for index, point in enumerate(points):
         if index >= MAX_BATCH_POINTS:
             raise InvalidInputError(f"a batch carries at most {MAX_BATCH_POINTS} points")
+        if type(point) is tuple and len(point) == 4:
+            # The common shape (what the client's buffer sends), checked without the general path.
+            key, step, value, stamp = point
+            if (
+                type(key) is str
+                and 0 < len(key) <= MAX_KEY_LENGTH
+                and "\x00" not in key
+                and type(step) is int
+                and 0 <= step <= MAX_STEP
+                and type(value) is float
+                and type(stamp) is dt.datetime
+                and stamp.tzinfo is not None
+            ):
+                checked.pop((key, step), None)
+                checked[(key, step)] = point
+                continue
         try:
             if isinstance(point, Mapping):
                 key, step, value, stamp = point["key"], point["step"], point["value"], point.get("timestamp")

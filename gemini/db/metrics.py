@@ -186,14 +186,14 @@ class MetricRepository:
                 (run_id, keys, steps, values, stamps),
             )
             return
-        to_time = _points.c.timestamp.type.bind_processor(self.connection.dialect)
         run = run_id.hex
-        cache: dict[dt.datetime, str] = {}
+        cache: dict[dt.datetime, str] = {}  # the points of one logging call share their timestamp
         parameters = []
         for key, step, value, stamp in rows:
             text = cache.get(stamp)
             if text is None:
-                text = cache[stamp] = to_time(stamp)
+                # The text SQLAlchemy's SQLite DATETIME writes: UTC, without zone, with microseconds.
+                text = cache[stamp] = stamp.astimezone(_UTC).replace(tzinfo=None).isoformat(" ", "microseconds")
             parameters.append((run, key, step, value, text))
         self.connection.exec_driver_sql(
             "INSERT INTO run_metrics (run_id, key, step, value, timestamp) VALUES (?, ?, ?, ?, ?) " + conflict,
@@ -279,8 +279,10 @@ class MetricRepository:
         marker = "%s" if self.dialect == "postgresql" else "?"
         for run_id in run_ids:
             # Straight to the driver: a history is read in bulk, and the timestamps convert faster here.
+            # SQLite's text gets its zone in SQL, so that parsing it gives an aware datetime directly.
+            stamp = "timestamp" if self.dialect == "postgresql" else "timestamp || '+00:00'"
             rows = self.connection.exec_driver_sql(
-                f"SELECT step, value, timestamp FROM run_metrics WHERE run_id = {marker} AND key = {marker} ORDER BY step",
+                f"SELECT step, value, {stamp} FROM run_metrics WHERE run_id = {marker} AND key = {marker} ORDER BY step",
                 (to_id(run_id) if to_id else run_id, key),
             ).all()
             if rows:
@@ -293,10 +295,7 @@ class MetricRepository:
                 MetricPoint(step, _NAN if value is None else value, stamp.astimezone(_UTC)) for step, value, stamp in rows
             ]
         parse = dt.datetime.fromisoformat
-        return [
-            MetricPoint(step, _NAN if value is None else value, parse(stamp).replace(tzinfo=_UTC))
-            for step, value, stamp in rows
-        ]
+        return [MetricPoint(step, _NAN if value is None else value, parse(stamp)) for step, value, stamp in rows]
 
     def _reduced(self, last_steps: dict[uuid.UUID, int], key: str, max_points: int) -> dict[uuid.UUID, list[MetricPoint]]:
         buckets = max(1, max_points // 2)
