@@ -18,7 +18,7 @@ from gemini.db.search.compiler import RunQueryCompiler
 from gemini.db.search.containment import info_contains
 from gemini.db.search.cursors import decode_cursor, encode_cursor, order_signature
 from gemini.db.tables import ModelRunRow, run_metric_summaries
-from gemini.query.ast import Expression, InfoPath, Metric, OrderKey
+from gemini.query.ast import And, Expression, InfoPath, Metric, OrderKey
 from gemini.records import ModelRunRecord
 
 _runs = ModelRunRow.__table__
@@ -32,6 +32,19 @@ class RunPage:
 
     runs: list[ModelRunRecord]
     next_cursor: str | None
+
+
+def _walk_metric_index(key: OrderKey, where: Expression | None) -> bool:
+    """Whether a first page ordered by ``key`` should walk that metric's index: when the order is a
+    metric and ``where`` is absent or bounds that same metric (a top-level ``and`` of it). Other
+    conditions may match few runs far along the index (``status = "failed"``): their own indexes, then
+    a sort of the matches, serve those better."""
+    if not isinstance(key.target, Metric):
+        return False
+    if where is None:
+        return True
+    operands = where.operands if isinstance(where, And) else (where,)
+    return any(getattr(operand, "target", None) == key.target for operand in operands)
 
 
 class RunSearchRepository:
@@ -97,7 +110,7 @@ class RunSearchRepository:
         sort_columns = [component.expression.label(f"sort_{index}") for index, component in enumerate(components)]
         first_page = limit is not None and cursor is None and not offset
         segments = self._hot_segments(order_by) if first_page else None
-        if first_page and len(order_by) == 1 and isinstance(order_by[0].target, Metric):
+        if first_page and len(order_by) == 1 and _walk_metric_index(order_by[0], where):
             rows = self._first_page_by_metric(
                 order_by[0], filters, sort_columns, limit, model_id=model_id, contains=contains, where=where
             )
