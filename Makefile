@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test test-main test-integrations bench bench-artifacts bench-tracking install install-integrations clean browser
+.PHONY: run test test-main test-integrations bench bench-artifacts bench-tracking bench-server install install-integrations clean browser
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -71,6 +71,14 @@ bench-artifacts: $(BENCH_STAMP)
 # Only the tracking benchmarks (metric logging, histories, metric search), with MLflow beside us.
 bench-tracking: $(BENCH_STAMP)
 	$(BENCH_VENV)/bin/python -m benchmarks.tracking_bench
+
+# The team server under load (gemini serve --workers 2 on PostgreSQL and SQLite, mlflow server beside
+# it), driven by wrk over loopback: Debian's wrk, installed when missing and we may.
+bench-server: $(BENCH_STAMP)
+	@if ! command -v wrk >/dev/null 2>&1 && command -v apt-get >/dev/null 2>&1 && [ "$$(id -u)" = 0 ]; then \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk; \
+	fi
+	$(BENCH_VENV)/bin/python benchmarks/server_load.py --duration 10 --out benchmarks/results/server_load.json
 
 clean:
 	rm -rf $(VENV) $(INT_VENV) .pytest_cache .hypothesis

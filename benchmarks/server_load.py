@@ -1,0 +1,293 @@
+"""Load on the team server: ``gemini serve --workers 2`` on PostgreSQL and on SQLite, and ``mlflow server``.
+
+Each server runs as its own processes on a free 127.0.0.1 port over a fresh database; wrk (16
+connections, 2 threads, --duration seconds per scenario) drives one scenario at a time:
+
+- get run: ``GET`` one run by id;
+- create run: ``POST`` a new run (a new info every request);
+- metric batch: ``POST`` a batch of 1,000 metric points to a tracked run (a new batch id and new steps
+  every request);
+- search page: ``GET`` the first 50 runs matching a ``where`` expression, newest first, with the count.
+
+MLflow's server (same machine, same wrk settings, 2 workers) answers get-run, create-run and log-batch
+(1,000 metrics). Loopback only; every scenario is bounded by --duration. Prints a table and writes JSON
+(req/s, p50, p99, non-2xx responses) to --out.
+
+Example:
+
+    .venv-bench/bin/python benchmarks/server_load.py --duration 10 --out benchmarks/results/server_load.json
+"""
+
+import argparse
+import contextlib
+import json
+import os
+import re
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import sqlalchemy as sa
+
+TOKEN = "server-load-token"
+AUTH = {"Authorization": f"Bearer {TOKEN}"}
+CONNECTIONS = 16
+THREADS = 2
+WORKERS = 2
+SEED_RUNS = 10_000
+POINTS_PER_BATCH = 1_000
+
+# Lua for wrk: each thread numbers its requests, so that every create and every batch is new.
+LUA_PRELUDE = """
+local counter = 0
+local thread_number = 0
+local threads = 0
+function setup(thread)
+  threads = threads + 1
+  thread:set("thread_number", threads)
+end
+function init(args)
+  math.randomseed(os.time() * 1000 + (thread_number or 0))
+  tag = tostring(math.random(1, 2147483647))
+end
+"""
+
+LUA_CREATE_RUN = LUA_PRELUDE + """
+wrk.method = "POST"
+wrk.headers["Content-Type"] = "application/json"
+wrk.headers["Authorization"] = "Bearer %(token)s"
+request = function()
+  counter = counter + 1
+  local body = '{"model_name":"load","model_run_info":{"params":{"lr":0.001,"batch":32},"tag":"' .. tag ..
+    '","n":' .. counter .. '}}'
+  return wrk.format(nil, "/api/model_runs", nil, body)
+end
+"""
+
+LUA_METRIC_BATCH = LUA_PRELUDE + """
+wrk.method = "POST"
+wrk.headers["Content-Type"] = "application/json"
+wrk.headers["Authorization"] = "Bearer %(token)s"
+request = function()
+  counter = counter + 1
+  local base = counter * %(points)d
+  local points = {}
+  for i = 0, %(points)d - 1 do
+    points[#points + 1] = '{"key":"loss","step":' .. (base + i) .. ',"value":0.5}'
+  end
+  local body = '{"batch_id":"' .. tag .. '-' .. counter .. '","points":[' .. table.concat(points, ",") .. ']}'
+  return wrk.format(nil, "/api/model_runs/%(run_id)s/metrics", nil, body)
+end
+"""
+
+LUA_MLFLOW_CREATE = LUA_PRELUDE + """
+wrk.method = "POST"
+wrk.headers["Content-Type"] = "application/json"
+request = function()
+  counter = counter + 1
+  local body = '{"experiment_id":"%(experiment_id)s","start_time":' .. counter .. ',"run_name":"r-' .. tag .. '-' .. counter .. '"}'
+  return wrk.format(nil, "/api/2.0/mlflow/runs/create", nil, body)
+end
+"""
+
+LUA_MLFLOW_BATCH = LUA_PRELUDE + """
+wrk.method = "POST"
+wrk.headers["Content-Type"] = "application/json"
+request = function()
+  counter = counter + 1
+  local base = counter * %(points)d
+  local metrics = {}
+  for i = 0, %(points)d - 1 do
+    metrics[#metrics + 1] = '{"key":"loss-' .. tag .. '","value":0.5,"timestamp":1,"step":' .. (base + i) .. '}'
+  end
+  local body = '{"run_id":"%(run_id)s","metrics":[' .. table.concat(metrics, ",") .. ']}'
+  return wrk.format(nil, "/api/2.0/mlflow/runs/log-batch", nil, body)
+end
+"""
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def wait_healthy(process: subprocess.Popen, url: str, seconds: float = 120) -> None:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            sys.exit(f"server exited with {process.returncode} before answering {url}")
+        with contextlib.suppress(httpx.TransportError):
+            if httpx.get(url, timeout=2).status_code == 200:
+                return
+        time.sleep(0.2)
+    process.kill()
+    sys.exit(f"no answer from {url} within {seconds} s")
+
+
+@contextlib.contextmanager
+def running(command: list[str], environment: dict[str, str], health_url: str, log: Path) -> Iterator[subprocess.Popen]:
+    with open(log, "wb") as output:
+        process = subprocess.Popen(command, env=environment, stdout=output, stderr=subprocess.STDOUT, start_new_session=True)
+    try:
+        wait_healthy(process, health_url)
+        yield process
+    finally:
+        if process.poll() is None:
+            os.killpg(process.pid, signal.SIGTERM)
+            try:
+                process.wait(timeout=60)
+            except subprocess.TimeoutExpired:
+                os.killpg(process.pid, signal.SIGKILL)
+                process.wait()
+
+
+def wrk(url: str, duration: int, script: str | None, workdir: Path) -> dict:
+    command = ["wrk", f"-t{THREADS}", f"-c{CONNECTIONS}", f"-d{duration}s", "--latency", "--timeout", "10s"]
+    if script is not None:
+        path = workdir / f"script-{uuid.uuid4().hex[:8]}.lua"
+        path.write_text(script)
+        command += ["-s", str(path)]
+    output = subprocess.run([*command, url], capture_output=True, text=True, timeout=duration + 60).stdout
+    return parse_wrk(output)
+
+
+def _milliseconds(text: str) -> float:
+    value, unit = re.fullmatch(r"([\d.]+)(us|ms|s|m)", text).groups()
+    return float(value) * {"us": 0.001, "ms": 1.0, "s": 1000.0, "m": 60_000.0}[unit]
+
+
+def parse_wrk(output: str) -> dict:
+    requests = int(re.search(r"(\d+) requests in", output).group(1))
+    result = {
+        "requests": requests,
+        "rps": float(re.search(r"Requests/sec:\s+([\d.]+)", output).group(1)),
+        "p50_ms": _milliseconds(re.search(r"\s50%\s+(\S+)", output).group(1)),
+        "p99_ms": _milliseconds(re.search(r"\s99%\s+(\S+)", output).group(1)),
+        "non_2xx": int(m.group(1)) if (m := re.search(r"Non-2xx or 3xx responses: (\d+)", output)) else 0,
+        "socket_errors": sum(int(n) for n in re.findall(r"(?:connect|read|write|timeout) (\d+)", output)),
+    }
+    return result
+
+
+def new_postgres_database(server_url: str) -> tuple[str, callable]:
+    name = f"gemini_load_{uuid.uuid4().hex[:10]}"
+    admin = sa.create_engine(server_url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as connection:
+        connection.execute(sa.text(f'CREATE DATABASE "{name}"'))
+
+    def drop() -> None:
+        with admin.connect() as connection:
+            connection.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+    return sa.engine.make_url(server_url).set(database=name).render_as_string(hide_password=False), drop
+
+
+def gemini_scenarios(database_url: str, duration: int, workdir: Path) -> dict:
+    port = free_port()
+    base = f"http://127.0.0.1:{port}"
+    executable = Path(sys.executable).with_name("gemini")
+    command = [str(executable), "serve", "--host", "127.0.0.1", "--port", str(port), "--workers", str(WORKERS)]
+    environment = {key: value for key, value in os.environ.items() if not key.startswith("GEMINI_")}
+    environment |= {"GEMINI_DATABASE_URL": database_url, "GEMINI_API_TOKEN": TOKEN}
+    with running(command, environment, f"{base}/api/health", workdir / f"gemini-{port}.log"):
+        with httpx.Client(base_url=base, headers=AUTH, timeout=120) as http:
+            for start in range(0, SEED_RUNS, 5_000):
+                infos = [{"params": {"lr": (i % 100) / 10_000, "batch": 32}, "n": i} for i in range(start, start + 5_000)]
+                http.post("/api/model_runs/bulk", json={"model_name": "load", "model_run_infos": infos}).raise_for_status()
+            run_id = http.get("/api/model_runs", params={"limit": 1}).json()["data"][0]["id"]
+            tracked = http.post("/api/model_runs/start", json={"model_name": "load", "model_run_info": {"tracked": 1}})
+            tracked.raise_for_status()
+            tracked_id = tracked.json()["id"]
+        search = "/api/model_runs?where=params.lr%20%3C%200.001&order_by=-n&limit=50"
+        values = {"token": TOKEN, "points": POINTS_PER_BATCH, "run_id": tracked_id}
+        results = {
+            "get run": wrk(f"{base}/api/model_runs/{run_id}", duration, None, workdir),
+            "create run": wrk(base, duration, LUA_CREATE_RUN % values, workdir),
+            "metric batch (1,000 points)": wrk(base, duration, LUA_METRIC_BATCH % values, workdir),
+            "search page": wrk(f"{base}{search}", duration, None, workdir),
+        }
+    results["metric batch (1,000 points)"]["points_per_s"] = results["metric batch (1,000 points)"]["rps"] * POINTS_PER_BATCH
+    return results
+
+
+def mlflow_scenarios(backend_uri: str, duration: int, workdir: Path) -> dict:
+    port = free_port()
+    base = f"http://127.0.0.1:{port}"
+    mlflow = Path(sys.executable).with_name("mlflow")
+    artifacts = workdir / f"mlflow-artifacts-{port}"
+    command = [
+        str(mlflow), "server", "--backend-store-uri", backend_uri, "--default-artifact-root", str(artifacts),
+        "--host", "127.0.0.1", "--port", str(port), "--workers", str(WORKERS),
+    ]
+    with running(command, dict(os.environ), f"{base}/health", workdir / f"mlflow-{port}.log"):
+        with httpx.Client(base_url=base, timeout=120) as http:
+            experiment = http.post("/api/2.0/mlflow/experiments/create", json={"name": f"load-{uuid.uuid4().hex[:6]}"})
+            experiment.raise_for_status()
+            experiment_id = experiment.json()["experiment_id"]
+            created = http.post("/api/2.0/mlflow/runs/create", json={"experiment_id": experiment_id, "start_time": 0})
+            created.raise_for_status()
+            run_id = created.json()["run"]["info"]["run_id"]
+        values = {"experiment_id": experiment_id, "points": POINTS_PER_BATCH, "run_id": run_id}
+        results = {
+            "get run": wrk(f"{base}/api/2.0/mlflow/runs/get?run_id={run_id}", duration, None, workdir),
+            "create run": wrk(base, duration, LUA_MLFLOW_CREATE % values, workdir),
+            "metric batch (1,000 points)": wrk(base, duration, LUA_MLFLOW_BATCH % values, workdir),
+        }
+    results["metric batch (1,000 points)"]["points_per_s"] = results["metric batch (1,000 points)"]["rps"] * POINTS_PER_BATCH
+    return results
+
+
+def print_table(all_results: dict) -> None:
+    print(f"{'server':34} {'scenario':28} {'req/s':>9} {'p50 ms':>8} {'p99 ms':>8} {'non-2xx':>8}")
+    for server, scenarios in all_results.items():
+        for scenario, result in scenarios.items():
+            print(
+                f"{server:34} {scenario:28} {result['rps']:9.0f} {result['p50_ms']:8.2f} {result['p99_ms']:8.2f} "
+                f"{result['non_2xx'] + result['socket_errors']:8d}"
+            )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--duration", type=int, default=10, help="Seconds per scenario (bounded: at most 60).")
+    parser.add_argument("--postgres", default="postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
+    parser.add_argument("--no-mlflow", action="store_true", help="Measure gemini only.")
+    parser.add_argument("--out", type=Path, default=None, help="Write the results as JSON here.")
+    options = parser.parse_args()
+    duration = max(1, min(options.duration, 60))
+    if shutil.which("wrk") is None:
+        sys.exit("wrk is not installed (apt-get install wrk)")
+    results: dict = {}
+    with tempfile.TemporaryDirectory(prefix="gemini-server-load-") as directory:
+        workdir = Path(directory)
+        url, drop = new_postgres_database(options.postgres)
+        try:
+            results["gemini, PostgreSQL, 2 workers"] = gemini_scenarios(url, duration, workdir)
+        finally:
+            drop()
+        results["gemini, SQLite, 2 workers"] = gemini_scenarios(f"sqlite:///{workdir / 'gemini.db'}", duration, workdir)
+        if not options.no_mlflow:
+            url, drop = new_postgres_database(options.postgres)
+            try:
+                results["mlflow server, PostgreSQL, 2 workers"] = mlflow_scenarios(url, duration, workdir)
+            finally:
+                drop()
+            results["mlflow server, SQLite, 2 workers"] = mlflow_scenarios(f"sqlite:///{workdir / 'mlflow.db'}", duration, workdir)
+    print_table(results)
+    if options.out is not None:
+        options.out.parent.mkdir(parents=True, exist_ok=True)
+        options.out.write_text(json.dumps(results, indent=2) + "\n")
+
+
+if __name__ == "__main__":
+    main()
