@@ -26,6 +26,17 @@ def _rows(start: int, count: int) -> list[tuple]:
     return rows
 
 
+def _scans(size: int) -> int:
+    return 20 if size < 500_000 else 3
+
+
+def _decode(rows: list[tuple]) -> None:
+    """What any client does with the rows: the info as a dict, the id as a UUID."""
+    for row in rows:
+        uuid.UUID(str(row[0]))
+        json.loads(row[2]) if isinstance(row[2], str) else row[2]
+
+
 def _load(insert: Callable[[list[tuple]], object], size: int) -> tuple[float, list[str]]:
     """Insert ``size`` rows in chunks (a million rows would not fit in memory at once); returns the seconds
     spent inserting, rows generated outside the clock, and the ids."""
@@ -62,6 +73,14 @@ def sqlite(path: str, size: int, log: Callable[[str], None]) -> list[Result]:
         connection.execute("COMMIT")
 
     results.append(result("sqlite", size, "raw driver", "insert + commit", measure(insert_commit, len(extra))))
+    connection.execute("CREATE INDEX raw_runs_site ON raw_runs (json_extract(info, '$.data.site'))")
+
+    def broad(i: int) -> None:
+        site = workload.SITES[i % len(workload.SITES)]
+        rows = connection.execute("SELECT * FROM raw_runs WHERE json_extract(info, '$.data.site') = ?", (site,)).fetchall()
+        _decode(rows)
+
+    results.append(result("sqlite", size, "raw driver", "fetch + decode N/20 matches", measure(broad, _scans(size))))
     rng = random.Random(1)
     keys = [ids[rng.randrange(size)] for _ in range(500)]
     results.append(
@@ -109,6 +128,16 @@ def postgres(url: str, size: int, log: Callable[[str], None]) -> list[Result]:
             assert len(found) == 1
 
         results.append(result("postgresql", size, "raw driver", "GIN containment, one match", measure(containment, 200)))
+
+        def broad(i: int) -> None:
+            pattern = json.dumps({"data": {"site": workload.SITES[i % len(workload.SITES)]}})
+            # The info as text, decoded here as gemini decodes it (psycopg would otherwise parse the json).
+            rows = connection.execute(
+                "SELECT id, model_id, info::text, created_at FROM raw_runs WHERE info::jsonb @> %s::jsonb", (pattern,)
+            ).fetchall()
+            _decode(rows)
+
+        results.append(result("postgresql", size, "raw driver", "fetch + decode N/20 matches", measure(broad, _scans(size))))
         connection.execute("DROP TABLE raw_runs")
     for item in results:
         log(f"  raw psycopg {item.operation}: median {item.median_ms:.3f} ms")

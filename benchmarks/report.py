@@ -65,9 +65,16 @@ def markdown(results: list[dict], meta: dict[str, Any]) -> str:
                 ("create one run vs raw insert + commit", ("raw driver", "insert + commit"), ("gemini", "create one run"), "slowdown"),
                 ("get_by_id vs raw primary-key lookup", ("raw driver", "primary-key lookup"), ("gemini", "get_by_id"), "slowdown"),
                 ("create_many vs raw executemany (rows/s)", ("raw driver", "executemany"), ("gemini", "create_many"), "rate"),
+                ("search N/20 matches vs raw fetch + decode", ("raw driver", "fetch + decode N/20"), ("gemini", "search: containment, "), "slowdown_many"),
+                ("range + order_by + limit 100, hot keys (target ≤ 10 ms)", ("gemini", "where range + order_by + limit 100, hot keys"), ("gemini", "where range + order_by + limit 100, hot keys"), "absolute"),
             ]
             for label, (base_system, base_op), (our_system, our_op), kind in pairs:
-                if kind == "speedup_many":
+                if kind == "slowdown_many":
+                    base = _find(results, backend, size, base_system, base_op)
+                    ours = next((i for i in results if (i["backend"], i["size"], i["system"]) == (backend, size, our_system)
+                                 and i["operation"].startswith(our_op) and "one match" not in i["operation"]), None)
+                    kind = "slowdown"
+                elif kind == "speedup_many":
                     base = next((i for i in results if (i["backend"], i["size"], i["system"]) == (backend, size, base_system)
                                  and i["operation"].startswith("search_runs") and "one match" not in i["operation"]), None)
                     ours = next((i for i in results if (i["backend"], i["size"], i["system"]) == (backend, size, our_system)
@@ -77,7 +84,9 @@ def markdown(results: list[dict], meta: dict[str, Any]) -> str:
                     ours = _find(results, backend, size, our_system, our_op)
                 if not base or not ours:
                     continue
-                if kind == "rate":
+                if kind == "absolute":
+                    ratio = f"{ours['median_ms']:.1f} ms"
+                elif kind == "rate":
                     ratio = f"{ours['rate_per_s'] / base['rate_per_s']:.2f}× the raw rate"
                 elif kind == "slowdown":
                     ratio = f"{ours['median_ms'] / base['median_ms']:.1f}× the raw time"
@@ -141,6 +150,7 @@ SUMMARY = [
     ("  MLflow: search_runs, one match", "mlflow", "search_runs, one match"),
     ("search, N/20 matches (all returned)", "gemini", "search: containment, "),
     ("  MLflow: search_runs, N/20 matches", "mlflow", "search_runs, "),
+    ("  raw driver: fetch + decode N/20 matches", "raw driver", "fetch + decode N/20"),
     ("range + order_by + limit 100, hot keys", "gemini", "where range + order_by + limit 100, hot keys"),
     ("range + order_by + limit 100, no index", "gemini", "where range + order_by + limit 100, no index"),
     ("page at 90% by cursor", "gemini", "deep page by cursor"),
