@@ -37,6 +37,11 @@ def default_artifact_root(database_url: str) -> Path:
     return Path(platformdirs.user_data_dir("gemini", appauthor=False)) / "artifacts" / re.sub(r"[^\w.-]", "_", place)
 
 
+def default_spool_path() -> Path:
+    """Where a client keeps what it could not send to the server, e.g. ``~/.local/share/gemini/spool.sqlite``."""
+    return Path(platformdirs.user_data_dir("gemini", appauthor=False)) / "spool.sqlite"
+
+
 class Settings(BaseSettings):
     """Every knob of gemini, each overridable by a ``GEMINI_*`` environment variable."""
 
@@ -49,10 +54,24 @@ class Settings(BaseSettings):
     """Largest accepted info, measured as its compact UTF-8 JSON text."""
 
     api_token: str = ""
-    """The server's admin token. When set, REST writes need a token (this one or a per-user token)."""
+    """The server's admin token. When set, REST writes need a token (this one or a per-user token). A
+    client (``GEMINI_API_URL``) sends it to the server as ``Authorization: Bearer <token>``."""
 
     require_token_for_reads: bool = False
     """When true, REST reads need a token too (of scope ``read`` or more); ``gemini serve --private``."""
+
+    api_url: str = ""
+    """The registry's server (``http://registry.lab:7777``); when set, the Python API and the CLI work
+    over its REST API instead of opening a database. Empty means local."""
+
+    api_timeout: float = 30.0
+    """Seconds a client waits for the server to connect or answer before giving up on a request."""
+
+    api_retries: int = 4
+    """How many times a client repeats a request that may safely be repeated (exponential backoff)."""
+
+    spool_path: str = ""
+    """The offline spool of tracked runs; empty means ``spool.sqlite`` in the user's data directory."""
 
     heartbeat_timeout: float = DEFAULT_HEARTBEAT_TIMEOUT
     """Seconds without a heartbeat after which a ``running`` tracked run is reported as ``lost``."""
@@ -71,6 +90,15 @@ class Settings(BaseSettings):
         if self.artifact_root:
             return Path(self.artifact_root).expanduser()
         return default_artifact_root(self.resolved_database_url)
+
+    @property
+    def remote(self) -> bool:
+        """Whether operations go to a server (``GEMINI_API_URL``) rather than to a database."""
+        return bool(self.api_url.strip())
+
+    @property
+    def resolved_spool_path(self) -> Path:
+        return Path(self.spool_path) if self.spool_path else default_spool_path()
 
 
 _ENVIRONMENT_NAMES = tuple(f"GEMINI_{name.upper()}" for name in Settings.model_fields)

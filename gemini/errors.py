@@ -55,3 +55,15 @@ class AuthenticationError(GeminiError):
 
 class PermissionDeniedError(GeminiError):
     """The token is valid but its scope does not allow the operation."""
+
+
+class ServerUnreachableError(DatabaseUnavailableError):
+    """The registry's server (``GEMINI_API_URL``) cannot be reached, or keeps answering "busy"."""
+
+
+class IncompatibleServerError(GeminiError):
+    """The server at ``GEMINI_API_URL`` speaks another version of the REST API than this client."""
+
+
+class UnsupportedOperationError(GeminiError):
+    """The operation cannot run in this mode: a database command while ``GEMINI_API_URL`` names a server."""

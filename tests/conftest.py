@@ -79,27 +79,82 @@ def new_postgres_database(postgres_server):
             connection.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
 
 
+@pytest.fixture(scope="session")
+def sqlite_database_url(tmp_path_factory) -> str:
+    return f"sqlite:///{tmp_path_factory.mktemp('sqlite') / 'gemini.db'}"
+
+
+@pytest.fixture(scope="session")
+def postgresql_database_url(new_postgres_database) -> str:
+    return new_postgres_database()
+
+
 @pytest.fixture(
     scope="session", params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgresql)]
 )
-def database_url(request, tmp_path_factory) -> str:
+def database_url(request) -> str:
     """The URL of this session's database of each kind, schema created on first use."""
-    if request.param == "sqlite":
-        return f"sqlite:///{tmp_path_factory.mktemp('sqlite') / 'gemini.db'}"
-    return request.getfixturevalue("new_postgres_database")()
+    return request.getfixturevalue(f"{request.param}_database_url")
+
+
+def empty_registry(database_url: str, monkeypatch: pytest.MonkeyPatch, artifact_root: Path) -> str:
+    """Make ``database_url`` the configured database (``GEMINI_DATABASE_URL``), with no rows in it, and
+    ``artifact_root`` its artifact store (``GEMINI_ARTIFACT_ROOT``)."""
+    monkeypatch.setenv("GEMINI_DATABASE_URL", database_url)
+    monkeypatch.setenv("GEMINI_ARTIFACT_ROOT", str(artifact_root))
+    engine = db_engine.get_engine(database_url)
+    with engine.begin() as connection:
+        for table in reversed(Base.metadata.sorted_tables):
+            connection.execute(table.delete())
+    return database_url
 
 
 @pytest.fixture
 def db(database_url, monkeypatch, tmp_path) -> str:
     """An empty registry on each database kind, made the configured one (``GEMINI_DATABASE_URL``), with
     an empty artifact store of its own (``GEMINI_ARTIFACT_ROOT``)."""
-    monkeypatch.setenv("GEMINI_DATABASE_URL", database_url)
-    monkeypatch.setenv("GEMINI_ARTIFACT_ROOT", str(tmp_path / "artifact-store"))
-    engine = db_engine.get_engine(database_url)
-    with engine.begin() as connection:
-        for table in reversed(Base.metadata.sorted_tables):
-            connection.execute(table.delete())
-    return database_url
+    return empty_registry(database_url, monkeypatch, tmp_path / "artifact-store")
+
+
+@dataclass(frozen=True)
+class RemoteRegistry:
+    """The session's ``gemini serve``, and the database it serves."""
+
+    url: str
+    database_url: str
+    artifact_root: Path
+
+
+@pytest.fixture(scope="session")
+def remote_registry(tmp_path_factory) -> Iterator[RemoteRegistry]:
+    """One real ``gemini serve`` on a free loopback port for the whole session, on its own SQLite file."""
+    directory = tmp_path_factory.mktemp("remote")
+    database_url = f"sqlite:///{directory / 'gemini.db'}"
+    artifact_root = directory / "artifact-store"
+    with running_gemini_server(
+        database_url=database_url, log_path=directory / "serve.log", artifact_root=artifact_root
+    ) as served:
+        yield RemoteRegistry(url=served.url, database_url=database_url, artifact_root=artifact_root)
+
+
+REGISTRY_MODES = [
+    "sqlite",
+    pytest.param("postgresql", marks=pytest.mark.postgresql),
+    pytest.param("remote", marks=pytest.mark.remote),
+]
+
+
+@pytest.fixture(params=REGISTRY_MODES)
+def registry(request, monkeypatch) -> str:
+    """An empty registry, used locally on SQLite, locally on PostgreSQL, or through the session's server
+    (``GEMINI_API_URL``). The database URL is returned and configured in every mode, so a test can look
+    at the rows directly; in remote mode it is the server's database."""
+    artifact_root = request.getfixturevalue("tmp_path") / "artifact-store"
+    if request.param != "remote":
+        return empty_registry(request.getfixturevalue(f"{request.param}_database_url"), monkeypatch, artifact_root)
+    served = request.getfixturevalue("remote_registry")
+    monkeypatch.setenv("GEMINI_API_URL", served.url)
+    return empty_registry(served.database_url, monkeypatch, served.artifact_root)
 
 
 @pytest.fixture
@@ -149,12 +204,20 @@ def gemini_command() -> list[str]:
 
 @contextlib.contextmanager
 def running_gemini_server(
-    *, database_url: str, log_path: Path, token: str | None = None, args: tuple[str, ...] = ()
+    *,
+    database_url: str,
+    log_path: Path,
+    token: str | None = None,
+    args: tuple[str, ...] = (),
+    artifact_root: Path | None = None,
 ) -> Iterator[ServedGemini]:
     """``gemini serve [ARGS]`` as a real process on a free loopback port, ready (``/api/health`` answers 200)."""
     port = free_loopback_port()
     environment = {key: value for key, value in os.environ.items() if not key.startswith("GEMINI_")}
+    environment["GEMINI_SPOOL_PATH"] = str(log_path.with_name("server-spool.sqlite"))
     environment["GEMINI_DATABASE_URL"] = database_url
+    if artifact_root is not None:
+        environment["GEMINI_ARTIFACT_ROOT"] = str(artifact_root)
     if token:
         environment["GEMINI_API_TOKEN"] = token
     with open(log_path, "wb") as log:

@@ -10,7 +10,7 @@ import os
 from typing import Optional, Union
 
 from gemini.api.base import seed_operation
-from gemini.core import artifacts as core
+from gemini.backend import artifacts as core
 from gemini.records import ArtifactRecord
 
 PathLike = Union[str, "os.PathLike[str]"]

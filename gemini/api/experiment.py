@@ -7,7 +7,7 @@ from uuid import UUID
 from pydantic import Field
 
 from gemini.api.base import APIBase, seed_operation
-from gemini.core import experiments as core
+from gemini.backend import experiments as core
 from gemini.errors import NotFoundError
 from gemini.records import ExperimentRecord
 

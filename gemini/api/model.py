@@ -9,7 +9,7 @@ from pydantic import Field
 from gemini.api import experiment as _experiment
 from gemini.api import model_run as _model_run
 from gemini.api.base import APIBase, seed_operation
-from gemini.core import models as core
+from gemini.backend import models as core
 from gemini.errors import InvalidInputError, NotFoundError
 from gemini.records import ModelRecord
 

@@ -14,7 +14,7 @@ from gemini.api import model as _model
 from gemini.api.artifacts import ArtifactsMixin
 from gemini.api.base import APIBase, seed_operation
 from gemini.api.tracking import TrackingMixin
-from gemini.core import model_runs as core
+from gemini.backend import model_runs as core
 from gemini.errors import InvalidInputError, NotFoundError
 from gemini.records import ModelRunRecord
 
@@ -180,7 +180,7 @@ class ModelRun(TrackingMixin, ArtifactsMixin, APIBase):
         """The runs ``search`` would find (every run when no filter is given) as a pandas DataFrame, info
         flattened to ``info.<path>`` columns. ``None`` (one log line) when the search fails; without
         pandas installed (``pip install 'gemini[export]'``) an ``ImportError`` says so."""
-        from gemini.core import run_export
+        from gemini.backend import run_export
 
         @seed_operation(fallback=None)
         def build() -> "pandas.DataFrame":  # noqa: F821

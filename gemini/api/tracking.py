@@ -22,7 +22,7 @@ from typing import Any, Optional
 
 from gemini.api.base import logger, seed_operation
 from gemini.config import get_settings
-from gemini.core import tracking as core
+from gemini.backend import tracking as core
 from gemini.errors import ConflictError
 
 FLUSH_POINTS = 10_000

@@ -1,11 +1,15 @@
-"""Reading runs out in bulk: every match of a search, page by page, with info flattened to columns."""
+"""Reading runs out in bulk: every match of a search, page by page, with info flattened to columns.
 
-from collections.abc import Iterator
+The rows and the DataFrame are built from records alone (``gemini.remote.run_export`` builds them from a
+server's answers); only ``iter_runs``, ``ModelNames`` and ``to_dataframe`` read the database, importing
+its code when first used.
+"""
+
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import Any
 
-from gemini.core import model_runs, models, tracking
 from gemini.errors import NotFoundError
-from gemini.records import ModelRunRecord
+from gemini.records import MetricSummary, ModelRunRecord
 
 EXPORT_PAGE_SIZE = 1_000
 
@@ -25,6 +29,8 @@ def iter_runs(
 ) -> Iterator[ModelRunRecord]:
     """Every run matching the filters of ``search_runs``, read by keyset pages of ``page_size``: each
     page is its own short read, so an export never holds a transaction open for its whole length."""
+    from gemini.core import model_runs
+
     cursor = None
     while True:
         page = model_runs.search_runs(
@@ -62,10 +68,15 @@ class ModelNames:
     def __call__(self, model_id: Any) -> str | None:
         if model_id not in self._names:
             try:
-                self._names[model_id] = models.get_model(model_id=model_id).model_name
+                self._names[model_id] = self.lookup(model_id)
             except NotFoundError:  # deleted meanwhile
                 self._names[model_id] = None
         return self._names[model_id]
+
+    def lookup(self, model_id: Any) -> str:
+        from gemini.core import models
+
+        return models.get_model(model_id=model_id).model_name
 
 
 def _row(record: ModelRunRecord, model_name: str | None) -> dict[str, Any]:
@@ -98,16 +109,27 @@ def to_dataframe(
     column per info path (arrays kept as lists), then one ``metric.<key>`` column per metric key with
     its last value; a run without a path or key has NaN (None for object columns) there. Needs the
     ``export`` extra (pandas)."""
+    from gemini.core import tracking
+
+    records = list(iter_runs(model_run_info=model_run_info, model_name=model_name, where=where, order_by=order_by))
+    summaries = tracking.metric_summaries_of_runs(run_ids=[record.id for record in records])
+    return dataframe(records, ModelNames(), summaries)
+
+
+def dataframe(
+    records: list[ModelRunRecord],
+    model_names: Callable[[Any], str | None],
+    summaries: Mapping[Any, Sequence[MetricSummary]],
+) -> "pandas.DataFrame":  # noqa: F821
+    """``records`` as the DataFrame ``to_dataframe`` describes, each run's model named by ``model_names``
+    and its metrics' last values taken from ``summaries`` (by run id)."""
     try:
         import pandas
     except ImportError as exc:
         raise ImportError("to_dataframe needs pandas: pip install 'gemini[export]'") from exc
-    names = ModelNames()
-    records = list(iter_runs(model_run_info=model_run_info, model_name=model_name, where=where, order_by=order_by))
-    summaries = tracking.metric_summaries_of_runs(run_ids=[record.id for record in records])
     rows = []
     for record in records:
-        row = _row(record, names(record.model_id))
+        row = _row(record, model_names(record.model_id))
         row.update(zip(TRACKING_COLUMNS, (record.status, record.started_at, record.ended_at), strict=True))
         row.update({f"metric.{summary.key}": summary.last for summary in summaries.get(record.id, ())})
         rows.append(row)

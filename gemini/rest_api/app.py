@@ -9,7 +9,19 @@ from fastapi import APIRouter, FastAPI
 
 from gemini.rest_api.errors import install_error_handlers
 from gemini.rest_api.limits import RequestBodyLimit
-from gemini.rest_api.routers import artifacts, experiments, health, legacy, model_runs, model_runs_bulk, models, tokens, tracking
+from gemini.rest_api.notices import NoticeHeaders, collect_core_notices
+from gemini.rest_api.routers import (
+    artifacts,
+    experiments,
+    health,
+    legacy,
+    lookups,
+    model_runs,
+    model_runs_bulk,
+    models,
+    tokens,
+    tracking,
+)
 from gemini.rest_api.security import READ_ACCESS
 from gemini.web import mount_web
 
@@ -39,6 +51,8 @@ def api_router() -> APIRouter:
     router.include_router(health.router)  # open to all: load balancers and clients probe it
     # Before the models router, so that /models/all is not read as a model id.
     router.include_router(legacy.router, dependencies=READ_ACCESS)
+    # Before the routers whose paths take an id, so that "lookup" is not read as one.
+    router.include_router(lookups.router, dependencies=READ_ACCESS)
     router.include_router(models.router, dependencies=READ_ACCESS)
     router.include_router(model_runs_bulk.router, dependencies=READ_ACCESS)
     # Before the model runs router, so that /model_runs/start is not read as a run id.
@@ -55,6 +69,8 @@ def create_app() -> FastAPI:
     app = FastAPI(title="GEMINI model-run registry", version=_package_version(), description=DESCRIPTION)
     install_error_handlers(app)
     app.add_middleware(RequestBodyLimit)
+    app.add_middleware(NoticeHeaders)
+    collect_core_notices()
     app.include_router(api_router())
     # Everything outside /api (the browser interface at "/") is mounted here, after the API routes.
     mount_web(app)

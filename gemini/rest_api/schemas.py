@@ -12,6 +12,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from gemini.core.validation import MAX_NAME_LENGTH
 from gemini.records import ApiTokenRecord, ExperimentRecord, ModelRecord, ModelRunRecord
+from gemini.wire import API_VERSION
 
 Name = Annotated[str, Field(min_length=1, max_length=MAX_NAME_LENGTH)]
 Info = dict[str, Any]
@@ -242,6 +243,10 @@ class ApiTokensPublic(Page[ApiTokenPublic]):
 
 class HealthPublic(PublicSchema):
     status: str = Field(description='"ok", or "unavailable" when the database cannot be used.')
+    api_version: int = Field(
+        default=API_VERSION, description="Version of the REST API's shapes; clients refuse a server with another."
+    )
+    version: str = Field(default="", description="The gemini package version of the server.")
     database: str = Field(description='"reachable" or "unreachable".')
     schema_revision: str | None = None
     detail: str | None = Field(default=None, description="Why the database cannot be used.")

@@ -1,4 +1,5 @@
-"""The real ``gemini`` command object, run in-process by click's runner on both databases."""
+"""The real ``gemini`` command object, run in-process by click's runner on both databases, and (for the
+commands that work through a server) through a real ``gemini serve``."""
 
 import json
 
@@ -38,3 +39,4 @@ class Gemini:
 @pytest.fixture
 def gemini(db) -> Gemini:
     return Gemini()
+

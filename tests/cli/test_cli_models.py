@@ -2,6 +2,14 @@
 
 import uuid
 
+import pytest
+
+
+@pytest.fixture
+def db(registry) -> str:
+    """These commands work the same on SQLite, on PostgreSQL and through a server (``GEMINI_API_URL``)."""
+    return registry
+
 
 def test_create_show_by_name_and_id(gemini):
     model = gemini.json("models", "create", "stand-counter", "--url", "https://x.org/sc", "--info", '{"task": "count"}')

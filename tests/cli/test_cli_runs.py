@@ -3,6 +3,14 @@
 import json
 import uuid
 
+import pytest
+
+
+@pytest.fixture
+def db(registry) -> str:
+    """These commands work the same on SQLite, on PostgreSQL and through a server (``GEMINI_API_URL``)."""
+    return registry
+
 MISSING = str(uuid.UUID(int=5))
 
 

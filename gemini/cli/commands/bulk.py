@@ -10,11 +10,11 @@ from typing import IO, Any
 
 import click
 
+from gemini.backend import model_runs as core
+from gemini.backend import run_export
 from gemini.cli.errors import GeminiCommandError
 from gemini.cli.output import note
 from gemini.cli.params import JSON_OBJECT
-from gemini.core import model_runs as core
-from gemini.core.run_export import RUN_COLUMNS, ModelNames, iter_runs, run_row
 from gemini.errors import GeminiError
 
 IMPORT_BATCH = 1_000
@@ -118,8 +118,8 @@ def export_runs(output_format: str, output: str | None, model_run_info, where, o
     """
     filters = dict(model_run_info=model_run_info, model_name=model_name, where=where)
     total = core.count_runs(**filters)
-    names = ModelNames()
-    runs = iter_runs(**filters, order_by=order_by)
+    names = run_export.ModelNames()
+    runs = run_export.iter_runs(**filters, order_by=order_by)
     if output_format == "parquet":
         try:
             import pyarrow as pa
@@ -143,7 +143,7 @@ def export_runs(output_format: str, output: str | None, model_run_info, where, o
                     }
                     target.write(json.dumps(line, ensure_ascii=False) + "\n")
                 return
-            rows = [run_row(record, names(record.model_id)) for record in bar]
+            rows = [run_export.run_row(record, names(record.model_id)) for record in bar]
         columns = _columns(rows)
         if output_format == "csv":
             writer = csv.DictWriter(target, fieldnames=columns)
@@ -163,7 +163,7 @@ def _columns(rows: list[dict[str, Any]]) -> list[str]:
     columns: dict[str, None] = {}
     for row in rows:
         columns.update(dict.fromkeys(row))
-    return [*RUN_COLUMNS, *sorted(column for column in columns if column not in RUN_COLUMNS)]
+    return [*run_export.RUN_COLUMNS, *sorted(column for column in columns if column not in run_export.RUN_COLUMNS)]
 
 
 def _cell(value: Any) -> Any:

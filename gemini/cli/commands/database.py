@@ -1,19 +1,29 @@
 """``gemini db``: the database's schema version and contents."""
 
+from __future__ import annotations
+
 import dataclasses
 from typing import TextIO
 
 import click
 
+from gemini import backend
+from gemini.backend import artifacts
+from gemini.backend import database as core
+from gemini.backend import transfer
+from gemini.cli.errors import GeminiCommandError
 from gemini.cli.output import echo_json, echo_record, json_option, note
-from gemini.core import artifacts
-from gemini.core import database as core
-from gemini.core import transfer
 
 
 @click.group("db")
-def database() -> None:
+@click.pass_context
+def database(context: click.Context) -> None:
     """The database that GEMINI_DATABASE_URL names (default: an SQLite file in the user data directory)."""
+    if backend.remote():
+        raise GeminiCommandError(
+            f"'gemini db {context.invoked_subcommand}' works on the database itself, not through a server: "
+            "unset GEMINI_API_URL and run it where GEMINI_DATABASE_URL reaches the database"
+        )
 
 
 @database.command("upgrade")

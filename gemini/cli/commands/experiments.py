@@ -2,9 +2,9 @@
 
 import click
 
+from gemini.backend import experiments as core
 from gemini.cli.output import echo_json, echo_page, echo_record, jsonable, json_option, note
 from gemini.cli.params import JSON_OBJECT
-from gemini.core import experiments as core
 from gemini.errors import InvalidInputError
 from gemini.records import ExperimentRecord
 

@@ -2,9 +2,9 @@
 
 import click
 
+from gemini.backend import info_indexes
 from gemini.cli.errors import GeminiCommandError
 from gemini.cli.output import echo_json, json_option, note
-from gemini.core import info_indexes
 
 
 @click.group("index")

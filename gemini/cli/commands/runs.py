@@ -4,12 +4,11 @@ import uuid
 
 import click
 
+from gemini.backend import model_runs as core
+from gemini.backend import models, tracking
 from gemini.cli.errors import GeminiCommandError
 from gemini.cli.output import echo_json, echo_page, echo_record, echo_table, jsonable, json_option, note
 from gemini.cli.params import JSON_OBJECT
-from gemini.core import model_runs as core
-from gemini.core import tracking
-from gemini.core.models import get_model
 from gemini.errors import NotFoundError
 from gemini.records import ModelRunRecord
 
@@ -42,7 +41,7 @@ def _model_label(model_id: uuid.UUID | None, names: dict[uuid.UUID, str]) -> str
         return "-"
     if model_id not in names:
         try:
-            names[model_id] = get_model(model_id=model_id).model_name
+            names[model_id] = models.get_model(model_id=model_id).model_name
         except NotFoundError:  # deleted meanwhile
             names[model_id] = str(model_id)
     return names[model_id]

@@ -8,7 +8,6 @@ import click
 from gemini.cli.errors import GeminiCommandError
 from gemini.cli.output import note
 from gemini.config import get_settings
-from gemini.core.database import check_database, displayable_url
 from gemini.errors import DatabaseError
 
 DEFAULT_HOST = "127.0.0.1"
@@ -68,7 +67,15 @@ def serve(host: str, port: int, workers: int, private: bool, access_log: bool, i
     \b
         GEMINI_API_TOKEN=s3cret gemini serve --host 0.0.0.0 --port 8080 --workers 2
     """
+    if get_settings().remote:
+        raise GeminiCommandError(
+            "serve runs a server on a database, not through another server: unset GEMINI_API_URL "
+            "(GEMINI_DATABASE_URL names the database to serve)"
+        )
     import uvicorn  # imported here: every other command starts faster without it
+
+    # Imported here too: a client pointed at a server (GEMINI_API_URL) never loads the database code.
+    from gemini.core.database import check_database, displayable_url
 
     if private:
         # In the environment, so that every worker process sees it.

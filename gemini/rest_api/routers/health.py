@@ -3,6 +3,7 @@
 from fastapi import APIRouter
 from fastapi.responses import JSONResponse
 
+from gemini import __version__
 from gemini.core.database import check_database
 from gemini.errors import DatabaseError
 from gemini.rest_api.schemas import HealthPublic
@@ -16,10 +17,11 @@ router = APIRouter(tags=["service"])
     responses={503: {"model": HealthPublic, "description": "The database cannot be used."}},
 )
 def health() -> HealthPublic | JSONResponse:
-    """200 when the database answers, 503 (with the reason) when it does not."""
+    """200 when the database answers, 503 (with the reason) when it does not; both name the REST API
+    version (``api_version``) a client checks before its first request."""
     try:
         revision = check_database()
     except DatabaseError as exc:
-        body = HealthPublic(status="unavailable", database="unreachable", detail=str(exc))
+        body = HealthPublic(status="unavailable", database="unreachable", detail=str(exc), version=__version__)
         return JSONResponse(body.model_dump(), status_code=503)
-    return HealthPublic(status="ok", database="reachable", schema_revision=revision)
+    return HealthPublic(status="ok", database="reachable", schema_revision=revision, version=__version__)

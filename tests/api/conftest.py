@@ -1,0 +1,8 @@
+"""The Python API's tests run in three modes: on SQLite, on PostgreSQL, and through a real server."""
+
+import pytest
+
+
+@pytest.fixture
+def db(registry) -> str:
+    return registry
