@@ -6,6 +6,10 @@ from dataclasses import dataclass
 from typing import Any, NamedTuple
 
 
+TOKEN_SCOPES = ("read", "write", "admin")
+"""An API token's scopes, from the least to the most allowed: each allows everything the ones before it do."""
+
+
 @dataclass(frozen=True, slots=True)
 class ExperimentRecord:
     id: uuid.UUID

@@ -15,11 +15,11 @@ from gemini.db.engine import unit_of_work
 from gemini.db.tables import utc_now
 from gemini.db.tokens import ApiTokenRepository
 from gemini.errors import AuthenticationError, InvalidInputError, PermissionDeniedError
-from gemini.records import ApiTokenRecord
+from gemini.records import TOKEN_SCOPES, ApiTokenRecord
 
-READ, WRITE, ADMIN = "read", "write", "admin"
-SCOPES = (READ, WRITE, ADMIN)
+SCOPES = TOKEN_SCOPES
 """From the least to the most allowed: each scope allows everything the ones before it do."""
+READ, WRITE, ADMIN = SCOPES
 
 ADMIN_TOKEN_NAME = "admin"
 """The author recorded for the server's own token (``GEMINI_API_TOKEN``); no per-user token may take it."""

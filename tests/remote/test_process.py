@@ -24,7 +24,7 @@ def test_a_forked_child_uses_its_own_connections_and_the_parent_keeps_working(re
 
 
 def test_database_commands_refuse_remote_mode_with_one_line(remote):
-    for command in (["db", "upgrade"], ["db", "info"], ["db", "index", "list"], ["serve"]):
+    for command in (["db", "upgrade"], ["db", "info"], ["db", "index", "list"], ["tokens", "list"], ["serve"]):
         result = CliRunner().invoke(cli, command)
         assert result.exit_code == 1, command
         lines = result.stderr.strip().splitlines()

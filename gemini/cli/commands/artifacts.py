@@ -4,8 +4,8 @@ from pathlib import Path
 
 import click
 
+from gemini.backend import artifacts as core
 from gemini.cli.output import echo_json, echo_table, jsonable, json_option, note
-from gemini.core import artifacts as core
 
 HEADERS = ("NAME", "SIZE", "SHA256", "CREATED")
 

@@ -2,24 +2,33 @@
 
 import click
 
+from gemini import backend
+from gemini.backend import tokens as core
+from gemini.cli.errors import GeminiCommandError
 from gemini.cli.output import echo_json, echo_table, jsonable, json_option, note
-from gemini.core import tokens as core
+from gemini.records import TOKEN_SCOPES
 
 
 @click.group()
-def tokens() -> None:
+@click.pass_context
+def tokens(context: click.Context) -> None:
     """Per-user API tokens: each person or job gets its own, with a scope (read < write < admin).
 
     Runs and models created over REST record the token's name as their author (created_by).
     """
+    if backend.remote():
+        raise GeminiCommandError(
+            f"'gemini tokens {context.invoked_subcommand}' works on the server's database itself: unset "
+            "GEMINI_API_URL and run it where GEMINI_DATABASE_URL reaches the database"
+        )
 
 
 @tokens.command("create")
 @click.argument("name")
 @click.option(
     "--scope",
-    type=click.Choice(core.SCOPES),
-    default=core.WRITE,
+    type=click.Choice(TOKEN_SCOPES),
+    default="write",
     show_default=True,
     help="read: reads only; write: record and change runs, models, experiments; admin: also manage tokens.",
 )
