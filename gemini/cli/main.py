@@ -12,6 +12,7 @@ from gemini.cli.commands.indexes import index
 from gemini.cli.commands.models import models
 from gemini.cli.commands.runs import runs
 from gemini.cli.commands.serve import serve
+from gemini.cli.commands.sync import sync
 from gemini.cli.commands.tokens import tokens
 from gemini.cli.errors import GeminiGroup
 from gemini.cli.output import note
@@ -46,6 +47,7 @@ cli.add_command(runs)
 cli.add_command(experiments)
 cli.add_command(database)
 cli.add_command(serve)
+cli.add_command(sync)
 cli.add_command(tokens)
 runs.add_command(import_runs)
 runs.add_command(export_runs)

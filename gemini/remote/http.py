@@ -139,7 +139,7 @@ def close_all() -> None:
         _servers.clear()
 
 
-def _error_from(response: httpx.Response, url: str) -> GeminiError:
+def error_from(response: httpx.Response, url: str) -> GeminiError:
     try:
         body = response.json()
     except ValueError:
@@ -181,7 +181,11 @@ def _send(pooled: Server, method: str, path: str, *, idempotent: bool, **request
     while True:
         response: httpx.Response | None = None
         try:
-            response = pooled.client.request(method, path, **request)
+            if callable(request.get("content")):
+                # A body read from a file: each attempt reads it again from the start.
+                response = pooled.client.request(method, path, **{**request, "content": request["content"]()})
+            else:
+                response = pooled.client.request(method, path, **request)
         except _NOT_SENT as exc:
             failure: Exception = exc
         except httpx.TransportError as exc:
@@ -194,7 +198,7 @@ def _send(pooled: Server, method: str, path: str, *, idempotent: bool, **request
         else:
             if response.status_code not in (429, 503) or not idempotent:
                 return response
-            failure = _error_from(response, pooled.url)
+            failure = error_from(response, pooled.url)
         if attempt >= pooled.retries:
             if isinstance(failure, GeminiError):
                 raise failure
@@ -224,22 +228,30 @@ def _check_version(pooled: Server) -> None:
         )
 
 
-def call(method: str, path: str, *, idempotent: bool | None = None, **request: Any) -> httpx.Response:
-    """Send one request to the configured server; a 2xx response, or the matching ``GeminiError``.
-
-    ``idempotent`` says whether repeating the request is harmless; by default every method but DELETE.
-    """
+def checked_server() -> Server:
+    """``server()``, its REST API version checked (once per process)."""
     pooled = server()
     if not pooled.checked:
         with pooled.lock:
             if not pooled.checked:
                 _check_version(pooled)
                 pooled.checked = True
+    return pooled
+
+
+def call(method: str, path: str, *, idempotent: bool | None = None, **request: Any) -> httpx.Response:
+    """Send one request to the configured server; a 2xx response, or the matching ``GeminiError``.
+
+    ``idempotent`` says whether repeating the request is harmless; by default every method but DELETE.
+    A ``content`` that is callable is called for each attempt and returns the body (bytes or an
+    iterator of bytes), so a streamed body can be sent again.
+    """
+    pooled = checked_server()
     response = _send(pooled, method, path, idempotent=method != "DELETE" if idempotent is None else idempotent, **request)
     for notice in response.headers.get_list(NOTICE_HEADER):
         core_logger.info("%s", unquote(notice))
     if response.status_code >= 400:
-        raise _error_from(response, pooled.url)
+        raise error_from(response, pooled.url)
     return response
 
 

@@ -9,6 +9,12 @@ from tests.artifacts.conftest import write_file
 
 
 @pytest.fixture
+def db(registry) -> str:
+    """The same tests on SQLite, on PostgreSQL and through a server (``GEMINI_API_URL``)."""
+    return registry
+
+
+@pytest.fixture
 def run(db) -> ModelRun:
     return ModelRun.create(model_run_info={"params": {"lr": 0.01}})
 

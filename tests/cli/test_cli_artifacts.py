@@ -8,6 +8,12 @@ from gemini.core import model_runs
 
 
 @pytest.fixture
+def db(registry) -> str:
+    """The same tests on SQLite, on PostgreSQL and through a server (``GEMINI_API_URL``)."""
+    return registry
+
+
+@pytest.fixture
 def run_id(gemini) -> str:
     return str(model_runs.create_run(model_run_info={"epoch": 1})[0].id)
 

@@ -9,6 +9,12 @@ from gemini.core import tracking
 
 
 @pytest.fixture
+def db(registry) -> str:
+    """The same tests on SQLite, on PostgreSQL and through a server (``GEMINI_API_URL``)."""
+    return registry
+
+
+@pytest.fixture
 def run(db):
     run = ModelRun.start(model_run_info={"test": "metrics"})
     yield run
