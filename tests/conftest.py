@@ -210,9 +210,10 @@ def running_gemini_server(
     token: str | None = None,
     args: tuple[str, ...] = (),
     artifact_root: Path | None = None,
+    port: int | None = None,
 ) -> Iterator[ServedGemini]:
     """``gemini serve [ARGS]`` as a real process on a free loopback port, ready (``/api/health`` answers 200)."""
-    port = free_loopback_port()
+    port = port or free_loopback_port()
     environment = {key: value for key, value in os.environ.items() if not key.startswith("GEMINI_")}
     environment["GEMINI_SPOOL_PATH"] = str(log_path.with_name("server-spool.sqlite"))
     environment["GEMINI_DATABASE_URL"] = database_url
