@@ -12,11 +12,7 @@ def _experiment_path(experiment_id: uuid.UUID) -> str:
     return f"/experiments/{experiment_id}"
 
 
-def create_experiment(*, experiment_name: str, experiment_info: dict[str, Any] | None = None) -> ExperimentRecord:
-    return create_experiment_with_status(experiment_name=experiment_name, experiment_info=experiment_info)[0]
-
-
-def create_experiment_with_status(
+def create_experiment(
     *, experiment_name: str, experiment_info: dict[str, Any] | None = None
 ) -> tuple[ExperimentRecord, bool]:
     check_name(experiment_name, field="experiment_name")

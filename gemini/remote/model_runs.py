@@ -32,14 +32,10 @@ def _run_path(run_id: uuid.UUID) -> str:
     return f"/model_runs/{run_id}"
 
 
-def create_run(*, model_run_info: dict[str, Any] | None = None, model_name: str | None = None) -> ModelRunRecord:
-    """Record a run (of ``model_name``, or of no model); returns the existing run if the info is already there."""
-    return create_run_with_status(model_run_info=model_run_info, model_name=model_name)[0]
-
-
-def create_run_with_status(
+def create_run(
     *, model_run_info: dict[str, Any] | None = None, model_name: str | None = None
 ) -> tuple[ModelRunRecord, bool]:
+    """Record a run (of ``model_name``, created if missing, or of no model); the run, and whether it is new."""
     info = check_info(model_run_info, field=INFO)
     if model_name is not None:
         check_name(model_name, field="model_name")
@@ -47,11 +43,7 @@ def create_run_with_status(
     return records.run(response.json()), response.status_code == 201
 
 
-def create_runs(*, model_run_infos: list[dict[str, Any]], model_name: str | None = None) -> list[ModelRunRecord]:
-    return [record for record, _ in create_runs_with_status(model_run_infos=model_run_infos, model_name=model_name)]
-
-
-def create_runs_with_status(
+def create_runs(
     *, model_run_infos: list[dict[str, Any]], model_name: str | None = None
 ) -> list[tuple[ModelRunRecord, bool]]:
     """Like the core's; more than ``MAX_BULK_RUNS`` runs are sent as several requests, each one

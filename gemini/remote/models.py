@@ -22,18 +22,6 @@ def create_model(
     model_url: str | None = None,
     model_info: dict[str, Any] | None = None,
     experiment_name: str | None = None,
-) -> ModelRecord:
-    return create_model_with_status(
-        model_name=model_name, model_url=model_url, model_info=model_info, experiment_name=experiment_name
-    )[0]
-
-
-def create_model_with_status(
-    *,
-    model_name: str,
-    model_url: str | None = None,
-    model_info: dict[str, Any] | None = None,
-    experiment_name: str | None = None,
 ) -> tuple[ModelRecord, bool]:
     check_name(model_name, field="model_name")
     check_optional_text(model_url, field="model_url")
@@ -138,11 +126,7 @@ def count_model_runs(*, model_id: object) -> int:
     return http.page_total(http.get(f"{_model_path(model_id)}/runs", {"limit": 0}))
 
 
-def create_model_run(*, model_id: object, model_run_info: dict[str, Any] | None = None) -> ModelRunRecord:
-    return create_model_run_with_status(model_id=model_id, model_run_info=model_run_info)[0]
-
-
-def create_model_run_with_status(
+def create_model_run(
     *, model_id: object, model_run_info: dict[str, Any] | None = None
 ) -> tuple[ModelRunRecord, bool]:
     model_id = parse_id(model_id, field="model id")

@@ -114,7 +114,7 @@ def test_429_is_repeated_after_the_servers_retry_after(scripted):
 
 def test_a_get_or_create_is_repeated_on_503(scripted):
     scripted.scripts[("POST", "/api/model_runs")] = [BUSY, (201, RUN, {})]
-    record, created = model_runs.create_run_with_status(model_run_info={"lr": 0.1})
+    record, created = model_runs.create_run(model_run_info={"lr": 0.1})
     assert record.id == RUN_ID and created
     assert scripted.calls("POST", "/api/model_runs") == 2
 
