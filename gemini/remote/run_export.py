@@ -5,7 +5,7 @@ from typing import Any
 
 from gemini.core import run_export as rows
 from gemini.records import ModelRunRecord
-from gemini.remote import model_runs, models
+from gemini.remote import model_runs, models, tracking
 
 RUN_COLUMNS = rows.RUN_COLUMNS
 flatten_info = rows.flatten_info
@@ -51,6 +51,6 @@ def to_dataframe(
     where: str | None = None,
     order_by: str | list[str] | None = None,
 ) -> "pandas.DataFrame":  # noqa: F821 - pandas is an optional dependency
-    return rows.dataframe(
-        iter_runs(model_run_info=model_run_info, model_name=model_name, where=where, order_by=order_by), ModelNames()
-    )
+    records = list(iter_runs(model_run_info=model_run_info, model_name=model_name, where=where, order_by=order_by))
+    summaries = tracking.metric_summaries_of_runs(run_ids=[record.id for record in records])
+    return rows.dataframe(records, ModelNames(), summaries)

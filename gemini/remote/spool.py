@@ -281,7 +281,10 @@ def start_background_sender() -> None:
         if _background is not None and _background.is_alive():
             return
         _background = threading.Thread(target=_send_in_background, name="gemini-spool", daemon=True)
-        _background.start()
+        try:
+            _background.start()
+        except RuntimeError:  # the interpreter is shutting down: the next process or gemini sync sends it
+            _background = None
 
 
 def _send_in_background() -> None:

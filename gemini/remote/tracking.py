@@ -187,13 +187,17 @@ def metric_summaries(*, run_id: object) -> dict[str, MetricSummary]:
     return {summary.key: summary for summary in map(_summary, http.get(f"{_run_path(run_id)}/metrics"))}
 
 
+SUMMARY_RUNS_PER_REQUEST = 1000
+
+
 def metric_summaries_of_runs(*, run_ids: list[uuid.UUID]) -> dict[uuid.UUID, list[MetricSummary]]:
-    """The summaries of many runs (runs without metrics are absent), one request per run."""
-    found = {}
-    for run_id in run_ids:
-        summaries = list(metric_summaries(run_id=run_id).values())
-        if summaries:
-            found[run_id] = summaries
+    """The summaries of many runs (runs without metrics are absent), a thousand runs per request."""
+    ids = [str(run_id) for run_id in run_ids]
+    found: dict[uuid.UUID, list[MetricSummary]] = {}
+    for start in range(0, len(ids), SUMMARY_RUNS_PER_REQUEST):
+        body = {"run_ids": ids[start : start + SUMMARY_RUNS_PER_REQUEST]}
+        for item in http.call("POST", "/metrics/summaries", json=body, idempotent=True).json():
+            found[uuid.UUID(item["run_id"])] = [_summary(summary) for summary in item["summaries"]]
     return found
 
 

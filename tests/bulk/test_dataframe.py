@@ -10,6 +10,12 @@ from gemini.core import model_runs, models
 pandas = pytest.importorskip("pandas")
 
 
+@pytest.fixture
+def db(registry) -> str:
+    """The same tests on SQLite, on PostgreSQL and through a server (``GEMINI_API_URL``)."""
+    return registry
+
+
 def test_to_dataframe_flattens_info(db):
     models.create_model(model_name="m")
     model_runs.create_runs(model_run_infos=[{"p": {"lr": 0.1}, "tags": ["a"]}, {"p": {"lr": 0.01}, "site": "Davis"}], model_name="m")

@@ -14,9 +14,13 @@ from pydantic import ConfigDict, Field
 from gemini.core import experiments as experiments_core
 from gemini.core import model_runs as runs_core
 from gemini.core import models as models_core
+from gemini.core import tracking as tracking_core
 from gemini.rest_api.errors import NOT_FOUND, READ_ERRORS, WRITE_ERRORS
-from gemini.rest_api.schemas import ExperimentPublic, Info, ModelPublic, ModelRunPublic, Name, Schema
+from gemini.rest_api.schemas import ExperimentPublic, Info, ModelPublic, ModelRunPublic, Name, PublicSchema, Schema
 from gemini.rest_api.security import WRITE_ACCESS
+from gemini.rest_api.tracking_schemas import MetricSummaryPublic
+
+MAX_SUMMARY_RUNS = 1000
 
 router = APIRouter(responses=READ_ERRORS)
 
@@ -86,3 +90,27 @@ def unlink_model_experiment(
 ) -> ExperimentPublic:
     """Take the model out of the experiment; 404 when it is not part of it. Returns the experiment."""
     return ExperimentPublic.of(models_core.unassociate_experiment(model_id=model_id, experiment_name=experiment_name))
+
+
+class MetricSummariesLookup(Schema):
+    model_config = ConfigDict(
+        extra="forbid", json_schema_extra={"examples": [{"run_ids": ["01a22def-8ca6-710a-9616-56964e2f0d1d"]}]}
+    )
+
+    run_ids: list[uuid.UUID] = Field(max_length=MAX_SUMMARY_RUNS, description="The runs, at most 1000.")
+
+
+class RunMetricSummariesPublic(PublicSchema):
+    run_id: uuid.UUID
+    summaries: list[MetricSummaryPublic]
+
+
+@router.post("/metrics/summaries", tags=["tracking"])
+def lookup_metric_summaries(body: MetricSummariesLookup) -> list[RunMetricSummariesPublic]:
+    """Each metric's summary for many runs in one read (runs without metrics are left out): what a
+    DataFrame of runs shows as their last values. A read; a POST only because the ids may be many."""
+    found = tracking_core.metric_summaries_of_runs(run_ids=body.run_ids)
+    return [
+        RunMetricSummariesPublic(run_id=run_id, summaries=[MetricSummaryPublic.of(summary) for summary in summaries])
+        for run_id, summaries in found.items()
+    ]
