@@ -21,8 +21,8 @@ from collections.abc import Callable, Iterator, Mapping
 from typing import Any, Optional
 
 from gemini.api.base import logger, seed_operation
-from gemini.config import get_settings
 from gemini.backend import tracking as core
+from gemini.config import get_settings
 from gemini.errors import ConflictError
 
 FLUSH_POINTS = 10_000
