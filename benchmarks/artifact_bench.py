@@ -64,6 +64,9 @@ if op.startswith("api"):
     from gemini.api.model_run import ModelRun
     run = ModelRun.get_by_id(args["run_id"])
 before = rss_kib()
+import resource
+_usage = resource.getrusage(resource.RUSAGE_SELF)
+cpu_before = _usage.ru_utime + _usage.ru_stime
 start = time.perf_counter()
 if op == "api_upload":
     result = run.log_artifact(args["path"], name=args["name"])
@@ -99,20 +102,27 @@ elif op == "hash_copy":
         out.flush()
         os.fsync(out.fileno())
 seconds = time.perf_counter() - start
-print(json.dumps({"seconds": seconds, "rss_before_kib": before, "rss_peak_kib": rss_kib()}))
+import resource
+usage = resource.getrusage(resource.RUSAGE_SELF)
+cpu = usage.ru_utime + usage.ru_stime - cpu_before
+print(json.dumps({"seconds": seconds, "cpu_seconds": cpu, "rss_before_kib": before, "rss_peak_kib": rss_kib()}))
 """
 
 
 REPEATS = 3
 
 
-def median_of(op: str, env: dict[str, str], after=None, **args: str) -> dict:  # noqa: ANN001
+def median_of(op: str, env: dict[str, str], after=None, server_pid: int | None = None, **args: str) -> dict:  # noqa: ANN001
     """The run with the median time of ``REPEATS`` (``after`` undoes what one run left, e.g. a file)."""
     outcomes = []
     for _ in range(REPEATS):
         if "path" in args:
             drop_caches_of(Path(args["path"]))
-        outcomes.append(child(op, env, **args))
+        server_cpu = cpu_seconds_of(server_pid) if server_pid else 0.0
+        outcome = child(op, env, **args)
+        if server_pid:
+            outcome["server_cpu_seconds"] = cpu_seconds_of(server_pid) - server_cpu
+        outcomes.append(outcome)
         if after is not None:
             after()
     outcomes.sort(key=lambda outcome: outcome["seconds"])
@@ -148,6 +158,11 @@ def free_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         return probe.getsockname()[1]
+
+
+def cpu_seconds_of(pid: int) -> float:
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")  # utime + stime
 
 
 def vm_kib(pid: int, field: str) -> int:
@@ -206,11 +221,13 @@ def measure(backend: str, database_url: str, scratch: Path, source: Path, size: 
             "seconds": round(outcome["seconds"], 3),
             "all_seconds": outcome["all_seconds"],
             "mb_per_s": round(size / outcome["seconds"] / 1e6, 1),
+            "client_cpu_seconds": round(outcome["cpu_seconds"], 2),
             "client_rss_before_mib": round(outcome["rss_before_kib"] / 1024, 1),
             "client_rss_peak_mib": round(outcome["rss_peak_kib"] / 1024, 1),
         }
         if server:
             item.update(server)
+            item["server_cpu_seconds"] = round(outcome["server_cpu_seconds"], 2)
         results.append(item)
         log(f"  {interface} {direction}: {item['mb_per_s']} MB/s, client peak RSS {item['client_rss_peak_mib']} MiB"
             + (f", server peak RSS {server['server_rss_peak_mib']} MiB" if server else ""))
@@ -232,9 +249,9 @@ def measure(backend: str, database_url: str, scratch: Path, source: Path, size: 
             return {"server_rss_start_mib": round(start / 1024, 1), "server_rss_peak_mib": round(vm_kib(pid, "VmHWM") / 1024, 1)}
 
         server_start = vm_kib(pid, "VmRSS")
-        record("rest", "upload", median_of("rest_upload", env, after=forget_blobs, url=base, path=str(source)), server(server_start))
+        record("rest", "upload", median_of("rest_upload", env, after=forget_blobs, server_pid=pid, url=base, path=str(source)), server(server_start))
         child("rest_upload", env, url=base, path=str(source))
-        record("rest", "download", median_of("rest_download", env, after=lambda: dest.unlink(), url=base, dest=str(dest)), server(server_start))
+        record("rest", "download", median_of("rest_download", env, after=lambda: dest.unlink(), server_pid=pid, url=base, dest=str(dest)), server(server_start))
     shutil.rmtree(scratch / f"store-{backend}-{size}")
     return results
 
@@ -244,7 +261,8 @@ def baselines(scratch: Path, source: Path, size: int) -> list[dict]:
     for op, label in (("copy", "plain copy (shutil.copyfile)"), ("hash_copy", "read + SHA-256 + write + fsync")):
         outcome = median_of(op, dict(os.environ), after=(scratch / "baseline.bin").unlink, path=str(source), dest=str(scratch / "baseline.bin"))
         results.append({"backend": "-", "size_bytes": size, "interface": "baseline", "direction": label,
-                        "seconds": round(outcome["seconds"], 3), "all_seconds": outcome["all_seconds"], "mb_per_s": round(size / outcome["seconds"] / 1e6, 1),
+                        "seconds": round(outcome["seconds"], 3), "all_seconds": outcome["all_seconds"],
+                        "client_cpu_seconds": round(outcome["cpu_seconds"], 2), "mb_per_s": round(size / outcome["seconds"] / 1e6, 1),
                         "client_rss_before_mib": round(outcome["rss_before_kib"] / 1024, 1),
                         "client_rss_peak_mib": round(outcome["rss_peak_kib"] / 1024, 1)})
         log(f"  baseline {label}: {results[-1]['mb_per_s']} MB/s")
@@ -269,14 +287,15 @@ def write_report(results: list[dict], out: Path) -> None:
     out.mkdir(parents=True, exist_ok=True)
     (out / "artifacts.json").write_text(json.dumps(results, indent=2) + "\n")
     lines = [
-        "| database | size | interface | direction | MB/s | client peak RSS (MiB, at start) | server peak RSS (MiB, at start) |",
-        "|---|---|---|---|---|---|---|",
+        "| database | size | interface | direction | MB/s (median of 3) | CPU s client / server | client peak RSS (MiB, at start) | server peak RSS (MiB, at start) |",
+        "|---|---|---|---|---|---|---|---|",
     ]
     for item in results:
         server = (f"{item['server_rss_peak_mib']} ({item['server_rss_start_mib']})" if "server_rss_peak_mib" in item else "–")
         lines.append(
             f"| {item['backend']} | {item['size_bytes'] / MIB:,.0f} MiB | {item['interface']} | {item['direction']} | "
-            f"{item['mb_per_s']} | {item['client_rss_peak_mib']} ({item['client_rss_before_mib']}) | {server} |"
+            f"{item['mb_per_s']} | {item['client_cpu_seconds']} / {item.get('server_cpu_seconds', '–')} | "
+            f"{item['client_rss_peak_mib']} ({item['client_rss_before_mib']}) | {server} |"
         )
     (out / "artifacts.md").write_text("\n".join(lines) + "\n")
 
@@ -305,8 +324,12 @@ def main() -> None:
                     finally:
                         drop_postgres_database(name)
             source.unlink()
+            write_report(results, Path(args.out))  # what is measured so far, should the run be stopped
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
+    load = os.getloadavg()
+    for item in results:
+        item["load_average_at_end"] = [round(value, 1) for value in load]
     write_report(results, Path(args.out))
     log(f"results in {args.out}/artifacts.md")
 
