@@ -4,7 +4,7 @@
 
 Starts ``gemini serve`` on a free loopback port over a fresh database (an SQLite file in a temporary
 directory, or a new PostgreSQL database on ``GEMINI_BENCH_POSTGRES_URL``), then measures in the same run,
-each with new runs (an insert and a commit every time):
+each with new runs (an insert and a commit every time); the three remote measurements interleaved:
 
 - ``ModelRun.create`` locally on the same database (the baseline: what the server itself must do);
 - ``ModelRun.create`` through the server (``GEMINI_API_URL``): the number the target is about;
@@ -116,33 +116,37 @@ def main() -> None:
         tag = uuid.uuid4().hex
         rows: dict[str, dict[str, float]] = {}
 
-        # Warm both paths (imports, pools, the version check) before measuring.
+        # Warm each path (imports, pools, the version check) before measuring.
         for index in range(50):
             ModelRun.create(model_run_info={"warm": index, "local": tag}, model_name="bench")
-        rows["ModelRun.create, local (same database)"] = percentiles(
+        rows["ModelRun.create, local (same database, no server)"] = percentiles(
             timed(lambda i: ModelRun.create(model_run_info={"epoch": i, "lr": 0.01, "local": tag}, model_name="bench"), samples)
         )
 
         os.environ["GEMINI_API_URL"] = url
+        client = httpx.Client(base_url=url)
         for index in range(50):
             ModelRun.create(model_run_info={"warm": index, "remote": tag}, model_name="bench")
-        remote_create = lambda i: ModelRun.create(  # noqa: E731
-            model_run_info={"epoch": i, "lr": 0.01, "remote": tag}, model_name="bench"
-        )
-        rows["ModelRun.create, remote (kept-alive connection)"] = percentiles(timed(remote_create, samples))
-
-        with httpx.Client(base_url=url) as client:
-            for index in range(50):
-                client.post("/api/model_runs", json={"model_run_info": {"warm": index, "raw": tag}, "model_name": "bench"})
-            rows["POST /api/model_runs, bare httpx.Client"] = percentiles(
-                timed(
-                    lambda i: client.post(
-                        "/api/model_runs", json={"model_run_info": {"epoch": i, "lr": 0.01, "raw": tag}, "model_name": "bench"}
-                    ),
-                    samples,
-                )
-            )
-            rows["GET /api/health, bare httpx.Client"] = percentiles(timed(lambda i: client.get("/api/health"), samples))
+            client.post("/api/model_runs", json={"model_run_info": {"warm": index, "raw": tag}, "model_name": "bench"})
+        # Interleaved, one of each per round, so that the load of a shared machine weighs on all alike.
+        operations = {
+            "ModelRun.create, remote (kept-alive connection)": lambda i: ModelRun.create(
+                model_run_info={"epoch": i, "lr": 0.01, "remote": tag}, model_name="bench"
+            ),
+            "POST /api/model_runs, bare httpx.Client": lambda i: client.post(
+                "/api/model_runs", json={"model_run_info": {"epoch": i, "lr": 0.01, "raw": tag}, "model_name": "bench"}
+            ),
+            "GET /api/health, bare httpx.Client": lambda i: client.get("/api/health"),
+        }
+        durations: dict[str, list[float]] = {name: [] for name in operations}
+        for index in range(samples):
+            for name, operation in operations.items():
+                start = time.perf_counter()
+                operation(index)
+                durations[name].append((time.perf_counter() - start) * 1000)
+        client.close()
+        for name, values in durations.items():
+            rows[name] = percentiles(values)
 
         print(f"\n{arguments.database}, {samples} samples each, milliseconds\n")
         print("| operation | p50 | p90 | p99 |")
