@@ -15,7 +15,7 @@ def private_server(tmp_path_factory, gemini_server):
     token = f"t-{uuid.uuid4().hex}"
     database = f"sqlite:///{tmp_path_factory.mktemp('web-private') / 'web.db'}"
     with gemini_server(database, token=token, args=("--private",)) as served:
-        yield Server(url=served.url, token=token)
+        yield Server(url=served.url, token=token, database_url=database)
 
 
 def _user_token(server: Server, name: str, scope: str) -> str:
