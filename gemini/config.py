@@ -73,6 +73,14 @@ class Settings(BaseSettings):
     spool_path: str = ""
     """The offline spool of tracked runs; empty means ``spool.sqlite`` in the user's data directory."""
 
+    cors_origins: str = ""
+    """Browser origins allowed to call the REST API from other pages: ``*``, or origins separated by
+    commas (``http://localhost:3000,https://gemini.example.org``). Empty (the default): none."""
+
+    @property
+    def cors_origin_list(self) -> list[str]:
+        return [origin.strip().rstrip("/") for origin in self.cors_origins.split(",") if origin.strip()]
+
     heartbeat_timeout: float = DEFAULT_HEARTBEAT_TIMEOUT
     """Seconds without a heartbeat after which a ``running`` tracked run is reported as ``lost``."""
     artifact_root: str = ""

@@ -3,7 +3,7 @@
 import datetime as dt
 import uuid
 from dataclasses import dataclass
-from typing import Any, NamedTuple
+from typing import Any, Generic, NamedTuple, TypeVar
 
 
 TOKEN_SCOPES = ("read", "write", "admin")
@@ -28,6 +28,9 @@ class ModelRecord:
     created_at: dt.datetime
     updated_at: dt.datetime
     created_by: str | None = None
+    # Filled by the list reads (with the page, in the same transaction); ``None`` elsewhere.
+    run_count: int | None = None
+    last_run_at: dt.datetime | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -92,3 +95,17 @@ class ApiTokenRecord:
     created_at: dt.datetime
     last_used_at: dt.datetime | None
     revoked_at: dt.datetime | None
+
+
+Item = TypeVar("Item")
+
+
+@dataclass(frozen=True, slots=True)
+class Page(Generic[Item]):
+    """One page of a list and the number of items of the whole list, read in one transaction.
+
+    ``next_cursor`` is set by the reads that page by cursor when the page is full."""
+
+    items: list[Item]
+    total: int
+    next_cursor: str | None = None

@@ -5,7 +5,7 @@ from typing import Any
 from gemini.core.validation import check_info, check_name, check_page, parse_id
 from gemini.db.engine import unit_of_work
 from gemini.db.repositories import ExperimentRepository, ModelRepository
-from gemini.records import ExperimentRecord, ModelRecord
+from gemini.records import ExperimentRecord, ModelRecord, Page
 
 
 def create_experiment(
@@ -38,6 +38,14 @@ def list_experiments(*, limit: int | None = None, offset: int | None = None) -> 
         return ExperimentRepository(connection).list(limit=limit, offset=offset)
 
 
+def list_and_count_experiments(*, limit: int | None = None, offset: int | None = None) -> Page[ExperimentRecord]:
+    """A page of experiments and how many there are, from one read."""
+    check_page(limit, offset)
+    with unit_of_work(snapshot=True) as connection:
+        experiments = ExperimentRepository(connection)
+        return Page(experiments.list(limit=limit, offset=offset), experiments.count())
+
+
 def count_experiments() -> int:
     with unit_of_work() as connection:
         return ExperimentRepository(connection).count()
@@ -45,9 +53,10 @@ def count_experiments() -> int:
 
 def list_experiment_models(*, experiment_id: object) -> list[ModelRecord]:
     experiment_id = parse_id(experiment_id, field="experiment id")
-    with unit_of_work() as connection:
+    with unit_of_work(snapshot=True) as connection:
         ExperimentRepository(connection).get(experiment_id)
-        return ModelRepository(connection).list(experiment_id=experiment_id)
+        models = ModelRepository(connection)
+        return models.with_run_summaries(models.list(experiment_id=experiment_id))
 
 
 def delete_experiment(*, experiment_id: object) -> None:

@@ -16,7 +16,7 @@ from gemini.db.engine import unit_of_work
 from gemini.db.repositories import UNSET, ModelRepository, ModelRunRepository
 from gemini.db.search.run_search import RunPage, RunSearchRepository
 from gemini.errors import ConflictError, InvalidInputError, NotFoundError
-from gemini.records import ModelRecord, ModelRunRecord
+from gemini.records import ModelRecord, ModelRunRecord, Page
 
 INFO = "model_run_info"
 
@@ -49,7 +49,7 @@ def create_run(
             else None
         )
         return ModelRunRepository(connection).add(
-            model_id=model_id, info=info.value, info_hash=info.hash, created_by=created_by
+            model_id=model_id, info=info.value, info_hash=info.hash, created_by=created_by, model_name=model_name
         )
 
 
@@ -76,7 +76,10 @@ def create_runs(
             else None
         )
         return ModelRunRepository(connection).add_many(
-            model_id=model_id, items=[(info.value, info.hash) for info in checked], created_by=created_by
+            model_id=model_id,
+            items=[(info.value, info.hash) for info in checked],
+            created_by=created_by,
+            model_name=model_name,
         )
 
 
@@ -176,6 +179,42 @@ def search_runs(
             offset=offset,
             cursor=cursor,
         )
+
+
+def search_and_count_runs(
+    *,
+    model_run_info: dict[str, Any] | None = None,
+    model_name: str | None = None,
+    where: str | None = None,
+    order_by: str | list[str] | None = None,
+    limit: int | None = None,
+    offset: int | None = None,
+    cursor: str | None = None,
+) -> Page[ModelRunRecord]:
+    """A page of ``search_runs`` and how many runs match in all, from one read (one snapshot), with the
+    model name resolved once."""
+    contains = check_info(model_run_info, field=INFO).value if model_run_info is not None else None
+    expression = _parse_where(where)
+    keys = parse_order_by(order_by) if order_by is not None else ()
+    check_page(limit, offset)
+    if cursor is not None and offset:
+        raise InvalidInputError("give either offset or cursor, not both")
+    with unit_of_work(snapshot=True) as connection:
+        model_id = _model_filter(connection, model_name)
+        search = RunSearchRepository(connection)
+        total = search.count(model_id=model_id, contains=contains, where=expression)
+        if limit == 0:
+            return Page([], total)
+        found = search.list(
+            model_id=model_id,
+            contains=contains,
+            where=expression,
+            order_by=keys,
+            limit=limit,
+            offset=offset,
+            cursor=cursor,
+        )
+        return Page(found.runs, total, found.next_cursor)
 
 
 def replace_run_info(*, run_id: object, model_run_info: dict[str, Any]) -> ModelRunRecord:

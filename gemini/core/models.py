@@ -12,7 +12,7 @@ from gemini.db.artifacts import ArtifactRepository
 from gemini.db.engine import unit_of_work
 from gemini.db.repositories import ExperimentRepository, ModelRepository, ModelRunRepository
 from gemini.errors import ConflictError, InvalidInputError, NotFoundError
-from gemini.records import ExperimentRecord, ModelRecord, ModelRunRecord
+from gemini.records import ExperimentRecord, ModelRecord, ModelRunRecord, Page
 
 INFO = "model_info"
 
@@ -118,11 +118,32 @@ def list_models(
     limit: int | None = None,
     offset: int | None = None,
 ) -> list[ModelRecord]:
-    """Models in creation order, filtered by exact name/url, info containment and experiment."""
+    """Models in creation order, filtered by exact name/url, info containment and experiment; each with
+    its ``run_count`` and ``last_run_at``."""
     check_page(limit, offset)
     filters = _ModelFilters.checked(model_name, model_url, model_info, experiment_name)
-    with unit_of_work() as connection:
-        return ModelRepository(connection).list(**filters.resolved(connection), limit=limit, offset=offset)
+    with unit_of_work(snapshot=True) as connection:
+        models = ModelRepository(connection)
+        return models.with_run_summaries(models.list(**filters.resolved(connection), limit=limit, offset=offset))
+
+
+def list_and_count_models(
+    *,
+    model_name: str | None = None,
+    model_url: str | None = None,
+    model_info: dict[str, Any] | None = None,
+    experiment_name: str | None = None,
+    limit: int | None = None,
+    offset: int | None = None,
+) -> Page[ModelRecord]:
+    """A page of ``list_models`` and the number of models matching in all, from one read."""
+    check_page(limit, offset)
+    filters = _ModelFilters.checked(model_name, model_url, model_info, experiment_name)
+    with unit_of_work(snapshot=True) as connection:
+        models = ModelRepository(connection)
+        resolved = filters.resolved(connection)
+        page = models.list(**resolved, limit=limit, offset=offset)
+        return Page(models.with_run_summaries(page), models.count(**resolved))
 
 
 def update_model(
@@ -182,6 +203,18 @@ def list_model_runs(*, model_id: object, limit: int | None = None, offset: int |
         return ModelRunRepository(connection).list(model_id=model_id, limit=limit, offset=offset)
 
 
+def list_and_count_model_runs(
+    *, model_id: object, limit: int | None = None, offset: int | None = None
+) -> Page[ModelRunRecord]:
+    """A page of the model's runs in creation order and how many it has, from one read."""
+    model_id = parse_id(model_id, field="model id")
+    check_page(limit, offset)
+    with unit_of_work(snapshot=True) as connection:
+        ModelRepository(connection).get(model_id)
+        runs = ModelRunRepository(connection)
+        return Page(runs.list(model_id=model_id, limit=limit, offset=offset), runs.count(model_id=model_id))
+
+
 def count_model_runs(*, model_id: object) -> int:
     model_id = parse_id(model_id, field="model id")
     with unit_of_work() as connection:
@@ -190,22 +223,34 @@ def count_model_runs(*, model_id: object) -> int:
 
 
 def create_model_run(
-    *, model_id: object, model_run_info: dict[str, Any] | None = None, created_by: str | None = None
+    *,
+    model_id: object,
+    model_run_info: dict[str, Any] | None = None,
+    model_name: str | None = None,
+    created_by: str | None = None,
 ) -> tuple[ModelRunRecord, bool]:
     """A run of the model with id ``model_id`` (the existing run if that info is already recorded).
 
     Returns the record and whether it is new (``False``: an equal one existed and is returned)."""
     model_id = parse_id(model_id, field="model id")
     info = check_info(model_run_info, field="model_run_info")
+    if model_name is not None:
+        check_name(model_name, field="model_name")
     created_by = check_optional_text(created_by, field="created_by")
     with unit_of_work(write=True) as connection:
-        ModelRepository(connection).get(model_id)
+        model = ModelRepository(connection).get(model_id)
+        if model_name is not None and model_name != model.model_name:
+            raise InvalidInputError(
+                f"model_name {model_name!r} contradicts the model of the path ({model_id} is {model.model_name!r});"
+                " leave model_name out or give the path's model's name"
+            )
         return ModelRunRepository(connection).add(
-            model_id=model_id, info=info.value, info_hash=info.hash, created_by=created_by
+            model_id=model_id, info=info.value, info_hash=info.hash, created_by=created_by, model_name=model.model_name
         )
 
 
 def list_model_experiments(*, model_id: object) -> list[ExperimentRecord]:
+    """The model's experiments in creation order; there are few, so they come in one list."""
     model_id = parse_id(model_id, field="model id")
     with unit_of_work() as connection:
         models = ModelRepository(connection)

@@ -59,6 +59,7 @@ def start_run(
             info=info.value,
             info_hash=info.hash,
             created_by=created_by,
+            model_name=model_name,
         )
 
 

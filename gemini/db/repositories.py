@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
+from dataclasses import replace
 from typing import Any
 
 import sqlalchemy as sa
@@ -44,9 +45,13 @@ _RUN_COLUMNS = (
     _runs.c.error_message,
     _runs.c.created_by,
 )
-RUN_COLUMNS = _RUN_COLUMNS
-"""What every read of runs selects; ``run_record`` turns such a row into a record."""
-RUN_COLUMN_COUNT = len(_RUN_COLUMNS)
+# A run as read: its stored columns and its model's name, joined in the same statement (``RUNS_WITH_MODEL``).
+# The joined models go by an alias, so that a search's conditions on the models table stay subqueries.
+_run_model = _models.alias("run_model")
+RUN_COLUMNS = (*_RUN_COLUMNS, _run_model.c.model_name)
+"""What every read of runs selects, from ``RUNS_WITH_MODEL``; ``run_record`` turns such a row into a record."""
+RUN_COLUMN_COUNT = len(RUN_COLUMNS)
+RUNS_WITH_MODEL = _runs.outerjoin(_run_model, _run_model.c.id == _runs.c.model_id)
 
 RUNNING = "running"
 LOST = "lost"
@@ -77,6 +82,7 @@ def run_record(row: Any, lost_cutoff: dt.datetime | None = None) -> ModelRunReco
         error_type=row[9],
         error_message=row[10],
         created_by=row[11],
+        model_name=row[12],
     )
 _MODEL_COLUMNS = (
     _models.c.id,
@@ -106,7 +112,7 @@ def _insert(connection: sa.Connection, table: sa.Table):  # noqa: ANN202 - diale
 
 # The statements of the hottest paths, built once: on SQLite constructing a statement costs more than
 # running it.
-_SELECT_RUN_BY_ID = sa.select(*_RUN_COLUMNS).where(_runs.c.id == sa.bindparam("run_id"))
+_SELECT_RUN_BY_ID = sa.select(*RUN_COLUMNS).select_from(RUNS_WITH_MODEL).where(_runs.c.id == sa.bindparam("run_id"))
 _SELECT_MODEL_ID_BY_NAME = sa.select(_models.c.id).where(_models.c.model_name == sa.bindparam("model_name"))
 _INSERT_MODEL_NAME_IF_NEW = {
     name: insert(_models)
@@ -180,7 +186,8 @@ class ModelRunRepository:
     ) -> ModelRunRecord | None:
         """The oldest run matching the filters (by id, use ``get``); ``identified``: recorded runs only."""
         filters = self._filters(model_id=model_id, info_hash=info_hash, identified=identified)
-        row = self.connection.execute(sa.select(*_RUN_COLUMNS).where(*filters).order_by(_runs.c.id).limit(1)).first()
+        query = sa.select(*RUN_COLUMNS).select_from(RUNS_WITH_MODEL).where(*filters)
+        row = self.connection.execute(query.order_by(_runs.c.id).limit(1)).first()
         return run_record(row) if row else None
 
     def info_hash(self, run_id: uuid.UUID) -> str:
@@ -194,9 +201,16 @@ class ModelRunRepository:
         return bool(self.connection.execute(query).scalar())
 
     def add(
-        self, *, model_id: uuid.UUID | None, info: dict[str, Any], info_hash: str, created_by: str | None = None
+        self,
+        *,
+        model_id: uuid.UUID | None,
+        info: dict[str, Any],
+        info_hash: str,
+        created_by: str | None = None,
+        model_name: str | None = None,
     ) -> tuple[ModelRunRecord, bool]:
         """Insert a run unless one with the same (model, info hash) exists; returns it and whether it is new.
+        ``model_name``, the name of ``model_id``, goes into the returned record.
 
         ``ON CONFLICT DO NOTHING`` makes concurrent creators agree: one insert wins, the others read it.
         """
@@ -213,10 +227,10 @@ class ModelRunRepository:
         inserted = self.connection.execute(_INSERT_RUN_IF_NEW[self.connection.dialect.name], values).first()
         if inserted is not None:
             path_values.add_leaves(self.connection, [(values["id"], info)])
-            return ModelRunRecord(values["id"], model_id, info, now, now, created_by=created_by), True
+            return ModelRunRecord(values["id"], model_id, info, now, now, model_name=model_name, created_by=created_by), True
         existing = self.get_one_or_none(model_id=model_id, info_hash=info_hash, identified=True)
         if existing is None:  # the conflicting row was deleted between our insert and this read
-            return self.add(model_id=model_id, info=info, info_hash=info_hash, created_by=created_by)
+            return self.add(model_id=model_id, info=info, info_hash=info_hash, created_by=created_by, model_name=model_name)
         return existing, False
 
     def add_if_model_named(
@@ -239,10 +253,15 @@ class ModelRunRepository:
         if inserted is None:
             return None
         path_values.add_leaves(self.connection, [(run_id, info)])
-        return ModelRunRecord(run_id, inserted[0], info, now, now, created_by=created_by)
+        return ModelRunRecord(run_id, inserted[0], info, now, now, model_name=model_name, created_by=created_by)
 
     def add_many(
-        self, *, model_id: uuid.UUID | None, items: list[tuple[dict[str, Any], str]], created_by: str | None = None
+        self,
+        *,
+        model_id: uuid.UUID | None,
+        items: list[tuple[dict[str, Any], str]],
+        created_by: str | None = None,
+        model_name: str | None = None,
     ) -> list[tuple[ModelRunRecord, bool]]:
         """Insert runs given as (info, info hash), skipping those that exist; returns, in input order, each
         run and whether it is new. Equal infos map to one run.
@@ -268,17 +287,24 @@ class ModelRunRepository:
             for run_id, info_hash in self.connection.execute(query):
                 new_run_id, info = fresh[info_hash]
                 if run_id == new_run_id:
-                    records[info_hash] = (ModelRunRecord(run_id, model_id, info, now, now, created_by=created_by), True)
+                    record = ModelRunRecord(run_id, model_id, info, now, now, model_name=model_name, created_by=created_by)
+                    records[info_hash] = (record, True)
                 else:
                     existing.append(run_id)
         for start in range(0, len(existing), 500):
-            query = sa.select(*_RUN_COLUMNS, _runs.c.info_hash).where(_runs.c.id.in_(existing[start : start + 500]))
+            query = (
+                sa.select(*RUN_COLUMNS, _runs.c.info_hash)
+                .select_from(RUNS_WITH_MODEL)
+                .where(_runs.c.id.in_(existing[start : start + 500]))
+            )
             for row in self.connection.execute(query):
                 records[row.info_hash] = (run_record(row), False)
         path_values.add_leaves(self.connection, ((record.id, record.model_run_info) for record, new in records.values() if new))
         for info_hash, (_, info) in fresh.items():
             if info_hash not in records:  # deleted between our insert and this read: insert it alone
-                records[info_hash] = self.add(model_id=model_id, info=info, info_hash=info_hash, created_by=created_by)
+                records[info_hash] = self.add(
+                    model_id=model_id, info=info, info_hash=info_hash, created_by=created_by, model_name=model_name
+                )
         result, seen = [], set()
         for _, info_hash in items:
             record, created = records[info_hash]
@@ -320,7 +346,7 @@ class ModelRunRepository:
         self, *, model_id: uuid.UUID | None = UNSET, limit: int | None = None, offset: int | None = None
     ) -> list[ModelRunRecord]:
         """Runs in creation order; searches by info go through ``gemini.db.search.run_search.RunSearchRepository``."""
-        query = sa.select(*_RUN_COLUMNS).where(*self._filters(model_id=model_id))
+        query = sa.select(*RUN_COLUMNS).select_from(RUNS_WITH_MODEL).where(*self._filters(model_id=model_id))
         rows = self.connection.execute(_page(query.order_by(_runs.c.id), limit, offset))
         return [run_record(row) for row in rows]
 
@@ -330,15 +356,13 @@ class ModelRunRepository:
 
     def update(self, run_id: uuid.UUID, **values: Any) -> ModelRunRecord:
         replaced = self._indexed_infos(_runs.c.id == run_id) if "model_run_info" in values else []
-        result = self.connection.execute(
-            sa.update(_runs).where(_runs.c.id == run_id).values(**values, updated_at=utc_now()).returning(*_RUN_COLUMNS)
-        ).first()
-        if result is None:
+        result = self.connection.execute(sa.update(_runs).where(_runs.c.id == run_id).values(**values, updated_at=utc_now()))
+        if result.rowcount == 0:
             raise NotFoundError(f"no model run with id {run_id}")
         if "model_run_info" in values:
             path_values.remove_leaves(self.connection, replaced)
             path_values.add_leaves(self.connection, [(run_id, values["model_run_info"])])
-        return run_record(result)
+        return self.get(run_id)
 
     def _indexed_infos(self, condition: sa.ColumnElement[bool]) -> list[tuple[uuid.UUID, dict[str, Any]]]:
         """(id, info) of the runs matching ``condition``, where SQLite's (path, value) rows are kept."""
@@ -349,9 +373,16 @@ class ModelRunRepository:
     # -- tracked runs --------------------------------------------------------------------------------
 
     def add_tracked(
-        self, *, model_id: uuid.UUID | None, info: dict[str, Any], info_hash: str, created_by: str | None = None
+        self,
+        *,
+        model_id: uuid.UUID | None,
+        info: dict[str, Any],
+        info_hash: str,
+        created_by: str | None = None,
+        model_name: str | None = None,
     ) -> ModelRunRecord:
-        """Insert a new ``running`` run: always a new run, whatever runs have the same info."""
+        """Insert a new ``running`` run: always a new run, whatever runs have the same info. ``model_name``,
+        the name of ``model_id``, goes into the returned record."""
         now = utc_now()
         values = dict(
             id=new_id(),
@@ -368,7 +399,15 @@ class ModelRunRepository:
         self.connection.execute(sa.insert(_runs), values)
         path_values.add_leaves(self.connection, [(values["id"], info)])
         return ModelRunRecord(
-            values["id"], model_id, info, now, now, status=RUNNING, started_at=now, created_by=created_by
+            values["id"],
+            model_id,
+            info,
+            now,
+            now,
+            model_name=model_name,
+            status=RUNNING,
+            started_at=now,
+            created_by=created_by,
         )
 
     def end(
@@ -380,14 +419,13 @@ class ModelRunRepository:
             sa.update(_runs)
             .where(_runs.c.id == run_id, _runs.c.status == RUNNING)
             .values(status=status, ended_at=now, error_type=error_type, error_message=error_message, updated_at=now)
-            .returning(*_RUN_COLUMNS)
-        ).first()
-        if result is None:
-            current = self.get(run_id)
+        )
+        current = self.get(run_id)
+        if result.rowcount == 0:
             if current.status is None:
                 raise ConflictError(f"model run {run_id} is not a tracked run")
             raise ConflictError(f"model run {run_id} has already ended ({current.status})")
-        return run_record(result)
+        return current
 
     def heartbeat(self, run_id: uuid.UUID) -> None:
         """Mark a ``running`` run alive now; ``ConflictError`` when it is not running."""
@@ -522,6 +560,23 @@ class ModelRepository:
     def count(self, **filters: Any) -> int:
         query = sa.select(sa.func.count()).select_from(_models).where(*self._filters(**filters))
         return self.connection.execute(query).scalar_one()
+
+    def with_run_summaries(self, models: list[ModelRecord]) -> list[ModelRecord]:
+        """The models with ``run_count`` and ``last_run_at`` filled, from one grouped read of their runs."""
+        summaries: dict[uuid.UUID, tuple[int, Any]] = {}
+        ids = [model.id for model in models]
+        for start in range(0, len(ids), 500):
+            query = (
+                sa.select(_runs.c.model_id, sa.func.count(), sa.func.max(_runs.c.created_at))
+                .where(_runs.c.model_id.in_(ids[start : start + 500]))
+                .group_by(_runs.c.model_id)
+            )
+            summaries.update((model_id, (count, last)) for model_id, count, last in self.connection.execute(query))
+        result = []
+        for model in models:
+            run_count, last_run_at = summaries.get(model.id, (0, None))
+            result.append(replace(model, run_count=run_count, last_run_at=last_run_at))
+        return result
 
     def update(self, model_id: uuid.UUID, **values: Any) -> ModelRecord:
         result = self.connection.execute(

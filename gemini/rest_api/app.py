@@ -7,6 +7,7 @@ from importlib.metadata import PackageNotFoundError, version
 
 from fastapi import APIRouter, FastAPI
 
+from gemini.rest_api.cors import ConfiguredCORS
 from gemini.rest_api.errors import install_error_handlers
 from gemini.rest_api.limits import RequestBodyLimit
 from gemini.rest_api.notices import NoticeHeaders, collect_core_notices
@@ -31,11 +32,16 @@ DESCRIPTION = """
 The GEMINI model-run registry: models, the runs recorded for them (each with a free JSON
 `model_run_info`), and experiments grouping models.
 
-Errors are JSON objects `{"error": kind, "detail": message}`. Tokens go in `Authorization: Bearer <token>`:
-the server's `GEMINI_API_TOKEN` (scope admin) or a per-user token (`gemini tokens create NAME --scope
-read|write|admin`). When the server has `GEMINI_API_TOKEN`, every POST, PUT, PATCH and DELETE needs a
-`write` token; with `GEMINI_REQUIRE_TOKEN_FOR_READS=true` every read needs a `read` token too; `/api/tokens`
-needs an `admin` token. 401: no token, or an unknown or revoked one; 403: a scope that is too small.
+Every list answers with a plain JSON array; the number of matching items is in the `X-Total-Count`
+header and the next page, when there is one, in the `Link` header (`<url>; rel="next"`).
+
+Errors are JSON objects `{"error": kind, "error_description": message, "detail": message}`. Tokens go in
+`Authorization: Bearer <token>` or `X-API-Key: <token>`: the server's `GEMINI_API_TOKEN` (scope admin)
+or a per-user token (`gemini tokens create NAME --scope read|write|admin`). When the server has
+`GEMINI_API_TOKEN`, every POST, PUT, PATCH and DELETE needs a `write` token; with
+`GEMINI_REQUIRE_TOKEN_FOR_READS=true` every read needs a `read` token too; `/api/tokens` needs an `admin`
+token. 401: no token, or an unknown or revoked one; 403: a scope that is too small. Browser apps on other
+origins are allowed by `GEMINI_CORS_ORIGINS`.
 """
 
 
@@ -71,6 +77,8 @@ def create_app() -> FastAPI:
     app.add_middleware(RequestBodyLimit)
     app.add_middleware(NoticeHeaders)
     collect_core_notices()
+    # Outermost, so that every answer, refusals included, carries the CORS headers.
+    app.add_middleware(ConfiguredCORS)
     app.include_router(api_router())
     # Everything outside /api (the browser interface at "/") is mounted here, after the API routes.
     mount_web(app)

@@ -1,4 +1,8 @@
-"""The one place where errors become HTTP responses: a JSON body ``{"error": kind, "detail": message}``.
+"""The one place where errors become HTTP responses: a JSON body
+``{"error": kind, "error_description": message, "detail": message}``.
+
+``error``/``error_description`` are the keys GEMINI's clients read; ``detail`` repeats the message for
+clients written against FastAPI's usual key.
 
 ``gemini.errors`` map to 404/409/413/422/503, request validation to 422, and anything unexpected to a
 500 whose body says nothing about the code (the traceback goes to the server log only).
@@ -66,8 +70,12 @@ def status_for(exc: GeminiError) -> tuple[int, str]:
     return 500, "error"
 
 
+def error_body(kind: str, message: str) -> dict[str, str]:
+    return ErrorPublic(error=kind, error_description=message, detail=message).model_dump()
+
+
 def error_response(status: int, kind: str, detail: str, headers: dict[str, str] | None = None) -> JSONResponse:
-    body = ErrorPublic(error=kind, detail=detail).model_dump()
+    body = error_body(kind, detail)
     return JSONResponse(body, status_code=status, headers=headers)
 
 

@@ -1,4 +1,7 @@
-"""Request and response bodies, apart from the tables: ``XCreate``, ``XUpdate``, ``XPublic``, ``XsPublic``.
+"""Request and response bodies, apart from the tables: ``XCreate``, ``XUpdate``, ``XPublic``.
+
+Lists answer with plain arrays of ``XPublic`` (their totals and next pages are headers: see
+``gemini.rest_api.pages``).
 
 Only the shape of the JSON is checked here; the rules (names not blank, info size, uniqueness) are the
 core's, so REST, the CLI and Python callers all get the same answers.
@@ -6,7 +9,7 @@ core's, so REST, the CLI and Python callers all get the same answers.
 
 import datetime as dt
 import uuid
-from typing import Annotated, Any, Generic, Literal, TypeVar
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -30,14 +33,6 @@ class PublicSchema(Schema):
     model_config = ConfigDict(protected_namespaces=(), from_attributes=True)
 
 
-Item = TypeVar("Item")
-
-
-class Page(PublicSchema, Generic[Item]):
-    data: list[Item]
-    count: int = Field(description="How many items match the filters in all, not only on this page.")
-
-
 # --- model runs -----------------------------------------------------------------------------------------
 
 
@@ -55,13 +50,22 @@ class ModelRunCreate(Schema):
 
 
 class ModelModelRunCreate(Schema):
-    """A run created under ``/api/models/{id}/runs``: the model is the one in the path."""
+    """A run created under ``/api/models/{id}/runs``: the model is the one in the path.
+
+    GEMINI's ``ModelRunInput`` body names the model as well; that name must be the path's model's."""
 
     model_config = ConfigDict(
-        protected_namespaces=(), extra="forbid", json_schema_extra={"examples": [{"model_run_info": RUN_INFO_EXAMPLE}]}
+        protected_namespaces=(),
+        extra="forbid",
+        json_schema_extra={
+            "examples": [{"model_run_info": RUN_INFO_EXAMPLE}, {"model_name": "stand-counter", "model_run_info": {}}]
+        },
     )
 
     model_run_info: Info = Field(default_factory=dict)
+    model_name: Name | None = Field(
+        default=None, description="Optional; when given, the name of the path's model (422 otherwise)."
+    )
 
 
 class ModelRunUpdate(Schema):
@@ -83,6 +87,7 @@ class ModelRunModelAssociation(Schema):
 class ModelRunPublic(PublicSchema):
     id: uuid.UUID
     model_id: uuid.UUID | None
+    model_name: str | None = Field(description="The name of the run's model; null when it belongs to none.")
     model_run_info: Info
     created_at: dt.datetime
     updated_at: dt.datetime
@@ -101,16 +106,6 @@ class ModelRunPublic(PublicSchema):
     @classmethod
     def of(cls, record: ModelRunRecord) -> "ModelRunPublic":
         return cls.model_validate(record)
-
-
-class ModelRunsPublic(Page[ModelRunPublic]):
-    pass
-
-
-class ModelRunSearchPublic(ModelRunsPublic):
-    next_cursor: str | None = Field(
-        default=None, description="Pass as cursor to get the page after this one; null after the last page."
-    )
 
 
 # --- models ---------------------------------------------------------------------------------------------
@@ -163,14 +158,14 @@ class ModelPublic(PublicSchema):
     created_by: str | None = Field(
         default=None, description="The name of the token that created the model; null when created without one."
     )
+    run_count: int | None = Field(default=None, description="How many runs it has; in list answers, else null.")
+    last_run_at: dt.datetime | None = Field(
+        default=None, description="When its newest run was recorded; in list answers (null without runs), else null."
+    )
 
     @classmethod
     def of(cls, record: ModelRecord) -> "ModelPublic":
         return cls.model_validate(record)
-
-
-class ModelsPublic(Page[ModelPublic]):
-    pass
 
 
 # --- experiments ----------------------------------------------------------------------------------------
@@ -197,10 +192,6 @@ class ExperimentPublic(PublicSchema):
     @classmethod
     def of(cls, record: ExperimentRecord) -> "ExperimentPublic":
         return cls.model_validate(record)
-
-
-class ExperimentsPublic(Page[ExperimentPublic]):
-    pass
 
 
 # --- API tokens -----------------------------------------------------------------------------------------
@@ -234,10 +225,6 @@ class ApiTokenCreated(ApiTokenPublic):
     token: str = Field(description="The token: shown in this response only, the server keeps a hash.")
 
 
-class ApiTokensPublic(Page[ApiTokenPublic]):
-    pass
-
-
 # --- service --------------------------------------------------------------------------------------------
 
 
@@ -254,4 +241,5 @@ class HealthPublic(PublicSchema):
 
 class ErrorPublic(PublicSchema):
     error: str = Field(description="Machine-readable kind, e.g. not_found, conflict, invalid_input.")
-    detail: str = Field(description="What was wrong, naming the field or the entity.")
+    error_description: str = Field(description="What was wrong, naming the field or the entity.")
+    detail: str = Field(description="The same text as error_description, for clients that read FastAPI's key.")

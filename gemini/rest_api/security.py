@@ -1,6 +1,7 @@
 """Who is calling, and what they may do: tokens and their scopes.
 
-A request presents a token as ``Authorization: Bearer <token>``. The server's own ``GEMINI_API_TOKEN``
+A request presents a token as ``Authorization: Bearer <token>`` or, as GEMINI's clients send it,
+``X-API-Key: <token>`` (when both are sent, ``Authorization`` is the one read). The server's own ``GEMINI_API_TOKEN``
 is the admin token (its author name is ``admin``); every other token is a per-user token from
 ``gemini tokens create``, found by its hash. Scopes are ordered ``read`` < ``write`` < ``admin``.
 
@@ -17,7 +18,7 @@ from dataclasses import dataclass
 from typing import Annotated
 
 from fastapi import Depends
-from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from fastapi.security import APIKeyHeader, HTTPAuthorizationCredentials, HTTPBearer
 
 from gemini.config import Settings, get_settings
 from gemini.core.tokens import ADMIN, ADMIN_TOKEN_NAME, READ, WRITE, authenticate_token, require_scope
@@ -26,6 +27,11 @@ from gemini.errors import AuthenticationError
 _bearer = HTTPBearer(
     auto_error=False,
     description="A per-user token (gemini tokens create) or the server's GEMINI_API_TOKEN.",
+)
+_api_key = APIKeyHeader(
+    name="X-API-Key",
+    auto_error=False,
+    description="The same tokens as Authorization: Bearer, in the header GEMINI's clients send.",
 )
 
 
@@ -40,11 +46,14 @@ class Caller:
 ANONYMOUS = Caller(None, None)
 
 
-def identify_caller(credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)]) -> Caller:
+def identify_caller(
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
+    api_key: Annotated[str | None, Depends(_api_key)],
+) -> Caller:
     """The caller of the presented token; ``AuthenticationError`` for a token that is not valid."""
-    if credentials is None or not credentials.credentials:
+    token = credentials.credentials if credentials is not None and credentials.credentials else api_key
+    if not token:
         return ANONYMOUS
-    token = credentials.credentials
     admin_token = get_settings().api_token
     # Compared as bytes in constant time: compare_digest refuses non-ASCII str.
     if admin_token and secrets.compare_digest(
@@ -60,7 +69,9 @@ def _tokens_enforced(settings: Settings) -> bool:
 
 
 def _missing(what: str) -> AuthenticationError:
-    return AuthenticationError(f"this server needs a token for {what}: send 'Authorization: Bearer <token>'")
+    return AuthenticationError(
+        f"this server needs a token for {what}: send 'Authorization: Bearer <token>' or 'X-API-Key: <token>'"
+    )
 
 
 def require_read_access(caller: Annotated[Caller, Depends(identify_caller)]) -> Caller:

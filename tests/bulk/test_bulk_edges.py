@@ -50,10 +50,10 @@ def test_rest_bulk_with_a_new_model_name_creates_the_model(client):
 
 def test_rest_search_with_where_and_cursor(client):
     model_runs.create_runs(model_run_infos=[{"n": index} for index in range(5)])
-    page = client.get("/api/model_runs", params={"where": "n >= 1", "order_by": "-n", "limit": 2}).json()
-    assert [run["model_run_info"]["n"] for run in page["data"]] == [4, 3]
-    following = client.get("/api/model_runs", params={"where": "n >= 1", "order_by": "-n", "limit": 2, "cursor": page["next_cursor"]})
-    assert [run["model_run_info"]["n"] for run in following.json()["data"]] == [2, 1]
+    page = client.get("/api/model_runs", params={"where": "n >= 1", "order_by": "-n", "limit": 2})
+    assert [run["model_run_info"]["n"] for run in page.json()] == [4, 3]
+    following = client.get(page.links["next"]["url"])
+    assert [run["model_run_info"]["n"] for run in following.json()] == [2, 1]
     bad = client.get("/api/model_runs", params={"where": "n >="})
     assert bad.status_code == 422 and "column 5" in bad.text
 

@@ -54,8 +54,25 @@ def assert_error(response, status: int, kind: str, *words: str) -> None:
     assert response.status_code == status, response.text
     assert response.headers["content-type"] == "application/json"
     body = response.json()
-    assert set(body) == {"error", "detail"}
+    assert set(body) == {"error", "error_description", "detail"}
     assert body["error"] == kind
+    assert body["detail"] == body["error_description"]
     for word in words:
-        assert word in body["detail"], body["detail"]
+        assert word in body["error_description"], body["error_description"]
     assert "Traceback" not in response.text
+
+
+def total(response) -> int:
+    """The ``X-Total-Count`` of a list answer."""
+    assert response.status_code == 200, response.text
+    return int(response.headers["X-Total-Count"])
+
+
+def next_link(response) -> str | None:
+    """The URL of the next page from a list answer's ``Link`` header, or ``None`` on the last page."""
+    return response.links.get("next", {}).get("url")
+
+
+def as_listed(model: dict, run_count: int = 0, last_run_at: str | None = None) -> dict:
+    """A model as the lists show it: with its run count and last run time."""
+    return {**model, "run_count": run_count, "last_run_at": last_run_at}

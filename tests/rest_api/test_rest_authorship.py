@@ -49,4 +49,4 @@ def test_existing_run_keeps_its_author(client, token, alice):
 
 def test_listed_runs_show_author(client, token, alice):
     client.post("/api/model_runs", json={"model_run_info": {"a": 1}}, headers=alice)
-    assert [run["created_by"] for run in client.get("/api/model_runs").json()["data"]] == ["alice"]
+    assert [run["created_by"] for run in client.get("/api/model_runs").json()] == ["alice"]

@@ -2,7 +2,7 @@
 
 import uuid
 
-from tests.rest_api.conftest import assert_error, create_model
+from tests.rest_api.conftest import as_listed, assert_error, create_model, total
 
 MISSING = str(uuid.UUID(int=3))
 
@@ -13,7 +13,8 @@ def test_create_list_get_delete(client):
     assert (created.status_code, again.status_code) == (201, 200)
     experiment = created.json()
     assert again.json() == experiment
-    assert client.get("/api/experiments").json() == {"data": [experiment], "count": 1}
+    listed = client.get("/api/experiments")
+    assert listed.json() == [experiment] and total(listed) == 1
     assert client.get(f"/api/experiments/{experiment['id']}").json() == experiment
     assert client.delete(f"/api/experiments/{experiment['id']}").status_code == 204
     assert_error(client.get(f"/api/experiments/{experiment['id']}"), 404, "not_found")
@@ -22,7 +23,7 @@ def test_create_list_get_delete(client):
 def test_deleting_an_experiment_keeps_its_models(client):
     experiment = client.post("/api/experiments", json={"experiment_name": "E"}).json()
     model = create_model(client, experiment_name="E")
-    assert client.get(f"/api/experiments/{experiment['id']}/models").json() == {"data": [model], "count": 1}
+    assert client.get(f"/api/experiments/{experiment['id']}/models").json() == [as_listed(model)]
     client.delete(f"/api/experiments/{experiment['id']}")
     assert client.get(f"/api/models/{model['id']}").status_code == 200
 

@@ -19,7 +19,7 @@ def test_model_api_example_starts_with_a_new_experiment_name(client):
     assert (model["model_name"], model["model_url"], model["model_info"]) == (
         "Model A", "https://example.com/model_a", {"test": "test"}
     )
-    assert [e["experiment_name"] for e in client.get(f"/api/models/{model['id']}/experiments").json()["data"]] == [
+    assert [e["experiment_name"] for e in client.get(f"/api/models/{model['id']}/experiments").json()] == [
         "Experiment A"
     ]
     assert client.get(f"/api/models/{model['id']}").json() == model
@@ -56,7 +56,7 @@ def test_model_to_model_run_example(client):
     run = client.post(f"/api/models/{model['id']}/runs", json={"model_run_info": {"test": "test"}})
     assert run.status_code == 201, run.text
     assert run.json()["model_id"] == model["id"]
-    assert [r["id"] for r in client.get(f"/api/models/{model['id']}/runs").json()["data"]] == [run.json()["id"]]
+    assert [r["id"] for r in client.get(f"/api/models/{model['id']}/runs").json()] == [run.json()["id"]]
 
 
 def test_model_run_to_model_example_associates_and_unassociates(client):

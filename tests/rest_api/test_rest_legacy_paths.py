@@ -2,7 +2,7 @@
 
 import uuid
 
-from tests.rest_api.conftest import assert_error, create_model
+from tests.rest_api.conftest import as_listed, assert_error, create_model
 
 MISSING = str(uuid.UUID(int=4))
 
@@ -10,7 +10,7 @@ MISSING = str(uuid.UUID(int=4))
 def test_all_lists_every_model_as_a_plain_list(client):
     assert client.get("/api/models/all").json() == []
     a, b = create_model(client, "a"), create_model(client, "b")
-    assert client.get("/api/models/all").json() == [a, b]
+    assert client.get("/api/models/all").json() == [as_listed(a), as_listed(b)]
 
 
 def test_get_patch_delete_by_id(client):

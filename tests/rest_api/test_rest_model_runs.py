@@ -5,7 +5,7 @@ import uuid
 import pytest
 
 from gemini.core import model_runs, models
-from tests.rest_api.conftest import assert_error, create_model, create_run
+from tests.rest_api.conftest import assert_error, create_model, create_run, next_link, total
 
 MISSING = str(uuid.UUID(int=1))
 
@@ -61,9 +61,9 @@ def test_malformed_id_is_422_naming_the_parameter(client):
 
 def test_list_pages_and_counts(client):
     ids = [create_run(client, {"epoch": epoch})["id"] for epoch in range(5)]
-    page = client.get("/api/model_runs", params={"limit": 2, "offset": 1}).json()
-    assert [run["id"] for run in page["data"]] == ids[1:3]
-    assert page["count"] == 5
+    response = client.get("/api/model_runs", params={"limit": 2, "offset": 1})
+    assert [run["id"] for run in response.json()] == ids[1:3]
+    assert total(response) == 5
 
 
 def test_list_filters_by_model_and_info_containment(client):
@@ -74,7 +74,8 @@ def test_list_filters_by_model_and_info_containment(client):
     create_run(client, {"dataset": "plot-7", "tags": ["final"]}, "b")
     response = client.get("/api/model_runs", params={"model_name": "a", "model_run_info": '{"tags": ["final"]}'})
     assert response.status_code == 200
-    assert response.json() == {"data": [wanted], "count": 1, "next_cursor": None}
+    assert response.json() == [wanted]
+    assert total(response) == 1 and next_link(response) is None
 
 
 def test_search_with_where_and_order_by(client):
@@ -85,22 +86,19 @@ def test_search_with_where_and_order_by(client):
         "/api/model_runs", params={"where": "params.lr < 0.05", "order_by": "-metrics.map50", "model_name": "a"}
     )
     assert response.status_code == 200
-    body = response.json()
-    assert [run["model_run_info"]["metrics"]["map50"] for run in body["data"]] == [0.95, 0.9, 0.7]
-    assert body["count"] == 3
+    assert [run["model_run_info"]["metrics"]["map50"] for run in response.json()] == [0.95, 0.9, 0.7]
+    assert total(response) == 3
 
 
 def test_cursor_pages_walk_every_match_once(client):
     for epoch in range(5):
         create_run(client, {"epoch": epoch})
-    seen, cursor = [], None
-    while True:
-        params = {"limit": 2, "order_by": "-epoch", **({"cursor": cursor} if cursor else {})}
-        body = client.get("/api/model_runs", params=params).json()
-        seen += [run["model_run_info"]["epoch"] for run in body["data"]]
-        cursor = body["next_cursor"]
-        if cursor is None:
-            break
+    seen, url = [], "/api/model_runs?limit=2&order_by=-epoch"
+    while url is not None:
+        response = client.get(url)
+        seen += [run["model_run_info"]["epoch"] for run in response.json()]
+        url = next_link(response)
+        assert url is None or "cursor=" in url
     assert seen == [4, 3, 2, 1, 0]
 
 

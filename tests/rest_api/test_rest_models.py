@@ -5,7 +5,7 @@ import uuid
 import pytest
 
 from gemini.core import experiments, models
-from tests.rest_api.conftest import assert_error, create_model, create_run
+from tests.rest_api.conftest import as_listed, assert_error, create_model, create_run, total
 
 MISSING = str(uuid.UUID(int=2))
 
@@ -21,16 +21,15 @@ def test_create_returns_201_then_200_unchanged(client):
 def test_create_in_an_experiment(client):
     experiment = client.post("/api/experiments", json={"experiment_name": "Davis 2024"}).json()
     model = create_model(client, experiment_name="Davis 2024")
-    listed = client.get(f"/api/models/{model['id']}/experiments").json()
-    assert listed == {"data": [experiment], "count": 1}
-    assert client.get("/api/models", params={"experiment_name": "Davis 2024"}).json()["count"] == 1
+    assert client.get(f"/api/models/{model['id']}/experiments").json() == [experiment]
+    assert total(client.get("/api/models", params={"experiment_name": "Davis 2024"})) == 1
 
 
 def test_create_in_a_new_experiment_creates_it_and_associates_the_model(client):
     response = client.post("/api/models", json={"model_name": "m", "experiment_name": "ghost"})
     assert response.status_code == 201, response.text
     listed = client.get(f"/api/models/{response.json()['id']}/experiments").json()
-    assert [experiment["experiment_name"] for experiment in listed["data"]] == ["ghost"]
+    assert [experiment["experiment_name"] for experiment in listed] == ["ghost"]
 
 
 @pytest.mark.parametrize("bad_name", ["", "x" * 256, "a\x00b"])
@@ -62,11 +61,11 @@ def test_get_and_unknown(client):
 def test_list_filters(client):
     create_model(client, "a", model_info={"task": "count", "crop": "maize"})
     b = create_model(client, "b", model_info={"task": "detect"}, model_url="https://x.org/b")
-    assert client.get("/api/models", params={"model_info": '{"task": "detect"}'}).json() == {"data": [b], "count": 1}
-    assert client.get("/api/models", params={"model_url": "https://x.org/b"}).json()["data"] == [b]
-    assert client.get("/api/models", params={"model_name": "b"}).json()["data"] == [b]
-    page = client.get("/api/models", params={"limit": 1}).json()
-    assert page["count"] == 2 and len(page["data"]) == 1
+    assert client.get("/api/models", params={"model_info": '{"task": "detect"}'}).json() == [as_listed(b)]
+    assert client.get("/api/models", params={"model_url": "https://x.org/b"}).json() == [as_listed(b)]
+    assert client.get("/api/models", params={"model_name": "b"}).json() == [as_listed(b)]
+    page = client.get("/api/models", params={"limit": 1})
+    assert total(page) == 2 and len(page.json()) == 1
 
 
 def test_list_with_unknown_experiment_is_404(client):
@@ -117,8 +116,8 @@ def test_model_runs_list_and_create(client):
     assert (created.status_code, repeated.status_code) == (201, 200)
     assert created.json()["model_id"] == model["id"]
     create_run(client, {"e": 2})  # of no model: not listed
-    listed = client.get(f"/api/models/{model['id']}/runs").json()
-    assert listed == {"data": [created.json()], "count": 1}
+    listed = client.get(f"/api/models/{model['id']}/runs")
+    assert listed.json() == [created.json()] and total(listed) == 1
 
 
 def test_model_runs_of_unknown_model_is_404(client):

@@ -20,8 +20,8 @@ def test_served_registry_round_trip(server):
         model = http.post("/api/models", json={"model_name": "m"}, headers=auth).json()
         run = http.post("/api/model_runs", json={"model_name": "m", "model_run_info": {"epoch": 1}}, headers=auth)
         assert run.status_code == 201
-        found = http.get("/api/model_runs", params={"model_run_info": '{"epoch": 1}'}).json()
-        assert found["count"] == 1 and found["data"][0]["model_id"] == model["id"]
+        found = http.get("/api/model_runs", params={"model_run_info": '{"epoch": 1}'})
+        assert found.headers["X-Total-Count"] == "1" and found.json()[0]["model_id"] == model["id"]
         assert http.get("/api/models/all").json()[0]["model_name"] == "m"
         assert http.get("/openapi.json").status_code == 200
 
@@ -32,7 +32,7 @@ def test_served_registry_round_trip(server):
     with ThreadPoolExecutor(max_workers=8) as pool:
         statuses = list(pool.map(record, [10 + index % 10 for index in range(20)]))
     assert sorted(set(statuses)) == [200, 201] and statuses.count(201) == 10
-    assert httpx.get(f"{base_url}/api/model_runs", params={"model_name": "m"}).json()["count"] == 11
+    assert httpx.get(f"{base_url}/api/model_runs", params={"model_name": "m"}).headers["X-Total-Count"] == "11"
     server.stop()
     output = server.log()
     assert f"GEMINI registry on {base_url}" in output

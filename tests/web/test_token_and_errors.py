@@ -29,7 +29,7 @@ def test_the_token_is_asked_once_and_sent_with_writes(page, token_server, model_
     assert [request.headers.get("authorization") for request in posts] == [f"Bearer {token_server.token}"]
 
     with token_server.api() as api:
-        names = {model["model_name"] for model in api.get("/models").json()["data"]}
+        names = {model["model_name"] for model in api.get("/models", params={"limit": 1000}).json()}
     assert {model_name, f"{model_name}-second"} <= names
 
     page.get_by_role("button", name="Forget write token").click()
@@ -77,7 +77,7 @@ def test_an_unexpected_server_error_shows_its_message(page, server):
         lambda route: route.fulfill(
             status=503,
             content_type="application/json",
-            body='{"error": "database_unavailable", "detail": "the database cannot be reached"}',
+            body='{"error": "database_unavailable", "error_description": "the database cannot be reached", "detail": "the database cannot be reached"}',
         ),
     )
     page.goto(f"{server.url}/#/runs")

@@ -12,7 +12,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from gemini.db.repositories import RUN_COLUMN_COUNT, RUN_COLUMNS, UNSET, lost_before, run_record
+from gemini.db.repositories import RUN_COLUMN_COUNT, RUN_COLUMNS, RUNS_WITH_MODEL, UNSET, lost_before, run_record
 from gemini.db.search import hot_keys, path_values
 from gemini.db.search.compiler import RunQueryCompiler
 from gemini.db.search.containment import info_contains
@@ -123,13 +123,19 @@ class RunSearchRepository:
                 self.connection.exec_driver_sql("SET LOCAL enable_sort = off; SET LOCAL max_parallel_workers_per_gather = 0")
             rows = []
             for condition, order in segments:
-                query = sa.select(*RUN_COLUMNS, *sort_columns).where(*filters, condition).order_by(*order)
+                query = (
+                    sa.select(*RUN_COLUMNS, *sort_columns)
+                    .select_from(RUNS_WITH_MODEL)
+                    .where(*filters, condition)
+                    .order_by(*order)
+                )
                 rows += self.connection.execute(query.limit(limit - len(rows))).all()
                 if len(rows) == limit:
                     break
         else:
             query = (
                 sa.select(*RUN_COLUMNS, *sort_columns)
+                .select_from(RUNS_WITH_MODEL)
                 .where(*filters)
                 .order_by(*self.compiler.order_clauses(components))
             )

@@ -3,21 +3,26 @@
 import uuid
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Response
+from fastapi import APIRouter, Depends, Request, Response
 
 from gemini.core import experiments as core
+from gemini.records import Page
 from gemini.rest_api.errors import NOT_FOUND, READ_ERRORS, WRITE_ERRORS
+from gemini.rest_api.pages import list_responses, set_page_headers
 from gemini.rest_api.params import PageParams, page_params
-from gemini.rest_api.schemas import ExperimentCreate, ExperimentPublic, ExperimentsPublic, ModelPublic, ModelsPublic
+from gemini.rest_api.schemas import ExperimentCreate, ExperimentPublic, ModelPublic
 from gemini.rest_api.security import WRITE_ACCESS
 
 router = APIRouter(prefix="/experiments", tags=["experiments"], responses=READ_ERRORS)
 
 
-@router.get("")
-def list_experiments(page: Annotated[PageParams, Depends(page_params)]) -> ExperimentsPublic:
-    records = core.list_experiments(limit=page.limit, offset=page.offset)
-    return ExperimentsPublic(data=[ExperimentPublic.of(record) for record in records], count=core.count_experiments())
+@router.get("", responses=list_responses("A page of experiments, in creation order."))
+def list_experiments(
+    request: Request, response: Response, page: Annotated[PageParams, Depends(page_params)]
+) -> list[ExperimentPublic]:
+    found = core.list_and_count_experiments(limit=page.limit, offset=page.offset)
+    set_page_headers(request, response, found, limit=page.limit, offset=page.offset)
+    return [ExperimentPublic.of(record) for record in found.items]
 
 
 @router.post(
@@ -48,7 +53,11 @@ def delete_experiment(experiment_id: uuid.UUID) -> Response:
     return Response(status_code=204)
 
 
-@router.get("/{experiment_id}/models", responses=NOT_FOUND)
-def list_experiment_models(experiment_id: uuid.UUID) -> ModelsPublic:
+@router.get(
+    "/{experiment_id}/models",
+    responses={**NOT_FOUND, **list_responses("Every model of the experiment, each with its run count.")},
+)
+def list_experiment_models(experiment_id: uuid.UUID, request: Request, response: Response) -> list[ModelPublic]:
     records = core.list_experiment_models(experiment_id=experiment_id)
-    return ModelsPublic(data=[ModelPublic.of(record) for record in records], count=len(records))
+    set_page_headers(request, response, Page(records, len(records)), limit=None)
+    return [ModelPublic.of(record) for record in records]

@@ -1,25 +1,36 @@
-"""GEMINI's original model paths, kept for clients written against them.
+"""GEMINI's original model paths, kept for GEMINI's clients: they answer as GEMINI's do.
 
-They answer with plain JSON lists (not ``{data, count}`` pages) and use the same errors as the rest of
-the API. An empty registry gives an empty list rather than GEMINI's 404.
+Lists are plain JSON arrays with the list headers of every other list (``X-Total-Count``, ``Link``);
+``limit`` and ``offset`` page them, and without ``limit`` the whole list comes back, as GEMINI's
+clients expect. An empty registry gives an empty list rather than GEMINI's 404.
 """
 
 import uuid
+from typing import Annotated
 
-from fastapi import APIRouter, Response
+from fastapi import APIRouter, Query, Request, Response
 
 from gemini.core import models as core
+from gemini.records import Page
 from gemini.rest_api.errors import CONFLICT, NOT_FOUND, READ_ERRORS, WRITE_ERRORS
-from gemini.rest_api.schemas import ModelModelRunCreate, ModelPublic, ModelRunPublic, ModelUpdate
+from gemini.rest_api.pages import list_responses, set_page_headers
+from gemini.rest_api.params import MAX_OFFSET
+from gemini.rest_api.schemas import ExperimentPublic, ModelModelRunCreate, ModelPublic, ModelRunPublic, ModelUpdate
 from gemini.rest_api.security import WRITE_ACCESS, Writer
 
 router = APIRouter(prefix="/models", tags=["GEMINI-compatible paths"], responses=READ_ERRORS)
 
+# GEMINI's clients ask for these lists whole; a limit, when given, is bounded like every other page.
+Limit = Annotated[int | None, Query(ge=0, le=2**31 - 1, description="Items per page; all when omitted.")]
+Offset = Annotated[int, Query(ge=0, le=MAX_OFFSET, description="Items to skip, in creation order.")]
 
-@router.get("/all")
-def get_all_models() -> list[ModelPublic]:
-    """Every model, in creation order."""
-    return [ModelPublic.of(record) for record in core.list_models()]
+
+@router.get("/all", responses=list_responses("Models in creation order, each with its run count."))
+def get_all_models(request: Request, response: Response, limit: Limit = None, offset: Offset = 0) -> list[ModelPublic]:
+    """Every model (or a page of them), in creation order."""
+    found = core.list_and_count_models(limit=limit, offset=offset)
+    set_page_headers(request, response, found, limit=limit, offset=offset)
+    return [ModelPublic.of(record) for record in found.items]
 
 
 @router.get("/id/{model_id}", responses=NOT_FOUND)
@@ -38,9 +49,13 @@ def delete_model_by_id(model_id: uuid.UUID) -> Response:
     return Response(status_code=204)
 
 
-@router.get("/id/{model_id}/runs", responses=NOT_FOUND)
-def get_model_runs_by_id(model_id: uuid.UUID) -> list[ModelRunPublic]:
-    return [ModelRunPublic.of(record) for record in core.list_model_runs(model_id=model_id)]
+@router.get("/id/{model_id}/runs", responses={**NOT_FOUND, **list_responses("The model's runs, in creation order.")})
+def get_model_runs_by_id(
+    model_id: uuid.UUID, request: Request, response: Response, limit: Limit = None, offset: Offset = 0
+) -> list[ModelRunPublic]:
+    found = core.list_and_count_model_runs(model_id=model_id, limit=limit, offset=offset)
+    set_page_headers(request, response, found, limit=limit, offset=offset)
+    return [ModelRunPublic.of(record) for record in found.items]
 
 
 @router.post(
@@ -52,9 +67,17 @@ def get_model_runs_by_id(model_id: uuid.UUID) -> list[ModelRunPublic]:
 def create_model_run_by_id(
     model_id: uuid.UUID, body: ModelModelRunCreate, response: Response, writer: Writer
 ) -> ModelRunPublic:
+    """Record a run of this model; a ``model_name`` in the body (GEMINI's ``ModelRunInput``) must be its name."""
     record, created = core.create_model_run(
-        model_id=model_id, model_run_info=body.model_run_info, created_by=writer.name
+        model_id=model_id, model_run_info=body.model_run_info, model_name=body.model_name, created_by=writer.name
     )
     if not created:
         response.status_code = 200
     return ModelRunPublic.of(record)
+
+
+@router.get("/id/{model_id}/experiments", responses={**NOT_FOUND, **list_responses("The model's experiments.")})
+def get_model_experiments_by_id(model_id: uuid.UUID, request: Request, response: Response) -> list[ExperimentPublic]:
+    records = core.list_model_experiments(model_id=model_id)
+    set_page_headers(request, response, Page(records, len(records)), limit=None)
+    return [ExperimentPublic.of(record) for record in records]

@@ -3,17 +3,17 @@
 import uuid
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query, Response
+from fastapi import APIRouter, Depends, Query, Request, Response
 
 from gemini.core import model_runs as core
 from gemini.rest_api.errors import CONFLICT, NOT_FOUND, READ_ERRORS, WRITE_ERRORS
+from gemini.rest_api.pages import list_responses, set_page_headers
 from gemini.rest_api.params import PageParams, json_filter_query, json_object_param, page_params
 from gemini.rest_api.schemas import (
     ModelPublic,
     ModelRunCreate,
     ModelRunModelAssociation,
     ModelRunPublic,
-    ModelRunSearchPublic,
     ModelRunUpdate,
 )
 from gemini.rest_api.security import WRITE_ACCESS, Writer
@@ -21,8 +21,12 @@ from gemini.rest_api.security import WRITE_ACCESS, Writer
 router = APIRouter(prefix="/model_runs", tags=["model runs"], responses=READ_ERRORS)
 
 
-@router.get("", responses=NOT_FOUND)
+@router.get(
+    "", responses={**NOT_FOUND, **list_responses("A page of runs; the Link header's next page carries a cursor.")}
+)
 def list_model_runs(
+    request: Request,
+    response: Response,
     page: Annotated[PageParams, Depends(page_params)],
     model_name: Annotated[str | None, Query(description="Only runs of this model.", examples=["stand-counter"])] = None,
     model_run_info: Annotated[
@@ -43,20 +47,19 @@ def list_model_runs(
         ),
     ] = None,
     cursor: Annotated[
-        str | None, Query(description="The next_cursor of the previous page (instead of offset).")
+        str | None, Query(description="Where the next page starts (instead of offset), as given in the Link header.")
     ] = None,
-) -> ModelRunSearchPublic:
+) -> list[ModelRunPublic]:
     """List and search runs: of one model, whose info contains a pattern, matching a ``where`` expression,
-    in ``order_by`` order; a page at a time by ``offset`` or by the previous page's ``next_cursor``."""
+    in ``order_by`` order; a page at a time by ``offset``, or by following the ``Link`` header's next page."""
     filters = dict(
         model_run_info=json_object_param(model_run_info, field="model_run_info"), model_name=model_name, where=where
     )
-    found = core.search_runs(**filters, order_by=order_by, limit=page.limit, offset=page.offset, cursor=cursor)
-    return ModelRunSearchPublic(
-        data=[ModelRunPublic.of(record) for record in found.runs],
-        count=core.count_runs(**filters),
-        next_cursor=found.next_cursor,
+    found = core.search_and_count_runs(
+        **filters, order_by=order_by, limit=page.limit, offset=page.offset, cursor=cursor
     )
+    set_page_headers(request, response, found, limit=page.limit, offset=page.offset, cursor=cursor)
+    return [ModelRunPublic.of(record) for record in found.items]
 
 
 @router.post(

@@ -3,20 +3,19 @@
 import uuid
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query, Response
+from fastapi import APIRouter, Depends, Query, Request, Response
 
 from gemini.core import models as core
+from gemini.records import Page
 from gemini.rest_api.errors import CONFLICT, NOT_FOUND, READ_ERRORS, WRITE_ERRORS
+from gemini.rest_api.pages import list_responses, set_page_headers
 from gemini.rest_api.params import PageParams, json_filter_query, json_object_param, page_params
 from gemini.rest_api.schemas import (
     ExperimentPublic,
-    ExperimentsPublic,
     ModelCreate,
     ModelModelRunCreate,
     ModelPublic,
     ModelRunPublic,
-    ModelRunsPublic,
-    ModelsPublic,
     ModelUpdate,
 )
 from gemini.rest_api.security import WRITE_ACCESS, Writer
@@ -26,8 +25,10 @@ router = APIRouter(prefix="/models", tags=["models"], responses=READ_ERRORS)
 ALREADY_EXISTED = "It already existed and is returned unchanged."
 
 
-@router.get("", responses=NOT_FOUND)
+@router.get("", responses={**NOT_FOUND, **list_responses("A page of models, each with its run count.")})
 def list_models(
+    request: Request,
+    response: Response,
     page: Annotated[PageParams, Depends(page_params)],
     model_name: Annotated[str | None, Query(description="Exact name.", examples=["stand-counter"])] = None,
     model_url: Annotated[str | None, Query(description="Exact URL.")] = None,
@@ -37,16 +38,17 @@ def list_models(
     experiment_name: Annotated[
         str | None, Query(description="Only models of this experiment (404 if it does not exist).")
     ] = None,
-) -> ModelsPublic:
-    """List models in creation order, filtered by every criterion given."""
+) -> list[ModelPublic]:
+    """List models in creation order, filtered by every criterion given (GEMINI's model search)."""
     filters = dict(
         model_name=model_name,
         model_url=model_url,
         model_info=json_object_param(model_info, field="model_info"),
         experiment_name=experiment_name,
     )
-    records = core.list_models(**filters, limit=page.limit, offset=page.offset)
-    return ModelsPublic(data=[ModelPublic.of(record) for record in records], count=core.count_models(**filters))
+    found = core.list_and_count_models(**filters, limit=page.limit, offset=page.offset)
+    set_page_headers(request, response, found, limit=page.limit, offset=page.offset)
+    return [ModelPublic.of(record) for record in found.items]
 
 
 @router.post(
@@ -82,11 +84,13 @@ def delete_model(model_id: uuid.UUID) -> Response:
     return Response(status_code=204)
 
 
-@router.get("/{model_id}/runs", responses=NOT_FOUND)
-def list_model_runs(model_id: uuid.UUID, page: Annotated[PageParams, Depends(page_params)]) -> ModelRunsPublic:
-    records = core.list_model_runs(model_id=model_id, limit=page.limit, offset=page.offset)
-    total = core.count_model_runs(model_id=model_id)
-    return ModelRunsPublic(data=[ModelRunPublic.of(record) for record in records], count=total)
+@router.get("/{model_id}/runs", responses={**NOT_FOUND, **list_responses("A page of the model's runs.")})
+def list_model_runs(
+    model_id: uuid.UUID, request: Request, response: Response, page: Annotated[PageParams, Depends(page_params)]
+) -> list[ModelRunPublic]:
+    found = core.list_and_count_model_runs(model_id=model_id, limit=page.limit, offset=page.offset)
+    set_page_headers(request, response, found, limit=page.limit, offset=page.offset)
+    return [ModelRunPublic.of(record) for record in found.items]
 
 
 @router.post(
@@ -98,16 +102,18 @@ def list_model_runs(model_id: uuid.UUID, page: Annotated[PageParams, Depends(pag
 def create_model_run(
     model_id: uuid.UUID, body: ModelModelRunCreate, response: Response, writer: Writer
 ) -> ModelRunPublic:
-    """Record a run of this model (201), or return its existing run with equal info (200)."""
+    """Record a run of this model (201), or return its existing run with equal info (200); a ``model_name``
+    in the body must be this model's name (422 otherwise)."""
     record, created = core.create_model_run(
-        model_id=model_id, model_run_info=body.model_run_info, created_by=writer.name
+        model_id=model_id, model_run_info=body.model_run_info, model_name=body.model_name, created_by=writer.name
     )
     if not created:
         response.status_code = 200
     return ModelRunPublic.of(record)
 
 
-@router.get("/{model_id}/experiments", responses=NOT_FOUND)
-def list_model_experiments(model_id: uuid.UUID) -> ExperimentsPublic:
+@router.get("/{model_id}/experiments", responses={**NOT_FOUND, **list_responses("The model's experiments.")})
+def list_model_experiments(model_id: uuid.UUID, request: Request, response: Response) -> list[ExperimentPublic]:
     records = core.list_model_experiments(model_id=model_id)
-    return ExperimentsPublic(data=[ExperimentPublic.of(record) for record in records], count=len(records))
+    set_page_headers(request, response, Page(records, len(records)), limit=None)
+    return [ExperimentPublic.of(record) for record in records]

@@ -1,20 +1,23 @@
 """``/api/tokens``: per-user API tokens, managed with an ``admin`` token (as ``gemini tokens`` does locally)."""
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Request, Response
 
 from gemini.core import tokens as core
+from gemini.records import Page
 from gemini.rest_api.errors import CONFLICT, NOT_FOUND, READ_ERRORS, WRITE_ERRORS
-from gemini.rest_api.schemas import ApiTokenCreate, ApiTokenCreated, ApiTokenPublic, ApiTokensPublic
+from gemini.rest_api.pages import list_responses, set_page_headers
+from gemini.rest_api.schemas import ApiTokenCreate, ApiTokenCreated, ApiTokenPublic
 from gemini.rest_api.security import ADMIN_ACCESS
 
 router = APIRouter(prefix="/tokens", tags=["API tokens"], dependencies=ADMIN_ACCESS, responses=READ_ERRORS)
 
 
-@router.get("")
-def list_tokens() -> ApiTokensPublic:
+@router.get("", responses=list_responses("Every token, revoked ones included."))
+def list_tokens(request: Request, response: Response) -> list[ApiTokenPublic]:
     """Every token with its scope and dates, revoked ones included; never the tokens themselves."""
     records = core.list_tokens()
-    return ApiTokensPublic(data=[ApiTokenPublic.of(record) for record in records], count=len(records))
+    set_page_headers(request, response, Page(records, len(records)), limit=None)
+    return [ApiTokenPublic.of(record) for record in records]
 
 
 @router.post("", status_code=201, responses={**WRITE_ERRORS, **CONFLICT})

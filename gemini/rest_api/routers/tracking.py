@@ -9,6 +9,7 @@ from typing import Annotated
 from fastapi import APIRouter, Query, Response
 
 from gemini.core import tracking as core
+from gemini.rest_api.pages import TOTAL_HEADER
 from gemini.rest_api.errors import CONFLICT, NOT_FOUND, READ_ERRORS, WRITE_ERRORS
 from gemini.rest_api.schemas import ModelRunPublic
 from gemini.rest_api.security import WRITE_ACCESS, Writer
@@ -26,7 +27,6 @@ from gemini.rest_api.tracking_schemas import (
 runs_router = APIRouter(prefix="/model_runs", tags=["tracking"], responses=READ_ERRORS)
 metrics_router = APIRouter(prefix="/metrics", tags=["tracking"], responses=READ_ERRORS)
 
-TOTAL_COUNT = "X-Total-Count"
 
 
 @runs_router.post("/start", status_code=201, dependencies=WRITE_ACCESS, responses=WRITE_ERRORS)
@@ -74,7 +74,7 @@ def log_metric_batch(run_id: uuid.UUID, body: MetricBatch) -> MetricBatchResult:
 def metric_summaries(run_id: uuid.UUID, response: Response) -> list[MetricSummaryPublic]:
     """Each metric key of the run with its last value (at the highest step), extremes, step and count."""
     summaries = [MetricSummaryPublic.of(summary) for summary in core.metric_summaries(run_id=run_id).values()]
-    response.headers[TOTAL_COUNT] = str(len(summaries))
+    response.headers[TOTAL_HEADER] = str(len(summaries))
     return summaries
 
 
@@ -83,7 +83,7 @@ def metric_history(run_id: uuid.UUID, key: str, response: Response) -> list[Metr
     """Every point of one key of the run, by step (an empty array when the run never logged it). The
     key may contain slashes: ``/api/model_runs/{id}/metrics/metrics/mAP50(B)``."""
     points = [MetricPointPublic.of(point) for point in core.metric_history(run_id=run_id, key=key)]
-    response.headers[TOTAL_COUNT] = str(len(points))
+    response.headers[TOTAL_HEADER] = str(len(points))
     return points
 
 
@@ -106,5 +106,5 @@ def metric_histories(
         MetricSeriesPublic.model_construct(run_id=run, points=[MetricPointPublic.of(point) for point in points])
         for run, points in histories.items()
     ]
-    response.headers[TOTAL_COUNT] = str(len(series))
+    response.headers[TOTAL_HEADER] = str(len(series))
     return series

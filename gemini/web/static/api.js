@@ -1,6 +1,7 @@
-// The REST client: every request of the page goes through `request`, which turns API errors into
-// ApiError with a readable message and asks for a token when the server answers 401 (none, or one it
-// refused) or 403 (a token whose scope does not allow the change).
+// The REST client of the server that serves this page: every request goes through `exchange`, which
+// turns API errors into ApiError with a readable message and asks for a token when the server answers
+// 401 (none, or one it refused) or 403 (a token whose scope does not allow the change). Lists are plain
+// arrays with their total in X-Total-Count and the next page in Link.
 
 import { askToken } from "./dom.js";
 
@@ -28,28 +29,17 @@ const STATUS_TEXT = {
   503: "Database unavailable",
 };
 
-/** The human-readable message of an error response, whatever shape its JSON body has. */
+/**
+ * The human-readable message of an error response: the server's `error_description`, or the start of
+ * a body that is not the server's JSON (a proxy's error page, say).
+ */
 export function errorMessage(status, body) {
   const label = STATUS_TEXT[status] || `HTTP ${status}`;
   let detail = "";
   if (typeof body === "string") {
     detail = body.trim().slice(0, 300);
-  } else if (body && typeof body === "object") {
-    const candidate = body.message ?? body.detail ?? body.error?.message ?? body.error;
-    if (typeof candidate === "string") {
-      detail = candidate;
-    } else if (Array.isArray(candidate)) {
-      // FastAPI validation errors: [{loc: [...], msg: "..."}]
-      detail = candidate
-        .map((item) => {
-          if (!item || typeof item !== "object") return String(item);
-          const where = Array.isArray(item.loc) ? item.loc.filter((p) => p !== "body").join(".") : "";
-          return where ? `${where}: ${item.msg}` : item.msg;
-        })
-        .join("; ");
-    } else if (candidate && typeof candidate === "object") {
-      detail = candidate.message || JSON.stringify(candidate);
-    }
+  } else if (typeof body?.error_description === "string") {
+    detail = body.error_description;
   }
   return detail ? `${label}: ${detail}` : label;
 }
@@ -112,17 +102,14 @@ async function readBody(response) {
   }
 }
 
-/**
- * Send one request to the REST API; resolves to the parsed JSON body (null when empty), or with
- * `withStatus` to {data, status} (creates answer 201 when new, 200 when the record already existed).
- */
-export async function request(method, path, { query, body, withStatus = false } = {}) {
+/** Send one request to the REST API; resolves to {data, status, headers}, data being the parsed JSON body. */
+async function exchange(method, path, { query, body } = {}) {
   const url = buildUrl(path, query);
   let refused = false;
   for (;;) {
     const response = await send(method, url, body);
     const data = await readBody(response);
-    if (response.ok) return withStatus ? { data, status: response.status } : data;
+    if (response.ok) return { data, status: response.status, headers: response.headers };
     if (response.status === 401 || response.status === 403) {
       const write = WRITE_METHODS.has(method);
       const held = getToken();
@@ -152,45 +139,40 @@ export async function request(method, path, { query, body, withStatus = false } 
   }
 }
 
-/** A list response as {items, count}: accepts a bare array or the {data, count} envelope. */
-export function asPage(body) {
-  if (Array.isArray(body)) return { items: body, count: null };
-  if (body && typeof body === "object") {
-    const items = body.data ?? body.items ?? body.results ?? body.model_runs ?? body.models ?? [];
-    const count = body.count ?? body.total ?? null;
-    const nextCursor = body.next_cursor ?? body.cursor ?? null;
-    return { items: Array.isArray(items) ? items : [], count: typeof count === "number" ? count : null, nextCursor };
-  }
-  return { items: [], count: null };
+/** The parsed JSON body of a request (null when empty). */
+export async function request(method, path, options) {
+  return (await exchange(method, path, options)).data;
 }
 
-let capabilitiesPromise = null;
+/** A create: {data, status}, the status 201 when the record is new and 200 when it already existed. */
+async function create(path, body) {
+  const { data, status } = await exchange("POST", path, { body });
+  return { data, status };
+}
 
-/** Which optional query parameters the server's list of runs takes (read once from /openapi.json). */
-export function capabilities() {
-  if (!capabilitiesPromise) {
-    capabilitiesPromise = fetch("/openapi.json", { headers: { Accept: "application/json" } })
-      .then((response) => (response.ok ? response.json() : null))
-      .then((schema) => {
-        const operation = schema?.paths?.["/api/model_runs"]?.get;
-        const names = new Set((operation?.parameters || []).map((p) => p.name));
-        return { where: names.has("where"), orderBy: names.has("order_by"), cursor: names.has("cursor") };
-      })
-      .catch(() => ({ where: false, orderBy: false, cursor: false }));
-  }
-  return capabilitiesPromise;
+/** The query parameters of the `Link` header's rel="next" URL, or null on the last page. */
+export function nextPageParams(linkHeader) {
+  const match = /<([^>]*)>\s*;\s*rel="?next"?/.exec(linkHeader || "");
+  return match ? new URL(match[1], window.location.origin).searchParams : null;
+}
+
+/** One page of a list: {items, count, nextCursor} from the array, X-Total-Count and the Link header. */
+async function listPage(path, query) {
+  const { data, headers } = await exchange("GET", path, { query });
+  const next = nextPageParams(headers.get("Link"));
+  return { items: data, count: Number(headers.get("X-Total-Count")), nextCursor: next?.get("cursor") ?? null };
 }
 
 export const api = {
-  listModels: (query) => request("GET", "/models", { query }).then(asPage),
+  listModels: (query) => listPage("/models", query),
   getModel: (id) => request("GET", `/models/${encodeURIComponent(id)}`),
-  createModel: (body) => request("POST", "/models", { body, withStatus: true }),
+  createModel: (body) => create("/models", body),
   updateModel: (id, body) => request("PATCH", `/models/${encodeURIComponent(id)}`, { body }),
   deleteModel: (id) => request("DELETE", `/models/${encodeURIComponent(id)}`),
-  listModelRuns: (id, query) => request("GET", `/models/${encodeURIComponent(id)}/runs`, { query }).then(asPage),
-  listRuns: (query) => request("GET", "/model_runs", { query }).then(asPage),
+  listModelRuns: (id, query) => listPage(`/models/${encodeURIComponent(id)}/runs`, query),
+  listRuns: (query) => listPage("/model_runs", query),
   getRun: (id) => request("GET", `/model_runs/${encodeURIComponent(id)}`),
-  createRun: (body) => request("POST", "/model_runs", { body, withStatus: true }),
+  createRun: (body) => create("/model_runs", body),
   replaceRunInfo: (id, info) => request("PATCH", `/model_runs/${encodeURIComponent(id)}`, { body: { model_run_info: info } }),
   deleteRun: (id) => request("DELETE", `/model_runs/${encodeURIComponent(id)}`),
   associateRun: (id, modelName) =>

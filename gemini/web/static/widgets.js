@@ -5,11 +5,11 @@ import { flatten, parseInfo } from "./info.js";
 import { href } from "./router.js";
 
 /**
- * Previous/next links for server-side pages. `page` is 1-based; `count` may be null when the server
- * does not say, then `hasNext` decides. `nextExtra` adds parameters to the Next link only (a cursor).
+ * Previous/next links for server-side pages. `page` is 1-based; `count` is the list's total (its
+ * X-Total-Count). `nextExtra` adds parameters to the Next link only (a cursor).
  */
-export function pager({ path, params, page, size, count, hasNext, shown, nextExtra = {} }) {
-  const pages = count === null ? null : Math.max(1, Math.ceil(count / size));
+export function pager({ path, params, page, size, count, shown, nextExtra = {} }) {
+  const pages = Math.max(1, Math.ceil(count / size));
   const first = count === 0 ? 0 : (page - 1) * size + 1;
   const last = (page - 1) * size + shown;
   const link = (label, target, enabled, rel, extra = {}) =>
@@ -17,20 +17,15 @@ export function pager({ path, params, page, size, count, hasNext, shown, nextExt
       ? h("a", { class: "button", href: href(path, { ...params, page: target === 1 ? "" : target, ...extra }), rel }, label)
       : h("span", { class: "button disabled", "aria-disabled": "true" }, label);
   const status =
-    count === null
-      ? `${first}–${last}`
-      : count === 0
-        ? "No matches"
-        : `${first}–${last} of ${count.toLocaleString()} (page ${page} of ${pages.toLocaleString()})`;
-  const more = pages === null ? hasNext : page < pages;
+    count === 0 ? "No matches" : `${first}–${last} of ${count.toLocaleString()} (page ${page} of ${pages.toLocaleString()})`;
   return h(
     "nav",
     { class: "pager", "aria-label": "Pages" },
     link("« First", 1, page > 1),
     link("‹ Previous", page - 1, page > 1, "prev"),
     h("span", { class: "pager-status" }, status),
-    link("Next ›", page + 1, more, "next", nextExtra),
-    pages !== null ? link("Last »", pages, page < pages) : null,
+    link("Next ›", page + 1, page < pages, "next", nextExtra),
+    link("Last »", pages, page < pages),
   );
 }
 
@@ -120,20 +115,4 @@ export function textField({ id, label, value = "", required = false, type = "tex
       input,
     ),
   };
-}
-
-/** Run `task(item)` for every item, at most `limit` at a time (for per-row lookups). */
-export async function eachLimited(items, limit, task) {
-  let next = 0;
-  const worker = async () => {
-    while (next < items.length) {
-      const item = items[next++];
-      try {
-        await task(item);
-      } catch (error) {
-        console.warn(error);
-      }
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
 }

@@ -74,8 +74,6 @@ export async function renderCompare(container, { params }) {
     return;
   }
 
-  const models = await api.listModels({ limit: 1000 }).then((page) => page.items).catch(() => []);
-  const modelNames = new Map(models.map((m) => [m.id, m.model_name]));
   const runs = loaded.map((run, index) => ({
     run,
     label: shortId(run.id),
@@ -92,7 +90,7 @@ export async function renderCompare(container, { params }) {
       { class: "lead", id: "compare-summary" },
       `${runs.length} runs, ${keys.length} keys, of which ${differing.size} differ.`,
     ),
-    compareTable(state, runs, keys, differing, modelNames),
+    compareTable(state, runs, keys, differing),
     chartsSection(state, runs, keys, differing),
     await metricCurvesSection({ runs, metric: state.metric, onPick: (metric) => go(state, { metric }) }),
   );
@@ -117,7 +115,7 @@ function pickForm(state) {
   );
 }
 
-function compareTable(state, runs, keys, differing, modelNames) {
+function compareTable(state, runs, keys, differing) {
   const shownKeys = state.diff ? keys.filter((key) => differing.has(key)) : keys;
   const diffToggle = h("input", { type: "checkbox", id: "only-differing", checked: state.diff });
   diffToggle.addEventListener("change", () => go(state, { diff: diffToggle.checked }));
@@ -131,7 +129,7 @@ function compareTable(state, runs, keys, differing, modelNames) {
         { scope: "col", dataset: { runId: r.run.id } },
         h("span", { class: `swatch${r.dashed ? " dashed" : ""}`, style: `--swatch: ${r.color}`, "aria-hidden": "true" }),
         h("a", { href: href(`/runs/${r.run.id}`), class: "mono", title: r.run.id }, r.label),
-        h("div", { class: "muted small" }, r.run.model_id ? modelNames.get(r.run.model_id) || "" : "no model"),
+        h("div", { class: "muted small" }, r.run.model_name ?? "no model"),
         h(
           "button",
           {

@@ -1,9 +1,9 @@
 // Models: every model with its URL, info summary, run count and last run; create, edit, delete.
 
-import { api, capabilities } from "../api.js";
+import { api } from "../api.js";
 import { h, errorBox, notify, confirmDialog, formatTime } from "../dom.js";
 import { href, refresh } from "../router.js";
-import { pager, infoSummary, jsonEditor, textField, eachLimited } from "../widgets.js";
+import { pager, infoSummary, jsonEditor, textField } from "../widgets.js";
 
 let createModelOpen = false;
 
@@ -24,9 +24,9 @@ export async function renderModels(container, { params }) {
   } else {
     container.append(modelsTable(models));
   }
-  if (count === null || count > PAGE_SIZE || page > 1) {
+  if (count > PAGE_SIZE || page > 1) {
     container.append(
-      pager({ path: "/models", params: {}, page, size: PAGE_SIZE, count, hasNext: models.length === PAGE_SIZE, shown: models.length }),
+      pager({ path: "/models", params: {}, page, size: PAGE_SIZE, count, shown: models.length }),
     );
   }
 }
@@ -91,11 +91,10 @@ function createForm() {
 
 function modelsTable(models) {
   const body = h("tbody");
-  const rows = [];
   for (const model of models) {
-    const runsCell = h("td", { class: "num" }, h("span", { class: "muted" }, "…"));
-    const lastCell = h("td", {}, h("span", { class: "muted" }, "…"));
-    rows.push({ model, runsCell, lastCell });
+    // The list carries each model's run count and last run time.
+    const runsCell = h("td", { class: "num" }, h("a", { href: href("/runs", { model: model.model_name }) }, model.run_count.toLocaleString()));
+    const lastCell = h("td", {}, model.last_run_at ? formatTime(model.last_run_at) : h("span", { class: "muted" }, "never"));
     body.append(
       h(
         "tr",
@@ -119,23 +118,6 @@ function modelsTable(models) {
       ),
     );
   }
-  // Run counts and last run times come from the runs list, a few models at a time, after the table shows.
-  eachLimited(rows, 4, async ({ model, runsCell, lastCell }) => {
-    // With server-side ordering one request gives both the count and the newest run; without it the
-    // newest run is the last one in creation order.
-    const newestFirst = (await capabilities()).orderBy;
-    const first = newestFirst
-      ? await api.listRuns({ model_name: model.model_name, limit: 1, order_by: "-created_at" })
-      : await api.listModelRuns(model.id, { limit: 1 });
-    const total = first.count ?? first.items.length;
-    runsCell.replaceChildren(h("a", { href: href("/runs", { model: model.model_name }) }, total.toLocaleString()));
-    if (total === 0) {
-      lastCell.replaceChildren(h("span", { class: "muted" }, "never"));
-      return;
-    }
-    const last = total > 1 && !newestFirst ? await api.listModelRuns(model.id, { limit: 1, offset: total - 1 }) : first;
-    lastCell.replaceChildren(formatTime(last.items[0]?.created_at));
-  });
   return h(
     "div",
     { class: "table-wrap" },
@@ -164,8 +146,8 @@ function modelLink(url) {
 }
 
 async function deleteModel(model) {
-  const runs = await api.listModelRuns(model.id, { limit: 1 }).catch(() => null);
-  const count = runs?.count;
+  // The count as of the list shown: the confirmation names what the user saw.
+  const count = model.run_count;
   const what = count ? ` and its ${count.toLocaleString()} run${count === 1 ? "" : "s"}` : "";
   const ok = await confirmDialog({
     title: `Delete model "${model.model_name}"?`,

@@ -21,10 +21,9 @@ export async function renderRun(container, context) {
     );
     return;
   }
-  const [model, models] = await Promise.all([
-    run.model_id ? api.getModel(run.model_id).catch(() => null) : null,
-    api.listModels({ limit: 1000 }).then((page) => page.items),
-  ]);
+  // The run carries its model's name; the list of models is for the select that moves the run.
+  const model = run.model_id ? { id: run.model_id, model_name: run.model_name } : null;
+  const models = await api.listModels({ limit: 1000 }).then((page) => page.items);
 
   container.append(
     h("p", { class: "breadcrumb" }, h("a", { href: href("/runs", { model: model?.model_name }) }, model ? `Runs of ${model.model_name}` : "All runs"), " ›"),

@@ -1,0 +1,99 @@
+// The Runs page's table: one row per run, sortable columns, and the runs picked for comparison.
+
+import { h, notify, formatTime, formatValue, shortId } from "../../dom.js";
+import { isNumber } from "../../info.js";
+import { href, refresh } from "../../router.js";
+import { selectedRuns, toggleRun, setSelectedRuns, MAX_COMPARE, MIN_COMPARE } from "../../selection.js";
+import { BUILTIN_SORTS, go } from "./state.js";
+
+/** How many runs are picked, and the link to compare them. */
+export function compareBar() {
+  const count = selectedRuns().length;
+  const status = h("span", { id: "compare-count", "aria-live": "polite" }, `${count} selected for comparison`);
+  const ready = count >= MIN_COMPARE;
+  const link = ready
+    ? h("a", { class: "button primary", id: "compare-link", href: href("/compare", { ids: selectedRuns().join(",") }) }, "Compare selected")
+    : h("span", { class: "button disabled", id: "compare-link", "aria-disabled": "true" }, "Compare selected");
+  return h(
+    "div",
+    { class: "compare-bar" },
+    status,
+    link,
+    h("button", { type: "button", disabled: count === 0, onclick: () => { setSelectedRuns([]); refresh(); } }, "Clear selection"),
+    h("span", { class: "hint" }, ` Pick ${MIN_COMPARE} to ${MAX_COMPARE} runs, on any page.`),
+  );
+}
+
+/** A column header whose button cycles the server's order: ascending, descending, none. */
+function sortHeader(state, key, label, numeric = false) {
+  const ascending = state.sort === key;
+  const descending = state.sort === `-${key}`;
+  const next = ascending ? `-${key}` : descending ? "" : key;
+  const ariaSort = ascending ? "ascending" : descending ? "descending" : "none";
+  const arrow = ascending ? " ▲" : descending ? " ▼" : " ↕";
+  return h(
+    "th",
+    { scope: "col", "aria-sort": ariaSort, dataset: { key }, class: numeric ? "num" : null },
+    h(
+      "button",
+      { type: "button", class: "sort", title: `Sort by ${label}`, onclick: () => go({ sort: next }) },
+      label,
+      h("span", { "aria-hidden": "true", class: ascending || descending ? "sort-mark" : "sort-mark idle" }, arrow),
+    ),
+  );
+}
+
+function compareBox(run, selected) {
+  const box = h("input", {
+    type: "checkbox",
+    id: `pick-${run.id}`,
+    checked: selected.has(String(run.id)),
+    "aria-label": `Select run ${shortId(run.id)} for comparison`,
+  });
+  box.addEventListener("change", () => {
+    if (!toggleRun(String(run.id), box.checked)) {
+      box.checked = false;
+      notify(`At most ${MAX_COMPARE} runs can be compared at once.`, "error");
+    }
+    document.querySelector(".compare-bar")?.replaceWith(compareBar());
+  });
+  return box;
+}
+
+/** The runs in the server's order, with the chosen info keys (`rowsInfo`: each run's flattened info). */
+export function runsTable(state, runs, rowsInfo, columns) {
+  const selected = new Set(selectedRuns());
+  const head = h(
+    "tr",
+    {},
+    h("th", { scope: "col" }, h("span", { class: "visually-hidden" }, "Compare")),
+    h("th", { scope: "col" }, "Run"),
+    sortHeader(state, "model.name", BUILTIN_SORTS["model.name"]),
+    sortHeader(state, "created_at", BUILTIN_SORTS.created_at),
+    columns.map((key) => sortHeader(state, key, key, rowsInfo.some((info) => isNumber(info.get(key))))),
+  );
+  const body = h("tbody");
+  runs.forEach((run, index) => {
+    const info = rowsInfo[index];
+    body.append(
+      h(
+        "tr",
+        { dataset: { runId: run.id } },
+        h("td", {}, compareBox(run, selected)),
+        h("th", { scope: "row" }, h("a", { href: href(`/runs/${run.id}`), class: "mono", title: run.id }, shortId(run.id))),
+        h("td", {}, run.model_name ?? h("span", { class: "muted" }, "—")),
+        h("td", {}, formatTime(run.created_at)),
+        columns.map((key) => {
+          const value = info.get(key);
+          const text = formatValue(value);
+          return h("td", { class: isNumber(value) ? "num" : "", dataset: { key }, title: text.length > 40 ? text : null }, text);
+        }),
+      ),
+    );
+  });
+  return h(
+    "div",
+    { class: "table-wrap" },
+    h("table", { class: "data", id: "runs-table" }, h("caption", { class: "visually-hidden" }, "Model runs"), h("thead", {}, head), body),
+  );
+}
