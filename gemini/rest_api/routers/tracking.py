@@ -9,8 +9,8 @@ from typing import Annotated
 from fastapi import APIRouter, Query, Response
 
 from gemini.core import tracking as core
-from gemini.rest_api.pages import TOTAL_HEADER
 from gemini.rest_api.errors import CONFLICT, NOT_FOUND, READ_ERRORS, WRITE_ERRORS
+from gemini.rest_api.pages import TOTAL_HEADER
 from gemini.rest_api.schemas import ModelRunPublic
 from gemini.rest_api.security import WRITE_ACCESS, Writer
 from gemini.rest_api.tracking_schemas import (
