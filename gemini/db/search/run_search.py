@@ -171,7 +171,7 @@ class RunSearchRepository:
         query = (
             sa.select(*RUN_COLUMNS, column.label("sort_0"))
             .select_from(
-                _runs.join(
+                RUNS_WITH_MODEL.join(
                     summary,
                     sa.and_(summary.c.run_id == _runs.c.id, summary.c.key == sa.bindparam(None, metric.key, type_=sa.Text)),
                 )
@@ -191,6 +191,7 @@ class RunSearchRepository:
             )
             rest = (
                 sa.select(*RUN_COLUMNS, *sort_columns)
+                .select_from(RUNS_WITH_MODEL)
                 .where(*filters, _runs.c.id.not_in(valued))
                 .order_by(_runs.c.id.asc())
                 .limit(limit - len(rows))
