@@ -20,8 +20,10 @@ from fastapi.responses import StreamingResponse
 from gemini.config import get_settings
 from gemini.core import artifacts as core
 from gemini.errors import ArtifactCorruptedError, ArtifactTooLargeError, InvalidInputError
+from gemini.records import Page
 from gemini.rest_api.artifact_schemas import ArtifactPublic
 from gemini.rest_api.errors import NOT_FOUND, READ_ERRORS, WRITE_ERRORS, error_response
+from gemini.rest_api.pages import set_page_headers
 from gemini.rest_api.params import PageParams, page_params
 from gemini.rest_api.security import WRITE_ACCESS
 from gemini.storage.blobs import CHUNK_BYTES
@@ -30,7 +32,6 @@ logger = logging.getLogger("gemini.rest_api")
 
 router = APIRouter(prefix="/model_runs/{run_id}/artifacts", tags=["artifacts"], responses=READ_ERRORS)
 
-TOTAL_COUNT = "X-Total-Count"
 ArtifactName = Annotated[
     str,
     Path(
@@ -144,11 +145,7 @@ def list_artifacts(
     """The run's artifacts by name, a page at a time: a JSON array, the total in ``X-Total-Count`` and
     the next page, when there is one, in ``Link`` (``rel="next"``)."""
     found = core.list_artifacts(run_id=run_id, limit=page.limit, offset=page.offset)
-    response.headers[TOTAL_COUNT] = str(found.total)
-    next_offset = page.offset + len(found.artifacts)
-    if found.artifacts and next_offset < found.total:
-        next_url = request.url.include_query_params(limit=page.limit, offset=next_offset)
-        response.headers["Link"] = f'<{next_url}>; rel="next"'
+    set_page_headers(request, response, Page(found.artifacts, found.total), limit=page.limit, offset=page.offset)
     return [ArtifactPublic.of(record) for record in found.artifacts]
 
 
