@@ -116,3 +116,19 @@ export function textField({ id, label, value = "", required = false, type = "tex
     ),
   };
 }
+
+/** Run `task(item)` for every item, at most `limit` at a time. */
+export async function eachLimited(items, limit, task) {
+  let next = 0;
+  const worker = async () => {
+    while (next < items.length) {
+      const item = items[next++];
+      try {
+        await task(item);
+      } catch (error) {
+        console.warn(error);
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
+}
