@@ -200,3 +200,15 @@ def test_unassociate_colliding_run_is_409(client):
     owned = create_run(client, {"epoch": 1}, "stand-counter")
     assert_error(client.delete(f"/api/model_runs/{owned['id']}/model"), 409, "conflict")
     assert client.get(f"/api/model_runs/{owned['id']}").json()["model_id"] is not None
+
+
+def test_every_run_read_carries_its_models_name(client):
+    create_model(client, "a")
+    created = create_run(client, {"epoch": 1}, "a")
+    unassigned = create_run(client, {"epoch": 2})
+    assert created["model_name"] == "a" and unassigned["model_name"] is None
+    assert client.get(f"/api/model_runs/{created['id']}").json()["model_name"] == "a"
+    listed = client.get("/api/model_runs", params={"order_by": "epoch"}).json()
+    assert [run["model_name"] for run in listed] == ["a", None]
+    searched = client.get("/api/model_runs", params={"where": "epoch = 1"}).json()
+    assert [run["model_name"] for run in searched] == ["a"]
