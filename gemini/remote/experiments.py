@@ -39,12 +39,12 @@ def list_experiments(*, limit: int | None = None, offset: int | None = None) -> 
 
 
 def count_experiments() -> int:
-    return http.page_total(http.get("/experiments", {"limit": 0}))
+    return http.page_total(http.get_list("/experiments", {"limit": 0}))
 
 
 def list_experiment_models(*, experiment_id: object) -> list[ModelRecord]:
     experiment_id = parse_id(experiment_id, field="experiment id")
-    return [records.model(item) for item in http.page_items(http.get(f"{_experiment_path(experiment_id)}/models"))]
+    return [records.model(item) for item in http.page_items(http.get_list(f"{_experiment_path(experiment_id)}/models"))]
 
 
 def delete_experiment(*, experiment_id: object) -> None:

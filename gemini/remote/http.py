@@ -20,7 +20,7 @@ import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
-from urllib.parse import unquote
+from urllib.parse import parse_qs, unquote, urlsplit
 
 import httpx
 
@@ -266,14 +266,32 @@ def _query(params: dict[str, Any] | None) -> dict[str, Any] | None:
     return {name: value for name, value in params.items() if value is not None}
 
 
-def page_items(body: Any) -> list[dict[str, Any]]:
+@dataclass(frozen=True, slots=True)
+class ListAnswer:
+    """One page of a list answer: the JSON array, its ``X-Total-Count`` and the cursor of the ``Link``
+    header's next page (``None`` on the last page, or where the list pages by offset)."""
+
+    items: list[dict[str, Any]]
+    total: int
+    next_cursor: str | None
+
+
+def get_list(path: str, params: dict[str, Any] | None = None) -> ListAnswer:
+    """A GET of a list: the array and its list headers."""
+    response = call("GET", path, params=_query(params))
+    next_url = response.links.get("next", {}).get("url")
+    cursors = parse_qs(urlsplit(next_url).query).get("cursor") if next_url else None
+    return ListAnswer(response.json(), int(response.headers["X-Total-Count"]), cursors[0] if cursors else None)
+
+
+def page_items(answer: ListAnswer) -> list[dict[str, Any]]:
     """The items of one page of a list answer."""
-    return body["data"]
+    return answer.items
 
 
-def page_total(body: Any) -> int:
+def page_total(answer: ListAnswer) -> int:
     """How many items the list has in all, from one page of it."""
-    return body["count"]
+    return answer.total
 
 
 def read_pages(path: str, params: dict[str, Any], *, limit: int | None, offset: int | None) -> Iterator[dict[str, Any]]:
@@ -283,7 +301,7 @@ def read_pages(path: str, params: dict[str, Any], *, limit: int | None, offset: 
     given = 0
     while True:
         size = PAGE_SIZE if limit is None else min(PAGE_SIZE, limit - given)
-        items = page_items(get(path, {**params, "limit": size, "offset": start + given}))
+        items = page_items(get_list(path, {**params, "limit": size, "offset": start + given}))
         yield from items
         given += len(items)
         if len(items) < size or size == 0 or (limit is not None and given >= limit):

@@ -119,7 +119,7 @@ def list_runs(
 def count_runs(
     *, model_run_info: dict[str, Any] | None = None, model_name: str | None = None, where: str | None = None
 ) -> int:
-    return http.page_total(http.get("/model_runs", {**_filters(model_run_info, model_name, where), "limit": 0}))
+    return http.page_total(http.get_list("/model_runs", {**_filters(model_run_info, model_name, where), "limit": 0}))
 
 
 def search_runs(
@@ -141,9 +141,9 @@ def search_runs(
     while True:
         size = http.PAGE_SIZE if limit is None else min(http.PAGE_SIZE, limit - len(runs))
         page_position = {"cursor": cursor} if cursor is not None else {"offset": (offset or 0) + len(runs)}
-        body = http.get("/model_runs", {**params, **page_position, "limit": size})
+        body = http.get_list("/model_runs", {**params, **page_position, "limit": size})
         runs.extend(records.run(item) for item in http.page_items(body))
-        cursor = body.get("next_cursor")
+        cursor = body.next_cursor
         if cursor is None or size == 0 or (limit is not None and len(runs) >= limit):
             return RunPage(runs, cursor)
 

@@ -86,7 +86,7 @@ def count_models(
     experiment_name: str | None = None,
 ) -> int:
     params = _filters(model_name, model_url, model_info, experiment_name)
-    return http.page_total(http.get("/models", {**params, "limit": 0}))
+    return http.page_total(http.get_list("/models", {**params, "limit": 0}))
 
 
 def update_model(
@@ -123,7 +123,7 @@ def list_model_runs(*, model_id: object, limit: int | None = None, offset: int |
 
 def count_model_runs(*, model_id: object) -> int:
     model_id = parse_id(model_id, field="model id")
-    return http.page_total(http.get(f"{_model_path(model_id)}/runs", {"limit": 0}))
+    return http.page_total(http.get_list(f"{_model_path(model_id)}/runs", {"limit": 0}))
 
 
 def create_model_run(
@@ -137,7 +137,7 @@ def create_model_run(
 
 def list_model_experiments(*, model_id: object) -> list[ExperimentRecord]:
     model_id = parse_id(model_id, field="model id")
-    return [records.experiment(item) for item in http.page_items(http.get(f"{_model_path(model_id)}/experiments"))]
+    return [records.experiment(item) for item in http.page_items(http.get_list(f"{_model_path(model_id)}/experiments"))]
 
 
 def associate_experiment(*, model_id: object, experiment_name: str) -> ExperimentRecord:
