@@ -118,7 +118,6 @@ def export_runs(output_format: str, output: str | None, model_run_info, where, o
     """
     filters = dict(model_run_info=model_run_info, model_name=model_name, where=where)
     total = core.count_runs(**filters)
-    names = run_export.ModelNames()
     runs = run_export.iter_runs(**filters, order_by=order_by)
     if output_format == "parquet":
         try:
@@ -136,14 +135,14 @@ def export_runs(output_format: str, output: str | None, model_run_info, where, o
                 for record in bar:
                     line = {
                         "id": str(record.id),
-                        "model_name": names(record.model_id),
+                        "model_name": record.model_name,
                         "model_run_info": record.model_run_info,
                         "created_at": record.created_at.isoformat(),
                         "updated_at": record.updated_at.isoformat(),
                     }
                     target.write(json.dumps(line, ensure_ascii=False) + "\n")
                 return
-            rows = [run_export.run_row(record, names(record.model_id)) for record in bar]
+            rows = [run_export.run_row(record, record.model_name) for record in bar]
         columns = _columns(rows)
         if output_format == "csv":
             writer = csv.DictWriter(target, fieldnames=columns)

@@ -1,15 +1,12 @@
 """``gemini runs``: record, find, change and delete model runs."""
 
-import uuid
-
 import click
 
 from gemini.backend import model_runs as core
-from gemini.backend import models, tracking
+from gemini.backend import tracking
 from gemini.cli.errors import GeminiCommandError
 from gemini.cli.output import echo_json, echo_page, echo_record, echo_table, jsonable, json_option, note
 from gemini.cli.params import JSON_OBJECT
-from gemini.errors import NotFoundError
 from gemini.records import ModelRunRecord
 
 DEFAULT_LIMIT = 100
@@ -22,7 +19,7 @@ def echo_run(record: ModelRunRecord, as_json: bool) -> None:
         return
     fields = [
         ("id", str(record.id)),
-        ("model", _model_label(record.model_id, {})),
+        ("model", record.model_name or "-"),
         ("info", record.model_run_info),
         ("created", record.created_at),
         ("updated", record.updated_at),
@@ -36,26 +33,14 @@ def echo_run(record: ModelRunRecord, as_json: bool) -> None:
     echo_record(fields)
 
 
-def _model_label(model_id: uuid.UUID | None, names: dict[uuid.UUID, str]) -> str:
-    if model_id is None:
-        return "-"
-    if model_id not in names:
-        try:
-            names[model_id] = models.get_model(model_id=model_id).model_name
-        except NotFoundError:  # deleted meanwhile
-            names[model_id] = str(model_id)
-    return names[model_id]
-
-
 def _echo_runs(records: list[ModelRunRecord], *, count: int, offset: int, as_json: bool) -> None:
-    names: dict[uuid.UUID, str] = {}
     echo_page(
         records,
         count=count,
         offset=offset,
         as_json=as_json,
         headers=HEADERS,
-        row=lambda run: (run.id, _model_label(run.model_id, names), run.model_run_info, run.created_at),
+        row=lambda run: (run.id, run.model_name or "-", run.model_run_info, run.created_at),
         noun="model runs",
     )
 
