@@ -10,6 +10,8 @@ import { fetchRuns, runsQuery } from "./runs/fetch.js";
 import { columnChooser, controls, createRunForm } from "./runs/forms.js";
 import { viewState, stateParams } from "./runs/state.js";
 import { compareBar, runsTable } from "./runs/table.js";
+import { metricChooser, readSummaries } from "./runs/metrics.js";
+import { go } from "./runs/state.js";
 
 const DEFAULT_COLUMNS = 6;
 // The model selects offer the first models by creation; another model's name still works from the URL.
@@ -41,11 +43,17 @@ export async function renderRuns(container, { params }) {
   const seenKeys = unionKeys(runs.map((run) => run.model_run_info));
   const columns = state.cols === null ? seenKeys.slice(0, DEFAULT_COLUMNS) : state.cols;
 
-  container.append(columnChooser(state, columns, seenKeys), compareBar());
+  const summaries = await readSummaries(runs);
+  const metricKeys = [...new Set(summaries.flatMap((held) => [...held.keys()]))].sort();
+  container.append(
+    columnChooser(state, columns, seenKeys),
+    metricChooser(state.metrics, metricKeys, (metrics) => go({ metrics, page: state.page })),
+    compareBar(),
+  );
   if (runs.length === 0) {
     container.append(h("p", { class: "empty", id: "runs-empty" }, state.filter.trim() ? "No runs match this filter." : "No runs here yet."));
   } else {
-    container.append(runsTable(state, runs, rowsInfo, columns));
+    container.append(runsTable(state, runs, rowsInfo, columns, { summaries, metrics: state.metrics }));
   }
   container.append(
     pager({

@@ -3,15 +3,16 @@
 import { api } from "../../api.js";
 import { parseInfo } from "../../info.js";
 import { BUILTIN_SORTS } from "./state.js";
+import { isTrackingSort } from "./metrics.js";
 
 /** An order_by term for the server: info keys that are not plain names are backquoted, as the search
  * language wants; the page's own "created_at" and "model.name" columns are the fields of those names. */
 export function orderByParam(sort) {
   const descending = sort.startsWith("-");
   const key = descending ? sort.slice(1) : sort;
-  if (key in BUILTIN_SORTS) return sort;
+  if (key in BUILTIN_SORTS || isTrackingSort(key)) return sort;
   const parts = key.split(".").map((part, index) => {
-    const reserved = index === 0 && ["created_at", "updated_at", "model"].includes(part);
+    const reserved = index === 0 && ["created_at", "updated_at", "model", "status", "started_at", "ended_at", "created_by", "metric"].includes(part);
     return /^[A-Za-z_][A-Za-z0-9_]*$/.test(part) && !reserved ? part : `\`${part.replaceAll("`", "``")}\``;
   });
   return `${descending ? "-" : ""}${parts.join(".")}`;

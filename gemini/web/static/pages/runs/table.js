@@ -5,6 +5,7 @@ import { isNumber } from "../../info.js";
 import { href, refresh } from "../../router.js";
 import { selectedRuns, toggleRun, setSelectedRuns, MAX_COMPARE, MIN_COMPARE } from "../../selection.js";
 import { BUILTIN_SORTS, go } from "./state.js";
+import { metricCell, metricSort, statusCell } from "./metrics.js";
 
 /** How many runs are picked, and the link to compare them. */
 export function compareBar() {
@@ -61,7 +62,9 @@ function compareBox(run, selected) {
 }
 
 /** The runs in the server's order, with the chosen info keys (`rowsInfo`: each run's flattened info). */
-export function runsTable(state, runs, rowsInfo, columns) {
+export function runsTable(state, runs, rowsInfo, columns, { summaries, metrics }) {
+  // The status column shows once a run of the page is tracked, or while the table is sorted by it.
+  const withStatus = state.sort.replace(/^-/, "") === "status" || runs.some((run) => run.status);
   const selected = new Set(selectedRuns());
   const head = h(
     "tr",
@@ -70,6 +73,8 @@ export function runsTable(state, runs, rowsInfo, columns) {
     h("th", { scope: "col" }, "Run"),
     sortHeader(state, "model.name", BUILTIN_SORTS["model.name"]),
     sortHeader(state, "created_at", BUILTIN_SORTS.created_at),
+    withStatus ? sortHeader(state, "status", "Status") : null,
+    metrics.map((key) => sortHeader(state, metricSort(key), key, true)),
     columns.map((key) => sortHeader(state, key, key, rowsInfo.some((info) => isNumber(info.get(key))))),
   );
   const body = h("tbody");
@@ -83,6 +88,8 @@ export function runsTable(state, runs, rowsInfo, columns) {
         h("th", { scope: "row" }, h("a", { href: href(`/runs/${run.id}`), class: "mono", title: run.id }, shortId(run.id))),
         h("td", {}, run.model_name ?? h("span", { class: "muted" }, "—")),
         h("td", {}, formatTime(run.created_at)),
+        withStatus ? statusCell(run) : null,
+        metrics.map((key) => metricCell(summaries[index], key)),
         columns.map((key) => {
           const value = info.get(key);
           const text = formatValue(value);
