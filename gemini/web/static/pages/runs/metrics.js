@@ -42,16 +42,17 @@ export function metricCell(summaries, key) {
   );
 }
 
-/** Which metrics are columns: every key logged by a tracked run of this page, and those chosen. */
+/** Which metrics are columns: every key logged by a tracked run of this page, and those chosen; null when there are none. */
 export function metricChooser(chosen, seenKeys, choose) {
   const keys = [...new Set([...chosen, ...seenKeys])];
-  const list = h("fieldset", { class: "column-list" }, h("legend", {}, "Metrics shown as columns (their last value)"));
+  const list = h("fieldset", { class: "column-list" }, h("legend", {}, "Metrics shown as columns, by their last value"));
   keys.forEach((key, index) => {
     const id = `metric-col-${index}`;
     const box = h("input", { type: "checkbox", id, checked: chosen.includes(key), value: key });
     box.addEventListener("change", () => choose(keys.filter((k) => (k === key ? box.checked : chosen.includes(k)))));
     list.append(h("div", { class: "check" }, box, h("label", { for: id, class: "mono" }, key)));
   });
-  if (keys.length === 0) list.append(h("p", { class: "muted" }, "No run on this page has logged metrics."));
-  return h("details", { class: "columns", id: "metric-columns" }, h("summary", {}, `Metric columns (${chosen.length} of ${keys.length})…`), list);
+  // Pages of runs that were never tracked do not offer it.
+  if (keys.length === 0) return null;
+  return h("details", { class: "columns", id: "metric-columns" }, h("summary", {}, `Metric columns: ${chosen.length} of ${keys.length}…`), list);
 }
