@@ -22,6 +22,7 @@ from typing import Any, Optional
 
 from gemini.api.base import logger, seed_operation
 from gemini.backend import tracking as core
+from gemini.core import metric_values
 from gemini.config import get_settings
 from gemini.errors import ConflictError
 
@@ -120,7 +121,7 @@ class MetricBuffer:
         with self._lock:
             pending, self._pending = self._pending, []
             for start in range(0, len(pending), self.flush_points):
-                self._batches.append((core.new_batch_id(), pending[start : start + self.flush_points]))
+                self._batches.append((metric_values.new_batch_id(), pending[start : start + self.flush_points]))
 
     def _write_all(self) -> bool:
         with self._write_lock:
@@ -294,12 +295,12 @@ class TrackingMixin:
     def _end(self, *, status: str, error: BaseException | None = None) -> Optional[Any]:
         self._finish_buffer()
         error_type = error_message = None
-        if error is not None and status == "failed":
-            error_type, error_message = _error_type(error), str(error)
-        elif isinstance(error, RunTerminated):
+        if isinstance(error, RunTerminated):
             error_type, error_message = "SIGTERM", "the process received SIGTERM"
         elif isinstance(error, KeyboardInterrupt):
             error_type, error_message = "KeyboardInterrupt", "interrupted"
+        elif error is not None:
+            error_type, error_message = _error_type(error), str(error)
         return self._end_record(status, error_type, error_message)
 
     @_seed_operation("end", fallback=None)
@@ -309,10 +310,15 @@ class TrackingMixin:
 
     # -- public instance methods ---------------------------------------------------------------------
 
-    def end(self, status: str = "finished") -> Optional[Any]:
+    def end(self, status: str = "finished", error: Optional[BaseException] = None) -> Optional[Any]:
         """Write the buffered points and end the run with ``status`` (``finished``, ``failed``, ``killed``);
-        returns the run, or ``None`` (one log line) when it cannot end (already ended, not tracked)."""
-        return self._end(status=status)
+        returns the run, or ``None`` (one log line) when it cannot end (already ended, not tracked).
+
+        ``error``, the exception that stopped the training, is kept with the run as ``track`` keeps it:
+        its type in ``error_type``, its message in ``error_message``."""
+        if error is not None and not isinstance(error, BaseException):
+            raise TypeError(f"error must be an exception, got {type(error).__name__}")
+        return self._end(status=status, error=error)
 
     def flush(self) -> bool:
         """Write the points buffered now; ``False`` (points kept for a later try, a warning logged) when
@@ -326,16 +332,18 @@ class TrackingMixin:
 
         A key that is not a non-empty string, or a value that is not a real number, raises ``TypeError``
         or ``ValueError`` here; NaN and ±inf are kept as they are."""
+        # The checks are the same in both modes: called directly, not through gemini.backend, whose
+        # settings read per value cost more than the logging itself.
         if not isinstance(metrics, Mapping):
             raise TypeError(f"metrics must be a dict of key to value, got {type(metrics).__name__}")
         if step is not None:
-            step = core.check_step(step)
+            step = metric_values.check_step(step)
         values = []
         for key, value in metrics.items():
-            if type(key) is not str or not key or len(key) > core.MAX_KEY_LENGTH or "\x00" in key:
-                core.check_metric_key(key)
+            if type(key) is not str or not key or len(key) > metric_values.MAX_KEY_LENGTH or "\x00" in key:
+                metric_values.check_metric_key(key)
             if type(value) is not float:
-                value = core.check_metric_value(key, value)
+                value = metric_values.check_metric_value(key, value)
             values.append((key, value))
         buffer = self._buffer
         if buffer is None:
