@@ -157,7 +157,9 @@ def _build_logger_class() -> type:
                     self._log_checkpoints(checkpoint_callback)
             finally:
                 self._ended = True
-                self._run.end(status=run_status(status))
+                # Lightning finalizes "failed" while handling the exception, so it is still at hand here.
+                status = run_status(status)
+                self._run.end(status=status, error=sys.exc_info()[1] if status != "finished" else None)
 
         # -- helpers ---------------------------------------------------------------------------------
 

@@ -98,9 +98,9 @@ class YoloTracker:
     def teardown(self, trainer: Any) -> None:
         if self._open is not None:
             raised = sys.exc_info()[1]
-            self._finish(trainer, "killed" if isinstance(raised, KeyboardInterrupt) else "failed")
+            self._finish(trainer, "killed" if isinstance(raised, KeyboardInterrupt) else "failed", raised)
 
-    def _finish(self, trainer: Any, status: str) -> None:
+    def _finish(self, trainer: Any, status: str, error: BaseException | None = None) -> None:
         run, self._open = self._open, None
         if run is None:
             return
@@ -110,7 +110,7 @@ class YoloTracker:
                     if run.log_artifact(str(path), name=name) is None:
                         logger.warning("gemini could not store %s with run %s", path, run.id)
         finally:
-            run.end(status=status)
+            run.end(status=status, error=error)
 
 
 def training_files(save_dir: Path) -> list[tuple[Path, str]]:

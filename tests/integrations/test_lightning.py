@@ -197,7 +197,7 @@ def test_training_that_raises_ends_the_run_failed_and_keeps_its_points(db, tmp_p
         fit(tmp_path, gemini_logger, module=Regressor(fail_at_step=BATCHES_PER_EPOCH + 1), recorder=recorder)
     run = stored_run(gemini_logger)
     assert recorder.statuses == ["failed"]
-    assert run.status == "failed"
+    assert (run.status, run.error_type, run.error_message) == ("failed", "RuntimeError", "diverged")
     assert [point["step"] for point in run.get_metric_history("train_loss_step")] == list(range(BATCHES_PER_EPOCH + 1))
 
 

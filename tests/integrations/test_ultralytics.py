@@ -174,7 +174,8 @@ def test_training_that_raises_ends_the_run_failed_and_keeps_the_first_epoch(db, 
     with pytest.raises(RuntimeError, match="out of memory"):
         train(model, dataset, tmp_path / "runs", plots=False)
     run = ModelRun.get_by_id(tracker.run.id)
-    assert run.status == "failed"
+    assert (run.status, run.error_type) == ("failed", "RuntimeError")
+    assert "out of memory" in run.error_message
     assert [point["step"] for point in run.get_metric_history("train/box_loss")] == [1]
 
 

@@ -63,6 +63,20 @@ def test_start_then_end_sets_each_status(db):
         assert ModelRun.get_by_id(run.id).status == status
 
 
+def test_end_keeps_the_error_it_is_given(db):
+    run = ModelRun.start(model_run_info={"a": 1})
+    try:
+        raise ValueError("loss is NaN")
+    except ValueError as exc:
+        assert run.end(status="failed", error=exc) is run
+    stored = ModelRun.get_by_id(run.id)
+    assert (stored.status, stored.error_type, stored.error_message) == ("failed", "ValueError", "loss is NaN")
+    other = ModelRun.start()
+    with pytest.raises(TypeError, match="error must be an exception"):
+        other.end(status="failed", error="loss is NaN")
+    assert other.end() is other and other.error_type is None
+
+
 def test_two_executions_of_one_configuration_are_two_runs(detector):
     first = ModelRun.start(model_run_info={"lr": 1}, model_name="detector")
     second = ModelRun.start(model_run_info={"lr": 1}, model_name="detector")
