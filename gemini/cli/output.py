@@ -9,6 +9,8 @@ from typing import Any
 
 import click
 
+from gemini.records import Page
+
 INFO_COLUMN_WIDTH = 60
 
 json_option = click.option("--json", "as_json", is_flag=True, help="Print JSON instead of a table.")
@@ -67,26 +69,27 @@ def echo_record(fields: Sequence[tuple[str, Any]]) -> None:
 
 
 def echo_page(
-    records: Sequence[Any],
+    page: Page[Any],
     *,
-    count: int,
     offset: int,
     as_json: bool,
     headers: Sequence[str],
     row: Callable[[Any], Sequence[Any]],
     noun: str,
 ) -> None:
+    """One page of a list: a table, or with ``--json`` the plain JSON array the REST API answers. Where the
+    page is not the whole list, a line on stderr says which part it is, so stdout stays the array."""
+    records, count = page.items, page.total
     if as_json:
-        echo_json({"data": [jsonable(record) for record in records], "count": count})
-        return
+        echo_json([jsonable(record) for record in records])
+    elif records:
+        echo_table(headers, [row(record) for record in records])
     if not records:
         past_the_end = f" (there are {count}; --offset {offset} is past the end)" if count else ""
-        click.echo(f"no {noun} found{past_the_end}", err=True)
-        return
-    echo_table(headers, [row(record) for record in records])
-    if len(records) < count:
+        note(f"no {noun} found{past_the_end}")
+    elif len(records) < count:
         first, last = offset + 1, offset + len(records)
-        click.echo(f"{noun} {first}-{last} of {count}; use --limit and --offset for more", err=True)
+        note(f"{noun} {first}-{last} of {count}; use --limit and --offset for more")
 
 
 def note(message: str) -> None:

@@ -4,7 +4,7 @@ import uuid
 from typing import Any
 
 from gemini.core.validation import check_info, check_name, check_page, parse_id
-from gemini.records import ExperimentRecord, ModelRecord
+from gemini.records import ExperimentRecord, ModelRecord, Page
 from gemini.remote import http, records
 
 
@@ -36,6 +36,12 @@ def get_experiment_by_name(*, experiment_name: str) -> ExperimentRecord:
 def list_experiments(*, limit: int | None = None, offset: int | None = None) -> list[ExperimentRecord]:
     check_page(limit, offset)
     return [records.experiment(item) for item in http.read_pages("/experiments", {}, limit=limit, offset=offset)]
+
+
+def list_and_count_experiments(*, limit: int | None = None, offset: int | None = None) -> Page[ExperimentRecord]:
+    check_page(limit, offset)
+    items, total = http.read_pages_and_total("/experiments", {}, limit=limit, offset=offset)
+    return Page([records.experiment(item) for item in items], total)
 
 
 def count_experiments() -> int:

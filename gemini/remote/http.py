@@ -306,3 +306,21 @@ def read_pages(path: str, params: dict[str, Any], *, limit: int | None, offset: 
         given += len(items)
         if len(items) < size or size == 0 or (limit is not None and given >= limit):
             return
+
+
+def read_pages_and_total(
+    path: str, params: dict[str, Any], *, limit: int | None, offset: int | None
+) -> tuple[list[dict[str, Any]], int]:
+    """``read_pages`` and the list's total, which the first page's answer carries (one read on the server)."""
+    start = offset or 0
+    items: list[dict[str, Any]] = []
+    total: int | None = None
+    while True:
+        size = PAGE_SIZE if limit is None else min(PAGE_SIZE, limit - len(items))
+        answer = get_list(path, {**params, "limit": size, "offset": start + len(items)})
+        if total is None:
+            total = page_total(answer)
+        page = page_items(answer)
+        items.extend(page)
+        if len(page) < size or size == 0 or (limit is not None and len(items) >= limit):
+            return items, total

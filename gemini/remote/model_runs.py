@@ -11,7 +11,7 @@ from typing import Any
 
 from gemini.core.validation import check_info, check_name, check_page, parse_id
 from gemini.errors import InvalidInputError, NotFoundError
-from gemini.records import ModelRecord, ModelRunRecord
+from gemini.records import ModelRecord, ModelRunRecord, Page
 from gemini.remote import http, records
 
 INFO = "model_run_info"
@@ -146,6 +146,36 @@ def search_runs(
         cursor = body.next_cursor
         if cursor is None or size == 0 or (limit is not None and len(runs) >= limit):
             return RunPage(runs, cursor)
+
+
+def search_and_count_runs(
+    *,
+    model_run_info: dict[str, Any] | None = None,
+    model_name: str | None = None,
+    where: str | None = None,
+    order_by: str | list[str] | None = None,
+    limit: int | None = None,
+    offset: int | None = None,
+    cursor: str | None = None,
+) -> Page[ModelRunRecord]:
+    """The core's ``search_and_count_runs``: the total comes with the page's first request (``X-Total-Count``),
+    one read on the server."""
+    params = {**_filters(model_run_info, model_name, where), "order_by": _order_param(order_by)}
+    check_page(limit, offset)
+    if cursor is not None and offset:
+        raise InvalidInputError("give either offset or cursor, not both")
+    runs: list[ModelRunRecord] = []
+    total: int | None = None
+    while True:
+        size = http.PAGE_SIZE if limit is None else min(http.PAGE_SIZE, limit - len(runs))
+        page_position = {"cursor": cursor} if cursor is not None else {"offset": (offset or 0) + len(runs)}
+        body = http.get_list("/model_runs", {**params, **page_position, "limit": size})
+        if total is None:
+            total = http.page_total(body)
+        runs.extend(records.run(item) for item in http.page_items(body))
+        cursor = body.next_cursor
+        if cursor is None or size == 0 or (limit is not None and len(runs) >= limit):
+            return Page(runs, total, cursor)
 
 
 def replace_run_info(*, run_id: object, model_run_info: dict[str, Any]) -> ModelRunRecord:

@@ -6,7 +6,7 @@ from typing import Any
 
 from gemini.core.validation import check_info, check_name, check_optional_text, check_page, parse_id
 from gemini.errors import InvalidInputError, NotFoundError
-from gemini.records import ExperimentRecord, ModelRecord, ModelRunRecord
+from gemini.records import ExperimentRecord, ModelRecord, ModelRunRecord, Page
 from gemini.remote import http, records
 
 INFO = "model_info"
@@ -76,6 +76,21 @@ def list_models(
     check_page(limit, offset)
     params = _filters(model_name, model_url, model_info, experiment_name)
     return [records.model(item) for item in http.read_pages("/models", params, limit=limit, offset=offset)]
+
+
+def list_and_count_models(
+    *,
+    model_name: str | None = None,
+    model_url: str | None = None,
+    model_info: dict[str, Any] | None = None,
+    experiment_name: str | None = None,
+    limit: int | None = None,
+    offset: int | None = None,
+) -> Page[ModelRecord]:
+    check_page(limit, offset)
+    params = _filters(model_name, model_url, model_info, experiment_name)
+    items, total = http.read_pages_and_total("/models", params, limit=limit, offset=offset)
+    return Page([records.model(item) for item in items], total)
 
 
 def count_models(

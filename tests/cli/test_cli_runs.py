@@ -48,23 +48,26 @@ def test_list_search_and_pages(gemini):
         gemini.ok("runs", "create", json.dumps({"epoch": epoch, "tags": ["final"] if epoch else []}), "--model", "a")
     gemini.ok("runs", "create", '{"epoch": 1}')
     everything = gemini.json("runs", "list")
-    assert everything["count"] == 4
+    assert len(everything) == 4
     page = gemini.json("runs", "list", "--limit", "2", "--offset", "1")
-    assert [run["id"] for run in page["data"]] == [run["id"] for run in everything["data"][1:3]]
-    assert gemini.json("runs", "list", "--model", "a")["count"] == 3
+    assert [run["id"] for run in page] == [run["id"] for run in everything[1:3]]
+    assert len(gemini.json("runs", "list", "--model", "a")) == 3
     found = gemini.json("runs", "search", '{"tags": ["final"]}', "--model", "a")
-    assert [run["model_run_info"]["epoch"] for run in found["data"]] == [1, 2]
-    assert gemini.json("runs", "search", '{"epoch": 1}')["count"] == 2
+    assert [run["model_run_info"]["epoch"] for run in found] == [1, 2]
+    assert len(gemini.json("runs", "search", '{"epoch": 1}')) == 2
     more = gemini.ok("runs", "list", "--limit", "1")
     assert "1-1 of 4" in more.stderr
+    as_json = gemini.ok("runs", "search", '{"epoch": 1}', "--limit", "1", "--offset", "1", "--json")
+    assert [run["model_run_info"] for run in json.loads(as_json.stdout)] == [{"epoch": 1}]
+    assert "2-2 of 2" in as_json.stderr
 
 
 def test_search_with_where_and_order(gemini):
     for lr, score in [(0.1, 0.5), (0.01, 0.9), (0.001, 0.7)]:
         gemini.ok("runs", "create", json.dumps({"params": {"lr": lr}, "metrics": {"map50": score}}))
     found = gemini.json("runs", "search", "--where", "params.lr < 0.05", "--order-by", "-metrics.map50")
-    assert [run["model_run_info"]["metrics"]["map50"] for run in found["data"]] == [0.9, 0.7]
-    assert found["count"] == 2
+    assert [run["model_run_info"]["metrics"]["map50"] for run in found] == [0.9, 0.7]
+    assert len(found) == 2
     assert "where" in gemini.fails("runs", "search", "--where", "params.lr <")
     assert "PATTERN, --where or --model" in gemini.fails("runs", "search")
 
@@ -105,13 +108,13 @@ def test_failures_are_one_line_and_write_nothing(gemini, tmp_path):
     assert "not a valid UUID" in gemini.fails("runs", "show", "nope")
     assert MISSING in gemini.fails("runs", "show", MISSING)
     assert "--info is not valid JSON" in gemini.fails("runs", "list", "--info", "{")
-    assert gemini.json("runs", "list")["count"] == 0
+    assert len(gemini.json("runs", "list")) == 0
 
 
 def test_info_over_the_limit_is_refused(gemini, monkeypatch):
     monkeypatch.setenv("GEMINI_MAX_INFO_BYTES", "50")
     assert "limit is 50 bytes" in gemini.fails("runs", "create", json.dumps({"text": "x" * 100}))
-    assert gemini.json("runs", "list")["count"] == 0
+    assert len(gemini.json("runs", "list")) == 0
 
 
 def test_usage_errors_exit_2(gemini):
@@ -135,6 +138,6 @@ def test_import_with_a_new_model_name_creates_the_model_once(gemini, tmp_path):
     lines.write_text('{"epoch": 1}\n{"model_name": "other-model", "model_run_info": {"epoch": 2}}\n')
     gemini.ok("runs", "import", str(lines), "--model", "new-model")
     model = gemini.json("models", "show", "new-model")
-    assert gemini.json("runs", "list", "--model", "new-model")["count"] == 2
+    assert len(gemini.json("runs", "list", "--model", "new-model")) == 2
     assert "no model named 'other-model'" in gemini.fails("models", "show", "other-model")
     assert model["model_name"] == "new-model"

@@ -40,7 +40,7 @@ def test_list_shows_names_scopes_and_dates_but_never_tokens(gemini):
 def test_revoke_refuses_the_token_and_shows_in_list(gemini):
     token = gemini.ok("tokens", "create", "alice").stdout.strip()
     gemini.ok("tokens", "revoke", "alice")
-    [listed] = gemini.json("tokens", "list")["data"]
+    [listed] = gemini.json("tokens", "list")
     assert listed["revoked_at"] is not None
     message = gemini.fails("tokens", "revoke", "nobody")
     assert "nobody" in message

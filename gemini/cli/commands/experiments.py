@@ -29,8 +29,7 @@ def experiments() -> None:
 def list_experiments(limit, offset, as_json) -> None:  # noqa: ANN001
     """List experiments in creation order."""
     echo_page(
-        core.list_experiments(limit=limit, offset=offset),
-        count=core.count_experiments(),
+        core.list_and_count_experiments(limit=limit, offset=offset),
         offset=offset,
         as_json=as_json,
         headers=("ID", "NAME", "INFO", "CREATED"),

@@ -57,10 +57,8 @@ def list_models(model_name, model_url, model_info, experiment_name, limit, offse
         gemini models list --info '{"task": "stand counting"}'
     """
     filters = dict(model_name=model_name, model_url=model_url, model_info=model_info, experiment_name=experiment_name)
-    records = core.list_models(**filters, limit=limit, offset=offset)
     echo_page(
-        records,
-        count=core.count_models(**filters),
+        core.list_and_count_models(**filters, limit=limit, offset=offset),
         offset=offset,
         as_json=as_json,
         headers=("ID", "NAME", "URL", "INFO", "CREATED"),

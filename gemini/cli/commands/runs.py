@@ -7,7 +7,7 @@ from gemini.backend import tracking
 from gemini.cli.errors import GeminiCommandError
 from gemini.cli.output import echo_json, echo_page, echo_record, echo_table, jsonable, json_option, note
 from gemini.cli.params import JSON_OBJECT
-from gemini.records import ModelRunRecord
+from gemini.records import ModelRunRecord, Page
 
 DEFAULT_LIMIT = 100
 HEADERS = ("ID", "MODEL", "INFO", "CREATED")
@@ -33,10 +33,9 @@ def echo_run(record: ModelRunRecord, as_json: bool) -> None:
     echo_record(fields)
 
 
-def _echo_runs(records: list[ModelRunRecord], *, count: int, offset: int, as_json: bool) -> None:
+def _echo_runs(page: Page[ModelRunRecord], *, offset: int, as_json: bool) -> None:
     echo_page(
-        records,
-        count=count,
+        page,
         offset=offset,
         as_json=as_json,
         headers=HEADERS,
@@ -69,9 +68,8 @@ def runs() -> None:
 @json_option
 def list_runs(model_name, model_run_info, limit, offset, as_json) -> None:  # noqa: ANN001
     """List runs in creation order."""
-    records = core.list_runs(model_run_info=model_run_info, model_name=model_name, limit=limit, offset=offset)
-    count = core.count_runs(model_run_info=model_run_info, model_name=model_name)
-    _echo_runs(records, count=count, offset=offset, as_json=as_json)
+    page = core.search_and_count_runs(model_run_info=model_run_info, model_name=model_name, limit=limit, offset=offset)
+    _echo_runs(page, offset=offset, as_json=as_json)
 
 
 @runs.command("search")
@@ -96,8 +94,8 @@ def search_runs(pattern, where, order_by, model_name, limit, offset, as_json) ->
     if pattern is None and where is None and model_name is None:
         raise GeminiCommandError("give a PATTERN, --where or --model to search by (or use 'gemini runs list')")
     filters = dict(model_run_info=pattern, model_name=model_name, where=where)
-    found = core.search_runs(**filters, order_by=order_by, limit=limit, offset=offset)
-    _echo_runs(found.runs, count=core.count_runs(**filters), offset=offset, as_json=as_json)
+    page = core.search_and_count_runs(**filters, order_by=order_by, limit=limit, offset=offset)
+    _echo_runs(page, offset=offset, as_json=as_json)
 
 
 @runs.command("create")

@@ -55,7 +55,7 @@ def list_tokens(as_json) -> None:  # noqa: ANN001
     """List tokens: names, scopes, when created, last used and revoked (never the tokens)."""
     records = core.list_tokens()
     if as_json:
-        echo_json({"data": [jsonable(record) for record in records], "count": len(records)})
+        echo_json([jsonable(record) for record in records])
         return
     if not records:
         note("no tokens; create one with: gemini tokens create NAME --scope read|write|admin")
