@@ -179,6 +179,7 @@ export const api = {
     request("PUT", `/model_runs/${encodeURIComponent(id)}/model`, { body: { model_name: modelName } }),
   unassociateRun: (id) => request("DELETE", `/model_runs/${encodeURIComponent(id)}/model`),
   metricSummaries: (id) => request("GET", `/model_runs/${encodeURIComponent(id)}/metrics`),
+  metricSummariesOfRuns: (runIds) => request("POST", "/metrics/summaries", { body: { run_ids: runIds } }),
   /** One key's history for several runs, each series reduced to at most maxPoints (extremes kept). */
   metricHistories: (key, runIds, maxPoints) =>
     request("GET", "/metrics/history", { query: { key, run_id: runIds, max_points: maxPoints } }),

@@ -3,7 +3,6 @@
 
 import { api } from "../../api.js";
 import { h } from "../../dom.js";
-import { eachLimited } from "../../widgets.js";
 import { statusBadge } from "../../tracking.js";
 
 /** The sort of a metric column: the order_by term itself, the key always backquoted, so it can never be
@@ -17,13 +16,15 @@ export function isTrackingSort(key) {
   return key === "status" || key.startsWith("metric.`");
 }
 
-/** Each run's metric summaries as a Map key → summary; read for tracked runs only, four at a time. */
+/** Each run's metric summaries as a Map key → summary, for the whole page in one read (tracked runs only). */
 export async function readSummaries(runs) {
   const summaries = runs.map(() => new Map());
-  const tracked = runs.map((run, index) => ({ run, index })).filter(({ run }) => run.status);
-  await eachLimited(tracked, 4, async ({ run, index }) => {
-    for (const summary of await api.metricSummaries(run.id)) summaries[index].set(summary.key, summary);
-  });
+  const tracked = runs.filter((run) => run.status).map((run) => run.id);
+  if (tracked.length === 0) return summaries;
+  const position = new Map(runs.map((run, index) => [run.id, index]));
+  for (const { run_id, summaries: ofRun } of await api.metricSummariesOfRuns(tracked)) {
+    for (const summary of ofRun) summaries[position.get(run_id)].set(summary.key, summary);
+  }
   return summaries;
 }
 
