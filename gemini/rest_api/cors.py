@@ -13,8 +13,10 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from gemini.config import get_settings
 
 ALLOWED_METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE")
-ALLOWED_HEADERS = ("Authorization", "X-API-Key", "Content-Type", "Accept")
-EXPOSED_HEADERS = ("X-Total-Count", "Link")
+ALLOWED_HEADERS = ("Authorization", "X-API-Key", "Content-Type", "Accept", "Range", "If-None-Match")
+# What a script on another origin may read beyond the safelisted headers: a list's total and next page,
+# the notices of a write (what a create made on the way), and what an artifact download needs to resume.
+EXPOSED_HEADERS = ("X-Total-Count", "Link", "X-Gemini-Notice", "ETag", "Content-Range", "Accept-Ranges")
 PREFLIGHT_MAX_AGE = 600
 
 
