@@ -172,6 +172,7 @@ run_metrics = sa.Table(
     sa.Column("step", sa.BigInteger, primary_key=True),
     sa.Column("value", sa.Double, nullable=True),
     sa.Column("timestamp", UTCDateTime(), nullable=False),
+    sqlite_with_rowid=False,  # a key's points are one range of the primary key (migration 0006)
 )
 
 # The batches of points already written, by the id the client gave: a batch sent again is not applied twice.

@@ -114,3 +114,33 @@ def test_downgrading_to_the_first_revision_drops_declared_hot_keys(fresh_url, mo
     engine.dispose()
     assert not any(index["name"].startswith("ix_model_runs_hot_") for index in indexes)
     assert not any(name.startswith("hot_") for name in columns)
+
+
+WITHOUT_ROWID = "SELECT wr FROM pragma_table_list WHERE name = 'run_metrics'"
+
+
+def test_revision_0006_keeps_every_metric_point_in_a_table_without_rowid(tmp_path):
+    url = f"sqlite:///{tmp_path / 'old.db'}"
+    engine = db_engine.create_database_engine(url)
+    run = "01a2205fb32f73e791b22a0f927874d8"
+    points = [(run, key, step, None if step == 2 else step / 10, f"2026-01-01 00:00:0{step}.000000") for key in ("loss", "map50") for step in range(4)]
+    with engine.begin() as connection:
+        command.upgrade(migrations.alembic_config(connection), "0005")
+        connection.execute(
+            sa.text(
+                "INSERT INTO model_runs (id, model_id, model_run_info, info_hash, created_at, updated_at, status) "
+                "VALUES (:run, NULL, '{}', :hash, :now, :now, 'running')"
+            ),
+            {"run": run, "hash": "0" * 64, "now": "2026-01-01 00:00:00"},
+        )
+        insert = sa.text("INSERT INTO run_metrics (run_id, key, step, value, timestamp) VALUES (:r, :k, :s, :v, :t)")
+        connection.execute(insert, [dict(zip("rksvt", point)) for point in points])
+        command.upgrade(migrations.alembic_config(connection), "0006")
+        after = connection.execute(sa.text("SELECT run_id, key, step, value, timestamp FROM run_metrics ORDER BY key, step")).all()
+        without_rowid = connection.execute(sa.text(WITHOUT_ROWID)).scalar()
+        command.downgrade(migrations.alembic_config(connection), "0005")
+        downgraded = connection.execute(sa.text("SELECT run_id, key, step, value, timestamp FROM run_metrics ORDER BY key, step")).all()
+        without_rowid_after_downgrade = connection.execute(sa.text(WITHOUT_ROWID)).scalar()
+    engine.dispose()
+    assert [tuple(row) for row in after] == points == [tuple(row) for row in downgraded]
+    assert (without_rowid, without_rowid_after_downgrade) == (1, 0)
