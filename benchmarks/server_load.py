@@ -204,7 +204,7 @@ def gemini_scenarios(database_url: str, duration: int, workdir: Path) -> dict:
             for start in range(0, SEED_RUNS, 5_000):
                 infos = [{"params": {"lr": (i % 100) / 10_000, "batch": 32}, "n": i} for i in range(start, start + 5_000)]
                 http.post("/api/model_runs/bulk", json={"model_name": "load", "model_run_infos": infos}).raise_for_status()
-            run_id = http.get("/api/model_runs", params={"limit": 1}).json()["data"][0]["id"]
+            run_id = http.get("/api/model_runs", params={"limit": 1}).json()[0]["id"]
             tracked = http.post("/api/model_runs/start", json={"model_name": "load", "model_run_info": {"tracked": 1}})
             tracked.raise_for_status()
             tracked_id = tracked.json()["id"]
