@@ -19,6 +19,7 @@ from typing import Annotated
 
 from fastapi import Depends
 from fastapi.security import APIKeyHeader, HTTPAuthorizationCredentials, HTTPBearer
+from starlette.concurrency import run_in_threadpool
 
 from gemini.config import Settings, get_settings
 from gemini.core.tokens import ADMIN, ADMIN_TOKEN_NAME, READ, WRITE, authenticate_token, require_scope
@@ -46,7 +47,7 @@ class Caller:
 ANONYMOUS = Caller(None, None)
 
 
-def identify_caller(
+async def identify_caller(
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
     api_key: Annotated[str | None, Depends(_api_key)],
 ) -> Caller:
@@ -60,7 +61,7 @@ def identify_caller(
         token.encode("utf-8", "surrogateescape"), admin_token.encode("utf-8", "surrogateescape")
     ):
         return Caller(ADMIN_TOKEN_NAME, ADMIN)
-    record = authenticate_token(token=token)
+    record = await run_in_threadpool(authenticate_token, token=token)  # a database read
     return Caller(record.name, record.scope)
 
 
@@ -74,7 +75,7 @@ def _missing(what: str) -> AuthenticationError:
     )
 
 
-def require_read_access(caller: Annotated[Caller, Depends(identify_caller)]) -> Caller:
+async def require_read_access(caller: Annotated[Caller, Depends(identify_caller)]) -> Caller:
     if caller.scope is None:
         if get_settings().require_token_for_reads:
             raise _missing("reads")
@@ -83,7 +84,7 @@ def require_read_access(caller: Annotated[Caller, Depends(identify_caller)]) -> 
     return caller
 
 
-def require_write_access(caller: Annotated[Caller, Depends(identify_caller)]) -> Caller:
+async def require_write_access(caller: Annotated[Caller, Depends(identify_caller)]) -> Caller:
     if caller.scope is None:
         if _tokens_enforced(get_settings()):
             raise _missing("writes")
@@ -92,7 +93,7 @@ def require_write_access(caller: Annotated[Caller, Depends(identify_caller)]) ->
     return caller
 
 
-def require_admin_access(caller: Annotated[Caller, Depends(identify_caller)]) -> Caller:
+async def require_admin_access(caller: Annotated[Caller, Depends(identify_caller)]) -> Caller:
     if caller.scope is None:
         raise _missing("managing tokens")
     require_scope(caller.name, caller.scope, ADMIN)
