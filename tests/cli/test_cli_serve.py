@@ -6,18 +6,31 @@ import subprocess
 import sys
 from pathlib import Path
 
+import socket
+
 import pytest
 import uvicorn
 
-from gemini.cli.commands.serve import is_loopback
+from gemini.cli.commands import serve as serve_command
+from gemini.cli.commands.serve import is_loopback, listening_socket
 
 
 @pytest.fixture
 def uvicorn_calls(monkeypatch) -> list:
     """Records what ``serve`` would hand to uvicorn instead of binding a socket."""
     calls = []
-    monkeypatch.setattr(uvicorn, "run", lambda app, **options: calls.append((app, options)))
+    monkeypatch.setattr(serve_command, "run_uvicorn", lambda app, **options: calls.append((app, options)))
     return calls
+
+
+def test_connections_a_multi_worker_socket_accepts_send_without_delay():
+    config = uvicorn.Config(serve_command.APP, host="127.0.0.1", port=0, workers=2)
+    with listening_socket(config) as listening:
+        listening.listen()  # uvicorn's server does this once it has the socket
+        with socket.create_connection(listening.getsockname()[:2]) as client:
+            accepted, _ = listening.accept()
+            with accepted:
+                assert accepted.getsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY) == 1
 
 
 @pytest.mark.parametrize("host", ["127.0.0.1", "localhost", "::1", "127.0.0.2"])
