@@ -16,7 +16,7 @@ router = APIRouter(tags=["service"])
     response_model=HealthPublic,
     responses={503: {"model": HealthPublic, "description": "The database cannot be used."}},
 )
-def health() -> HealthPublic | JSONResponse:
+async def health() -> HealthPublic | JSONResponse:
     """200 when the database answers, 503 (with the reason) when it does not; both name the REST API
     version (``api_version``) a client checks before its first request."""
     try:

@@ -71,7 +71,7 @@ def list_model_runs(
         200: {"model": ModelRunPublic, "description": "A run with this info already existed; it is returned."},
     },
 )
-def create_model_run(body: ModelRunCreate, response: Response, writer: Writer) -> ModelRunPublic:
+async def create_model_run(body: ModelRunCreate, response: Response, writer: Writer) -> ModelRunPublic:
     """Record a run (201), or return the existing run of that model with equal info (200). A
     ``model_name`` that names no model yet creates that model."""
     record, created = core.create_run(
@@ -83,7 +83,7 @@ def create_model_run(body: ModelRunCreate, response: Response, writer: Writer) -
 
 
 @router.get("/{run_id}", responses=NOT_FOUND)
-def get_model_run(run_id: uuid.UUID) -> ModelRunPublic:
+async def get_model_run(run_id: uuid.UUID) -> ModelRunPublic:
     return ModelRunPublic.of(core.get_run(run_id=run_id))
 
 

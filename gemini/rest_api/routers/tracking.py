@@ -30,7 +30,7 @@ metrics_router = APIRouter(prefix="/metrics", tags=["tracking"], responses=READ_
 
 
 @runs_router.post("/start", status_code=201, dependencies=WRITE_ACCESS, responses=WRITE_ERRORS)
-def start_run(body: TrackedRunStart, writer: Writer) -> ModelRunPublic:
+async def start_run(body: TrackedRunStart, writer: Writer) -> ModelRunPublic:
     """Start a tracked run (status ``running``) of the named model (created when missing): always a new
     run, even when another has the same info. The client keeps it alive with heartbeats (or metric
     batches) until it ends."""
@@ -39,7 +39,7 @@ def start_run(body: TrackedRunStart, writer: Writer) -> ModelRunPublic:
 
 
 @runs_router.post("/{run_id}/end", dependencies=WRITE_ACCESS, responses={**WRITE_ERRORS, **NOT_FOUND, **CONFLICT})
-def end_run(run_id: uuid.UUID, body: TrackedRunEnd) -> ModelRunPublic:
+async def end_run(run_id: uuid.UUID, body: TrackedRunEnd) -> ModelRunPublic:
     """End a running (or lost) run ``finished``, ``failed`` or ``killed``; 409 when it has already ended
     or is not a tracked run."""
     return ModelRunPublic.of(
@@ -50,7 +50,7 @@ def end_run(run_id: uuid.UUID, body: TrackedRunEnd) -> ModelRunPublic:
 @runs_router.post(
     "/{run_id}/heartbeat", status_code=204, dependencies=WRITE_ACCESS, responses={**WRITE_ERRORS, **NOT_FOUND, **CONFLICT}
 )
-def heartbeat(run_id: uuid.UUID) -> Response:
+async def heartbeat(run_id: uuid.UUID) -> Response:
     """Tell that the run's process is alive (a run without one for ``GEMINI_HEARTBEAT_TIMEOUT`` seconds
     reads as ``lost``); 409 once the run has ended."""
     core.heartbeat(run_id=run_id)
@@ -62,7 +62,7 @@ def heartbeat(run_id: uuid.UUID) -> Response:
     dependencies=WRITE_ACCESS,
     responses={**WRITE_ERRORS, **NOT_FOUND},
 )
-def log_metric_batch(run_id: uuid.UUID, body: MetricBatch) -> MetricBatchResult:
+async def log_metric_batch(run_id: uuid.UUID, body: MetricBatch) -> MetricBatchResult:
     """Write many points of one run in one transaction. ``batch_id`` makes a retry safe: a batch already
     written answers ``written: false`` and changes nothing. A (key, step) already stored is replaced."""
     points = [(point.key, point.step, value_in(point.value), point.timestamp) for point in body.points]
