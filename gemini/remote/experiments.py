@@ -34,8 +34,7 @@ def get_experiment_by_name(*, experiment_name: str) -> ExperimentRecord:
 
 
 def list_experiments(*, limit: int | None = None, offset: int | None = None) -> list[ExperimentRecord]:
-    check_page(limit, offset)
-    return [records.experiment(item) for item in http.read_pages("/experiments", {}, limit=limit, offset=offset)]
+    return list_and_count_experiments(limit=limit, offset=offset).items
 
 
 def list_and_count_experiments(*, limit: int | None = None, offset: int | None = None) -> Page[ExperimentRecord]:

@@ -17,7 +17,6 @@ import os
 import random
 import threading
 import time
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import parse_qs, unquote, urlsplit
@@ -294,24 +293,12 @@ def page_total(answer: ListAnswer) -> int:
     return answer.total
 
 
-def read_pages(path: str, params: dict[str, Any], *, limit: int | None, offset: int | None) -> Iterator[dict[str, Any]]:
-    """Every item of a paged list from ``offset`` on, at most ``limit`` (all when ``None``), asking for
-    pages of ``PAGE_SIZE``. The first page is always asked for, so a bad filter fails as it would locally."""
-    start = offset or 0
-    given = 0
-    while True:
-        size = PAGE_SIZE if limit is None else min(PAGE_SIZE, limit - given)
-        items = page_items(get_list(path, {**params, "limit": size, "offset": start + given}))
-        yield from items
-        given += len(items)
-        if len(items) < size or size == 0 or (limit is not None and given >= limit):
-            return
-
-
 def read_pages_and_total(
     path: str, params: dict[str, Any], *, limit: int | None, offset: int | None
 ) -> tuple[list[dict[str, Any]], int]:
-    """``read_pages`` and the list's total, which the first page's answer carries (one read on the server)."""
+    """Every item of a paged list from ``offset`` on, at most ``limit`` (all when ``None``), asking for
+    pages of ``PAGE_SIZE``, and the list's total, which the first answer carries (one read on the server).
+    The first page is always asked for, so a bad filter fails as it would locally."""
     start = offset or 0
     items: list[dict[str, Any]] = []
     total: int | None = None

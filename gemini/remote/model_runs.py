@@ -133,19 +133,16 @@ def search_runs(
     cursor: str | None = None,
 ) -> RunPage:
     """The core's ``search_runs``; without ``limit``, every match, read a page of ``http.PAGE_SIZE`` at a time."""
-    params = {**_filters(model_run_info, model_name, where), "order_by": _order_param(order_by)}
-    check_page(limit, offset)
-    if cursor is not None and offset:
-        raise InvalidInputError("give either offset or cursor, not both")
-    runs: list[ModelRunRecord] = []
-    while True:
-        size = http.PAGE_SIZE if limit is None else min(http.PAGE_SIZE, limit - len(runs))
-        page_position = {"cursor": cursor} if cursor is not None else {"offset": (offset or 0) + len(runs)}
-        body = http.get_list("/model_runs", {**params, **page_position, "limit": size})
-        runs.extend(records.run(item) for item in http.page_items(body))
-        cursor = body.next_cursor
-        if cursor is None or size == 0 or (limit is not None and len(runs) >= limit):
-            return RunPage(runs, cursor)
+    page = search_and_count_runs(
+        model_run_info=model_run_info,
+        model_name=model_name,
+        where=where,
+        order_by=order_by,
+        limit=limit,
+        offset=offset,
+        cursor=cursor,
+    )
+    return RunPage(page.items, page.next_cursor)
 
 
 def search_and_count_runs(

@@ -73,9 +73,14 @@ def list_models(
     limit: int | None = None,
     offset: int | None = None,
 ) -> list[ModelRecord]:
-    check_page(limit, offset)
-    params = _filters(model_name, model_url, model_info, experiment_name)
-    return [records.model(item) for item in http.read_pages("/models", params, limit=limit, offset=offset)]
+    return list_and_count_models(
+        model_name=model_name,
+        model_url=model_url,
+        model_info=model_info,
+        experiment_name=experiment_name,
+        limit=limit,
+        offset=offset,
+    ).items
 
 
 def list_and_count_models(
@@ -132,7 +137,7 @@ def delete_model(*, model_id: object) -> None:
 def list_model_runs(*, model_id: object, limit: int | None = None, offset: int | None = None) -> list[ModelRunRecord]:
     model_id = parse_id(model_id, field="model id")
     check_page(limit, offset)
-    items = http.read_pages(f"{_model_path(model_id)}/runs", {}, limit=limit, offset=offset)
+    items, _ = http.read_pages_and_total(f"{_model_path(model_id)}/runs", {}, limit=limit, offset=offset)
     return [records.run(item) for item in items]
 
 
