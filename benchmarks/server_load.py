@@ -227,7 +227,7 @@ def mlflow_scenarios(backend_uri: str, duration: int, workdir: Path) -> dict:
     artifacts = workdir / f"mlflow-artifacts-{port}"
     command = [
         str(mlflow), "server", "--backend-store-uri", backend_uri, "--default-artifact-root", str(artifacts),
-        "--host", "127.0.0.1", "--port", str(port), "--workers", "1",
+        "--host", "127.0.0.1", "--port", str(port), "--workers", str(WORKERS),
     ]
     log = workdir / f"mlflow-{port}.log"
     with running(command, dict(os.environ), f"{base}/health", log):
@@ -277,8 +277,8 @@ def main() -> None:
     servers = [("gemini, PostgreSQL, 2 workers", gemini_scenarios, True), ("gemini, SQLite, 2 workers", gemini_scenarios, False)]
     if not options.no_mlflow:
         servers += [
-            ("mlflow server, PostgreSQL, 1 process", mlflow_scenarios, True),
-            ("mlflow server, SQLite, 1 process", mlflow_scenarios, False),
+            ("mlflow server, PostgreSQL, 2 workers", mlflow_scenarios, True),
+            ("mlflow server, SQLite, 2 workers", mlflow_scenarios, False),
         ]
     if options.mlflow_only:
         servers = [server for server in servers if server[0].startswith("mlflow")]
