@@ -132,9 +132,8 @@ def listening_socket(config: Any) -> socket.socket:
 
     Worker processes get the listening socket by its file descriptor, and the socket object they rebuild
     from it no longer says it is TCP, so asyncio skips the TCP_NODELAY it sets on every TCP connection.
-    A reply's headers and body are two writes: without it the body waited for the client's delayed ACK,
-    about 40 ms a request (2 workers served half the requests of 1). Linux gives accepted sockets the
-    option of the listening one.
+    A reply's headers and body are two writes: without it the body waits for the client's delayed ACK.
+    Linux gives accepted sockets the option of the listening one.
     """
     listening = config.bind_socket()
     if listening.family in (socket.AF_INET, socket.AF_INET6):
