@@ -22,8 +22,8 @@ from typing import Any, Optional
 
 from gemini.api.base import logger, seed_operation
 from gemini.backend import tracking as core
-from gemini.core import metric_values
 from gemini.config import get_settings
+from gemini.core import metric_values
 from gemini.errors import ConflictError
 
 FLUSH_POINTS = 10_000
