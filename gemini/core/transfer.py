@@ -7,7 +7,14 @@ and each in creation order, with its own id and timestamps::
     {"type": "experiment", "id": "...", "experiment_name": "...", "experiment_info": {...}, "created_at": "...", "updated_at": "..."}
     {"type": "model", "id": "...", "model_name": "...", "model_url": null, "model_info": {...}, "created_at": "...", "updated_at": "..."}
     {"type": "model_experiment", "model_id": "...", "experiment_id": "..."}
-    {"type": "model_run", "id": "...", "model_id": "..." or null, "model_run_info": {...}, "created_at": "...", "updated_at": "..."}
+    {"type": "model_run", "id": "...", "model_id": "..." or null, "model_run_info": {...}, "created_at": "...", "updated_at": "...",
+     "status": null or "running"/"finished"/..., "started_at": ..., "ended_at": ..., "error_type": ..., "error_message": ..., "created_by": ...}
+    {"type": "metric_points", "run_id": "...", "key": "loss", "points": [[0, 0.91, "..."], [1, "NaN", "..."], ...]}
+
+Models carry ``created_by`` too. A run's metric points follow the runs, up to 1,000 of one key a line,
+as ``[step, value, timestamp]`` with NaN and the infinities spelled ``"NaN"``, ``"Infinity"`` and
+``"-Infinity"`` (JSON has no such numbers). Artifacts are not in the file: their bytes stay in the store.
+Version 1 files (no tracked fields, no metric points) still import.
 
 Timestamps are ISO 8601 in UTC with microseconds; numbers in infos are written exactly (integers of any
 size, floats in their shortest exact form). An import adds what the database lacks and changes nothing it
@@ -16,20 +23,26 @@ has, all in one transaction, so running it twice adds nothing and a bad line lea
 
 import dataclasses
 import datetime as dt
+import hashlib
 import json
+import math
 import uuid
 from collections.abc import Callable, Iterator
 from typing import Any, TextIO
 
+from gemini.core.metric_values import check_metric_key, check_step
 from gemini.core.validation import check_info, check_name, check_optional_text, parse_id
 from gemini.db import transfer as store
+from gemini.db.metrics import MetricRepository
 from gemini.db.engine import dumps_json, unit_of_work
 from gemini.errors import InvalidInputError
 from gemini.records import ExperimentRecord, ModelRecord, ModelRunRecord
 
 FORMAT = "gemini-registry"
-VERSION = 1
+VERSION = 2
+READABLE_VERSIONS = (1, 2)
 RUN_BATCH = 500
+POINTS_PER_LINE = 1000
 
 
 @dataclasses.dataclass
@@ -38,6 +51,7 @@ class TransferCounts:
     models: int = 0
     model_experiments: int = 0
     model_runs: int = 0
+    metric_points: int = 0
 
 
 @dataclasses.dataclass
@@ -57,15 +71,39 @@ def export_registry(*, stream: TextIO) -> TransferCounts:
             stream.write(_line({"type": "experiment", **_fields(experiment, EXPERIMENT_FIELDS)}))
             counts.experiments += 1
         for model in store.iter_models(connection):
-            stream.write(_line({"type": "model", **_fields(model, MODEL_FIELDS)}))
+            stream.write(_line({"type": "model", **_fields(model, MODEL_FIELDS + TRACKED_MODEL_FIELDS)}))
             counts.models += 1
         for model_id, experiment_id in store.iter_model_experiment_links(connection):
             stream.write(_line({"type": "model_experiment", "model_id": str(model_id), "experiment_id": str(experiment_id)}))
             counts.model_experiments += 1
         for run in store.iter_runs(connection):
-            stream.write(_line({"type": "model_run", **_fields(run, RUN_FIELDS)}))
+            stream.write(_line({"type": "model_run", **_fields(run, RUN_FIELDS + TRACKED_RUN_FIELDS)}))
             counts.model_runs += 1
+        for line in _metric_point_lines(store.iter_metric_points(connection)):
+            stream.write(_line(line))
+            counts.metric_points += len(line["points"])
     return counts
+
+
+def _metric_point_lines(points: Iterator[tuple]) -> Iterator[dict[str, Any]]:
+    """The points of each (run, key), in lines of at most ``POINTS_PER_LINE``."""
+    line: dict[str, Any] | None = None
+    for run_id, key, step, value, timestamp in points:
+        if line is None or line["run_id"] != str(run_id) or line["key"] != key or len(line["points"]) == POINTS_PER_LINE:
+            if line is not None:
+                yield line
+            line = {"type": "metric_points", "run_id": str(run_id), "key": key, "points": []}
+        line["points"].append([step, _value_out(value), _timestamp(timestamp)])
+    if line is not None:
+        yield line
+
+
+def _value_out(value: float | None) -> float | str:
+    if value is None or value != value:
+        return "NaN"
+    if value in (math.inf, -math.inf):
+        return "Infinity" if value > 0 else "-Infinity"
+    return value
 
 
 def import_registry(*, stream: TextIO) -> ImportSummary:
@@ -78,9 +116,13 @@ def import_registry(*, stream: TextIO) -> ImportSummary:
     """
     added, present = TransferCounts(), TransferCounts()
     lines = _numbered_objects(stream)
-    _check_header(lines)
+    version = _check_header(lines)
+    run_fields = RUN_FIELDS + (TRACKED_RUN_FIELDS if version >= 2 else ())
+    model_fields = MODEL_FIELDS + (TRACKED_MODEL_FIELDS if version >= 2 else ())
     with unit_of_work(write=True) as connection:
         loader = store.RegistryLoader(connection)
+        metrics = MetricRepository(connection)
+        runs_in_file: set[uuid.UUID] = set()
         model_ids: dict[uuid.UUID, uuid.UUID] = {}  # id in the file -> id in this database
         experiment_ids: dict[uuid.UUID, uuid.UUID] = {}
         pending_runs: list[tuple[ModelRunRecord, str]] = []
@@ -98,7 +140,7 @@ def import_registry(*, stream: TextIO) -> ImportSummary:
                 experiment_ids[record.id], new = loader.add_experiment(record)
                 _count(added if new else present, "experiments")
             elif kind == "model":
-                record = _model(item, number)
+                record = _model(item, number, model_fields)
                 model_ids[record.id], new = loader.add_model(record)
                 _count(added if new else present, "models")
             elif kind == "model_experiment":
@@ -113,13 +155,29 @@ def import_registry(*, stream: TextIO) -> ImportSummary:
                 )
                 _count(added if loader.link(model_id, experiment_id) else present, "model_experiments")
             elif kind == "model_run":
-                run, info_hash = _run(item, number)
+                run, info_hash = _run(item, number, run_fields)
+                runs_in_file.add(run.id)
                 if run.model_id is not None:
                     model_id = _target(model_ids, run.model_id, number, loader.model_exists, "model")
                     run = dataclasses.replace(run, model_id=model_id)
                 pending_runs.append((run, info_hash))
                 if len(pending_runs) >= RUN_BATCH:
                     flush_runs()
+            elif kind == "metric_points" and version >= 2:
+                flush_runs()  # the run may be among those not yet written
+                run_id, key, points = _metric_points(item, number)
+                if not loader.run_exists(run_id):
+                    if run_id not in runs_in_file:
+                        raise InvalidInputError(f"line {number}: model run {run_id} is neither earlier in the file nor in the database")
+                    # Its run was not added: the database has a run of that model with equal info.
+                    present.metric_points += len(points)
+                    continue
+                # The batch id names the line's points, so importing the file again writes them once.
+                batch_id = "import-" + hashlib.sha256(f"{key}\0{points[0][1]}".encode()).hexdigest()[:32]
+                if metrics.add_batch(run_id=run_id, batch_id=batch_id, points=points):
+                    added.metric_points += len(points)
+                else:
+                    present.metric_points += len(points)
             else:
                 raise InvalidInputError(f"line {number}: unknown record type {kind!r}")
         flush_runs()
@@ -137,10 +195,13 @@ def _timestamp(value: dt.datetime) -> str:
     return value.astimezone(dt.timezone.utc).isoformat(timespec="microseconds")
 
 
-# The fields of each record a version-1 export carries (and an import expects).
+# The fields of each record a version-1 export carries (and an import expects), then those version 2 adds.
 EXPERIMENT_FIELDS = ("id", "experiment_name", "experiment_info", "created_at", "updated_at")
 MODEL_FIELDS = ("id", "model_name", "model_url", "model_info", "created_at", "updated_at")
 RUN_FIELDS = ("id", "model_id", "model_run_info", "created_at", "updated_at")
+TRACKED_MODEL_FIELDS = ("created_by",)
+TRACKED_RUN_FIELDS = ("status", "started_at", "ended_at", "error_type", "error_message", "created_by")
+RUN_STATUSES = ("running", "finished", "failed", "killed")
 
 
 def _fields(record: ExperimentRecord | ModelRecord | ModelRunRecord, names: tuple[str, ...]) -> dict[str, Any]:
@@ -177,15 +238,19 @@ def _numbered_objects(stream: TextIO) -> Iterator[tuple[int, dict[str, Any]]]:
         yield number, value
 
 
-def _check_header(lines: Iterator[tuple[int, dict[str, Any]]]) -> None:
+def _check_header(lines: Iterator[tuple[int, dict[str, Any]]]) -> int:
     first = next(lines, None)
     if first is None:
         raise InvalidInputError("the file is empty; expected a gemini registry export")
     number, header = first
     if header.get("format") != FORMAT:
         raise InvalidInputError(f"line {number}: not a gemini registry export (no \"format\": \"{FORMAT}\" header)")
-    if header.get("version") != VERSION:
-        raise InvalidInputError(f"line {number}: export version {header.get('version')!r}; this gemini reads version {VERSION}")
+    if header.get("version") not in READABLE_VERSIONS:
+        raise InvalidInputError(
+            f"line {number}: export version {header.get('version')!r}; this gemini reads versions "
+            f"{', '.join(map(str, READABLE_VERSIONS))}"
+        )
+    return header["version"]
 
 
 def _count(counts: TransferCounts, field: str) -> None:
@@ -230,8 +295,8 @@ def _experiment(item: dict[str, Any], number: int) -> ExperimentRecord:
     )
 
 
-def _model(item: dict[str, Any], number: int) -> ModelRecord:
-    item = _take(item, MODEL_FIELDS, number, "model")
+def _model(item: dict[str, Any], number: int, fields: tuple[str, ...]) -> ModelRecord:
+    item = _take(item, fields, number, "model")
     return ModelRecord(
         id=_with_line(number, parse_id, item["id"], field="model id"),
         model_name=_with_line(number, check_name, item["model_name"], field="model_name"),
@@ -239,11 +304,23 @@ def _model(item: dict[str, Any], number: int) -> ModelRecord:
         model_info=_with_line(number, check_info, item["model_info"], field="model_info").value,
         created_at=_when(item["created_at"], "created_at", number),
         updated_at=_when(item["updated_at"], "updated_at", number),
+        created_by=_optional_text(item.get("created_by"), "created_by", number),
     )
 
 
-def _run(item: dict[str, Any], number: int) -> tuple[ModelRunRecord, str]:
-    item = _take(item, RUN_FIELDS, number, "model_run")
+def _optional_text(value: object, field: str, number: int) -> str | None:
+    return None if value is None else _with_line(number, check_optional_text, value, field=field)
+
+
+def _optional_when(value: object, field: str, number: int) -> dt.datetime | None:
+    return None if value is None else _when(value, field, number)
+
+
+def _run(item: dict[str, Any], number: int, fields: tuple[str, ...]) -> tuple[ModelRunRecord, str]:
+    item = _take(item, fields, number, "model_run")
+    status = item.get("status")
+    if status is not None and status not in RUN_STATUSES:
+        raise InvalidInputError(f"line {number}: status must be null or one of {', '.join(RUN_STATUSES)}, got {status!r}")
     info = _with_line(number, check_info, item["model_run_info"], field="model_run_info")
     model_id = item["model_id"]
     record = ModelRunRecord(
@@ -252,8 +329,48 @@ def _run(item: dict[str, Any], number: int) -> tuple[ModelRunRecord, str]:
         model_run_info=info.value,
         created_at=_when(item["created_at"], "created_at", number),
         updated_at=_when(item["updated_at"], "updated_at", number),
+        status=status,
+        started_at=_optional_when(item.get("started_at"), "started_at", number),
+        ended_at=_optional_when(item.get("ended_at"), "ended_at", number),
+        error_type=_optional_text(item.get("error_type"), "error_type", number),
+        error_message=_optional_text(item.get("error_message"), "error_message", number),
+        created_by=_optional_text(item.get("created_by"), "created_by", number),
     )
     return record, info.hash
+
+
+_SPELLED_VALUES = {"NaN": math.nan, "Infinity": math.inf, "-Infinity": -math.inf}
+
+
+def _metric_check(number: int, check, value: object):  # noqa: ANN001, ANN202 - a metric_values check
+    """The metric checks raise TypeError or ValueError, as ``log_metric`` wants; here they name the line."""
+    try:
+        return check(value)
+    except (TypeError, ValueError) as exc:
+        raise InvalidInputError(f"line {number}: {exc}") from exc
+
+
+def _metric_points(item: dict[str, Any], number: int) -> tuple[uuid.UUID, str, list[tuple[str, int, float, dt.datetime]]]:
+    item = _take(item, ("run_id", "key", "points"), number, "metric_points")
+    run_id = _with_line(number, parse_id, item["run_id"], field="model run id")
+    key = _metric_check(number, check_metric_key, item["key"])
+    if not isinstance(item["points"], list) or not item["points"]:
+        raise InvalidInputError(f"line {number}: points must be a non-empty list of [step, value, timestamp]")
+    points, steps = [], set()
+    for point in item["points"]:
+        if not isinstance(point, list) or len(point) != 3:
+            raise InvalidInputError(f"line {number}: a point must be [step, value, timestamp], got {point!r:.80}")
+        step, value, timestamp = point
+        step = _metric_check(number, check_step, step)
+        if step in steps:
+            raise InvalidInputError(f"line {number}: step {step} of {key!r} is given twice")
+        steps.add(step)
+        if isinstance(value, str) and value in _SPELLED_VALUES:
+            value = _SPELLED_VALUES[value]
+        elif isinstance(value, bool) or not isinstance(value, (int, float)):
+            raise InvalidInputError(f"line {number}: value {value!r:.80} of {key!r} at step {step} is not a number")
+        points.append((key, step, float(value), _when(timestamp, "timestamp", number)))
+    return run_id, key, points
 
 
 def _target(

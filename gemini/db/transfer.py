@@ -15,7 +15,7 @@ import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
 
 from gemini.db.search import path_values
-from gemini.db.tables import ExperimentRow, ModelRow, ModelRunRow, model_experiments
+from gemini.db.tables import ExperimentRow, ModelRow, ModelRunRow, model_experiments, run_metrics
 from gemini.records import ExperimentRecord, ModelRecord, ModelRunRecord
 
 PAGE_SIZE = 500
@@ -69,6 +69,16 @@ def iter_runs(connection: sa.Connection) -> Iterator[ModelRunRecord]:
     return (ModelRunRecord(**row._mapping) for row in _pages(connection, _RUN_COLUMNS, _runs.c.id))
 
 
+def iter_metric_points(connection: sa.Connection) -> Iterator[tuple[uuid.UUID, str, int, float | None, Any]]:
+    """Every metric point as (run id, key, step, value, timestamp), by run, key and step, streamed;
+    a NULL value is a NaN that was logged."""
+    query = sa.select(
+        run_metrics.c.run_id, run_metrics.c.key, run_metrics.c.step, run_metrics.c.value, run_metrics.c.timestamp
+    ).order_by(run_metrics.c.run_id, run_metrics.c.key, run_metrics.c.step)
+    for row in connection.execution_options(yield_per=PAGE_SIZE * 10).execute(query):
+        yield tuple(row)
+
+
 def _insert(connection: sa.Connection, table: sa.Table):  # noqa: ANN202 - dialect-specific Insert
     return (postgresql.insert if connection.dialect.name == "postgresql" else sqlite.insert)(table)
 
@@ -108,6 +118,9 @@ class RegistryLoader:
     def model_exists(self, model_id: uuid.UUID) -> bool:
         return self.connection.execute(sa.select(sa.exists().where(_models.c.id == model_id))).scalar()
 
+    def run_exists(self, run_id: uuid.UUID) -> bool:
+        return self.connection.execute(sa.select(sa.exists().where(_runs.c.id == run_id))).scalar()
+
     def experiment_exists(self, experiment_id: uuid.UUID) -> bool:
         query = sa.select(sa.exists().where(_experiments.c.id == experiment_id))
         return self.connection.execute(query).scalar()
@@ -127,7 +140,12 @@ class RegistryLoader:
         present; returns how many were added."""
         if not runs:
             return 0
-        rows = [_values(run, _RUN_COLUMNS) | {"info_hash": info_hash} for run, info_hash in runs]
+        # No process beats for a running run in this database: it reads as lost after the timeout.
+        rows = [
+            _values(run, _RUN_COLUMNS)
+            | {"info_hash": info_hash, "heartbeat_at": run.started_at if run.status == "running" else None}
+            for run, info_hash in runs
+        ]
         inserted = self.connection.execute(
             _insert(self.connection, _runs).values(rows).on_conflict_do_nothing().returning(_runs.c.id)
         ).scalars().all()

@@ -1,7 +1,10 @@
 """Moving a registry SQLite -> PostgreSQL -> SQLite with export/import, and what an import refuses."""
 
+import datetime as dt
 import io
 import json
+import math
+import re
 
 import pytest
 
@@ -89,7 +92,7 @@ def test_importing_twice_adds_nothing(db, tmp_path, monkeypatch):
     first = _import(export)
     state = _snapshot()
     second = _import(export)
-    assert vars(second.added) == {"experiments": 0, "models": 0, "model_experiments": 0, "model_runs": 0}
+    assert vars(second.added) == {"experiments": 0, "models": 0, "model_experiments": 0, "model_runs": 0, "metric_points": 0}
     assert second.already_present == first.added
     assert _snapshot() == state
 
@@ -127,7 +130,7 @@ def _valid_export(tmp_path, monkeypatch) -> list[str]:  # noqa: ANN001
     [
         (lambda lines: [], "the file is empty"),
         (lambda lines: lines[1:], 'line 1: not a gemini registry export'),
-        (lambda lines: [lines[0].replace('"version":1', '"version":9')] + lines[1:], "export version 9"),
+        (lambda lines: [lines[0].replace('"version":2', '"version":9')] + lines[1:], "export version 9"),
         (lambda lines: lines + ["{not json"], "line 5: not JSON"),
         (lambda lines: lines + ["[1, 2]"], "line 5: expected a JSON object, got list"),
         (lambda lines: lines + ['{"type": "dataset"}'], "line 5: unknown record type 'dataset'"),
@@ -198,3 +201,78 @@ def test_gemini_db_export_to_a_missing_directory_and_import_of_a_missing_file_fa
     imported = _gemini("db", "import", str(tmp_path / "missing.jsonl"))
     assert imported.exit_code == 2
     assert "missing.jsonl': No such file or directory" in imported.stderr
+
+
+def _populate_tracked():
+    from gemini.core import tracking
+
+    running = tracking.start_run(model_run_info={"lr": 0.1}, model_name="detector", created_by="alice")
+    failed = tracking.start_run(model_run_info={"lr": 0.1}, model_name="detector", created_by="bob")
+    now = dt.datetime(2026, 11, 30, 12, 0, tzinfo=dt.timezone.utc)
+    points = [("loss", step, value, now + dt.timedelta(seconds=step)) for step, value in enumerate([0.9, math.nan, math.inf, -math.inf, 0.5])]
+    points += [("metrics/mAP50(B)", step, step / 2000, now) for step in range(2500)]  # more than one line's worth
+    tracking.log_batch(run_id=failed.id, batch_id="b1", points=points)
+    tracking.end_run(run_id=failed.id, status="failed", error_type="RuntimeError", error_message="diverged")
+    return running.id, failed.id
+
+
+def _tracked_state(run_ids):
+    from gemini.core import tracking
+
+    state = []
+    for run_id in run_ids:
+        run = model_runs.get_run(run_id=run_id)
+        histories = {key: [(p.step, repr(p.value), p.timestamp) for p in tracking.metric_history(run_id=run_id, key=key)] for key in tracking.metric_summaries(run_id=run_id)}
+        state.append((run, tracking.metric_summaries(run_id=run_id), histories))
+    return state
+
+
+def test_tracked_runs_move_with_their_status_author_and_metric_points(db, tmp_path, monkeypatch):
+    source = f"sqlite:///{tmp_path / 'source.db'}"
+    monkeypatch.setenv("GEMINI_DATABASE_URL", source)
+    run_ids = _populate_tracked()
+    expected = _tracked_state(run_ids)
+    export = _export()
+    assert sum(json.loads(line).get("type") == "metric_points" for line in _records(export)) == 4  # 1 + 3 lines
+
+    monkeypatch.setenv("GEMINI_DATABASE_URL", db)
+    first = _import(export)
+    assert (first.added.model_runs, first.added.metric_points) == (2, 2505)
+    moved = _tracked_state(run_ids)
+    assert moved == expected
+    assert [run.status for run, _, _ in moved] == ["running", "failed"]  # the running run reads lost once its heartbeat is old
+    assert [run.created_by for run, _, _ in moved] == ["alice", "bob"]
+
+    second = _import(export)
+    assert (second.added.model_runs, second.added.metric_points) == (0, 0)
+    assert second.already_present.metric_points == 2505
+    assert _tracked_state(run_ids) == expected
+
+
+def test_a_version_1_file_still_imports(db):
+    header = '{"format": "gemini-registry", "version": 1, "exported_at": "2026-01-01T00:00:00+00:00"}'
+    run = '{"type": "model_run", "id": "01a2205f-b32f-73e7-91b2-2a0f927874d8", "model_id": null, "model_run_info": {"kept": true}, "created_at": "2026-01-01T00:00:00+00:00", "updated_at": "2026-01-01T00:00:00+00:00"}'
+    assert _import(f"{header}\n{run}\n").added.model_runs == 1
+    assert [(r.model_run_info, r.status) for r in model_runs.list_runs()] == [({"kept": True}, None)]
+
+
+@pytest.mark.parametrize(
+    "points, message",
+    [
+        ([[0, "1.0", "2026-01-01T00:00:00+00:00"]], "is not a number"),
+        ([[-1, 1.0, "2026-01-01T00:00:00+00:00"]], "step"),
+        ([[0, 1.0, "2026-01-01T00:00:00+00:00"], [0, 2.0, "2026-01-01T00:00:00+00:00"]], "given twice"),
+        ([[0, 1.0]], "[step, value, timestamp]"),
+    ],
+)
+def test_a_bad_metric_points_line_names_its_line_and_writes_nothing(db, tmp_path, monkeypatch, points, message):
+    source = f"sqlite:///{tmp_path / 'source.db'}"
+    monkeypatch.setenv("GEMINI_DATABASE_URL", source)
+    _populate_tracked()
+    lines = _export().splitlines()
+    run_id = json.loads(next(line for line in lines if '"metric_points"' in line))["run_id"]
+    lines.append(json.dumps({"type": "metric_points", "run_id": run_id, "key": "extra", "points": points}))
+    monkeypatch.setenv("GEMINI_DATABASE_URL", db)
+    with pytest.raises(InvalidInputError, match=rf"line {len(lines)}: .*{re.escape(message)}"):
+        _import("\n".join(lines) + "\n")
+    assert model_runs.list_runs() == []

@@ -126,5 +126,6 @@ def gc(as_json) -> None:  # noqa: ANN001
 def _counted(counts: transfer.TransferCounts) -> str:
     return (
         f"{counts.experiments} experiments, {counts.models} models, "
-        f"{counts.model_experiments} model-experiment links, {counts.model_runs} model runs"
+        f"{counts.model_experiments} model-experiment links, {counts.model_runs} model runs, "
+        f"{counts.metric_points} metric points"
     )
