@@ -30,7 +30,7 @@ import uuid
 from collections.abc import Callable, Iterator
 from typing import Any, TextIO
 
-from gemini.core.metric_values import check_metric_key, check_step
+from gemini.core.metric_values import check_metric_key, check_metric_value, check_step
 from gemini.core.validation import check_info, check_name, check_optional_text, parse_id
 from gemini.db import transfer as store
 from gemini.db.metrics import MetricRepository
@@ -367,9 +367,8 @@ def _metric_points(item: dict[str, Any], number: int) -> tuple[uuid.UUID, str, l
         steps.add(step)
         if isinstance(value, str) and value in _SPELLED_VALUES:
             value = _SPELLED_VALUES[value]
-        elif isinstance(value, bool) or not isinstance(value, (int, float)):
-            raise InvalidInputError(f"line {number}: value {value!r:.80} of {key!r} at step {step} is not a number")
-        points.append((key, step, float(value), _when(timestamp, "timestamp", number)))
+        value = _metric_check(number, lambda given: check_metric_value(key, given), value)
+        points.append((key, step, value, _when(timestamp, "timestamp", number)))
     return run_id, key, points
 
 

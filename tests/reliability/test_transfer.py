@@ -259,7 +259,8 @@ def test_a_version_1_file_still_imports(db):
 @pytest.mark.parametrize(
     "points, message",
     [
-        ([[0, "1.0", "2026-01-01T00:00:00+00:00"]], "is not a number"),
+        ([[0, "1.0", "2026-01-01T00:00:00+00:00"]], "must be a real number"),
+        ([[0, 10**400, "2026-01-01T00:00:00+00:00"]], "too large for a float"),
         ([[-1, 1.0, "2026-01-01T00:00:00+00:00"]], "step"),
         ([[0, 1.0, "2026-01-01T00:00:00+00:00"], [0, 2.0, "2026-01-01T00:00:00+00:00"]], "given twice"),
         ([[0, 1.0]], "[step, value, timestamp]"),
