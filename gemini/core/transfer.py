@@ -34,6 +34,7 @@ from gemini.core.metric_values import check_metric_key, check_metric_value, chec
 from gemini.core.validation import check_info, check_name, check_optional_text, parse_id
 from gemini.db import transfer as store
 from gemini.db.metrics import MetricRepository
+from gemini.db.repositories import END_STATUSES, RUNNING
 from gemini.db.engine import dumps_json, unit_of_work
 from gemini.errors import InvalidInputError
 from gemini.records import ExperimentRecord, ModelRecord, ModelRunRecord
@@ -201,7 +202,7 @@ MODEL_FIELDS = ("id", "model_name", "model_url", "model_info", "created_at", "up
 RUN_FIELDS = ("id", "model_id", "model_run_info", "created_at", "updated_at")
 TRACKED_MODEL_FIELDS = ("created_by",)
 TRACKED_RUN_FIELDS = ("status", "started_at", "ended_at", "error_type", "error_message", "created_by")
-RUN_STATUSES = ("running", "finished", "failed", "killed")
+RUN_STATUSES = (RUNNING, *END_STATUSES)  # as stored: "lost" is only ever reported
 
 
 def _fields(record: ExperimentRecord | ModelRecord | ModelRunRecord, names: tuple[str, ...]) -> dict[str, Any]:
