@@ -207,7 +207,7 @@ def measure(backend: str, database_url: str, scratch: Path, source: Path, size: 
     env["GEMINI_ARTIFACT_ROOT"] = str(scratch / f"store-{backend}-{size}")
     env["GEMINI_MAX_ARTIFACT_BYTES"] = str(8 * 1024**3)
     run_id = subprocess.run(
-        [sys.executable, "-c", "from gemini.core import model_runs; print(model_runs.create_run(model_run_info={'bench': 'artifacts'})[0].id)"],
+        [sys.executable, "-c", "from gemini.registry import registry; print(registry().create_run(model_run_info={'bench': 'artifacts'})[0].id)"],
         env=env, capture_output=True, text=True, check=True,
     ).stdout.strip()
     results = []

@@ -8,8 +8,9 @@ from collections.abc import Callable
 
 from benchmarks import workload
 from benchmarks.timing import Result, measure, result
+from gemini.registry import registry
 from gemini.api.model_run import ModelRun
-from gemini.core import info_indexes, model_runs, models
+from gemini.core import info_indexes
 
 BATCH = 1_000
 RANGE_WHERE = "params.lr < 0.00002 and metrics.map50 >= 0.5"
@@ -30,7 +31,7 @@ def run(backend: str, size: int, log: Callable[[str], None]) -> list[Result]:
         return samples if size < 500_000 else min(samples, 3)
 
     for index in range(workload.MODEL_COUNT):
-        models.create_model(model_name=workload.model_name(index))
+        registry().create_model(model_name=workload.model_name(index))
 
     # Bulk load: batches of 1,000 runs, each batch one model's. Infos are generated batch by batch (a
     # million of them would not fit in memory at once); only the ones looked up later are kept.
@@ -103,15 +104,15 @@ def run(backend: str, size: int, log: Callable[[str], None]) -> list[Result]:
     record("where range + order_by + limit 100, hot keys", measure(ranged, 20))
     record("count(where range), hot keys", measure(count, 20))
 
-    record("page 1 (limit 100)", measure(lambda i: model_runs.search_runs(limit=100), 20))
+    record("page 1 (limit 100)", measure(lambda i: registry().search_runs(limit=100), 20))
     deep = int(size * 0.9)
-    record(f"deep page by offset ({deep:,})", measure(lambda i: model_runs.search_runs(limit=100, offset=deep), scans(5)))
-    cursor = model_runs.search_runs(limit=100, offset=deep - 100).next_cursor
+    record(f"deep page by offset ({deep:,})", measure(lambda i: registry().search_runs(limit=100, offset=deep), scans(5)))
+    cursor = registry().search_runs(limit=100, offset=deep - 100).next_cursor
     assert cursor is not None
 
     def by_cursor(i: int) -> None:
-        page = model_runs.search_runs(limit=100, cursor=cursor)
-        assert len(page.runs) == 100
+        page = registry().search_runs(limit=100, cursor=cursor)
+        assert len(page.items) == 100
 
     record(f"deep page by cursor ({deep:,})", measure(by_cursor, 20))
     return results

@@ -126,11 +126,11 @@ async def client(http: httpx.AsyncClient, workload: Workload, deadline: float) -
 def seed(database_url: str) -> list[str]:
     """The model and SEED_RUNS runs, written straight through the core in one transaction (not timed)."""
     os.environ["GEMINI_DATABASE_URL"] = database_url
-    from gemini.core import model_runs, models
+    from gemini.registry import registry
 
-    models.create_model(model_name=MODEL)
+    registry().create_model(model_name=MODEL)
     infos = [{"seed": n, "params": {"lr": 0.001}, "data": {"site": "Davis"}} for n in range(SEED_RUNS)]
-    return [str(run.id) for run, _ in model_runs.create_runs(model_run_infos=infos, model_name=MODEL)]
+    return [str(run.id) for run, _ in registry().create_runs(model_run_infos=infos, model_name=MODEL)]
 
 
 async def drive(base_url: str, clients: int, duration: float, workload: Workload) -> float:

@@ -23,7 +23,7 @@ from collections.abc import Callable, Iterator
 
 from benchmarks import workload
 from benchmarks.timing import Result, measure, result
-from gemini.core.run_export import flatten_info
+from gemini.api.run_export import flatten_info
 
 
 def _entities(info: dict):

@@ -37,8 +37,9 @@ if backend == "sqlite":
 else:
     os.environ["GEMINI_DATABASE_URL"] = BASE.replace("postgresql://", "postgresql+psycopg://") + "/" + pg_db("g")
 from benchmarks import workload
+from gemini.registry import registry
 from gemini.api.model_run import ModelRun
-from gemini.core import info_indexes, models
+from gemini.core import info_indexes
 from gemini.db.engine import dispose_engines
 
 def raw_rows(start, count):
@@ -80,7 +81,7 @@ def timed(fn, *args):
     t = time.perf_counter(); fn(*args); return (time.perf_counter() - t) * 1000
 
 for index in range(workload.MODEL_COUNT):
-    models.create_model(model_name=workload.model_name(index))
+    registry().create_model(model_name=workload.model_name(index))
 many_pairs = []
 for start in range(0, size, 1000):
     infos = [info for _, info in workload.runs(1000, start=start)]

@@ -52,7 +52,7 @@ def _median_ms(function, samples: int) -> tuple[float, float]:
 
 def bench_logging(results: dict) -> None:
     from gemini.api.model_run import ModelRun
-    from gemini.core import tracking
+    from gemini.registry import registry
 
     values = [[random.random() for _ in KEYS] for _ in range(STEPS)]
     rows = [dict(zip(KEYS, step_values)) for step_values in values]
@@ -66,7 +66,7 @@ def bench_logging(results: dict) -> None:
     logged = time.perf_counter()
     run.end()
     durable = time.perf_counter()
-    stored = sum(summary.count for summary in tracking.metric_summaries(run_id=run.id).values())
+    stored = sum(summary.count for summary in registry().metric_summaries(run_id=run.id).values())
     assert stored == len(KEYS) * STEPS, stored
     results["log_metrics_inside_s"] = inside
     results["log_metrics_loop_s"] = logged - wall_start
@@ -122,30 +122,30 @@ def bench_mlflow(url: str, seconds: float, results: dict) -> None:
 
 def bench_histories(results: dict) -> None:
     from gemini.api.model_run import ModelRun
-    from gemini.core import tracking
+    from gemini.registry import registry
 
     run_id = results["logging_run_id"]
-    results["history_one_key_ms"] = _median_ms(lambda: tracking.metric_history(run_id=run_id, key="key_0"), 20)
+    results["history_one_key_ms"] = _median_ms(lambda: registry().metric_history(run_id=run_id, key="key_0"), 20)
     run = ModelRun.get_by_id(run_id)
     results["history_one_key_api_ms"] = _median_ms(lambda: run.get_metric_history("key_0"), 20)
 
     now = dt.datetime.now(dt.timezone.utc)
     run_ids = []
     for index in range(COMPARE_RUNS):
-        compared = tracking.start_run(model_run_info={"bench": "compare", "index": index})
+        compared = registry().start_run(model_run_info={"bench": "compare", "index": index})
         points = [("loss", step, random.random(), now) for step in range(STEPS)]
-        tracking.log_batch(run_id=compared.id, batch_id=uuid.uuid4().hex, points=points)
-        tracking.end_run(run_id=compared.id)
+        registry().log_batch(run_id=compared.id, batch_id=uuid.uuid4().hex, points=points)
+        registry().end_run(run_id=compared.id)
         run_ids.append(compared.id)
-    results["history_20_runs_ms"] = _median_ms(lambda: tracking.metric_histories(run_ids=run_ids, key="loss"), 10)
+    results["history_20_runs_ms"] = _median_ms(lambda: registry().metric_histories(run_ids=run_ids, key="loss"), 10)
     results["history_20_runs_reduced_ms"] = _median_ms(
-        lambda: tracking.metric_histories(run_ids=run_ids, key="loss", max_points=REDUCED_POINTS), 20
+        lambda: registry().metric_histories(run_ids=run_ids, key="loss", max_points=REDUCED_POINTS), 20
     )
 
 
 def _fill_tracked_runs(count: int) -> None:
     """``count`` finished runs, each with summaries of map50 and loss, inserted in bulk."""
-    from gemini.core.validation import check_info
+    from gemini.domain.checks import check_info
     from gemini.db.engine import unit_of_work
     from gemini.db.ids import new_id
     from gemini.db.tables import ModelRunRow, run_metric_summaries
@@ -194,20 +194,19 @@ def _fill_tracked_runs(count: int) -> None:
 
 
 def bench_search(results: dict) -> None:
-    from gemini.core import model_runs
 
     _fill_tracked_runs(SEARCH_RUNS)
     for threshold in (0.9, 0.5):
         where = f"max(metric.map50) > {threshold}"
 
         def search() -> None:
-            page = model_runs.search_runs(where=where, order_by="-max(metric.map50)", limit=100)
-            assert len(page.runs) == 100
+            page = registry().search_runs(where=where, order_by="-max(metric.map50)", limit=100)
+            assert len(page.items) == 100
 
         search()
         results[f"search_max_gt_{threshold}_ms"] = _median_ms(search, 20)
     results["search_status_failed_ms"] = _median_ms(
-        lambda: model_runs.search_runs(where='status = "failed"', order_by="-max(metric.map50)", limit=100), 20
+        lambda: registry().search_runs(where='status = "failed"', order_by="-max(metric.map50)", limit=100), 20
     )
 
 

@@ -145,7 +145,7 @@ REGISTRY_MODES = [
 
 
 @pytest.fixture(params=REGISTRY_MODES)
-def registry(request, monkeypatch) -> str:
+def registry_url(request, monkeypatch) -> str:
     """An empty registry, used locally on SQLite, locally on PostgreSQL, or through the session's server
     (``GEMINI_API_URL``). The database URL is returned and configured in every mode, so a test can look
     at the rows directly; in remote mode it is the server's database."""

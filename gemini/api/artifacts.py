@@ -10,8 +10,8 @@ import os
 from typing import Optional, Union
 
 from gemini.api.base import seed_operation
-from gemini.backend import artifacts as core
-from gemini.records import ArtifactRecord
+from gemini.registry import registry
+from gemini.domain.records import ArtifactRecord
 
 PathLike = Union[str, "os.PathLike[str]"]
 
@@ -34,22 +34,22 @@ class ArtifactsMixin:
         """Store the local file ``path`` with this run as ``name`` (default: the file's name, e.g.
         ``best.pt``; a relative path such as ``weights/best.pt`` keeps folders apart). Logging a name
         again replaces it. Returns ``{"name", "size", "sha256"}``."""
-        return _public(core.log_artifact_file(run_id=self.id, path=path, name=name))
+        return _public(registry().log_artifact_file(run_id=self.id, path=path, name=name))
 
     @_run_operation
     def log_artifacts(self, directory: PathLike, prefix: Optional[str] = None) -> Optional[list]:
         """Store every file below ``directory``, named by its path relative to it (below ``prefix``
         when given: ``prefix="plots"`` stores ``plots/pr.png``). Returns one dict per file, by name."""
-        return [_public(record) for record in core.log_artifact_directory(run_id=self.id, directory=directory, prefix=prefix)]
+        return [_public(record) for record in registry().log_artifact_directory(run_id=self.id, directory=directory, prefix=prefix)]
 
     @_run_operation
     def list_artifacts(self) -> Optional[list]:
         """Every artifact of this run, by name: ``[{"name", "size", "sha256"}, ...]`` (``[]`` for none)."""
-        return [_public(record) for record in core.list_artifacts(run_id=self.id).artifacts]
+        return [_public(record) for record in registry().search_artifacts(run_id=self.id).items]
 
     @_run_operation
     def download_artifact(self, name: str, dest: Optional[PathLike] = None) -> Optional[str]:
         """Write the artifact ``name`` to ``dest`` (a file path, or a directory to write into under the
         name's last part; default: the current directory) and return the path written. The bytes are
         checked against their SHA-256 before the file appears; ``dest`` is left as it was otherwise."""
-        return str(core.download_artifact(run_id=self.id, name=name, dest=dest))
+        return str(registry().download_artifact(run_id=self.id, name=name, dest=dest))

@@ -7,7 +7,7 @@ from typing import Any, ParamSpec, TypeVar
 
 from pydantic import BaseModel, ConfigDict
 
-from gemini.errors import GeminiError, NotFoundError
+from gemini.domain.errors import GeminiError, NotFoundError
 
 logger = logging.getLogger("gemini.api")
 

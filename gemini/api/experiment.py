@@ -7,9 +7,9 @@ from uuid import UUID
 from pydantic import Field
 
 from gemini.api.base import APIBase, seed_operation
-from gemini.backend import experiments as core
-from gemini.errors import NotFoundError
-from gemini.records import ExperimentRecord
+from gemini.registry import registry
+from gemini.domain.errors import NotFoundError
+from gemini.domain.records import ExperimentRecord
 
 ID = UUID | int | str
 
@@ -35,22 +35,22 @@ class Experiment(APIBase):
     @seed_operation(fallback=None)
     def create(cls, experiment_name: str, experiment_info: dict = None) -> Optional["Experiment"]:
         """Create an experiment (or return the existing one of that name)."""
-        return cls.from_record(core.create_experiment(experiment_name=experiment_name, experiment_info=experiment_info)[0])
+        return cls.from_record(registry().create_experiment(experiment_name=experiment_name, experiment_info=experiment_info)[0])
 
     @classmethod
     @seed_operation(fallback=None)
     def get(cls, experiment_name: str) -> Optional["Experiment"]:
-        return cls.from_record(core.get_experiment_by_name(experiment_name=experiment_name))
+        return cls.from_record(registry().get_experiment_by_name(experiment_name=experiment_name))
 
     @classmethod
     @seed_operation(fallback=None)
     def get_by_id(cls, id: ID) -> Optional["Experiment"]:
-        return cls.from_record(core.get_experiment(experiment_id=id))
+        return cls.from_record(registry().get_experiment(experiment_id=id))
 
     @classmethod
     @seed_operation(fallback=None)
     def get_all(cls, limit: int = None, offset: int = None) -> Optional[List["Experiment"]]:
-        records = core.list_experiments(limit=limit, offset=offset)
+        records = registry().search_experiments(limit=limit, offset=offset).items
         if not records:
             raise NotFoundError("no experiments found")
         return [cls.from_record(record) for record in records]
@@ -58,5 +58,5 @@ class Experiment(APIBase):
     @seed_operation(fallback=False)
     def delete(self) -> bool:
         """Delete this experiment; its models stay."""
-        core.delete_experiment(experiment_id=self.id)
+        registry().delete_experiment(experiment_id=self.id)
         return True

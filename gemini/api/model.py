@@ -9,9 +9,9 @@ from pydantic import Field
 from gemini.api import experiment as _experiment
 from gemini.api import model_run as _model_run
 from gemini.api.base import APIBase, seed_operation
-from gemini.backend import models as core
-from gemini.errors import InvalidInputError, NotFoundError
-from gemini.records import ModelRecord
+from gemini.registry import registry
+from gemini.domain.errors import InvalidInputError, NotFoundError
+from gemini.domain.records import ModelRecord
 
 if TYPE_CHECKING:
     from gemini.api.experiment import Experiment
@@ -56,7 +56,7 @@ class Model(APIBase):
     @classmethod
     @seed_operation(fallback=False)
     def exists(cls, model_name: str) -> bool:
-        return core.model_exists(model_name=model_name)
+        return registry().model_exists(model_name=model_name)
 
     @classmethod
     @seed_operation(fallback=None)
@@ -66,7 +66,7 @@ class Model(APIBase):
         """Create a model (or return the existing one of that name), in ``experiment_name`` if given,
         creating that experiment when missing."""
         return cls.from_record(
-            core.create_model(
+            registry().create_model(
                 model_name=model_name, model_url=model_url, model_info=model_info, experiment_name=experiment_name
             )[0]
         )
@@ -79,18 +79,18 @@ class Model(APIBase):
         if isinstance(model_name, UUID):
             if experiment_name is not None:
                 raise InvalidInputError("a model is got by its id alone: give no experiment_name with an id")
-            return cls.from_record(core.get_model(model_id=model_name))
-        return cls.from_record(core.get_model_by_name(model_name=model_name, experiment_name=experiment_name))
+            return cls.from_record(registry().get_model(model_id=model_name))
+        return cls.from_record(registry().get_model_by_name(model_name=model_name, experiment_name=experiment_name))
 
     @classmethod
     @seed_operation(fallback=None)
     def get_by_id(cls, id: ID) -> Optional["Model"]:
-        return cls.from_record(core.get_model(model_id=id))
+        return cls.from_record(registry().get_model(model_id=id))
 
     @classmethod
     @seed_operation(fallback=None)
     def get_all(cls, limit: int = None, offset: int = None) -> Optional[List["Model"]]:
-        records = core.list_models(limit=limit, offset=offset)
+        records = registry().search_models(limit=limit, offset=offset).items
         if not records:
             raise NotFoundError("no models found")
         return [cls.from_record(record) for record in records]
@@ -103,9 +103,9 @@ class Model(APIBase):
         """Models matching every given criterion (exact name/URL, info containment, experiment)."""
         if model_name is None and model_info is None and model_url is None and experiment_name is None:
             raise InvalidInputError("give at least one of model_name, model_info, model_url, experiment_name")
-        records = core.list_models(
+        records = registry().search_models(
             model_name=model_name, model_info=model_info, model_url=model_url, experiment_name=experiment_name
-        )
+        ).items
         if not records:
             raise NotFoundError("no models match the search")
         return [cls.from_record(record) for record in records]
@@ -113,43 +113,43 @@ class Model(APIBase):
     @seed_operation(fallback=None)
     def update(self, model_name: str = None, model_url: str = None, model_info: dict = None) -> Optional["Model"]:
         return self._apply(
-            core.update_model(model_id=self.id, model_name=model_name, model_url=model_url, model_info=model_info)
+            registry().update_model(model_id=self.id, model_name=model_name, model_url=model_url, model_info=model_info)
         )
 
     @seed_operation(fallback=False)
     def delete(self) -> bool:
         """Delete this model and all its runs."""
-        core.delete_model(model_id=self.id)
+        registry().delete_model(model_id=self.id)
         return True
 
     @seed_operation(fallback=None)
     def refresh(self) -> Optional["Model"]:
-        return self._apply(core.get_model(model_id=self.id))
+        return self._apply(registry().get_model(model_id=self.id))
 
     @seed_operation(fallback=None)
     def get_info(self) -> Optional[dict]:
-        return self._apply(core.get_model(model_id=self.id)).model_info
+        return self._apply(registry().get_model(model_id=self.id)).model_info
 
     @seed_operation(fallback=None)
     def set_info(self, model_info: dict) -> Optional["Model"]:
         if model_info is None:
             raise InvalidInputError("model_info is required")
-        return self._apply(core.update_model(model_id=self.id, model_info=model_info))
+        return self._apply(registry().update_model(model_id=self.id, model_info=model_info))
 
     @seed_operation(fallback=None)
     def get_associated_runs(self) -> Optional[List["ModelRun"]]:
-        records = core.list_model_runs(model_id=self.id)
+        records = registry().search_runs(model_id=self.id).items
         if not records:
             raise NotFoundError(f"model {self.model_name!r} has no runs")
         return [_model_run.ModelRun.from_record(record) for record in records]
 
     @seed_operation(fallback=None)
     def create_new_run(self, model_run_info: dict) -> Optional["ModelRun"]:
-        return _model_run.ModelRun.from_record(core.create_model_run(model_id=self.id, model_run_info=model_run_info)[0])
+        return _model_run.ModelRun.from_record(registry().create_model_run(model_id=self.id, model_run_info=model_run_info)[0])
 
     @seed_operation(fallback=None)
     def get_associated_experiments(self) -> Optional[List["Experiment"]]:
-        records = core.list_model_experiments(model_id=self.id)
+        records = registry().list_model_experiments(model_id=self.id)
         if not records:
             raise NotFoundError(f"model {self.model_name!r} is in no experiment")
         return [_experiment.Experiment.from_record(record) for record in records]
@@ -157,15 +157,15 @@ class Model(APIBase):
     @seed_operation(fallback=None)
     def associate_experiment(self, experiment_name: str) -> Optional["Experiment"]:
         return _experiment.Experiment.from_record(
-            core.associate_experiment(model_id=self.id, experiment_name=experiment_name)
+            registry().associate_experiment(model_id=self.id, experiment_name=experiment_name)
         )
 
     @seed_operation(fallback=None)
     def unassociate_experiment(self, experiment_name: str) -> Optional["Experiment"]:
         return _experiment.Experiment.from_record(
-            core.unassociate_experiment(model_id=self.id, experiment_name=experiment_name)
+            registry().unassociate_experiment(model_id=self.id, experiment_name=experiment_name)
         )
 
     @seed_operation(fallback=False)
     def belongs_to_experiment(self, experiment_name: str) -> bool:
-        return core.model_belongs_to_experiment(model_id=self.id, experiment_name=experiment_name)
+        return registry().model_belongs_to_experiment(model_id=self.id, experiment_name=experiment_name)

@@ -14,9 +14,9 @@ from gemini.api import model as _model
 from gemini.api.artifacts import ArtifactsMixin
 from gemini.api.base import APIBase, seed_operation
 from gemini.api.tracking import TrackingMixin
-from gemini.backend import model_runs as core
-from gemini.errors import InvalidInputError, NotFoundError
-from gemini.records import ModelRunRecord
+from gemini.registry import registry
+from gemini.domain.errors import InvalidInputError, NotFoundError
+from gemini.domain.records import ModelRunRecord
 
 if TYPE_CHECKING:
     from gemini.api.model import Model
@@ -83,14 +83,14 @@ class ModelRun(TrackingMixin, ArtifactsMixin, APIBase):
     @seed_operation(fallback=False)
     def exists(cls, model_run_info: dict, model_name: str = None) -> bool:
         """Whether a run with exactly this info exists (of ``model_name``, when given)."""
-        return core.run_exists(model_run_info=model_run_info, model_name=model_name)
+        return registry().run_exists(model_run_info=model_run_info, model_name=model_name)
 
     @classmethod
     @seed_operation(fallback=None)
     def create(cls, model_run_info: dict = None, model_name: str = None) -> Optional["ModelRun"]:
         """Create a run of ``model_name`` (created when missing) or of no model; an equal existing run is
         returned instead."""
-        return cls.from_record(core.create_run(model_run_info=model_run_info, model_name=model_name)[0])
+        return cls.from_record(registry().create_run(model_run_info=model_run_info, model_name=model_name)[0])
 
     @classmethod
     @seed_operation(fallback=None)
@@ -98,7 +98,7 @@ class ModelRun(TrackingMixin, ArtifactsMixin, APIBase):
         """Create many runs of ``model_name`` (created when missing) or of no model, in one transaction,
         in input order; runs that already exist are returned instead, and equal infos in ``infos`` give
         the same run. ``None`` (nothing written, not even the model) when any info is invalid."""
-        records = [run for run, _ in core.create_runs(model_run_infos=infos, model_name=model_name)]
+        records = [run for run, _ in registry().create_runs(model_run_infos=infos, model_name=model_name)]
         return [cls.from_record(record) for record in records]
 
     @classmethod
@@ -111,20 +111,20 @@ class ModelRun(TrackingMixin, ArtifactsMixin, APIBase):
         if isinstance(model_run_info, UUID):
             if model_name is not None:
                 raise InvalidInputError("a model run is got by its id alone: give no model_name with an id")
-            return cls.from_record(core.get_run(run_id=model_run_info))
-        return cls.from_record(core.find_run(model_run_info=model_run_info, model_name=model_name))
+            return cls.from_record(registry().get_run(run_id=model_run_info))
+        return cls.from_record(registry().find_run(model_run_info=model_run_info, model_name=model_name))
 
     @classmethod
     @seed_operation(fallback=None)
     def get_by_id(cls, id: ID) -> Optional["ModelRun"]:
         """The run with this id (a UUID, its string form, or its integer value)."""
-        return cls.from_record(core.get_run(run_id=id))
+        return cls.from_record(registry().get_run(run_id=id))
 
     @classmethod
     @seed_operation(fallback=None)
     def get_all(cls, limit: int = None, offset: int = None) -> Optional[List["ModelRun"]]:
         """Every run in creation order, paged by ``limit``/``offset``; ``None`` when there are none."""
-        records = core.list_runs(limit=limit, offset=offset)
+        records = registry().search_runs(limit=limit, offset=offset).items
         if not records:
             raise NotFoundError("no model runs found")
         return [cls.from_record(record) for record in records]
@@ -149,7 +149,7 @@ class ModelRun(TrackingMixin, ArtifactsMixin, APIBase):
         """
         if model_run_info is None and model_name is None and where is None:
             raise InvalidInputError("give model_run_info, model_name or where to search")
-        page = core.search_runs(
+        page = registry().search_runs(
             model_run_info=model_run_info,
             model_name=model_name,
             where=where,
@@ -157,16 +157,16 @@ class ModelRun(TrackingMixin, ArtifactsMixin, APIBase):
             limit=limit,
             offset=offset,
         )
-        if not page.runs:
+        if not page.items:
             raise NotFoundError("no model runs match the search")
-        return [cls.from_record(record) for record in page.runs]
+        return [cls.from_record(record) for record in page.items]
 
     @classmethod
     @seed_operation(fallback=None)
     def count(cls, model_run_info: dict = None, model_name: str = None, *, where: str = None) -> Optional[int]:
         """How many runs ``search`` would find with these filters (every run when none is given);
         ``None`` only when the count fails (a malformed ``where``, an unknown model)."""
-        return core.count_runs(model_run_info=model_run_info, model_name=model_name, where=where)
+        return registry().count_runs(model_run_info=model_run_info, model_name=model_name, where=where)
 
     @classmethod
     def to_dataframe(
@@ -180,7 +180,7 @@ class ModelRun(TrackingMixin, ArtifactsMixin, APIBase):
         """The runs ``search`` would find (every run when no filter is given) as a pandas DataFrame, info
         flattened to ``info.<path>`` columns. ``None`` (one log line) when the search fails; without
         pandas installed (``pip install 'gemini[export]'``) an ``ImportError`` says so."""
-        from gemini.backend import run_export
+        from gemini.api import run_export
 
         @seed_operation(fallback=None)
         def build() -> "pandas.DataFrame":  # noqa: F821
@@ -199,48 +199,48 @@ class ModelRun(TrackingMixin, ArtifactsMixin, APIBase):
         duplicate another run of the same model."""
         if model_run_info is None:
             raise InvalidInputError("nothing to update: model_run_info is required")
-        return self._apply(core.replace_run_info(run_id=self.id, model_run_info=model_run_info))
+        return self._apply(registry().replace_run_info(run_id=self.id, model_run_info=model_run_info))
 
     @seed_operation(fallback=False)
     def delete(self) -> bool:
-        core.delete_run(run_id=self.id)
+        registry().delete_run(run_id=self.id)
         return True
 
     @seed_operation(fallback=None)
     def refresh(self) -> Optional["ModelRun"]:
         """Reload this run from the database (the API does not reload on attribute access)."""
-        return self._apply(core.get_run(run_id=self.id))
+        return self._apply(registry().get_run(run_id=self.id))
 
     @seed_operation(fallback=None)
     def get_info(self) -> Optional[dict]:
         """The run's info as stored now (``{}`` for a run without info)."""
-        return self._apply(core.get_run(run_id=self.id)).model_run_info
+        return self._apply(registry().get_run(run_id=self.id)).model_run_info
 
     @seed_operation(fallback=None)
     def set_info(self, model_run_info: dict) -> Optional["ModelRun"]:
         """Replace this run's info; same rules as ``update``."""
-        return self._apply(core.replace_run_info(run_id=self.id, model_run_info=model_run_info))
+        return self._apply(registry().replace_run_info(run_id=self.id, model_run_info=model_run_info))
 
     # -- model association ---------------------------------------------------------------------------
 
     @seed_operation(fallback=None)
     def associate_model(self, model_name: str) -> Optional["Model"]:
         """Move this run to the model ``model_name``; returns that model."""
-        run, model = core.associate_run(run_id=self.id, model_name=model_name)
+        run, model = registry().associate_run(run_id=self.id, model_name=model_name)
         self._apply(run)
         return _model.Model.from_record(model)
 
     @seed_operation(fallback=None)
     def unassociate_model(self) -> Optional["Model"]:
         """Detach this run from its model; returns the model it left."""
-        run, model = core.unassociate_run(run_id=self.id)
+        run, model = registry().unassociate_run(run_id=self.id)
         self._apply(run)
         return _model.Model.from_record(model)
 
     @seed_operation(fallback=False)
     def belongs_to_model(self, model_name: str) -> bool:
-        return core.run_belongs_to_model(run_id=self.id, model_name=model_name)
+        return registry().run_belongs_to_model(run_id=self.id, model_name=model_name)
 
     @seed_operation(fallback=None)
     def get_associated_model(self) -> Optional["Model"]:
-        return _model.Model.from_record(core.get_run_model(run_id=self.id))
+        return _model.Model.from_record(registry().get_run_model(run_id=self.id))

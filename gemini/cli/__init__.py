@@ -1,1 +1,1 @@
-"""The ``gemini`` command line: click commands over ``gemini.core``."""
+"""The ``gemini`` command line: click commands over ``gemini.registry.registry()``."""

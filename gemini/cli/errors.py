@@ -4,7 +4,7 @@ from typing import Any
 
 import click
 
-from gemini.errors import GeminiError
+from gemini.domain.errors import GeminiError
 
 FAILURE_EXIT_CODE = 1
 

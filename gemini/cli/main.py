@@ -19,7 +19,8 @@ from gemini.cli.output import note
 
 
 class _NoteHandler(logging.Handler):
-    """Shows the core's INFO lines (a model or experiment created on first use) as remarks on stderr."""
+    """Shows the database transport's INFO lines (a model or experiment created on first use) as remarks
+    on stderr."""
 
     def emit(self, record: logging.LogRecord) -> None:
         note(record.getMessage())

@@ -9,7 +9,7 @@ from typing import Any
 
 import click
 
-from gemini.records import Page
+from gemini.domain.records import Page
 
 INFO_COLUMN_WIDTH = 60
 

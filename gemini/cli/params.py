@@ -5,7 +5,7 @@ from typing import Any
 
 import click
 
-from gemini.errors import InvalidInputError
+from gemini.domain.errors import InvalidInputError
 
 
 class JsonObject(click.ParamType):

@@ -1,8 +1,10 @@
-"""Operations on models, runs and experiments.
+"""The registry's contract on the database (``gemini.core.transport.DatabaseRegistry``), chosen by
+``gemini.registry.registry()`` when ``GEMINI_API_URL`` is not set, and always by the server.
 
-Each function runs in its own unit of work and either returns records (``gemini.records``) or
-raises a ``gemini.errors`` exception: ``NotFoundError``, ``ConflictError``, ``InvalidInputError``,
-``DatabaseUnavailableError``. REST, the CLI and the web page call these; so can any Python caller that
-prefers exceptions to the seed API's ``None``/``False``. ``get_or_create`` is the exception: its
-functions run inside a caller's unit of work, making a model or experiment named by a create.
+``models``, ``model_runs``, ``experiments``, ``tracking``, ``artifacts``, ``tokens`` and ``transfer`` hold
+one function per operation, on arguments the registry's front has checked: each runs in its own unit
+of work (``gemini.db.engine``) and returns records or raises ``gemini.domain.errors``. What only the
+database can know (uniqueness, existence) is decided here. ``get_or_create`` runs inside a caller's unit
+of work; ``database``, ``info_indexes`` and the artifact store's garbage collection administer the
+database itself and are not registry operations.
 """

@@ -11,37 +11,23 @@ from __future__ import annotations
 
 import logging
 import os
-import re
-import tempfile
 import uuid
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
-from pathlib import Path, PurePosixPath
+from pathlib import Path
 
 from gemini.config import get_settings
-from gemini.core.validation import check_page, parse_id
+from gemini.domain.checks import check_artifact_name, parse_id
 from gemini.db.artifacts import ArtifactRepository
 from gemini.db.engine import unit_of_work
 from gemini.db.repositories import ModelRunRepository
-from gemini.errors import InvalidInputError, StorageError
-from gemini.records import ArtifactRecord
+from gemini.domain.errors import InvalidInputError, StorageError
+from gemini.domain.records import ArtifactRecord, Page
+from gemini.registry.contract import PageRequest
+from gemini.registry.downloads import write_verified
 from gemini.storage.blobs import CHUNK_BYTES, BlobStore, BlobWriter, SweepResult
 
 logger = logging.getLogger("gemini.core")
-
-MAX_ARTIFACT_NAME_LENGTH = 1024
-"""Longest artifact name, in characters."""
-MAX_SEGMENT_BYTES = 255
-"""Longest part of a name between slashes, in UTF-8 bytes: what common file systems allow for a file name."""
-
-_DRIVE = re.compile(r"^[A-Za-z]:")
-_SHA256 = re.compile(r"[0-9a-f]{64}")
-
-
-@dataclass(frozen=True, slots=True)
-class ArtifactPage:
-    artifacts: list[ArtifactRecord]
-    total: int
 
 
 @dataclass(frozen=True, slots=True)
@@ -57,42 +43,6 @@ class OpenedArtifact:
 def artifact_store() -> BlobStore:
     """The store of the configured registry (``GEMINI_ARTIFACT_ROOT``, or beside the registry)."""
     return BlobStore(get_settings().resolved_artifact_root)
-
-
-def check_artifact_name(name: object, *, field: str = "artifact name") -> str:
-    """A relative path with ``/`` between its parts, each a plain file or directory name.
-
-    Refused: absolute paths, ``.`` and ``..`` parts, empty parts (``a//b``, a trailing ``/``),
-    backslashes, drive letters (``C:``), NUL and other control characters.
-    """
-    if not isinstance(name, str):
-        raise InvalidInputError(f"{field} must be a string, got {type(name).__name__}")
-    if not name:
-        raise InvalidInputError(f"{field} must not be empty")
-    if len(name) > MAX_ARTIFACT_NAME_LENGTH:
-        raise InvalidInputError(f"{field} is {len(name)} characters long; at most {MAX_ARTIFACT_NAME_LENGTH} are allowed")
-    if "\x00" in name:
-        raise InvalidInputError(f"{field} {name!r} contains a NUL character")
-    if any(ord(character) < 0x20 or ord(character) == 0x7F for character in name):
-        raise InvalidInputError(f"{field} {name!r} contains a control character")
-    if "\\" in name:
-        raise InvalidInputError(f"{field} {name!r} contains a backslash; separate directories with '/'")
-    if name.startswith("/"):
-        raise InvalidInputError(f"{field} {name!r} is an absolute path; give a path relative to the run")
-    if _DRIVE.match(name):
-        raise InvalidInputError(f"{field} {name!r} starts with a drive letter; give a path relative to the run")
-    for segment in name.split("/"):
-        if segment == "":
-            raise InvalidInputError(f"{field} {name!r} has an empty part (a doubled or trailing '/')")
-        if segment in (".", ".."):
-            raise InvalidInputError(f"{field} {name!r} has a {segment!r} part; give a plain relative path")
-        if len(segment.encode("utf-8", "surrogatepass")) > MAX_SEGMENT_BYTES:
-            raise InvalidInputError(f"{field} {name!r} has a part longer than {MAX_SEGMENT_BYTES} bytes")
-    try:
-        name.encode("utf-8")
-    except UnicodeEncodeError as exc:
-        raise InvalidInputError(f"{field} {name!r} is not valid Unicode text") from exc
-    return name
 
 
 # -- writing -----------------------------------------------------------------------------------------
@@ -195,55 +145,20 @@ def _read_local_file(path: Path) -> Iterator[bytes]:
             yield chunk
 
 
-def log_artifact_file(*, run_id: object, path: str | os.PathLike, name: str | None = None) -> ArtifactRecord:
-    """Log the local file ``path`` as the run's artifact ``name`` (default: the file's name).
-
-    A path that is missing, a directory or unreadable is ``InvalidInputError``, nothing written.
-    """
-    path = Path(path)
-    name = path.name if name is None else name
-    if not path.is_file():
-        what = "is a directory, not a file" if path.is_dir() else "does not exist"
-        raise InvalidInputError(f"{str(path)!r} {what}")
-    check_artifact_name(name)
+def log_artifact_file(*, run_id: uuid.UUID, path: Path, name: str) -> ArtifactRecord:
+    """Store the local file ``path`` as the run's artifact ``name``; an unreadable file is
+    ``InvalidInputError``, nothing written."""
     return log_artifact(run_id=run_id, name=name, chunks=_read_local_file(path))
-
-
-def log_artifact_directory(
-    *, run_id: object, directory: str | os.PathLike, prefix: str | None = None
-) -> list[ArtifactRecord]:
-    """Log every file below ``directory`` under its relative path (below ``prefix`` when given), in name
-    order. Every name is checked before the first file is stored; each file is its own record, so a
-    failure part way keeps the files already logged."""
-    directory = Path(directory)
-    if not directory.is_dir():
-        what = "is a file, not a directory" if directory.exists() else "does not exist"
-        raise InvalidInputError(f"{str(directory)!r} {what}")
-    if prefix is not None:
-        prefix = prefix.rstrip("/") if isinstance(prefix, str) else prefix
-        check_artifact_name(prefix, field="prefix")
-    files: list[tuple[str, Path]] = []
-    for folder, subfolders, names in os.walk(directory):
-        subfolders.sort()
-        for file_name in sorted(names):
-            path = Path(folder) / file_name
-            relative = PurePosixPath(*path.relative_to(directory).parts).as_posix()
-            files.append((f"{prefix}/{relative}" if prefix else relative, path))
-    for name, _path in files:
-        check_artifact_name(name)
-    return [log_artifact_file(run_id=run_id, path=path, name=name) for name, path in sorted(files)]
 
 
 # -- reading -----------------------------------------------------------------------------------------
 
 
-def list_artifacts(*, run_id: object, limit: int | None = None, offset: int | None = None) -> ArtifactPage:
-    """A run's artifacts in name order, a page at a time, with how many it has in all."""
-    run_id = parse_id(run_id, field="model run id")
-    check_page(limit, offset)
+def search_artifacts(*, run_id: uuid.UUID, page: PageRequest) -> Page[ArtifactRecord]:
+    """A run's artifacts in name order (the total comes with the page, in the same statement)."""
     with unit_of_work() as connection:
-        artifacts, total = ArtifactRepository(connection).list_and_count(run_id, limit=limit, offset=offset)
-    return ArtifactPage(artifacts, total)
+        artifacts, total = ArtifactRepository(connection).list_and_count(run_id, limit=page.limit, offset=page.offset)
+    return Page(artifacts, total if page.with_total else None)
 
 
 def get_artifact(*, run_id: object, name: str) -> ArtifactRecord:
@@ -267,36 +182,10 @@ def open_artifact(*, run_id: object, name: str, start: int = 0, end: int | None 
     return OpenedArtifact(record, start, end, chunks)
 
 
-def download_artifact(*, run_id: object, name: str, dest: str | os.PathLike | None = None) -> Path:
-    """Write an artifact to ``dest`` and return the path written.
-
-    ``dest`` is a file path, or an existing directory to write into under the name's last part
-    (default: the current directory). The bytes go to a temporary file beside the destination,
-    renamed over it only once their SHA-256 matched, so a failed download leaves ``dest`` as it was.
-    """
+def download_artifact(*, run_id: uuid.UUID, name: str, dest: Path) -> Path:
+    """Write an artifact to the file ``dest``, checked against its recorded SHA-256 as it is read."""
     opened = open_artifact(run_id=run_id, name=name)
-    target = Path.cwd() if dest is None else Path(dest)
-    if target.is_dir():
-        target = target / PurePosixPath(name).name
-    try:
-        target.parent.mkdir(parents=True, exist_ok=True)
-        fd, temporary = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".part", dir=target.parent)
-    except OSError as exc:
-        raise InvalidInputError(f"cannot write to {str(target)!r}: {exc.strerror or exc}") from exc
-    try:
-        with os.fdopen(fd, "wb") as stream:
-            for chunk in opened.chunks:
-                stream.write(chunk)
-        umask = os.umask(0)
-        os.umask(umask)
-        os.chmod(temporary, 0o666 & ~umask)
-        os.replace(temporary, target)
-    except BaseException as exc:
-        Path(temporary).unlink(missing_ok=True)
-        if isinstance(exc, OSError):
-            raise InvalidInputError(f"cannot write to {str(target)!r}: {exc.strerror or exc}") from exc
-        raise
-    return target
+    return write_verified(dest, opened.chunks, expected_sha256=None, what=f"artifact {name!r} of run {run_id}")
 
 
 # -- removing ----------------------------------------------------------------------------------------
@@ -329,7 +218,3 @@ def release_blobs_after_delete(digests: set[str]) -> None:
 def collect_garbage() -> SweepResult:
     """Remove every blob no record points at, and the temporary files of uploads whose process died."""
     return artifact_store().sweep(referenced=_referenced)
-
-
-def is_sha256(text: str) -> bool:
-    return bool(_SHA256.fullmatch(text))

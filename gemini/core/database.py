@@ -11,7 +11,7 @@ from gemini.db import migrations
 from gemini.db.engine import create_database_engine, unit_of_work
 from gemini.db.errors import translate_database_errors
 from gemini.db.repositories import ExperimentRepository, ModelRepository, ModelRunRepository
-from gemini.errors import DatabaseUnavailableError, InvalidInputError
+from gemini.domain.errors import DatabaseUnavailableError, InvalidInputError
 
 
 @dataclass(frozen=True, slots=True)

@@ -10,19 +10,13 @@ import hashlib
 import hmac
 import secrets
 
-from gemini.core.validation import check_name
 from gemini.db.engine import unit_of_work
 from gemini.db.tables import utc_now
 from gemini.db.tokens import ApiTokenRepository
-from gemini.errors import AuthenticationError, InvalidInputError, PermissionDeniedError
-from gemini.records import TOKEN_SCOPES, ApiTokenRecord
+from gemini.domain.errors import AuthenticationError, InvalidInputError, PermissionDeniedError
+from gemini.domain.records import TOKEN_SCOPES, ApiTokenRecord
 
-SCOPES = TOKEN_SCOPES
-"""From the least to the most allowed: each scope allows everything the ones before it do."""
-READ, WRITE, ADMIN = SCOPES
-
-ADMIN_TOKEN_NAME = "admin"
-"""The author recorded for the server's own token (``GEMINI_API_TOKEN``); no per-user token may take it."""
+from gemini.domain.tokens import ADMIN, ADMIN_TOKEN_NAME, READ, SCOPES, WRITE, require_scope, scope_allows  # noqa: F401, E402
 
 TOKEN_PREFIX = "gmn_"
 LAST_USED_RESOLUTION = dt.timedelta(minutes=1)
@@ -33,29 +27,8 @@ def hash_token(token: str) -> str:
     return hashlib.sha256(token.encode("utf-8", "surrogateescape")).hexdigest()
 
 
-def check_scope(scope: object) -> str:
-    if scope not in SCOPES:
-        raise InvalidInputError(f"scope must be one of {', '.join(SCOPES)}, got {scope!r}")
-    return scope  # type: ignore[return-value]
-
-
-def scope_allows(scope: str, needed: str) -> bool:
-    """Whether a token of ``scope`` may do what needs ``needed``."""
-    return SCOPES.index(scope) >= SCOPES.index(needed)
-
-
-def require_scope(name: str, scope: str, needed: str) -> None:
-    """``PermissionDeniedError`` unless ``scope`` allows ``needed``."""
-    if not scope_allows(scope, needed):
-        raise PermissionDeniedError(f"the token {name!r} has scope {scope!r}; this needs {needed!r}")
-
-
 def create_token(*, name: str, scope: str) -> tuple[ApiTokenRecord, str]:
     """A new token for ``name``: its record and the token itself, which is never shown again."""
-    check_name(name, field="token name")
-    check_scope(scope)
-    if name == ADMIN_TOKEN_NAME:
-        raise InvalidInputError(f"the token name {ADMIN_TOKEN_NAME!r} is reserved for the server's GEMINI_API_TOKEN")
     token = TOKEN_PREFIX + secrets.token_urlsafe(32)
     with unit_of_work(write=True) as connection:
         record = ApiTokenRepository(connection).add(name=name, scope=scope, token_hash=hash_token(token))
@@ -70,7 +43,6 @@ def list_tokens() -> list[ApiTokenRecord]:
 
 def revoke_token(*, name: str) -> ApiTokenRecord:
     """Refuse the token from now on; its name stays taken, so that authorship stays unambiguous."""
-    check_name(name, field="token name")
     with unit_of_work(write=True) as connection:
         return ApiTokenRepository(connection).revoke(name)
 

@@ -25,19 +25,18 @@ import dataclasses
 import datetime as dt
 import hashlib
 import json
-import math
 import uuid
 from collections.abc import Callable, Iterator
 from typing import Any, TextIO
 
-from gemini.core.metric_values import check_metric_key, check_metric_value, check_step
-from gemini.core.validation import check_info, check_name, check_optional_text, parse_id
+from gemini.domain.checks import check_info, check_metric_key, check_metric_value, check_name, check_optional_text, check_step, parse_id
 from gemini.db import transfer as store
 from gemini.db.metrics import MetricRepository
-from gemini.db.repositories import END_STATUSES, RUNNING
 from gemini.db.engine import dumps_json, unit_of_work
-from gemini.errors import InvalidInputError
-from gemini.records import ExperimentRecord, ModelRecord, ModelRunRecord
+from gemini.domain.errors import InvalidInputError
+from gemini.domain.numbers import NON_FINITE_TEXT, json_value
+from gemini.domain.statuses import STORED_STATUSES
+from gemini.domain.records import ExperimentRecord, ModelRecord, ModelRunRecord
 
 FORMAT = "gemini-registry"
 VERSION = 2
@@ -100,11 +99,7 @@ def _metric_point_lines(points: Iterator[tuple]) -> Iterator[dict[str, Any]]:
 
 
 def _value_out(value: float | None) -> float | str:
-    if value is None or value != value:
-        return "NaN"
-    if value in (math.inf, -math.inf):
-        return "Infinity" if value > 0 else "-Infinity"
-    return value
+    return "NaN" if value is None else json_value(value)  # a NaN may be stored as NULL
 
 
 def import_registry(*, stream: TextIO) -> ImportSummary:
@@ -202,7 +197,6 @@ MODEL_FIELDS = ("id", "model_name", "model_url", "model_info", "created_at", "up
 RUN_FIELDS = ("id", "model_id", "model_run_info", "created_at", "updated_at")
 TRACKED_MODEL_FIELDS = ("created_by",)
 TRACKED_RUN_FIELDS = ("status", "started_at", "ended_at", "error_type", "error_message", "created_by")
-RUN_STATUSES = (RUNNING, *END_STATUSES)  # as stored: "lost" is only ever reported
 
 
 def _fields(record: ExperimentRecord | ModelRecord | ModelRunRecord, names: tuple[str, ...]) -> dict[str, Any]:
@@ -320,8 +314,8 @@ def _optional_when(value: object, field: str, number: int) -> dt.datetime | None
 def _run(item: dict[str, Any], number: int, fields: tuple[str, ...]) -> tuple[ModelRunRecord, str]:
     item = _take(item, fields, number, "model_run")
     status = item.get("status")
-    if status is not None and status not in RUN_STATUSES:
-        raise InvalidInputError(f"line {number}: status must be null or one of {', '.join(RUN_STATUSES)}, got {status!r}")
+    if status is not None and status not in STORED_STATUSES:
+        raise InvalidInputError(f"line {number}: status must be null or one of {', '.join(STORED_STATUSES)}, got {status!r}")
     info = _with_line(number, check_info, item["model_run_info"], field="model_run_info")
     model_id = item["model_id"]
     record = ModelRunRecord(
@@ -338,9 +332,6 @@ def _run(item: dict[str, Any], number: int, fields: tuple[str, ...]) -> tuple[Mo
         created_by=_optional_text(item.get("created_by"), "created_by", number),
     )
     return record, info.hash
-
-
-_SPELLED_VALUES = {"NaN": math.nan, "Infinity": math.inf, "-Infinity": -math.inf}
 
 
 def _metric_check(number: int, check, value: object):  # noqa: ANN001, ANN202 - a metric_values check
@@ -366,8 +357,8 @@ def _metric_points(item: dict[str, Any], number: int) -> tuple[uuid.UUID, str, l
         if step in steps:
             raise InvalidInputError(f"line {number}: step {step} of {key!r} is given twice")
         steps.add(step)
-        if isinstance(value, str) and value in _SPELLED_VALUES:
-            value = _SPELLED_VALUES[value]
+        if isinstance(value, str) and value in NON_FINITE_TEXT:
+            value = NON_FINITE_TEXT[value]
         value = _metric_check(number, lambda given: check_metric_value(key, given), value)
         points.append((key, step, value, _when(timestamp, "timestamp", number)))
     return run_id, key, points

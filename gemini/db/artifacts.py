@@ -12,8 +12,8 @@ import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
 
 from gemini.db.tables import ModelRunRow, run_artifacts, utc_now
-from gemini.errors import NotFoundError
-from gemini.records import ArtifactRecord
+from gemini.domain.errors import NotFoundError
+from gemini.domain.records import ArtifactRecord
 
 _COLUMNS = (run_artifacts.c.name, run_artifacts.c.size, run_artifacts.c.sha256, run_artifacts.c.created_at)
 _runs = ModelRunRow.__table__

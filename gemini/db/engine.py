@@ -18,7 +18,7 @@ from sqlalchemy.engine import make_url
 from gemini.config import get_settings
 from gemini.db import migrations
 from gemini.db.errors import translate_database_errors
-from gemini.errors import DatabaseUnavailableError
+from gemini.domain.errors import DatabaseUnavailableError
 
 SQLITE_BUSY_TIMEOUT_MS = 30_000
 SQLITE_CACHE_KIB = 65_536
@@ -174,7 +174,7 @@ def unit_of_work(
     Plain SQLAlchemy Core connections, not ORM sessions: the repositories build their own statements
     and return records, so a session's identity map would only cost time on every call.
 
-    Database exceptions leave it as ``gemini.errors`` types, so callers see one vocabulary.
+    Database exceptions leave it as ``gemini.domain.errors`` types, so callers see one vocabulary.
     """
     with translate_database_errors():
         engines = _engines_for(None)

@@ -1,11 +1,11 @@
-"""Database exceptions translated into ``gemini.errors``, in this one place, per dialect."""
+"""Database exceptions translated into ``gemini.domain.errors``, in this one place, per dialect."""
 
 import contextlib
 from collections.abc import Iterator
 
 import sqlalchemy.exc as sa_exc
 
-from gemini.errors import ConflictError, DatabaseError, DatabaseUnavailableError, InvalidInputError
+from gemini.domain.errors import ConflictError, DatabaseError, DatabaseUnavailableError, InvalidInputError
 
 # SQLSTATE classes (PostgreSQL) meaning the server cannot be used right now, rather than a bad statement.
 _PG_UNAVAILABLE_CLASSES = ("08", "53", "57")  # connection, insufficient resources, operator intervention

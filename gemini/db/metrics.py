@@ -22,8 +22,9 @@ import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
 
 from gemini.db.tables import ModelRunRow, run_metric_batches, run_metric_summaries, run_metrics, utc_now
-from gemini.errors import NotFoundError
-from gemini.records import MetricPoint, MetricSummary
+from gemini.domain.errors import NotFoundError
+from gemini.domain.checks import Point
+from gemini.domain.records import MetricPoint, MetricSummary
 
 _runs = ModelRunRow.__table__
 _points = run_metrics
@@ -32,7 +33,6 @@ _NAN = math.nan
 _INF = math.inf
 _UTC = dt.timezone.utc
 
-Point = tuple[str, int, float, dt.datetime]
 """(key, step, value, timestamp) as a batch carries it; NaN allowed."""
 
 

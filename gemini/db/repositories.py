@@ -24,8 +24,9 @@ from gemini.db.ids import new_id
 from gemini.db.search import path_values
 from gemini.db.search.containment import info_contains
 from gemini.db.tables import ExperimentRow, ModelRow, ModelRunRow, model_experiments, utc_now
-from gemini.errors import ConflictError, NotFoundError
-from gemini.records import ExperimentRecord, ModelRecord, ModelRunRecord
+from gemini.domain.statuses import END_STATUSES, LOST, RUNNING
+from gemini.domain.errors import ConflictError, NotFoundError
+from gemini.domain.records import ExperimentRecord, ModelRecord, ModelRunRecord
 
 _runs = ModelRunRow.__table__
 _models = ModelRow.__table__
@@ -53,11 +54,6 @@ RUN_COLUMNS = (*_RUN_COLUMNS, _run_model.c.model_name)
 RUN_COLUMN_COUNT = len(RUN_COLUMNS)
 RUNS_WITH_MODEL = _runs.outerjoin(_run_model, _run_model.c.id == _runs.c.model_id)
 
-RUNNING = "running"
-LOST = "lost"
-END_STATUSES = ("finished", "failed", "killed")
-STATUSES = (RUNNING, LOST, *END_STATUSES)
-"""Every status a tracked run can report; ``lost`` is never stored (see ``lost_before``)."""
 
 
 def lost_before() -> dt.datetime:

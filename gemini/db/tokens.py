@@ -10,8 +10,8 @@ from sqlalchemy.dialects import postgresql, sqlite
 
 from gemini.db.ids import new_id
 from gemini.db.tables import api_tokens, utc_now
-from gemini.errors import ConflictError, NotFoundError
-from gemini.records import ApiTokenRecord
+from gemini.domain.errors import ConflictError, NotFoundError
+from gemini.domain.records import ApiTokenRecord
 
 _PUBLIC_COLUMNS = (
     api_tokens.c.id,

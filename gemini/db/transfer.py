@@ -16,7 +16,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 
 from gemini.db.search import path_values
 from gemini.db.tables import ExperimentRow, ModelRow, ModelRunRow, model_experiments, run_metrics
-from gemini.records import ExperimentRecord, ModelRecord, ModelRunRecord
+from gemini.domain.records import ExperimentRecord, ModelRecord, ModelRunRecord
 
 PAGE_SIZE = 500
 

@@ -50,7 +50,8 @@ from gemini.query.ast import (
     Scalar,
     Target,
 )
-from gemini.errors import InvalidInputError
+from gemini.domain.statuses import RUN_STATUSES
+from gemini.domain.errors import InvalidInputError
 from gemini.query.tokens import Token, error, tokenize
 
 MAX_EXPRESSION_LENGTH = 10_000
@@ -61,7 +62,6 @@ MAX_NESTING = 64
 
 MAX_PATH_KEYS = 32
 
-RUN_STATUSES = ("running", "finished", "failed", "killed", "lost")
 
 class _Parser:
     def __init__(self, text: str, source_name: str) -> None:

@@ -6,7 +6,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from gemini.errors import InvalidInputError
+from gemini.domain.errors import InvalidInputError
 
 KEYWORDS = frozenset({"and", "or", "not", "in", "exists", "glob", "startswith", "true", "false", "null"})
 
@@ -67,9 +67,12 @@ def tokenize(text: str, *, source_name: str = "where") -> list[Token]:
             match = _NUMBER.match(text, position)
             if match and not _continues_word(text, match.end()):
                 raw = match.group()
-                number = float(raw) if any(c in raw for c in ".eE") else int(raw)
+                try:
+                    number = float(raw) if any(c in raw for c in ".eE") else int(raw)
+                except ValueError:  # an integer past Python's limit on digits converted from text
+                    number = float("inf")
                 if isinstance(number, float) and number in (float("inf"), float("-inf")):
-                    raise error(f"number {raw} is out of range", column, source_name)
+                    raise error(f"number {raw[:40]}{'…' if len(raw) > 40 else ''} is out of range", column, source_name)
                 tokens.append(Token("number", raw, number, column))
                 position = match.end()
                 continue

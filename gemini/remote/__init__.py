@@ -1,6 +1,8 @@
-"""The registry's operations over a server's REST API, chosen when ``GEMINI_API_URL`` is set.
+"""The registry's contract over a server's REST API (``gemini.remote.transport.HttpRegistry``), chosen
+by ``gemini.registry.registry()`` when ``GEMINI_API_URL`` is set.
 
-Each module mirrors the ``gemini.core`` module of the same name: the same functions, keyword-only
-arguments, records (``gemini.records``) and errors (``gemini.errors``), so ``gemini.backend`` can hand
-either to the Python API and the CLI. Nothing here imports a database driver, SQLAlchemy or the server.
+``http`` is the connection (one keep-alive pool, retries, error kinds read from the server's table);
+``models``, ``tracking``, ``artifacts`` and ``administration`` hold one function per operation, each a
+request on the route the contract declares; ``spooling`` gives each server its offline spool. Nothing
+here imports a database driver, SQLAlchemy or the server.
 """

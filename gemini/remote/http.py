@@ -8,7 +8,7 @@ Every request goes through ``call``. It
 - repeats a request, with exponential backoff, when that cannot do harm: a connection that could not be
   opened (nothing was sent) always; a lost answer, 503 and 429 only for requests that are safe to repeat
   (reads, get-or-create writes, replacements, metric batches that carry their id), never for the rest;
-- turns the server's error body back into the ``gemini.errors`` exception the core raised there, with
+- turns the server's error body back into the ``gemini.domain.errors`` exception the core raised there, with
   the server's message.
 """
 
@@ -25,20 +25,20 @@ import httpx
 
 from gemini import __version__
 from gemini.config import Settings, get_settings
-from gemini.errors import (
+from gemini.domain.errors import (
     AuthenticationError,
-    ConflictError,
     DatabaseError,
-    DatabaseUnavailableError,
     GeminiError,
     IncompatibleServerError,
-    InfoTooLargeError,
     InvalidInputError,
-    NotFoundError,
     PermissionDeniedError,
     ServerUnreachableError,
+    error_class_of,
 )
-from gemini.wire import API_VERSION
+from gemini.domain.limits import MAX_PAGE_SIZE
+from gemini.domain.records import Page
+from gemini.domain.wire import API_VERSION
+from gemini.registry.contract import PageRequest, route_of
 
 logger = logging.getLogger("gemini.remote")
 core_logger = logging.getLogger("gemini.core")
@@ -46,7 +46,7 @@ core_logger = logging.getLogger("gemini.core")
 NOTICE_HEADER = "x-gemini-notice"
 """Notices the server's core logged while serving the request (``gemini.rest_api.notices``)."""
 
-PAGE_SIZE = 1000
+PAGE_SIZE = MAX_PAGE_SIZE
 """Items asked for per request when reading a long list (the server's largest page)."""
 
 KEEPALIVE_SECONDS = 4.0
@@ -55,19 +55,6 @@ KEEPALIVE_SECONDS = 4.0
 BACKOFF_FIRST_SECONDS = 0.25
 BACKOFF_MAX_SECONDS = 8.0
 RETRY_AFTER_MAX_SECONDS = 30.0
-
-_ERROR_KINDS: dict[str, type[GeminiError]] = {
-    "not_found": NotFoundError,
-    "conflict": ConflictError,
-    "info_too_large": InfoTooLargeError,
-    "invalid_input": InvalidInputError,
-    "request_too_large": InvalidInputError,
-    "unsupported_media_type": InvalidInputError,
-    "database_unavailable": DatabaseUnavailableError,
-    "database_error": DatabaseError,
-    "unauthorized": AuthenticationError,
-    "forbidden": PermissionDeniedError,
-}
 
 # Failures where the request never left this process: repeating it cannot do anything twice.
 _NOT_SENT = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout)
@@ -146,7 +133,7 @@ def error_from(response: httpx.Response, url: str) -> GeminiError:
     if isinstance(body, dict) and isinstance(body.get("error"), str):
         kind = body["error"]
         message = str(body.get("detail") or kind)
-        error_type = _ERROR_KINDS.get(kind)
+        error_type = error_class_of(kind)  # the server's table: gemini.domain.errors.ERROR_KINDS
         if error_type is not None:
             return error_type(message)
         if response.status_code == 503:
@@ -254,60 +241,49 @@ def call(method: str, path: str, *, idempotent: bool | None = None, **request: A
     return response
 
 
-def get(path: str, params: dict[str, Any] | None = None) -> Any:
-    """The decoded JSON body of a GET."""
-    return call("GET", path, params=_query(params)).json()
+def send(operation: str, *, idempotent: bool | None = None, **arguments: Any) -> httpx.Response:
+    """``call`` on the route the contract declares for ``operation`` (``gemini.registry.contract``).
+
+    Arguments named in the route's path fill it (as text: the caller quotes what needs quoting);
+    ``params``, ``json``, ``content`` and ``headers`` are the request's."""
+    declared = route_of(operation)
+    if declared is None:
+        raise TypeError(f"{operation} has no REST route")
+    request = {name: arguments.pop(name) for name in ("params", "json", "content", "headers") if name in arguments}
+    path = declared.path.format(**{name: str(value) for name, value in arguments.items()})
+    return call(declared.method, path, idempotent=idempotent, **request)
 
 
-def _query(params: dict[str, Any] | None) -> dict[str, Any] | None:
-    if params is None:
-        return None
+def query(params: dict[str, Any]) -> dict[str, Any]:
+    """Query parameters without those that are ``None`` (not sent)."""
     return {name: value for name, value in params.items() if value is not None}
 
 
-@dataclass(frozen=True, slots=True)
-class ListAnswer:
-    """One page of a list answer: the JSON array, its ``X-Total-Count`` and the cursor of the ``Link``
-    header's next page (``None`` on the last page, or where the list pages by offset)."""
-
-    items: list[dict[str, Any]]
-    total: int
-    next_cursor: str | None
-
-
-def get_list(path: str, params: dict[str, Any] | None = None) -> ListAnswer:
-    """A GET of a list: the array and its list headers."""
-    response = call("GET", path, params=_query(params))
+def _next_cursor(response: httpx.Response) -> str | None:
     next_url = response.links.get("next", {}).get("url")
     cursors = parse_qs(urlsplit(next_url).query).get("cursor") if next_url else None
-    return ListAnswer(response.json(), int(response.headers["X-Total-Count"]), cursors[0] if cursors else None)
+    return cursors[0] if cursors else None
 
 
-def page_items(answer: ListAnswer) -> list[dict[str, Any]]:
-    """The items of one page of a list answer."""
-    return answer.items
-
-
-def page_total(answer: ListAnswer) -> int:
-    """How many items the list has in all, from one page of it."""
-    return answer.total
-
-
-def read_pages_and_total(
-    path: str, params: dict[str, Any], *, limit: int | None, offset: int | None
-) -> tuple[list[dict[str, Any]], int]:
-    """Every item of a paged list from ``offset`` on, at most ``limit`` (all when ``None``), asking for
-    pages of ``PAGE_SIZE``, and the list's total, which the first answer carries (one read on the server).
-    The first page is always asked for, so a bad filter fails as it would locally."""
-    start = offset or 0
-    items: list[dict[str, Any]] = []
+def read_page(
+    operation: str, params: dict[str, Any], page: PageRequest, read: Any, **path: Any
+) -> Page[Any]:
+    """A page of a list route, asking for pages of at most ``PAGE_SIZE`` until ``page.limit`` items (every
+    item, without a limit) are read; the total is the first answer's ``X-Total-Count`` (the server
+    counts in the same read). The first page is always asked for, so a bad filter fails as locally."""
+    params = query(params)
+    items: list[Any] = []
     total: int | None = None
+    cursor = page.cursor
     while True:
-        size = PAGE_SIZE if limit is None else min(PAGE_SIZE, limit - len(items))
-        answer = get_list(path, {**params, "limit": size, "offset": start + len(items)})
+        size = PAGE_SIZE if page.limit is None else min(PAGE_SIZE, page.limit - len(items))
+        position = {"cursor": cursor} if cursor is not None else {"offset": (page.offset or 0) + len(items)}
+        response = send(operation, params={**params, **position, "limit": size}, **path)
         if total is None:
-            total = page_total(answer)
-        page = page_items(answer)
-        items.extend(page)
-        if len(page) < size or size == 0 or (limit is not None and len(items) >= limit):
-            return items, total
+            total = int(response.headers["X-Total-Count"])
+        answer = response.json()
+        items.extend(read(item) for item in answer)
+        cursor = _next_cursor(response)
+        last = len(answer) < size or (cursor is None and (page.offset or 0) + len(items) >= total)
+        if size == 0 or last or (page.limit is not None and len(items) >= page.limit):
+            return Page(items, total if page.with_total else None, cursor)

@@ -1,4 +1,4 @@
-"""Records (``gemini.records``) from the JSON the server answers with."""
+"""Records (``gemini.domain.records``) from the JSON the server answers with."""
 
 import dataclasses
 import datetime as dt
@@ -6,7 +6,7 @@ import uuid
 from collections.abc import Callable
 from typing import Any, TypeVar
 
-from gemini.records import ExperimentRecord, ModelRecord, ModelRunRecord
+from gemini.domain.records import ApiTokenRecord, ExperimentRecord, ModelRecord, ModelRunRecord
 
 Record = TypeVar("Record")
 
@@ -46,3 +46,4 @@ def _reader(record_type: type[Record]) -> Callable[[dict[str, Any]], Record]:
 run = _reader(ModelRunRecord)
 model = _reader(ModelRecord)
 experiment = _reader(ExperimentRecord)
+token = _reader(ApiTokenRecord)

@@ -1,1 +1,1 @@
-"""The REST API: a FastAPI app over ``gemini.core`` (``gemini.rest_api.app:app``)."""
+"""The REST API: a FastAPI app over the registry (``gemini.registry``), served as ``gemini.rest_api.app:app``."""

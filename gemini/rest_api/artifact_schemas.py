@@ -4,7 +4,7 @@ import datetime as dt
 
 from pydantic import ConfigDict, Field
 
-from gemini.records import ArtifactRecord
+from gemini.domain.records import ArtifactRecord
 from gemini.rest_api.schemas import PublicSchema
 
 ARTIFACT_EXAMPLE = {

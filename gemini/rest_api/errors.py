@@ -4,8 +4,9 @@
 ``error``/``error_description`` are the keys GEMINI's clients read; ``detail`` repeats the message for
 clients written against FastAPI's usual key.
 
-``gemini.errors`` map to 404/409/413/422/503, request validation to 422, and anything unexpected to a
-500 whose body says nothing about the code (the traceback goes to the server log only).
+``gemini.domain.errors`` map to their status and kind by ``ERROR_KINDS``, the table the client reads
+back, request validation to 422, and anything unexpected to a 500 whose body says nothing about the
+code (the traceback goes to the server log only).
 """
 
 import logging
@@ -17,57 +18,35 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException
 
-from gemini.errors import (
-    ArtifactCorruptedError,
-    ArtifactTooLargeError,
-    AuthenticationError,
-    ConflictError,
-    DatabaseError,
-    DatabaseUnavailableError,
-    GeminiError,
-    InfoTooLargeError,
-    InvalidInputError,
-    NotFoundError,
-    PermissionDeniedError,
-    StorageError,
-    StorageUnavailableError,
-)
+from gemini.domain.errors import ERROR_KINDS, REQUEST_ERROR_KINDS, GeminiError, InvalidInputError, kind_of
 from gemini.rest_api.schemas import ErrorPublic
 
 logger = logging.getLogger("gemini.rest_api")
 
-# Most specific first: InfoTooLargeError is an InvalidInputError, DatabaseUnavailableError a DatabaseError.
-_GEMINI_ERRORS: tuple[tuple[type[GeminiError], int, str], ...] = (
-    (AuthenticationError, 401, "unauthorized"),
-    (PermissionDeniedError, 403, "forbidden"),
-    (NotFoundError, 404, "not_found"),
-    (ConflictError, 409, "conflict"),
-    (InfoTooLargeError, 413, "info_too_large"),
-    (ArtifactTooLargeError, 413, "artifact_too_large"),
-    (InvalidInputError, 422, "invalid_input"),
-    (DatabaseUnavailableError, 503, "database_unavailable"),
-    (DatabaseError, 500, "database_error"),
-    (StorageUnavailableError, 503, "storage_unavailable"),
-    (ArtifactCorruptedError, 500, "artifact_corrupted"),
-    (StorageError, 500, "storage_error"),
-)
 
-_HTTP_ERROR_KINDS = {
-    401: "unauthorized",
-    403: "forbidden",
-    404: "not_found",
-    405: "method_not_allowed",
-    413: "request_too_large",
-    415: "unsupported_media_type",
-    422: "invalid_input",
-}
+def _plain_http_kinds() -> dict[int, str]:
+    """The kind of a plain HTTP refusal (a route not found, a method not allowed, FastAPI's 4xx): the
+    request's own rows first (413 is request_too_large), then the first registry row of each 4xx status.
+    A plain 5xx names no database or storage failure, so it keeps the generic kind."""
+    kinds: dict[int, str] = {}
+    for row in (*REQUEST_ERROR_KINDS, *ERROR_KINDS):
+        if row.status < 500:
+            kinds.setdefault(row.status, row.kind)
+    return kinds
+
+
+_HTTP_ERROR_KINDS = _plain_http_kinds()
+_INVALID_INPUT = kind_of(InvalidInputError())
+
+
+def http_error_kind(status: int) -> str:
+    """The ``error`` of a plain HTTP refusal with this status."""
+    return _HTTP_ERROR_KINDS.get(status, "http_error")
 
 
 def status_for(exc: GeminiError) -> tuple[int, str]:
-    for error_type, status, kind in _GEMINI_ERRORS:
-        if isinstance(exc, error_type):
-            return status, kind
-    return 500, "error"
+    row = kind_of(exc)
+    return (row.status, row.kind) if row is not None else (500, "error")
 
 
 def error_body(kind: str, message: str) -> dict[str, str]:
@@ -105,7 +84,7 @@ async def _gemini_error(_request: Request, exc: GeminiError) -> JSONResponse:
 
 async def _validation_error(_request: Request, exc: RequestValidationError) -> JSONResponse:
     messages = [_describe_validation_error(error) for error in exc.errors()]
-    return error_response(422, "invalid_input", "; ".join(messages) or "invalid request")
+    return error_response(_INVALID_INPUT.status, _INVALID_INPUT.kind, "; ".join(messages) or "invalid request")
 
 
 def _unreadable_body_detail(cause: BaseException) -> str:
@@ -119,8 +98,8 @@ def _unreadable_body_detail(cause: BaseException) -> str:
 async def _http_error(_request: Request, exc: HTTPException) -> JSONResponse:
     if exc.status_code == 400 and exc.__cause__ is not None:
         # FastAPI's 400 for a body it could not decode: malformed input like any other, hence 422.
-        return error_response(422, "invalid_input", _unreadable_body_detail(exc.__cause__))
-    kind = _HTTP_ERROR_KINDS.get(exc.status_code, "http_error")
+        return error_response(_INVALID_INPUT.status, _INVALID_INPUT.kind, _unreadable_body_detail(exc.__cause__))
+    kind = http_error_kind(exc.status_code)
     detail = exc.detail if isinstance(exc.detail, str) else HTTPStatus(exc.status_code).phrase
     return error_response(exc.status_code, kind, detail, headers=getattr(exc, "headers", None))
 

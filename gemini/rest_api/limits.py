@@ -11,7 +11,7 @@ from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from gemini.config import get_settings
-from gemini.rest_api.errors import error_body
+from gemini.rest_api.errors import error_body, http_error_kind
 
 # A body holds one info plus a few short fields. JSON escapes (``\ud83d\ude00`` for a 4-byte character)
 # and indentation can make valid text a few times longer than the compact UTF-8 the info limit measures.
@@ -75,7 +75,7 @@ def _content_length(scope: Scope) -> int | None:
 
 
 async def _send_too_large(send: Send, limit: int) -> None:
-    body = json.dumps(error_body("request_too_large", _too_large_detail(limit))).encode()
+    body = json.dumps(error_body(http_error_kind(413), _too_large_detail(limit))).encode()
     await send(
         {
             "type": "http.response.start",

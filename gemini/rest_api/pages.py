@@ -8,7 +8,7 @@ from typing import Any
 
 from fastapi import Request, Response
 
-from gemini.records import Page
+from gemini.domain.records import Page
 
 TOTAL_HEADER = "X-Total-Count"
 LINK_HEADER = "Link"

@@ -6,11 +6,8 @@ from typing import Annotated, Any
 
 from fastapi import Query
 
-from gemini.errors import InvalidInputError
-
-DEFAULT_PAGE_SIZE = 100
-MAX_PAGE_SIZE = 1000
-MAX_OFFSET = 2**63 - 1  # the databases' largest OFFSET
+from gemini.domain.errors import InvalidInputError
+from gemini.domain.limits import DEFAULT_PAGE_SIZE, MAX_OFFSET, MAX_PAGE_SIZE
 
 
 @dataclass(frozen=True, slots=True)
@@ -27,7 +24,7 @@ def page_params(
 
 
 def json_object_param(text: str | None, *, field: str) -> dict[str, Any] | None:
-    """Decode a JSON-text query parameter; the core checks that it is an object."""
+    """Decode a JSON-text query parameter; the registry checks that it is an object."""
     if text is None:
         return None
     try:

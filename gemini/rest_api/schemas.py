@@ -4,7 +4,7 @@ Lists answer with plain arrays of ``XPublic`` (their totals and next pages are h
 ``gemini.rest_api.pages``).
 
 Only the shape of the JSON is checked here; the rules (names not blank, info size, uniqueness) are the
-core's, so REST, the CLI and Python callers all get the same answers.
+registry's (``gemini.registry``), so REST, the CLI and Python callers all get the same answers.
 """
 
 import datetime as dt
@@ -13,9 +13,12 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from gemini.core.validation import MAX_NAME_LENGTH
-from gemini.records import ApiTokenRecord, ExperimentRecord, ModelRecord, ModelRunRecord
-from gemini.wire import API_VERSION
+from gemini.domain.limits import MAX_NAME_LENGTH
+from gemini.domain.errors import ERROR_KINDS, REQUEST_ERROR_KINDS
+from gemini.domain.records import ApiTokenRecord, ExperimentRecord, ModelRecord, ModelRunRecord
+from gemini.domain.statuses import END_STATUSES, LOST, RUN_STATUSES
+from gemini.domain.tokens import SCOPES
+from gemini.domain.wire import API_VERSION
 
 Name = Annotated[str, Field(min_length=1, max_length=MAX_NAME_LENGTH)]
 Info = dict[str, Any]
@@ -93,7 +96,7 @@ class ModelRunPublic(PublicSchema):
     updated_at: dt.datetime
     status: str | None = Field(
         default=None,
-        description="Tracked runs only: running, finished, failed, killed, or lost (running, heartbeat stopped).",
+        description=f"Tracked runs only: one of {', '.join(RUN_STATUSES)} ({LOST}: its heartbeat stopped).",
     )
     started_at: dt.datetime | None = None
     ended_at: dt.datetime | None = None
@@ -203,7 +206,7 @@ class ApiTokenCreate(Schema):
     )
 
     name: Name
-    scope: Literal["read", "write", "admin"] = Field(description="read < write < admin.")
+    scope: Literal[SCOPES] = Field(description=" < ".join(SCOPES) + ".")  # type: ignore[valid-type]
 
 
 class ApiTokenPublic(PublicSchema):
@@ -237,6 +240,17 @@ class HealthPublic(PublicSchema):
     database: str = Field(description='"reachable" or "unreachable".')
     schema_revision: str | None = None
     detail: str | None = Field(default=None, description="Why the database cannot be used.")
+    # The server's own lists, so that a client (the web page) keeps no copy of them.
+    run_statuses: list[str] = Field(
+        default_factory=lambda: list(RUN_STATUSES), description="Every status a tracked run can be reported with."
+    )
+    end_statuses: list[str] = Field(
+        default_factory=lambda: list(END_STATUSES), description="What a run may be ended with."
+    )
+    error_kinds: list[str] = Field(
+        default_factory=lambda: list(dict.fromkeys(row.kind for row in (*ERROR_KINDS, *REQUEST_ERROR_KINDS))),
+        description="Every kind an error body's error field names for a registry error or a refused request.",
+    )
 
 
 class ErrorPublic(PublicSchema):

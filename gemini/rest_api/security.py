@@ -22,8 +22,9 @@ from fastapi.security import APIKeyHeader, HTTPAuthorizationCredentials, HTTPBea
 from starlette.concurrency import run_in_threadpool
 
 from gemini.config import Settings, get_settings
-from gemini.core.tokens import ADMIN, ADMIN_TOKEN_NAME, READ, WRITE, authenticate_token, require_scope
-from gemini.errors import AuthenticationError
+from gemini.core.tokens import authenticate_token
+from gemini.domain.errors import AuthenticationError
+from gemini.domain.tokens import ADMIN, ADMIN_TOKEN_NAME, READ, WRITE, require_scope
 
 _bearer = HTTPBearer(
     auto_error=False,

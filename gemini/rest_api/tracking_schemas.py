@@ -5,22 +5,31 @@ JSON has no NaN or infinity: such values travel as the strings ``"NaN"``, ``"Inf
 """
 
 import datetime as dt
+import math
 import uuid
 from typing import Annotated, Literal
 
 from pydantic import ConfigDict, Field, StrictFloat, StrictInt
 
-from gemini.core.tracking import NON_FINITE_TEXT, json_value
-from gemini.records import MetricPoint, MetricSummary
+from gemini.domain.limits import MAX_BATCH_ID_LENGTH
+from gemini.domain.numbers import NON_FINITE_TEXT, json_value
+from gemini.domain.records import MetricPoint, MetricSummary
+from gemini.domain.statuses import END_STATUSES, FINISHED
 from gemini.rest_api.schemas import RUN_INFO_EXAMPLE, Info, Name, PublicSchema, Schema
 
-NonFinite = Literal["NaN", "Infinity", "-Infinity"]
+# Built from the domain's tables, so that the schema cannot drift from what the registry accepts.
+NonFinite = Literal[tuple(NON_FINITE_TEXT)]  # type: ignore[valid-type]
+_INFINITE_TEXT = tuple(text for text, value in NON_FINITE_TEXT.items() if not math.isnan(value))
+Infinite = Literal[_INFINITE_TEXT]  # type: ignore[valid-type]
+EndStatus = Literal[END_STATUSES]  # type: ignore[valid-type]
 MetricValue = Annotated[
-    StrictFloat | StrictInt | NonFinite, Field(description='A number, or "NaN", "Infinity", "-Infinity".')
+    StrictFloat | StrictInt | NonFinite,
+    Field(description="A number, or " + ", ".join(f'"{text}"' for text in NON_FINITE_TEXT) + "."),
 ]
 
+
 def value_in(value: float | int | str) -> float | int:
-    """The number a request's value stands for (the core checks that it fits a float)."""
+    """The number a request's value stands for (the registry checks that it fits a float)."""
     return NON_FINITE_TEXT[value] if isinstance(value, str) else value
 
 
@@ -52,7 +61,7 @@ class TrackedRunEnd(Schema):
         },
     )
 
-    status: Literal["finished", "failed", "killed"] = "finished"
+    status: EndStatus = FINISHED
     error_type: str | None = Field(default=None, description="For a failed run: the type of the error.")
     error_message: str | None = Field(default=None, description="For a failed run: what went wrong.")
 
@@ -84,7 +93,7 @@ class MetricBatch(Schema):
 
     batch_id: str = Field(
         min_length=1,
-        max_length=64,
+        max_length=MAX_BATCH_ID_LENGTH,
         description="Chosen by the client, unique per batch of the run: a batch sent again is not applied twice.",
     )
     points: list[MetricPointIn] = Field(description="Points of this run; a (key, step) given twice keeps the last.")
@@ -108,8 +117,8 @@ class MetricPointPublic(PublicSchema):
 class MetricSummaryPublic(PublicSchema):
     key: str
     last: float | NonFinite = Field(description="The value at the highest step.")
-    min: float | Literal["Infinity", "-Infinity"] | None = Field(description="Lowest value, NaN skipped; null if all NaN.")
-    max: float | Literal["Infinity", "-Infinity"] | None = Field(description="Highest value, NaN skipped; null if all NaN.")
+    min: float | Infinite | None = Field(description="Lowest value, NaN skipped; null if all NaN.")
+    max: float | Infinite | None = Field(description="Highest value, NaN skipped; null if all NaN.")
     step: int = Field(description="The highest step logged.")
     count: int = Field(description="How many points (steps) the key has.")
 

@@ -31,7 +31,7 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-from gemini.errors import ArtifactCorruptedError, ArtifactTooLargeError, StorageUnavailableError
+from gemini.domain.errors import ArtifactCorruptedError, ArtifactTooLargeError, StorageUnavailableError
 
 CHUNK_BYTES = 1024 * 1024
 """How much is read or written at a time: enough to amortise each system call, little enough to stream."""

@@ -4,5 +4,5 @@ import pytest
 
 
 @pytest.fixture
-def db(registry) -> str:
-    return registry
+def db(registry_url) -> str:
+    return registry_url

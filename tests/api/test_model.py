@@ -5,10 +5,10 @@ import uuid
 
 import pytest
 
+from gemini.registry import registry
 from gemini.api.experiment import Experiment
 from gemini.api.model import Model
 from gemini.api.model_run import ModelRun
-from gemini.core import models as core_models
 
 
 def test_create_and_print(db):
@@ -31,7 +31,7 @@ def test_create_with_an_existing_name_returns_the_existing_model_unchanged(db):
 def test_create_with_a_bad_name_returns_none_and_writes_nothing(db, bad_name, caplog):
     assert Model.create(model_name=bad_name) is None
     assert "model_name" in caplog.text
-    assert core_models.list_models() == []
+    assert registry().search_models().items == []
 
 
 def test_create_in_a_new_experiment_creates_the_experiment_and_associates_the_model(db):

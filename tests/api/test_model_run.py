@@ -6,9 +6,9 @@ import uuid
 
 import pytest
 
+from gemini.registry import registry
 from gemini.api.model import Model
 from gemini.api.model_run import ModelRun
-from gemini.core import model_runs as core_runs
 
 
 @pytest.fixture
@@ -17,7 +17,7 @@ def detector(db):
 
 
 def run_count() -> int:
-    return core_runs.count_runs()
+    return registry().count_runs()
 
 
 # -- create -------------------------------------------------------------------------------------------
@@ -143,7 +143,7 @@ def test_invalid_info_is_refused_with_a_message_naming_it_and_nothing_is_written
 
 
 def test_info_nested_deeper_than_the_limit_is_refused(detector):
-    from gemini.core.validation import MAX_INFO_DEPTH
+    from gemini.domain.checks import MAX_INFO_DEPTH
 
     deep: dict = {}
     node = deep

@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
+from gemini.registry import registry
 from gemini.config import get_settings
-from gemini.core import model_runs
 
 
 def write_file(path: Path, size: int, *, seed: bytes = b"") -> str:
@@ -50,4 +50,4 @@ def store(db) -> Store:
 
 @pytest.fixture
 def run_id(db):
-    return model_runs.create_run(model_run_info={"params": {"lr": 0.01}})[0].id
+    return registry().create_run(model_run_info={"params": {"lr": 0.01}})[0].id

@@ -9,9 +9,9 @@ from tests.artifacts.conftest import write_file
 
 
 @pytest.fixture
-def db(registry) -> str:
+def db(registry_url) -> str:
     """The same tests on SQLite, on PostgreSQL and through a server (``GEMINI_API_URL``)."""
-    return registry
+    return registry_url
 
 
 @pytest.fixture

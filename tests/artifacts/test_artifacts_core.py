@@ -5,8 +5,9 @@ import uuid
 
 import pytest
 
-from gemini.core import artifacts, model_runs, models
-from gemini.errors import ArtifactCorruptedError, ArtifactTooLargeError, InvalidInputError, NotFoundError
+from gemini.registry import registry
+from gemini.core import artifacts
+from gemini.domain.errors import ArtifactCorruptedError, ArtifactTooLargeError, InvalidInputError, NotFoundError
 from tests.artifacts.conftest import write_file
 
 
@@ -19,12 +20,12 @@ def test_round_trip_keeps_bytes_name_size_and_digest(run_id, tmp_path):
     data = b"weights" * 1000
     record = artifacts.log_artifact(run_id=run_id, name="weights/best.pt", chunks=chunks_of(data))
     assert (record.name, record.size, record.sha256) == ("weights/best.pt", len(data), hashlib.sha256(data).hexdigest())
-    written = artifacts.download_artifact(run_id=run_id, name="weights/best.pt", dest=tmp_path / "out.pt")
+    written = registry().download_artifact(run_id=run_id, name="weights/best.pt", dest=tmp_path / "out.pt")
     assert written.read_bytes() == data
 
 
 def test_same_content_is_stored_once(run_id, store):
-    other = model_runs.create_run(model_run_info={"params": {"lr": 0.1}})[0].id
+    other = registry().create_run(model_run_info={"params": {"lr": 0.1}})[0].id
     for run, name in ((run_id, "a.bin"), (run_id, "b.bin"), (other, "a.bin")):
         artifacts.log_artifact(run_id=run, name=name, chunks=[b"same bytes"])
     assert store.blobs() == {hashlib.sha256(b"same bytes").hexdigest()}
@@ -33,26 +34,26 @@ def test_same_content_is_stored_once(run_id, store):
 def test_list_is_by_name_with_the_total(run_id):
     for name in ("z.txt", "a/b.txt", "m.txt"):
         artifacts.log_artifact(run_id=run_id, name=name, chunks=[name.encode()])
-    page = artifacts.list_artifacts(run_id=run_id, limit=2, offset=1)
-    assert [record.name for record in page.artifacts] == ["m.txt", "z.txt"]
+    page = registry().search_artifacts(run_id=run_id, limit=2, offset=1, with_total=True)
+    assert [record.name for record in page.items] == ["m.txt", "z.txt"]
     assert page.total == 3
 
 
 def test_list_past_the_end_still_counts(run_id):
     artifacts.log_artifact(run_id=run_id, name="a", chunks=[b"a"])
-    page = artifacts.list_artifacts(run_id=run_id, offset=5)
-    assert (page.artifacts, page.total) == ([], 1)
+    page = registry().search_artifacts(run_id=run_id, offset=5, with_total=True)
+    assert (page.items, page.total) == ([], 1)
 
 
 def test_list_of_a_run_that_does_not_exist_is_not_found(db):
     with pytest.raises(NotFoundError, match="no model run"):
-        artifacts.list_artifacts(run_id=uuid.uuid4())
+        registry().search_artifacts(run_id=uuid.uuid4(), with_total=True)
 
 
 def test_logging_a_name_again_replaces_it_and_drops_the_unused_blob(run_id, store):
     first = artifacts.log_artifact(run_id=run_id, name="best.pt", chunks=[b"epoch 1"])
     second = artifacts.log_artifact(run_id=run_id, name="best.pt", chunks=[b"epoch 2"])
-    assert [record.sha256 for record in artifacts.list_artifacts(run_id=run_id).artifacts] == [second.sha256]
+    assert [record.sha256 for record in registry().search_artifacts(run_id=run_id, with_total=True).items] == [second.sha256]
     assert store.blobs() == {second.sha256}
     assert first.sha256 != second.sha256
 
@@ -86,7 +87,7 @@ BAD_NAMES = {
 def test_bad_names_are_refused_with_nothing_written(run_id, store, name):
     with pytest.raises(InvalidInputError, match=BAD_NAMES[name]):
         artifacts.log_artifact(run_id=run_id, name=name, chunks=[b"payload"])
-    assert artifacts.list_artifacts(run_id=run_id).total == 0
+    assert registry().search_artifacts(run_id=run_id, with_total=True).total == 0
     assert store.blobs() == set() and store.temporary_files() == []
 
 
@@ -107,7 +108,7 @@ def test_an_artifact_over_the_size_limit_is_refused_while_streaming(run_id, stor
     with pytest.raises(ArtifactTooLargeError, match="larger than 10000 bytes"):
         artifacts.log_artifact(run_id=run_id, name="big.bin", chunks=chunks())
     assert len(taken) == 11  # stopped at the first chunk past the limit, not at the end
-    assert artifacts.list_artifacts(run_id=run_id).total == 0
+    assert registry().search_artifacts(run_id=run_id, with_total=True).total == 0
     assert store.blobs() == set() and store.temporary_files() == []
 
 
@@ -123,7 +124,7 @@ def test_an_upload_cut_off_halfway_leaves_nothing_visible(run_id, store):
 
     with pytest.raises(ConnectionResetError):
         artifacts.log_artifact(run_id=run_id, name="half.bin", chunks=cut_off())
-    assert artifacts.list_artifacts(run_id=run_id).total == 0
+    assert registry().search_artifacts(run_id=run_id, with_total=True).total == 0
     assert store.blobs() == set() and store.temporary_files() == []
 
 
@@ -136,7 +137,7 @@ def test_a_cut_off_replacement_keeps_the_previous_artifact(run_id, tmp_path):
 
     with pytest.raises(ConnectionResetError):
         artifacts.log_artifact(run_id=run_id, name="best.pt", chunks=cut_off())
-    path = artifacts.download_artifact(run_id=run_id, name="best.pt", dest=tmp_path)
+    path = registry().download_artifact(run_id=run_id, name="best.pt", dest=tmp_path)
     assert path.read_bytes() == b"good weights"
 
 
@@ -150,7 +151,7 @@ def test_a_corrupted_blob_fails_the_download_and_writes_no_file(run_id, store, t
     downloads = tmp_path / "downloads"
     downloads.mkdir()
     with pytest.raises(ArtifactCorruptedError, match="corrupted"):
-        artifacts.download_artifact(run_id=run_id, name="best.pt", dest=downloads / "best.pt")
+        registry().download_artifact(run_id=run_id, name="best.pt", dest=downloads / "best.pt")
     assert list(downloads.iterdir()) == []
 
 
@@ -190,34 +191,34 @@ def test_reading_an_unknown_name_is_not_found(run_id):
 def test_deleting_a_run_removes_its_records_and_its_blobs(run_id, store):
     artifacts.log_artifact(run_id=run_id, name="a.bin", chunks=[b"a"])
     artifacts.log_artifact(run_id=run_id, name="b.bin", chunks=[b"b"])
-    model_runs.delete_run(run_id=run_id)
+    registry().delete_run(run_id=run_id)
     assert store.blobs() == set()
     with pytest.raises(NotFoundError):
-        artifacts.list_artifacts(run_id=run_id)
+        registry().search_artifacts(run_id=run_id, with_total=True)
 
 
 def test_deleting_a_run_keeps_blobs_another_run_uses(run_id, store):
-    other = model_runs.create_run(model_run_info={"other": True})[0].id
+    other = registry().create_run(model_run_info={"other": True})[0].id
     shared = artifacts.log_artifact(run_id=run_id, name="a.bin", chunks=[b"shared"])
     artifacts.log_artifact(run_id=other, name="copy.bin", chunks=[b"shared"])
-    model_runs.delete_run(run_id=run_id)
+    registry().delete_run(run_id=run_id)
     assert store.blobs() == {shared.sha256}
-    assert [record.name for record in artifacts.list_artifacts(run_id=other).artifacts] == ["copy.bin"]
+    assert [record.name for record in registry().search_artifacts(run_id=other, with_total=True).items] == ["copy.bin"]
 
 
 def test_deleting_a_model_removes_the_blobs_of_its_runs(db, store):
-    model, _ = models.create_model(model_name="detector")
-    run, _ = model_runs.create_run(model_run_info={"e": 1}, model_name="detector")
+    model, _ = registry().create_model(model_name="detector")
+    run, _ = registry().create_run(model_run_info={"e": 1}, model_name="detector")
     artifacts.log_artifact(run_id=run.id, name="a.bin", chunks=[b"a"])
-    models.delete_model(model_id=model.id)
+    registry().delete_model(model_id=model.id)
     assert store.blobs() == set()
 
 
 def test_a_file_of_many_chunks_is_streamed_both_ways(run_id, tmp_path):
     source = tmp_path / "source.bin"
     digest = write_file(source, 40 * 1024 * 1024 + 123)
-    record = artifacts.log_artifact_file(run_id=run_id, path=source)
+    record = registry().log_artifact_file(run_id=run_id, path=source)
     assert (record.name, record.size, record.sha256) == ("source.bin", 40 * 1024 * 1024 + 123, digest)
-    written = artifacts.download_artifact(run_id=run_id, name="source.bin", dest=tmp_path / "copy.bin")
+    written = registry().download_artifact(run_id=run_id, name="source.bin", dest=tmp_path / "copy.bin")
     with open(written, "rb") as stream:
         assert hashlib.file_digest(stream, "sha256").hexdigest() == digest

@@ -7,7 +7,8 @@ import os
 import threading
 import time
 
-from gemini.core import artifacts, model_runs
+from gemini.registry import registry
+from gemini.core import artifacts
 from gemini.storage import blobs
 
 
@@ -54,13 +55,13 @@ def test_gc_leaves_an_upload_in_progress_alone(run_id, store):
 def test_releasing_a_blob_waits_for_an_upload_of_the_same_content_to_be_recorded(run_id, store):
     """A run using some bytes is deleted while another upload of the same bytes is being recorded:
     the removal must not take the blob from under the new record."""
-    other = model_runs.create_run(model_run_info={"other": True})[0].id
+    other = registry().create_run(model_run_info={"other": True})[0].id
     first = artifacts.log_artifact(run_id=run_id, name="a.bin", chunks=[b"same"])
     upload = artifacts.begin_artifact(run_id=other, name="b.bin")
     upload.write(b"same")
     released = threading.Event()
     with store_lock_shared(store):  # the upload is between making its blob visible and its commit
-        remover = threading.Thread(target=lambda: (model_runs.delete_run(run_id=run_id), released.set()))
+        remover = threading.Thread(target=lambda: (registry().delete_run(run_id=run_id), released.set()))
         remover.start()
         assert not released.wait(0.5)  # the removal waits for the upload's record
         upload_record, _ = upload.commit()

@@ -8,8 +8,8 @@ import pytest
 from click.testing import CliRunner
 from fastapi.testclient import TestClient
 
+from gemini.registry import registry
 from gemini.cli.main import cli
-from gemini.core import model_runs, models
 from gemini.rest_api.app import create_app
 
 
@@ -19,7 +19,7 @@ def client(db) -> TestClient:
 
 
 def test_rest_bulk_creates_in_order_and_is_idempotent(client):
-    models.create_model(model_name="m")
+    registry().create_model(model_name="m")
     body = {"model_name": "m", "model_run_infos": [{"i": 1}, {"i": 2}, {"i": 1}]}
     first = client.post("/api/model_runs/bulk", json=body)
     assert first.status_code == 200, first.text
@@ -37,19 +37,19 @@ def test_rest_bulk_refuses_bad_input_and_writes_nothing(client):
     assert response.status_code == 422
     response = client.post("/api/model_runs/bulk", json={"model_name": "", "model_run_infos": [{"a": 1}]})
     assert response.status_code == 422
-    assert model_runs.count_runs() == 0
-    assert models.count_models() == 0
+    assert registry().count_runs() == 0
+    assert registry().search_models(limit=0, with_total=True).total == 0
 
 
 def test_rest_bulk_with_a_new_model_name_creates_the_model(client):
     response = client.post("/api/model_runs/bulk", json={"model_name": "ghost", "model_run_infos": [{"a": 1}]})
     assert response.status_code == 200, response.text
-    model = models.get_model_by_name(model_name="ghost")
+    model = registry().get_model_by_name(model_name="ghost")
     assert [run["model_id"] for run in response.json()["data"]] == [str(model.id)]
 
 
 def test_rest_search_with_where_and_cursor(client):
-    model_runs.create_runs(model_run_infos=[{"n": index} for index in range(5)])
+    registry().create_runs(model_run_infos=[{"n": index} for index in range(5)])
     page = client.get("/api/model_runs", params={"where": "n >= 1", "order_by": "-n", "limit": 2})
     assert [run["model_run_info"]["n"] for run in page.json()] == [4, 3]
     following = client.get(page.links["next"]["url"])
@@ -59,7 +59,7 @@ def test_rest_search_with_where_and_cursor(client):
 
 
 def test_cli_import_then_export_round_trips(db, tmp_path):
-    models.create_model(model_name="m")
+    registry().create_model(model_name="m")
     source = tmp_path / "runs.jsonl"
     source.write_text('{"a": 1, "p": {"lr": 0.1}}\n\n{"a": 2, "p": {"lr": 0.01}, "l": [1]}\n{"a": 1, "p": {"lr": 0.1}}\n')
     runner = CliRunner()
@@ -76,7 +76,7 @@ def test_cli_import_then_export_round_trips(db, tmp_path):
 
 
 def test_cli_export_csv_flattens_info(db, tmp_path):
-    model_runs.create_runs(model_run_infos=[{"a": 1, "p": {"lr": 0.1}}, {"b": "x", "l": [1, 2]}])
+    registry().create_runs(model_run_infos=[{"a": 1, "p": {"lr": 0.1}}, {"b": "x", "l": [1, 2]}])
     target = tmp_path / "runs.csv"
     result = CliRunner().invoke(cli, ["runs", "export", "--format", "csv", "-o", str(target)])
     assert result.exit_code == 0, result.output

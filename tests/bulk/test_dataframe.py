@@ -4,21 +4,21 @@ import math
 
 import pytest
 
+from gemini.registry import registry
 from gemini.api.model_run import ModelRun
-from gemini.core import model_runs, models
 
 pandas = pytest.importorskip("pandas")
 
 
 @pytest.fixture
-def db(registry) -> str:
+def db(registry_url) -> str:
     """The same tests on SQLite, on PostgreSQL and through a server (``GEMINI_API_URL``)."""
-    return registry
+    return registry_url
 
 
 def test_to_dataframe_flattens_info(db):
-    models.create_model(model_name="m")
-    model_runs.create_runs(model_run_infos=[{"p": {"lr": 0.1}, "tags": ["a"]}, {"p": {"lr": 0.01}, "site": "Davis"}], model_name="m")
+    registry().create_model(model_name="m")
+    registry().create_runs(model_run_infos=[{"p": {"lr": 0.1}, "tags": ["a"]}, {"p": {"lr": 0.01}, "site": "Davis"}], model_name="m")
     frame = ModelRun.to_dataframe()
     assert list(frame.columns) == [
         *["id", "model_name", "created_at", "updated_at", "status", "started_at", "ended_at"],
@@ -30,7 +30,7 @@ def test_to_dataframe_flattens_info(db):
 
 
 def test_to_dataframe_takes_the_search_filters(db):
-    model_runs.create_runs(model_run_infos=[{"n": index} for index in range(5)])
+    registry().create_runs(model_run_infos=[{"n": index} for index in range(5)])
     frame = ModelRun.to_dataframe(where="n >= 2", order_by="-n")
     assert frame["info.n"].tolist() == [4, 3, 2]
     assert ModelRun.to_dataframe(where="n >") is None
@@ -45,7 +45,7 @@ def test_cli_export_parquet(db, tmp_path):
 
     from gemini.cli.main import cli
 
-    model_runs.create_runs(model_run_infos=[{"a": 1, "l": [1, 2]}, {"b": "x"}])
+    registry().create_runs(model_run_infos=[{"a": 1, "l": [1, 2]}, {"b": "x"}])
     target = tmp_path / "runs.parquet"
     result = CliRunner().invoke(cli, ["runs", "export", "--format", "parquet", "-o", str(target)])
     assert result.exit_code == 0, result.output

@@ -4,18 +4,18 @@ import hashlib
 
 import pytest
 
-from gemini.core import model_runs
+from gemini.registry import registry as configured_registry
 
 
 @pytest.fixture
-def db(registry) -> str:
+def db(registry_url) -> str:
     """The same tests on SQLite, on PostgreSQL and through a server (``GEMINI_API_URL``)."""
-    return registry
+    return registry_url
 
 
 @pytest.fixture
 def run_id(gemini) -> str:
-    return str(model_runs.create_run(model_run_info={"epoch": 1})[0].id)
+    return str(configured_registry().create_run(model_run_info={"epoch": 1})[0].id)
 
 
 def test_log_artifact_stores_a_file_under_its_name(gemini, run_id, tmp_path):

@@ -6,9 +6,9 @@ import pytest
 
 
 @pytest.fixture
-def db(registry) -> str:
+def db(registry_url) -> str:
     """These commands work the same on SQLite, on PostgreSQL and through a server (``GEMINI_API_URL``)."""
-    return registry
+    return registry_url
 
 
 def test_create_show_by_name_and_id(gemini):

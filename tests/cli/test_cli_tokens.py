@@ -7,7 +7,7 @@ import sqlalchemy as sa
 
 from gemini.core import tokens
 from gemini.db.tables import api_tokens
-from gemini.errors import AuthenticationError
+from gemini.domain.errors import AuthenticationError
 
 
 def test_create_prints_the_token_once(gemini):

@@ -9,7 +9,7 @@ from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 
-from gemini.core import model_runs
+from gemini.registry import registry
 from gemini.db import engine as db_engine
 from gemini.db import migrations
 from gemini.db.tables import Base
@@ -58,7 +58,7 @@ def test_an_older_database_is_upgraded_on_first_use_without_losing_runs(fresh_ur
     engine.dispose()
 
     monkeypatch.setenv("GEMINI_DATABASE_URL", fresh_url)
-    runs = model_runs.list_runs()
+    runs = registry().search_runs().items
     assert [run.model_run_info for run in runs] == [{"kept": True}]
     with db_engine.get_engine(fresh_url).connect() as connection:
         assert migrations.current_revision(connection) == migrations.head_revision()
@@ -103,7 +103,7 @@ def test_downgrading_to_the_first_revision_drops_declared_hot_keys(fresh_url, mo
     from gemini.core import info_indexes
 
     monkeypatch.setenv("GEMINI_DATABASE_URL", fresh_url)
-    model_runs.create_run(model_run_info={"params": {"lr": 0.1}})
+    registry().create_run(model_run_info={"params": {"lr": 0.1}})
     info_indexes.add_hot_key(path="params.lr")
     db_engine.dispose_engines()
     engine = db_engine.create_database_engine(fresh_url)

@@ -2,7 +2,7 @@
 
 import pytest
 
-from gemini.core import model_runs
+from gemini.registry import registry
 from gemini.db.engine import unit_of_work
 
 
@@ -13,12 +13,12 @@ def postgresql_only(dialect):
 
 
 def test_single_read_runs_outside_a_transaction(db, postgresql_only):
-    run, _ = model_runs.create_run(model_run_info={"read": "once"})
+    run, _ = registry().create_run(model_run_info={"read": "once"})
     with unit_of_work(single_read=True) as connection:
         assert connection.connection.dbapi_connection.autocommit is True  # the statement is its own transaction
     with unit_of_work() as connection:  # other units of work stay transactional
         assert connection.connection.dbapi_connection.autocommit is False
-    assert model_runs.get_run(run_id=run.id).model_run_info == {"read": "once"}
+    assert registry().get_run(run_id=run.id).model_run_info == {"read": "once"}
 
 
 def test_single_read_is_not_used_for_writes_or_snapshots(db, postgresql_only):

@@ -2,7 +2,7 @@
 
 import pytest
 
-from gemini.core import model_runs, models
+from gemini.registry import registry
 
 RUNS = [
     ("r0", "yolo", {"params": {"lr": 0.001, "epochs": 10}, "metrics": {"map50": 0.91}, "data": {"site": "Davis"}}),
@@ -18,11 +18,11 @@ RUNS = [
 
 
 @pytest.fixture
-def registry(db):
+def sample_runs(db):
     for name in ("yolo", "detr"):
-        models.create_model(model_name=name)
+        registry().create_model(model_name=name)
     for label, model_name, info in RUNS:
-        model_runs.create_run(model_run_info={"label": label, **info}, model_name=model_name)
+        registry().create_run(model_run_info={"label": label, **info}, model_name=model_name)
     return {label: (model_name, info) for label, model_name, info in RUNS}
 
 

@@ -7,7 +7,7 @@ import sqlalchemy as sa
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from gemini.core import model_runs
+from gemini.registry import registry
 from gemini.query import parse_order_by, parse_where
 from gemini.query.ast import And, Compare, Exists, Glob, In, InfoPath, Not, Or, OrderKey, Prefix
 from gemini.db.engine import get_engine
@@ -105,13 +105,13 @@ def _clear() -> None:
 )
 def test_sql_matches_python(db, run_infos, expression, order):
     _clear()
-    created = [model_runs.create_run(model_run_info=info)[0] for info in run_infos]
+    created = [registry().create_run(model_run_info=info)[0] for info in run_infos]
     text = to_text(expression)
     parsed = parse_where(text)
     assert parsed == expression  # the written form round-trips through the parser
 
     expected = [run.id for run in created if matches(parsed, run.model_run_info)]
-    found = [run.id for run in model_runs.search_runs(where=text).runs]
+    found = [run.id for run in registry().search_runs(where=text).items]
     assert found == expected, text
 
     order_text = ", ".join(("-" if descending else "") + ".".join(_key_text(k) for k in path.keys) for path, descending in order)
@@ -119,4 +119,4 @@ def test_sql_matches_python(db, run_infos, expression, order):
     assert keys == tuple(OrderKey(path, descending) for path, descending in order)
     fields = {"created_at": dt.datetime.now(dt.timezone.utc)}
     expected_order = [run.id for run in sorted(created, key=lambda run: sort_key(keys, run.model_run_info, fields, run.id))]
-    assert [run.id for run in model_runs.search_runs(order_by=order_text).runs] == expected_order, order_text
+    assert [run.id for run in registry().search_runs(order_by=order_text).items] == expected_order, order_text

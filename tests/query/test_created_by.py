@@ -2,8 +2,8 @@
 
 import pytest
 
-from gemini.core import model_runs as core
-from gemini.errors import InvalidInputError
+from gemini.registry import registry
+from gemini.domain.errors import InvalidInputError
 
 
 @pytest.fixture
@@ -11,12 +11,12 @@ def runs(db) -> dict[str, list]:
     made: dict[str, list] = {"alice": [], "bob": [], None: []}
     for number in range(3):
         for author in made:
-            made[author].append(core.create_run(model_run_info={"n": number, "by": str(author)}, created_by=author)[0].id)
+            made[author].append(registry().create_run(model_run_info={"n": number, "by": str(author)}, created_by=author)[0].id)
     return made
 
 
 def _ids(where: str, **options) -> list:
-    return [run.id for run in core.search_runs(where=where, **options).runs]
+    return [run.id for run in registry().search_runs(where=where, **options).items]
 
 
 def test_equality(runs):
@@ -40,20 +40,20 @@ def test_exists_means_an_author(runs):
 
 def test_combined_with_info_and_counted(runs):
     assert _ids("created_by = 'bob' and n >= 1") == runs["bob"][1:]
-    assert core.count_runs(where="created_by = 'bob'") == 3
+    assert registry().count_runs(where="created_by = 'bob'") == 3
 
 
 def test_order_by_author(runs):
-    ordered = [run.created_by for run in core.search_runs(order_by="-created_by", where="exists(created_by)").runs]
+    ordered = [run.created_by for run in registry().search_runs(order_by="-created_by", where="exists(created_by)").items]
     assert ordered == ["bob"] * 3 + ["alice"] * 3
 
 
 def test_a_number_is_refused(runs):
     with pytest.raises(InvalidInputError, match="created_by is compared with a quoted string"):
-        core.search_runs(where="created_by = 3")
+        registry().search_runs(where="created_by = 3")
 
 
 def test_a_quoted_key_still_reaches_the_info(db):
-    core.create_run(model_run_info={"created_by": "carol"}, created_by="alice")
+    registry().create_run(model_run_info={"created_by": "carol"}, created_by="alice")
     assert len(_ids("`created_by` = 'carol'")) == 1
     assert _ids("created_by = 'carol'") == []

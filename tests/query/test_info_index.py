@@ -10,7 +10,8 @@ import sqlalchemy as sa
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from gemini.core import info_indexes, model_runs, models, transfer
+from gemini.registry import registry
+from gemini.core import info_indexes
 from gemini.db.engine import get_engine
 from gemini.db.repositories import ModelRunRepository
 from gemini.db.search import path_values
@@ -29,7 +30,7 @@ def test_tree_path_spells_paths_as_sqlite_json_tree_does(key):
     assert rows == [(path_values.tree_path(("outer", key)),)]
 
 
-def test_sqlite_equality_is_answered_from_the_value_table(registry, dialect):
+def test_sqlite_equality_is_answered_from_the_value_table(sample_runs, dialect):
     if dialect != "sqlite":
         pytest.skip("the (path, value) table is SQLite's")
     with get_engine().connect() as connection:
@@ -43,13 +44,13 @@ def test_sqlite_equality_is_answered_from_the_value_table(registry, dialect):
 
 
 def test_value_table_follows_updates_and_deletes(db, dialect):
-    run, _ = model_runs.create_run(model_run_info={"k": {"v": "old"}})
-    assert labels_or_ids(model_runs.search_runs(where='k.v = "old"').runs) == [run.id]
-    model_runs.replace_run_info(run_id=run.id, model_run_info={"k": {"v": "new"}})
-    assert model_runs.search_runs(where='k.v = "old"').runs == []
-    assert labels_or_ids(model_runs.search_runs(where='k.v = "new"').runs) == [run.id]
-    model_runs.delete_run(run_id=run.id)
-    assert model_runs.search_runs(where='k.v = "new"').runs == []
+    run, _ = registry().create_run(model_run_info={"k": {"v": "old"}})
+    assert labels_or_ids(registry().search_runs(where='k.v = "old"').items) == [run.id]
+    registry().replace_run_info(run_id=run.id, model_run_info={"k": {"v": "new"}})
+    assert registry().search_runs(where='k.v = "old"').items == []
+    assert labels_or_ids(registry().search_runs(where='k.v = "new"').items) == [run.id]
+    registry().delete_run(run_id=run.id)
+    assert registry().search_runs(where='k.v = "new"').items == []
     if dialect == "sqlite":
         with get_engine().connect() as connection:
             assert connection.execute(sa.select(sa.func.count()).select_from(path_values.info_values)).scalar() == 0
@@ -60,33 +61,33 @@ def labels_or_ids(runs):
 
 
 def test_integral_real_is_found_by_an_integer_and_containment(db):
-    run, _ = model_runs.create_run(model_run_info={"p": {"n": 3.0}, "q": 2})
-    assert [r.id for r in model_runs.search_runs(where="p.n = 3").runs] == [run.id]
-    assert [r.id for r in model_runs.search_runs(model_run_info={"p": {"n": 3}}).runs] == [run.id]
-    assert [r.id for r in model_runs.search_runs(model_run_info={"q": 2.0}).runs] == [run.id]
+    run, _ = registry().create_run(model_run_info={"p": {"n": 3.0}, "q": 2})
+    assert [r.id for r in registry().search_runs(where="p.n = 3").items] == [run.id]
+    assert [r.id for r in registry().search_runs(model_run_info={"p": {"n": 3}}).items] == [run.id]
+    assert [r.id for r in registry().search_runs(model_run_info={"q": 2.0}).items] == [run.id]
 
 
-def test_hot_keys_are_added_listed_and_dropped(registry):
+def test_hot_keys_are_added_listed_and_dropped(sample_runs):
     assert info_indexes.add_hot_key(path="params.lr") is True
     assert info_indexes.add_hot_key(path="params.lr") is False
     assert info_indexes.add_hot_key(path="metrics.`map50`") is True
     try:
         assert [key.path for key in info_indexes.list_hot_keys()] == ["params.lr", "metrics.map50"]
         # Same answers through the index as without it.
-        assert labels(model_runs.search_runs(where="params.lr < 0.01").runs) == ["r0"]
-        assert labels(model_runs.search_runs(where="params.lr > 0.01").runs) == ["r2", "r5"]
-        assert labels(model_runs.search_runs(where="params.lr != 1").runs) == ["r0", "r1", "r2"]
-        assert labels(model_runs.search_runs(where='params.lr >= "a"').runs) == ["r3"]
-        assert labels(model_runs.search_runs(where='params.lr < "b"').runs) == ["r3"]
-        assert labels(model_runs.search_runs(where="params.lr = null").runs) == ["r4"]
-        order = labels(model_runs.search_runs(where="exists(metrics)", order_by="-metrics.map50").runs)
+        assert labels(registry().search_runs(where="params.lr < 0.01").items) == ["r0"]
+        assert labels(registry().search_runs(where="params.lr > 0.01").items) == ["r2", "r5"]
+        assert labels(registry().search_runs(where="params.lr != 1").items) == ["r0", "r1", "r2"]
+        assert labels(registry().search_runs(where='params.lr >= "a"').items) == ["r3"]
+        assert labels(registry().search_runs(where='params.lr < "b"').items) == ["r3"]
+        assert labels(registry().search_runs(where="params.lr = null").items) == ["r4"]
+        order = labels(registry().search_runs(where="exists(metrics)", order_by="-metrics.map50").items)
         assert order == ["r4", "r0", "r1", "r3", "r2", "r6"]
     finally:
         assert info_indexes.drop_hot_key(path="params.lr") is True
         assert info_indexes.drop_hot_key(path="metrics.map50") is True
     assert info_indexes.drop_hot_key(path="params.lr") is False
     assert info_indexes.list_hot_keys() == []
-    assert labels(model_runs.search_runs(where="params.lr < 0.01").runs) == ["r0"]
+    assert labels(registry().search_runs(where="params.lr < 0.01").items) == ["r0"]
 
 
 def _plan(where: str, dialect: str) -> str:
@@ -109,7 +110,7 @@ def _plan(where: str, dialect: str) -> str:
         return "\n".join(str(row[-1]) for row in connection.exec_driver_sql(prefix + str(compiled), params))
 
 
-def test_a_hot_key_range_uses_its_index(registry, dialect):
+def test_a_hot_key_range_uses_its_index(sample_runs, dialect):
     info_indexes.add_hot_key(path="params.lr")
     try:
         assert "ix_model_runs_hot_" in _plan("params.lr < 0.01", dialect)
@@ -117,13 +118,13 @@ def test_a_hot_key_range_uses_its_index(registry, dialect):
         info_indexes.drop_hot_key(path="params.lr")
 
 
-def test_nested_equality_uses_an_index_without_declaration(registry, dialect):
+def test_nested_equality_uses_an_index_without_declaration(sample_runs, dialect):
     plan = _plan('data.site = "Kearney"', dialect)
     assert ("model_run_info_values" if dialect == "sqlite" else "ix_model_runs_info_gin") in plan
 
 
 def test_unknown_or_malformed_hot_key_paths_are_refused(db):
-    from gemini.errors import InvalidInputError
+    from gemini.domain.errors import InvalidInputError
 
     with pytest.raises(InvalidInputError, match="column"):
         info_indexes.add_hot_key(path="params.")
@@ -139,21 +140,21 @@ ORDERED = [
 
 
 @pytest.mark.parametrize(("order_by", "expected"), ORDERED, ids=[order for order, _ in ORDERED])
-def test_first_pages_ordered_by_a_hot_key_keep_the_order(registry, order_by, expected):
+def test_first_pages_ordered_by_a_hot_key_keep_the_order(sample_runs, order_by, expected):
     info_indexes.add_hot_key(path="params.lr")
     info_indexes.add_hot_key(path="metrics.map50")
     try:
         for limit in (1, 3, 4, 5, 8, 20):
-            assert labels(model_runs.search_runs(order_by=order_by, limit=limit).runs) == expected[:limit]
+            assert labels(registry().search_runs(order_by=order_by, limit=limit).items) == expected[:limit]
         seen, cursor = [], None
         while True:
-            page = model_runs.search_runs(order_by=order_by, limit=3, cursor=cursor)
-            seen += labels(page.runs)
+            page = registry().search_runs(order_by=order_by, limit=3, cursor=cursor)
+            seen += labels(page.items)
             if page.next_cursor is None:
                 break
             cursor = page.next_cursor
         assert seen == expected
-        filtered = labels(model_runs.search_runs(where='model.name = "yolo"', order_by=order_by, limit=2).runs)
+        filtered = labels(registry().search_runs(where='model.name = "yolo"', order_by=order_by, limit=2).items)
         assert filtered == [label for label in expected if label in ("r0", "r1", "r2", "r7")][:2]
     finally:
         info_indexes.drop_hot_key(path="params.lr")
@@ -224,21 +225,21 @@ def test_rows_written_with_new_runs_are_the_rows_json_tree_gives(db, dialect, ho
         _delete_every_run(connection)
     if how == "create_run":
         for info in run_infos:
-            model_runs.create_run(model_run_info=info)
+            registry().create_run(model_run_info=info)
     elif how == "create_runs":
-        model_runs.create_runs(model_run_infos=run_infos)
+        registry().create_runs(model_run_infos=run_infos)
     elif how == "import_registry":
         source = io.StringIO()
-        model_runs.create_runs(model_run_infos=run_infos)
-        transfer.export_registry(stream=source)
+        registry().create_runs(model_run_infos=run_infos)
+        registry().export_registry(stream=source)
         with get_engine().begin() as connection:
             _delete_every_run(connection)
             assert _table_rows(connection) == set()  # deleting the runs took every row away
-        transfer.import_registry(stream=io.StringIO(source.getvalue()))
+        registry().import_registry(stream=io.StringIO(source.getvalue()))
     elif how == "replace_run_info":
         first = [{"before": index, "a": {"b2": 2**53 + index, "x y": 1.0}, "é": "old"} for index in range(len(run_infos))]
-        for (run, _), info in zip(model_runs.create_runs(model_run_infos=first), run_infos):
-            model_runs.replace_run_info(run_id=run.id, model_run_info=info)
+        for (run, _), info in zip(registry().create_runs(model_run_infos=first), run_infos):
+            registry().replace_run_info(run_id=run.id, model_run_info=info)
     with get_engine().connect() as connection:
         written = _table_rows(connection)
         expected = _json_tree_rows(connection)
@@ -248,10 +249,10 @@ def test_rows_written_with_new_runs_are_the_rows_json_tree_gives(db, dialect, ho
 def test_deleting_a_model_takes_its_runs_rows_away(db, dialect):
     if dialect != "sqlite":
         pytest.skip("the (path, value) table is SQLite's")
-    model, _ = models.create_model(model_name="gone")
-    model_runs.create_runs(model_run_infos=[{"p": {"lr": index}, "site": "Davis"} for index in range(3)], model_name="gone")
-    kept, _ = model_runs.create_run(model_run_info={"site": "Davis"})
-    models.delete_model(model_id=model.id)
+    model, _ = registry().create_model(model_name="gone")
+    registry().create_runs(model_run_infos=[{"p": {"lr": index}, "site": "Davis"} for index in range(3)], model_name="gone")
+    kept, _ = registry().create_run(model_run_info={"site": "Davis"})
+    registry().delete_model(model_id=model.id)
     with get_engine().connect() as connection:
         assert {run_id for _, _, run_id in _table_rows(connection)} == {kept.id.hex}
 
@@ -283,7 +284,7 @@ def test_enum_values_are_found_by_their_plain_values(db):
     class Site(str, enum.Enum):
         DAVIS = "Davis"
 
-    run, _ = model_runs.create_run(model_run_info={"p": {"level": Level.HIGH, "site": Site.DAVIS}})
-    assert [r.id for r in model_runs.search_runs(where="p.level = 3").runs] == [run.id]
-    assert [r.id for r in model_runs.search_runs(where='p.site = "Davis"').runs] == [run.id]
-    assert [r.id for r in model_runs.search_runs(model_run_info={"p": {"level": 3, "site": "Davis"}}).runs] == [run.id]
+    run, _ = registry().create_run(model_run_info={"p": {"level": Level.HIGH, "site": Site.DAVIS}})
+    assert [r.id for r in registry().search_runs(where="p.level = 3").items] == [run.id]
+    assert [r.id for r in registry().search_runs(where='p.site = "Davis"').items] == [run.id]
+    assert [r.id for r in registry().search_runs(model_run_info={"p": {"level": 3, "site": "Davis"}}).items] == [run.id]

@@ -3,7 +3,7 @@
 import pytest
 import sqlalchemy as sa
 
-from gemini.core import model_runs
+from gemini.registry import registry
 from gemini.db.engine import get_engine
 
 HOSTILE = [
@@ -29,8 +29,8 @@ def _table_count() -> int:
 
 @pytest.mark.parametrize("hostile", HOSTILE)
 def test_hostile_keys_and_values_match_literally(db, hostile):
-    target, _ = model_runs.create_run(model_run_info={hostile: {"v": hostile}, "plain": hostile})
-    model_runs.create_run(model_run_info={"plain": "other"})
+    target, _ = registry().create_run(model_run_info={hostile: {"v": hostile}, "plain": hostile})
+    registry().create_run(model_run_info={"plain": "other"})
     quoted_key = "`" + hostile.replace("`", "``") + "`"
     quoted_value = '"' + hostile.replace("\\", "\\\\").replace('"', '\\"') + '"'
     for where in (
@@ -41,15 +41,15 @@ def test_hostile_keys_and_values_match_literally(db, hostile):
         f"plain startswith {quoted_value}",
         f"exists({quoted_key})",
     ):
-        assert [run.id for run in model_runs.search_runs(where=where).runs] == [target.id], where
-    assert [run.id for run in model_runs.search_runs(order_by=f"-{quoted_key}.v", limit=1).runs] == [target.id]
+        assert [run.id for run in registry().search_runs(where=where).items] == [target.id], where
+    assert [run.id for run in registry().search_runs(order_by=f"-{quoted_key}.v", limit=1).items] == [target.id]
     assert _table_count() == 2
 
 
 def test_a_value_that_looks_like_a_wildcard_matches_only_itself(db):
-    model_runs.create_run(model_run_info={"s": "abc"})
-    model_runs.create_run(model_run_info={"s": "a%c"})
-    model_runs.create_run(model_run_info={"s": "a_c"})
-    assert [run.model_run_info["s"] for run in model_runs.search_runs(where='s startswith "a%"').runs] == ["a%c"]
-    assert [run.model_run_info["s"] for run in model_runs.search_runs(where='s glob "a_c"').runs] == ["a_c"]
-    assert [run.model_run_info["s"] for run in model_runs.search_runs(where='s glob "a?c"').runs] == ["abc", "a%c", "a_c"]
+    registry().create_run(model_run_info={"s": "abc"})
+    registry().create_run(model_run_info={"s": "a%c"})
+    registry().create_run(model_run_info={"s": "a_c"})
+    assert [run.model_run_info["s"] for run in registry().search_runs(where='s startswith "a%"').items] == ["a%c"]
+    assert [run.model_run_info["s"] for run in registry().search_runs(where='s glob "a_c"').items] == ["a_c"]
+    assert [run.model_run_info["s"] for run in registry().search_runs(where='s glob "a?c"').items] == ["abc", "a%c", "a_c"]

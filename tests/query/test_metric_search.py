@@ -2,9 +2,10 @@
 
 import pytest
 
+from gemini.registry import registry
 from gemini.api.model_run import ModelRun
-from gemini.core import model_runs
-from gemini.errors import InvalidInputError
+from gemini.domain.errors import InvalidInputError
+from gemini.tracking import lifecycle
 
 
 @pytest.fixture
@@ -20,8 +21,8 @@ def runs(db):
 
 
 def found(where=None, order_by=None, limit=None, cursor=None):
-    page = model_runs.search_runs(where=where, order_by=order_by, limit=limit, cursor=cursor)
-    return [run.model_run_info["n"] for run in page.runs], page.next_cursor
+    page = registry().search_runs(where=where, order_by=order_by, limit=limit, cursor=cursor)
+    return [run.model_run_info["n"] for run in page.items], page.next_cursor
 
 
 def test_max_of_a_metric_in_where_and_order_by_with_limit(runs):
@@ -70,7 +71,7 @@ def test_status_inequality_leaves_out_runs_that_are_not_tracked(runs):
 
 def test_status_lost_is_computed_from_the_heartbeat(db, monkeypatch):
     run = ModelRun.start(model_run_info={"n": 1})
-    run._buffer.stop()
+    lifecycle.heartbeat_of(run).stop()
     assert found('status = "running"')[0] == [1]
     monkeypatch.setenv("GEMINI_HEARTBEAT_TIMEOUT", "0")
     assert found('status = "lost"')[0] == [1]
@@ -86,13 +87,13 @@ def test_started_and_ended_at(runs):
 
 
 def test_count_takes_metric_conditions(runs):
-    assert model_runs.count_runs(where="max(metric.map50) > 0.25 and status = 'finished'") == 3
+    assert registry().count_runs(where="max(metric.map50) > 0.25 and status = 'finished'") == 3
 
 
 def test_an_info_key_named_metric_is_reached_with_backquotes(db):
     ModelRun.create(model_run_info={"metric": {"map50": 0.9}})
-    page = model_runs.search_runs(where="`metric`.map50 > 0.5")
-    assert [run.model_run_info for run in page.runs] == [{"metric": {"map50": 0.9}}]
+    page = registry().search_runs(where="`metric`.map50 > 0.5")
+    assert [run.model_run_info for run in page.items] == [{"metric": {"map50": 0.9}}]
 
 
 @pytest.mark.parametrize(
@@ -101,4 +102,4 @@ def test_an_info_key_named_metric_is_reached_with_backquotes(db):
 )
 def test_malformed_metric_and_status_conditions_are_refused(db, where):
     with pytest.raises(InvalidInputError):
-        model_runs.search_runs(where=where)
+        registry().search_runs(where=where)

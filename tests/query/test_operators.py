@@ -2,7 +2,7 @@
 
 import pytest
 
-from gemini.core import model_runs
+from gemini.registry import registry
 from gemini.query import parse_where
 from tests.query.evaluate import matches
 from tests.query.conftest import labels
@@ -78,10 +78,10 @@ CASES = [
 
 
 @pytest.mark.parametrize(("where", "expected"), CASES, ids=[case[0] for case in CASES])
-def test_where_finds_the_expected_runs(registry, where, expected):
-    found = labels(model_runs.search_runs(where=where).runs)
+def test_where_finds_the_expected_runs(sample_runs, where, expected):
+    found = labels(registry().search_runs(where=where).items)
     assert found == expected
-    assert model_runs.count_runs(where=where) == len(expected)
+    assert registry().count_runs(where=where) == len(expected)
 
 
 @pytest.mark.parametrize(("where", "expected"), CASES, ids=[case[0] for case in CASES])
@@ -101,7 +101,7 @@ def test_the_python_evaluator_agrees_with_the_table(where, expected):
     assert found == expected
 
 
-def test_where_combines_with_containment_and_model(registry):
-    page = model_runs.search_runs(model_run_info={"data": {"site": "Davis"}}, model_name="yolo", where="params.lr < 0.05")
-    assert labels(page.runs) == ["r0"]
-    assert model_runs.count_runs(model_run_info={"data": {"site": "Davis"}}, where="params.lr < 0.05") == 1
+def test_where_combines_with_containment_and_model(sample_runs):
+    page = registry().search_runs(model_run_info={"data": {"site": "Davis"}}, model_name="yolo", where="params.lr < 0.05")
+    assert labels(page.items) == ["r0"]
+    assert registry().count_runs(model_run_info={"data": {"site": "Davis"}}, where="params.lr < 0.05") == 1

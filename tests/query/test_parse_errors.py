@@ -2,10 +2,10 @@
 
 import pytest
 
+from gemini.registry import registry
 from gemini.api.model_run import ModelRun
-from gemini.core import model_runs
 from gemini.query import parse_order_by, parse_path, parse_where
-from gemini.errors import InvalidInputError
+from gemini.domain.errors import InvalidInputError
 
 WHERE_ERRORS = [
     ("", "empty"),
@@ -94,4 +94,4 @@ def test_a_parse_error_runs_nothing_and_the_facade_returns_none(db, caplog):
     assert "expected a value" in caplog.text and "column 5" in caplog.text
     assert ModelRun.count(where="a <") is None
     with pytest.raises(InvalidInputError):
-        model_runs.count_runs(where="(")
+        registry().count_runs(where="(")

@@ -24,10 +24,10 @@ import httpx
 import pytest
 import sqlalchemy as sa
 
+from gemini.registry import registry
 from gemini.api.model_run import ModelRun
-from gemini.core import model_runs
 from gemini.db import engine as db_engine
-from gemini.errors import DatabaseUnavailableError
+from gemini.domain.errors import DatabaseUnavailableError
 from tests.conftest import free_loopback_port
 
 from . import workers
@@ -57,7 +57,7 @@ def _sqlite_count(path: Path, where: str = "1=1") -> int:
 def test_kill_9_mid_batch_loses_the_batch_and_nothing_else(tmp_path, monkeypatch):
     path, url = _sqlite_file_url(tmp_path)
     monkeypatch.setenv("GEMINI_DATABASE_URL", url)
-    committed = [model_runs.create_run(model_run_info={"before": n})[0].id for n in range(50)]
+    committed = [registry().create_run(model_run_info={"before": n})[0].id for n in range(50)]
 
     context = multiprocessing.get_context("spawn")
     mid_batch = context.Event()
@@ -72,18 +72,18 @@ def test_kill_9_mid_batch_loses_the_batch_and_nothing_else(tmp_path, monkeypatch
 
     db_engine.dispose_engines()  # open the file afresh, as the next program would
     assert _integrity(path) == "ok"
-    assert {run.id for run in model_runs.list_runs()} == set(committed)
+    assert {run.id for run in registry().search_runs().items} == set(committed)
     assert _sqlite_count(path, "model_run_info LIKE '%killed%'") == 0
-    after, _ = model_runs.create_run(model_run_info={"after": True})
-    assert model_runs.count_runs() == len(committed) + 1
-    assert model_runs.get_run(run_id=after.id).model_run_info == {"after": True}
+    after, _ = registry().create_run(model_run_info={"after": True})
+    assert registry().count_runs() == len(committed) + 1
+    assert registry().get_run(run_id=after.id).model_run_info == {"after": True}
 
 
 @pytest.mark.postgresql
 def test_kill_9_of_a_postgresql_client_mid_batch_loses_the_batch_and_nothing_else(new_postgres_database, monkeypatch):
     db = new_postgres_database()
     monkeypatch.setenv("GEMINI_DATABASE_URL", db)
-    committed = {model_runs.create_run(model_run_info={"before": n})[0].id for n in range(50)}
+    committed = {registry().create_run(model_run_info={"before": n})[0].id for n in range(50)}
     context = multiprocessing.get_context("spawn")
     mid_batch = context.Event()
     child = context.Process(target=workers.bulk_write_until_killed, args=(db, 2000, mid_batch))
@@ -93,24 +93,24 @@ def test_kill_9_of_a_postgresql_client_mid_batch_loses_the_batch_and_nothing_els
     child.join(timeout=30)
     assert child.exitcode == -signal.SIGKILL
     # The server rolls the dead client's transaction back; nothing of it is ever visible.
-    assert {run.id for run in model_runs.list_runs()} == committed
-    assert model_runs.count_runs(model_run_info={"batch": "killed"}) == 0
-    after, _ = model_runs.create_run(model_run_info={"after": True})
-    assert model_runs.count_runs() == len(committed) + 1
-    assert model_runs.get_run(run_id=after.id).model_run_info == {"after": True}
+    assert {run.id for run in registry().search_runs().items} == committed
+    assert registry().count_runs(model_run_info={"batch": "killed"}) == 0
+    after, _ = registry().create_run(model_run_info={"after": True})
+    assert registry().count_runs() == len(committed) + 1
+    assert registry().get_run(run_id=after.id).model_run_info == {"after": True}
 
 
 def test_postgres_connection_dropped_while_idle_is_replaced_before_use(new_postgres_database, postgres_server, monkeypatch):
     """Pooled connections are tested only after sitting idle (not on every checkout): one that the
     server dropped meanwhile is replaced, and the operation that takes it succeeds."""
     monkeypatch.setenv("GEMINI_DATABASE_URL", new_postgres_database())
-    run, _ = model_runs.create_run(model_run_info={"kept": True})
+    run, _ = registry().create_run(model_run_info={"kept": True})
     with db_engine.unit_of_work() as connection:
         backend = connection.exec_driver_sql("SELECT pg_backend_pid()").scalar()
     with postgres_server.connect() as admin:
         assert admin.execute(sa.text("SELECT pg_terminate_backend(:pid)"), {"pid": backend}).scalar() is True
     time.sleep(db_engine.POSTGRESQL_IDLE_PING_S + 0.3)
-    assert model_runs.get_run(run_id=run.id).model_run_info == {"kept": True}
+    assert registry().get_run(run_id=run.id).model_run_info == {"kept": True}
     with db_engine.unit_of_work() as connection:
         assert connection.exec_driver_sql("SELECT pg_backend_pid()").scalar() != backend
 
@@ -189,7 +189,7 @@ def private_postgres():
 def test_postgres_outage_fails_clearly_and_the_same_process_recovers(private_postgres, gemini_server, monkeypatch, caplog):
     url = private_postgres.create_database("gemini")
     monkeypatch.setenv("GEMINI_DATABASE_URL", url)
-    committed = {model_runs.create_run(model_run_info={"before": n})[0].id for n in range(20)}
+    committed = {registry().create_run(model_run_info={"before": n})[0].id for n in range(20)}
     server = contextlib.ExitStack()
     http = httpx.Client(
         base_url=server.enter_context(gemini_server(url, token=SERVER_TOKEN)).url, timeout=30, headers=AUTH
@@ -204,7 +204,7 @@ def test_postgres_outage_fails_clearly_and_the_same_process_recovers(private_pos
         n = 0
         while not stop.is_set():
             try:
-                outcomes.append(("ok", str(model_runs.create_run(model_run_info={"during": n})[0].id)))
+                outcomes.append(("ok", str(registry().create_run(model_run_info={"during": n})[0].id)))
             except DatabaseUnavailableError as exc:
                 outcomes.append(("unavailable", str(exc)))
             except Exception as exc:  # noqa: BLE001 - any other error type is the failure we look for
@@ -220,9 +220,9 @@ def test_postgres_outage_fails_clearly_and_the_same_process_recovers(private_pos
         time.sleep(0.5)
         # During the outage: the core raises DatabaseUnavailableError, the seed API gives None/False + a log line.
         with pytest.raises(DatabaseUnavailableError, match="database unavailable"):
-            model_runs.get_run(run_id=next(iter(committed)))
+            registry().get_run(run_id=next(iter(committed)))
         with pytest.raises(DatabaseUnavailableError):
-            model_runs.list_runs(model_run_info={"before": 1})
+            registry().search_runs(model_run_info={"before": 1}).items
         caplog.clear()
         with caplog.at_level(logging.ERROR, logger="gemini.api"):
             assert ModelRun.create(model_run_info={"seed": "outage"}) is None
@@ -253,7 +253,7 @@ def test_postgres_outage_fails_clearly_and_the_same_process_recovers(private_pos
     assert "unavailable" in kinds and kinds[-1] == "ok"
     # Recovered in this process, without a restart: a new write and every committed run are there.
     acknowledged = committed | {uuid.UUID(value) for kind, value in outcomes if kind == "ok"}
-    stored = {run.id for run in model_runs.list_runs()}
+    stored = {run.id for run in registry().search_runs().items}
     assert acknowledged <= stored
     assert len(stored) - len(acknowledged) <= 2  # the REST write, and at most one cut off mid-commit
     assert ModelRun.create(model_run_info={"after": True}) is not None
@@ -275,13 +275,13 @@ def _make_read_only(path: Path) -> Callable[[], object]:
 def test_read_only_database_file_refuses_writes_clearly_and_keeps_its_runs(tmp_path, monkeypatch, caplog):
     path, url = _sqlite_file_url(tmp_path)
     monkeypatch.setenv("GEMINI_DATABASE_URL", url)
-    committed = {model_runs.create_run(model_run_info={"before": n})[0].id for n in range(10)}
+    committed = {registry().create_run(model_run_info={"before": n})[0].id for n in range(10)}
     db_engine.dispose_engines()  # closes the WAL into the file, so the file alone holds the registry
     undo = _make_read_only(path)
     try:
-        assert {run.id for run in model_runs.list_runs()} == committed  # reading still works
+        assert {run.id for run in registry().search_runs().items} == committed  # reading still works
         with pytest.raises(DatabaseUnavailableError, match="database unavailable: .*(readonly|read-only|open)"):
-            model_runs.create_run(model_run_info={"refused": True})
+            registry().create_run(model_run_info={"refused": True})
         with caplog.at_level(logging.ERROR, logger="gemini.api"):
             assert ModelRun.create(model_run_info={"refused": True}) is None
         assert "database unavailable" in caplog.records[-1].getMessage()
@@ -289,7 +289,7 @@ def test_read_only_database_file_refuses_writes_clearly_and_keeps_its_runs(tmp_p
         db_engine.dispose_engines()
         undo()
     assert _integrity(path) == "ok"
-    assert {run.id for run in model_runs.list_runs()} == committed
+    assert {run.id for run in registry().search_runs().items} == committed
 
 
 # -- disk full ------------------------------------------------------------------------------------------
@@ -314,16 +314,16 @@ def small_disk():
 def test_full_disk_refuses_the_write_clearly_and_corrupts_nothing(small_disk, monkeypatch, caplog):
     path, url = _sqlite_file_url(small_disk)
     monkeypatch.setenv("GEMINI_DATABASE_URL", url)
-    committed = {model_runs.create_run(model_run_info={"before": n})[0].id for n in range(10)}
+    committed = {registry().create_run(model_run_info={"before": n})[0].id for n in range(10)}
     batch = [{"n": n, "pad": "x" * 2000} for n in range(2000)]  # about 4 MB: cannot fit
     with pytest.raises(DatabaseUnavailableError, match="database unavailable: .*(full|disk)"):
-        model_runs.create_runs(model_run_infos=batch)
+        registry().create_runs(model_run_infos=batch)
     caplog.clear()
     with caplog.at_level(logging.ERROR, logger="gemini.api"):
         assert ModelRun.create_many(batch) is None
     assert "ModelRun.create_many failed: database unavailable" in caplog.records[-1].getMessage()
     db_engine.dispose_engines()
     assert _integrity(path) == "ok"
-    assert {run.id for run in model_runs.list_runs()} == committed
+    assert {run.id for run in registry().search_runs().items} == committed
     # Space freed (nothing was kept of the batch), so small writes work again.
-    assert model_runs.create_run(model_run_info={"after": True})[0] is not None
+    assert registry().create_run(model_run_info={"after": True})[0] is not None

@@ -17,11 +17,11 @@ import pytest
 from hypothesis import assume, given
 from hypothesis import strategies as st
 
+from gemini.registry import registry
 from gemini.api.model import Model
 from gemini.api.model_run import ModelRun
-from gemini.core import model_runs, models
-from gemini.core.validation import MAX_INFO_DEPTH, MAX_NAME_LENGTH
-from gemini.errors import InfoTooLargeError, InvalidInputError
+from gemini.domain.checks import MAX_INFO_DEPTH, MAX_NAME_LENGTH
+from gemini.domain.errors import InfoTooLargeError, InvalidInputError
 
 SQL_META = ["'; DROP TABLE model_runs; --", '"', "''", "\\", "%", "_", "$.a", "a.b", '$."x"', "[0]", "*", "`"]
 
@@ -34,7 +34,7 @@ def _nested(depth: int) -> dict:
 
 
 def _totals() -> tuple[int, int]:
-    return model_runs.count_runs(), models.count_models()
+    return registry().count_runs(), registry().search_models(limit=0, with_total=True).total
 
 
 BAD_INFOS = [
@@ -63,17 +63,17 @@ BAD_INFOS = [
 
 @pytest.mark.parametrize(("info", "message"), BAD_INFOS)
 def test_core_refuses_bad_info_and_writes_nothing(db, info, message):
-    models.create_model(model_name="m")
-    existing, _ = model_runs.create_run(model_run_info={"kept": 1}, model_name="m")
+    registry().create_model(model_name="m")
+    existing, _ = registry().create_run(model_run_info={"kept": 1}, model_name="m")
     before = _totals()
     with pytest.raises(InvalidInputError, match=re.escape(message)):
-        model_runs.create_run(model_run_info=info, model_name="m")
+        registry().create_run(model_run_info=info, model_name="m")
     with pytest.raises(InvalidInputError, match=re.escape(message)):
-        model_runs.replace_run_info(run_id=existing.id, model_run_info=info)
+        registry().replace_run_info(run_id=existing.id, model_run_info=info)
     with pytest.raises(InvalidInputError, match=re.escape(message)):
-        model_runs.list_runs(model_run_info=info)
+        registry().search_runs(model_run_info=info).items
     assert _totals() == before
-    assert model_runs.get_run(run_id=existing.id).model_run_info == {"kept": 1}
+    assert registry().get_run(run_id=existing.id).model_run_info == {"kept": 1}
 
 
 @pytest.mark.parametrize(("info", "message"), BAD_INFOS)
@@ -95,33 +95,33 @@ def test_seed_api_returns_none_logs_once_and_writes_nothing(db, info, message, c
 
 def test_the_deepest_allowed_nesting_is_accepted(db):
     info = _nested(MAX_INFO_DEPTH - 1)
-    run, _ = model_runs.create_run(model_run_info=info)
-    assert model_runs.get_run(run_id=run.id).model_run_info == info
-    assert [r.id for r in model_runs.list_runs(model_run_info=info)] == [run.id]
+    run, _ = registry().create_run(model_run_info=info)
+    assert registry().get_run(run_id=run.id).model_run_info == info
+    assert [r.id for r in registry().search_runs(model_run_info=info).items] == [run.id]
 
 
 def test_info_over_the_size_limit_is_refused_naming_the_limit(db, monkeypatch):
     monkeypatch.setenv("GEMINI_MAX_INFO_BYTES", "100")
     before = _totals()
     with pytest.raises(InfoTooLargeError, match="model_run_info is 112 bytes as JSON; the limit is 100 bytes"):
-        model_runs.create_run(model_run_info={"notes": "x" * 100})
+        registry().create_run(model_run_info={"notes": "x" * 100})
     assert ModelRun.create(model_run_info={"notes": "x" * 100}) is None
     assert _totals() == before
-    assert model_runs.create_run(model_run_info={"notes": "x" * 88})[0].model_run_info == {"notes": "x" * 88}
+    assert registry().create_run(model_run_info={"notes": "x" * 88})[0].model_run_info == {"notes": "x" * 88}
 
 
 @pytest.mark.parametrize("bad_id", ["not-a-uuid", "", "1234", "g" * 32, -1, 2**128, 1.5, True, None, [], b"\x00" * 16])
 def test_malformed_ids_are_refused_by_name(db, bad_id):
-    run, _ = model_runs.create_run(model_run_info={"a": 1})
+    run, _ = registry().create_run(model_run_info={"a": 1})
     before = _totals()
-    for operation in (model_runs.get_run, model_runs.delete_run):
+    for operation in (registry().get_run, registry().delete_run):
         with pytest.raises(InvalidInputError, match="model run id .* is not a valid UUID"):
             operation(run_id=bad_id)
     with pytest.raises(InvalidInputError, match="not a valid UUID"):
-        model_runs.replace_run_info(run_id=bad_id, model_run_info={"a": 2})
+        registry().replace_run_info(run_id=bad_id, model_run_info={"a": 2})
     assert ModelRun.get_by_id(bad_id) is None
     assert _totals() == before
-    assert model_runs.get_run(run_id=run.id).model_run_info == {"a": 1}
+    assert registry().get_run(run_id=run.id).model_run_info == {"a": 1}
 
 
 @pytest.mark.parametrize(
@@ -139,9 +139,9 @@ def test_malformed_ids_are_refused_by_name(db, bad_id):
 def test_bad_model_names_are_refused_and_write_nothing(db, name, message):
     before = _totals()
     with pytest.raises(InvalidInputError, match=f"model_name .*{message}"):
-        models.create_model(model_name=name)
+        registry().create_model(model_name=name)
     with pytest.raises(InvalidInputError, match=f"model_name .*{message}"):
-        model_runs.create_run(model_run_info={"a": 1}, model_name=name)
+        registry().create_run(model_run_info={"a": 1}, model_name=name)
     assert Model.create(model_name=name) is None
     assert ModelRun.create(model_run_info={"a": 1}, model_name=name) is None
     assert _totals() == before
@@ -152,27 +152,27 @@ def test_bad_model_names_are_refused_and_write_nothing(db, name, message):
     ["x" * MAX_NAME_LENGTH, "maïs — 玉米 — ذرة", "🌽" * MAX_NAME_LENGTH, "e\u0301", "\u202eevil", *SQL_META],
 )
 def test_long_unicode_and_sql_meta_names_are_stored_exactly(db, name):
-    model, _ = models.create_model(model_name=name)
-    run, _ = model_runs.create_run(model_run_info={"n": name}, model_name=name)
-    assert models.get_model_by_name(model_name=name).id == model.id
-    assert [r.id for r in model_runs.list_runs(model_name=name)] == [run.id]
-    assert models.count_models() == 1
+    model, _ = registry().create_model(model_name=name)
+    run, _ = registry().create_run(model_run_info={"n": name}, model_name=name)
+    assert registry().get_model_by_name(model_name=name).id == model.id
+    assert [r.id for r in registry().search_runs(model_name=name).items] == [run.id]
+    assert registry().search_models(limit=0, with_total=True).total == 1
     assert Model.get(model_name=name).model_name == name
 
 
 def test_sql_meta_characters_in_keys_and_values_are_data(db):
     info = {meta: meta for meta in SQL_META} | {"nested": {meta: [meta] for meta in SQL_META}}
-    run, _ = model_runs.create_run(model_run_info=info)
-    other, _ = model_runs.create_run(model_run_info={"abc": "xyz", "a": {"b": 1}})
-    assert model_runs.get_run(run_id=run.id).model_run_info == info
+    run, _ = registry().create_run(model_run_info=info)
+    other, _ = registry().create_run(model_run_info={"abc": "xyz", "a": {"b": 1}})
+    assert registry().get_run(run_id=run.id).model_run_info == info
     for meta in SQL_META:
-        assert [r.id for r in model_runs.list_runs(model_run_info={meta: meta})] == [run.id]
-        assert [r.id for r in model_runs.list_runs(model_run_info={"nested": {meta: [meta]}})] == [run.id]
+        assert [r.id for r in registry().search_runs(model_run_info={meta: meta}).items] == [run.id]
+        assert [r.id for r in registry().search_runs(model_run_info={"nested": {meta: [meta]}}).items] == [run.id]
     # Wildcards and path syntax match only themselves, never other keys or values.
-    assert model_runs.list_runs(model_run_info={"%": "xyz"}) == []
-    assert model_runs.list_runs(model_run_info={"_": "%"}) == []
-    assert model_runs.list_runs(model_run_info={"a.b": 1}) == []
-    assert {r.id for r in model_runs.list_runs()} == {run.id, other.id}
+    assert registry().search_runs(model_run_info={"%": "xyz"}).items == []
+    assert registry().search_runs(model_run_info={"_": "%"}).items == []
+    assert registry().search_runs(model_run_info={"a.b": 1}).items == []
+    assert {r.id for r in registry().search_runs().items} == {run.id, other.id}
 
 
 # -- numbers: stored exactly, compared exactly --------------------------------------------------------
@@ -184,11 +184,11 @@ BIG = 2**64 + 1
     "value", [BIG, -BIG, 10**300, -(10**4000), 2**63, 2**63 - 1, -(2**63), 1e300, 5e-324, -0.0, 1.0, 2.0**60, 0.1, 1e16]
 )
 def test_numbers_come_back_exactly_as_stored(db, value):
-    run, _ = model_runs.create_run(model_run_info={"v": value, "list": [value]})
-    stored = model_runs.get_run(run_id=run.id).model_run_info
+    run, _ = registry().create_run(model_run_info={"v": value, "list": [value]})
+    stored = registry().get_run(run_id=run.id).model_run_info
     assert json.dumps(stored) == json.dumps({"v": value, "list": [value]})
-    assert [r.id for r in model_runs.list_runs(model_run_info={"v": value})] == [run.id]
-    assert [r.id for r in model_runs.list_runs(model_run_info={"list": [value]})] == [run.id]
+    assert [r.id for r in registry().search_runs(model_run_info={"v": value}).items] == [run.id]
+    assert [r.id for r in registry().search_runs(model_run_info={"list": [value]}).items] == [run.id]
 
 
 @pytest.mark.parametrize(
@@ -211,10 +211,10 @@ def test_numbers_come_back_exactly_as_stored(db, value):
     ],
 )
 def test_containment_compares_numbers_by_exact_decimal_value(db, stored, pattern, found):
-    run, _ = model_runs.create_run(model_run_info={"v": stored, "list": [stored]})
+    run, _ = registry().create_run(model_run_info={"v": stored, "list": [stored]})
     expected = [run.id] if found else []
-    assert [r.id for r in model_runs.list_runs(model_run_info={"v": pattern})] == expected
-    assert [r.id for r in model_runs.list_runs(model_run_info={"list": [pattern]})] == expected
+    assert [r.id for r in registry().search_runs(model_run_info={"v": pattern}).items] == expected
+    assert [r.id for r in registry().search_runs(model_run_info={"list": [pattern]}).items] == expected
 
 
 # -- property: any accepted object round-trips and is found by its sub-objects ---------------------
@@ -298,20 +298,20 @@ DECOYS = [
 def test_any_accepted_object_round_trips_and_is_found_by_its_sub_objects(db, pair):
     info, pattern = pair
     for decoy in DECOYS:
-        model_runs.create_run(model_run_info=decoy)
-    existing = {run.id: run.model_run_info for run in model_runs.list_runs()}
+        registry().create_run(model_run_info=decoy)
+    existing = {run.id: run.model_run_info for run in registry().search_runs().items}
     assume(all(json.dumps(value) != json.dumps(info) for value in existing.values()))
-    run, created = model_runs.create_run(model_run_info=info)
+    run, created = registry().create_run(model_run_info=info)
     try:
-        stored = model_runs.get_run(run_id=run.id).model_run_info
+        stored = registry().get_run(run_id=run.id).model_run_info
         assert json.dumps(stored) == json.dumps(info)  # same types (1.0 vs 1), values, key order
-        found = {r.id for r in model_runs.list_runs(model_run_info=pattern)}
+        found = {r.id for r in registry().search_runs(model_run_info=pattern).items}
         assert run.id in found
         expected = {run_id for run_id, value in existing.items() if reference_contains(value, pattern)}
         assert found - {run.id} == expected
     finally:
         if created:
-            model_runs.delete_run(run_id=run.id)
+            registry().delete_run(run_id=run.id)
 
 
 def test_reference_contains_agrees_with_postgresql_on_known_cases():
@@ -324,5 +324,5 @@ def test_reference_contains_agrees_with_postgresql_on_known_cases():
 
 def test_uuid_objects_inside_info_are_refused_not_stringified(db):
     with pytest.raises(InvalidInputError, match=r"model_run_info\['id'\] is a UUID"):
-        model_runs.create_run(model_run_info={"id": uuid.uuid4()})
-    assert model_runs.count_runs() == 0
+        registry().create_run(model_run_info={"id": uuid.uuid4()})
+    assert registry().count_runs() == 0

@@ -6,7 +6,7 @@ from concurrent.futures import ThreadPoolExecutor
 import httpx
 import pytest
 
-from gemini.core import model_runs, models
+from gemini.registry import registry
 
 from .conftest import SERVER_TOKEN
 
@@ -27,7 +27,7 @@ def server(db, served) -> str:
 
 
 def test_concurrent_clients_creating_the_same_run_get_one_row_and_one_id(server):
-    models.create_model(model_name="shared")
+    registry().create_model(model_name="shared")
     start = threading.Barrier(CLIENTS)
 
     def create(_: int) -> tuple[int, str]:
@@ -40,11 +40,11 @@ def test_concurrent_clients_creating_the_same_run_get_one_row_and_one_id(server)
         outcomes = list(clients.map(create, range(CLIENTS)))
     assert sorted(status for status, _ in outcomes) == [200] * (CLIENTS - 1) + [201]
     assert len({run_id for _, run_id in outcomes}) == 1
-    assert [str(run.id) for run in model_runs.list_runs()] == [outcomes[0][1]]
+    assert [str(run.id) for run in registry().search_runs().items] == [outcomes[0][1]]
 
 
 def test_concurrent_clients_replacing_one_run_end_with_a_last_write_and_no_error(server):
-    run, _ = model_runs.create_run(model_run_info={"writer": None})
+    run, _ = registry().create_run(model_run_info={"writer": None})
     steps = 10
     start = threading.Barrier(CLIENTS)
 
@@ -60,6 +60,6 @@ def test_concurrent_clients_replacing_one_run_end_with_a_last_write_and_no_error
     with ThreadPoolExecutor(CLIENTS) as clients:
         statuses = [status for per_client in clients.map(replace, range(CLIENTS)) for status in per_client]
     assert statuses == [200] * (CLIENTS * steps)
-    final = model_runs.get_run(run_id=run.id).model_run_info
+    final = registry().get_run(run_id=run.id).model_run_info
     assert final["step"] == steps - 1 and final["writer"] in range(CLIENTS)
-    assert model_runs.count_runs() == 1
+    assert registry().count_runs() == 1

@@ -8,9 +8,9 @@ import re
 
 import pytest
 
-from gemini.core import experiments, model_runs, models
+from gemini.registry import registry
 from gemini.core.transfer import export_registry, import_registry
-from gemini.errors import InvalidInputError
+from gemini.domain.errors import InvalidInputError
 
 ODD_INFOS = [
     {"big": 2**64 + 1, "huge": 10**300, "float": 1e300, "one": 1.0, "tiny": 5e-324, "neg": -0.0},
@@ -20,18 +20,18 @@ ODD_INFOS = [
 
 
 def _populate() -> None:
-    experiments.create_experiment(experiment_name="trial-2024", experiment_info={"site": "Davis"})
-    experiments.create_experiment(experiment_name="empty")
-    models.create_model(model_name="detector", model_url="https://example.org/d", experiment_name="trial-2024")
-    models.create_model(model_name="counter", model_info={"arch": "resnet"}, experiment_name="trial-2024")
-    models.create_model(model_name="unused")
+    registry().create_experiment(experiment_name="trial-2024", experiment_info={"site": "Davis"})
+    registry().create_experiment(experiment_name="empty")
+    registry().create_model(model_name="detector", model_url="https://example.org/d", experiment_name="trial-2024")
+    registry().create_model(model_name="counter", model_info={"arch": "resnet"}, experiment_name="trial-2024")
+    registry().create_model(model_name="unused")
     for index, info in enumerate(ODD_INFOS):
-        model_runs.create_run(model_run_info=info, model_name="detector")
-        model_runs.create_run(model_run_info={"n": index}, model_name="counter")
-    unassigned, _ = model_runs.create_run(model_run_info={"unassigned": True})
-    model_runs.create_run(model_run_info={"unassigned": True, "moved": 1})
-    model_runs.replace_run_info(run_id=unassigned.id, model_run_info={"unassigned": True, "updated": 1})
-    model_runs.associate_run(run_id=model_runs.create_run(model_run_info={"moved": 2})[0].id, model_name="counter")
+        registry().create_run(model_run_info=info, model_name="detector")
+        registry().create_run(model_run_info={"n": index}, model_name="counter")
+    unassigned, _ = registry().create_run(model_run_info={"unassigned": True})
+    registry().create_run(model_run_info={"unassigned": True, "moved": 1})
+    registry().replace_run_info(run_id=unassigned.id, model_run_info={"unassigned": True, "updated": 1})
+    registry().associate_run(run_id=registry().create_run(model_run_info={"moved": 2})[0].id, model_name="counter")
 
 
 def _export() -> str:
@@ -52,10 +52,10 @@ def _import(text: str):  # noqa: ANN202
 def _snapshot() -> tuple:
     """Everything the registry holds, through the core."""
     return (
-        experiments.list_experiments(),
-        models.list_models(),
-        {model.model_name: models.list_model_experiments(model_id=model.id) for model in models.list_models()},
-        model_runs.list_runs(),
+        registry().search_experiments().items,
+        registry().search_models().items,
+        {model.model_name: registry().list_model_experiments(model_id=model.id) for model in registry().search_models().items},
+        registry().search_runs().items,
     )
 
 
@@ -79,7 +79,7 @@ def test_a_registry_moves_sqlite_to_postgresql_and_back_unchanged(tmp_path, new_
     assert _snapshot() == original
     assert _records(_export()) == _records(original_export)
     # Odd numbers and strings survived both trips exactly, types included.
-    detector_runs = model_runs.list_runs(model_name="detector")
+    detector_runs = registry().search_runs(model_name="detector").items
     assert [json.dumps(run.model_run_info) for run in detector_runs] == [json.dumps(info) for info in ODD_INFOS]
 
 
@@ -100,28 +100,28 @@ def test_importing_twice_adds_nothing(db, tmp_path, monkeypatch):
 def test_a_model_already_present_by_name_receives_the_runs(db, tmp_path, monkeypatch):
     source = f"sqlite:///{tmp_path / 'source.db'}"
     monkeypatch.setenv("GEMINI_DATABASE_URL", source)
-    models.create_model(model_name="detector")
-    moved, _ = model_runs.create_run(model_run_info={"epoch": 1}, model_name="detector")
-    model_runs.create_run(model_run_info={"epoch": 2}, model_name="detector")
+    registry().create_model(model_name="detector")
+    moved, _ = registry().create_run(model_run_info={"epoch": 1}, model_name="detector")
+    registry().create_run(model_run_info={"epoch": 2}, model_name="detector")
     export = _export()
 
     monkeypatch.setenv("GEMINI_DATABASE_URL", db)
-    local, _ = models.create_model(model_name="detector", model_info={"local": True})
-    model_runs.create_run(model_run_info={"epoch": 2}, model_name="detector")  # the same run, made here too
+    local, _ = registry().create_model(model_name="detector", model_info={"local": True})
+    registry().create_run(model_run_info={"epoch": 2}, model_name="detector")  # the same run, made here too
     summary = _import(export)
     assert (summary.added.models, summary.already_present.models) == (0, 1)
     assert (summary.added.model_runs, summary.already_present.model_runs) == (1, 1)
-    assert models.get_model_by_name(model_name="detector") == local
-    runs = model_runs.list_runs(model_name="detector")
+    assert registry().get_model_by_name(model_name="detector") == local
+    runs = registry().search_runs(model_name="detector").items
     assert sorted(run.model_run_info["epoch"] for run in runs) == [1, 2]
-    assert model_runs.get_run(run_id=moved.id).model_id == local.id
+    assert registry().get_run(run_id=moved.id).model_id == local.id
 
 
 def _valid_export(tmp_path, monkeypatch) -> list[str]:  # noqa: ANN001
     monkeypatch.setenv("GEMINI_DATABASE_URL", f"sqlite:///{tmp_path / 'source.db'}")
-    models.create_model(model_name="m")
-    model_runs.create_run(model_run_info={"a": 1}, model_name="m")
-    model_runs.create_run(model_run_info={"a": 2}, model_name="m")
+    registry().create_model(model_name="m")
+    registry().create_run(model_run_info={"a": 1}, model_name="m")
+    registry().create_run(model_run_info={"a": 2}, model_name="m")
     return _export().splitlines()
 
 
@@ -146,7 +146,7 @@ def _valid_export(tmp_path, monkeypatch) -> list[str]:  # noqa: ANN001
 def test_a_bad_file_is_refused_naming_the_line_and_writes_nothing(db, tmp_path, monkeypatch, corrupt, message):
     lines = _valid_export(tmp_path, monkeypatch)
     monkeypatch.setenv("GEMINI_DATABASE_URL", db)
-    models.create_model(model_name="other")
+    registry().create_model(model_name="other")
     before = _snapshot()
     with pytest.raises(InvalidInputError, match=message):
         _import("\n".join(corrupt(lines)) + "\n")
@@ -191,7 +191,7 @@ def test_gemini_db_import_of_a_bad_file_fails_with_one_line_and_writes_nothing(d
     assert result.stderr.strip().splitlines() == [
         "Error: line 2: model_run record: missing model_id, model_run_info, created_at, updated_at"
     ]
-    assert model_runs.count_runs() == 0
+    assert registry().count_runs() == 0
 
 
 def test_gemini_db_export_to_a_missing_directory_and_import_of_a_missing_file_fail_clearly(db, tmp_path):
@@ -204,26 +204,24 @@ def test_gemini_db_export_to_a_missing_directory_and_import_of_a_missing_file_fa
 
 
 def _populate_tracked():
-    from gemini.core import tracking
 
-    running = tracking.start_run(model_run_info={"lr": 0.1}, model_name="detector", created_by="alice")
-    failed = tracking.start_run(model_run_info={"lr": 0.1}, model_name="detector", created_by="bob")
+    running = registry().start_run(model_run_info={"lr": 0.1}, model_name="detector", created_by="alice")
+    failed = registry().start_run(model_run_info={"lr": 0.1}, model_name="detector", created_by="bob")
     now = dt.datetime(2026, 11, 30, 12, 0, tzinfo=dt.timezone.utc)
     points = [("loss", step, value, now + dt.timedelta(seconds=step)) for step, value in enumerate([0.9, math.nan, math.inf, -math.inf, 0.5])]
     points += [("metrics/mAP50(B)", step, step / 2000, now) for step in range(2500)]  # more than one line's worth
-    tracking.log_batch(run_id=failed.id, batch_id="b1", points=points)
-    tracking.end_run(run_id=failed.id, status="failed", error_type="RuntimeError", error_message="diverged")
+    registry().log_batch(run_id=failed.id, batch_id="b1", points=points)
+    registry().end_run(run_id=failed.id, status="failed", error_type="RuntimeError", error_message="diverged")
     return running.id, failed.id
 
 
 def _tracked_state(run_ids):
-    from gemini.core import tracking
 
     state = []
     for run_id in run_ids:
-        run = model_runs.get_run(run_id=run_id)
-        histories = {key: [(p.step, repr(p.value), p.timestamp) for p in tracking.metric_history(run_id=run_id, key=key)] for key in tracking.metric_summaries(run_id=run_id)}
-        state.append((run, tracking.metric_summaries(run_id=run_id), histories))
+        run = registry().get_run(run_id=run_id)
+        histories = {key: [(p.step, repr(p.value), p.timestamp) for p in registry().metric_history(run_id=run_id, key=key)] for key in registry().metric_summaries(run_id=run_id)}
+        state.append((run, registry().metric_summaries(run_id=run_id), histories))
     return state
 
 
@@ -253,7 +251,7 @@ def test_a_version_1_file_still_imports(db):
     header = '{"format": "gemini-registry", "version": 1, "exported_at": "2026-01-01T00:00:00+00:00"}'
     run = '{"type": "model_run", "id": "01a2205f-b32f-73e7-91b2-2a0f927874d8", "model_id": null, "model_run_info": {"kept": true}, "created_at": "2026-01-01T00:00:00+00:00", "updated_at": "2026-01-01T00:00:00+00:00"}'
     assert _import(f"{header}\n{run}\n").added.model_runs == 1
-    assert [(r.model_run_info, r.status) for r in model_runs.list_runs()] == [({"kept": True}, None)]
+    assert [(r.model_run_info, r.status) for r in registry().search_runs().items] == [({"kept": True}, None)]
 
 
 @pytest.mark.parametrize(
@@ -276,4 +274,4 @@ def test_a_bad_metric_points_line_names_its_line_and_writes_nothing(db, tmp_path
     monkeypatch.setenv("GEMINI_DATABASE_URL", db)
     with pytest.raises(InvalidInputError, match=rf"line {len(lines)}: .*{re.escape(message)}"):
         _import("\n".join(lines) + "\n")
-    assert model_runs.list_runs() == []
+    assert registry().search_runs().items == []

@@ -9,8 +9,8 @@ import time
 import traceback
 from typing import Any
 
-from gemini.core import model_runs
-from gemini.errors import GeminiError
+from gemini.registry import registry
+from gemini.domain.errors import GeminiError
 
 
 def _use(url: str) -> None:
@@ -31,7 +31,7 @@ def create_distinct_runs(url: str, writer: int, count: int, start: Any) -> tuple
     began = time.perf_counter()
     for n in range(count):
         try:
-            model_runs.create_run(model_run_info={"writer": writer, "n": n}, model_name="load")
+            registry().create_run(model_run_info={"writer": writer, "n": n}, model_name="load")
         except GeminiError as exc:
             errors.append(f"create {writer}/{n}: {exc}")
     return errors, time.perf_counter() - began
@@ -45,10 +45,10 @@ def search_until_stopped(url: str, stop: Any, start: Any) -> tuple[list[str], in
     start.wait()
     while not stop.is_set():
         try:
-            found = model_runs.list_runs(model_run_info={"writer": queries % 8}, limit=50)
+            found = registry().search_runs(model_run_info={"writer": queries % 8}, limit=50).items
             if any(run.model_run_info["writer"] != queries % 8 for run in found):
                 errors.append(f"search {queries}: a run that does not match")
-            model_runs.count_runs(model_name="load")
+            registry().count_runs(model_name="load")
         except GeminiError as exc:
             errors.append(f"search {queries}: {exc}")
         queries += 1
@@ -59,7 +59,7 @@ def create_same_run(url: str, start: Any) -> str:
     _use(url)
     start.wait()
     try:
-        return str(model_runs.create_run(model_run_info={"dataset": "same", "seed": 7}, model_name="shared")[0].id)
+        return str(registry().create_run(model_run_info={"dataset": "same", "seed": 7}, model_name="shared")[0].id)
     except GeminiError as exc:
         return f"error: {exc}"
 
@@ -73,7 +73,7 @@ def replace_info_repeatedly(url: str, run_id: str, writer: int, steps: int, star
     for step in range(steps):
         info = {"writer": writer, "step": step}
         try:
-            returned.append(model_runs.replace_run_info(run_id=run_id, model_run_info=info).model_run_info)
+            returned.append(registry().replace_run_info(run_id=run_id, model_run_info=info).model_run_info)
         except GeminiError as exc:
             errors.append(f"replace {writer}/{step}: {exc}")
     return errors, returned
@@ -86,7 +86,7 @@ def bulk_write_until_killed(url: str, batch: int, mid_batch: Any) -> None:
     commits. Should it survive, it sleeps before committing to leave the parent time to kill it.
     """
     _use(url)
-    from gemini.core.validation import check_info
+    from gemini.domain.checks import check_info
     from gemini.db.engine import unit_of_work
     from gemini.db.repositories import ModelRunRepository
 

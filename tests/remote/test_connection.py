@@ -9,7 +9,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
-from gemini.errors import (
+from gemini.domain.errors import (
     AuthenticationError,
     DatabaseUnavailableError,
     IncompatibleServerError,
@@ -17,8 +17,9 @@ from gemini.errors import (
     NotFoundError,
     ServerUnreachableError,
 )
-from gemini.remote import http, model_runs
-from gemini.wire import API_VERSION
+from gemini.registry import registry
+from gemini.remote import http
+from gemini.domain.wire import API_VERSION
 from tests.conftest import free_loopback_port
 
 RUN_ID = uuid.UUID(int=7)
@@ -92,14 +93,14 @@ BUSY = (503, {"error": "database_unavailable", "detail": "database is locked"}, 
 
 def test_a_read_is_repeated_while_the_server_answers_503(scripted):
     scripted.scripts[("GET", f"/api/model_runs/{RUN_ID}")] = [BUSY, BUSY, (200, RUN, {})]
-    assert model_runs.get_run(run_id=RUN_ID).id == RUN_ID
+    assert registry().get_run(run_id=RUN_ID).id == RUN_ID
     assert scripted.calls("GET", f"/api/model_runs/{RUN_ID}") == 3
 
 
 def test_a_read_gives_up_after_the_configured_retries_with_the_servers_message(scripted):
     scripted.scripts[("GET", f"/api/model_runs/{RUN_ID}")] = [BUSY]
     with pytest.raises(DatabaseUnavailableError, match="^database is locked$"):
-        model_runs.get_run(run_id=RUN_ID)
+        registry().get_run(run_id=RUN_ID)
     assert scripted.calls("GET", f"/api/model_runs/{RUN_ID}") == 4
 
 
@@ -108,13 +109,13 @@ def test_429_is_repeated_after_the_servers_retry_after(scripted):
         (429, {"error": "too_many_requests", "detail": "slow down"}, {"Retry-After": "0"}),
         (200, RUN, {}),
     ]
-    assert model_runs.get_run(run_id=RUN_ID).id == RUN_ID
+    assert registry().get_run(run_id=RUN_ID).id == RUN_ID
     assert scripted.calls("GET", f"/api/model_runs/{RUN_ID}") == 2
 
 
 def test_a_get_or_create_is_repeated_on_503(scripted):
     scripted.scripts[("POST", "/api/model_runs")] = [BUSY, (201, RUN, {})]
-    record, created = model_runs.create_run(model_run_info={"lr": 0.1})
+    record, created = registry().create_run(model_run_info={"lr": 0.1})
     assert record.id == RUN_ID and created
     assert scripted.calls("POST", "/api/model_runs") == 2
 
@@ -122,27 +123,27 @@ def test_a_get_or_create_is_repeated_on_503(scripted):
 def test_a_delete_is_never_repeated(scripted):
     scripted.scripts[("DELETE", f"/api/model_runs/{RUN_ID}")] = [BUSY, (204, None, {})]
     with pytest.raises(DatabaseUnavailableError, match="database is locked"):
-        model_runs.delete_run(run_id=RUN_ID)
+        registry().delete_run(run_id=RUN_ID)
     assert scripted.calls("DELETE", f"/api/model_runs/{RUN_ID}") == 1
 
 
 def test_an_error_body_becomes_the_same_typed_error_with_the_servers_message(scripted):
     scripted.scripts[("GET", f"/api/model_runs/{RUN_ID}")] = [(404, {"error": "not_found", "detail": "no run 7 here"}, {})]
     with pytest.raises(NotFoundError, match="^no run 7 here$"):
-        model_runs.get_run(run_id=RUN_ID)
+        registry().get_run(run_id=RUN_ID)
 
 
 def test_a_refused_token_is_an_access_error(scripted):
     scripted.scripts[("POST", "/api/model_runs")] = [(401, {"error": "unauthorized", "detail": "the bearer token is not valid"}, {})]
     with pytest.raises(AuthenticationError, match="bearer token is not valid"):
-        model_runs.create_run(model_run_info={})
+        registry().create_run(model_run_info={})
     assert scripted.calls("POST", "/api/model_runs") == 1
 
 
 def test_the_token_is_sent_as_a_bearer_token(scripted, monkeypatch):
     monkeypatch.setenv("GEMINI_API_TOKEN", "s3cret")
     scripted.scripts[("GET", f"/api/model_runs/{RUN_ID}")] = [(200, RUN, {})]
-    model_runs.get_run(run_id=RUN_ID)
+    registry().get_run(run_id=RUN_ID)
     headers = [h for m, p, h in scripted.requests if p == f"/api/model_runs/{RUN_ID}"]
     assert headers[0]["Authorization"] == "Bearer s3cret"
 
@@ -150,7 +151,7 @@ def test_the_token_is_sent_as_a_bearer_token(scripted, monkeypatch):
 def test_the_version_is_checked_once_per_process(scripted):
     scripted.scripts[("GET", f"/api/model_runs/{RUN_ID}")] = [(200, RUN, {})]
     for _ in range(3):
-        model_runs.get_run(run_id=RUN_ID)
+        registry().get_run(run_id=RUN_ID)
     assert scripted.calls("GET", "/api/health") == 1
 
 
@@ -158,14 +159,14 @@ def test_a_server_of_another_api_version_is_refused_with_one_clear_error(scripte
     scripted.health = {"status": "ok", "database": "reachable", "api_version": API_VERSION + 1, "version": "9.9"}
     scripted.scripts[("GET", f"/api/model_runs/{RUN_ID}")] = [(200, RUN, {})]
     with pytest.raises(IncompatibleServerError, match=f"reports REST API version {API_VERSION + 1} \\(gemini 9.9\\)"):
-        model_runs.get_run(run_id=RUN_ID)
+        registry().get_run(run_id=RUN_ID)
     assert scripted.calls("GET", f"/api/model_runs/{RUN_ID}") == 0
 
 
 def test_a_server_without_a_version_is_refused(scripted):
     scripted.health = {"status": "ok"}
     with pytest.raises(IncompatibleServerError, match="no gemini REST API version"):
-        model_runs.get_run(run_id=RUN_ID)
+        registry().get_run(run_id=RUN_ID)
 
 
 def test_a_server_that_is_not_listening_is_unreachable_after_the_retries(monkeypatch):
@@ -173,10 +174,10 @@ def test_a_server_that_is_not_listening_is_unreachable_after_the_retries(monkeyp
     monkeypatch.setenv("GEMINI_API_RETRIES", "1")
     monkeypatch.setattr(http, "BACKOFF_FIRST_SECONDS", 0.01)
     with pytest.raises(ServerUnreachableError, match="cannot reach the server at http://127.0.0.1"):
-        model_runs.get_run(run_id=RUN_ID)
+        registry().get_run(run_id=RUN_ID)
 
 
 def test_a_url_that_is_not_http_is_refused(monkeypatch):
     monkeypatch.setenv("GEMINI_API_URL", "registry.lab:7777")
     with pytest.raises(InvalidInputError, match="GEMINI_API_URL must be an http:// or https:// address"):
-        model_runs.get_run(run_id=RUN_ID)
+        registry().get_run(run_id=RUN_ID)

@@ -4,9 +4,9 @@ import multiprocessing
 
 from click.testing import CliRunner
 
+from gemini.registry import registry
 from gemini.api.model_run import ModelRun
 from gemini.cli.main import cli
-from gemini.core import model_runs as core_runs
 
 
 def _create_in_child(info: dict) -> None:
@@ -20,12 +20,21 @@ def test_a_forked_child_uses_its_own_connections_and_the_parent_keeps_working(re
     child.join(60)
     assert child.exitcode == 0
     assert ModelRun.create(model_run_info={"who": "parent", "n": 2}) is not None
-    assert core_runs.count_runs() == 3
+    assert registry().count_runs() == 3
 
 
 def test_database_commands_refuse_remote_mode_with_one_line(remote):
-    for command in (["db", "upgrade"], ["db", "info"], ["db", "index", "list"], ["tokens", "list"], ["serve"]):
+    for command in (["db", "upgrade"], ["db", "info"], ["db", "index", "list"], ["serve"]):
         result = CliRunner().invoke(cli, command)
         assert result.exit_code == 1, command
         lines = result.stderr.strip().splitlines()
         assert len(lines) == 1 and lines[0].startswith("Error: ") and "GEMINI_API_URL" in lines[0], result.stderr
+
+
+def test_tokens_are_managed_through_the_server_with_an_admin_token(remote):
+    result = CliRunner().invoke(cli, ["tokens", "list"])
+    assert result.exit_code == 1
+    assert result.stderr.strip().splitlines() == [
+        "Error: this server needs a token for managing tokens: send 'Authorization: Bearer <token>' or "
+        "'X-API-Key: <token>'"
+    ]

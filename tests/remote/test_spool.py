@@ -11,12 +11,11 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
+from gemini.registry import CheckedRegistry, database_transport
 from gemini.api.model_run import ModelRun
 from gemini.cli.main import cli
-from gemini.core import artifacts as core_artifacts
-from gemini.core import model_runs as core_runs
-from gemini.core import tracking as core_tracking
-from gemini.remote import http, spool
+from gemini.remote import http
+from gemini.tracking import lifecycle, spool
 from tests.conftest import free_loopback_port, running_gemini_server
 
 
@@ -48,6 +47,11 @@ class RestartableServer:
             self._running = None
 
 
+def server_database() -> CheckedRegistry:
+    """The server's database, read directly: what arrived, whatever the client's GEMINI_API_URL says."""
+    return CheckedRegistry(database_transport())
+
+
 @pytest.fixture
 def server(tmp_path, monkeypatch):
     served = RestartableServer(tmp_path)
@@ -77,19 +81,19 @@ def test_a_server_stopped_during_a_tracked_run_loses_nothing_once_it_is_back(ser
         assert run.log_artifact(weights)["size"] == 7000
     assert run.status == "finished"
     assert spool.pending_count(server.url) == 3  # the second batch, the artifact, the end
-    assert core_runs.get_run(run_id=run.id).status in ("running", "lost")
+    assert server_database().get_run(run_id=run.id).status in ("running", "lost")
 
     server.start()
     result = CliRunner().invoke(cli, ["sync"])
     assert result.exit_code == 0, result.output
     assert "nothing left to send" in result.stderr
 
-    stored = core_runs.get_run(run_id=run.id)
+    stored = server_database().get_run(run_id=run.id)
     assert stored.status == "finished"
-    history = core_tracking.metric_history(run_id=run.id, key="loss")
+    history = server_database().metric_history(run_id=run.id, key="loss")
     assert [point.step for point in history] == list(range(20))
-    assert core_tracking.metric_summaries(run_id=run.id)["loss"].count == 20
-    assert [artifact.name for artifact in core_artifacts.list_artifacts(run_id=run.id).artifacts] == ["best.pt"]
+    assert server_database().metric_summaries(run_id=run.id)["loss"].count == 20
+    assert [artifact.name for artifact in server_database().search_artifacts(run_id=run.id, with_total=True).items] == ["best.pt"]
     assert spool.pending_count() == 0
     assert not any(spool.artifact_directory().iterdir())
 
@@ -103,11 +107,11 @@ def test_sync_says_what_is_left_while_the_server_is_away(server):
     assert "2 entries left to send" in result.stderr
     server.start()
     assert CliRunner().invoke(cli, ["sync"]).exit_code == 0
-    assert core_runs.get_run(run_id=run.id).status == "finished"
+    assert server_database().get_run(run_id=run.id).status == "finished"
 
 
 def test_later_batches_of_a_spooled_run_queue_behind_it(server, monkeypatch):
-    monkeypatch.setattr(spool, "start_background_sender", lambda: None)
+    monkeypatch.setattr(spool.Spool, "start_background_sender", lambda self: None)
     run = ModelRun.start(model_run_info={"lr": 0.3})
     server.stop()
     run.log_metric("loss", 1.0, step=0)
@@ -118,9 +122,9 @@ def test_later_batches_of_a_spooled_run_queue_behind_it(server, monkeypatch):
     run.log_metric("loss", 2.0, step=0)
     assert run.flush()
     assert spool.pending_count(server.url) == 2
-    assert core_tracking.metric_history(run_id=run.id, key="loss") == []
+    assert server_database().metric_history(run_id=run.id, key="loss") == []
     assert CliRunner().invoke(cli, ["sync"]).exit_code == 0
-    assert [point.value for point in core_tracking.metric_history(run_id=run.id, key="loss")] == [2.0]
+    assert [point.value for point in server_database().metric_history(run_id=run.id, key="loss")] == [2.0]
     run.end()
 
 
@@ -129,10 +133,10 @@ SYNC_SCRIPT = "from gemini.cli.main import cli; cli(['sync'])"
 
 def test_a_client_killed_while_sending_the_spool_duplicates_nothing(server, monkeypatch):
     # The spool is filled while the server is away, and sent only by the processes the test starts.
-    monkeypatch.setattr(spool, "start_background_sender", lambda: None)
+    monkeypatch.setattr(spool.Spool, "start_background_sender", lambda self: None)
     batches, points_per_batch = 80, 200
     run = ModelRun.start(model_run_info={"lr": 0.4})
-    run._buffer.stop()  # no heartbeats: only the spool talks to the server
+    lifecycle.heartbeat_of(run).stop()  # no heartbeats: only the spool talks to the server
     server.stop()
     for batch in range(batches):
         run.log_metrics({"loss": float(batch)}, step=batch)
@@ -155,7 +159,8 @@ def test_a_client_killed_while_sending_the_spool_duplicates_nothing(server, monk
     result = CliRunner().invoke(cli, ["sync"])
     assert result.exit_code == 0, result.output
     assert spool.pending_count() == 0
-    summaries = core_tracking.metric_summaries(run_id=run.id)
+    summaries = server_database().metric_summaries(run_id=run.id)
     assert summaries["loss"].count == batches
-    assert [point.step for point in core_tracking.metric_history(run_id=run.id, key="loss")] == list(range(batches))
+    assert [point.step for point in server_database().metric_history(run_id=run.id, key="loss")] == list(range(batches))
     assert sum(summary.count for summary in summaries.values()) == batches * points_per_batch
+    run.end()

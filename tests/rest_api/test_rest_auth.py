@@ -2,7 +2,7 @@
 
 import pytest
 
-from gemini.core import tokens
+from gemini.registry import registry
 from tests.rest_api.conftest import TOKEN, assert_error, create_model, total
 
 WRITES = [
@@ -35,7 +35,7 @@ def user_token(db):
     """``user_token(name, scope)``: a new per-user token, as ``gemini tokens create`` makes it."""
 
     def make(name: str, scope: str) -> str:
-        return tokens.create_token(name=name, scope=scope)[1]
+        return registry().create_token(name=name, scope=scope)[1]
 
     return make
 
@@ -91,7 +91,7 @@ def test_server_token_writes(client, token):
 def test_revoked_token_is_refused(client, token, user_token):
     alice = user_token("alice", "write")
     assert _send(client, "post", "/api/models", {"model_name": "m"}, alice).status_code == 201
-    tokens.revoke_token(name="alice")
+    registry().revoke_token(name="alice")
     assert_error(_send(client, "post", "/api/models", {"model_name": "n"}, alice), 401, "unauthorized", "revoked")
 
 
@@ -115,7 +115,7 @@ def test_private_server_answers_reads_with_read_token(client, token, user_token,
 def test_private_server_refuses_revoked_token_for_reads(client, user_token, monkeypatch):
     monkeypatch.setenv("GEMINI_REQUIRE_TOKEN_FOR_READS", "true")
     reader = user_token("reader", "read")
-    tokens.revoke_token(name="reader")
+    registry().revoke_token(name="reader")
     assert_error(_send(client, "get", "/api/models", None, reader), 401, "unauthorized", "revoked")
 
 

@@ -2,13 +2,13 @@
 
 import pytest
 
-from gemini.core import tokens
+from gemini.registry import registry
 from tests.rest_api.conftest import TOKEN
 
 
 @pytest.fixture
 def alice(db) -> dict:
-    return {"Authorization": f"Bearer {tokens.create_token(name='alice', scope='write')[1]}"}
+    return {"Authorization": f"Bearer {registry().create_token(name='alice', scope='write')[1]}"}
 
 
 def test_run_records_token_name(client, token, alice):

@@ -4,6 +4,9 @@ import json
 
 import pytest
 
+from gemini.domain.errors import ERROR_KINDS, REQUEST_ERROR_KINDS
+from gemini.domain.statuses import END_STATUSES, RUN_STATUSES
+from gemini.rest_api.errors import status_for
 from gemini.rest_api.limits import BODY_OVERHEAD_BYTES, BODY_TO_INFO_RATIO
 from tests.rest_api.conftest import assert_error, total
 
@@ -118,6 +121,19 @@ def test_health_is_503_when_the_database_is_unreachable(unreachable_client):
     assert response.json()["status"] == "unavailable"
     assert response.json()["database"] == "unreachable"
     assert "database unavailable" in response.json()["detail"]
+    assert response.json()["run_statuses"] == list(RUN_STATUSES)  # the page reads them even then
+
+
+def test_health_lists_the_run_statuses_and_error_kinds(client):
+    body = client.get("/api/health").json()
+    assert body["run_statuses"] == list(RUN_STATUSES)
+    assert body["end_statuses"] == list(END_STATUSES)
+    assert {row.kind for row in (*ERROR_KINDS, *REQUEST_ERROR_KINDS)} == set(body["error_kinds"])
+
+
+@pytest.mark.parametrize("row", ERROR_KINDS, ids=lambda row: row.kind)
+def test_every_registry_error_answers_the_status_and_kind_of_its_row(row):
+    assert status_for(row.error_class("why")) == (row.status, row.kind)
 
 
 def test_operations_are_503_when_the_database_is_unreachable(unreachable_client):

@@ -1,7 +1,7 @@
 """GEMINI's documented example sequences replayed over REST on an empty registry, against the real app:
 the same steps as tests/api/test_gemini_examples.py, each answering what GEMINI's documentation prints."""
 
-from gemini.core import experiments, models
+from gemini.registry import registry
 
 
 def test_model_api_example_starts_with_a_new_experiment_name(client):
@@ -31,14 +31,14 @@ def test_model_api_example_starts_with_a_new_experiment_name(client):
     assert client.get(f"/api/models/{model['id']}").json()["model_info"] == {"test": "test_updated"}
     assert client.delete(f"/api/models/{model['id']}").status_code == 204
     assert client.get(f"/api/models/{model['id']}").status_code == 404
-    assert experiments.count_experiments() == 1
+    assert registry().search_experiments(limit=0, with_total=True).total == 1
 
 
 def test_model_run_api_example_starts_with_a_new_model_name(client):
     created = client.post("/api/model_runs", json={"model_run_info": {"test": "test"}, "model_name": "Model A"})
     assert created.status_code == 201, created.text
     run = created.json()
-    model = models.get_model_by_name(model_name="Model A")
+    model = registry().get_model_by_name(model_name="Model A")
     assert (run["model_id"], run["model_run_info"]) == (str(model.id), {"test": "test"})
     assert client.get(f"/api/model_runs/{run['id']}").json() == run
 
@@ -79,4 +79,4 @@ def test_associating_with_a_missing_model_stays_404_and_creates_nothing(client):
     run = client.post("/api/model_runs", json={"model_run_info": {"test": "test"}}).json()
     assert client.put(f"/api/model_runs/{run['id']}/model", json={"model_name": "Model B"}).status_code == 404
     assert client.get("/api/model_runs", params={"model_name": "Model B"}).status_code == 404
-    assert models.count_models() == 0
+    assert registry().search_models(limit=0, with_total=True).total == 0

@@ -4,7 +4,7 @@ import uuid
 
 import pytest
 
-from gemini.core import model_runs, models
+from gemini.registry import registry
 from tests.rest_api.conftest import assert_error, create_model, create_run, next_link, total
 
 MISSING = str(uuid.UUID(int=1))
@@ -30,15 +30,15 @@ def test_create_without_a_model_or_info(client):
 def test_create_for_a_new_model_name_creates_the_model_and_the_run_under_it(client):
     response = client.post("/api/model_runs", json={"model_run_info": {"a": 1}, "model_name": "nope"})
     assert response.status_code == 201, response.text
-    assert response.json()["model_id"] == str(models.get_model_by_name(model_name="nope").id)
+    assert response.json()["model_id"] == str(registry().get_model_by_name(model_name="nope").id)
 
 
 @pytest.mark.parametrize("bad_name", ["", "x" * 256, "a\x00b"])
 def test_create_with_an_invalid_model_name_is_422_and_writes_nothing(client, bad_name):
     response = client.post("/api/model_runs", json={"model_run_info": {"a": 1}, "model_name": bad_name})
     assert_error(response, 422, "invalid_input", "model_name")
-    assert model_runs.count_runs() == 0
-    assert models.count_models() == 0
+    assert registry().count_runs() == 0
+    assert registry().search_models(limit=0, with_total=True).total == 0
 
 
 def test_get_roundtrips_info(client):
@@ -112,6 +112,29 @@ def test_malformed_where_order_and_cursor_are_422(client):
 
 def test_list_with_an_unknown_model_is_404(client):
     assert_error(client.get("/api/model_runs", params={"model_name": "ghost"}), 404, "not_found", "ghost")
+
+
+def test_list_filters_by_model_id_and_pages_by_cursor(client):
+    model = create_model(client, "a")
+    create_model(client, "b")
+    wanted = [create_run(client, {"epoch": epoch}, "a") for epoch in range(3)]
+    create_run(client, {"epoch": 0}, "b")
+    create_run(client, {"epoch": 9})
+    seen, url = [], f"/api/model_runs?limit=2&model_id={model['id']}"
+    first = client.get(url)
+    assert total(first) == 3
+    while url is not None:
+        response = client.get(url)
+        seen += response.json()
+        url = next_link(response)
+        assert url is None or ("cursor=" in url and f"model_id={model['id']}" in url)
+    assert seen == wanted
+
+
+def test_list_with_an_unknown_or_malformed_model_id_is_404_or_422(client):
+    missing = str(uuid.UUID(int=7))
+    assert_error(client.get("/api/model_runs", params={"model_id": missing}), 404, "not_found")
+    assert_error(client.get("/api/model_runs", params={"model_id": "nope"}), 422, "invalid_input", "model_id")
 
 
 def test_list_with_bad_json_filter_is_422(client):

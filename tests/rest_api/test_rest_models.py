@@ -4,7 +4,7 @@ import uuid
 
 import pytest
 
-from gemini.core import experiments, models
+from gemini.registry import registry
 from tests.rest_api.conftest import as_listed, assert_error, create_model, create_run, total
 
 MISSING = str(uuid.UUID(int=2))
@@ -36,8 +36,8 @@ def test_create_in_a_new_experiment_creates_it_and_associates_the_model(client):
 def test_create_with_an_invalid_experiment_name_is_422_and_writes_nothing(client, bad_name):
     response = client.post("/api/models", json={"model_name": "m", "experiment_name": bad_name})
     assert_error(response, 422, "invalid_input", "experiment_name")
-    assert models.count_models() == 0
-    assert experiments.count_experiments() == 0
+    assert registry().search_models(limit=0, with_total=True).total == 0
+    assert registry().search_experiments(limit=0, with_total=True).total == 0
 
 
 def test_create_with_blank_name_is_422(client):

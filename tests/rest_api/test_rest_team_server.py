@@ -8,7 +8,7 @@ from concurrent.futures import ThreadPoolExecutor
 import httpx
 import pytest
 
-from gemini.core import tokens
+from gemini.registry import registry
 from tests.conftest import ServedGemini
 
 ADMIN_TOKEN = "team-admin-token"
@@ -79,7 +79,7 @@ def _exercise(served: ServedGemini, user_token: str, revoked_token: str) -> None
 
 
 def test_access_log_is_off_by_default(db, gemini_server):
-    user = tokens.create_token(name="alice", scope="write")[1]
+    user = registry().create_token(name="alice", scope="write")[1]
     with gemini_server(db, token=ADMIN_TOKEN) as served:
         with httpx.Client(base_url=served.url, timeout=30) as http:
             http.get("/api/models")
@@ -89,9 +89,9 @@ def test_access_log_is_off_by_default(db, gemini_server):
 
 
 def test_access_log_flag_logs_requests_but_never_tokens(db, gemini_server):
-    user = tokens.create_token(name="alice", scope="write")[1]
-    revoked = tokens.create_token(name="bob", scope="write")[1]
-    tokens.revoke_token(name="bob")
+    user = registry().create_token(name="alice", scope="write")[1]
+    revoked = registry().create_token(name="bob", scope="write")[1]
+    registry().revoke_token(name="bob")
     with gemini_server(db, token=ADMIN_TOKEN, args=("--access-log", "--workers", "2")) as served:
         _exercise(served, user, revoked)
         served.stop()
@@ -102,7 +102,7 @@ def test_access_log_flag_logs_requests_but_never_tokens(db, gemini_server):
 
 
 def test_private_server_refuses_anonymous_reads(db, gemini_server):
-    reader = tokens.create_token(name="reader", scope="read")[1]
+    reader = registry().create_token(name="reader", scope="read")[1]
     with gemini_server(db, token=ADMIN_TOKEN, args=("--private",)) as served:
         with httpx.Client(base_url=served.url, timeout=30) as http:
             assert http.get("/api/models").status_code == 401

@@ -11,7 +11,8 @@ import pytest
 
 from gemini.api.model_run import ModelRun
 from gemini.api.tracking import MetricBuffer
-from gemini.core import tracking
+from gemini.registry import registry
+from gemini.tracking import lifecycle
 
 # A training script: starts a run, logs 50 points, makes them durable, says so, and waits (or dies).
 TRAINER = """
@@ -62,7 +63,7 @@ def test_a_tracking_process_killed_with_sigkill_leaves_a_lost_run_with_its_flush
     process.kill()
     process.wait(timeout=30)
     assert wait_for_status(run_id, "lost") == "lost"
-    assert len(tracking.metric_history(run_id=run_id, key="loss")) == 50
+    assert len(registry().metric_history(run_id=run_id, key="loss")) == 50
 
 
 def test_sigterm_ends_a_tracked_run_killed(db):
@@ -72,14 +73,14 @@ def test_sigterm_ends_a_tracked_run_killed(db):
     run = ModelRun.get_by_id(run_id)
     assert run.status == "killed"
     assert run.error_type == "SIGTERM"
-    assert len(tracking.metric_history(run_id=run_id, key="loss")) == 50
+    assert len(registry().metric_history(run_id=run_id, key="loss")) == 50
 
 
 def test_a_started_run_left_open_ends_finished_at_interpreter_exit_with_its_points(db):
     process, run_id = start_trainer("exit-without-end")
     assert process.wait(timeout=30) == 0
     assert ModelRun.get_by_id(run_id).status == "finished"
-    assert tracking.metric_summaries(run_id=run_id)["loss"].count == 1
+    assert registry().metric_summaries(run_id=run_id)["loss"].count == 1
 
 
 def test_an_uncaught_exception_ends_a_started_run_failed_at_interpreter_exit(db):
@@ -111,37 +112,35 @@ def test_a_batch_retried_after_its_answer_was_lost_is_stored_once(db):
 
     def write_then_lose_the_answer(run_id, batch_id, points):
         calls.append(batch_id)
-        tracking.log_batch(run_id=run_id, batch_id=batch_id, points=points)
+        registry().log_batch(run_id=run_id, batch_id=batch_id, points=points)
         if len(calls) == 1:
             raise ConnectionError("the answer never came")
 
-    buffer = MetricBuffer(run.id, heartbeat=False, write_batch=write_then_lose_the_answer)
+    buffer = MetricBuffer(run.id, write_batch=write_then_lose_the_answer)
     buffer.add([("loss", 1.0), ("map50", 0.5)], step=0)
     assert buffer.flush() is False
     assert buffer.flush() is True
     buffer.stop()
     assert calls[0] == calls[1]
-    assert tracking.metric_summaries(run_id=run.id)["loss"].count == 1
+    assert registry().metric_summaries(run_id=run.id)["loss"].count == 1
     run.end()
 
 
 def test_the_background_thread_writes_without_flush(db):
     run = ModelRun.start()
-    run._buffer.flush_seconds = 0.05
-    run._buffer._wake.set()
+    run._buffer.flush_seconds = 0.05  # wakes the writer, which waits 0.05 s from now on
     run.log_metric("loss", 1.0, step=0)
     deadline = time.monotonic() + 20
-    while not tracking.metric_summaries(run_id=run.id) and time.monotonic() < deadline:
+    while not registry().metric_summaries(run_id=run.id) and time.monotonic() < deadline:
         time.sleep(0.05)
-    assert tracking.metric_summaries(run_id=run.id)["loss"].count == 1
+    assert registry().metric_summaries(run_id=run.id)["loss"].count == 1
     run.end()
 
 
-def test_the_background_thread_renews_the_heartbeat(db, monkeypatch):
+def test_the_heartbeat_thread_renews_the_heartbeat(db, monkeypatch):
     monkeypatch.setenv("GEMINI_HEARTBEAT_TIMEOUT", "1.5")
     run = ModelRun.start()
-    run._buffer.heartbeat_seconds = 0.2
-    run._buffer._wake.set()
+    lifecycle.heartbeat_of(run).seconds = 0.2
     time.sleep(2)
     assert ModelRun.get_by_id(run.id).status == "running"
     run.end()

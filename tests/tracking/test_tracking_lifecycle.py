@@ -7,12 +7,13 @@ import pytest
 
 from gemini.api.model import Model
 from gemini.api.model_run import ModelRun
+from gemini.tracking import lifecycle
 
 
 @pytest.fixture
-def db(registry) -> str:
+def db(registry_url) -> str:
     """The same tests on SQLite, on PostgreSQL and through a server (``GEMINI_API_URL``)."""
-    return registry
+    return registry_url
 
 
 @pytest.fixture
@@ -148,7 +149,7 @@ def test_a_running_run_whose_heartbeat_stopped_reads_as_lost(db, monkeypatch):
     if os.environ.get("GEMINI_API_URL"):
         pytest.skip("the heartbeat timeout is the server's setting, not the client's")
     run = ModelRun.start()
-    run._buffer.stop()  # no more heartbeats from this process
+    lifecycle.heartbeat_of(run).stop()  # no more heartbeats from this process
     monkeypatch.setenv("GEMINI_HEARTBEAT_TIMEOUT", "0")
     assert ModelRun.get_by_id(run.id).status == "lost"
     monkeypatch.setenv("GEMINI_HEARTBEAT_TIMEOUT", "300")

@@ -5,13 +5,13 @@ import math
 import pytest
 
 from gemini.api.model_run import ModelRun
-from gemini.core import tracking
+from gemini.registry import registry
 
 
 @pytest.fixture
-def db(registry) -> str:
+def db(registry_url) -> str:
     """The same tests on SQLite, on PostgreSQL and through a server (``GEMINI_API_URL``)."""
-    return registry
+    return registry_url
 
 
 @pytest.fixture
@@ -124,25 +124,25 @@ def test_keys_are_free_text(run):
 
 def test_a_batch_written_twice_is_stored_once(run):
     points = [("loss", step, float(step), None) for step in range(10)]
-    assert tracking.log_batch(run_id=run.id, batch_id="batch-1", points=points) is True
-    assert tracking.log_batch(run_id=run.id, batch_id="batch-1", points=points) is False
-    assert len(tracking.metric_history(run_id=run.id, key="loss")) == 10
-    assert tracking.metric_summaries(run_id=run.id)["loss"].count == 10
+    assert registry().log_batch(run_id=run.id, batch_id="batch-1", points=points) is True
+    assert registry().log_batch(run_id=run.id, batch_id="batch-1", points=points) is False
+    assert len(registry().metric_history(run_id=run.id, key="loss")) == 10
+    assert registry().metric_summaries(run_id=run.id)["loss"].count == 10
 
 
 def test_a_batch_for_an_unknown_run_is_refused(db):
-    from gemini.errors import NotFoundError
+    from gemini.domain.errors import NotFoundError
 
     with pytest.raises(NotFoundError):
-        tracking.log_batch(run_id="00000000-0000-0000-0000-000000000001", batch_id="b", points=[("a", 0, 1.0, None)])
+        registry().log_batch(run_id="00000000-0000-0000-0000-000000000001", batch_id="b", points=[("a", 0, 1.0, None)])
 
 
 def test_a_bad_point_refuses_the_whole_batch(run):
-    from gemini.errors import InvalidInputError
+    from gemini.domain.errors import InvalidInputError
 
     with pytest.raises(InvalidInputError, match="point 1"):
-        tracking.log_batch(run_id=run.id, batch_id="b", points=[("a", 0, 1.0, None), ("a", 1, "x", None)])
-    assert tracking.metric_summaries(run_id=run.id) == {}
+        registry().log_batch(run_id=run.id, batch_id="b", points=[("a", 0, 1.0, None), ("a", 1, "x", None)])
+    assert registry().metric_summaries(run_id=run.id) == {}
 
 
 def test_history_of_many_runs_for_one_key(db):
@@ -151,7 +151,7 @@ def test_history_of_many_runs_for_one_key(db):
         run.log_metrics({"map50": n}, step=0)
         run.end()
     runs[2].end()
-    histories = tracking.metric_histories(run_ids=[run.id for run in runs], key="map50")
+    histories = registry().metric_histories(run_ids=[run.id for run in runs], key="map50")
     assert list(histories) == [runs[0].id, runs[1].id]
     assert [point.value for point in histories[runs[1].id]] == [1.0]
 
@@ -162,7 +162,7 @@ def test_a_reduced_history_keeps_the_extremes_within_the_limit(run):
     for step, value in enumerate(values):
         run.log_metric("wave", value, step=step)
     run.flush()
-    [reduced] = tracking.metric_histories(run_ids=[run.id], key="wave", max_points=100).values()
+    [reduced] = registry().metric_histories(run_ids=[run.id], key="wave", max_points=100).values()
     assert len(reduced) <= 100
     steps = [point.step for point in reduced]
     assert steps == sorted(steps)
@@ -174,7 +174,7 @@ def test_a_short_series_is_not_reduced(run):
     for step in range(10):
         run.log_metric("loss", float(step), step=step)
     run.flush()
-    [history] = tracking.metric_histories(run_ids=[run.id], key="loss", max_points=100).values()
+    [history] = registry().metric_histories(run_ids=[run.id], key="loss", max_points=100).values()
     assert len(history) == 10
 
 

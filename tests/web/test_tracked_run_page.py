@@ -59,6 +59,28 @@ def test_a_finished_run_shows_status_duration_and_a_chart_per_metric(page, serve
     screenshot("run-tracked")
 
 
+def test_the_status_badge_takes_its_colour_from_the_statuses_the_server_lists(page, server, tracked):
+    run = tracked()
+    run.end()
+    page.goto(f"{server.url}/#/runs/{run.id}")
+    expect(page.locator("#run-status .status")).to_have_class("status status-finished")
+
+
+def test_a_status_the_server_does_not_list_is_drawn_as_other(page, server, tracked):
+    run = tracked()
+    run.end()
+
+    def without_finished(route):
+        body = route.fetch().json()
+        body["run_statuses"] = [status for status in body["run_statuses"] if status != "finished"]
+        route.fulfill(json=body)
+
+    page.route("**/api/health", without_finished)
+    page.goto(f"{server.url}/#/runs/{run.id}")
+    expect(page.locator("#run-status .status")).to_have_class("status status-other")
+    expect(page.locator("#run-status")).to_have_text("finished")
+
+
 def test_a_long_history_is_drawn_downsampled(page, server, tracked):
     run = tracked()
     run.log("loss", range(1200), lambda step: (step % 97) / 97)

@@ -4,8 +4,8 @@ from pathlib import Path
 
 import click
 
-from gemini.backend import artifacts as core
 from gemini.cli.output import echo_json, echo_table, jsonable, json_option, note
+from gemini.registry import registry
 
 HEADERS = ("NAME", "SIZE", "SHA256", "CREATED")
 
@@ -28,11 +28,11 @@ def list_artifacts(run_id, as_json) -> None:  # noqa: ANN001
     \b
         gemini runs artifacts 01a2...
     """
-    page = core.list_artifacts(run_id=run_id)
-    if not page.artifacts and not as_json:
+    records = registry().search_artifacts(run_id=run_id).items
+    if not records and not as_json:
         note(f"model run {run_id} has no artifacts")
         return
-    _echo_artifacts(page.artifacts, as_json=as_json)
+    _echo_artifacts(records, as_json=as_json)
 
 
 @click.command("download")
@@ -50,7 +50,7 @@ def download(run_id, name, dest) -> None:  # noqa: ANN001
         gemini runs download 01a2... weights/best.pt
         gemini runs download 01a2... plots/pr.png /tmp/pr.png
     """
-    written = core.download_artifact(run_id=run_id, name=name, dest=dest)
+    written = registry().download_artifact(run_id=run_id, name=name, dest=dest)
     click.echo(str(written))
 
 
@@ -73,8 +73,8 @@ def log_artifact(run_id, path, name, as_json) -> None:  # noqa: ANN001
         gemini runs log-artifact 01a2... runs/train/plots --name plots
     """
     if path.is_dir():
-        records = core.log_artifact_directory(run_id=run_id, directory=path, prefix=name)
+        records = registry().log_artifact_directory(run_id=run_id, directory=path, prefix=name)
     else:
-        records = [core.log_artifact_file(run_id=run_id, path=path, name=name)]
+        records = [registry().log_artifact_file(run_id=run_id, path=path, name=name)]
     note(f"stored {len(records)} artifact{'s' if len(records) != 1 else ''} with model run {run_id}")
     _echo_artifacts(records, as_json=as_json)

@@ -10,12 +10,12 @@ from typing import IO, Any
 
 import click
 
-from gemini.backend import model_runs as core
-from gemini.backend import run_export
+from gemini.api import run_export
 from gemini.cli.errors import GeminiCommandError
 from gemini.cli.output import note
 from gemini.cli.params import JSON_OBJECT
-from gemini.errors import GeminiError
+from gemini.domain.errors import GeminiError
+from gemini.registry import registry
 
 IMPORT_BATCH = 1_000
 
@@ -66,7 +66,7 @@ def import_runs(file: IO[str], model_name: str | None) -> None:
             by_model.setdefault(model_name or name, []).append((info, number))
         for name, items in by_model.items():
             try:
-                results = core.create_runs(model_run_infos=[info for info, _ in items], model_name=name)
+                results = registry().create_runs(model_run_infos=[info for info, _ in items], model_name=name)
             except GeminiError as exc:  # told with the lines of its batch
                 raise GeminiCommandError(f"{source} lines {items[0][1]}-{items[-1][1]}: {exc}") from exc
             new = sum(1 for _, was_created in results if was_created)
@@ -117,7 +117,7 @@ def export_runs(output_format: str, output: str | None, model_run_info, where, o
         gemini runs export --where 'metrics.map50 >= 0.8' --format csv -o best.csv
     """
     filters = dict(model_run_info=model_run_info, model_name=model_name, where=where)
-    total = core.count_runs(**filters)
+    total = registry().count_runs(**filters)
     runs = run_export.iter_runs(**filters, order_by=order_by)
     if output_format == "parquet":
         try:
@@ -142,7 +142,7 @@ def export_runs(output_format: str, output: str | None, model_run_info, where, o
                     }
                     target.write(json.dumps(line, ensure_ascii=False) + "\n")
                 return
-            rows = [run_export.run_row(record, record.model_name) for record in bar]
+            rows = [run_export.run_row(record) for record in bar]
         columns = _columns(rows)
         if output_format == "csv":
             writer = csv.DictWriter(target, fieldnames=columns)

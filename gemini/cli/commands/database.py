@@ -2,34 +2,38 @@
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
-from typing import TextIO
+import os
+import secrets
+from pathlib import Path
+from typing import TYPE_CHECKING, TextIO
 
 import click
 
-from gemini import backend
-from gemini.backend import artifacts
-from gemini.backend import database as core
-from gemini.backend import transfer
-from gemini.cli.errors import GeminiCommandError
 from gemini.cli.output import echo_json, echo_record, json_option, note
+from gemini.registry import registry, require_database
+
+if TYPE_CHECKING:
+    from gemini.core.transfer import TransferCounts
+
+
+# The administration commands import gemini.core when run: a client installed to work through a server
+# (GEMINI_API_URL) has no database packages.
 
 
 @click.group("db")
-@click.pass_context
-def database(context: click.Context) -> None:
+def database() -> None:
     """The database that GEMINI_DATABASE_URL names (default: an SQLite file in the user data directory)."""
-    if backend.remote():
-        raise GeminiCommandError(
-            f"'gemini db {context.invoked_subcommand}' works on the database itself, not through a server: "
-            "unset GEMINI_API_URL and run it where GEMINI_DATABASE_URL reaches the database"
-        )
 
 
 @database.command("upgrade")
 def upgrade() -> None:
     """Apply pending schema migrations (creating the schema in an empty database)."""
-    result = core.upgrade_database()
+    require_database("'gemini db upgrade'")
+    from gemini.core.database import upgrade_database
+
+    result = upgrade_database()
     if result.revision_before == result.revision_after:
         note(f"{result.url} is already at schema revision {result.revision_after}")
     else:
@@ -41,7 +45,10 @@ def upgrade() -> None:
 @json_option
 def info(as_json) -> None:  # noqa: ANN001
     """Show the database URL (password hidden), its schema revision and what it holds."""
-    details = core.database_info()
+    require_database("'gemini db info'")
+    from gemini.core.database import database_info
+
+    details = database_info()
     if as_json:
         echo_json({**dataclasses.asdict(details), "up_to_date": details.up_to_date})
         return
@@ -78,11 +85,31 @@ def export(file: str) -> None:
         gemini db export registry.jsonl
     """
     try:
-        with click.open_file(file, "w", encoding="utf-8", atomic=file != "-") as stream:
-            counts = transfer.export_registry(stream=stream)
+        if file == "-":
+            with click.open_file(file, "w", encoding="utf-8") as stream:
+                counts = registry().export_registry(stream=stream)
+        else:
+            counts = _export_to_file(Path(file))
     except OSError as exc:  # a directory that does not exist, a full disk
         raise click.FileError(file, hint=exc.strerror or str(exc)) from exc
     note(f"exported {_counted(counts)}")
+
+
+def _export_to_file(path: Path) -> TransferCounts:
+    """Export into a temporary file beside ``path`` that replaces it only once complete (click's atomic
+    files replace the target even when the write failed)."""
+    mode = path.stat().st_mode & 0o777 if path.is_file() else 0o666  # an existing file keeps its mode
+    temporary = path.with_name(f".{path.name}.{secrets.token_hex(6)}.partial")
+    descriptor = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, mode)
+    try:
+        with open(descriptor, "w", encoding="utf-8") as stream:
+            counts = registry().export_registry(stream=stream)
+        os.replace(temporary, path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            temporary.unlink()
+        raise
+    return counts
 
 
 @database.command("import")
@@ -97,7 +124,7 @@ def import_(stream: TextIO) -> None:
 
         GEMINI_DATABASE_URL=postgresql://team-server/gemini gemini db import registry.jsonl
     """
-    summary = transfer.import_registry(stream=stream)
+    summary = registry().import_registry(stream=stream)
     note(f"added {_counted(summary.added)}; already present {_counted(summary.already_present)}")
 
 
@@ -113,17 +140,20 @@ def gc(as_json) -> None:  # noqa: ANN001
 
         gemini db gc
     """
-    result = artifacts.collect_garbage()
+    require_database("'gemini db gc'")
+    from gemini.core.artifacts import artifact_store, collect_garbage
+
+    result = collect_garbage()
     if as_json:
         echo_json(dataclasses.asdict(result))
         return
     note(
         f"removed {result.blobs_removed} unused blobs ({result.bytes_freed} bytes) and "
-        f"{result.temporary_files_removed} unfinished uploads from {artifacts.artifact_store().root}"
+        f"{result.temporary_files_removed} unfinished uploads from {artifact_store().root}"
     )
 
 
-def _counted(counts: transfer.TransferCounts) -> str:
+def _counted(counts: TransferCounts) -> str:
     return (
         f"{counts.experiments} experiments, {counts.models} models, "
         f"{counts.model_experiments} model-experiment links, {counts.model_runs} model runs, "

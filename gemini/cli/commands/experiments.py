@@ -2,19 +2,19 @@
 
 import click
 
-from gemini.backend import experiments as core
 from gemini.cli.output import echo_json, echo_page, echo_record, jsonable, json_option, note
 from gemini.cli.params import JSON_OBJECT
-from gemini.errors import InvalidInputError
-from gemini.records import ExperimentRecord
+from gemini.domain.errors import InvalidInputError
+from gemini.domain.records import ExperimentRecord
+from gemini.registry import registry
 
 
 def resolve_experiment(reference: str) -> ExperimentRecord:
     """An experiment by id when ``reference`` is a UUID, else by name."""
     try:
-        return core.get_experiment(experiment_id=reference)
+        return registry().get_experiment(experiment_id=reference)
     except InvalidInputError:
-        return core.get_experiment_by_name(experiment_name=reference)
+        return registry().get_experiment_by_name(experiment_name=reference)
 
 
 @click.group()
@@ -29,7 +29,7 @@ def experiments() -> None:
 def list_experiments(limit, offset, as_json) -> None:  # noqa: ANN001
     """List experiments in creation order."""
     echo_page(
-        core.list_and_count_experiments(limit=limit, offset=offset),
+        registry().search_experiments(limit=limit, offset=offset, with_total=True),
         offset=offset,
         as_json=as_json,
         headers=("ID", "NAME", "INFO", "CREATED"),
@@ -50,7 +50,7 @@ def create_experiment(name, experiment_info, as_json) -> None:  # noqa: ANN001
     \b
         gemini experiments create "Davis 2024" --info '{"site": "Davis"}'
     """
-    record, created = core.create_experiment(experiment_name=name, experiment_info=experiment_info)
+    record, created = registry().create_experiment(experiment_name=name, experiment_info=experiment_info)
     note(f"created experiment {record.id}" if created else f"experiment {name!r} already exists; it was left unchanged")
     if as_json:
         echo_json(jsonable(record))
@@ -65,5 +65,5 @@ def create_experiment(name, experiment_info, as_json) -> None:  # noqa: ANN001
 def delete_experiment(experiment) -> None:  # noqa: ANN001
     """Delete an experiment, given its id or name; its models stay."""
     record = resolve_experiment(experiment)
-    core.delete_experiment(experiment_id=record.id)
+    registry().delete_experiment(experiment_id=record.id)
     note(f"deleted experiment {record.experiment_name!r} ({record.id})")

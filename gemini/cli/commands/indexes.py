@@ -2,14 +2,19 @@
 
 import click
 
-from gemini.backend import info_indexes
 from gemini.cli.errors import GeminiCommandError
 from gemini.cli.output import echo_json, json_option, note
+from gemini.registry import require_database
+
+# gemini.core is imported inside each command: a client installed to work through a server
+# (GEMINI_API_URL) has no database packages.
 
 
 @click.group("index")
-def index() -> None:
+@click.pass_context
+def index(context: click.Context) -> None:
     """Hot keys: info paths with their own index on both databases, for ranges and order_by."""
+    require_database(f"'gemini db index {context.invoked_subcommand}'")
 
 
 @index.command("add")
@@ -21,7 +26,9 @@ def add(path: str) -> None:
 
         gemini db index add params.lr
     """
-    if info_indexes.add_hot_key(path=path):
+    from gemini.core.info_indexes import add_hot_key
+
+    if add_hot_key(path=path):
         note(f"indexed {path}")
     else:
         note(f"{path} was already indexed")
@@ -31,7 +38,9 @@ def add(path: str) -> None:
 @json_option
 def list_(as_json: bool) -> None:
     """The indexed paths, oldest first."""
-    keys = info_indexes.list_hot_keys()
+    from gemini.core.info_indexes import list_hot_keys
+
+    keys = list_hot_keys()
     if as_json:
         echo_json([{"path": key.path, "index_name": key.index_name, "created_at": key.created_at.isoformat()} for key in keys])
         return
@@ -43,6 +52,8 @@ def list_(as_json: bool) -> None:
 @click.argument("path")
 def drop(path: str) -> None:
     """Drop the index of the info PATH."""
-    if not info_indexes.drop_hot_key(path=path):
+    from gemini.core.info_indexes import drop_hot_key
+
+    if not drop_hot_key(path=path):
         raise GeminiCommandError(f"{path} is not an indexed path (see 'gemini db index list')")
     note(f"dropped the index on {path}")

@@ -2,11 +2,11 @@
 
 import click
 
-from gemini.backend import models as core
 from gemini.cli.output import echo_json, echo_page, echo_record, jsonable, json_option, note
 from gemini.cli.params import JSON_OBJECT
-from gemini.errors import InvalidInputError
-from gemini.records import ModelRecord
+from gemini.domain.errors import InvalidInputError
+from gemini.domain.records import ModelRecord
+from gemini.registry import registry
 
 DEFAULT_LIMIT = 100
 
@@ -14,9 +14,9 @@ DEFAULT_LIMIT = 100
 def resolve_model(reference: str) -> ModelRecord:
     """A model by id when ``reference`` is a UUID, else by name."""
     try:
-        return core.get_model(model_id=reference)
+        return registry().get_model(model_id=reference)
     except InvalidInputError:
-        return core.get_model_by_name(model_name=reference)
+        return registry().get_model_by_name(model_name=reference)
 
 
 def echo_model(record: ModelRecord, as_json: bool) -> None:
@@ -58,7 +58,7 @@ def list_models(model_name, model_url, model_info, experiment_name, limit, offse
     """
     filters = dict(model_name=model_name, model_url=model_url, model_info=model_info, experiment_name=experiment_name)
     echo_page(
-        core.list_and_count_models(**filters, limit=limit, offset=offset),
+        registry().search_models(**filters, limit=limit, offset=offset, with_total=True),
         offset=offset,
         as_json=as_json,
         headers=("ID", "NAME", "URL", "INFO", "CREATED"),
@@ -81,7 +81,7 @@ def create_model(name, model_url, model_info, experiment_name, as_json) -> None:
     \b
         gemini models create stand-counter --url https://example.org/sc --info '{"task": "stand counting"}'
     """
-    record, created = core.create_model(
+    record, created = registry().create_model(
         model_name=name, model_url=model_url, model_info=model_info, experiment_name=experiment_name
     )
     note(f"created model {record.id}" if created else f"model {name!r} already exists; it was left unchanged")
@@ -112,7 +112,7 @@ def update_model(model, model_name, model_url, model_info, as_json) -> None:  # 
     """
     record = resolve_model(model)
     echo_model(
-        core.update_model(model_id=record.id, model_name=model_name, model_url=model_url, model_info=model_info),
+        registry().update_model(model_id=record.id, model_name=model_name, model_url=model_url, model_info=model_info),
         as_json,
     )
 
@@ -122,5 +122,5 @@ def update_model(model, model_name, model_url, model_info, as_json) -> None:  # 
 def delete_model(model) -> None:  # noqa: ANN001
     """Delete a model, given its id or name, with all its runs."""
     record = resolve_model(model)
-    core.delete_model(model_id=record.id)
+    registry().delete_model(model_id=record.id)
     note(f"deleted model {record.model_name!r} ({record.id}) and its runs")

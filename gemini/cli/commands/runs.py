@@ -2,12 +2,12 @@
 
 import click
 
-from gemini.backend import model_runs as core
-from gemini.backend import tracking
 from gemini.cli.errors import GeminiCommandError
 from gemini.cli.output import echo_json, echo_page, echo_record, echo_table, jsonable, json_option, note
 from gemini.cli.params import JSON_OBJECT
-from gemini.records import ModelRunRecord, Page
+from gemini.domain.numbers import json_value
+from gemini.domain.records import ModelRunRecord, Page
+from gemini.registry import registry
 
 DEFAULT_LIMIT = 100
 HEADERS = ("ID", "MODEL", "INFO", "CREATED")
@@ -68,7 +68,9 @@ def runs() -> None:
 @json_option
 def list_runs(model_name, model_run_info, limit, offset, as_json) -> None:  # noqa: ANN001
     """List runs in creation order."""
-    page = core.search_and_count_runs(model_run_info=model_run_info, model_name=model_name, limit=limit, offset=offset)
+    page = registry().search_runs(
+        model_run_info=model_run_info, model_name=model_name, limit=limit, offset=offset, with_total=True
+    )
     _echo_runs(page, offset=offset, as_json=as_json)
 
 
@@ -94,7 +96,7 @@ def search_runs(pattern, where, order_by, model_name, limit, offset, as_json) ->
     if pattern is None and where is None and model_name is None:
         raise GeminiCommandError("give a PATTERN, --where or --model to search by (or use 'gemini runs list')")
     filters = dict(model_run_info=pattern, model_name=model_name, where=where)
-    page = core.search_and_count_runs(**filters, order_by=order_by, limit=limit, offset=offset)
+    page = registry().search_runs(**filters, order_by=order_by, limit=limit, offset=offset, with_total=True)
     _echo_runs(page, offset=offset, as_json=as_json)
 
 
@@ -113,7 +115,7 @@ def create_run(info, model_name, as_json) -> None:  # noqa: ANN001
     \b
         gemini runs create '{"epoch": 3, "learning_rate": 0.001}' --model stand-counter
     """
-    record, created = core.create_run(model_run_info=info, model_name=model_name)
+    record, created = registry().create_run(model_run_info=info, model_name=model_name)
     note(f"recorded model run {record.id}" if created else f"model run {record.id} already has this info")
     echo_run(record, as_json)
 
@@ -123,7 +125,7 @@ def create_run(info, model_name, as_json) -> None:  # noqa: ANN001
 @json_option
 def show_run(run_id, as_json) -> None:  # noqa: ANN001
     """Show a run."""
-    echo_run(core.get_run(run_id=run_id), as_json)
+    echo_run(registry().get_run(run_id=run_id), as_json)
 
 
 @runs.command("update")
@@ -138,14 +140,14 @@ def update_run(run_id, info, as_json) -> None:  # noqa: ANN001
     \b
         gemini runs update 01a2... @run.json
     """
-    echo_run(core.replace_run_info(run_id=run_id, model_run_info=info), as_json)
+    echo_run(registry().replace_run_info(run_id=run_id, model_run_info=info), as_json)
 
 
 @runs.command("delete")
 @click.argument("run_id")
 def delete_run(run_id) -> None:  # noqa: ANN001
     """Delete a run."""
-    core.delete_run(run_id=run_id)
+    registry().delete_run(run_id=run_id)
     note(f"deleted model run {run_id}")
 
 
@@ -155,7 +157,7 @@ def delete_run(run_id) -> None:  # noqa: ANN001
 @json_option
 def associate_run(run_id, model_name, as_json) -> None:  # noqa: ANN001
     """Move a run to the model MODEL_NAME."""
-    record, model = core.associate_run(run_id=run_id, model_name=model_name)
+    record, model = registry().associate_run(run_id=run_id, model_name=model_name)
     note(f"model run {record.id} now belongs to model {model.model_name!r}")
     echo_run(record, as_json)
 
@@ -165,7 +167,7 @@ def associate_run(run_id, model_name, as_json) -> None:  # noqa: ANN001
 @json_option
 def unassociate_run(run_id, as_json) -> None:  # noqa: ANN001
     """Detach a run from its model."""
-    record, model = core.unassociate_run(run_id=run_id)
+    record, model = registry().unassociate_run(run_id=run_id)
     note(f"model run {record.id} no longer belongs to model {model.model_name!r}")
     echo_run(record, as_json)
 
@@ -186,9 +188,9 @@ def run_metrics(run_id, key, as_json) -> None:  # noqa: ANN001
         gemini runs metrics 01a2... 'metrics/mAP50(B)'  # every point of that key, by step
         gemini runs metrics 01a2... loss --json
     """
-    value = tracking.json_value
+    value = json_value
     if key is None:
-        summaries = list(tracking.metric_summaries(run_id=run_id).values())
+        summaries = list(registry().metric_summaries(run_id=run_id).values())
         if as_json:
             echo_json(
                 [
@@ -204,7 +206,7 @@ def run_metrics(run_id, key, as_json) -> None:  # noqa: ANN001
                 [(s.key, value(s.last), value(s.min), value(s.max), s.step, s.count) for s in summaries],
             )
         return
-    points = tracking.metric_history(run_id=run_id, key=key)
+    points = registry().metric_history(run_id=run_id, key=key)
     if as_json:
         echo_json([{"step": p.step, "value": value(p.value), "timestamp": p.timestamp} for p in points])
     elif not points:

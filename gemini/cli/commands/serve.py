@@ -10,7 +10,7 @@ import click
 from gemini.cli.errors import GeminiCommandError
 from gemini.cli.output import note
 from gemini.config import get_settings
-from gemini.errors import DatabaseError
+from gemini.domain.errors import DatabaseError
 
 DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 7777

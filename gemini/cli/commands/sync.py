@@ -2,9 +2,9 @@
 
 import click
 
-from gemini import backend
 from gemini.cli.errors import GeminiCommandError
 from gemini.cli.output import echo_json, json_option, note
+from gemini.registry import remote
 
 
 @click.command("sync")
@@ -19,11 +19,12 @@ def sync(show_failed: bool, as_json: bool) -> None:
     \b
         GEMINI_API_URL=http://registry.lab:7777 gemini sync
     """
-    if not backend.remote():
+    if not remote():
         raise GeminiCommandError("sync sends the offline spool to a server: set GEMINI_API_URL to the server's address")
-    from gemini.remote import spool, tracking
+    from gemini.remote import transport
+    from gemini.tracking import spool
 
-    report = tracking.sync(wait=True)
+    report = transport.sync(wait=True)
     failed = spool.failed_entries() if show_failed else []
     if as_json:
         echo_json(

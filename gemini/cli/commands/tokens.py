@@ -2,25 +2,19 @@
 
 import click
 
-from gemini import backend
-from gemini.backend import tokens as core
-from gemini.cli.errors import GeminiCommandError
 from gemini.cli.output import echo_json, echo_table, jsonable, json_option, note
-from gemini.records import TOKEN_SCOPES
+from gemini.domain.records import TOKEN_SCOPES
+from gemini.registry import registry
 
 
 @click.group()
-@click.pass_context
-def tokens(context: click.Context) -> None:
+def tokens() -> None:
     """Per-user API tokens: each person or job gets its own, with a scope (read < write < admin).
 
-    Runs and models created over REST record the token's name as their author (created_by).
+    Runs and models created over REST record the token's name as their author (created_by). With
+    GEMINI_API_URL set, these commands manage the server's tokens and need an admin token
+    (GEMINI_API_TOKEN).
     """
-    if backend.remote():
-        raise GeminiCommandError(
-            f"'gemini tokens {context.invoked_subcommand}' works on the server's database itself: unset "
-            "GEMINI_API_URL and run it where GEMINI_DATABASE_URL reaches the database"
-        )
 
 
 @tokens.command("create")
@@ -41,7 +35,7 @@ def create_token(name, scope, as_json) -> None:  # noqa: ANN001
     \b
         gemini tokens create alice --scope write
     """
-    record, token = core.create_token(name=name, scope=scope)
+    record, token = registry().create_token(name=name, scope=scope)
     if as_json:
         echo_json({**jsonable(record), "token": token})
     else:
@@ -53,7 +47,7 @@ def create_token(name, scope, as_json) -> None:  # noqa: ANN001
 @json_option
 def list_tokens(as_json) -> None:  # noqa: ANN001
     """List tokens: names, scopes, when created, last used and revoked (never the tokens)."""
-    records = core.list_tokens()
+    records = registry().list_tokens()
     if as_json:
         echo_json([jsonable(record) for record in records])
         return
@@ -70,5 +64,5 @@ def list_tokens(as_json) -> None:  # noqa: ANN001
 @click.argument("name")
 def revoke_token(name) -> None:  # noqa: ANN001
     """Refuse a token from now on (its name stays taken, so past authorship stays unambiguous)."""
-    record = core.revoke_token(name=name)
+    record = registry().revoke_token(name=name)
     note(f"revoked token {record.name!r}")

@@ -10,7 +10,7 @@ import hashlib
 import json
 from typing import Any
 
-from gemini.errors import InvalidInputError
+from gemini.domain.errors import InvalidInputError
 from gemini.query.ast import OrderKey
 
 

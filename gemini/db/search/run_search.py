@@ -7,7 +7,6 @@ Runs on the caller's connection, like every repository; compiling the syntax tre
 from __future__ import annotations
 
 import uuid
-from dataclasses import dataclass
 from typing import Any
 
 import sqlalchemy as sa
@@ -19,19 +18,11 @@ from gemini.db.search.containment import info_contains
 from gemini.db.search.cursors import decode_cursor, encode_cursor, order_signature
 from gemini.db.tables import ModelRunRow, run_metric_summaries
 from gemini.query.ast import And, Expression, InfoPath, Metric, OrderKey
-from gemini.records import ModelRunRecord
+from gemini.domain.records import ModelRunRecord, Page
 
 _runs = ModelRunRow.__table__
 _summaries = run_metric_summaries
 SUMMARY_COLUMNS = {"last": "last_value", "min": "min_value", "max": "max_value"}
-
-
-@dataclass(frozen=True, slots=True)
-class RunPage:
-    """One page of a search: its runs, and the cursor of the next page (``None`` after the last)."""
-
-    runs: list[ModelRunRecord]
-    next_cursor: str | None
 
 
 def _walk_metric_index(key: OrderKey, where: Expression | None) -> bool:
@@ -100,7 +91,7 @@ class RunSearchRepository:
         limit: int | None = None,
         offset: int | None = None,
         cursor: str | None = None,
-    ) -> RunPage:
+    ) -> Page[ModelRunRecord]:
         components = self.compiler.sort_components(order_by)
         filters = self._filters(model_id=model_id, contains=contains, where=where)
         signature = order_signature(order_by)
@@ -150,7 +141,7 @@ class RunSearchRepository:
         if limit is not None and rows and len(rows) == limit:
             last = rows[-1]
             next_cursor = encode_cursor(signature, list(last[RUN_COLUMN_COUNT:]), last[0])
-        return RunPage(runs, next_cursor)
+        return Page(runs, next_cursor=next_cursor)
 
     def _first_page_by_metric(
         self,
@@ -217,4 +208,4 @@ class RunSearchRepository:
         return self.connection.execute(sa.select(sa.func.count()).select_from(_runs).where(*filters)).scalar_one()
 
 
-__all__ = ["RunPage", "RunSearchRepository"]
+__all__ = ["RunSearchRepository"]

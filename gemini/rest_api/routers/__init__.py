@@ -1,10 +1,10 @@
-"""One router per resource; each handler decodes the request, calls ``gemini.core`` and shapes the reply.
+"""One router per resource; each handler decodes the request, calls the registry
+(``gemini.registry.registry()``, which checks the input and runs the operation on the database) and
+shapes the reply.
 
-Handlers whose work is a few statements by key (read a run by id, create one run, start, end or beat a
-tracked run, write a metric batch, the health check) are ``async def``: they run on the event loop.
-FastAPI runs a ``def`` handler in its thread pool, and on these the hand-off costs more than the work
-(measured in docs/benchmarks.md, "The team server under load"). Every handler whose work can grow with
-the data (lists, searches, bulk writes, artifacts, exports) stays ``def``, so a long one never holds
-the loop. The CPU work of a request holds the GIL either way; what the loop gives up is only the wait
-of a short statement on the database.
+Handlers are plain ``def``: FastAPI runs them in its thread pool. Every one of them reaches the
+database, and a write can wait on SQLite's write lock for up to its busy timeout, a read on a slow or
+distant PostgreSQL, a list or a batch for as long as its data is large; on the event loop any such wait
+would stall every other request. The few ``async def`` handlers (the artifact upload) only await, and
+hand their database and file work to the thread pool themselves.
 """

@@ -18,9 +18,12 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import StreamingResponse
 
 from gemini.config import get_settings
-from gemini.core import artifacts as core
-from gemini.errors import ArtifactCorruptedError, ArtifactTooLargeError, InvalidInputError
-from gemini.records import Page
+# The streamed upload and download work on the store and the database directly: the registry's
+# operations take and give whole files.
+from gemini.core.artifacts import begin_artifact, get_artifact, open_artifact
+from gemini.domain.checks import is_sha256
+from gemini.domain.errors import ArtifactCorruptedError, ArtifactTooLargeError, InvalidInputError
+from gemini.registry import registry
 from gemini.rest_api.artifact_schemas import ArtifactPublic
 from gemini.rest_api.errors import NOT_FOUND, READ_ERRORS, WRITE_ERRORS, error_response
 from gemini.rest_api.pages import set_page_headers
@@ -108,9 +111,9 @@ async def upload_artifact(
         raise ArtifactTooLargeError(
             f"the artifact is {declared} bytes, larger than {limit} bytes, the limit (GEMINI_MAX_ARTIFACT_BYTES)"
         )
-    if x_artifact_sha256 is not None and not core.is_sha256(x_artifact_sha256.lower()):
+    if x_artifact_sha256 is not None and not is_sha256(x_artifact_sha256.lower()):
         raise InvalidInputError("X-Artifact-SHA256 must be 64 hexadecimal digits")
-    upload = await run_in_threadpool(core.begin_artifact, run_id=run_id, name=name)
+    upload = await run_in_threadpool(begin_artifact, run_id=run_id, name=name)
     pending: asyncio.Future | None = None
     try:
         buffer = bytearray()
@@ -144,9 +147,9 @@ def list_artifacts(
 ) -> list[ArtifactPublic]:
     """The run's artifacts by name, a page at a time: a JSON array, the total in ``X-Total-Count`` and
     the next page, when there is one, in ``Link`` (``rel="next"``)."""
-    found = core.list_artifacts(run_id=run_id, limit=page.limit, offset=page.offset)
-    set_page_headers(request, response, Page(found.artifacts, found.total), limit=page.limit, offset=page.offset)
-    return [ArtifactPublic.of(record) for record in found.artifacts]
+    found = registry().search_artifacts(run_id=run_id, limit=page.limit, offset=page.offset, with_total=True)
+    set_page_headers(request, response, found, limit=page.limit, offset=page.offset)
+    return [ArtifactPublic.of(record) for record in found.items]
 
 
 _RANGE = re.compile(r"bytes=(\d*)-(\d*)")
@@ -206,7 +209,7 @@ def download_artifact(
 ) -> Response:
     """The artifact's bytes, streamed, with ``Content-Length``, ``ETag`` (its SHA-256) and support for one
     ``Range`` (206; 416 when it is malformed or starts past the end)."""
-    record = core.get_artifact(run_id=run_id, name=name)
+    record = get_artifact(run_id=run_id, name=name)
     etag = f'"{record.sha256}"'
     headers = {
         "ETag": etag,
@@ -231,7 +234,7 @@ def download_artifact(
             start, end = chosen
             status = 206
             headers["Content-Range"] = f"bytes {start}-{end - 1}/{record.size}"
-    opened = core.open_artifact(run_id=run_id, name=name, start=start, end=end)
+    opened = open_artifact(run_id=run_id, name=name, start=start, end=end)
     headers["Content-Length"] = str(end - start)
     return StreamingResponse(_closing(opened.chunks, f"{run_id}/{name}"), status_code=status, headers=headers, media_type=_media_type(record.name))
 

@@ -5,8 +5,8 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Request, Response
 
-from gemini.core import experiments as core
-from gemini.records import Page
+from gemini.domain.records import Page
+from gemini.registry import registry
 from gemini.rest_api.errors import NOT_FOUND, READ_ERRORS, WRITE_ERRORS
 from gemini.rest_api.pages import list_responses, set_page_headers
 from gemini.rest_api.params import PageParams, page_params
@@ -20,7 +20,7 @@ router = APIRouter(prefix="/experiments", tags=["experiments"], responses=READ_E
 def list_experiments(
     request: Request, response: Response, page: Annotated[PageParams, Depends(page_params)]
 ) -> list[ExperimentPublic]:
-    found = core.list_and_count_experiments(limit=page.limit, offset=page.offset)
+    found = registry().search_experiments(limit=page.limit, offset=page.offset, with_total=True)
     set_page_headers(request, response, found, limit=page.limit, offset=page.offset)
     return [ExperimentPublic.of(record) for record in found.items]
 
@@ -33,7 +33,7 @@ def list_experiments(
 )
 def create_experiment(body: ExperimentCreate, response: Response) -> ExperimentPublic:
     """Create an experiment (201), or return the existing one of that name (200)."""
-    record, created = core.create_experiment(**body.model_dump())
+    record, created = registry().create_experiment(**body.model_dump())
     if not created:
         response.status_code = 200
     return ExperimentPublic.of(record)
@@ -41,7 +41,7 @@ def create_experiment(body: ExperimentCreate, response: Response) -> ExperimentP
 
 @router.get("/{experiment_id}", responses=NOT_FOUND)
 def get_experiment(experiment_id: uuid.UUID) -> ExperimentPublic:
-    return ExperimentPublic.of(core.get_experiment(experiment_id=experiment_id))
+    return ExperimentPublic.of(registry().get_experiment(experiment_id=experiment_id))
 
 
 @router.delete(
@@ -49,7 +49,7 @@ def get_experiment(experiment_id: uuid.UUID) -> ExperimentPublic:
 )
 def delete_experiment(experiment_id: uuid.UUID) -> Response:
     """Delete the experiment; its models stay."""
-    core.delete_experiment(experiment_id=experiment_id)
+    registry().delete_experiment(experiment_id=experiment_id)
     return Response(status_code=204)
 
 
@@ -58,6 +58,6 @@ def delete_experiment(experiment_id: uuid.UUID) -> Response:
     responses={**NOT_FOUND, **list_responses("Every model of the experiment, each with its run count.")},
 )
 def list_experiment_models(experiment_id: uuid.UUID, request: Request, response: Response) -> list[ModelPublic]:
-    records = core.list_experiment_models(experiment_id=experiment_id)
+    records = registry().list_experiment_models(experiment_id=experiment_id)
     set_page_headers(request, response, Page(records, len(records)), limit=None)
     return [ModelPublic.of(record) for record in records]

@@ -1,11 +1,12 @@
-"""``/api/health``: whether the server can use its database."""
+"""``/api/health``: whether the server can use its database, and the lists a client reads once (the
+REST API's version, run statuses, error kinds) instead of keeping copies of its own."""
 
 from fastapi import APIRouter
 from fastapi.responses import JSONResponse
 
 from gemini import __version__
 from gemini.core.database import check_database
-from gemini.errors import DatabaseError
+from gemini.domain.errors import DatabaseError
 from gemini.rest_api.schemas import HealthPublic
 
 router = APIRouter(tags=["service"])
@@ -16,9 +17,12 @@ router = APIRouter(tags=["service"])
     response_model=HealthPublic,
     responses={503: {"model": HealthPublic, "description": "The database cannot be used."}},
 )
-async def health() -> HealthPublic | JSONResponse:
+def health() -> HealthPublic | JSONResponse:
     """200 when the database answers, 503 (with the reason) when it does not; both name the REST API
-    version (``api_version``) a client checks before its first request."""
+    version (``api_version``) a client checks before its first request, every run status
+    (``run_statuses``, ``end_statuses``) and every error kind (``error_kinds``)."""
+    # def, not async: the check connects (and, on first use, migrates), which can wait on a slow or
+    # unreachable database for seconds; in the thread pool that wait never holds the event loop.
     try:
         revision = check_database()
     except DatabaseError as exc:

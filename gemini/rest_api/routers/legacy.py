@@ -5,16 +5,17 @@ Lists are plain JSON arrays with the list headers of every other list (``X-Total
 clients expect. An empty registry gives an empty list rather than GEMINI's 404.
 """
 
+import dataclasses
 import uuid
 from typing import Annotated
 
 from fastapi import APIRouter, Query, Request, Response
 
-from gemini.core import models as core
-from gemini.records import Page
+from gemini.domain.limits import MAX_OFFSET
+from gemini.domain.records import Page
+from gemini.registry import registry
 from gemini.rest_api.errors import CONFLICT, NOT_FOUND, READ_ERRORS, WRITE_ERRORS
 from gemini.rest_api.pages import list_responses, set_page_headers
-from gemini.rest_api.params import MAX_OFFSET
 from gemini.rest_api.schemas import ExperimentPublic, ModelModelRunCreate, ModelPublic, ModelRunPublic, ModelUpdate
 from gemini.rest_api.security import WRITE_ACCESS, Writer
 
@@ -28,24 +29,24 @@ Offset = Annotated[int, Query(ge=0, le=MAX_OFFSET, description="Items to skip, i
 @router.get("/all", responses=list_responses("Models in creation order, each with its run count."))
 def get_all_models(request: Request, response: Response, limit: Limit = None, offset: Offset = 0) -> list[ModelPublic]:
     """Every model (or a page of them), in creation order."""
-    found = core.list_and_count_models(limit=limit, offset=offset)
+    found = registry().search_models(limit=limit, offset=offset, with_total=True)
     set_page_headers(request, response, found, limit=limit, offset=offset)
     return [ModelPublic.of(record) for record in found.items]
 
 
 @router.get("/id/{model_id}", responses=NOT_FOUND)
 def get_model_by_id(model_id: uuid.UUID) -> ModelPublic:
-    return ModelPublic.of(core.get_model(model_id=model_id))
+    return ModelPublic.of(registry().get_model(model_id=model_id))
 
 
 @router.patch("/id/{model_id}", dependencies=WRITE_ACCESS, responses={**WRITE_ERRORS, **NOT_FOUND, **CONFLICT})
 def update_model_by_id(model_id: uuid.UUID, body: ModelUpdate) -> ModelPublic:
-    return ModelPublic.of(core.update_model(model_id=model_id, **body.model_dump(exclude_unset=True)))
+    return ModelPublic.of(registry().update_model(model_id=model_id, **body.model_dump(exclude_unset=True)))
 
 
 @router.delete("/id/{model_id}", status_code=204, dependencies=WRITE_ACCESS, responses={**WRITE_ERRORS, **NOT_FOUND})
 def delete_model_by_id(model_id: uuid.UUID) -> Response:
-    core.delete_model(model_id=model_id)
+    registry().delete_model(model_id=model_id)
     return Response(status_code=204)
 
 
@@ -53,7 +54,9 @@ def delete_model_by_id(model_id: uuid.UUID) -> Response:
 def get_model_runs_by_id(
     model_id: uuid.UUID, request: Request, response: Response, limit: Limit = None, offset: Offset = 0
 ) -> list[ModelRunPublic]:
-    found = core.list_and_count_model_runs(model_id=model_id, limit=limit, offset=offset)
+    found = registry().search_runs(model_id=model_id, limit=limit, offset=offset, with_total=True)
+    # GEMINI's path takes no cursor: its next page is linked by offset.
+    found = dataclasses.replace(found, next_cursor=None)
     set_page_headers(request, response, found, limit=limit, offset=offset)
     return [ModelRunPublic.of(record) for record in found.items]
 
@@ -68,7 +71,7 @@ def create_model_run_by_id(
     model_id: uuid.UUID, body: ModelModelRunCreate, response: Response, writer: Writer
 ) -> ModelRunPublic:
     """Record a run of this model; a ``model_name`` in the body (GEMINI's ``ModelRunInput``) must be its name."""
-    record, created = core.create_model_run(
+    record, created = registry().create_model_run(
         model_id=model_id, model_run_info=body.model_run_info, model_name=body.model_name, created_by=writer.name
     )
     if not created:
@@ -78,6 +81,6 @@ def create_model_run_by_id(
 
 @router.get("/id/{model_id}/experiments", responses={**NOT_FOUND, **list_responses("The model's experiments.")})
 def get_model_experiments_by_id(model_id: uuid.UUID, request: Request, response: Response) -> list[ExperimentPublic]:
-    records = core.list_model_experiments(model_id=model_id)
+    records = registry().list_model_experiments(model_id=model_id)
     set_page_headers(request, response, Page(records, len(records)), limit=None)
     return [ExperimentPublic.of(record) for record in records]

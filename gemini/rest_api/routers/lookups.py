@@ -11,16 +11,12 @@ from typing import Annotated
 from fastapi import APIRouter, Query
 from pydantic import ConfigDict, Field
 
-from gemini.core import experiments as experiments_core
-from gemini.core import model_runs as runs_core
-from gemini.core import models as models_core
-from gemini.core import tracking as tracking_core
+from gemini.domain.limits import MAX_SUMMARY_RUNS
+from gemini.registry import registry
 from gemini.rest_api.errors import NOT_FOUND, READ_ERRORS, WRITE_ERRORS
 from gemini.rest_api.schemas import ExperimentPublic, Info, ModelPublic, ModelRunPublic, Name, PublicSchema, Schema
 from gemini.rest_api.security import WRITE_ACCESS
 from gemini.rest_api.tracking_schemas import MetricSummaryPublic
-
-MAX_SUMMARY_RUNS = 1000
 
 router = APIRouter(responses=READ_ERRORS)
 
@@ -48,7 +44,7 @@ class ExperimentLink(Schema):
 def lookup_model_run(body: ModelRunLookup) -> ModelRunPublic:
     """The run whose info equals ``model_run_info``; 404 when there is none. A read (nothing is written):
     a POST only because an info may be too large for a URL."""
-    return ModelRunPublic.of(runs_core.find_run(model_run_info=body.model_run_info, model_name=body.model_name))
+    return ModelRunPublic.of(registry().find_run(model_run_info=body.model_run_info, model_name=body.model_name))
 
 
 @router.get("/models/lookup", tags=["models"], responses=NOT_FOUND)
@@ -57,13 +53,13 @@ def lookup_model(
     experiment_name: Annotated[str | None, Query(description="404 unless the model is part of it.")] = None,
 ) -> ModelPublic:
     """The model of this name (in ``experiment_name``, when given); 404 when there is none."""
-    return ModelPublic.of(models_core.get_model_by_name(model_name=model_name, experiment_name=experiment_name))
+    return ModelPublic.of(registry().get_model_by_name(model_name=model_name, experiment_name=experiment_name))
 
 
 @router.get("/experiments/lookup", tags=["experiments"], responses=NOT_FOUND)
 def lookup_experiment(experiment_name: Annotated[str, Query(description="The experiment's exact name.")]) -> ExperimentPublic:
     """The experiment of this name; 404 when there is none."""
-    return ExperimentPublic.of(experiments_core.get_experiment_by_name(experiment_name=experiment_name))
+    return ExperimentPublic.of(registry().get_experiment_by_name(experiment_name=experiment_name))
 
 
 @router.post(
@@ -75,7 +71,7 @@ def lookup_experiment(experiment_name: Annotated[str, Query(description="The exp
 def link_model_experiment(model_id: uuid.UUID, body: ExperimentLink) -> ExperimentPublic:
     """Add the model to an existing experiment (nothing changes when it is already part of it)."""
     return ExperimentPublic.of(
-        models_core.associate_experiment(model_id=model_id, experiment_name=body.experiment_name)
+        registry().associate_experiment(model_id=model_id, experiment_name=body.experiment_name)
     )
 
 
@@ -89,7 +85,7 @@ def unlink_model_experiment(
     model_id: uuid.UUID, experiment_name: Annotated[str, Query(description="The experiment to leave.")]
 ) -> ExperimentPublic:
     """Take the model out of the experiment; 404 when it is not part of it. Returns the experiment."""
-    return ExperimentPublic.of(models_core.unassociate_experiment(model_id=model_id, experiment_name=experiment_name))
+    return ExperimentPublic.of(registry().unassociate_experiment(model_id=model_id, experiment_name=experiment_name))
 
 
 class MetricSummariesLookup(Schema):
@@ -97,7 +93,7 @@ class MetricSummariesLookup(Schema):
         extra="forbid", json_schema_extra={"examples": [{"run_ids": ["01a22def-8ca6-710a-9616-56964e2f0d1d"]}]}
     )
 
-    run_ids: list[uuid.UUID] = Field(max_length=MAX_SUMMARY_RUNS, description="The runs, at most 1000.")
+    run_ids: list[uuid.UUID] = Field(max_length=MAX_SUMMARY_RUNS, description=f"The runs, at most {MAX_SUMMARY_RUNS}.")
 
 
 class RunMetricSummariesPublic(PublicSchema):
@@ -109,7 +105,7 @@ class RunMetricSummariesPublic(PublicSchema):
 def lookup_metric_summaries(body: MetricSummariesLookup) -> list[RunMetricSummariesPublic]:
     """Each metric's summary for many runs in one read (runs without metrics are left out): what a
     DataFrame of runs shows as their last values. A read; a POST only because the ids may be many."""
-    found = tracking_core.metric_summaries_of_runs(run_ids=body.run_ids)
+    found = registry().metric_summaries_of_runs(run_ids=body.run_ids)
     return [
         RunMetricSummariesPublic(run_id=run_id, summaries=[MetricSummaryPublic.of(summary) for summary in summaries])
         for run_id, summaries in found.items()

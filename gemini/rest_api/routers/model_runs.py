@@ -5,7 +5,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query, Request, Response
 
-from gemini.core import model_runs as core
+from gemini.registry import registry
 from gemini.rest_api.errors import CONFLICT, NOT_FOUND, READ_ERRORS, WRITE_ERRORS
 from gemini.rest_api.pages import list_responses, set_page_headers
 from gemini.rest_api.params import PageParams, json_filter_query, json_object_param, page_params
@@ -29,6 +29,9 @@ def list_model_runs(
     response: Response,
     page: Annotated[PageParams, Depends(page_params)],
     model_name: Annotated[str | None, Query(description="Only runs of this model.", examples=["stand-counter"])] = None,
+    model_id: Annotated[
+        uuid.UUID | None, Query(description="Only runs of the model of this id (404 if it does not exist).")
+    ] = None,
     model_run_info: Annotated[
         str | None, json_filter_query("JSON object the run's info must contain.", {"dataset": "plot-2024-07"})
     ] = None,
@@ -50,13 +53,19 @@ def list_model_runs(
         str | None, Query(description="Where the next page starts (instead of offset), as given in the Link header.")
     ] = None,
 ) -> list[ModelRunPublic]:
-    """List and search runs: of one model, whose info contains a pattern, matching a ``where`` expression,
-    in ``order_by`` order; a page at a time by ``offset``, or by following the ``Link`` header's next page."""
-    filters = dict(
-        model_run_info=json_object_param(model_run_info, field="model_run_info"), model_name=model_name, where=where
-    )
-    found = core.search_and_count_runs(
-        **filters, order_by=order_by, limit=page.limit, offset=page.offset, cursor=cursor
+    """List and search runs: of one model (by name or id), whose info contains a pattern, matching a
+    ``where`` expression, in ``order_by`` order; a page at a time by ``offset``, or by following the
+    ``Link`` header's next page."""
+    found = registry().search_runs(
+        model_run_info=json_object_param(model_run_info, field="model_run_info"),
+        model_name=model_name,
+        model_id=model_id,
+        where=where,
+        order_by=order_by,
+        limit=page.limit,
+        offset=page.offset,
+        cursor=cursor,
+        with_total=True,
     )
     set_page_headers(request, response, found, limit=page.limit, offset=page.offset, cursor=cursor)
     return [ModelRunPublic.of(record) for record in found.items]
@@ -71,10 +80,10 @@ def list_model_runs(
         200: {"model": ModelRunPublic, "description": "A run with this info already existed; it is returned."},
     },
 )
-async def create_model_run(body: ModelRunCreate, response: Response, writer: Writer) -> ModelRunPublic:
+def create_model_run(body: ModelRunCreate, response: Response, writer: Writer) -> ModelRunPublic:
     """Record a run (201), or return the existing run of that model with equal info (200). A
     ``model_name`` that names no model yet creates that model."""
-    record, created = core.create_run(
+    record, created = registry().create_run(
         model_run_info=body.model_run_info, model_name=body.model_name, created_by=writer.name
     )
     if not created:
@@ -83,32 +92,34 @@ async def create_model_run(body: ModelRunCreate, response: Response, writer: Wri
 
 
 @router.get("/{run_id}", responses=NOT_FOUND)
-async def get_model_run(run_id: uuid.UUID) -> ModelRunPublic:
-    return ModelRunPublic.of(core.get_run(run_id=run_id))
+def get_model_run(run_id: uuid.UUID) -> ModelRunPublic:
+    # def, not async: even a read by id may first connect (PostgreSQL over the network, or the first
+    # request's migration), and that wait must not hold the event loop.
+    return ModelRunPublic.of(registry().get_run(run_id=run_id))
 
 
 @router.patch("/{run_id}", dependencies=WRITE_ACCESS, responses={**WRITE_ERRORS, **NOT_FOUND, **CONFLICT})
 def update_model_run(run_id: uuid.UUID, body: ModelRunUpdate) -> ModelRunPublic:
     """Replace the run's info; 409 when another run of the same model already has that info."""
-    return ModelRunPublic.of(core.replace_run_info(run_id=run_id, model_run_info=body.model_run_info))
+    return ModelRunPublic.of(registry().replace_run_info(run_id=run_id, model_run_info=body.model_run_info))
 
 
 @router.delete("/{run_id}", status_code=204, dependencies=WRITE_ACCESS, responses={**WRITE_ERRORS, **NOT_FOUND})
 def delete_model_run(run_id: uuid.UUID) -> Response:
-    core.delete_run(run_id=run_id)
+    registry().delete_run(run_id=run_id)
     return Response(status_code=204)
 
 
 @router.get("/{run_id}/model", responses=NOT_FOUND)
 def get_model_run_model(run_id: uuid.UUID) -> ModelPublic:
     """The model the run belongs to; 404 when it belongs to none."""
-    return ModelPublic.of(core.get_run_model(run_id=run_id))
+    return ModelPublic.of(registry().get_run_model(run_id=run_id))
 
 
 @router.put("/{run_id}/model", dependencies=WRITE_ACCESS, responses={**WRITE_ERRORS, **NOT_FOUND, **CONFLICT})
 def associate_model_run(run_id: uuid.UUID, body: ModelRunModelAssociation) -> ModelPublic:
     """Move the run to the named model; 409 when that model already has a run with equal info."""
-    _run, model = core.associate_run(run_id=run_id, model_name=body.model_name)
+    _run, model = registry().associate_run(run_id=run_id, model_name=body.model_name)
     return ModelPublic.of(model)
 
 
@@ -117,5 +128,5 @@ def associate_model_run(run_id: uuid.UUID, body: ModelRunModelAssociation) -> Mo
 )
 def unassociate_model_run(run_id: uuid.UUID) -> Response:
     """Detach the run from its model; 404 when it has none, 409 when an unassigned run has equal info."""
-    core.unassociate_run(run_id=run_id)
+    registry().unassociate_run(run_id=run_id)
     return Response(status_code=204)

@@ -3,12 +3,11 @@
 from fastapi import APIRouter
 from pydantic import ConfigDict, Field
 
-from gemini.core import model_runs as core
+from gemini.domain.limits import MAX_BULK_RUNS
+from gemini.registry import registry
 from gemini.rest_api.errors import READ_ERRORS, WRITE_ERRORS
 from gemini.rest_api.schemas import Info, ModelRunPublic, Name, PublicSchema, Schema
 from gemini.rest_api.security import WRITE_ACCESS, Writer
-
-MAX_BULK_RUNS = 10_000
 
 router = APIRouter(prefix="/model_runs", tags=["model runs"], responses=READ_ERRORS)
 
@@ -35,12 +34,16 @@ class ModelRunsBulkPublic(PublicSchema):
     existing_count: int
 
 
-@router.post("/bulk", dependencies=WRITE_ACCESS, responses=WRITE_ERRORS)
+BULK_DESCRIPTION = f"""Record up to {MAX_BULK_RUNS:,} runs of one model (created if ``model_name`` names none
+yet) or of none, in one transaction, in order. Runs that already exist are returned, not duplicated, and
+equal infos in one request are one run; one invalid info refuses the whole request (422) and nothing is
+written."""
+
+
+# def: the work grows with the request and waits on the write lock, so it runs in the thread pool.
+@router.post("/bulk", dependencies=WRITE_ACCESS, responses=WRITE_ERRORS, description=BULK_DESCRIPTION)
 def create_model_runs_bulk(body: ModelRunsBulkCreate, writer: Writer) -> ModelRunsBulkPublic:
-    """Record up to 10,000 runs of one model (created if ``model_name`` names none yet) or of none, in one
-    transaction, in order. Runs that already exist are returned, not duplicated, and equal infos in one
-    request are one run; one invalid info refuses the whole request (422) and nothing is written."""
-    results = core.create_runs(
+    results = registry().create_runs(
         model_run_infos=body.model_run_infos, model_name=body.model_name, created_by=writer.name
     )
     created = [was_created for _, was_created in results]

@@ -1,6 +1,10 @@
 """Tracked runs over REST: start and end them, send metric batches, read histories and summaries.
 
 Lists are plain JSON arrays with their length in ``X-Total-Count``.
+
+Every handler is a plain ``def``: each writes (and so may wait on SQLite's write lock) or reads a
+series that grows with the run, and FastAPI runs ``def`` handlers in its thread pool, so such a wait
+never holds the event loop that every other request needs.
 """
 
 import uuid
@@ -8,7 +12,9 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query, Response
 
-from gemini.core import tracking as core
+from gemini.domain.limits import MAX_RUNS_PER_HISTORY
+from gemini.domain.statuses import END_STATUSES, LOST, RUNNING
+from gemini.registry import registry
 from gemini.rest_api.errors import CONFLICT, NOT_FOUND, READ_ERRORS, WRITE_ERRORS
 from gemini.rest_api.pages import TOTAL_HEADER
 from gemini.rest_api.schemas import ModelRunPublic
@@ -28,32 +34,43 @@ runs_router = APIRouter(prefix="/model_runs", tags=["tracking"], responses=READ_
 metrics_router = APIRouter(prefix="/metrics", tags=["tracking"], responses=READ_ERRORS)
 
 
-
 @runs_router.post("/start", status_code=201, dependencies=WRITE_ACCESS, responses=WRITE_ERRORS)
-async def start_run(body: TrackedRunStart, writer: Writer) -> ModelRunPublic:
+def start_run(body: TrackedRunStart, writer: Writer) -> ModelRunPublic:
     """Start a tracked run (status ``running``) of the named model (created when missing): always a new
     run, even when another has the same info. The client keeps it alive with heartbeats (or metric
     batches) until it ends."""
-    record = core.start_run(model_run_info=body.model_run_info, model_name=body.model_name, created_by=writer.name)
+    record = registry().start_run(
+        model_run_info=body.model_run_info, model_name=body.model_name, created_by=writer.name
+    )
     return ModelRunPublic.of(record)
 
 
-@runs_router.post("/{run_id}/end", dependencies=WRITE_ACCESS, responses={**WRITE_ERRORS, **NOT_FOUND, **CONFLICT})
-async def end_run(run_id: uuid.UUID, body: TrackedRunEnd) -> ModelRunPublic:
-    """End a running (or lost) run ``finished``, ``failed`` or ``killed``; 409 when it has already ended
-    or is not a tracked run."""
-    return ModelRunPublic.of(
-        core.end_run(run_id=run_id, status=body.status, error_type=body.error_type, error_message=body.error_message)
+_END_DESCRIPTION = (
+    f"End a {RUNNING} (or {LOST}) run {', '.join(f'``{status}``' for status in END_STATUSES)}; 409 when it has "
+    "already ended or is not a tracked run."
+)
+
+
+@runs_router.post(
+    "/{run_id}/end",
+    dependencies=WRITE_ACCESS,
+    responses={**WRITE_ERRORS, **NOT_FOUND, **CONFLICT},
+    description=_END_DESCRIPTION,
+)
+def end_run(run_id: uuid.UUID, body: TrackedRunEnd) -> ModelRunPublic:
+    record = registry().end_run(
+        run_id=run_id, status=body.status, error_type=body.error_type, error_message=body.error_message
     )
+    return ModelRunPublic.of(record)
 
 
 @runs_router.post(
     "/{run_id}/heartbeat", status_code=204, dependencies=WRITE_ACCESS, responses={**WRITE_ERRORS, **NOT_FOUND, **CONFLICT}
 )
-async def heartbeat(run_id: uuid.UUID) -> Response:
+def heartbeat(run_id: uuid.UUID) -> Response:
     """Tell that the run's process is alive (a run without one for ``GEMINI_HEARTBEAT_TIMEOUT`` seconds
     reads as ``lost``); 409 once the run has ended."""
-    core.heartbeat(run_id=run_id)
+    registry().heartbeat(run_id=run_id)
     return Response(status_code=204)
 
 
@@ -62,18 +79,18 @@ async def heartbeat(run_id: uuid.UUID) -> Response:
     dependencies=WRITE_ACCESS,
     responses={**WRITE_ERRORS, **NOT_FOUND},
 )
-async def log_metric_batch(run_id: uuid.UUID, body: MetricBatch) -> MetricBatchResult:
+def log_metric_batch(run_id: uuid.UUID, body: MetricBatch) -> MetricBatchResult:
     """Write many points of one run in one transaction. ``batch_id`` makes a retry safe: a batch already
     written answers ``written: false`` and changes nothing. A (key, step) already stored is replaced."""
     points = [(point.key, point.step, value_in(point.value), point.timestamp) for point in body.points]
-    written = core.log_batch(run_id=run_id, batch_id=body.batch_id, points=points)
+    written = registry().log_batch(run_id=run_id, batch_id=body.batch_id, points=points)
     return MetricBatchResult(batch_id=body.batch_id, written=written)
 
 
 @runs_router.get("/{run_id}/metrics", responses=NOT_FOUND)
 def metric_summaries(run_id: uuid.UUID, response: Response) -> list[MetricSummaryPublic]:
     """Each metric key of the run with its last value (at the highest step), extremes, step and count."""
-    summaries = [MetricSummaryPublic.of(summary) for summary in core.metric_summaries(run_id=run_id).values()]
+    summaries = [MetricSummaryPublic.of(summary) for summary in registry().metric_summaries(run_id=run_id).values()]
     response.headers[TOTAL_HEADER] = str(len(summaries))
     return summaries
 
@@ -82,7 +99,7 @@ def metric_summaries(run_id: uuid.UUID, response: Response) -> list[MetricSummar
 def metric_history(run_id: uuid.UUID, key: str, response: Response) -> list[MetricPointPublic]:
     """Every point of one key of the run, by step (an empty array when the run never logged it). The
     key may contain slashes: ``/api/model_runs/{id}/metrics/metrics/mAP50(B)``."""
-    points = [MetricPointPublic.of(point) for point in core.metric_history(run_id=run_id, key=key)]
+    points = [MetricPointPublic.of(point) for point in registry().metric_history(run_id=run_id, key=key)]
     response.headers[TOTAL_HEADER] = str(len(points))
     return points
 
@@ -92,7 +109,11 @@ def metric_histories(
     response: Response,
     key: Annotated[str, Query(description="The metric key.", examples=["metrics/mAP50(B)"])],
     run_id: Annotated[
-        list[uuid.UUID], Query(description="Repeat for each run (at most 1000).", examples=[["01a22def-8ca6-710a-9616-56964e2f0d1d"]])
+        list[uuid.UUID],
+        Query(
+            description=f"Repeat for each run (at most {MAX_RUNS_PER_HISTORY}).",
+            examples=[["01a22def-8ca6-710a-9616-56964e2f0d1d"]],
+        ),
     ],
     max_points: Annotated[
         int | None,
@@ -101,7 +122,7 @@ def metric_histories(
 ) -> list[MetricSeriesPublic]:
     """One key's history for many runs at once (the compare page), in the order the runs were given;
     runs that never logged the key are left out."""
-    histories = core.metric_histories(run_ids=run_id, key=key, max_points=max_points)
+    histories = registry().metric_histories(run_ids=run_id, key=key, max_points=max_points)
     series = [
         MetricSeriesPublic.model_construct(run_id=run, points=[MetricPointPublic.of(point) for point in points])
         for run, points in histories.items()

@@ -150,6 +150,34 @@ async function create(path, body) {
   return { data, status };
 }
 
+let health = null;
+
+/**
+ * The server's /api/health answer, read once per page and shared: the run statuses and error kinds are
+ * the server's lists, so the page keeps no copy of them. A 503 (database unavailable) carries them too;
+ * when the server cannot be reached it resolves to null, and the next call asks again.
+ */
+export function serverHealth() {
+  if (!health) {
+    health = send("GET", buildUrl("/health"))
+      .then(readBody)
+      .catch(() => null)
+      .then((body) => {
+        if (!body || typeof body !== "object") {
+          health = null;
+          return null;
+        }
+        return body;
+      });
+  }
+  return health;
+}
+
+/** Every status the server reports a tracked run with (empty while it cannot be reached). */
+export async function runStatuses() {
+  return (await serverHealth())?.run_statuses ?? [];
+}
+
 /** The query parameters of the `Link` header's rel="next" URL, or null on the last page. */
 export function nextPageParams(linkHeader) {
   const match = /<([^>]*)>\s*;\s*rel="?next"?/.exec(linkHeader || "");

@@ -1,7 +1,7 @@
 // A tracked run's state on the run page: status and duration, a line chart per metric, artifacts with
 // download links; and the poll that keeps a running run's page current.
 
-import { api, artifactUrl, getToken } from "./api.js";
+import { api, artifactUrl, getToken, runStatuses } from "./api.js";
 import { h, errorBox, formatTime } from "./dom.js";
 import { lineChart, legend, colorOf, metricNumber } from "./charts.js";
 import { eachLimited } from "./widgets.js";
@@ -12,18 +12,28 @@ export const MAX_POINTS = 500;
 export const POLL_MS = 3000;
 const ARTIFACT_PAGE = 1000;
 
-const STATUS_TEXT = {
-  running: "running",
-  finished: "finished",
-  failed: "failed",
-  killed: "killed",
-  lost: "lost",
-};
+/** The statuses the server lists (from /api/health), once it has answered. */
+let knownStatuses = null;
 
-/** A status as a badge; the word itself carries the meaning, the colour only repeats it. */
+function statusClass(status) {
+  return `status status-${knownStatuses.has(status) ? status : "other"}`;
+}
+
+/**
+ * A status as a badge; the word itself carries the meaning, the colour only repeats it. A status the
+ * server does not list is drawn as "other". Until the server's list has arrived (once per page) the
+ * badge is plain, and takes its colour then.
+ */
 export function statusBadge(status) {
   if (!status) return h("span", { class: "muted" }, "not tracked");
-  return h("span", { class: `status status-${STATUS_TEXT[status] ? status : "other"}` }, status);
+  if (knownStatuses) return h("span", { class: statusClass(status) }, status);
+  const badge = h("span", { class: "status" }, status);
+  runStatuses().then((statuses) => {
+    if (statuses.length === 0) return;
+    knownStatuses ??= new Set(statuses);
+    badge.className = statusClass(status);
+  });
+  return badge;
 }
 
 /** "2 h 05 min", "3 min 07 s", "12 s". */

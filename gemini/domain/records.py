@@ -11,6 +11,14 @@ TOKEN_SCOPES = ("read", "write", "admin")
 
 
 @dataclass(frozen=True, slots=True)
+class CheckedInfo:
+    """An info dict that passed ``gemini.domain.checks.check_info``, with its identity hash."""
+
+    value: dict[str, Any]
+    hash: str
+
+
+@dataclass(frozen=True, slots=True)
 class ExperimentRecord:
     id: uuid.UUID
     experiment_name: str
@@ -102,10 +110,10 @@ Item = TypeVar("Item")
 
 @dataclass(frozen=True, slots=True)
 class Page(Generic[Item]):
-    """One page of a list and the number of items of the whole list, read in one transaction.
-
-    ``next_cursor`` is set by the reads that page by cursor when the page is full."""
+    """The one shape of every read of a list: a page of its items; ``total``, how many match in all,
+    when the read was asked for it (read in the same transaction as the page), else ``None``; and
+    ``next_cursor``, set by the reads that page by cursor when there may be a next page."""
 
     items: list[Item]
-    total: int
+    total: int | None = None
     next_cursor: str | None = None

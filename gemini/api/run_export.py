@@ -1,15 +1,15 @@
 """Reading runs out in bulk: every match of a search, page by page, with info flattened to columns.
 
-The rows and the DataFrame are built from records alone (``gemini.remote.run_export`` builds them from a
-server's answers); only ``iter_runs``, ``ModelNames`` and ``to_dataframe`` read the database, importing
-its code when first used.
+Built on ``registry()`` alone, so an export reads the same from a database and from a server; the rows
+and the DataFrame themselves are made from records.
 """
 
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
 
-from gemini.errors import NotFoundError
-from gemini.records import MetricSummary, ModelRunRecord
+from gemini.domain.limits import MAX_SUMMARY_RUNS
+from gemini.domain.records import MetricSummary, ModelRunRecord
+from gemini.registry import registry
 
 EXPORT_PAGE_SIZE = 1_000
 
@@ -28,12 +28,11 @@ def iter_runs(
     page_size: int = EXPORT_PAGE_SIZE,
 ) -> Iterator[ModelRunRecord]:
     """Every run matching the filters of ``search_runs``, read by keyset pages of ``page_size``: each
-    page is its own short read, so an export never holds a transaction open for its whole length."""
-    from gemini.core import model_runs
-
+    page is its own short read (or request), so an export never holds a transaction open for its whole
+    length."""
     cursor = None
     while True:
-        page = model_runs.search_runs(
+        page = registry().search_runs(
             model_run_info=model_run_info,
             model_name=model_name,
             where=where,
@@ -41,7 +40,7 @@ def iter_runs(
             limit=page_size,
             cursor=cursor,
         )
-        yield from page.runs
+        yield from page.items
         if page.next_cursor is None:
             return
         cursor = page.next_cursor
@@ -59,38 +58,18 @@ def flatten_info(info: dict[str, Any], prefix: str = "") -> dict[str, Any]:
     return flat
 
 
-class ModelNames:
-    """Model ids to names, each looked up once."""
-
-    def __init__(self) -> None:
-        self._names: dict[Any, str | None] = {None: None}
-
-    def __call__(self, model_id: Any) -> str | None:
-        if model_id not in self._names:
-            try:
-                self._names[model_id] = self.lookup(model_id)
-            except NotFoundError:  # deleted meanwhile
-                self._names[model_id] = None
-        return self._names[model_id]
-
-    def lookup(self, model_id: Any) -> str:
-        from gemini.core import models
-
-        return models.get_model(model_id=model_id).model_name
-
-
-def _row(record: ModelRunRecord, model_name: str | None) -> dict[str, Any]:
+def _row(record: ModelRunRecord) -> dict[str, Any]:
     """One run as a flat row of Python values: the ``RUN_COLUMNS``, then ``info.<path>``."""
     row: dict[str, Any] = dict(
-        zip(RUN_COLUMNS, (record.id, model_name, record.created_at, record.updated_at), strict=True)
+        zip(RUN_COLUMNS, (record.id, record.model_name, record.created_at, record.updated_at), strict=True)
     )
     row.update({f"info.{path}": value for path, value in flatten_info(record.model_run_info).items()})
     return row
 
 
-def run_row(record: ModelRunRecord, model_name: str | None) -> dict[str, Any]:
+def run_row(record: ModelRunRecord) -> dict[str, Any]:
     """One run as a flat row for a text file: ``_row`` with the id and the timestamps as text."""
-    row = _row(record, model_name)
+    row = _row(record)
     row.update(
         id=str(record.id), created_at=record.created_at.isoformat(), updated_at=record.updated_at.isoformat()
     )
@@ -109,27 +88,26 @@ def to_dataframe(
     column per info path (arrays kept as lists), then one ``metric.<key>`` column per metric key with
     its last value; a run without a path or key has NaN (None for object columns) there. Needs the
     ``export`` extra (pandas)."""
-    from gemini.core import tracking
-
     records = list(iter_runs(model_run_info=model_run_info, model_name=model_name, where=where, order_by=order_by))
-    summaries = tracking.metric_summaries_of_runs(run_ids=[record.id for record in records])
-    return dataframe(records, ModelNames(), summaries)
+    run_ids = [record.id for record in records]
+    summaries: dict[Any, list[MetricSummary]] = {}
+    for start in range(0, len(run_ids), MAX_SUMMARY_RUNS):  # the most one read answers
+        summaries.update(registry().metric_summaries_of_runs(run_ids=run_ids[start : start + MAX_SUMMARY_RUNS]))
+    return dataframe(records, summaries)
 
 
 def dataframe(
-    records: list[ModelRunRecord],
-    model_names: Callable[[Any], str | None],
-    summaries: Mapping[Any, Sequence[MetricSummary]],
+    records: list[ModelRunRecord], summaries: Mapping[Any, Sequence[MetricSummary]]
 ) -> "pandas.DataFrame":  # noqa: F821
-    """``records`` as the DataFrame ``to_dataframe`` describes, each run's model named by ``model_names``
-    and its metrics' last values taken from ``summaries`` (by run id)."""
+    """``records`` as the DataFrame ``to_dataframe`` describes, each run's metrics' last values taken
+    from ``summaries`` (by run id)."""
     try:
         import pandas
     except ImportError as exc:
         raise ImportError("to_dataframe needs pandas: pip install 'gemini[export]'") from exc
     rows = []
     for record in records:
-        row = _row(record, model_names(record.model_id))
+        row = _row(record)
         row.update(zip(TRACKING_COLUMNS, (record.status, record.started_at, record.ended_at), strict=True))
         row.update({f"metric.{summary.key}": summary.last for summary in summaries.get(record.id, ())})
         rows.append(row)

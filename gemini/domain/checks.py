@@ -1,0 +1,387 @@
+"""The input checks of every registry operation, pure: ids, names, info dicts, paging, metric keys,
+values, steps and batches, run ends, artifact names.
+
+The registry's checking front (``gemini.registry.front``) runs them once, before a call is handed to
+the database or to the server, so both refuse the same input with the same exception and message. Each
+failure raises ``InvalidInputError`` with a message that names the offending field and, for info, the
+path inside it (``model_run_info['params']['lr']``). The metric checks that ``log_metrics`` runs in the
+training loop raise ``TypeError``/``ValueError`` there, as Python's own argument checks do.
+"""
+
+import datetime as dt
+import hashlib
+import json
+import math
+import numbers
+import re
+import sys
+import uuid
+from collections.abc import Iterable, Mapping
+from decimal import Decimal
+from typing import Any
+
+from gemini.config import get_settings
+from gemini.domain.errors import InfoTooLargeError, InvalidInputError
+from gemini.domain.records import CheckedInfo
+from gemini.domain.limits import (
+    MAX_ARTIFACT_NAME_LENGTH,
+    MAX_BATCH_ID_LENGTH,
+    MAX_BATCH_POINTS,
+    MAX_ERROR_MESSAGE_LENGTH,
+    MAX_INFO_DEPTH,
+    MAX_KEY_LENGTH,
+    MAX_NAME_LENGTH,
+    MAX_SEGMENT_BYTES,
+    MAX_STEP,
+)
+from gemini.domain.statuses import END_STATUSES
+
+
+
+def parse_id(value: object, *, field: str = "id") -> uuid.UUID:
+    """A UUID from a UUID, its string form (with or without dashes/braces/urn) or its integer value."""
+    if isinstance(value, uuid.UUID):
+        return value
+    try:
+        if isinstance(value, bool):
+            raise TypeError
+        if isinstance(value, int):
+            return uuid.UUID(int=value)
+        if isinstance(value, str):
+            return uuid.UUID(value.strip())
+    except (ValueError, TypeError):
+        pass
+    raise InvalidInputError(f"{field} {value!r} is not a valid UUID")
+
+
+def check_page(limit: int | None, offset: int | None) -> None:
+    for name, value in (("limit", limit), ("offset", offset)):
+        if value is not None and (isinstance(value, bool) or not isinstance(value, int) or value < 0):
+            raise InvalidInputError(f"{name} must be a non-negative integer, got {value!r}")
+
+
+def check_cursor_page(limit: int | None, offset: int | None, cursor: str | None) -> None:
+    """``check_page`` for the reads that also page by cursor: a cursor is text, and excludes an offset."""
+    check_page(limit, offset)
+    if cursor is not None and not isinstance(cursor, str):
+        raise InvalidInputError(f"cursor must be a string, got {type(cursor).__name__}")
+    if cursor is not None and offset:
+        raise InvalidInputError("give either offset or cursor, not both")
+
+
+def parse_ids(values: object, *, field: str = "model run id", at_most: int | None = None) -> list[uuid.UUID]:
+    """A non-empty list of distinct ids, in the order given (repeats dropped)."""
+    if isinstance(values, (str, bytes, uuid.UUID)) or not isinstance(values, Iterable):
+        raise InvalidInputError(f"give the {field}s as a list, got {type(values).__name__}")
+    ids = list(dict.fromkeys(parse_id(value, field=field) for value in values))
+    if not ids:
+        raise InvalidInputError(f"give at least one {field}")
+    if at_most is not None and len(ids) > at_most:
+        raise InvalidInputError(f"at most {at_most} {field}s per read, got {len(ids)}")
+    return ids
+
+
+def check_name(value: object, *, field: str) -> str:
+    if not isinstance(value, str):
+        raise InvalidInputError(f"{field} must be a string, got {type(value).__name__}")
+    if not value.strip():
+        raise InvalidInputError(f"{field} must not be empty")
+    if len(value) > MAX_NAME_LENGTH:
+        raise InvalidInputError(f"{field} is {len(value)} characters long; at most {MAX_NAME_LENGTH} are allowed")
+    _check_string(value, field)
+    return value
+
+
+def check_optional_text(value: object, *, field: str) -> str | None:
+    if value is None:
+        return None
+    if not isinstance(value, str):
+        raise InvalidInputError(f"{field} must be a string, got {type(value).__name__}")
+    _check_string(value, field)
+    return value
+
+
+def check_info(value: object, *, field: str) -> CheckedInfo:
+    """Validate a JSON object and compute its hash; ``None`` means the empty object.
+
+    The hash is SHA-256 of the canonical JSON: keys sorted, compact, and integral floats written as
+    integers, so ``{"a": 1, "b": 2.0}`` and ``{"b": 2, "a": 1}`` are the same info.
+    """
+    if value is None:
+        value = {}
+    if not isinstance(value, dict):
+        raise InvalidInputError(f"{field} must be a JSON object (a dict), got {type(value).__name__}")
+    try:
+        normalized = _normalize_fast(value, 0)
+        encoded = _canonical_json(normalized).encode("utf-8")
+    except (_NotPlainJSON, UnicodeEncodeError, RecursionError, ValueError):  # ValueError: a huge integer
+        # Find what is wrong, with its path, the slow way; it raises unless the value only held
+        # subclasses of JSON types (an IntEnum, a str subclass), which it normalises.
+        normalized = _normalize(value, field, 0)
+        encoded = _canonical_json(normalized).encode("utf-8")
+    limit = get_settings().max_info_bytes
+    if len(encoded) > limit:
+        raise InfoTooLargeError(f"{field} is {len(encoded)} bytes as JSON; the limit is {limit} bytes")
+    return CheckedInfo(value=value, hash=hashlib.sha256(encoded).hexdigest())
+
+
+def _integral(value: float) -> int:
+    """The integer an integral float stands for as JSON: the value of its decimal text, so 1e300 is
+    10**300 (as PostgreSQL and search read it), not the binary double's exact value."""
+    return int(Decimal(repr(value)))
+
+
+def _canonical_json(value: Any) -> str:
+    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+
+
+class _NotPlainJSON(Exception):
+    """Raised by the fast walk at anything it does not accept as is."""
+
+
+def _normalize_fast(value: Any, depth: int) -> Any:
+    """``_normalize`` for the common case, without building error paths; raises ``_NotPlainJSON``."""
+    kind = type(value)
+    if kind is str:
+        if "\x00" in value:
+            raise _NotPlainJSON
+        return value
+    if kind is int or kind is bool or value is None:
+        return value
+    if kind is float:
+        if value - value != 0.0:  # NaN or an infinity
+            raise _NotPlainJSON
+        return _integral(value) if value.is_integer() else value
+    if depth >= MAX_INFO_DEPTH:
+        raise _NotPlainJSON
+    if kind is dict:
+        normalized = {}
+        for key, item in value.items():
+            if type(key) is not str or "\x00" in key:
+                raise _NotPlainJSON
+            normalized[key] = _normalize_fast(item, depth + 1)
+        return normalized
+    if kind is list:
+        return [_normalize_fast(item, depth + 1) for item in value]
+    raise _NotPlainJSON
+
+
+def _normalize(value: Any, path: str, depth: int) -> Any:
+    if isinstance(value, str):
+        _check_string(value, path)
+        return value
+    if value is None or isinstance(value, bool):
+        return value
+    if isinstance(value, int):
+        if value.bit_length() > 14_000 and not _writable_integer(value):  # 14,000 bits: about 4,200 digits
+            raise InvalidInputError(
+                f"{path} is an integer of more than {sys.get_int_max_str_digits()} digits, too long to write as JSON"
+            )
+        return int(value)  # int subclasses (IntEnum) become plain ints
+    if isinstance(value, float):
+        if not math.isfinite(value):
+            raise InvalidInputError(f"{path} is {value!r}; NaN and Infinity are not JSON")
+        return _integral(value) if value.is_integer() else value
+    if depth >= MAX_INFO_DEPTH:
+        raise InvalidInputError(f"{path} is nested deeper than {MAX_INFO_DEPTH} levels")
+    if isinstance(value, dict):
+        normalized = {}
+        for key, item in value.items():
+            if not isinstance(key, str):
+                raise InvalidInputError(f"{path} has a key {key!r} of type {type(key).__name__}; keys must be strings")
+            _check_string(key, f"{path} key {key!r}")
+            normalized[key] = _normalize(item, f"{path}[{key!r}]", depth + 1)
+        return normalized
+    if isinstance(value, list):
+        return [_normalize(item, f"{path}[{index}]", depth + 1) for index, item in enumerate(value)]
+    raise InvalidInputError(f"{path} is a {type(value).__name__}, which is not a JSON value")
+
+
+def _writable_integer(value: int) -> bool:
+    try:
+        str(int(value))
+    except ValueError:  # beyond Python's limit on integer-to-text conversion (sys.set_int_max_str_digits)
+        return False
+    return True
+
+
+def _check_string(value: str, path: str) -> None:
+    if "\x00" in value:
+        raise InvalidInputError(f"{path} contains a NUL character, which the databases cannot store")
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError as exc:
+        raise InvalidInputError(f"{path} is not valid Unicode text ({exc.reason})") from exc
+
+
+# -- metrics -----------------------------------------------------------------------------------------
+
+
+_CHECKED_KEYS: set[str] = set()
+"""Keys that passed ``check_metric_key``: a run logs the same few keys at every step, so the training
+loop and a batch of 100,000 points pay a set lookup per point, not the checks."""
+MAX_CHECKED_KEYS = 100_000
+
+
+def check_metric_key(key: object) -> str:
+    """A metric key: free text (``metrics/mAP50(B)``), not empty, at most ``MAX_KEY_LENGTH`` characters."""
+    if type(key) is str and key in _CHECKED_KEYS:
+        return key
+    if not isinstance(key, str):
+        raise TypeError(f"a metric key must be a string, got {type(key).__name__}")
+    if not key or len(key) > MAX_KEY_LENGTH:
+        raise ValueError(f"a metric key must have 1 to {MAX_KEY_LENGTH} characters, got {len(key)}")
+    if "\x00" in key:
+        raise ValueError(f"metric key {key!r} contains a NUL character")
+    if type(key) is str and len(_CHECKED_KEYS) < MAX_CHECKED_KEYS:
+        _CHECKED_KEYS.add(key)
+    return key
+
+
+def check_metric_value(key: str, value: object) -> float:
+    """A real number as a float: ints, floats, NumPy scalars, one-element tensors; NaN and ±inf kept.
+
+    Strings, booleans and containers are refused with ``TypeError``."""
+    if isinstance(value, float):
+        return value
+    if isinstance(value, (bool, str, bytes)) or not (isinstance(value, numbers.Real) or hasattr(value, "__float__")):
+        raise TypeError(f"metric {key!r} must be a real number, got {type(value).__name__} {value!r:.80}")
+    try:
+        return float(value)
+    except OverflowError as exc:
+        raise ValueError(f"metric {key!r}: {value!r:.80} is too large for a float") from exc
+    except (TypeError, ValueError) as exc:  # e.g. an array of several values
+        raise TypeError(f"metric {key!r} must be a real number, got {type(value).__name__}: {exc}") from exc
+
+
+def check_step(step: object) -> int:
+    """A step: an integer from 0 to 2**63 - 1."""
+    if type(step) is not int and (isinstance(step, bool) or not isinstance(step, numbers.Integral)):
+        raise TypeError(f"a step must be an integer, got {type(step).__name__}")
+    step = int(step)
+    if not 0 <= step <= MAX_STEP:
+        raise ValueError(f"a step must be between 0 and {MAX_STEP}, got {step}")
+    return step
+
+
+def checked_metric_key(key: object) -> str:
+    """``check_metric_key`` for a registry operation: ``InvalidInputError`` instead of ``TypeError``."""
+    try:
+        return check_metric_key(key)
+    except (TypeError, ValueError) as exc:
+        raise InvalidInputError(str(exc)) from exc
+
+
+def check_max_points(max_points: object) -> int | None:
+    if max_points is not None and (isinstance(max_points, bool) or not isinstance(max_points, int) or max_points < 2):
+        raise InvalidInputError(f"max_points must be an integer of at least 2, got {max_points!r}")
+    return max_points
+
+
+def check_batch_id(batch_id: object) -> str:
+    if not isinstance(batch_id, str) or not 1 <= len(batch_id) <= MAX_BATCH_ID_LENGTH or not batch_id.isprintable():
+        raise InvalidInputError(f"batch_id must be 1 to {MAX_BATCH_ID_LENGTH} printable characters, got {batch_id!r:.80}")
+    return batch_id
+
+
+Point = tuple[str, int, float, dt.datetime]
+"""A checked metric point: key, step, value, an aware timestamp."""
+
+
+def check_points(points: Iterable[Any]) -> list[Point]:
+    """Points as (key, step, value, timestamp), checked; a (key, step) given twice keeps the last value.
+
+    Each point may also be a mapping with ``key``, ``step``, ``value`` and ``timestamp`` (an aware
+    datetime; ``None`` means now)."""
+    if isinstance(points, (str, bytes, Mapping)) or not isinstance(points, Iterable):
+        raise InvalidInputError(f"points must be a list of points, got {type(points).__name__}")
+    checked: dict[tuple[str, int], Point] = {}
+    now = dt.datetime.now(dt.timezone.utc)
+    for index, point in enumerate(points):
+        if index >= MAX_BATCH_POINTS:
+            raise InvalidInputError(f"a batch carries at most {MAX_BATCH_POINTS} points")
+        try:
+            if type(point) is tuple and len(point) == 4:  # the client buffer's shape
+                key, step, value, stamp = point
+            elif isinstance(point, Mapping):
+                key, step, value, stamp = point["key"], point["step"], point["value"], point.get("timestamp")
+            else:
+                key, step, value, stamp = point
+            key = check_metric_key(key)
+            step = check_step(step)
+            if type(value) is not float:
+                value = check_metric_value(key, value)
+        except (TypeError, ValueError, KeyError) as exc:
+            raise InvalidInputError(f"point {index}: {exc}") from exc
+        if stamp is None:
+            stamp = now
+        elif not isinstance(stamp, dt.datetime) or stamp.tzinfo is None:
+            raise InvalidInputError(f"point {index}: timestamp must be a timezone-aware datetime")
+        place = (key, step)
+        if place in checked:  # the last one wins, and keeps its place in logging order
+            del checked[place]
+        checked[place] = (key, step, value, stamp)
+    return list(checked.values())
+
+
+def check_end(status: object, error_type: object, error_message: object) -> tuple[str, str | None, str | None]:
+    """A run's end: a status of ``END_STATUSES``, and the error's type and message as text, cut to length."""
+    if status not in END_STATUSES:
+        raise InvalidInputError(f"status must be one of {', '.join(END_STATUSES)}, got {status!r}")
+    error_type = check_optional_text(error_type, field="error_type")
+    error_message = check_optional_text(error_message, field="error_message")
+    return (
+        status,
+        None if error_type is None else error_type[:MAX_KEY_LENGTH],
+        None if error_message is None else error_message[:MAX_ERROR_MESSAGE_LENGTH],
+    )
+
+
+# -- artifacts ---------------------------------------------------------------------------------------
+
+_DRIVE = re.compile(r"^[A-Za-z]:")
+_SHA256 = re.compile(r"[0-9a-f]{64}")
+
+
+def check_artifact_name(name: object, *, field: str = "artifact name") -> str:
+    """A relative path with ``/`` between its parts, each a plain file or directory name.
+
+    Refused: absolute paths, ``.`` and ``..`` parts, empty parts (``a//b``, a trailing ``/``),
+    backslashes, drive letters (``C:``), NUL and other control characters.
+    """
+    if not isinstance(name, str):
+        raise InvalidInputError(f"{field} must be a string, got {type(name).__name__}")
+    if not name:
+        raise InvalidInputError(f"{field} must not be empty")
+    if len(name) > MAX_ARTIFACT_NAME_LENGTH:
+        raise InvalidInputError(f"{field} is {len(name)} characters long; at most {MAX_ARTIFACT_NAME_LENGTH} are allowed")
+    if "\x00" in name:
+        raise InvalidInputError(f"{field} {name!r} contains a NUL character")
+    if any(ord(character) < 0x20 or ord(character) == 0x7F for character in name):
+        raise InvalidInputError(f"{field} {name!r} contains a control character")
+    if "\\" in name:
+        raise InvalidInputError(f"{field} {name!r} contains a backslash; separate directories with '/'")
+    if name.startswith("/"):
+        raise InvalidInputError(f"{field} {name!r} is an absolute path; give a path relative to the run")
+    if _DRIVE.match(name):
+        raise InvalidInputError(f"{field} {name!r} starts with a drive letter; give a path relative to the run")
+    for segment in name.split("/"):
+        if segment == "":
+            raise InvalidInputError(f"{field} {name!r} has an empty part (a doubled or trailing '/')")
+        if segment in (".", ".."):
+            raise InvalidInputError(f"{field} {name!r} has a {segment!r} part; give a plain relative path")
+        if len(segment.encode("utf-8", "surrogatepass")) > MAX_SEGMENT_BYTES:
+            raise InvalidInputError(f"{field} {name!r} has a part longer than {MAX_SEGMENT_BYTES} bytes")
+    try:
+        name.encode("utf-8")
+    except UnicodeEncodeError as exc:
+        raise InvalidInputError(f"{field} {name!r} is not valid Unicode text") from exc
+    return name
+
+
+def is_sha256(text: str) -> bool:
+    return _SHA256.fullmatch(text) is not None
+
+
+def new_batch_id() -> str:
+    return uuid.uuid4().hex

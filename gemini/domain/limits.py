@@ -1,0 +1,34 @@
+"""The registry's fixed limits, in one place: the checks enforce them, the server and the client page
+and split by them. (Limits a deployment may change are settings: ``gemini.config``.)"""
+
+MAX_NAME_LENGTH = 255
+"""Longest model or experiment name, in characters."""
+MAX_INFO_DEPTH = 64
+"""Deepest nesting of objects and arrays accepted in an info dict."""
+
+MAX_KEY_LENGTH = 250
+"""Longest metric key, in characters."""
+MAX_STEP = 2**63 - 1
+MAX_BATCH_POINTS = 100_000
+"""Most points one metric batch may carry."""
+MAX_BATCH_ID_LENGTH = 64
+MAX_RUNS_PER_HISTORY = 1000
+"""Most runs one read of a key's history may name."""
+MAX_SUMMARY_RUNS = 1000
+"""Most runs one read of metric summaries may name."""
+MAX_ERROR_MESSAGE_LENGTH = 10_000
+"""A failed run's error message is cut to this many characters (its type, to ``MAX_KEY_LENGTH``)."""
+
+MAX_ARTIFACT_NAME_LENGTH = 1024
+"""Longest artifact name, in characters."""
+MAX_SEGMENT_BYTES = 255
+"""Longest part of an artifact name between slashes, in UTF-8 bytes: what common file systems allow."""
+
+MAX_BULK_RUNS = 10_000
+"""Most runs one request of ``create_runs`` records over REST; a client sends more as several requests."""
+DEFAULT_PAGE_SIZE = 100
+"""A REST list's page when the request names no ``limit``."""
+MAX_PAGE_SIZE = 1000
+"""The largest page a REST list answers; a client reads longer lists a page of this size at a time."""
+MAX_OFFSET = 2**63 - 1
+"""The databases' largest OFFSET."""
