@@ -27,6 +27,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
+from gemini.tracking import spool as _spool  # noqa: F401 - its exit report must be registered first
 from gemini.tracking.buffer import MetricBuffer
 from gemini.tracking.heartbeat import Heartbeat
 
@@ -62,7 +63,14 @@ def error_fields(error: BaseException | None) -> tuple[str | None, str | None]:
         return "SIGTERM", "the process received SIGTERM"
     if isinstance(error, KeyboardInterrupt):
         return "KeyboardInterrupt", "interrupted"
-    return error_type(error), str(error)
+    return error_type(error), storable_text(str(error))
+
+
+def storable_text(text: str) -> str:
+    """``text`` with what no database stores spelled out: NUL as ``\\x00``, a lone surrogate as
+    ``\\udXXX``. An exception's message is whatever the failing code put there, and the run's end must
+    not be refused for it."""
+    return text.replace("\x00", "\\x00").encode("utf-8", "backslashreplace").decode("utf-8")
 
 
 # -- the active runs ----------------------------------------------------------------------------------

@@ -49,6 +49,16 @@ def test_an_exception_ends_the_run_failed_keeps_its_error_and_is_raised_again(db
     assert stored.get_metric_history("loss")[0]["value"] == 0.5
 
 
+def test_an_error_message_no_database_stores_still_ends_the_run_failed(db):
+    # A NUL and a lone surrogate: PostgreSQL refuses the first in text, UTF-8 cannot encode the second.
+    with pytest.raises(ValueError):
+        with ModelRun.track(model_run_info={"a": 2}) as run:
+            raise ValueError("bad\x00byte \ud800 here")
+    stored = ModelRun.get_by_id(run.id)
+    assert (stored.status, stored.error_type) == ("failed", "ValueError")
+    assert stored.error_message == "bad\\x00byte \\ud800 here"
+
+
 def test_keyboard_interrupt_ends_the_run_killed(db):
     with pytest.raises(KeyboardInterrupt):
         with ModelRun.track() as run:
