@@ -22,7 +22,8 @@ def check_scope(scope: object) -> str:
 def check_token_name(name: object) -> str:
     """A name for a new per-user token: a name, and not the server's own."""
     name = check_name(name, field="token name")
-    if name == ADMIN_TOKEN_NAME:
+    # "Admin" or "ad min" would read as the server's own token in a run's created_by.
+    if "".join(name.split()).casefold() == ADMIN_TOKEN_NAME:
         raise InvalidInputError(f"the token name {ADMIN_TOKEN_NAME!r} is reserved for the server's GEMINI_API_TOKEN")
     return name
 

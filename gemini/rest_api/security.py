@@ -1,7 +1,7 @@
 """Who is calling, and what they may do: tokens and their scopes.
 
 A request presents a token as ``Authorization: Bearer <token>`` or, as GEMINI's clients send it,
-``X-API-Key: <token>`` (when both are sent, ``Authorization`` is the one read). The server's own ``GEMINI_API_TOKEN``
+``X-API-Key: <token>`` (when both are sent, ``Authorization`` is the one read, and must then be a bearer token). The server's own ``GEMINI_API_TOKEN``
 is the admin token (its author name is ``admin``); every other token is a per-user token from
 ``gemini tokens create``, found by its hash. Scopes are ordered ``read`` < ``write`` < ``admin``.
 
@@ -17,7 +17,7 @@ import secrets
 from dataclasses import dataclass
 from typing import Annotated
 
-from fastapi import Depends
+from fastapi import Depends, Request
 from fastapi.security import APIKeyHeader, HTTPAuthorizationCredentials, HTTPBearer
 from starlette.concurrency import run_in_threadpool
 
@@ -49,11 +49,21 @@ ANONYMOUS = Caller(None, None)
 
 
 async def identify_caller(
-    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
+    request: Request,
+    # Declared for the OpenAPI document's security schemes; the header itself is read below, strictly.
+    _credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
     api_key: Annotated[str | None, Depends(_api_key)],
 ) -> Caller:
-    """The caller of the presented token; ``AuthenticationError`` for a token that is not valid."""
-    token = credentials.credentials if credentials is not None and credentials.credentials else api_key
+    """The caller of the presented token; ``AuthenticationError`` for a token that is not valid, and for
+    an ``Authorization`` header that is not ``Bearer <token>`` (never passed over for ``X-API-Key``)."""
+    authorization = request.headers.get("authorization")
+    if authorization is not None:
+        scheme, _, token = authorization.strip().partition(" ")
+        token = token.strip()
+        if scheme.casefold() != "bearer" or not token:
+            raise AuthenticationError("the Authorization header must be 'Bearer <token>'")
+    else:
+        token = api_key
     if not token:
         return ANONYMOUS
     admin_token = get_settings().api_token

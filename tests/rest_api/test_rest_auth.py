@@ -157,3 +157,18 @@ def test_token_management_with_admin_token(client, token, user_token, method, pa
     user_token("alice", "write")
     response = _send(client, method, path, body, user_token("root", "admin"))
     assert response.status_code in (200, 201), response.text
+
+
+@pytest.mark.parametrize("authorization", ["Basic dXNlcjpwYXNz", "Bearer", "Bearer   ", "Token abc"])
+def test_an_authorization_header_that_is_not_a_bearer_token_is_401_even_beside_a_valid_api_key(
+    client, token, authorization
+):
+    headers = {"Authorization": authorization, "X-API-Key": TOKEN}
+    response = client.post("/api/models", json={"model_name": "m"}, headers=headers)
+    assert_error(response, 401, "unauthorized", "Authorization header must be 'Bearer <token>'")
+    assert client.post("/api/models", json={"model_name": "m"}, headers={"X-API-Key": TOKEN}).status_code == 201
+
+
+def test_the_bearer_scheme_is_read_whatever_its_case(client, token):
+    response = client.post("/api/models", json={"model_name": "m"}, headers={"Authorization": f"bearer {TOKEN}"})
+    assert response.status_code == 201

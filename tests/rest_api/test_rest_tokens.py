@@ -47,7 +47,17 @@ def test_duplicate_name_is_409(client, token):
     assert response.status_code == 409 and "alice" in response.json()["detail"]
 
 
-@pytest.mark.parametrize("body", [{"name": "x", "scope": "owner"}, {"name": "", "scope": "read"}, {"name": "admin", "scope": "read"}])
+@pytest.mark.parametrize(
+    "body",
+    [
+        {"name": "x", "scope": "owner"},
+        {"name": "", "scope": "read"},
+        {"name": "admin", "scope": "read"},
+        {"name": "Admin", "scope": "read"},
+        {"name": "ad min", "scope": "read"},
+        {"name": "ADMIN\t", "scope": "read"},
+    ],
+)
 def test_invalid_token_requests_are_422(client, token, body):
     assert client.post("/api/tokens", json=body, headers=ADMIN).status_code == 422
 
