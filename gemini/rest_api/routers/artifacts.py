@@ -33,7 +33,22 @@ from gemini.storage.blobs import CHUNK_BYTES
 
 logger = logging.getLogger("gemini.rest_api")
 
-router = APIRouter(prefix="/model_runs/{run_id}/artifacts", tags=["artifacts"], responses=READ_ERRORS)
+def _utf8_path(request: Request) -> None:
+    """Refuse a path whose percent-escapes are not UTF-8: decoded lossily, ``%ff.txt`` and ``%fe.txt``
+    would both name ``\ufffd.txt`` and the second upload would replace the first."""
+    raw = request.scope.get("raw_path") or request.url.path.encode()
+    try:
+        urllib.parse.unquote_to_bytes(raw.decode("latin-1")).decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise InvalidInputError("the artifact name is not valid UTF-8 once its %-escapes are decoded") from exc
+
+
+router = APIRouter(
+    prefix="/model_runs/{run_id}/artifacts",
+    tags=["artifacts"],
+    responses=READ_ERRORS,
+    dependencies=[Depends(_utf8_path)],
+)
 
 ArtifactName = Annotated[
     str,
@@ -166,13 +181,13 @@ def _byte_range(header: str, size: int) -> tuple[int, int] | None:
         return None
     if "," in header:
         return None
-    match = _RANGE.fullmatch(header.replace(" ", ""))
+    match = _RANGE.fullmatch(header.replace(" ", "").lower())
     if match is None or match.groups() == ("", ""):
         raise ValueError("malformed range")
     first, last = match.groups()
     if first == "":  # the last N bytes
         length = int(last)
-        if length == 0:
+        if length == 0 or size == 0:  # nothing to send: no byte range of it exists
             raise ValueError("empty suffix range")
         return max(size - length, 0), size
     start = int(first)
@@ -217,7 +232,9 @@ def download_artifact(
         "Content-Disposition": _content_disposition(record.name),
         "X-Content-Type-Options": "nosniff",
     }
-    if if_none_match is not None and etag in [tag.strip().removeprefix("W/") for tag in if_none_match.split(",")]:
+    if if_none_match is not None and (
+        if_none_match.strip() == "*" or etag in [tag.strip().removeprefix("W/") for tag in if_none_match.split(",")]
+    ):
         return Response(status_code=304, headers={"ETag": etag})
     status = 200
     start, end = 0, record.size
