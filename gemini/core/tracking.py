@@ -7,6 +7,7 @@ arrive checked by the registry's front.
 
 from __future__ import annotations
 
+import datetime as dt
 import uuid
 
 from gemini.core.get_or_create import get_or_create_model_id
@@ -33,10 +34,17 @@ def start_run(*, model_run_info: CheckedInfo, model_name: str | None, created_by
         )
 
 
-def end_run(*, run_id: uuid.UUID, status: str, error_type: str | None, error_message: str | None) -> ModelRunRecord:
+def end_run(
+    *,
+    run_id: uuid.UUID,
+    status: str,
+    error_type: str | None,
+    error_message: str | None,
+    ended_at: dt.datetime | None,
+) -> ModelRunRecord:
     with unit_of_work(write=True) as connection:
         return ModelRunRepository(connection).end(
-            run_id, status=status, error_type=error_type, error_message=error_message
+            run_id, status=status, error_type=error_type, error_message=error_message, ended_at=ended_at
         )
 
 

@@ -407,14 +407,26 @@ class ModelRunRepository:
         )
 
     def end(
-        self, run_id: uuid.UUID, *, status: str, error_type: str | None = None, error_message: str | None = None
+        self,
+        run_id: uuid.UUID,
+        *,
+        status: str,
+        error_type: str | None = None,
+        error_message: str | None = None,
+        ended_at: dt.datetime | None = None,
     ) -> ModelRunRecord:
-        """End a ``running`` (or ``lost``) run; ``ConflictError`` for a run already ended or not tracked."""
+        """End a ``running`` (or ``lost``) run; ``ConflictError`` for a run already ended or not tracked.
+        ``ended_at`` (the client's clock, for an end delivered late) is kept between the start and now, so
+        a clock that is off never makes a run end before it started or in the future."""
         now = utc_now()
+        ended = now
+        if ended_at is not None:
+            started_at = self.get(run_id).started_at
+            ended = min(max(ended_at, started_at), now) if started_at is not None else min(ended_at, now)
         result = self.connection.execute(
             sa.update(_runs)
             .where(_runs.c.id == run_id, _runs.c.status == RUNNING)
-            .values(status=status, ended_at=now, error_type=error_type, error_message=error_message, updated_at=now)
+            .values(status=status, ended_at=ended, error_type=error_type, error_message=error_message, updated_at=now)
         )
         current = self.get(run_id)
         if result.rowcount == 0:

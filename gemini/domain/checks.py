@@ -315,13 +315,26 @@ def check_points(points: Iterable[Any]) -> list[Point]:
             raise InvalidInputError(f"point {index}: {exc}") from exc
         if stamp is None:
             stamp = now
-        elif not isinstance(stamp, dt.datetime) or stamp.tzinfo is None:
-            raise InvalidInputError(f"point {index}: timestamp must be a timezone-aware datetime")
+        elif stamp.__class__ is not dt.datetime or stamp.tzinfo is not dt.timezone.utc:
+            stamp = check_moment(stamp, field=f"point {index}: timestamp")
         place = (key, step)
         if place in checked:  # the last one wins, and keeps its place in logging order
             del checked[place]
         checked[place] = (key, step, value, stamp)
     return list(checked.values())
+
+
+def check_moment(value: object, *, field: str) -> dt.datetime:
+    """A timezone-aware datetime, in UTC: both databases store and read back every such moment, while a
+    local time that lands past year 9999 (or before year 1) once in UTC cannot be read back."""
+    if not isinstance(value, dt.datetime) or value.tzinfo is None:
+        raise InvalidInputError(f"{field} must be a timezone-aware datetime, got {value!r}")
+    if value.tzinfo is dt.timezone.utc:
+        return value
+    try:
+        return value.astimezone(dt.timezone.utc)
+    except OverflowError as exc:
+        raise InvalidInputError(f"{field} {value.isoformat()} is out of range once in UTC") from exc
 
 
 def check_end(status: object, error_type: object, error_message: object) -> tuple[str, str | None, str | None]:

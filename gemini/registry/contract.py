@@ -13,6 +13,7 @@ database only (the HTTP transport refuses them with ``UnsupportedOperationError`
 
 from __future__ import annotations
 
+import datetime as dt
 import inspect
 import uuid
 from abc import ABC, abstractmethod
@@ -257,9 +258,17 @@ class Registry(ABC):
     @abstractmethod
     @route("POST", "/model_runs/{run_id}/end")
     def end_run(
-        self, *, run_id: uuid.UUID, status: str, error_type: str | None, error_message: str | None
+        self,
+        *,
+        run_id: uuid.UUID,
+        status: str,
+        error_type: str | None,
+        error_message: str | None,
+        ended_at: dt.datetime | None,
     ) -> ModelRunRecord:
-        """End a running (or lost) run; ``ConflictError`` when it has ended or is not tracked."""
+        """End a running (or lost) run; ``ConflictError`` when it has ended or is not tracked. ``ended_at``:
+        when the run ended by the caller's clock (a spooled end delivered later), kept between the run's
+        start and now; ``None``: now."""
 
     @abstractmethod
     @route("POST", "/model_runs/{run_id}/heartbeat")

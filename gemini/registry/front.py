@@ -23,6 +23,7 @@ from gemini.domain.checks import (
     check_end,
     check_info,
     check_max_points,
+    check_moment,
     check_name,
     check_optional_text,
     check_page,
@@ -366,10 +367,15 @@ class CheckedRegistry:
         status: str = "finished",
         error_type: str | None = None,
         error_message: str | None = None,
+        ended_at: object = None,
     ) -> ModelRunRecord:
         run_id = parse_id(run_id, field=RUN_ID)
         status, error_type, error_message = check_end(status, error_type, error_message)
-        return self.transport.end_run(run_id=run_id, status=status, error_type=error_type, error_message=error_message)
+        if ended_at is not None:
+            ended_at = check_moment(ended_at, field="ended_at")
+        return self.transport.end_run(
+            run_id=run_id, status=status, error_type=error_type, error_message=error_message, ended_at=ended_at
+        )
 
     def heartbeat(self, *, run_id: object) -> None:
         self.transport.heartbeat(run_id=parse_id(run_id, field=RUN_ID))

@@ -41,11 +41,21 @@ def start_run(*, model_run_info: CheckedInfo, model_name: str | None, created_by
     return record
 
 
-def end_run(*, run_id: uuid.UUID, status: str, error_type: str | None, error_message: str | None) -> ModelRunRecord:
-    """When the server cannot be reached, the end is spooled with the moment it was asked for, and the
-    run as this process started it is returned with that end."""
-    ended_at = dt.datetime.now(dt.timezone.utc)
-    body = {"status": status, "error_type": error_type, "error_message": error_message}
+def end_run(
+    *,
+    run_id: uuid.UUID,
+    status: str,
+    error_type: str | None,
+    error_message: str | None,
+    ended_at: dt.datetime | None,
+) -> ModelRunRecord:
+    """When the server cannot be reached, the end is spooled with the moment it was asked for (sent as
+    ``ended_at``, so a late delivery keeps the run's true end), and the run as this process started it is
+    returned with that end."""
+    body: dict[str, Any] = {"status": status, "error_type": error_type, "error_message": error_message}
+    if ended_at is not None:
+        body["ended_at"] = ended_at.isoformat()
+    ended_at = ended_at or dt.datetime.now(dt.timezone.utc)
     pending = server_spool()
     if not pending.waiting(str(run_id)):
         try:
@@ -56,7 +66,7 @@ def end_run(*, run_id: uuid.UUID, status: str, error_type: str | None, error_mes
         else:
             _forget(run_id)
             return record
-    pending.add(str(run_id), spool.END, body)
+    pending.add(str(run_id), spool.END, {**body, "ended_at": ended_at.isoformat()})
     started = _forget(run_id)
     if started is None:
         return records.run(http.send("get_run", run_id=run_id).json())

@@ -9,7 +9,7 @@ import math
 import uuid
 from typing import Annotated, Literal
 
-from pydantic import ConfigDict, Field, StrictFloat, StrictInt
+from pydantic import BeforeValidator, ConfigDict, Field, StrictFloat, StrictInt
 
 from gemini.domain.limits import MAX_BATCH_ID_LENGTH
 from gemini.domain.numbers import NON_FINITE_TEXT, json_value
@@ -22,6 +22,17 @@ NonFinite = Literal[tuple(NON_FINITE_TEXT)]  # type: ignore[valid-type]
 _INFINITE_TEXT = tuple(text for text, value in NON_FINITE_TEXT.items() if not math.isnan(value))
 Infinite = Literal[_INFINITE_TEXT]  # type: ignore[valid-type]
 EndStatus = Literal[END_STATUSES]  # type: ignore[valid-type]
+
+
+def _text_only(value: object) -> object:
+    # Pydantic reads a number as seconds since 1970: a step or a value sent in the wrong field would
+    # become a date. A moment is a string.
+    if not isinstance(value, (str, dt.datetime)):
+        raise ValueError("must be an ISO 8601 date and time with its offset, e.g. '2026-11-30T19:00:00Z'")
+    return value
+
+
+Moment = Annotated[dt.datetime, BeforeValidator(_text_only)]
 MetricValue = Annotated[
     StrictFloat | StrictInt | NonFinite,
     Field(description="A number, or " + ", ".join(f'"{text}"' for text in NON_FINITE_TEXT) + "."),
@@ -64,13 +75,18 @@ class TrackedRunEnd(Schema):
     status: EndStatus = FINISHED
     error_type: str | None = Field(default=None, description="For a failed run: the type of the error.")
     error_message: str | None = Field(default=None, description="For a failed run: what went wrong.")
+    ended_at: Moment | None = Field(
+        default=None,
+        description="When the run ended by the client's clock (an end sent late); kept between the run's "
+        "start and now. Now when omitted.",
+    )
 
 
 class MetricPointIn(Schema):
     key: str = Field(min_length=1, description="Free text, e.g. 'metrics/mAP50(B)'.")
-    step: int = Field(ge=0, description="An integer step (epoch, iteration), from 0.")
+    step: StrictInt = Field(ge=0, description="An integer step (epoch, iteration), from 0.")
     value: MetricValue
-    timestamp: dt.datetime | None = Field(default=None, description="When it was measured; now when omitted.")
+    timestamp: Moment | None = Field(default=None, description="When it was measured; now when omitted.")
 
 
 class MetricBatch(Schema):

@@ -23,6 +23,7 @@ Locks: SQLite's own locking keeps each entry whole across threads and processes;
 ``Spool``'s ``_lock`` guards its background thread. Connections are opened per call, never shared.
 """
 
+import atexit
 import contextlib
 import datetime as dt
 import json
@@ -171,6 +172,62 @@ def pending_count(server: str | None = None) -> int:
         ).fetchone()[0]
 
 
+def pending_by_kind(server: str, path: Path | None = None) -> dict[str, int]:
+    """``server``'s entries waiting to be sent, counted by kind (in ``path``; by default the spool file
+    of the settings)."""
+    path = path or spool_path()
+    counts = dict.fromkeys(KINDS, 0)
+    if not path.exists():
+        return counts
+    with _open(path) as connection:
+        rows = connection.execute(
+            "SELECT kind, count(*) FROM entries WHERE server = ? AND failed IS NULL GROUP BY kind", (server,)
+        ).fetchall()
+    counts.update(dict(rows))
+    return counts
+
+
+# The servers this process added entries for, and the spool file each went to (GEMINI_SPOOL_PATH may
+# change): read by the exit report. Guarded by _spooled_lock.
+_spooled: dict[str, Path] = {}
+_spooled_lock = threading.Lock()
+
+
+def _note_spooled(server: str) -> None:
+    with _spooled_lock:
+        _spooled[server] = spool_path()
+
+
+def _report_what_is_left_at_exit() -> None:
+    """One WARNING per server this process spooled for, naming what is still unsent, where, and that
+    ``gemini sync`` sends it: a job that exits 0 with its points in a spool on a node's disk that is
+    wiped afterwards has lost them unless someone is told."""
+    with _spooled_lock:
+        spooled = dict(_spooled)
+    for server, path in spooled.items():
+        try:
+            counts = pending_by_kind(server, path)
+        except Exception:  # noqa: BLE001 - an exit report never raises; it says what it cannot count
+            left = "entries (the spool file could not be read to count them)"
+        else:
+            if not any(counts.values()):
+                continue
+            left = ", ".join(f"{count} {_KIND_NAMES[kind]}" for kind, count in counts.items() if count)
+        logger.warning(
+            "gemini: %s for the server %s are left in the offline spool %s: run 'gemini sync' (with the "
+            "same GEMINI_SPOOL_PATH) once the server answers, before that file is removed",
+            left,
+            server,
+            path,
+        )
+
+
+# Registered at import, before the tracking lifecycle's own exit hook (gemini.tracking.lifecycle imports
+# this module first): atexit runs hooks last-registered first, so the runs' ends are spooled before this
+# reports what is left.
+atexit.register(_report_what_is_left_at_exit)
+
+
 def failed_entries() -> list[tuple[Entry, str]]:
     """The entries a server refused for good, every server's, with the reason it gave."""
     path = spool_path()
@@ -228,6 +285,7 @@ class Spool:
                 "INSERT INTO entries (server, run_id, kind, payload, created_at) VALUES (?, ?, ?, ?, ?)",
                 (self.server, run_id, kind, json.dumps(payload), dt.datetime.now(dt.timezone.utc).isoformat()),
             )
+        _note_spooled(self.server)
         self.start_background_sender()
 
     def waiting(self, run_id: str) -> bool:

@@ -39,7 +39,7 @@ class RestartableServer:
             artifact_root=self.artifact_root,
             port=self.port,
         )
-        self._running.__enter__()
+        self.served = self._running.__enter__()
 
     def stop(self) -> None:
         if self._running is not None:

@@ -59,7 +59,11 @@ _END_DESCRIPTION = (
 )
 def end_run(run_id: uuid.UUID, body: TrackedRunEnd) -> ModelRunPublic:
     record = registry().end_run(
-        run_id=run_id, status=body.status, error_type=body.error_type, error_message=body.error_message
+        run_id=run_id,
+        status=body.status,
+        error_type=body.error_type,
+        error_message=body.error_message,
+        ended_at=body.ended_at,
     )
     return ModelRunPublic.of(record)
 

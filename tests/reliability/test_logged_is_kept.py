@@ -1,0 +1,141 @@
+"""What a training job logs is there afterwards, or the job is told: times that both databases can read
+back, strict types at the REST edge, a spooled end keeping the client's time, and a job that exits with
+its work still in the spool saying so."""
+
+import datetime as dt
+import os
+import subprocess
+import sys
+import textwrap
+
+import pytest
+from click.testing import CliRunner
+
+from gemini.api.model_run import ModelRun
+from gemini.cli.main import cli
+from gemini.domain.errors import InvalidInputError
+from gemini.registry import CheckedRegistry, database_transport, registry
+from gemini.remote import http
+from tests.remote.test_spool import RestartableServer
+from tests.rest_api.conftest import app, client  # noqa: F401 - fixtures
+
+LATE_EVENING_9999 = dt.datetime(9999, 12, 31, 23, 0, tzinfo=dt.timezone(dt.timedelta(hours=-5)))
+EARLY_YEAR_1 = dt.datetime(1, 1, 1, 1, 0, tzinfo=dt.timezone(dt.timedelta(hours=5)))
+
+
+@pytest.mark.parametrize("stamp", [LATE_EVENING_9999, EARLY_YEAR_1])
+def test_a_point_whose_time_leaves_the_calendar_once_in_utc_is_refused_and_the_key_stays_readable(
+    registry_url, stamp
+):
+    run = registry().start_run(model_run_info={"n": 1})
+    with pytest.raises(InvalidInputError, match="point 0: timestamp .* is out of range once in UTC"):
+        registry().log_batch(run_id=run.id, batch_id="b-1", points=[("loss", 0, 1.0, stamp)])
+    assert registry().metric_history(run_id=run.id, key="loss") == []
+    registry().log_batch(run_id=run.id, batch_id="b-2", points=[("loss", 0, 1.0, None)])
+    assert [point.value for point in registry().metric_history(run_id=run.id, key="loss")] == [1.0]
+
+
+def test_a_point_time_in_another_zone_is_stored_as_the_same_moment_in_utc(registry_url):
+    run = registry().start_run(model_run_info={"n": 2})
+    stamp = dt.datetime(2026, 6, 1, 12, 0, tzinfo=dt.timezone(dt.timedelta(hours=2)))
+    registry().log_batch(run_id=run.id, batch_id="b-1", points=[("loss", 0, 1.0, stamp)])
+    (stored,) = registry().metric_history(run_id=run.id, key="loss")
+    assert stored.timestamp == stamp and stored.timestamp.utcoffset() == dt.timedelta(0)
+
+
+@pytest.mark.parametrize(
+    ("point", "field"),
+    [
+        ({"key": "loss", "step": "3", "value": 1.0}, "step"),
+        ({"key": "loss", "step": 3.0, "value": 1.0}, "step"),
+        ({"key": "loss", "step": True, "value": 1.0}, "step"),
+        ({"key": "loss", "step": 3, "value": 1.0, "timestamp": 0}, "timestamp"),
+        ({"key": "loss", "step": 3, "value": 1.0, "timestamp": "2026-11-30T19:00:00"}, "timestamp"),
+        ({"key": "loss", "step": 3, "value": 1.0, "timestamp": "9999-12-31T23:00:00-05:00"}, "timestamp"),
+    ],
+)
+def test_the_rest_edge_refuses_loose_steps_and_times_naming_the_field(client, point, field):
+    run = client.post("/api/model_runs/start", json={}).json()
+    response = client.post(f"/api/model_runs/{run['id']}/metrics", json={"batch_id": "b-1", "points": [point]})
+    assert response.status_code == 422, response.text
+    assert field in response.json()["detail"]
+    assert client.get(f"/api/model_runs/{run['id']}/metrics").json() == []
+
+
+def test_an_end_time_is_kept_between_the_start_and_now(client):
+    run = client.post("/api/model_runs/start", json={}).json()
+    response = client.post(f"/api/model_runs/{run['id']}/end", json={"ended_at": "2000-01-01T00:00:00Z"})
+    assert response.status_code == 200, response.text
+    assert response.json()["ended_at"] == run["started_at"]
+    refused = client.post(f"/api/model_runs/{run['id']}/end", json={"ended_at": 0})
+    assert refused.status_code == 422 and "ended_at" in refused.json()["detail"]  # a number is not a time
+
+
+def test_an_end_time_without_an_offset_is_refused(client):
+    run = client.post("/api/model_runs/start", json={}).json()
+    response = client.post(f"/api/model_runs/{run['id']}/end", json={"ended_at": "2026-11-30T19:00:00"})
+    assert response.status_code == 422 and "ended_at" in response.json()["detail"]
+    assert client.get(f"/api/model_runs/{run['id']}").json()["status"] == "running"
+
+
+@pytest.fixture
+def away_server(tmp_path, monkeypatch):
+    served = RestartableServer(tmp_path)
+    served.start()
+    monkeypatch.setenv("GEMINI_API_URL", served.url)
+    monkeypatch.setenv("GEMINI_API_RETRIES", "0")
+    monkeypatch.setenv("GEMINI_SPOOL_PATH", str(tmp_path / "client" / "spool.sqlite"))
+    yield served
+    served.stop()
+    http.close_all()
+
+
+def server_database(served: RestartableServer, monkeypatch) -> CheckedRegistry:
+    """The server's database, read directly, whatever GEMINI_API_URL says."""
+    monkeypatch.setenv("GEMINI_DATABASE_URL", served.database_url)
+    return CheckedRegistry(database_transport())
+
+
+def test_a_spooled_end_keeps_the_time_the_job_ended(away_server, monkeypatch):
+    run = ModelRun.start(model_run_info={"lr": 0.5})
+    away_server.stop()
+    asked_at = dt.datetime.now(dt.timezone.utc)
+    assert run.end() is not None  # spooled
+    away_server.start()
+    # Delivered well after the job ended: the run keeps the job's end, not the delivery's.
+    delivered_after = dt.datetime.now(dt.timezone.utc)
+    assert CliRunner().invoke(cli, ["sync"]).exit_code == 0
+    stored = server_database(away_server, monkeypatch).get_run(run_id=run.id)
+    assert stored.status == "finished"
+    assert asked_at <= stored.ended_at < delivered_after
+
+
+JOB = textwrap.dedent(
+    """
+    from gemini.api.model_run import ModelRun
+    with ModelRun.track(model_run_info={"lr": 0.1}) as run:
+        import os, signal
+        os.kill(int(os.environ["SERVER_PID"]), signal.SIGKILL)
+        run.log_metrics({"loss": 0.5}, step=0)
+        run.flush()
+    """
+)
+
+
+def test_a_job_that_exits_with_its_work_in_the_spool_names_it_and_gemini_sync(away_server, tmp_path, monkeypatch):
+    server_pid = away_server.served.process.pid
+    environment = {**os.environ, "SERVER_PID": str(server_pid)}
+    job = subprocess.run([sys.executable, "-c", JOB], env=environment, capture_output=True, text=True, timeout=120)
+    assert job.returncode == 0, job.stderr
+    warning = [line for line in job.stderr.splitlines() if "left in the offline spool" in line]
+    assert len(warning) == 1, job.stderr
+    assert "1 metric batches, 1 run ends" in warning[0]
+    assert str(tmp_path / "client" / "spool.sqlite") in warning[0] and "gemini sync" in warning[0]
+
+    away_server.stop()
+    away_server.start()
+    assert CliRunner().invoke(cli, ["sync"]).exit_code == 0
+    on_server = server_database(away_server, monkeypatch)
+    (stored,) = on_server.search_runs().items
+    assert stored.status == "finished"
+    assert [point.value for point in on_server.metric_history(run_id=stored.id, key="loss")] == [0.5]
