@@ -194,6 +194,7 @@ def _fill_tracked_runs(count: int) -> None:
 
 
 def bench_search(results: dict) -> None:
+    from gemini.registry import registry
 
     _fill_tracked_runs(SEARCH_RUNS)
     for threshold in (0.9, 0.5):

@@ -15,6 +15,7 @@ from fastapi import APIRouter, Query, Response
 from gemini.domain.limits import MAX_RUNS_PER_HISTORY
 from gemini.domain.statuses import END_STATUSES, LOST, RUNNING
 from gemini.registry import registry
+from gemini.rest_api.threads import off_the_loop
 from gemini.rest_api.errors import CONFLICT, NOT_FOUND, READ_ERRORS, WRITE_ERRORS
 from gemini.rest_api.pages import TOTAL_HEADER
 from gemini.rest_api.schemas import ModelRunPublic
@@ -35,11 +36,12 @@ metrics_router = APIRouter(prefix="/metrics", tags=["tracking"], responses=READ_
 
 
 @runs_router.post("/start", status_code=201, dependencies=WRITE_ACCESS, responses=WRITE_ERRORS)
-def start_run(body: TrackedRunStart, writer: Writer) -> ModelRunPublic:
+async def start_run(body: TrackedRunStart, writer: Writer) -> ModelRunPublic:
     """Start a tracked run (status ``running``) of the named model (created when missing): always a new
     run, even when another has the same info. The client keeps it alive with heartbeats (or metric
     batches) until it ends."""
-    record = registry().start_run(
+    record = await off_the_loop(
+        registry().start_run,
         model_run_info=body.model_run_info, model_name=body.model_name, created_by=writer.name
     )
     return ModelRunPublic.of(record)
@@ -57,8 +59,9 @@ _END_DESCRIPTION = (
     responses={**WRITE_ERRORS, **NOT_FOUND, **CONFLICT},
     description=_END_DESCRIPTION,
 )
-def end_run(run_id: uuid.UUID, body: TrackedRunEnd) -> ModelRunPublic:
-    record = registry().end_run(
+async def end_run(run_id: uuid.UUID, body: TrackedRunEnd) -> ModelRunPublic:
+    record = await off_the_loop(
+        registry().end_run,
         run_id=run_id,
         status=body.status,
         error_type=body.error_type,
@@ -71,10 +74,10 @@ def end_run(run_id: uuid.UUID, body: TrackedRunEnd) -> ModelRunPublic:
 @runs_router.post(
     "/{run_id}/heartbeat", status_code=204, dependencies=WRITE_ACCESS, responses={**WRITE_ERRORS, **NOT_FOUND, **CONFLICT}
 )
-def heartbeat(run_id: uuid.UUID) -> Response:
+async def heartbeat(run_id: uuid.UUID) -> Response:
     """Tell that the run's process is alive (a run without one for ``GEMINI_HEARTBEAT_TIMEOUT`` seconds
     reads as ``lost``); 409 once the run has ended."""
-    registry().heartbeat(run_id=run_id)
+    await off_the_loop(registry().heartbeat, run_id=run_id)
     return Response(status_code=204)
 
 
@@ -83,11 +86,12 @@ def heartbeat(run_id: uuid.UUID) -> Response:
     dependencies=WRITE_ACCESS,
     responses={**WRITE_ERRORS, **NOT_FOUND},
 )
-def log_metric_batch(run_id: uuid.UUID, body: MetricBatch) -> MetricBatchResult:
+async def log_metric_batch(run_id: uuid.UUID, body: MetricBatch) -> MetricBatchResult:
     """Write many points of one run in one transaction. ``batch_id`` makes a retry safe: a batch already
     written answers ``written: false`` and changes nothing. A (key, step) already stored is replaced."""
     points = [(point.key, point.step, value_in(point.value), point.timestamp) for point in body.points]
-    written = registry().log_batch(run_id=run_id, batch_id=body.batch_id, points=points)
+    # The checks of up to 100,000 points run in the thread too: they grow with the batch.
+    written = await off_the_loop(registry().log_batch, run_id=run_id, batch_id=body.batch_id, points=points)
     return MetricBatchResult(batch_id=body.batch_id, written=written)
 
 
