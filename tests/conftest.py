@@ -25,6 +25,8 @@ from hypothesis import HealthCheck, settings
 
 from gemini.db import engine as db_engine
 from gemini.db.tables import Base
+from gemini.registry import CheckedRegistry, database_transport
+from gemini.remote import http
 
 POSTGRES_SERVER_URL = os.environ.get(
     "GEMINI_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
@@ -258,3 +260,53 @@ def gemini_server(tmp_path_factory) -> Callable[..., contextlib.AbstractContextM
         return running_gemini_server(database_url=database_url, log_path=log_path, token=token, args=args)
 
     return start
+
+
+class RestartableServer:
+    """A ``gemini serve`` on one port and one database, stopped and started again by the test."""
+
+    def __init__(self, directory: Path) -> None:
+        self.directory = directory
+        self.database_url = f"sqlite:///{directory / 'gemini.db'}"
+        self.artifact_root = directory / "artifact-store"
+        self.port = free_loopback_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self._running = None
+        self._starts = 0
+
+    def start(self) -> None:
+        self._starts += 1
+        self._running = running_gemini_server(
+            database_url=self.database_url,
+            log_path=self.directory / f"serve-{self._starts}.log",
+            artifact_root=self.artifact_root,
+            port=self.port,
+        )
+        self.served = self._running.__enter__()
+
+    def stop(self) -> None:
+        if self._running is not None:
+            self._running.__exit__(None, None, None)
+            self._running = None
+
+
+def server_database() -> CheckedRegistry:
+    """The server's database, read directly: what arrived, whatever the client's GEMINI_API_URL says."""
+    return CheckedRegistry(database_transport())
+
+
+@pytest.fixture
+def spooling_server(tmp_path, monkeypatch):
+    """A ``RestartableServer`` the client uses (``GEMINI_API_URL``) with no retries and a spool of its
+    own; the test process reads the server's database directly (``server_database()``)."""
+    served = RestartableServer(tmp_path)
+    served.start()
+    monkeypatch.setenv("GEMINI_API_URL", served.url)
+    monkeypatch.setenv("GEMINI_API_RETRIES", "0")
+    monkeypatch.setenv("GEMINI_SPOOL_PATH", str(tmp_path / "client" / "spool.sqlite"))
+    # The test process reads the server's database directly to check what arrived.
+    monkeypatch.setenv("GEMINI_DATABASE_URL", served.database_url)
+    monkeypatch.setenv("GEMINI_ARTIFACT_ROOT", str(served.artifact_root))
+    yield served
+    served.stop()
+    http.close_all()

@@ -11,7 +11,6 @@ from gemini.api.model_run import ModelRun
 from gemini.domain.errors import ERROR_KINDS, ArtifactTooLargeError, InvalidInputError
 from gemini.registry import registry, remote
 from gemini.remote import http
-from tests.remote.test_spool import RestartableServer
 
 EVIL = "../../etc/evil"
 
@@ -76,23 +75,14 @@ def test_runs_read_in_one_shape_with_their_author_in_every_mode(registry_url):
     assert registry().get_run(run_id=model_run.id).created_by == expected
 
 
-def test_a_process_that_only_spools_an_artifact_sends_it_once_the_server_is_back(tmp_path, monkeypatch):
-    served = RestartableServer(tmp_path)
-    served.start()
-    monkeypatch.setenv("GEMINI_API_URL", served.url)
-    monkeypatch.setenv("GEMINI_API_RETRIES", "0")
-    monkeypatch.setenv("GEMINI_SPOOL_PATH", str(tmp_path / "client" / "spool.sqlite"))
-    try:
-        run = ModelRun.create({"n": 3})
-        served.stop()
-        source = tmp_path / "best.pt"
-        source.write_bytes(b"weights")
-        assert run.log_artifact(source, name="weights/best.pt") is not None  # spooled
-        served.start()
-        deadline = time.monotonic() + 60
-        while not run.list_artifacts() and time.monotonic() < deadline:
-            time.sleep(0.5)
-        assert [artifact["name"] for artifact in run.list_artifacts()] == ["weights/best.pt"]
-    finally:
-        served.stop()
-        http.close_all()
+def test_a_process_that_only_spools_an_artifact_sends_it_once_the_server_is_back(spooling_server, tmp_path):
+    run = ModelRun.create({"n": 3})
+    spooling_server.stop()
+    source = tmp_path / "best.pt"
+    source.write_bytes(b"weights")
+    assert run.log_artifact(source, name="weights/best.pt") is not None  # spooled
+    spooling_server.start()
+    deadline = time.monotonic() + 60
+    while not run.list_artifacts() and time.monotonic() < deadline:
+        time.sleep(0.5)
+    assert [artifact["name"] for artifact in run.list_artifacts()] == ["weights/best.pt"]

@@ -14,9 +14,8 @@ from click.testing import CliRunner
 from gemini.api.model_run import ModelRun
 from gemini.cli.main import cli
 from gemini.domain.errors import InvalidInputError
-from gemini.registry import CheckedRegistry, database_transport, registry
-from gemini.remote import http
-from tests.remote.test_spool import RestartableServer
+from gemini.registry import registry
+from tests.conftest import server_database
 from tests.rest_api.conftest import app, client  # noqa: F401 - fixtures
 
 LATE_EVENING_9999 = dt.datetime(9999, 12, 31, 23, 0, tzinfo=dt.timezone(dt.timedelta(hours=-5)))
@@ -78,34 +77,16 @@ def test_an_end_time_without_an_offset_is_refused(client):
     assert client.get(f"/api/model_runs/{run['id']}").json()["status"] == "running"
 
 
-@pytest.fixture
-def away_server(tmp_path, monkeypatch):
-    served = RestartableServer(tmp_path)
-    served.start()
-    monkeypatch.setenv("GEMINI_API_URL", served.url)
-    monkeypatch.setenv("GEMINI_API_RETRIES", "0")
-    monkeypatch.setenv("GEMINI_SPOOL_PATH", str(tmp_path / "client" / "spool.sqlite"))
-    yield served
-    served.stop()
-    http.close_all()
-
-
-def server_database(served: RestartableServer, monkeypatch) -> CheckedRegistry:
-    """The server's database, read directly, whatever GEMINI_API_URL says."""
-    monkeypatch.setenv("GEMINI_DATABASE_URL", served.database_url)
-    return CheckedRegistry(database_transport())
-
-
-def test_a_spooled_end_keeps_the_time_the_job_ended(away_server, monkeypatch):
+def test_a_spooled_end_keeps_the_time_the_job_ended(spooling_server):
     run = ModelRun.start(model_run_info={"lr": 0.5})
-    away_server.stop()
+    spooling_server.stop()
     asked_at = dt.datetime.now(dt.timezone.utc)
     assert run.end() is not None  # spooled
-    away_server.start()
+    spooling_server.start()
     # Delivered well after the job ended: the run keeps the job's end, not the delivery's.
     delivered_after = dt.datetime.now(dt.timezone.utc)
     assert CliRunner().invoke(cli, ["sync"]).exit_code == 0
-    stored = server_database(away_server, monkeypatch).get_run(run_id=run.id)
+    stored = server_database().get_run(run_id=run.id)
     assert stored.status == "finished"
     assert asked_at <= stored.ended_at < delivered_after
 
@@ -122,8 +103,8 @@ JOB = textwrap.dedent(
 )
 
 
-def test_a_job_that_exits_with_its_work_in_the_spool_names_it_and_gemini_sync(away_server, tmp_path, monkeypatch):
-    server_pid = away_server.served.process.pid
+def test_a_job_that_exits_with_its_work_in_the_spool_names_it_and_gemini_sync(spooling_server, tmp_path):
+    server_pid = spooling_server.served.process.pid
     environment = {**os.environ, "SERVER_PID": str(server_pid)}
     job = subprocess.run([sys.executable, "-c", JOB], env=environment, capture_output=True, text=True, timeout=120)
     assert job.returncode == 0, job.stderr
@@ -132,10 +113,10 @@ def test_a_job_that_exits_with_its_work_in_the_spool_names_it_and_gemini_sync(aw
     assert "1 metric batches, 1 run ends" in warning[0]
     assert str(tmp_path / "client" / "spool.sqlite") in warning[0] and "gemini sync" in warning[0]
 
-    away_server.stop()
-    away_server.start()
+    spooling_server.stop()
+    spooling_server.start()
     assert CliRunner().invoke(cli, ["sync"]).exit_code == 0
-    on_server = server_database(away_server, monkeypatch)
+    on_server = server_database()
     (stored,) = on_server.search_runs().items
     assert stored.status == "finished"
     assert [point.value for point in on_server.metric_history(run_id=stored.id, key="loss")] == [0.5]

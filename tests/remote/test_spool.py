@@ -6,84 +6,32 @@ import signal
 import subprocess
 import sys
 import time
-from pathlib import Path
 
-import pytest
 from click.testing import CliRunner
 
-from gemini.registry import CheckedRegistry, database_transport
 from gemini.api.model_run import ModelRun
 from gemini.cli.main import cli
-from gemini.remote import http
 from gemini.tracking import lifecycle, spool
-from tests.conftest import free_loopback_port, running_gemini_server
+from tests.conftest import server_database
 
 
-class RestartableServer:
-    """A ``gemini serve`` on one port and one database, stopped and started again by the test."""
-
-    def __init__(self, directory: Path) -> None:
-        self.directory = directory
-        self.database_url = f"sqlite:///{directory / 'gemini.db'}"
-        self.artifact_root = directory / "artifact-store"
-        self.port = free_loopback_port()
-        self.url = f"http://127.0.0.1:{self.port}"
-        self._running = None
-        self._starts = 0
-
-    def start(self) -> None:
-        self._starts += 1
-        self._running = running_gemini_server(
-            database_url=self.database_url,
-            log_path=self.directory / f"serve-{self._starts}.log",
-            artifact_root=self.artifact_root,
-            port=self.port,
-        )
-        self.served = self._running.__enter__()
-
-    def stop(self) -> None:
-        if self._running is not None:
-            self._running.__exit__(None, None, None)
-            self._running = None
-
-
-def server_database() -> CheckedRegistry:
-    """The server's database, read directly: what arrived, whatever the client's GEMINI_API_URL says."""
-    return CheckedRegistry(database_transport())
-
-
-@pytest.fixture
-def server(tmp_path, monkeypatch):
-    served = RestartableServer(tmp_path)
-    served.start()
-    monkeypatch.setenv("GEMINI_API_URL", served.url)
-    monkeypatch.setenv("GEMINI_API_RETRIES", "0")
-    monkeypatch.setenv("GEMINI_SPOOL_PATH", str(tmp_path / "client" / "spool.sqlite"))
-    # The test process reads the server's database directly to check what arrived.
-    monkeypatch.setenv("GEMINI_DATABASE_URL", served.database_url)
-    monkeypatch.setenv("GEMINI_ARTIFACT_ROOT", str(served.artifact_root))
-    yield served
-    served.stop()
-    http.close_all()
-
-
-def test_a_server_stopped_during_a_tracked_run_loses_nothing_once_it_is_back(server, tmp_path):
+def test_a_server_stopped_during_a_tracked_run_loses_nothing_once_it_is_back(spooling_server, tmp_path):
     weights = tmp_path / "best.pt"
     weights.write_bytes(b"weights" * 1000)
     with ModelRun.track(model_run_info={"lr": 0.1}, model_name="spooled") as run:
         for step in range(10):
             run.log_metrics({"loss": 1.0 / (step + 1)}, step=step)
         assert run.flush()
-        server.stop()
+        spooling_server.stop()
         for step in range(10, 20):
             run.log_metrics({"loss": 1.0 / (step + 1)}, step=step)
         assert run.flush()  # kept in the spool: the training job goes on
         assert run.log_artifact(weights)["size"] == 7000
     assert run.status == "finished"
-    assert spool.pending_count(server.url) == 3  # the second batch, the artifact, the end
+    assert spool.pending_count(spooling_server.url) == 3  # the second batch, the artifact, the end
     assert server_database().get_run(run_id=run.id).status in ("running", "lost")
 
-    server.start()
+    spooling_server.start()
     result = CliRunner().invoke(cli, ["sync"])
     assert result.exit_code == 0, result.output
     assert "nothing left to send" in result.stderr
@@ -98,30 +46,30 @@ def test_a_server_stopped_during_a_tracked_run_loses_nothing_once_it_is_back(ser
     assert not any(spool.artifact_directory().iterdir())
 
 
-def test_sync_says_what_is_left_while_the_server_is_away(server):
+def test_sync_says_what_is_left_while_the_server_is_away(spooling_server):
     with ModelRun.track(model_run_info={"lr": 0.2}) as run:
-        server.stop()
+        spooling_server.stop()
         run.log_metric("loss", 0.5, step=0)
     result = CliRunner().invoke(cli, ["sync"])
     assert result.exit_code == 1
     assert "2 entries left to send" in result.stderr
-    server.start()
+    spooling_server.start()
     assert CliRunner().invoke(cli, ["sync"]).exit_code == 0
     assert server_database().get_run(run_id=run.id).status == "finished"
 
 
-def test_later_batches_of_a_spooled_run_queue_behind_it(server, monkeypatch):
+def test_later_batches_of_a_spooled_run_queue_behind_it(spooling_server, monkeypatch):
     monkeypatch.setattr(spool.Spool, "start_background_sender", lambda self: None)
     run = ModelRun.start(model_run_info={"lr": 0.3})
-    server.stop()
+    spooling_server.stop()
     run.log_metric("loss", 1.0, step=0)
     assert run.flush()
-    server.start()
+    spooling_server.start()
     # The server answers again, but the run's first value waits in the spool: the second must not
     # reach the server before it, or the older value would win when the spool is sent.
     run.log_metric("loss", 2.0, step=0)
     assert run.flush()
-    assert spool.pending_count(server.url) == 2
+    assert spool.pending_count(spooling_server.url) == 2
     assert server_database().metric_history(run_id=run.id, key="loss") == []
     assert CliRunner().invoke(cli, ["sync"]).exit_code == 0
     assert [point.value for point in server_database().metric_history(run_id=run.id, key="loss")] == [2.0]
@@ -131,29 +79,29 @@ def test_later_batches_of_a_spooled_run_queue_behind_it(server, monkeypatch):
 SYNC_SCRIPT = "from gemini.cli.main import cli; cli(['sync'])"
 
 
-def test_a_client_killed_while_sending_the_spool_duplicates_nothing(server, monkeypatch):
+def test_a_client_killed_while_sending_the_spool_duplicates_nothing(spooling_server, monkeypatch):
     # The spool is filled while the server is away, and sent only by the processes the test starts.
     monkeypatch.setattr(spool.Spool, "start_background_sender", lambda self: None)
     batches, points_per_batch = 80, 200
     run = ModelRun.start(model_run_info={"lr": 0.4})
     lifecycle.heartbeat_of(run).stop()  # no heartbeats: only the spool talks to the server
-    server.stop()
+    spooling_server.stop()
     for batch in range(batches):
         run.log_metrics({"loss": float(batch)}, step=batch)
         for key in range(points_per_batch - 1):
             run.log_metrics({f"k{key}": float(batch)}, step=batch)
         assert run.flush()
-    assert spool.pending_count(server.url) == batches
-    server.start()
+    assert spool.pending_count(spooling_server.url) == batches
+    spooling_server.start()
 
     environment = {**os.environ}
     sender = subprocess.Popen([sys.executable, "-c", SYNC_SCRIPT], env=environment, stderr=subprocess.PIPE)
     deadline = time.monotonic() + 60
-    while time.monotonic() < deadline and spool.pending_count(server.url) > batches * 3 // 4:
+    while time.monotonic() < deadline and spool.pending_count(spooling_server.url) > batches * 3 // 4:
         time.sleep(0.01)
     sender.send_signal(signal.SIGKILL)
     sender.wait(30)
-    left = spool.pending_count(server.url)
+    left = spool.pending_count(spooling_server.url)
     assert 0 < left < batches, "the sender was not killed part way; make the spool larger"
 
     result = CliRunner().invoke(cli, ["sync"])
