@@ -61,6 +61,28 @@ def test_the_rest_edge_refuses_loose_steps_and_times_naming_the_field(client, po
     assert client.get(f"/api/model_runs/{run['id']}/metrics").json() == []
 
 
+@pytest.mark.parametrize("literal", ["1e309", "-1e309", "1e999999", "9" * 400, "9" * 5000])
+def test_a_number_literal_no_float_can_hold_is_refused_like_any_other_too_large_number(client, literal):
+    run = client.post("/api/model_runs/start", json={}).json()
+    body = '{"batch_id": "b-1", "points": [{"key": "loss", "step": 0, "value": %s}]}' % literal
+    response = client.post(
+        f"/api/model_runs/{run['id']}/metrics", content=body, headers={"Content-Type": "application/json"}
+    )
+    assert response.status_code == 422, response.text
+    assert response.json()["error"] == "invalid_input"
+    assert literal[:20] in response.json()["detail"] or "digits" in response.json()["detail"]
+    assert client.get(f"/api/model_runs/{run['id']}/metrics").json() == []
+
+
+def test_infinity_spelled_out_is_still_a_value(client):
+    run = client.post("/api/model_runs/start", json={}).json()
+    points = [{"key": "loss", "step": 0, "value": "Infinity"}, {"key": "loss", "step": 1, "value": 1e308}]
+    response = client.post(f"/api/model_runs/{run['id']}/metrics", json={"batch_id": "b-1", "points": points})
+    assert response.status_code == 200, response.text
+    history = client.get(f"/api/model_runs/{run['id']}/metrics/loss").json()
+    assert [point["value"] for point in history] == ["Infinity", 1e308]
+
+
 def test_an_end_time_is_kept_between_the_start_and_now(client):
     run = client.post("/api/model_runs/start", json={}).json()
     response = client.post(f"/api/model_runs/{run['id']}/end", json={"ended_at": "2000-01-01T00:00:00Z"})

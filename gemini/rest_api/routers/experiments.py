@@ -12,8 +12,9 @@ from gemini.rest_api.pages import list_responses, set_page_headers
 from gemini.rest_api.params import PageParams, page_params
 from gemini.rest_api.schemas import ExperimentCreate, ExperimentPublic, ModelPublic
 from gemini.rest_api.security import WRITE_ACCESS
+from gemini.rest_api.strict_json import StrictJsonRoute
 
-router = APIRouter(prefix="/experiments", tags=["experiments"], responses=READ_ERRORS)
+router = APIRouter(route_class=StrictJsonRoute, prefix="/experiments", tags=["experiments"], responses=READ_ERRORS)
 
 
 @router.get("", responses=list_responses("A page of experiments, in creation order."))

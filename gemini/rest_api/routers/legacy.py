@@ -18,8 +18,11 @@ from gemini.rest_api.errors import CONFLICT, NOT_FOUND, READ_ERRORS, WRITE_ERROR
 from gemini.rest_api.pages import list_responses, set_page_headers
 from gemini.rest_api.schemas import ExperimentPublic, ModelModelRunCreate, ModelPublic, ModelRunPublic, ModelUpdate
 from gemini.rest_api.security import WRITE_ACCESS, Writer
+from gemini.rest_api.strict_json import StrictJsonRoute
 
-router = APIRouter(prefix="/models", tags=["GEMINI-compatible paths"], responses=READ_ERRORS)
+router = APIRouter(
+    route_class=StrictJsonRoute, prefix="/models", tags=["GEMINI-compatible paths"], responses=READ_ERRORS
+)
 
 # GEMINI's clients ask for these lists whole; a limit, when given, is bounded like every other page.
 Limit = Annotated[int | None, Query(ge=0, le=2**31 - 1, description="Items per page; all when omitted.")]

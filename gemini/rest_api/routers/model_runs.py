@@ -18,8 +18,9 @@ from gemini.rest_api.schemas import (
     ModelRunUpdate,
 )
 from gemini.rest_api.security import WRITE_ACCESS, Writer
+from gemini.rest_api.strict_json import StrictJsonRoute
 
-router = APIRouter(prefix="/model_runs", tags=["model runs"], responses=READ_ERRORS)
+router = APIRouter(route_class=StrictJsonRoute, prefix="/model_runs", tags=["model runs"], responses=READ_ERRORS)
 
 
 @router.get(

@@ -8,8 +8,9 @@ from gemini.registry import registry
 from gemini.rest_api.errors import READ_ERRORS, WRITE_ERRORS
 from gemini.rest_api.schemas import Info, ModelRunPublic, Name, PublicSchema, Schema
 from gemini.rest_api.security import WRITE_ACCESS, Writer
+from gemini.rest_api.strict_json import StrictJsonRoute
 
-router = APIRouter(prefix="/model_runs", tags=["model runs"], responses=READ_ERRORS)
+router = APIRouter(route_class=StrictJsonRoute, prefix="/model_runs", tags=["model runs"], responses=READ_ERRORS)
 
 
 class ModelRunsBulkCreate(Schema):

@@ -20,8 +20,9 @@ from gemini.rest_api.schemas import (
     ModelUpdate,
 )
 from gemini.rest_api.security import WRITE_ACCESS, Writer
+from gemini.rest_api.strict_json import StrictJsonRoute
 
-router = APIRouter(prefix="/models", tags=["models"], responses=READ_ERRORS)
+router = APIRouter(route_class=StrictJsonRoute, prefix="/models", tags=["models"], responses=READ_ERRORS)
 
 ALREADY_EXISTED = "It already existed and is returned unchanged."
 

@@ -8,8 +8,15 @@ from gemini.rest_api.errors import CONFLICT, NOT_FOUND, READ_ERRORS, WRITE_ERROR
 from gemini.rest_api.pages import list_responses, set_page_headers
 from gemini.rest_api.schemas import ApiTokenCreate, ApiTokenCreated, ApiTokenPublic
 from gemini.rest_api.security import ADMIN_ACCESS
+from gemini.rest_api.strict_json import StrictJsonRoute
 
-router = APIRouter(prefix="/tokens", tags=["API tokens"], dependencies=ADMIN_ACCESS, responses=READ_ERRORS)
+router = APIRouter(
+    route_class=StrictJsonRoute,
+    prefix="/tokens",
+    tags=["API tokens"],
+    dependencies=ADMIN_ACCESS,
+    responses=READ_ERRORS,
+)
 
 
 @router.get("", responses=list_responses("Every token, revoked ones included."))

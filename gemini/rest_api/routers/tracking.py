@@ -30,9 +30,10 @@ from gemini.rest_api.tracking_schemas import (
     TrackedRunStart,
     value_in,
 )
+from gemini.rest_api.strict_json import StrictJsonRoute
 
-runs_router = APIRouter(prefix="/model_runs", tags=["tracking"], responses=READ_ERRORS)
-metrics_router = APIRouter(prefix="/metrics", tags=["tracking"], responses=READ_ERRORS)
+runs_router = APIRouter(route_class=StrictJsonRoute, prefix="/model_runs", tags=["tracking"], responses=READ_ERRORS)
+metrics_router = APIRouter(route_class=StrictJsonRoute, prefix="/metrics", tags=["tracking"], responses=READ_ERRORS)
 
 
 @runs_router.post("/start", status_code=201, dependencies=WRITE_ACCESS, responses=WRITE_ERRORS)
