@@ -213,8 +213,11 @@ def running_gemini_server(
     args: tuple[str, ...] = (),
     artifact_root: Path | None = None,
     port: int | None = None,
+    settings: dict[str, str] | None = None,
 ) -> Iterator[ServedGemini]:
-    """``gemini serve [ARGS]`` as a real process on a free loopback port, ready (``/api/health`` answers 200)."""
+    """``gemini serve [ARGS]`` as a real process on a free loopback port, ready (``/api/health`` answers 200).
+
+    ``settings`` are environment variables of the server's (``{"GEMINI_MAX_INFO_BYTES": "4096"}``)."""
     port = port or free_loopback_port()
     environment = {key: value for key, value in os.environ.items() if not key.startswith("GEMINI_")}
     environment["GEMINI_SPOOL_PATH"] = str(log_path.with_name("server-spool.sqlite"))
@@ -223,6 +226,7 @@ def running_gemini_server(
         environment["GEMINI_ARTIFACT_ROOT"] = str(artifact_root)
     if token:
         environment["GEMINI_API_TOKEN"] = token
+    environment.update(settings or {})
     with open(log_path, "wb") as log:
         process = subprocess.Popen(
             [*gemini_command(), "serve", "--host", "127.0.0.1", "--port", str(port), *args],

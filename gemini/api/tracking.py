@@ -121,8 +121,10 @@ class TrackingMixin:
             self._finish_buffer()
 
     def _end(self, *, status: str, error: BaseException | None = None) -> Optional[Any]:
+        buffer = self._buffer
         self._finish_buffer()
-        error_type, error_message = lifecycle.error_fields(error)
+        # Points not stored are said with the end: such a run never reads as a clean `finished`.
+        error_type, error_message = lifecycle.end_fields(error, buffer)
         return self._end_record(status, error_type, error_message)
 
     @_seed_operation("end", fallback=None)

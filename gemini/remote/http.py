@@ -4,7 +4,8 @@ Every request goes through ``call``. It
 
 - reuses one ``httpx.Client`` per process and server (a forked child makes its own: sockets are never
   shared across a fork);
-- checks once per process that the server speaks this client's REST API version (``/api/health``);
+- checks once per process that the server speaks this client's REST API version (``/api/health``), and
+  keeps the limits the server says it has (the largest request body, the most points of a batch);
 - repeats a request, with exponential backoff, when that cannot do harm: a connection that could not be
   opened (nothing was sent) always; a lost answer, 503 and 429 only for requests that are safe to repeat
   (reads, get-or-create writes, replacements, metric batches that carry their id), never for the rest;
@@ -35,7 +36,7 @@ from gemini.domain.errors import (
     ServerUnreachableError,
     error_class_of,
 )
-from gemini.domain.limits import MAX_PAGE_SIZE
+from gemini.domain.limits import MAX_BATCH_POINTS, MAX_PAGE_SIZE
 from gemini.domain.records import Page
 from gemini.domain.wire import API_VERSION
 from gemini.registry.contract import PageRequest, route_of
@@ -68,6 +69,9 @@ class Server:
     client: httpx.Client
     retries: int
     checked: bool = False
+    max_request_bytes: int | None = None
+    """The largest request body the server accepts, as its ``/api/health`` says (``None``: not said)."""
+    max_batch_points: int = MAX_BATCH_POINTS
     lock: threading.Lock = field(default_factory=threading.Lock)
 
 
@@ -198,12 +202,18 @@ def _send(pooled: Server, method: str, path: str, *, idempotent: bool, **request
 
 
 def _check_version(pooled: Server) -> None:
+    """The server's REST API version must be this client's; its limits are kept with ``pooled``."""
     response = _send(pooled, "GET", "/health", idempotent=True)
     try:
         body = response.json()
     except ValueError:
         body = None
     reported = body.get("api_version") if isinstance(body, dict) else None
+    if reported == API_VERSION:
+        if isinstance(body.get("max_request_bytes"), int):
+            pooled.max_request_bytes = body["max_request_bytes"]
+        if isinstance(body.get("max_batch_points"), int):
+            pooled.max_batch_points = body["max_batch_points"]
     if reported != API_VERSION:
         served = f"REST API version {reported}" if reported is not None else "no gemini REST API version"
         server_version = body.get("version") if isinstance(body, dict) else None

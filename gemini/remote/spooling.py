@@ -6,6 +6,7 @@ from pathlib import Path
 
 from gemini.domain.errors import InvalidInputError
 from gemini.remote import http
+from gemini.remote.batches import send_batch
 from gemini.tracking import spool
 
 _spools: dict[str, spool.Spool] = {}
@@ -25,7 +26,7 @@ def server_spool() -> spool.Spool:
 def send_entry(entry: spool.Entry) -> None:
     """Send one spooled entry to the configured server."""
     if entry.kind == spool.METRICS:
-        http.send("log_batch", run_id=entry.run_id, json=entry.payload, idempotent=True)
+        send_batch(entry.run_id, entry.payload)
     elif entry.kind == spool.END:
         http.send("end_run", run_id=entry.run_id, json=entry.payload, idempotent=False)
     elif entry.kind == spool.ARTIFACT:

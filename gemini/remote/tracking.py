@@ -19,6 +19,7 @@ from gemini.domain.limits import MAX_SUMMARY_RUNS
 from gemini.domain.numbers import json_value, value_from_json
 from gemini.domain.records import CheckedInfo, MetricPoint, MetricSummary, ModelRunRecord
 from gemini.remote import http, records
+from gemini.remote.batches import send_batch
 from gemini.remote.spooling import server_spool
 from gemini.tracking import spool
 
@@ -98,7 +99,7 @@ def log_batch(*, run_id: uuid.UUID, batch_id: str, points: list[Point]) -> bool:
     pending = server_spool()
     if not pending.waiting(str(run_id)):
         try:
-            return http.send("log_batch", run_id=run_id, json=body, idempotent=True).json()["written"]
+            return send_batch(run_id, body)
         except DatabaseUnavailableError:
             pass
     pending.add(str(run_id), spool.METRICS, body)

@@ -13,7 +13,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from gemini.domain.limits import MAX_NAME_LENGTH
+from gemini.domain.limits import MAX_BATCH_POINTS, MAX_NAME_LENGTH
 from gemini.domain.errors import ERROR_KINDS, REQUEST_ERROR_KINDS
 from gemini.domain.records import ApiTokenRecord, ExperimentRecord, ModelRecord, ModelRunRecord
 from gemini.domain.statuses import END_STATUSES, LOST, RUN_STATUSES
@@ -251,6 +251,12 @@ class HealthPublic(PublicSchema):
         default_factory=lambda: list(dict.fromkeys(row.kind for row in (*ERROR_KINDS, *REQUEST_ERROR_KINDS))),
         description="Every kind an error body's error field names for a registry error or a refused request.",
     )
+    # What this server accepts, so that a client sizes its metric batches to fit instead of learning it
+    # from a refusal.
+    max_request_bytes: int | None = Field(
+        default=None, description="The largest request body accepted (artifact uploads aside), in bytes."
+    )
+    max_batch_points: int = Field(default=MAX_BATCH_POINTS, description="The most points one metric batch may carry.")
 
 
 class ErrorPublic(PublicSchema):

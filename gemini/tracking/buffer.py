@@ -6,6 +6,11 @@ id of its own, so that a batch written again after a failure (its answer lost) i
 that fails keeps its batch, in order, for the next flush, with one warning on the ``gemini.api`` logger
 until writing works again: training never stops because the registry is unreachable.
 
+A batch the registry refuses for good (``REFUSED_FOR_GOOD``: invalid, its run gone) is never retried as
+it is, and never holds back the batches after it: an invalid batch is halved until the points refused
+are alone, and those are given up with one error each time, counted in ``refused`` with the first
+reasons in ``refusals``, so that the run's end can say what is missing.
+
 The writes go to ``write_batch(run_id, batch_id, points)``, by default the registry's ``log_batch``
 (``gemini.registry.registry()``, looked up at each write so that it follows the settings). Heartbeats are
 not sent from here (``gemini.tracking.heartbeat`` has its own thread), so a write stuck in retries never
@@ -14,8 +19,8 @@ delays them.
 Locks:
 
 - ``_lock`` guards ``_pending`` (points not yet in a batch), ``_batches`` (batches taken from pending,
-  not yet written: retried as they are), ``_next_step`` and ``_flush_seconds``. It is never held
-  while writing.
+  not yet written: retried as they are), ``_next_step``, ``_flush_seconds``, ``_refused`` and
+  ``_refusals``. It is never held while writing.
 - ``_write_lock`` makes one writer at a time (the thread or a caller's ``flush``), so batches are
   written in order and each once; it also guards ``_failing``.
 - ``_wake`` and ``_stopping`` are events: thread-safe by themselves.
@@ -31,6 +36,7 @@ from collections.abc import Callable
 from typing import Any
 
 from gemini.domain.checks import Point, new_batch_id
+from gemini.domain.errors import ConflictError, InvalidInputError, NotFoundError
 from gemini.registry import registry
 
 logger = logging.getLogger("gemini.api")
@@ -39,6 +45,11 @@ FLUSH_POINTS = 10_000
 """Points buffered before the writer thread writes them (also the most points of one batch)."""
 FLUSH_SECONDS = 5.0
 """Longest time a logged point waits in the buffer."""
+
+REFUSED_FOR_GOOD = (InvalidInputError, NotFoundError, ConflictError)
+"""What a write of the same batch would get again, however long it waited."""
+KEPT_REFUSALS = 5
+"""Refusal reasons kept for the run's end; the count covers the rest."""
 
 _UTC = dt.timezone.utc
 
@@ -73,6 +84,8 @@ class MetricBuffer:
         self._pending: list[Point] = []
         self._batches: list[tuple[str, list[Point]]] = []
         self._next_step: dict[str, int] = {}
+        self._refused = 0
+        self._refusals: list[str] = []
         self._write_lock = threading.Lock()
         self._failing = False
         self._wake = threading.Event()
@@ -111,6 +124,18 @@ class MetricBuffer:
         with self._lock:
             return len(self._pending) + sum(len(points) for _, points in self._batches)
 
+    @property
+    def refused(self) -> int:
+        """Points the registry refused for good, given up."""
+        with self._lock:
+            return self._refused
+
+    @property
+    def refusals(self) -> list[str]:
+        """The first reasons the registry gave for refusing points (at most ``KEPT_REFUSALS``)."""
+        with self._lock:
+            return list(self._refusals)
+
     def flush(self) -> bool:
         """Write every point added so far; ``False`` (points kept, a warning logged) when a write failed."""
         return self._write_all()
@@ -140,6 +165,9 @@ class MetricBuffer:
                     batch_id, points = self._batches[0]
                 try:
                     self._write_batch(self.run_id, batch_id, points)
+                except REFUSED_FOR_GOOD as exc:
+                    self._set_aside(points, exc)
+                    continue
                 except Exception as exc:  # noqa: BLE001 - whatever the cause, training goes on
                     if not self._failing:
                         logger.warning(
@@ -156,6 +184,30 @@ class MetricBuffer:
                     logger.warning("writing metrics of run %s works again", self.run_id)
                     self._failing = False
             return True
+
+    def _set_aside(self, points: list[Point], refusal: Exception) -> None:
+        """Replace the first batch, refused for good: by its halves when it is invalid and holds more than
+        one point (the points the registry accepts are then written), else by nothing."""
+        with self._lock:
+            self._batches.pop(0)
+            if isinstance(refusal, InvalidInputError) and len(points) > 1:
+                middle = len(points) // 2
+                self._batches[0:0] = [(new_batch_id(), points[:middle]), (new_batch_id(), points[middle:])]
+                return
+            self._refused += len(points)
+            if len(self._refusals) < KEPT_REFUSALS:
+                key, step = points[0][0], points[0][1]
+                where = f"{key!r} at step {step}"
+                if len(points) > 1:
+                    where = f"{len(points)} points from {where}"
+                self._refusals.append(f"{where}: {refusal}")
+        logger.error(
+            "the registry refused %d metric point%s of run %s for good, not stored: %s",
+            len(points),
+            "" if len(points) == 1 else "s",
+            self.run_id,
+            refusal,
+        )
 
     def _run(self) -> None:
         last_write = time.monotonic()

@@ -8,7 +8,8 @@
   the points left are given up with an error on the ``gemini.api`` logger.
 - ``terminate_raises`` turns SIGTERM into ``RunTerminated`` inside ``ModelRun.track``, so the run ends
   ``killed`` before the signal's previous handling follows.
-- ``error_fields`` names the error a run ended with (``error_type``, ``error_message``).
+- ``error_fields`` names the error a run ended with (``error_type``, ``error_message``); ``end_fields``
+  adds the metric points that were not stored, so that such a run never reads as a clean end.
 
 Locks: ``_active_lock`` guards ``_active`` and ``_exit_hook_installed``; it is never held while a run
 ends. SIGTERM's handler is only changed from the main thread (Python runs handlers there).
@@ -64,6 +65,35 @@ def error_fields(error: BaseException | None) -> tuple[str | None, str | None]:
     if isinstance(error, KeyboardInterrupt):
         return "KeyboardInterrupt", "interrupted"
     return error_type(error), storable_text(str(error))
+
+
+NOT_STORED_ERROR_TYPE = "MetricPointsNotStored"
+"""The ``error_type`` of a run that ended without an error of its own but with points not stored."""
+
+
+def end_fields(error: BaseException | None, buffer: MetricBuffer | None) -> tuple[str | None, str | None]:
+    """``error_fields(error)``, with a sentence on the points of ``buffer`` that were not stored (refused
+    for good, or left unwritten) added to the message."""
+    error_type, error_message = error_fields(error)
+    missing = None if buffer is None else not_stored(buffer)
+    if missing is None:
+        return error_type, error_message
+    if error_type is None:
+        return NOT_STORED_ERROR_TYPE, missing
+    return error_type, f"{error_message}\n{missing}" if error_message else missing
+
+
+def not_stored(buffer: MetricBuffer) -> str | None:
+    """What of ``buffer``'s points is not in the registry, in one sentence (``None``: nothing)."""
+    refused, left = buffer.refused, buffer.unwritten()
+    if not refused and not left:
+        return None
+    parts = []
+    if refused:
+        parts.append(f"{refused} refused by the registry ({'; '.join(buffer.refusals)})")
+    if left:
+        parts.append(f"{left} could not be written")
+    return f"{refused + left} metric points were not stored: {', '.join(parts)}"
 
 
 def storable_text(text: str) -> str:
