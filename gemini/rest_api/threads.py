@@ -18,10 +18,12 @@ from typing import Any, TypeVar
 
 Result = TypeVar("Result")
 
-# Few threads: more only contend for the GIL and the connection pool (40 threads served half the
-# requests per second of 4 on PostgreSQL in the server benchmark). A hot write waiting on SQLite's
-# write lock holds one; the event loop and the other handlers' thread pool go on meanwhile.
-_EXECUTOR = ThreadPoolExecutor(max_workers=4, thread_name_prefix="gemini-registry")
+# One thread: the hot writes of a worker process run one after the other, as they did on the event
+# loop, but without holding it. More threads only lengthen each write's transaction, since they contend
+# for the GIL while holding database locks: in the server benchmark (docs/benchmarks.md) 2 and 4
+# threads wrote fewer metric batches per second than 1 on both databases, and 40 half the creates of 4.
+# A write waiting on SQLite's write lock holds it; reads, and FastAPI's own thread pool, go on meanwhile.
+_EXECUTOR = ThreadPoolExecutor(max_workers=1, thread_name_prefix="gemini-registry")
 
 
 async def off_the_loop(function: Callable[..., Result], /, **arguments: Any) -> Result:

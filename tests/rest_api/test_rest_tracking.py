@@ -182,4 +182,6 @@ def test_the_tracking_endpoints_are_in_the_openapi_schema_with_examples(client):
         "/api/metrics/history",
     ):
         assert path in schema["paths"], path
-    assert schema["components"]["schemas"]["MetricBatch"]["examples"]
+    batch = schema["paths"]["/api/model_runs/{run_id}/metrics"]["post"]["requestBody"]["content"]["application/json"]
+    assert batch["schema"]["examples"]
+    assert batch["schema"]["properties"]["points"]["items"]["properties"]["step"]["minimum"] == 0

@@ -10,7 +10,7 @@ never holds the event loop that every other request needs.
 import uuid
 from typing import Annotated
 
-from fastapi import APIRouter, Query, Response
+from fastapi import APIRouter, Query, Request, Response
 
 from gemini.domain.limits import MAX_RUNS_PER_HISTORY
 from gemini.domain.statuses import END_STATUSES, LOST, RUNNING
@@ -30,7 +30,7 @@ from gemini.rest_api.tracking_schemas import (
     TrackedRunStart,
     value_in,
 )
-from gemini.rest_api.strict_json import StrictJsonRoute
+from gemini.rest_api.strict_json import StrictJsonRoute, inline_schema, read_body
 
 runs_router = APIRouter(route_class=StrictJsonRoute, prefix="/model_runs", tags=["tracking"], responses=READ_ERRORS)
 metrics_router = APIRouter(route_class=StrictJsonRoute, prefix="/metrics", tags=["tracking"], responses=READ_ERRORS)
@@ -86,14 +86,28 @@ async def heartbeat(run_id: uuid.UUID) -> Response:
     "/{run_id}/metrics",
     dependencies=WRITE_ACCESS,
     responses={**WRITE_ERRORS, **NOT_FOUND},
+    openapi_extra={
+        "requestBody": {"required": True, "content": {"application/json": {"schema": inline_schema(MetricBatch)}}}
+    },
 )
-async def log_metric_batch(run_id: uuid.UUID, body: MetricBatch) -> MetricBatchResult:
+async def log_metric_batch(run_id: uuid.UUID, request: Request) -> MetricBatchResult:
     """Write many points of one run in one transaction. ``batch_id`` makes a retry safe: a batch already
-    written answers ``written: false`` and changes nothing. A (key, step) already stored is replaced."""
-    points = [(point.key, point.step, value_in(point.value), point.timestamp) for point in body.points]
-    # The checks of up to 100,000 points run in the thread too: they grow with the batch.
-    written = await off_the_loop(registry().log_batch, run_id=run_id, batch_id=body.batch_id, points=points)
-    return MetricBatchResult(batch_id=body.batch_id, written=written)
+    written answers ``written: false`` and changes nothing. A (key, step) already stored is replaced.
+
+    The body is a ``MetricBatch``."""
+    # Only the body's bytes are read on the loop: reading up to 100,000 points into a MetricBatch, their
+    # checks and the write all grow with the batch, and run in the thread, one after the other. Read on
+    # the loop, the next batches' parsing stretched the transaction of this one, held by the thread.
+    body = await request.body()
+    content_type = request.headers.get("content-type")
+    return await off_the_loop(_write_batch, run_id=run_id, body=body, content_type=content_type)
+
+
+def _write_batch(*, run_id: uuid.UUID, body: bytes, content_type: str | None) -> MetricBatchResult:
+    batch = read_body(MetricBatch, body, content_type)
+    points = [(point.key, point.step, value_in(point.value), point.timestamp) for point in batch.points]
+    written = registry().log_batch(run_id=run_id, batch_id=batch.batch_id, points=points)
+    return MetricBatchResult(batch_id=batch.batch_id, written=written)
 
 
 @runs_router.get("/{run_id}/metrics", responses=NOT_FOUND)
