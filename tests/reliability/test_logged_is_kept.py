@@ -3,6 +3,7 @@ back, strict types at the REST edge, a spooled end keeping the client's time, an
 its work still in the spool saying so."""
 
 import datetime as dt
+import json
 import os
 import subprocess
 import sys
@@ -115,30 +116,56 @@ def test_a_spooled_end_keeps_the_time_the_job_ended(spooling_server):
 
 JOB = textwrap.dedent(
     """
+    import datetime as dt, json, os, pathlib, signal, sys
     from gemini.api.model_run import ModelRun
+    weights = pathlib.Path(sys.argv[1])
     with ModelRun.track(model_run_info={"lr": 0.1}) as run:
-        import os, signal
         os.kill(int(os.environ["SERVER_PID"]), signal.SIGKILL)
-        run.log_metrics({"loss": 0.5}, step=0)
+        before = dt.datetime.now(dt.timezone.utc)
+        for step in range(50):
+            run.log_metrics({"loss": 1 / (step + 1), "mAP50": step / 50}, step=step)
         run.flush()
+        weights.write_bytes(b"weights " * 1000)
+        run.log_artifact(str(weights), name="weights/last.pt")
+    print(json.dumps({"run_id": str(run.id), "before": before.isoformat(),
+                      "ended": dt.datetime.now(dt.timezone.utc).isoformat()}))
     """
 )
 
 
-def test_a_job_that_exits_with_its_work_in_the_spool_names_it_and_gemini_sync(spooling_server, tmp_path):
+def test_a_job_whose_server_dies_for_good_names_what_is_left_and_gemini_sync_delivers_it_once(
+    spooling_server, tmp_path
+):
     server_pid = spooling_server.served.process.pid
     environment = {**os.environ, "SERVER_PID": str(server_pid)}
-    job = subprocess.run([sys.executable, "-c", JOB], env=environment, capture_output=True, text=True, timeout=120)
+    job = subprocess.run(
+        [sys.executable, "-c", JOB, str(tmp_path / "last.pt")],
+        env=environment,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert job.returncode == 0, job.stderr
     warning = [line for line in job.stderr.splitlines() if "left in the offline spool" in line]
     assert len(warning) == 1, job.stderr
-    assert "1 metric batches, 1 run ends" in warning[0]
+    assert "1 metric batches, 1 artifacts, 1 run ends" in warning[0]
     assert str(tmp_path / "client" / "spool.sqlite") in warning[0] and "gemini sync" in warning[0]
+    told = json.loads(job.stdout)
+    before, ended = dt.datetime.fromisoformat(told["before"]), dt.datetime.fromisoformat(told["ended"])
 
     spooling_server.stop()
     spooling_server.start()
+    delivered_after = dt.datetime.now(dt.timezone.utc)
     assert CliRunner().invoke(cli, ["sync"]).exit_code == 0
+    assert CliRunner().invoke(cli, ["sync"]).exit_code == 0  # nothing left: a second sync sends nothing again
     on_server = server_database()
     (stored,) = on_server.search_runs().items
+    assert str(stored.id) == told["run_id"]
     assert stored.status == "finished"
-    assert [point.value for point in on_server.metric_history(run_id=stored.id, key="loss")] == [0.5]
+    assert before <= stored.ended_at <= ended < delivered_after  # the job's end, not the delivery's
+    for key, count in (("loss", 50), ("mAP50", 50)):
+        points = on_server.metric_history(run_id=stored.id, key=key)
+        assert [point.step for point in points] == list(range(count))  # each once
+        assert all(before <= point.timestamp <= ended for point in points)  # the job's clock
+    (artifact,) = on_server.search_artifacts(run_id=stored.id).items
+    assert (artifact.name, artifact.size) == ("weights/last.pt", len(b"weights " * 1000))
