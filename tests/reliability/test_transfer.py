@@ -203,6 +203,29 @@ def test_gemini_db_export_to_a_missing_directory_and_import_of_a_missing_file_fa
     assert "missing.jsonl': No such file or directory" in imported.stderr
 
 
+@pytest.mark.parametrize("existing", [None, "the export of yesterday\n"])
+def test_an_export_that_fails_midway_leaves_the_file_as_it_was(db, tmp_path, monkeypatch, existing):
+    from gemini.domain.errors import DatabaseUnavailableError
+    from gemini.registry.front import CheckedRegistry
+
+    _populate()
+    target = tmp_path / "registry.jsonl"
+    if existing is not None:
+        target.write_text(existing)
+    real_export = CheckedRegistry.export_registry
+
+    def export_then_fail(self, *, stream):
+        real_export(self, stream=stream)  # every line written, then the database goes away
+        raise DatabaseUnavailableError("database unavailable: the connection was lost")
+
+    monkeypatch.setattr(CheckedRegistry, "export_registry", export_then_fail)
+    result = _gemini("db", "export", str(target))
+    assert result.exit_code == 1
+    assert "the connection was lost" in result.stderr
+    assert (target.read_text() if target.exists() else None) == existing  # whole or nothing
+    assert sorted(path.name for path in tmp_path.iterdir()) == ([] if existing is None else ["registry.jsonl"])
+
+
 def _populate_tracked():
 
     running = registry().start_run(model_run_info={"lr": 0.1}, model_name="detector", created_by="alice")
