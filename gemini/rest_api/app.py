@@ -11,6 +11,7 @@ from gemini.rest_api.cors import ConfiguredCORS
 from gemini.rest_api.errors import install_error_handlers
 from gemini.rest_api.limits import RequestBodyLimit
 from gemini.rest_api.notices import NoticeHeaders, collect_core_notices
+from gemini.rest_api.openapi_links import install_openapi_links
 from gemini.rest_api.routers import (
     artifacts,
     experiments,
@@ -82,6 +83,7 @@ def create_app() -> FastAPI:
     app.include_router(api_router())
     # Everything outside /api (the browser interface at "/") is mounted here, after the API routes.
     mount_web(app)
+    install_openapi_links(app)  # links between operations, for clients and stateful fuzzing
     return app
 
 
