@@ -233,6 +233,10 @@ def check_metric_key(key: object) -> str:
         raise ValueError(f"a metric key must have 1 to {MAX_KEY_LENGTH} characters, got {len(key)}")
     if "\x00" in key:
         raise ValueError(f"metric key {key!r} contains a NUL character")
+    try:
+        key.encode("utf-8")
+    except UnicodeEncodeError as exc:  # a lone surrogate: no database stores it
+        raise ValueError(f"metric key {key!r} is not valid Unicode text ({exc.reason})") from exc
     if type(key) is str and len(_CHECKED_KEYS) < MAX_CHECKED_KEYS:
         _CHECKED_KEYS.add(key)
     return key
