@@ -13,10 +13,11 @@ import logging
 from http import HTTPStatus
 from typing import Any
 
-from fastapi import FastAPI, Request
+from fastapi import FastAPI, Request, Response
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException
+from starlette.requests import ClientDisconnect
 
 from gemini.domain.errors import ERROR_KINDS, REQUEST_ERROR_KINDS, GeminiError, InvalidInputError, kind_of
 from gemini.rest_api.schemas import ErrorPublic
@@ -104,6 +105,14 @@ async def _http_error(_request: Request, exc: HTTPException) -> JSONResponse:
     return error_response(exc.status_code, kind, detail, headers=getattr(exc, "headers", None))
 
 
+async def _client_disconnected(request: Request, _exc: ClientDisconnect) -> Response:
+    """A client that went away mid-request (a cut-off upload) is no server error: one line, no traceback."""
+    # The path as sent, still percent-encoded: a decoded one could break the line with a %0A.
+    path = request.scope.get("raw_path", b"").decode("latin-1")
+    logger.warning("client disconnected before sending all of its request: %s %s", request.method, path)
+    return Response(status_code=400)  # never sent: there is no one to send it to
+
+
 async def _unexpected_error(_request: Request, exc: Exception) -> JSONResponse:
     logger.exception("unexpected error while handling a request", exc_info=exc)
     return error_response(500, "internal_error", "internal server error; the server log has the details")
@@ -113,6 +122,7 @@ def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(GeminiError, _gemini_error)
     app.add_exception_handler(RequestValidationError, _validation_error)
     app.add_exception_handler(HTTPException, _http_error)
+    app.add_exception_handler(ClientDisconnect, _client_disconnected)
     app.add_exception_handler(Exception, _unexpected_error)
 
 

@@ -16,6 +16,9 @@ DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 7777
 APP = "gemini.rest_api.app:app"
 """An import string, not the object: each worker process imports the application itself."""
+HTTP_PROTOCOL = "gemini.rest_api.http_limits:LimitedHttpToolsProtocol"
+"""uvicorn's httptools protocol with a bound on the size of a request head and the time it may take to
+arrive, which uvicorn has neither of (see ``gemini.rest_api.http_limits``)."""
 GRACEFUL_SHUTDOWN_SECONDS = 30
 """On SIGTERM or Ctrl-C, requests in flight get this long to finish before the server stops anyway."""
 WORKER_HEALTHCHECK_SECONDS = 60
@@ -76,6 +79,12 @@ def serve(host: str, port: int, workers: int, private: bool, access_log: bool, i
         )
     # Imported here too: a client pointed at a server (GEMINI_API_URL) never loads the database code.
     from gemini.core.database import check_database, displayable_url
+    from gemini.rest_api import http_limits
+
+    try:
+        http_limits.head_timeout_seconds()  # refused here rather than in every worker
+    except ValueError as exc:
+        raise GeminiCommandError(str(exc)) from None
 
     if private:
         # In the environment, so that every worker process sees it.
@@ -107,6 +116,8 @@ def serve(host: str, port: int, workers: int, private: bool, access_log: bool, i
         port=port,
         workers=workers,
         access_log=access_log,
+        log_config=http_limits.log_config(),  # uvicorn's, with token-like query values left out of the access log
+        http=HTTP_PROTOCOL,
         log_level="info",
         timeout_graceful_shutdown=GRACEFUL_SHUTDOWN_SECONDS,
         timeout_worker_healthcheck=WORKER_HEALTHCHECK_SECONDS,
