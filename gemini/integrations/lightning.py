@@ -11,7 +11,9 @@ trainer.fit(model, datamodule)
 The run starts when Lightning first asks the logger for its experiment (at the start of ``fit``),
 receives the module's and datamodule's hyperparameters as ``params`` in its info, every metric Lightning
 logs at the global step Lightning gives, the checkpoints as artifacts when ``log_model`` is set, and ends
-with the status Lightning finalizes it with. Lightning is imported when ``GeminiLogger`` is first named
+with the status Lightning finalizes it with (``killed`` after Ctrl-C or SIGTERM: while the run is open,
+SIGTERM stops the training, at the end of the batch as Lightning's own handling does, and the process
+exits with status 143). Lightning is imported when ``GeminiLogger`` is first named
 (``from gemini.integrations.lightning import GeminiLogger``), not when this module is imported.
 """
 
@@ -22,7 +24,8 @@ from argparse import Namespace
 from typing import Any
 
 from gemini.api.model_run import ModelRun
-from gemini.integrations._runs import json_safe, start_run, versions
+from gemini.api.tracking import RunTerminated
+from gemini.integrations._runs import SigtermGuard, json_safe, start_run, versions
 
 logger = logging.getLogger("gemini.integrations")
 
@@ -37,12 +40,32 @@ STATUSES = {"success": "finished", "finished": "finished", "failed": "failed"}
 
 
 def run_status(lightning_status: str) -> str:
-    """The run status for Lightning's ``finalize(status)``; a failure while KeyboardInterrupt is being
-    handled (Ctrl-C: Lightning finalizes with "failed") is ``killed``."""
+    """The run status for Lightning's ``finalize(status)``; a failure while KeyboardInterrupt (Ctrl-C:
+    Lightning finalizes with "failed") or a SIGTERM is being handled is ``killed``."""
     status = STATUSES.get(lightning_status, "failed")
-    if status == "failed" and isinstance(sys.exc_info()[1], KeyboardInterrupt):
+    if status == "failed" and _interrupted(sys.exc_info()[1]):
         return "killed"
     return status
+
+
+def _interrupted(error: BaseException | None) -> bool:
+    """Ctrl-C, or SIGTERM: gemini's ``RunTerminated``, or the ``SIGTERMException`` Lightning's own handler
+    raises when gemini's is not installed (SIGTERM ignored before, training outside the main thread)."""
+    if isinstance(error, (KeyboardInterrupt, RunTerminated)):
+        return True
+    return _is_lightning_sigterm(error)
+
+
+def _is_lightning_sigterm(error: BaseException | None) -> bool:
+    exceptions = sys.modules.get("lightning.pytorch.utilities.exceptions")
+    sigterm = getattr(exceptions, "SIGTERMException", None)
+    return isinstance(sigterm, type) and isinstance(error, sigterm)
+
+
+def _is_lightning_handler(handler: Any) -> bool:
+    """Whether the SIGTERM handler in place is Lightning's (installed for ``fit``, ``validate``...): it marks
+    the trainer, whose loops then raise ``SIGTERMException`` at the end of the batch."""
+    return type(handler).__module__.startswith("lightning.pytorch.")
 
 
 def _build_logger_class() -> type:
@@ -84,6 +107,7 @@ def _build_logger_class() -> type:
             self._save_dir = os.fspath(save_dir) if save_dir is not None else None
             self._prefix = prefix
             self._run: ModelRun | None = None
+            self._guard: SigtermGuard | None = None
             self._ended = False
             self._params: dict[str, Any] = {}
             self._checkpoint_callbacks: list[Any] = []
@@ -116,6 +140,12 @@ def _build_logger_class() -> type:
             """The gemini run, started on first use (on the process of global rank 0 only)."""
             if self._run is None:
                 self._run = start_run(model_run_info=self._info(), model_name=self._model_name)
+                # SIGTERM (SLURM, Kubernetes) then stops the training, and Lightning's cleanup answers
+                # with finalize("failed"): the run ends `killed`. This handler is in place before
+                # Lightning's own, which calls it once it has marked the trainer: from then on Lightning
+                # stops the training itself at the end of the batch, on every process.
+                self._guard = SigtermGuard(framework_stops=_is_lightning_handler)
+                self._guard.install()
             return self._run
 
         # -- what Lightning calls --------------------------------------------------------------------
@@ -152,14 +182,27 @@ def _build_logger_class() -> type:
                 # A test or validate after fit: the run keeps the status of its first end.
                 self._run.flush()
                 return
+            guard, self._guard = self._guard, None
+            if guard is not None:
+                guard.ending()
             try:
                 for checkpoint_callback in self._checkpoint_callbacks:
                     self._log_checkpoints(checkpoint_callback)
             finally:
                 self._ended = True
                 # Lightning finalizes "failed" while handling the exception, so it is still at hand here.
+                raised = error = sys.exc_info()[1]
                 status = run_status(status)
-                self._run.end(status=status, error=sys.exc_info()[1] if status != "finished" else None)
+                sigterm = (guard is not None and guard.received) or _is_lightning_sigterm(raised)
+                if status != "finished" and sigterm and not isinstance(raised, RunTerminated):
+                    # SIGTERM, which Lightning's own handling stopped the training for with its
+                    # SIGTERMException (or a previous handler with an exception of its own)
+                    status, error = "killed", RunTerminated()
+                try:
+                    self._run.end(status=status, error=error if status != "finished" else None)
+                finally:
+                    if guard is not None:
+                        guard.restore(raised if status != "finished" else None)
 
         # -- helpers ---------------------------------------------------------------------------------
 

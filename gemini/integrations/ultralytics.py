@@ -14,7 +14,8 @@ arguments (``params``) and the dataset description (``data``) as its info; every
 and learning rates logged under Ultralytics' own names with the epoch (as ``results.csv`` counts it) as
 step; the files of the training directory (weights ``best.pt`` and ``last.pt``, ``results.csv``,
 ``args.yaml``, plots) logged as artifacts when training ends; the run ends ``finished``, ``failed`` when
-training raises, ``killed`` on KeyboardInterrupt. Ultralytics itself is only imported by the caller.
+training raises, ``killed`` on KeyboardInterrupt and on SIGTERM (which, while the run is open, stops the
+training with ``TrainingTerminated``, exit status 143). Ultralytics itself is only imported by the caller.
 """
 
 import logging
@@ -23,7 +24,8 @@ from pathlib import Path
 from typing import Any
 
 from gemini.api.model_run import ModelRun
-from gemini.integrations._runs import json_safe, start_run, versions
+from gemini.api.tracking import RunTerminated
+from gemini.integrations._runs import SigtermGuard, json_safe, start_run, versions
 
 logger = logging.getLogger("gemini.integrations")
 
@@ -47,6 +49,7 @@ class YoloTracker:
         self.log_artifacts = log_artifacts
         self.runs: list[ModelRun] = []
         self._open: ModelRun | None = None
+        self._guard: SigtermGuard | None = None
         self._trained_epoch: int | None = None
 
     @property
@@ -73,6 +76,10 @@ class YoloTracker:
         self._open = start_run(model_run_info=info, model_name=self.model_name)
         self._trained_epoch = None
         self.runs.append(self._open)
+        # SIGTERM (SLURM, Kubernetes) then stops the training with an exception, as Ctrl-C does, so that
+        # `teardown` stores the files and ends the run `killed`.
+        self._guard = SigtermGuard()
+        self._guard.install()
 
     def on_train_epoch_end(self, trainer: Any) -> None:
         self._trained_epoch = trainer.epoch
@@ -98,19 +105,29 @@ class YoloTracker:
     def teardown(self, trainer: Any) -> None:
         if self._open is not None:
             raised = sys.exc_info()[1]
-            self._finish(trainer, "killed" if isinstance(raised, KeyboardInterrupt) else "failed", raised)
+            if self._guard is not None and self._guard.received and not isinstance(raised, RunTerminated):
+                raised = RunTerminated()  # SIGTERM, though a previous handler of it raised something else
+            killed = isinstance(raised, (KeyboardInterrupt, RunTerminated))
+            self._finish(trainer, "killed" if killed else "failed", raised)
 
     def _finish(self, trainer: Any, status: str, error: BaseException | None = None) -> None:
         run, self._open = self._open, None
+        guard, self._guard = self._guard, None
         if run is None:
             return
+        if guard is not None:
+            guard.ending()
         try:
             if self.log_artifacts:
                 for path, name in training_files(Path(trainer.save_dir)):
                     if run.log_artifact(str(path), name=name) is None:
                         logger.warning("gemini could not store %s with run %s", path, run.id)
         finally:
-            run.end(status=status, error=error)
+            try:
+                run.end(status=status, error=error)
+            finally:
+                if guard is not None:
+                    guard.restore(error)
 
 
 def training_files(save_dir: Path) -> list[tuple[Path, str]]:
