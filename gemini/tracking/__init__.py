@@ -19,7 +19,8 @@ Retry policy: who repeats what, and for how long
    ``GEMINI_API_RETRIES`` times at most: a connection that could not be opened always; a lost answer,
    503 or 429 only for requests safe to repeat (metric batches, which carry their id, heartbeats,
    reads), never for starting or ending a run.
-2. The HTTP transport (``gemini.remote.tracking``/``artifacts``) does not raise for a server it cannot
+2. The HTTP transport (``gemini.remote.tracking``/``artifacts``) cuts a metric batch into parts that
+   fit the limits the server states (``gemini.remote.batches``), and does not raise for a server it cannot
    reach once those repeats are spent (``DatabaseUnavailableError``): a metric batch, an artifact, and
    the end of a run this process started go to the ``spool`` instead, as do a run's later entries while
    it has some waiting (so they arrive in order). A heartbeat is not spooled: it is missed.
@@ -34,7 +35,9 @@ Retry policy: who repeats what, and for how long
    remotely: any error the transport does not spool, e.g. a 500) with its id and its points, in order,
    and tries it again at the next flush: the writer thread's next period (``FLUSH_SECONDS``), the next
    ``flush()``, ``get_metric_history``/``get_metrics``. It keeps trying for as long as the run is
-   tracked, with one warning while it fails and one when it works again.
+   tracked, with one warning while it fails and one when it works again. A batch the registry refuses
+   for good (invalid, its run gone) is not retried as it is: an invalid one is halved until the refused
+   points are alone, and those are given up with an error; the run's end then says what is missing.
 5. When a run ends (``end``, the end of ``track``, interpreter exit), ``lifecycle.write_remaining``
    tries the buffer's last write ``END_ATTEMPTS`` (3) times, pausing 0.5 s then 1 s in between; the
    points still unwritten are then given up with an error. The end itself is one call to the registry
