@@ -9,6 +9,7 @@ from pydantic import Field
 from gemini.api import experiment as _experiment
 from gemini.api import model_run as _model_run
 from gemini.api.base import APIBase, seed_operation
+from gemini.api.model_version import ModelVersion
 from gemini.registry import registry
 from gemini.domain.errors import InvalidInputError, NotFoundError
 from gemini.domain.records import ModelRecord
@@ -142,6 +143,11 @@ class Model(APIBase):
         if not records:
             raise NotFoundError(f"model {self.model_name!r} has no runs")
         return [_model_run.ModelRun.from_record(record) for record in records]
+
+    @seed_operation(fallback=None)
+    def get_versions(self) -> Optional[List[ModelVersion]]:
+        """This model's versions by ascending number (``[]`` when it has none), as ``ModelVersion.get_all``."""
+        return [ModelVersion.from_record(record) for record in registry().list_model_versions(model_id=self.id)]
 
     @seed_operation(fallback=None)
     def create_new_run(self, model_run_info: dict) -> Optional["ModelRun"]:

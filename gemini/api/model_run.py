@@ -13,6 +13,7 @@ from pydantic import Field, PrivateAttr
 from gemini.api import model as _model
 from gemini.api.artifacts import ArtifactsMixin
 from gemini.api.base import APIBase, seed_operation
+from gemini.api.model_version import ModelVersion
 from gemini.api.tracking import TrackingMixin
 from gemini.registry import registry
 from gemini.domain.errors import InvalidInputError, NotFoundError
@@ -244,3 +245,13 @@ class ModelRun(TrackingMixin, ArtifactsMixin, APIBase):
     @seed_operation(fallback=None)
     def get_associated_model(self) -> Optional["Model"]:
         return _model.Model.from_record(registry().get_run_model(run_id=self.id))
+
+    # -- model versions ------------------------------------------------------------------------------
+
+    @seed_operation(fallback=None)
+    def register_version(self, artifact_name: str, version_info: dict = None) -> Optional[ModelVersion]:
+        """Register this run's artifact ``artifact_name`` as the next version of its model, its bytes
+        pinned as they are now; ``None``, nothing written, when the run has no such artifact."""
+        return ModelVersion.from_record(
+            registry().register_model_version(run_id=self.id, artifact_name=artifact_name, version_info=version_info)
+        )

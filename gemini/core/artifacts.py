@@ -21,6 +21,7 @@ from gemini.domain.checks import check_artifact_name, parse_id
 from gemini.db.artifacts import ArtifactRepository
 from gemini.db.engine import unit_of_work
 from gemini.db.repositories import ModelRunRepository
+from gemini.db.versions import ModelVersionRepository
 from gemini.domain.errors import InvalidInputError, StorageError
 from gemini.domain.records import ArtifactRecord, Page
 from gemini.registry.contract import PageRequest
@@ -174,10 +175,15 @@ def open_artifact(*, run_id: object, name: str, start: int = 0, end: int | None 
     A whole read is checked against the recorded SHA-256: ``ArtifactCorruptedError`` is raised in
     place of the last chunk when the bytes differ. A partial read checks only the size.
     """
-    record = get_artifact(run_id=run_id, name=name)
+    return open_blob(get_artifact(run_id=run_id, name=name), start=start, end=end)
+
+
+def open_blob(record: ArtifactRecord, *, start: int = 0, end: int | None = None) -> OpenedArtifact:
+    """``open_artifact`` for bytes already found: those a record names by digest and size (an artifact's,
+    or the ones a model version pinned)."""
     end = record.size if end is None else end
     if not (0 <= start <= end <= record.size):
-        raise InvalidInputError(f"bytes {start} to {end} are not within the {record.size} bytes of {name!r}")
+        raise InvalidInputError(f"bytes {start} to {end} are not within the {record.size} bytes of {record.name!r}")
     chunks = artifact_store().read(record.sha256, record.size, start=start, end=end)
     return OpenedArtifact(record, start, end, chunks)
 
@@ -192,12 +198,17 @@ def download_artifact(*, run_id: uuid.UUID, name: str, dest: Path) -> Path:
 
 
 def _referenced(digests: set[str]) -> set[str]:
+    """Those of ``digests`` that a run's artifact or a model version points at. Asked under the store's
+    exclusive lock, while no record that points at a blob is being written (they are written under its
+    shared lock)."""
     with unit_of_work() as connection:
-        return ArtifactRepository(connection).referenced(digests)
+        found = ArtifactRepository(connection).referenced(digests)
+        return found | ModelVersionRepository(connection).referenced(digests - found)
 
 
 def release_blobs(digests: Iterable[str]) -> int:
-    """Remove those blobs among ``digests`` that no artifact record points at; returns how many."""
+    """Remove those blobs among ``digests`` that no artifact record or model version points at; returns
+    how many."""
     return artifact_store().remove_unreferenced(digests, referenced=_referenced)
 
 

@@ -15,6 +15,7 @@ from gemini.db.artifacts import ArtifactRepository
 from gemini.db.engine import unit_of_work
 from gemini.db.repositories import UNSET, ModelRepository, ModelRunRepository
 from gemini.db.search.run_search import RunSearchRepository
+from gemini.db.versions import ModelVersionRepository
 from gemini.domain.errors import ConflictError, NotFoundError
 from gemini.domain.records import CheckedInfo, ModelRecord, ModelRunRecord, Page
 from gemini.registry.contract import PageRequest, RunQuery
@@ -133,7 +134,14 @@ def _refuse_duplicate(runs: ModelRunRepository, run: ModelRunRecord, *, model_id
 
 
 def delete_run(*, run_id: uuid.UUID) -> None:
+    """Delete a run with its metrics and artifacts; refused while a model version pins one of them."""
     with unit_of_work(write=True) as connection:
+        registered = ModelVersionRepository(connection).names_of_runs([run_id])
+        if registered:
+            raise ConflictError(
+                f"model run {run_id} has registered versions ({', '.join(registered)}): "
+                "delete those versions before the run"
+            )
         digests = ArtifactRepository(connection).digests_of_runs([run_id])
         ModelRunRepository(connection).delete(run_id)
     artifacts.release_blobs_after_delete(digests)

@@ -8,6 +8,7 @@ from gemini.core.get_or_create import get_or_create_experiment_id
 from gemini.db.artifacts import ArtifactRepository
 from gemini.db.engine import unit_of_work
 from gemini.db.repositories import ExperimentRepository, ModelRepository, ModelRunRepository
+from gemini.db.versions import ModelVersionRepository
 from gemini.domain.errors import ConflictError, InvalidInputError, NotFoundError
 from gemini.domain.records import CheckedInfo, ExperimentRecord, ModelRecord, ModelRunRecord, Page
 from gemini.registry.contract import ModelQuery, PageRequest
@@ -97,8 +98,12 @@ def update_model(
 
 
 def delete_model(*, model_id: uuid.UUID) -> None:
+    """Delete a model with its runs, its versions and their aliases."""
     with unit_of_work(write=True) as connection:
-        digests = ArtifactRepository(connection).digests_of_model(model_id)  # its runs go with it
+        versions = ModelVersionRepository(connection)
+        # Its runs go with it, and its versions before them (they point at the runs).
+        digests = ArtifactRepository(connection).digests_of_model(model_id) | versions.digests_of_model(model_id)
+        versions.delete_of_model(model_id)
         ModelRepository(connection).delete(model_id)
     artifacts.release_blobs_after_delete(digests)
 

@@ -82,6 +82,9 @@ class ModelRow(TimestampedMixin, Base):
     model_url: Mapped[str | None] = mapped_column(sa.Text)
     model_info: Mapped[dict[str, Any]] = mapped_column(default=dict)
     created_by: Mapped[str | None] = mapped_column(sa.Text)  # the API token's name; None when local
+    # The highest version number the model has given (``model_versions``): the next is this plus one,
+    # so a deleted version's number is never given again.
+    last_version: Mapped[int] = mapped_column(sa.Integer, default=0, server_default="0")
 
 
 class ModelRunRow(TimestampedMixin, Base):
@@ -224,4 +227,37 @@ api_tokens = sa.Table(
     sa.Column("created_at", UTCDateTime(), nullable=False),
     sa.Column("last_used_at", UTCDateTime(), nullable=True),
     sa.Column("revoked_at", UTCDateTime(), nullable=True),
+)
+
+# A numbered version of a model: the bytes of one run's artifact, pinned by digest and size when it was
+# registered. Numbers run 1, 2, 3, ... per model, allotted under a lock of the model's row.
+model_versions = sa.Table(
+    "model_versions",
+    Base.metadata,
+    sa.Column("id", sa.Uuid(), primary_key=True),
+    sa.Column("model_id", sa.Uuid(), sa.ForeignKey("models.id", ondelete="CASCADE"), nullable=False),
+    sa.Column("version", sa.Integer, nullable=False),
+    # No cascade: a run with registered versions is not deleted (the core refuses it with their names).
+    sa.Column("model_run_id", sa.Uuid(), sa.ForeignKey("model_runs.id"), nullable=False),
+    sa.Column("artifact_name", sa.Text, nullable=False),
+    sa.Column("sha256", sa.String(64), nullable=False),
+    sa.Column("size", sa.BigInteger, nullable=False),
+    sa.Column("version_info", InfoJSON, nullable=False),
+    sa.Column("created_at", UTCDateTime(), nullable=False),
+    sa.Column("created_by", sa.Text, nullable=True),  # the API token's name; None when local
+    sa.UniqueConstraint("model_id", "version", name="uq_model_versions_model_id_version"),
+    sa.Index("ix_model_versions_model_run_id", "model_run_id"),
+    sa.Index("ix_model_versions_sha256", "sha256"),
+)
+
+# An alias names one version of a model at a time; moving it is one update of its row.
+model_version_aliases = sa.Table(
+    "model_version_aliases",
+    Base.metadata,
+    sa.Column("model_id", sa.Uuid(), sa.ForeignKey("models.id", ondelete="CASCADE"), primary_key=True),
+    sa.Column("alias", sa.String(64), primary_key=True),
+    # No cascade: a version that holds an alias is not deleted.
+    sa.Column("version_id", sa.Uuid(), sa.ForeignKey("model_versions.id"), nullable=False),
+    sa.Column("updated_at", UTCDateTime(), nullable=False),
+    sa.Index("ix_model_version_aliases_version_id", "version_id"),
 )

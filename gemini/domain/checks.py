@@ -24,6 +24,7 @@ from gemini.config import get_settings
 from gemini.domain.errors import InfoTooLargeError, InvalidInputError
 from gemini.domain.records import CheckedInfo
 from gemini.domain.limits import (
+    MAX_ALIAS_LENGTH,
     MAX_ARTIFACT_NAME_LENGTH,
     MAX_BATCH_ID_LENGTH,
     MAX_BATCH_POINTS,
@@ -33,6 +34,7 @@ from gemini.domain.limits import (
     MAX_NAME_LENGTH,
     MAX_SEGMENT_BYTES,
     MAX_STEP,
+    MAX_VERSION,
 )
 from gemini.domain.statuses import END_STATUSES
 
@@ -394,6 +396,76 @@ def check_artifact_name(name: object, *, field: str = "artifact name") -> str:
     except UnicodeEncodeError as exc:
         raise InvalidInputError(f"{field} {name!r} is not valid Unicode text") from exc
     return name
+
+
+# -- model versions ----------------------------------------------------------------------------------
+
+LATEST = "latest"
+"""The alias every model has without storing it: its highest version."""
+_ALIAS = re.compile(r"[A-Za-z][A-Za-z0-9_-]*")
+
+
+def check_alias(value: object, *, field: str = "alias") -> str:
+    """An alias a version may hold: ASCII, a letter first, then letters, digits, ``-`` and ``_``, at most
+    ``MAX_ALIAS_LENGTH`` characters. ``latest`` is refused (it always names the highest version), and so
+    is anything purely numeric (``@3`` means version 3), which the first-letter rule already excludes."""
+    if not isinstance(value, str):
+        raise InvalidInputError(f"{field} must be a string, got {type(value).__name__}")
+    if not value:
+        raise InvalidInputError(f"{field} must not be empty")
+    if len(value) > MAX_ALIAS_LENGTH:
+        raise InvalidInputError(f"{field} is {len(value)} characters long; at most {MAX_ALIAS_LENGTH} are allowed")
+    if value.isdigit():
+        raise InvalidInputError(f"{field} {value!r} is a number: a number names a version, not an alias")
+    if _ALIAS.fullmatch(value) is None:
+        raise InvalidInputError(
+            f"{field} {value!r} is not an alias: ASCII letters, digits, '-' and '_', starting with a letter"
+        )
+    if value == LATEST:
+        raise InvalidInputError(f"{field} {LATEST!r} is reserved: it always names a model's highest version")
+    return value
+
+
+def check_version_number(value: object, *, field: str = "version") -> int:
+    """A version number: an integer from 1 up."""
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise InvalidInputError(f"{field} must be an integer, got {type(value).__name__}")
+    if not 1 <= value <= MAX_VERSION:
+        raise InvalidInputError(f"{field} must be between 1 and {MAX_VERSION}, got {value}")
+    return value
+
+
+def check_version_selector(version: object, alias: object) -> tuple[int | None, str | None]:
+    """Exactly one of a version number and an alias (``latest`` allowed), checked."""
+    if (version is None) == (alias is None):
+        raise InvalidInputError("give either a version number or an alias, not both or neither")
+    if version is not None:
+        return check_version_number(version), None
+    if alias == LATEST:
+        return None, LATEST
+    return None, check_alias(alias)
+
+
+def parse_version_reference(reference: object) -> tuple[str, int | None, str | None]:
+    """``name@3`` or ``name@alias`` (``name@latest`` too) as (model name, version, alias), one of the
+    last two ``None``. The name is what comes before the last ``@``: an alias and a number have none."""
+    if not isinstance(reference, str):
+        raise InvalidInputError(f"a version reference must be a string, got {type(reference).__name__}")
+    name, at, selector = reference.rpartition("@")
+    if not at or not name or not selector:
+        raise InvalidInputError(
+            f"{reference!r:.300} is not a version reference: give MODEL_NAME@VERSION or MODEL_NAME@ALIAS"
+        )
+    name = check_name(name, field="model_name")
+    if selector.isascii() and selector.isdigit():
+        try:
+            if len(selector) > len(str(MAX_VERSION)):
+                raise InvalidInputError(f"version must be between 1 and {MAX_VERSION}, got {selector[:20]}...")
+            return name, check_version_number(int(selector)), None
+        except InvalidInputError as exc:
+            raise InvalidInputError(f"{reference!r:.300}: {exc}") from exc
+    version, alias = check_version_selector(None, selector)
+    return name, version, alias
 
 
 def is_sha256(text: str) -> bool:

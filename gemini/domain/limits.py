@@ -24,6 +24,11 @@ MAX_ARTIFACT_NAME_LENGTH = 1024
 MAX_SEGMENT_BYTES = 255
 """Longest part of an artifact name between slashes, in UTF-8 bytes: what common file systems allow."""
 
+MAX_ALIAS_LENGTH = 64
+"""Longest alias of a model version (``production``), in characters."""
+MAX_VERSION = 2**31 - 1
+"""Highest version number a reference may name."""
+
 MAX_BULK_RUNS = 10_000
 """Most runs one request of ``create_runs`` records over REST; a client sends more as several requests."""
 DEFAULT_PAGE_SIZE = 100

@@ -94,6 +94,26 @@ class ArtifactRecord:
 
 
 @dataclass(frozen=True, slots=True)
+class ModelVersionRecord:
+    """A numbered version of a model: the bytes of one run's artifact, pinned by their SHA-256 and size
+    when it was registered (the run may log other bytes under that name later), and the aliases that
+    name it now."""
+
+    id: uuid.UUID
+    model_id: uuid.UUID
+    model_name: str
+    version: int
+    model_run_id: uuid.UUID
+    artifact_name: str
+    sha256: str
+    size: int
+    version_info: dict[str, Any]
+    aliases: tuple[str, ...]
+    created_at: dt.datetime
+    created_by: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class ApiTokenRecord:
     """A per-user API token as the registry lists it: never the token itself, nor its hash."""
 

@@ -33,6 +33,7 @@ from gemini.domain.records import (
     MetricSummary,
     ModelRecord,
     ModelRunRecord,
+    ModelVersionRecord,
     Page,
 )
 from gemini.query.ast import Expression, OrderKey
@@ -318,6 +319,56 @@ class Registry(ABC):
     @route("GET", "/model_runs/{run_id}/artifacts/{name}")
     def download_artifact(self, *, run_id: uuid.UUID, name: str, dest: Path) -> Path:
         """Write an artifact to ``dest`` (a file, or a directory to write into), verified; the path."""
+
+    # -- model versions ------------------------------------------------------------------------------
+
+    @abstractmethod
+    @route("POST", "/model_runs/{run_id}/versions")
+    def register_model_version(
+        self, *, run_id: uuid.UUID, artifact_name: str, version_info: CheckedInfo, created_by: str | None
+    ) -> ModelVersionRecord:
+        """The run's artifact as the next version of the run's model (1, 2, 3, ...), its bytes pinned by
+        their SHA-256 and size; ``NotFoundError`` for a run or artifact that does not exist."""
+
+    @abstractmethod
+    @route("GET", "/models/versions/{version_id}")
+    def get_model_version(self, *, version_id: uuid.UUID) -> ModelVersionRecord: ...
+
+    @abstractmethod
+    @route("GET", "/models/lookup/versions")
+    def find_model_version(self, *, model_name: str, version: int | None, alias: str | None) -> ModelVersionRecord:
+        """The model's version of that number, or holding that alias (``latest``: the highest number);
+        exactly one of ``version`` and ``alias`` is given."""
+
+    @abstractmethod
+    @route("GET", "/models/{model_id}/versions")
+    def list_model_versions(self, *, model_id: uuid.UUID) -> list[ModelVersionRecord]:
+        """A model's versions by ascending number, each with its aliases."""
+
+    @abstractmethod
+    @route("PUT", "/models/versions/{version_id}/aliases/{alias}")
+    def set_model_version_alias(self, *, version_id: uuid.UUID, alias: str) -> ModelVersionRecord:
+        """Give the version ``alias``; the version of the same model that held it loses it, atomically."""
+
+    @abstractmethod
+    @route("DELETE", "/models/versions/{version_id}/aliases/{alias}")
+    def remove_model_version_alias(self, *, version_id: uuid.UUID, alias: str) -> ModelVersionRecord:
+        """Take ``alias`` from the version; ``NotFoundError`` when it does not hold it."""
+
+    @abstractmethod
+    @route("PATCH", "/models/versions/{version_id}")
+    def update_model_version(self, *, version_id: uuid.UUID, version_info: CheckedInfo) -> ModelVersionRecord:
+        """Replace the version's info; its bytes never change."""
+
+    @abstractmethod
+    @route("DELETE", "/models/versions/{version_id}")
+    def delete_model_version(self, *, version_id: uuid.UUID) -> None:
+        """Delete a version; ``ConflictError`` while it holds an alias."""
+
+    @abstractmethod
+    @route("GET", "/models/versions/{version_id}/file")
+    def download_model_version(self, *, version_id: uuid.UUID, dest: Path) -> Path:
+        """Write the version's pinned bytes to the file ``dest``, verified; the path."""
 
     # -- tokens and transfer -------------------------------------------------------------------------
 

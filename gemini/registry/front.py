@@ -17,6 +17,7 @@ from typing import Any, TextIO
 
 from gemini.config import get_settings
 from gemini.domain.checks import (
+    check_alias,
     check_artifact_name,
     check_batch_id,
     check_cursor_page,
@@ -28,9 +29,11 @@ from gemini.domain.checks import (
     check_optional_text,
     check_page,
     check_points,
+    check_version_selector,
     checked_metric_key,
     parse_id,
     parse_ids,
+    parse_version_reference,
 )
 from gemini.domain.errors import ArtifactTooLargeError, InvalidInputError, NotFoundError
 from gemini.domain.limits import MAX_RUNS_PER_HISTORY, MAX_SUMMARY_RUNS
@@ -42,6 +45,7 @@ from gemini.domain.records import (
     MetricSummary,
     ModelRecord,
     ModelRunRecord,
+    ModelVersionRecord,
     Page,
 )
 from gemini.domain.tokens import check_scope, check_token_name
@@ -51,6 +55,7 @@ from gemini.registry.contract import ModelQuery, PageRequest, Registry, RunQuery
 RUN_INFO = "model_run_info"
 RUN_ID = "model run id"
 MODEL_ID = "model id"
+VERSION_ID = "model version id"
 
 
 def _optional_name(value: object, field: str) -> str | None:
@@ -470,6 +475,86 @@ class CheckedRegistry:
         if target.is_dir():
             target = target / PurePosixPath(name).name
         return self.transport.download_artifact(run_id=run_id, name=name, dest=target)
+
+    # -- model versions ------------------------------------------------------------------------------
+
+    def register_model_version(
+        self,
+        *,
+        run_id: object,
+        artifact_name: str,
+        version_info: dict[str, Any] | None = None,
+        created_by: str | None = None,
+    ) -> ModelVersionRecord:
+        """Register the run's artifact ``artifact_name`` as the next version of the run's model."""
+        return self.transport.register_model_version(
+            run_id=parse_id(run_id, field=RUN_ID),
+            artifact_name=check_artifact_name(artifact_name, field="artifact_name"),
+            version_info=check_info(version_info, field="version_info"),
+            created_by=check_optional_text(created_by, field="created_by"),
+        )
+
+    def get_model_version(self, *, version_id: object) -> ModelVersionRecord:
+        return self.transport.get_model_version(version_id=parse_id(version_id, field=VERSION_ID))
+
+    def find_model_version(
+        self,
+        *,
+        model_name: str | None = None,
+        version: int | None = None,
+        alias: str | None = None,
+        reference: str | None = None,
+    ) -> ModelVersionRecord:
+        """A version by its model's name and its number or alias (``latest``: the highest number), or by
+        a ``reference``, ``name@3`` or ``name@production``, instead of the three."""
+        if reference is not None:
+            if model_name is not None or version is not None or alias is not None:
+                raise InvalidInputError("give a reference alone, or a model name with a version or an alias")
+            model_name, version, alias = parse_version_reference(reference)
+        else:
+            model_name = check_name(model_name, field="model_name")
+            version, alias = check_version_selector(version, alias)
+        return self.transport.find_model_version(model_name=model_name, version=version, alias=alias)
+
+    def list_model_versions(self, *, model_id: object = None, model_name: str | None = None) -> list[ModelVersionRecord]:
+        """A model's versions by ascending number (``[]`` for none); the model by its id or its name."""
+        if (model_id is None) == (model_name is None):
+            raise InvalidInputError("give either model_id or model_name")
+        if model_id is None:
+            model_id = self.get_model_by_name(model_name=model_name).id
+        return self.transport.list_model_versions(model_id=parse_id(model_id, field=MODEL_ID))
+
+    def set_model_version_alias(self, *, version_id: object, alias: str) -> ModelVersionRecord:
+        return self.transport.set_model_version_alias(
+            version_id=parse_id(version_id, field=VERSION_ID), alias=check_alias(alias)
+        )
+
+    def remove_model_version_alias(self, *, version_id: object, alias: str) -> ModelVersionRecord:
+        return self.transport.remove_model_version_alias(
+            version_id=parse_id(version_id, field=VERSION_ID), alias=check_alias(alias)
+        )
+
+    def update_model_version(self, *, version_id: object, version_info: dict[str, Any]) -> ModelVersionRecord:
+        version_id = parse_id(version_id, field=VERSION_ID)
+        if version_info is None:
+            raise InvalidInputError("version_info is required to update a model version")
+        return self.transport.update_model_version(
+            version_id=version_id, version_info=check_info(version_info, field="version_info")
+        )
+
+    def delete_model_version(self, *, version_id: object) -> None:
+        self.transport.delete_model_version(version_id=parse_id(version_id, field=VERSION_ID))
+
+    def download_model_version(self, *, version_id: object, dest: str | os.PathLike | None = None) -> Path:
+        """Write the version's pinned bytes to ``dest`` and return the path written: a file path, or an
+        existing directory to write into under the artifact's base name (default: the current
+        directory). ``dest`` is replaced only once the bytes matched their SHA-256."""
+        version_id = parse_id(version_id, field=VERSION_ID)
+        target = Path.cwd() if dest is None else Path(dest)
+        if target.is_dir():
+            found = self.transport.get_model_version(version_id=version_id)
+            target = target / PurePosixPath(found.artifact_name).name
+        return self.transport.download_model_version(version_id=version_id, dest=target)
 
     # -- tokens and transfer -------------------------------------------------------------------------
 

@@ -88,10 +88,16 @@ def search_artifacts(*, run_id: uuid.UUID, page: PageRequest) -> Page[ArtifactRe
 
 
 def download_artifact(*, run_id: uuid.UUID, name: str, dest: Path) -> Path:
-    pooled = http.checked_server()
     declared = route_of("download_artifact")
     path = declared.path.format(run_id=run_id, name=_quoted(name))
-    with pooled.client.stream(declared.method, path) as response:
+    return download(declared.method, path, dest, what=f"artifact {name!r} of run {run_id}")
+
+
+def download(method: str, path: str, dest: Path, *, what: str) -> Path:
+    """Stream the bytes a download route answers into ``dest``, verified against the answer's ETag (their
+    SHA-256) before the file appears."""
+    pooled = http.checked_server()
+    with pooled.client.stream(method, path) as response:
         if response.status_code >= 400:
             response.read()
             raise http.error_from(response, pooled.url)
@@ -100,10 +106,7 @@ def download_artifact(*, run_id: uuid.UUID, name: str, dest: Path) -> Path:
         chunks = response.iter_bytes() if response.headers.get("Content-Encoding") else response.iter_raw()
         try:
             return write_verified(
-                dest,
-                chunks,
-                expected_sha256=response.headers.get("ETag", "").strip('"') or None,
-                what=f"artifact {name!r} of run {run_id}",
+                dest, chunks, expected_sha256=response.headers.get("ETag", "").strip('"') or None, what=what
             )
         except httpx.TransportError as exc:
-            raise DatabaseUnavailableError(f"the download of {name!r} was cut short: {exc}") from exc
+            raise DatabaseUnavailableError(f"the download of {what} was cut short: {exc}") from exc

@@ -6,7 +6,7 @@ import uuid
 from collections.abc import Callable
 from typing import Any, TypeVar
 
-from gemini.domain.records import ApiTokenRecord, ExperimentRecord, ModelRecord, ModelRunRecord
+from gemini.domain.records import ApiTokenRecord, ExperimentRecord, ModelRecord, ModelRunRecord, ModelVersionRecord
 
 Record = TypeVar("Record")
 
@@ -24,6 +24,8 @@ def _converter(name: str) -> Callable[[Any], Any] | None:
         return _id
     if name.endswith("_at"):
         return _when
+    if name == "aliases":
+        return tuple
     return None
 
 
@@ -47,3 +49,4 @@ run = _reader(ModelRunRecord)
 model = _reader(ModelRecord)
 experiment = _reader(ExperimentRecord)
 token = _reader(ApiTokenRecord)
+model_version = _reader(ModelVersionRecord)

@@ -23,6 +23,7 @@ from gemini.rest_api.routers import (
     models,
     tokens,
     tracking,
+    versions,
 )
 from gemini.rest_api.security import READ_ACCESS
 from gemini.web import mount_web
@@ -60,6 +61,9 @@ def api_router() -> APIRouter:
     router.include_router(legacy.router, dependencies=READ_ACCESS)
     # Before the routers whose paths take an id, so that "lookup" is not read as one.
     router.include_router(lookups.router, dependencies=READ_ACCESS)
+    # Before the models router too, so that /models/versions/{id} and /models/lookup/versions are not
+    # read as a model id.
+    router.include_router(versions.router, dependencies=READ_ACCESS)
     router.include_router(models.router, dependencies=READ_ACCESS)
     router.include_router(model_runs_bulk.router, dependencies=READ_ACCESS)
     # Before the model runs router, so that /model_runs/start is not read as a run id.

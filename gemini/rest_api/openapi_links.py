@@ -53,6 +53,7 @@ END_RUN = "end_run_api_model_runs__run_id__end_post"
 LOG_METRICS = "log_metric_batch_api_model_runs__run_id__metrics_post"
 CREATE_EXPERIMENT = "create_experiment_api_experiments_post"
 UPLOAD_ARTIFACT = "upload_artifact_api_model_runs__run_id__artifacts__name__put"
+REGISTER_VERSION = "register_model_version_api_model_runs__run_id__versions_post"
 
 GET_RUN = "get_model_run_api_model_runs__run_id__get"
 HEARTBEAT = "heartbeat_api_model_runs__run_id__heartbeat_post"
@@ -67,6 +68,7 @@ MODEL_ID = {"model_id": "$response.body#/id"}
 RUN_ID = {"run_id": "$response.body#/id"}
 EXPERIMENT_ID = {"experiment_id": "$response.body#/id"}
 SAME_RUN = {"run_id": "$request.path.run_id"}
+VERSION_ID = {"version_id": "$response.body#/id"}
 
 # From an answer that is a model (ModelPublic).
 MODEL_LINKS = (
@@ -81,6 +83,7 @@ MODEL_LINKS = (
     Link("LookupModel", "lookup_model_api_models_lookup_get", {"model_name": "$response.body#/model_name"}),
     Link("ListRunsOfModel", "list_model_runs_api_model_runs_get", {"model_id": "$response.body#/id"}),
     Link("StartRunOfModel", START_RUN, request_body={"model_name": "$response.body#/model_name"}),
+    Link("ListModelVersions", "list_model_versions_api_models__model_id__versions_get", MODEL_ID),
 )
 
 # From an answer that is a run just recorded (ModelRunPublic).
@@ -124,6 +127,31 @@ ARTIFACT_LINKS = (
     ),
     Link("ReplaceArtifact", UPLOAD_ARTIFACT, {**SAME_RUN, "name": "$response.body#/name"}),
     Link("ListArtifacts", LIST_ARTIFACTS, SAME_RUN),
+    Link("RegisterVersion", REGISTER_VERSION, SAME_RUN, request_body={"artifact_name": "$response.body#/name"}),
+)
+
+# From a version just registered (ModelVersionPublic).
+VERSION_LINKS = (
+    Link("GetModelVersion", "get_model_version_api_models_versions__version_id__get", VERSION_ID),
+    Link("UpdateModelVersion", "update_model_version_api_models_versions__version_id__patch", VERSION_ID),
+    Link("DeleteModelVersion", "delete_model_version_api_models_versions__version_id__delete", VERSION_ID),
+    Link("DownloadModelVersion", "download_model_version_api_models_versions__version_id__file_get", VERSION_ID),
+    Link(
+        "SetModelVersionAlias",
+        "set_model_version_alias_api_models_versions__version_id__aliases__alias__put",
+        VERSION_ID,
+    ),
+    Link(
+        "LookupModelVersion",
+        "lookup_model_version_api_models_lookup_versions_get",
+        {"model_name": "$response.body#/model_name", "version": "$response.body#/version"},
+    ),
+    Link(
+        "ListVersionsOfModel",
+        "list_model_versions_api_models__model_id__versions_get",
+        {"model_id": "$response.body#/model_id"},
+    ),
+    Link("RegisterAgain", REGISTER_VERSION, {"run_id": "$request.path.run_id"}),
 )
 
 # From a metric batch just logged; the run is the one in its path, the key its first point's.
@@ -157,6 +185,7 @@ LINKS: dict[tuple[str, str], tuple[Link, ...]] = {
     (UPLOAD_ARTIFACT, "201"): ARTIFACT_LINKS,
     (UPLOAD_ARTIFACT, "200"): ARTIFACT_LINKS,
     (LOG_METRICS, "200"): METRIC_LINKS,
+    (REGISTER_VERSION, "201"): VERSION_LINKS,
 }
 
 

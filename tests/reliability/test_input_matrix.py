@@ -99,6 +99,8 @@ BASE_BODIES: dict[tuple[str, str], dict[str, str]] = {
     ("POST", "/api/metrics/summaries"): {"run_ids": '["{run_id}"]'},
     ("POST", "/api/experiments"): {"experiment_name": '"exp-{n}"', "experiment_info": '{"site": "Davis"}'},
     ("POST", "/api/tokens"): {"name": '"token-{n}"', "scope": '"read"'},
+    ("POST", "/api/model_runs/{run_id}/versions"): {"artifact_name": '"weights/best.pt"', "version_info": '{"map50": 0.5}'},
+    ("PATCH", "/api/models/versions/{version_id}"): {"version_info": '{"map50": {n}}'},
 }
 
 # The fields of one metric point, given hostile values inside the batch.
@@ -109,6 +111,7 @@ QUERY_READS: dict[str, dict[str, str]] = {
     "/api/models": {"limit": "5"},
     "/api/experiments": {"limit": "5"},
     "/api/metrics/history": {"key": "loss", "run_id": "{run_id}", "max_points": "10"},
+    "/api/models/lookup/versions": {"ref": "matrix-base@latest"},
 }
 HOSTILE_QUERY_VALUES = [
     "",
@@ -146,7 +149,9 @@ def records(client, token) -> dict[str, Any]:
     client.headers["Authorization"] = f"Bearer {token}"
     model = client.post("/api/models", json={"model_name": "matrix-base"}).json()
     run = client.post("/api/model_runs/start", json={"model_run_info": {"base": 1}, "model_name": "matrix-base"}).json()
-    return {"model_id": model["id"], "model_name": "matrix-base", "run_id": run["id"]}
+    client.put(f"/api/model_runs/{run['id']}/artifacts/weights/best.pt", content=b"weights")
+    version = client.post(f"/api/model_runs/{run['id']}/versions", json={"artifact_name": "weights/best.pt"}).json()
+    return {"model_id": model["id"], "model_name": "matrix-base", "run_id": run["id"], "version_id": version["id"]}
 
 
 def test_every_json_operation_of_the_schema_has_a_base_request(app):
@@ -180,7 +185,7 @@ def test_every_field_of_every_request_refuses_or_keeps_each_hostile_value(client
                     fields["points"] = "[" + _body(point) + "]"
                 else:
                     fields[field] = value
-                path = _fill(template, {**context, "model_id": records["model_id"], "run_id": records["run_id"]})
+                path = _fill(template, context)
                 response = _send(client, method, path, _body(fields))
                 statuses[response.status_code] += 1
                 if response.status_code >= 500:

@@ -10,7 +10,7 @@ import mimetypes
 import re
 import urllib.parse
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Header, Path, Request, Response
@@ -20,9 +20,10 @@ from fastapi.responses import StreamingResponse
 from gemini.config import get_settings
 # The streamed upload and download work on the store and the database directly: the registry's
 # operations take and give whole files.
-from gemini.core.artifacts import begin_artifact, get_artifact, open_artifact
+from gemini.core.artifacts import OpenedArtifact, begin_artifact, get_artifact, open_artifact
 from gemini.domain.checks import is_sha256
 from gemini.domain.errors import ArtifactCorruptedError, ArtifactTooLargeError, InvalidInputError
+from gemini.domain.records import ArtifactRecord
 from gemini.registry import registry
 from gemini.rest_api.artifact_schemas import ArtifactPublic
 from gemini.rest_api.errors import NOT_FOUND, READ_ERRORS, WRITE_ERRORS, error_response
@@ -225,6 +226,26 @@ def download_artifact(
     """The artifact's bytes, streamed, with ``Content-Length``, ``ETag`` (its SHA-256) and support for one
     ``Range`` (206; 416 when it is malformed or starts past the end)."""
     record = get_artifact(run_id=run_id, name=name)
+    return blob_response(
+        record,
+        lambda start, end: open_artifact(run_id=run_id, name=name, start=start, end=end),
+        range=range,
+        if_none_match=if_none_match,
+        what=f"{run_id}/{name}",
+    )
+
+
+def blob_response(
+    record: ArtifactRecord,
+    open_range: Callable[[int, int], OpenedArtifact],
+    *,
+    range: str | None,
+    if_none_match: str | None,
+    what: str,
+) -> Response:
+    """The answer of a download of ``record``'s bytes (an artifact's, or a model version's pinned ones):
+    304 for a matching ``If-None-Match``, 416 for a bad ``Range``, else 200 or 206 streaming the bytes
+    ``open_range(start, end)`` reads, with ``ETag``, ``Content-Length`` and ``Content-Disposition``."""
     etag = f'"{record.sha256}"'
     headers = {
         "ETag": etag,
@@ -243,7 +264,7 @@ def download_artifact(
             chosen = _byte_range(range, record.size)
         except ValueError:
             problem = error_response(
-                416, "range_not_satisfiable", f"the range {range!r} is not within the {record.size} bytes of {name!r}"
+                416, "range_not_satisfiable", f"the range {range!r} is not within the {record.size} bytes of {record.name!r}"
             )
             problem.headers["Content-Range"] = f"bytes */{record.size}"
             return problem
@@ -251,9 +272,9 @@ def download_artifact(
             start, end = chosen
             status = 206
             headers["Content-Range"] = f"bytes {start}-{end - 1}/{record.size}"
-    opened = open_artifact(run_id=run_id, name=name, start=start, end=end)
+    opened = open_range(start, end)
     headers["Content-Length"] = str(end - start)
-    return StreamingResponse(_closing(opened.chunks, f"{run_id}/{name}"), status_code=status, headers=headers, media_type=_media_type(record.name))
+    return StreamingResponse(_closing(opened.chunks, what), status_code=status, headers=headers, media_type=_media_type(record.name))
 
 
 def _closing(chunks: Iterator[bytes], what: str) -> Iterator[bytes]:
