@@ -7,7 +7,10 @@ connections, 2 threads, --duration seconds per scenario) drives one scenario at 
 - create run: ``POST`` a new run (a new info every request);
 - metric batch: ``POST`` a batch of 1,000 metric points to a tracked run (a new batch id and new steps
   every request);
-- search page: ``GET`` the first 50 runs matching a ``where`` expression, newest first, with the count.
+- search page: ``GET`` the first 50 runs matching a ``where`` expression, newest first, with the count;
+- get run during batches: the get-run scenario with 4 connections while another wrk writes metric
+  batches with 16: how long a read waits behind writes (a server that writes on its event loop makes
+  every read queue behind the batch in progress).
 
 MLflow's server (same machine, same wrk settings, one process: its uvicorn workers are killed by the
 supervisor's 5 s health check while they start on a busy machine, and it has no option to lengthen it) answers get-run, create-run and log-batch
@@ -150,14 +153,38 @@ def running(command: list[str], environment: dict[str, str], health_url: str, lo
                 process.wait()
 
 
-def wrk(url: str, duration: int, script: str | None, workdir: Path) -> dict:
-    command = ["wrk", f"-t{THREADS}", f"-c{CONNECTIONS}", f"-d{duration}s", "--latency", "--timeout", "10s"]
+def wrk_command(url: str, duration: int, script: str | None, workdir: Path, connections: int = CONNECTIONS) -> list[str]:
+    command = ["wrk", f"-t{THREADS}", f"-c{connections}", f"-d{duration}s", "--latency", "--timeout", "10s"]
     if script is not None:
         path = workdir / f"script-{uuid.uuid4().hex[:8]}.lua"
         path.write_text(script)
         command += ["-s", str(path)]
-    output = subprocess.run([*command, url], capture_output=True, text=True, timeout=duration + 60).stdout
-    return parse_wrk(output)
+    return [*command, url]
+
+
+def wrk(url: str, duration: int, script: str | None, workdir: Path) -> dict:
+    command = wrk_command(url, duration, script, workdir)
+    return parse_wrk(subprocess.run(command, capture_output=True, text=True, timeout=duration + 60).stdout)
+
+
+def reads_during_writes(read_url: str, write_url: str, duration: int, write_script: str, workdir: Path) -> dict:
+    """The get-run scenario (4 connections) while a second wrk writes with ``write_script`` (16)."""
+    writes = subprocess.Popen(
+        wrk_command(write_url, duration, write_script, workdir), stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True
+    )
+    try:
+        time.sleep(0.5)  # the writes are under way before the first read
+        reads = subprocess.run(
+            wrk_command(read_url, max(1, duration - 1), None, workdir, connections=4),
+            capture_output=True,
+            text=True,
+            timeout=duration + 60,
+        )
+    finally:
+        written = writes.communicate(timeout=duration + 60)[0]
+    result = parse_wrk(reads.stdout)
+    result["writes_rps"] = parse_wrk(written)["rps"]
+    return result
 
 
 def _milliseconds(text: str) -> float:
@@ -215,6 +242,9 @@ def gemini_scenarios(database_url: str, duration: int, workdir: Path) -> dict:
             "create run": wrk(base, duration, LUA_CREATE_RUN % values, workdir),
             "metric batch (1,000 points)": wrk(base, duration, LUA_METRIC_BATCH % values, workdir),
             "search page": wrk(f"{base}{search}", duration, None, workdir),
+            "get run during batches": reads_during_writes(
+                f"{base}/api/model_runs/{run_id}", base, duration, LUA_METRIC_BATCH % values, workdir
+            ),
         }
     results["metric batch (1,000 points)"]["points_per_s"] = results["metric batch (1,000 points)"]["rps"] * POINTS_PER_BATCH
     return results
