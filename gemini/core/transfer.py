@@ -10,11 +10,18 @@ and each in creation order, with its own id and timestamps::
     {"type": "model_run", "id": "...", "model_id": "..." or null, "model_run_info": {...}, "created_at": "...", "updated_at": "...",
      "status": null or "running"/"finished"/..., "started_at": ..., "ended_at": ..., "error_type": ..., "error_message": ..., "created_by": ...}
     {"type": "metric_points", "run_id": "...", "key": "loss", "points": [[0, 0.91, "..."], [1, "NaN", "..."], ...]}
+    {"type": "model_version", "id": "...", "model_id": "...", "version": 3, "model_run_id": "...", "artifact_name": "weights/best.pt",
+     "sha256": "...", "size": 6190506, "version_info": {...}, "created_at": "...", "created_by": null}
+    {"type": "model_version_alias", "version_id": "...", "alias": "production", "updated_at": "..."}
 
-Models carry ``created_by`` too. A run's metric points follow the runs, up to 1,000 of one key a line,
-as ``[step, value, timestamp]`` with NaN and the infinities spelled ``"NaN"``, ``"Infinity"`` and
-``"-Infinity"`` (JSON has no such numbers). Artifacts are not in the file: their bytes stay in the store.
-Version 1 files (no tracked fields, no metric points) still import.
+Models carry ``created_by`` too, and a model that has given version numbers carries the highest,
+``"last_version": 4`` (a deleted version's number included), so that numbering continues after an
+import without giving a number twice. A run's metric points follow the runs, up to 1,000 of one key a
+line, as ``[step, value, timestamp]`` with NaN and the infinities spelled ``"NaN"``, ``"Infinity"`` and
+``"-Infinity"`` (JSON has no such numbers); then the model versions and their aliases. Artifacts are not
+in the file: their bytes stay in the store, and so do the bytes a version pins (its ``sha256`` names
+them there). Version 1 files (no tracked fields, no metric points) still import, and so do version 2
+files written before model versions existed (a registry without versions is still written that way).
 
 Timestamps are ISO 8601 in UTC with microseconds; numbers in infos are written exactly (integers of any
 size, floats in their shortest exact form). An import adds what the database lacks and changes nothing it
@@ -29,11 +36,24 @@ import uuid
 from collections.abc import Callable, Iterator
 from typing import Any, TextIO
 
-from gemini.domain.checks import check_info, check_metric_key, check_metric_value, check_name, check_optional_text, check_step, parse_id
+from gemini.domain.checks import (
+    check_alias,
+    check_artifact_name,
+    check_info,
+    check_metric_key,
+    check_metric_value,
+    check_name,
+    check_optional_text,
+    check_step,
+    check_version_number,
+    is_sha256,
+    parse_id,
+)
 from gemini.db import transfer as store
 from gemini.db.metrics import MetricRepository
 from gemini.db.engine import dumps_json, unit_of_work
-from gemini.domain.errors import InvalidInputError
+from gemini.domain.errors import ConflictError, InvalidInputError
+from gemini.domain.limits import MAX_VERSION
 from gemini.domain.numbers import NON_FINITE_TEXT, json_value
 from gemini.domain.statuses import STORED_STATUSES
 from gemini.domain.records import ExperimentRecord, ModelRecord, ModelRunRecord
@@ -52,6 +72,8 @@ class TransferCounts:
     model_experiments: int = 0
     model_runs: int = 0
     metric_points: int = 0
+    model_versions: int = 0
+    model_version_aliases: int = 0
 
 
 @dataclasses.dataclass
@@ -70,8 +92,11 @@ def export_registry(*, stream: TextIO) -> TransferCounts:
         for experiment in store.iter_experiments(connection):
             stream.write(_line({"type": "experiment", **_fields(experiment, EXPERIMENT_FIELDS)}))
             counts.experiments += 1
-        for model in store.iter_models(connection):
-            stream.write(_line({"type": "model", **_fields(model, MODEL_FIELDS + TRACKED_MODEL_FIELDS)}))
+        for model, last_version in store.iter_models(connection):
+            line = {"type": "model", **_fields(model, MODEL_FIELDS + TRACKED_MODEL_FIELDS)}
+            if last_version:  # a model that never had a version is written as before versions existed
+                line["last_version"] = last_version
+            stream.write(_line(line))
             counts.models += 1
         for model_id, experiment_id in store.iter_model_experiment_links(connection):
             stream.write(_line({"type": "model_experiment", "model_id": str(model_id), "experiment_id": str(experiment_id)}))
@@ -82,6 +107,12 @@ def export_registry(*, stream: TextIO) -> TransferCounts:
         for line in _metric_point_lines(store.iter_metric_points(connection)):
             stream.write(_line(line))
             counts.metric_points += len(line["points"])
+        for version in store.iter_model_versions(connection):
+            stream.write(_line({"type": "model_version", **_plain(version)}))
+            counts.model_versions += 1
+        for alias in store.iter_model_version_aliases(connection):
+            stream.write(_line({"type": "model_version_alias", **_plain(alias)}))
+            counts.model_version_aliases += 1
     return counts
 
 
@@ -107,8 +138,12 @@ def import_registry(*, stream: TextIO) -> ImportSummary:
 
     Records keep their ids and timestamps. A model or experiment whose id or name the database already
     has is not changed, and the incoming runs and links of that model go to the one already there. A run
-    whose id, or whose (model, info), is already present is skipped. Any invalid line raises
-    ``InvalidInputError`` naming the line, and nothing is written.
+    whose id, or whose (model, info), is already present is skipped. Model versions keep their numbers:
+    a version whose id is present, or whose model already has that number with the same SHA-256, is
+    skipped; the same number with other bytes raises ``ConflictError``. A model's version counter only
+    rises, to the file's ``last_version`` and to every number added. An alias the model already has
+    (on whichever version) is left where it is. Any invalid line raises ``InvalidInputError`` naming the
+    line, and nothing is written.
     """
     added, present = TransferCounts(), TransferCounts()
     lines = _numbered_objects(stream)
@@ -121,13 +156,35 @@ def import_registry(*, stream: TextIO) -> ImportSummary:
         runs_in_file: set[uuid.UUID] = set()
         model_ids: dict[uuid.UUID, uuid.UUID] = {}  # id in the file -> id in this database
         experiment_ids: dict[uuid.UUID, uuid.UUID] = {}
+        version_ids: dict[uuid.UUID, uuid.UUID] = {}
         pending_runs: list[tuple[ModelRunRecord, str]] = []
+        # Runs of the file that were not added, with their (model, info hash) in this database: a version
+        # of one goes to the run already here (few; the rest of the file's runs are only in runs_in_file).
+        skipped_runs: dict[uuid.UUID, tuple[uuid.UUID | None, str]] = {}
 
         def flush_runs() -> None:
-            new = loader.add_runs(pending_runs)
-            added.model_runs += new
-            present.model_runs += len(pending_runs) - new
+            new = set(loader.add_runs(pending_runs))
+            added.model_runs += len(new)
+            present.model_runs += len(pending_runs) - len(new)
+            skipped_runs.update((run.id, (run.model_id, info_hash)) for run, info_hash in pending_runs if run.id not in new)
             pending_runs.clear()
+
+        def version_run(run_id: uuid.UUID, model_id: uuid.UUID, number: int) -> uuid.UUID:
+            """The run of this database that the version of ``model_id`` at line ``number`` comes from."""
+            found, run_model = loader.run_model(run_id)
+            if not found and run_id in skipped_runs:
+                run_model, info_hash = skipped_runs[run_id]
+                equal = loader.run_with_info(run_model, info_hash)
+                found, run_id = equal is not None, equal or run_id
+            if not found:
+                raise InvalidInputError(f"line {number}: model run {run_id} is neither earlier in the file nor in the database")
+            if run_model != model_id:
+                raise InvalidInputError(
+                    f"line {number}: model run {run_id} belongs to "
+                    f"{'no model' if run_model is None else f'model {run_model}'} in this database, "
+                    f"not to the version's model {model_id}"
+                )
+            return run_id
 
         for number, item in lines:
             kind = item.pop("type", None)
@@ -136,9 +193,12 @@ def import_registry(*, stream: TextIO) -> ImportSummary:
                 experiment_ids[record.id], new = loader.add_experiment(record)
                 _count(added if new else present, "experiments")
             elif kind == "model":
+                last_version = _version_counter(item.pop("last_version", 0), number) if version >= 2 else 0
                 record = _model(item, number, model_fields)
                 model_ids[record.id], new = loader.add_model(record)
                 _count(added if new else present, "models")
+                if last_version:
+                    loader.raise_version_counter(model_ids[record.id], last_version)
             elif kind == "model_experiment":
                 item = _take(item, ("model_id", "experiment_id"), number, "model_experiment")
                 model_id = _target(
@@ -174,6 +234,41 @@ def import_registry(*, stream: TextIO) -> ImportSummary:
                     added.metric_points += len(points)
                 else:
                     present.metric_points += len(points)
+            elif kind == "model_version" and version >= 2:
+                flush_runs()  # its run may be among those not yet written
+                fields = _model_version(item, number)
+                fields["model_id"] = _target(model_ids, fields["model_id"], number, loader.model_exists, "model")
+                file_id = fields["id"]
+                if loader.version_by_id(file_id) is not None:
+                    version_ids[file_id] = file_id
+                    present.model_versions += 1
+                    continue
+                same_number = loader.version_by_number(fields["model_id"], fields["version"])
+                if same_number is not None:
+                    if same_number.sha256 != fields["sha256"]:
+                        raise ConflictError(
+                            f"line {number}: model {loader.model_name(fields['model_id'])!r} already has a version {fields['version']} "
+                            f"(id {same_number.id}) of other bytes (SHA-256 {same_number.sha256}, the file's "
+                            f"{fields['sha256']}); an import keeps version numbers, so it cannot add this one"
+                        )
+                    version_ids[file_id] = same_number.id  # the same bytes under the same number
+                    present.model_versions += 1
+                    continue
+                fields["model_run_id"] = version_run(fields["model_run_id"], fields["model_id"], number)
+                loader.add_version(fields)
+                version_ids[file_id] = file_id
+                added.model_versions += 1
+            elif kind == "model_version_alias" and version >= 2:
+                version_id, alias, updated_at = _model_version_alias(item, number)
+                if version_id in version_ids:
+                    version_id = version_ids[version_id]
+                held = loader.version_by_id(version_id)
+                if held is None:
+                    raise InvalidInputError(
+                        f"line {number}: model version {version_id} is neither earlier in the file nor in the database"
+                    )
+                new = loader.add_alias(model_id=held.model_id, alias=alias, version_id=version_id, updated_at=updated_at)
+                _count(added if new else present, "model_version_aliases")
             else:
                 raise InvalidInputError(f"line {number}: unknown record type {kind!r}")
         flush_runs()
@@ -199,16 +294,24 @@ TRACKED_MODEL_FIELDS = ("created_by",)
 TRACKED_RUN_FIELDS = ("status", "started_at", "ended_at", "error_type", "error_message", "created_by")
 
 
+MODEL_VERSION_FIELDS = store.VERSION_COLUMNS
+MODEL_VERSION_ALIAS_FIELDS = store.ALIAS_COLUMNS
+
+
 def _fields(record: ExperimentRecord | ModelRecord | ModelRunRecord, names: tuple[str, ...]) -> dict[str, Any]:
-    fields = {}
-    for name in names:
-        value = getattr(record, name)
-        if isinstance(value, uuid.UUID):
-            value = str(value)
-        elif isinstance(value, dt.datetime):
-            value = _timestamp(value)
-        fields[name] = value
-    return fields
+    return {name: _out(getattr(record, name)) for name in names}
+
+
+def _plain(row: dict[str, Any]) -> dict[str, Any]:
+    return {name: _out(value) for name, value in row.items()}
+
+
+def _out(value: Any) -> Any:
+    if isinstance(value, uuid.UUID):
+        return str(value)
+    if isinstance(value, dt.datetime):
+        return _timestamp(value)
+    return value
 
 
 def _line(value: dict[str, Any]) -> str:
@@ -332,6 +435,43 @@ def _run(item: dict[str, Any], number: int, fields: tuple[str, ...]) -> tuple[Mo
         created_by=_optional_text(item.get("created_by"), "created_by", number),
     )
     return record, info.hash
+
+
+def _version_counter(value: object, number: int) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= MAX_VERSION:
+        raise InvalidInputError(f"line {number}: last_version must be an integer from 0 to {MAX_VERSION}, got {value!r:.80}")
+    return value
+
+
+def _model_version(item: dict[str, Any], number: int) -> dict[str, Any]:
+    """The version's stored fields, checked, with the file's ids (the caller maps them)."""
+    item = _take(item, MODEL_VERSION_FIELDS, number, "model_version")
+    sha256, size = item["sha256"], item["size"]
+    if not isinstance(sha256, str) or not is_sha256(sha256):
+        raise InvalidInputError(f"line {number}: sha256 must be 64 lowercase hexadecimal digits, got {sha256!r:.80}")
+    if isinstance(size, bool) or not isinstance(size, int) or not 0 <= size < 2**63:
+        raise InvalidInputError(f"line {number}: size must be a number of bytes, got {size!r:.80}")
+    return {
+        "id": _with_line(number, parse_id, item["id"], field="model version id"),
+        "model_id": _with_line(number, parse_id, item["model_id"], field="model id"),
+        "version": _with_line(number, check_version_number, item["version"]),
+        "model_run_id": _with_line(number, parse_id, item["model_run_id"], field="model run id"),
+        "artifact_name": _with_line(number, check_artifact_name, item["artifact_name"], field="artifact_name"),
+        "sha256": sha256,
+        "size": size,
+        "version_info": _with_line(number, check_info, item["version_info"], field="version_info").value,
+        "created_at": _when(item["created_at"], "created_at", number),
+        "created_by": _optional_text(item["created_by"], "created_by", number),
+    }
+
+
+def _model_version_alias(item: dict[str, Any], number: int) -> tuple[uuid.UUID, str, dt.datetime]:
+    item = _take(item, MODEL_VERSION_ALIAS_FIELDS, number, "model_version_alias")
+    return (
+        _with_line(number, parse_id, item["version_id"], field="model version id"),
+        _with_line(number, check_alias, item["alias"]),
+        _when(item["updated_at"], "updated_at", number),
+    )
 
 
 def _metric_check(number: int, check, value: object):  # noqa: ANN001, ANN202 - a metric_values check

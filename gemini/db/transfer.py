@@ -15,7 +15,15 @@ import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
 
 from gemini.db.search import path_values
-from gemini.db.tables import ExperimentRow, ModelRow, ModelRunRow, model_experiments, run_metrics
+from gemini.db.tables import (
+    ExperimentRow,
+    ModelRow,
+    ModelRunRow,
+    model_experiments,
+    model_version_aliases,
+    model_versions,
+    run_metrics,
+)
 from gemini.domain.records import ExperimentRecord, ModelRecord, ModelRunRecord
 
 PAGE_SIZE = 500
@@ -23,7 +31,15 @@ PAGE_SIZE = 500
 _runs = ModelRunRow.__table__
 _models = ModelRow.__table__
 _experiments = ExperimentRow.__table__
+_versions = model_versions
+_aliases = model_version_aliases
 
+VERSION_COLUMNS = (
+    "id", "model_id", "version", "model_run_id", "artifact_name", "sha256", "size", "version_info", "created_at", "created_by",
+)
+"""The stored fields of a model version, as export lines carry them (its model's name and its aliases are
+not columns of ``model_versions``)."""
+ALIAS_COLUMNS = ("version_id", "alias", "updated_at")
 
 
 def _stored_columns(table: sa.Table, record_type: type) -> list[sa.Column]:
@@ -53,8 +69,12 @@ def iter_experiments(connection: sa.Connection) -> Iterator[ExperimentRecord]:
     return (ExperimentRecord(**row._mapping) for row in _pages(connection, _EXPERIMENT_COLUMNS, _experiments.c.id))
 
 
-def iter_models(connection: sa.Connection) -> Iterator[ModelRecord]:
-    return (ModelRecord(**row._mapping) for row in _pages(connection, _MODEL_COLUMNS, _models.c.id))
+def iter_models(connection: sa.Connection) -> Iterator[tuple[ModelRecord, int]]:
+    """Each model with the highest version number it has given (``models.last_version``)."""
+    for row in _pages(connection, [*_MODEL_COLUMNS, _models.c.last_version], _models.c.id):
+        fields = dict(row._mapping)
+        last_version = fields.pop("last_version")
+        yield ModelRecord(**fields), last_version
 
 
 def iter_model_experiment_links(connection: sa.Connection) -> Iterator[tuple[uuid.UUID, uuid.UUID]]:
@@ -77,6 +97,19 @@ def iter_metric_points(connection: sa.Connection) -> Iterator[tuple[uuid.UUID, s
     ).order_by(run_metrics.c.run_id, run_metrics.c.key, run_metrics.c.step)
     for row in connection.execution_options(yield_per=PAGE_SIZE * 10).execute(query):
         yield tuple(row)
+
+
+def iter_model_versions(connection: sa.Connection) -> Iterator[dict[str, Any]]:
+    """Every model version's stored fields (``VERSION_COLUMNS``), in creation order."""
+    columns = [_versions.c[name] for name in VERSION_COLUMNS]
+    return (dict(row._mapping) for row in _pages(connection, columns, _versions.c.id))
+
+
+def iter_model_version_aliases(connection: sa.Connection) -> Iterator[dict[str, Any]]:
+    """Every alias as its version's id, its name and when it last moved, by version then alias (a
+    registry has few)."""
+    query = sa.select(*(_aliases.c[name] for name in ALIAS_COLUMNS)).order_by(_aliases.c.version_id, _aliases.c.alias)
+    return (dict(row._mapping) for row in connection.execute(query))
 
 
 def _insert(connection: sa.Connection, table: sa.Table):  # noqa: ANN202 - dialect-specific Insert
@@ -115,6 +148,9 @@ class RegistryLoader:
         self.connection.execute(sa.insert(_models).values(**_values(record, _MODEL_COLUMNS)))
         return record.id, True
 
+    def model_name(self, model_id: uuid.UUID) -> str | None:
+        return self.connection.execute(sa.select(_models.c.model_name).where(_models.c.id == model_id)).scalar()
+
     def model_exists(self, model_id: uuid.UUID) -> bool:
         return self.connection.execute(sa.select(sa.exists().where(_models.c.id == model_id))).scalar()
 
@@ -135,11 +171,11 @@ class RegistryLoader:
         ).first()
         return inserted is not None
 
-    def add_runs(self, runs: list[tuple[ModelRunRecord, str]]) -> int:
+    def add_runs(self, runs: list[tuple[ModelRunRecord, str]]) -> list[uuid.UUID]:
         """Insert (run, info hash) pairs, skipping any whose id, or whose (model, info), is already
-        present; returns how many were added."""
+        present; returns the ids of those added."""
         if not runs:
-            return 0
+            return []
         # No process beats for a running run in this database: it reads as lost after the timeout.
         rows = [
             _values(run, _RUN_COLUMNS)
@@ -151,7 +187,59 @@ class RegistryLoader:
         ).scalars().all()
         infos = {run.id: run.model_run_info for run, _ in runs}
         path_values.add_leaves(self.connection, ((run_id, infos[run_id]) for run_id in inserted))
-        return len(inserted)
+        return inserted
+
+    def run_model(self, run_id: uuid.UUID) -> tuple[bool, uuid.UUID | None]:
+        """Whether the run is present, and its model's id."""
+        row = self.connection.execute(sa.select(_runs.c.model_id).where(_runs.c.id == run_id)).first()
+        return (False, None) if row is None else (True, row.model_id)
+
+    def run_with_info(self, model_id: uuid.UUID | None, info_hash: str) -> uuid.UUID | None:
+        """The run recorded with ``create`` (no status) that has this model and info, if any: the one that
+        made an incoming run of the same model and info be skipped."""
+        model = _runs.c.model_id.is_(None) if model_id is None else _runs.c.model_id == model_id
+        query = sa.select(_runs.c.id).where(model, _runs.c.info_hash == info_hash, _runs.c.status.is_(None))
+        return self.connection.execute(query).scalar()
+
+    # -- model versions ------------------------------------------------------------------------------
+
+    def raise_version_counter(self, model_id: uuid.UUID, at_least: int) -> None:
+        """Make the model's version counter at least ``at_least``; it never goes down, so no number is
+        given twice. The model's ``updated_at`` is left as it is."""
+        self.connection.execute(
+            sa.update(_models)
+            .where(_models.c.id == model_id, _models.c.last_version < at_least)
+            .values(last_version=at_least, updated_at=_models.c.updated_at)
+        )
+
+    def version_by_id(self, version_id: uuid.UUID) -> sa.Row | None:
+        """The stored (model id, version, sha256) of that version, if present."""
+        query = sa.select(_versions.c.model_id, _versions.c.version, _versions.c.sha256).where(_versions.c.id == version_id)
+        return self.connection.execute(query).first()
+
+    def version_by_number(self, model_id: uuid.UUID, version: int) -> sa.Row | None:
+        """The stored (id, sha256) of the model's version of that number, if present."""
+        query = sa.select(_versions.c.id, _versions.c.sha256).where(
+            _versions.c.model_id == model_id, _versions.c.version == version
+        )
+        return self.connection.execute(query).first()
+
+    def add_version(self, fields: dict[str, Any]) -> None:
+        """Insert a version with its own id, number and timestamp, and raise its model's counter to its
+        number. The caller has checked that neither its id nor its (model, number) is present."""
+        self.connection.execute(sa.insert(_versions).values(**{name: fields[name] for name in VERSION_COLUMNS}))
+        self.raise_version_counter(fields["model_id"], fields["version"])
+
+    def add_alias(self, *, model_id: uuid.UUID, alias: str, version_id: uuid.UUID, updated_at: Any) -> bool:
+        """Give the version ``alias`` unless its model already has that alias (on whichever version:
+        an import does not move an alias); whether it was added."""
+        inserted = self.connection.execute(
+            _insert(self.connection, _aliases)
+            .values(model_id=model_id, alias=alias, version_id=version_id, updated_at=updated_at)
+            .on_conflict_do_nothing()
+            .returning(_aliases.c.alias)
+        ).first()
+        return inserted is not None
 
 
 def _values(record: ExperimentRecord | ModelRecord | ModelRunRecord, columns: list[sa.Column]) -> dict[str, Any]:

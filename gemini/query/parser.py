@@ -9,10 +9,12 @@ Grammar (keywords are case-insensitive)::
     primary     := "(" expression ")" | "exists" "(" target ")" | predicate
     predicate   := target ( compare_op literal
                           | ["not"] "in" "(" literal ("," literal)* ")"
-                          | "glob" string | "startswith" string )
+                          | "glob" string | "startswith" string
+                          | "exists" )           # "target exists" is "exists(target)"
     compare_op  := "=" | "!=" | "<" | "<=" | ">" | ">="
     target      := key ("." key)*          # model.name, created_at, updated_at, status, started_at,
-                                           # ended_at, created_by are run fields; metric.<key> a metric's last value
+                                           # ended_at, created_by, version are run fields (version
+                                           # only with exists); metric.<key> a metric's last value
                  | ("min" | "max" | "last") "(" "metric" "." key ("." key)* ")"
     key         := identifier | `quoted key`
     literal     := string | number | "true" | "false" | "null"
@@ -31,6 +33,7 @@ from dataclasses import dataclass
 from gemini.query.ast import (
     FIELD_NAMES,
     METRIC_AGGREGATES,
+    PRESENCE_FIELDS,
     METRIC_NAMESPACE,
     TIME_FIELDS,
     TEXT_FIELDS,
@@ -148,6 +151,16 @@ class _Parser:
 
     def predicate(self, target: Target) -> Expression:
         token = self.current
+        if self.at("keyword", "exists"):
+            self.advance()
+            return Exists(target)
+        if isinstance(target, Field) and target.name in PRESENCE_FIELDS:
+            raise error(
+                f"{target} is tested with '{target} exists' or 'not {target} exists' "
+                f"(quote it to reach the info key: `{target}`)",
+                token.column,
+                self.source_name,
+            )
         if token.kind == "op":
             self.advance()
             value = self.literal(target)
@@ -179,7 +192,7 @@ class _Parser:
             pattern = self.expect("string", None, f"a quoted string after {operator}").value
             return Glob(target, pattern) if operator == "glob" else Prefix(target, pattern)
         raise self.fail(
-            f"expected an operator after {target} (=, !=, <, <=, >, >=, in, not in, glob, startswith)"
+            f"expected an operator after {target} (=, !=, <, <=, >, >=, in, not in, glob, startswith, exists)"
         )
 
     def literal_list(self, target: Target) -> tuple:
@@ -326,7 +339,15 @@ def _order_key(parser: _Parser) -> OrderKey:
         raise parser.fail("expected a path after '-'")
     if parser.current.kind not in ("name", "key"):
         raise parser.fail("expected a path to order by (prefix it with '-' for descending)")
-    return OrderKey(parser.target(), descending)
+    token = parser.current
+    target = parser.target()
+    if isinstance(target, Field) and target.name in PRESENCE_FIELDS:
+        raise error(
+            f"{target} does not order runs (it is tested with '{target} exists'; quote it to reach the info key: `{target}`)",
+            token.column,
+            parser.source_name,
+        )
+    return OrderKey(target, descending)
 
 
 def parse_path(text: str) -> InfoPath:

@@ -92,7 +92,10 @@ def test_importing_twice_adds_nothing(db, tmp_path, monkeypatch):
     first = _import(export)
     state = _snapshot()
     second = _import(export)
-    assert vars(second.added) == {"experiments": 0, "models": 0, "model_experiments": 0, "model_runs": 0, "metric_points": 0}
+    assert vars(second.added) == {
+        "experiments": 0, "models": 0, "model_experiments": 0, "model_runs": 0, "metric_points": 0,
+        "model_versions": 0, "model_version_aliases": 0,
+    }
     assert second.already_present == first.added
     assert _snapshot() == state
 

@@ -157,5 +157,6 @@ def _counted(counts: TransferCounts) -> str:
     return (
         f"{counts.experiments} experiments, {counts.models} models, "
         f"{counts.model_experiments} model-experiment links, {counts.model_runs} model runs, "
-        f"{counts.metric_points} metric points"
+        f"{counts.metric_points} metric points, {counts.model_versions} model versions, "
+        f"{counts.model_version_aliases} version aliases"
     )

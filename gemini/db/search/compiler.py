@@ -41,7 +41,7 @@ from gemini.query.ast import (
 )
 from gemini.db.search import path_values
 from gemini.db.search.json_paths import postgres_parent_and_key, sqlite_json_path
-from gemini.db.tables import ModelRow, ModelRunRow, run_metric_summaries
+from gemini.db.tables import ModelRow, ModelRunRow, model_versions, run_metric_summaries
 
 _runs = ModelRunRow.__table__
 _models = ModelRow.__table__
@@ -178,6 +178,11 @@ class RunQueryCompiler:
 
     def _field_condition(self, expression: Expression) -> sa.ColumnElement[bool]:
         field = expression.target.name
+        if field == "version":
+            if not isinstance(expression, Exists):
+                raise TypeError(f"not a version condition: {expression!r}")
+            # Served by the index on model_versions.model_run_id.
+            return sa.exists().where(model_versions.c.model_run_id == _runs.c.id)
         if field == "model.name":
             column = _models.c.model_name
             if isinstance(expression, Exists):
