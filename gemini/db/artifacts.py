@@ -22,6 +22,16 @@ _runs = ModelRunRow.__table__
 _DIGESTS_PER_QUERY = 500
 
 
+def digests_in(connection: sa.Connection, column: sa.Column, digests: set[str]) -> set[str]:
+    """Those of ``digests`` that ``column`` (a table's SHA-256 column) holds, asked a few hundred at a time."""
+    found: set[str] = set()
+    ordered = sorted(digests)
+    for start in range(0, len(ordered), _DIGESTS_PER_QUERY):
+        part = ordered[start : start + _DIGESTS_PER_QUERY]
+        found.update(connection.execute(sa.select(column).where(column.in_(part)).distinct()).scalars())
+    return found
+
+
 class ArtifactRepository:
     def __init__(self, connection: sa.Connection) -> None:
         self.connection = connection
@@ -93,13 +103,7 @@ class ArtifactRepository:
 
     def referenced(self, digests: set[str]) -> set[str]:
         """Those of ``digests`` that some run's artifact still points at."""
-        found: set[str] = set()
-        ordered = sorted(digests)
-        for start in range(0, len(ordered), _DIGESTS_PER_QUERY):
-            part = ordered[start : start + _DIGESTS_PER_QUERY]
-            query = sa.select(run_artifacts.c.sha256).where(run_artifacts.c.sha256.in_(part)).distinct()
-            found.update(self.connection.execute(query).scalars())
-        return found
+        return digests_in(self.connection, run_artifacts.c.sha256, digests)
 
     def _run_exists(self, run_id: uuid.UUID, *, for_update: bool = False) -> bool:
         query = sa.select(_runs.c.id).where(_runs.c.id == run_id)

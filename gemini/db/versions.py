@@ -13,6 +13,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
 
+from gemini.db.artifacts import digests_in
 from gemini.db.ids import new_id
 from gemini.db.tables import ModelRow, model_version_aliases, model_versions, utc_now
 from gemini.domain.errors import NotFoundError
@@ -36,9 +37,6 @@ _COLUMNS = (
     _versions.c.created_by,
 )
 _WITH_MODEL = _versions.join(_models, _models.c.id == _versions.c.model_id)
-
-# Digests per IN list: far below both databases' limits on bound parameters.
-_DIGESTS_PER_QUERY = 500
 
 
 class ModelVersionRepository:
@@ -135,13 +133,7 @@ class ModelVersionRepository:
 
     def referenced(self, digests: set[str]) -> set[str]:
         """Those of ``digests`` that some version pins."""
-        found: set[str] = set()
-        ordered = sorted(digests)
-        for start in range(0, len(ordered), _DIGESTS_PER_QUERY):
-            part = ordered[start : start + _DIGESTS_PER_QUERY]
-            query = sa.select(_versions.c.sha256).where(_versions.c.sha256.in_(part)).distinct()
-            found.update(self.connection.execute(query).scalars())
-        return found
+        return digests_in(self.connection, _versions.c.sha256, digests)
 
     # -- writing -------------------------------------------------------------------------------------
 
