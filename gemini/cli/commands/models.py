@@ -1,11 +1,14 @@
-"""``gemini models``: list, create, show, update and delete models."""
+"""``gemini models``: list, create, show, update and delete models; register, list, alias and download
+their versions."""
+
+from pathlib import Path
 
 import click
 
-from gemini.cli.output import echo_json, echo_page, echo_record, jsonable, json_option, note
+from gemini.cli.output import echo_json, echo_page, echo_record, echo_table, jsonable, json_option, note
 from gemini.cli.params import JSON_OBJECT
 from gemini.domain.errors import InvalidInputError
-from gemini.domain.records import ModelRecord
+from gemini.domain.records import ModelRecord, ModelVersionRecord
 from gemini.registry import registry
 
 DEFAULT_LIMIT = 100
@@ -124,3 +127,122 @@ def delete_model(model) -> None:  # noqa: ANN001
     record = resolve_model(model)
     registry().delete_model(model_id=record.id)
     note(f"deleted model {record.model_name!r} ({record.id}) and its runs")
+
+
+# -- versions and aliases ------------------------------------------------------------------------------
+
+VERSION_HEADERS = ("VERSION", "ALIASES", "RUN", "ARTIFACT", "SHA256", "SIZE", "CREATED")
+SHORT_SHA256 = 12
+
+
+def echo_version(record: ModelVersionRecord, as_json: bool) -> None:
+    if as_json:
+        echo_json(jsonable(record))
+        return
+    echo_record(
+        [
+            ("id", str(record.id)),
+            ("model", record.model_name),
+            ("version", str(record.version)),
+            ("aliases", ", ".join(record.aliases) or "-"),
+            ("run", str(record.model_run_id)),
+            ("artifact", record.artifact_name),
+            ("sha256", record.sha256),
+            ("size", str(record.size)),
+            ("info", record.version_info),
+            ("created", record.created_at),
+            ("created by", record.created_by),
+        ]
+    )
+
+
+@models.command("register")
+@click.argument("run_id", metavar="RUN")
+@click.argument("artifact")
+@click.option("--info", "version_info", type=JSON_OBJECT, help="The version's info, as JSON text or @file.json.")
+@json_option
+def register_version(run_id, artifact, version_info, as_json) -> None:  # noqa: ANN001
+    """Register the artifact ARTIFACT of RUN as the next version of RUN's model (1, 2, 3, ...). The
+    version pins the artifact's bytes as they are now (their SHA-256 and size).
+
+    Example:
+
+    \b
+        gemini models register 01a2... weights/best.pt --info '{"map50": 0.91}'
+    """
+    record = registry().register_model_version(run_id=run_id, artifact_name=artifact, version_info=version_info)
+    note(f"registered {record.model_name}@{record.version}")
+    echo_version(record, as_json)
+
+
+@models.command("versions")
+@click.argument("model")
+@json_option
+def list_versions(model, as_json) -> None:  # noqa: ANN001
+    """List the versions of MODEL (its name or id) by ascending number, with their aliases.
+
+    Example:
+
+    \b
+        gemini models versions stand_counter
+    """
+    record = resolve_model(model)
+    versions = registry().list_model_versions(model_id=record.id)
+    if as_json:
+        echo_json([jsonable(version) for version in versions])
+    elif versions:
+        echo_table(
+            VERSION_HEADERS,
+            [
+                (
+                    v.version,
+                    ",".join(v.aliases) or None,
+                    v.model_run_id,
+                    v.artifact_name,
+                    v.sha256[:SHORT_SHA256],
+                    v.size,
+                    v.created_at,
+                )
+                for v in versions
+            ],
+        )
+    if not versions:
+        note(f"model {record.model_name!r} has no versions")
+
+
+@models.command("alias")
+@click.argument("reference", metavar="REF")
+@click.argument("alias")
+@json_option
+def alias_version(reference, alias, as_json) -> None:  # noqa: ANN001
+    """Give ALIAS to the version REF (MODEL@VERSION or MODEL@ALIAS); the version of the model that held
+    ALIAS loses it in the same step.
+
+    Examples:
+
+    \b
+        gemini models alias stand_counter@3 production
+        gemini models alias stand_counter@candidate production
+    """
+    found = registry().find_model_version(reference=reference)
+    record = registry().set_model_version_alias(version_id=found.id, alias=alias)
+    note(f"{record.model_name}@{alias} is version {record.version}")
+    echo_version(record, as_json)
+
+
+@models.command("download")
+@click.argument("reference", metavar="REF")
+@click.argument("dest", type=click.Path(path_type=Path))
+def download_version(reference, dest) -> None:  # noqa: ANN001
+    """Write the bytes of the version REF (MODEL@VERSION or MODEL@ALIAS, MODEL@latest the highest) to
+    DEST: a file, or a directory to write into under the artifact's base name. The bytes are checked
+    against the version's SHA-256 before the file appears; the path written is printed.
+
+    Example:
+
+    \b
+        gemini models download stand_counter@production /srv/models/
+    """
+    found = registry().find_model_version(reference=reference)
+    written = registry().download_model_version(version_id=found.id, dest=dest)
+    click.echo(str(written))

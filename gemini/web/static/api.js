@@ -194,6 +194,8 @@ async function listPage(path, query) {
 export const api = {
   listModels: (query) => listPage("/models", query),
   getModel: (id) => request("GET", `/models/${encodeURIComponent(id)}`),
+  lookupModel: (name) => request("GET", "/models/lookup", { query: { model_name: name } }),
+  listModelVersions: (id) => request("GET", `/models/${encodeURIComponent(id)}/versions`),
   createModel: (body) => create("/models", body),
   updateModel: (id, body) => request("PATCH", `/models/${encodeURIComponent(id)}`, { body }),
   deleteModel: (id) => request("DELETE", `/models/${encodeURIComponent(id)}`),
@@ -217,4 +219,9 @@ export const api = {
 /** The address of an artifact's bytes: each part of its name percent-encoded, its "/" kept. */
 export function artifactUrl(runId, name) {
   return `/api/model_runs/${encodeURIComponent(runId)}/artifacts/${String(name).split("/").map(encodeURIComponent).join("/")}`;
+}
+
+/** The address of a model version's pinned bytes. */
+export function versionFileUrl(versionId) {
+  return `/api/models/versions/${encodeURIComponent(versionId)}/file`;
 }

@@ -1,4 +1,4 @@
-// Entry point: hash routing (#/models, #/runs?…, #/runs/<id>, #/compare?ids=…) and the error boundary
+// Entry point: hash routing (#/models, #/models/<name>, #/runs?…, #/runs/<id>, #/compare?ids=…) and the error boundary
 // that makes sure every failure ends as a readable message, never a blank page.
 
 import { h, errorBox, clearNotice, notify } from "./dom.js";
@@ -6,6 +6,7 @@ import { getToken, forgetToken } from "./api.js";
 import { renderModels } from "./pages/models.js";
 import { renderRuns } from "./pages/runs.js";
 import { renderRun } from "./pages/run.js";
+import { renderModel } from "./pages/model.js";
 import { renderCompare } from "./pages/compare.js";
 import { currentRoute, setRenderer } from "./router.js";
 
@@ -39,6 +40,7 @@ async function render() {
   const container = h("div", { class: "page" });
   let page = PAGES[route.page];
   if (route.page === "runs" && route.segments.length > 1) page = { render: renderRun, title: "Model run" };
+  if (route.page === "models" && route.segments.length > 1) page = { render: renderModel, title: "Model" };
   try {
     if (!page) {
       document.title = "Not found · GEMINI";

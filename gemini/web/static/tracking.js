@@ -204,7 +204,7 @@ async function artifactsSection(run) {
             h(
               "tr",
               { dataset: { name: a.name } },
-              h("td", { class: "mono" }, h("a", { href: artifactUrl(run.id, a.name), download: a.name.split("/").pop(), onclick: (event) => downloadWithToken(event, run.id, a.name) }, a.name)),
+              h("td", { class: "mono" }, h("a", { href: artifactUrl(run.id, a.name), download: a.name.split("/").pop(), onclick: (event) => downloadWithToken(event, artifactUrl(run.id, a.name), a.name) }, a.name)),
               h("td", { class: "num" }, formatSize(a.size)),
               h("td", { class: "mono small", title: a.sha256 }, `${a.sha256.slice(0, 12)}…`),
             ),
@@ -218,25 +218,26 @@ async function artifactsSection(run) {
 }
 
 /**
- * A plain link streams the download to disk, but cannot carry the token a private server asks for: while
- * the tab holds one, the bytes are fetched with it and handed to the browser as a file instead.
+ * A plain link streams the download (an artifact's, a model version's: `url`) to disk, but cannot carry
+ * the token a private server asks for: while the tab holds one, the bytes are fetched with it and handed
+ * to the browser as a file instead.
  */
-async function downloadWithToken(event, runId, name) {
+export async function downloadWithToken(event, url, name) {
   const token = getToken();
   if (!token) return;
   event.preventDefault();
   const link = event.currentTarget;
-  const response = await fetch(artifactUrl(runId, name), { headers: { Authorization: `Bearer ${token}` } });
+  const response = await fetch(url, { headers: { Authorization: `Bearer ${token}` } });
   if (!response.ok) {
     link.after(errorBox(`The download of ${name} failed (HTTP ${response.status}).`));
     return;
   }
-  const url = URL.createObjectURL(await response.blob());
-  const temporary = h("a", { href: url, download: name.split("/").pop() });
+  const blobUrl = URL.createObjectURL(await response.blob());
+  const temporary = h("a", { href: blobUrl, download: name.split("/").pop() });
   document.body.append(temporary);
   temporary.click();
   temporary.remove();
-  setTimeout(() => URL.revokeObjectURL(url), 60_000);
+  setTimeout(() => URL.revokeObjectURL(blobUrl), 60_000);
 }
 
 /**

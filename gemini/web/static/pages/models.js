@@ -1,4 +1,5 @@
-// Models: every model with its URL, info summary, run count and last run; create, edit, delete.
+// Models: every model with its URL, info summary, run count and last run, a link to its page (its
+// versions); create, edit, delete.
 
 import { api } from "../api.js";
 import { h, errorBox, notify, confirmDialog, formatTime } from "../dom.js";
@@ -104,6 +105,8 @@ function modelsTable(models) {
         h("td", {}, infoSummary(model.model_info, 70)),
         runsCell,
         lastCell,
+        // The model's page: its versions with their aliases (the name itself opens its runs).
+        h("td", {}, h("a", { href: href(`/models/${encodeURIComponent(model.model_name)}`), class: "model-page-link" }, "Versions")),
         h("td", {}, formatTime(model.created_at)),
         h(
           "td",
@@ -131,7 +134,7 @@ function modelsTable(models) {
         h(
           "tr",
           {},
-          ["Name", "URL", "Info", "Runs", "Last run", "Created", "Actions"].map((label) => h("th", { scope: "col" }, label)),
+          ["Name", "URL", "Info", "Runs", "Last run", "Model page", "Created", "Actions"].map((label) => h("th", { scope: "col" }, label)),
         ),
       ),
       body,

@@ -6,6 +6,7 @@ import { api } from "../api.js";
 import { h, errorBox } from "../dom.js";
 import { flatten, unionKeys } from "../info.js";
 import { pager } from "../widgets.js";
+import { href } from "../router.js";
 import { fetchRuns, runsQuery } from "./runs/fetch.js";
 import { columnChooser, controls, createRunForm } from "./runs/forms.js";
 import { viewState, stateParams } from "./runs/state.js";
@@ -22,6 +23,9 @@ export async function renderRuns(container, { params }) {
   const { items: models } = await api.listModels({ limit: MODEL_CHOICES });
   container.append(
     h("h1", { tabindex: "-1" }, state.model ? `Runs of ${state.model}` : "Runs"),
+    state.model
+      ? h("p", { class: "breadcrumb", id: "runs-model-page" }, h("a", { href: href(`/models/${encodeURIComponent(state.model)}`) }, "The model's page: its versions and aliases"))
+      : null,
     controls(state, models),
     createRunForm(state, models),
   );
