@@ -13,8 +13,9 @@ receives the module's and datamodule's hyperparameters as ``params`` in its info
 logs at the global step Lightning gives, the checkpoints as artifacts when ``log_model`` is set, and ends
 with the status Lightning finalizes it with (``killed`` after Ctrl-C or SIGTERM: while the run is open,
 SIGTERM stops the training, at the end of the batch as Lightning's own handling does, and the process
-exits with status 143). Lightning is imported when ``GeminiLogger`` is first named
-(``from gemini.integrations.lightning import GeminiLogger``), not when this module is imported.
+exits with status 143). With ``register_best=True``, a fit that ends with success also registers the
+best checkpoint as the next version of ``model_name``. Lightning is imported when ``GeminiLogger`` is
+first named (``from gemini.integrations.lightning import GeminiLogger``), not when this module is imported.
 """
 
 import logging
@@ -24,6 +25,7 @@ from argparse import Namespace
 from typing import Any
 
 from gemini.api.model_run import ModelRun
+from gemini.api.model_version import ModelVersion
 from gemini.api.tracking import RunTerminated
 from gemini.integrations._runs import SigtermGuard, json_safe, start_run, versions
 
@@ -62,6 +64,34 @@ def _is_lightning_sigterm(error: BaseException | None) -> bool:
     return isinstance(sigterm, type) and isinstance(error, sigterm)
 
 
+def _best_checkpoint_callback(checkpoint_callbacks: list[Any]) -> Any:
+    """The ``ModelCheckpoint`` whose best checkpoint ``register_best`` registers: the first (in the order
+    they first saved) that monitors a metric and has a best checkpoint, else the first with one (without a
+    monitored metric, Lightning's ``best_model_path`` is the latest checkpoint); ``None`` when no checkpoint
+    was saved."""
+    saved = [callback for callback in checkpoint_callbacks if getattr(callback, "best_model_path", "")]
+    monitoring = [callback for callback in saved if getattr(callback, "monitor", None)]
+    return (monitoring or saved or [None])[0]
+
+
+def _saved_at(path: str) -> dict[str, int]:
+    """The ``epoch`` and ``step`` (Lightning's global step) a checkpoint was saved at, read from the file
+    (memory-mapped: its tensors are not read); ``{}`` when the file does not say, or does not load without
+    unpickling arbitrary objects."""
+    try:
+        import torch
+
+        checkpoint = torch.load(path, map_location="cpu", mmap=True, weights_only=True)
+    except Exception:
+        return {}
+    saved = {}
+    for key, name in (("epoch", "epoch"), ("global_step", "step")):
+        value = checkpoint.get(key) if isinstance(checkpoint, dict) else None
+        if isinstance(value, int) and not isinstance(value, bool):
+            saved[name] = value
+    return saved
+
+
 def _is_lightning_handler(handler: Any) -> bool:
     """Whether the SIGTERM handler in place is Lightning's (installed for ``fit``, ``validate``...): it marks
     the trainer, whose loops then raise ``SIGTERMException`` at the end of the batch."""
@@ -82,6 +112,12 @@ def _build_logger_class() -> type:
             log_model: ``False`` logs no checkpoint; ``True`` logs the checkpoints each ``ModelCheckpoint``
                 keeps (its best ``save_top_k`` and ``last``) when training ends; ``"all"`` logs every
                 checkpoint as soon as it is saved.
+            register_best: when ``fit`` ends with success (the run ``finished``), register the best
+                checkpoint (the ``best_model_path`` of the first ``ModelCheckpoint`` that monitors a metric,
+                else of the first one) as the next version of ``model_name``, which it then requires, with
+                ``version_info`` ``{"monitor", "best_model_score", "epoch", "step"}``; the version is
+                ``model_version``. It stores that checkpoint (as ``checkpoints/<file name>``) also when
+                ``log_model`` is ``False``. A registration that fails logs a warning, never raises.
             model_run_info: extra top-level keys for the run's info, beside ``params`` and ``framework``.
             save_dir: where Lightning writes checkpoints (the trainer's ``default_root_dir`` when None).
             prefix: put before every metric key (``"fold1"`` logs ``fold1-loss``), as Lightning's loggers do.
@@ -94,6 +130,7 @@ def _build_logger_class() -> type:
             model_name: str | None = None,
             log_model: bool | str = False,
             *,
+            register_best: bool = False,
             model_run_info: dict | None = None,
             save_dir: str | os.PathLike | None = None,
             prefix: str = "",
@@ -101,8 +138,12 @@ def _build_logger_class() -> type:
             super().__init__()
             if log_model not in (True, False, "all"):
                 raise ValueError(f"log_model must be True, False or 'all', got {log_model!r}")
+            if register_best and not model_name:
+                raise ValueError("register_best=True needs a model_name: a version belongs to a model")
             self._model_name = model_name
             self._log_model = log_model
+            self._register_best = bool(register_best)
+            self.model_version: ModelVersion | None = None  # what register_best registered
             self._extra_info = dict(model_run_info or {})
             self._save_dir = os.fspath(save_dir) if save_dir is not None else None
             self._prefix = prefix
@@ -167,11 +208,11 @@ def _build_logger_class() -> type:
 
         @rank_zero_only
         def after_save_checkpoint(self, checkpoint_callback: Any) -> None:
-            if not self._log_model:
+            if not self._log_model and not self._register_best:
                 return
             if self._log_model == "all":
                 self._log_checkpoints(checkpoint_callback)
-            elif checkpoint_callback not in self._checkpoint_callbacks:
+            if checkpoint_callback not in self._checkpoint_callbacks:
                 self._checkpoint_callbacks.append(checkpoint_callback)
 
         @rank_zero_only
@@ -185,9 +226,13 @@ def _build_logger_class() -> type:
             guard, self._guard = self._guard, None
             if guard is not None:
                 guard.ending()
+            best = None
             try:
-                for checkpoint_callback in self._checkpoint_callbacks:
-                    self._log_checkpoints(checkpoint_callback)
+                if self._log_model is True:
+                    for checkpoint_callback in self._checkpoint_callbacks:
+                        self._log_checkpoints(checkpoint_callback)
+                if self._register_best and STATUSES.get(status) == "finished":
+                    best = self._store_best_checkpoint()
             finally:
                 self._ended = True
                 # Lightning finalizes "failed" while handling the exception, so it is still at hand here.
@@ -200,6 +245,8 @@ def _build_logger_class() -> type:
                     status, error = "killed", RunTerminated()
                 try:
                     self._run.end(status=status, error=error if status != "finished" else None)
+                    if best is not None and status == "finished":
+                        self._register_best_checkpoint(*best)
                 finally:
                     if guard is not None:
                         guard.restore(raised if status != "finished" else None)
@@ -222,18 +269,64 @@ def _build_logger_class() -> type:
                 getattr(checkpoint_callback, "last_model_path", ""),
             ]
             for path in dict.fromkeys(path for path in paths if path):
-                try:
-                    stat = os.stat(path)
-                except OSError:
-                    continue
-                fingerprint = (stat.st_mtime, stat.st_size)
-                if self._logged_checkpoints.get(path) == fingerprint:
-                    continue
-                name = CHECKPOINT_PREFIX + os.path.basename(path)
-                if self.experiment.log_artifact(path, name=name) is None:
-                    logger.warning("gemini could not store the checkpoint %s with run %s", path, self._run.id)
-                    continue
-                self._logged_checkpoints[path] = fingerprint
+                self._log_checkpoint(path)
+
+        def _log_checkpoint(self, path: str) -> str | None:
+            """Store the checkpoint at ``path`` unless it is stored unchanged; its artifact name, ``None``
+            when the file is gone or could not be stored."""
+            try:
+                stat = os.stat(path)
+            except OSError:
+                return None
+            fingerprint = (stat.st_mtime, stat.st_size)
+            name = CHECKPOINT_PREFIX + os.path.basename(path)
+            if self._logged_checkpoints.get(path) == fingerprint:
+                return name
+            if self.experiment.log_artifact(path, name=name) is None:
+                logger.warning("gemini could not store the checkpoint %s with run %s", path, self._run.id)
+                return None
+            self._logged_checkpoints[path] = fingerprint
+            return name
+
+        def _store_best_checkpoint(self) -> tuple[str, dict[str, Any]] | None:
+            """Store the best checkpoint (when ``log_model`` has not stored it unchanged): its artifact name
+            and its ``version_info``; ``None``, with a warning, when there is none or it cannot be stored."""
+            run = self._run
+            try:
+                callback = _best_checkpoint_callback(self._checkpoint_callbacks)
+                if callback is None:
+                    logger.warning("run %s saved no checkpoint: register_best registers no version", run.id)
+                    return None
+                path = callback.best_model_path
+                name = self._log_checkpoint(path)
+                if name is None:
+                    logger.warning("gemini could not register the checkpoint %s of run %s: not stored", path, run.id)
+                    return None
+                score = callback.best_model_score
+                info = {
+                    "monitor": callback.monitor,
+                    "best_model_score": None if score is None else float(score),
+                    **_saved_at(path),
+                }
+                return name, json_safe(info)
+            except Exception:
+                logger.warning("gemini could not store the best checkpoint of run %s", run.id, exc_info=True)
+                return None
+
+        def _register_best_checkpoint(self, name: str, version_info: dict[str, Any]) -> None:
+            """Register the stored best checkpoint ``name`` as a version of the run's model; a failure is a
+            warning."""
+            run = self._run
+            try:
+                version = run.register_version(name, version_info=version_info)
+            except Exception:
+                logger.warning("gemini could not register the best checkpoint of run %s", run.id, exc_info=True)
+                return
+            if version is None:  # the gemini.api log line says why
+                logger.warning("gemini could not register %s of run %s as a version", name, run.id)
+                return
+            self.model_version = version
+            logger.info("registered %s of run %s as %s@%d", name, run.id, version.model_name, version.version)
 
     # Named as if defined at module level, so pickling (DDP spawn) finds it.
     GeminiLogger.__module__ = __name__

@@ -15,7 +15,10 @@ and learning rates logged under Ultralytics' own names with the epoch (as ``resu
 step; the files of the training directory (weights ``best.pt`` and ``last.pt``, ``results.csv``,
 ``args.yaml``, plots) logged as artifacts when training ends; the run ends ``finished``, ``failed`` when
 training raises, ``killed`` on KeyboardInterrupt and on SIGTERM (which, while the run is open, stops the
-training with ``TrainingTerminated``, exit status 143). Ultralytics itself is only imported by the caller.
+training with ``TrainingTerminated``, exit status 143). With ``register_best=True``, a training that ends
+``finished`` also registers its ``weights/best.pt`` as the next version of ``model_name``, with the metrics
+of Ultralytics' final validation of those weights as its ``version_info``. Ultralytics itself is only
+imported by the caller.
 """
 
 import logging
@@ -24,6 +27,7 @@ from pathlib import Path
 from typing import Any
 
 from gemini.api.model_run import ModelRun
+from gemini.api.model_version import ModelVersion
 from gemini.api.tracking import RunTerminated
 from gemini.integrations._runs import SigtermGuard, json_safe, start_run, versions
 
@@ -36,21 +40,38 @@ epoch that produced those weights."""
 KEPT_WEIGHTS = frozenset({"best.pt", "last.pt"})
 """The files of ``weights/`` logged; the per-epoch copies of ``save_period`` stay on disk only."""
 
+BEST_WEIGHTS = "weights/best.pt"
+"""The artifact ``register_best`` registers as a version."""
+
 
 class YoloTracker:
     """The callbacks ``track_yolo`` adds to a YOLO model, and the runs they started.
 
     ``run`` is the run of the latest (or current) ``model.train`` call, ``runs`` all of them in order.
+    With ``register_best``, ``version`` is the version registered from the latest training (``None``
+    while none was: before the end, after a training that did not finish, or when registration failed),
+    ``versions`` those of every training, in order.
     """
 
-    def __init__(self, *, model_name: str | None, model_run_info: dict | None, log_artifacts: bool) -> None:
+    def __init__(
+        self,
+        *,
+        model_name: str | None,
+        model_run_info: dict | None,
+        log_artifacts: bool,
+        register_best: bool = False,
+    ) -> None:
         self.model_name = model_name
         self.model_run_info = dict(model_run_info or {})
         self.log_artifacts = log_artifacts
+        self.register_best = register_best
         self.runs: list[ModelRun] = []
+        self.version: ModelVersion | None = None
+        self.versions: list[ModelVersion] = []
         self._open: ModelRun | None = None
         self._guard: SigtermGuard | None = None
         self._trained_epoch: int | None = None
+        self._best: dict[str, Any] | None = None
 
     @property
     def run(self) -> ModelRun | None:
@@ -75,6 +96,8 @@ class YoloTracker:
         }
         self._open = start_run(model_run_info=info, model_name=self.model_name)
         self._trained_epoch = None
+        self._best = None
+        self.version = None
         self.runs.append(self._open)
         # SIGTERM (SLURM, Kubernetes) then stops the training with an exception, as Ctrl-C does, so that
         # `teardown` stores the files and ends the run `killed`.
@@ -95,8 +118,9 @@ class YoloTracker:
             # Ultralytics' final validation of best.pt, after the last epoch; its early stopper counts
             # the epoch of the best fitness from 1, as results.csv does.
             best_epoch = getattr(getattr(trainer, "stopper", None), "best_epoch", None) or trainer.epoch
-            values = {BEST_PREFIX + key: value for key, value in trainer.metrics.items()}
-            self._open.log_metrics(_numbers(values), step=best_epoch)
+            best = _numbers(dict(trainer.metrics))
+            self._best = {"epoch": best_epoch, **best}
+            self._open.log_metrics({BEST_PREFIX + key: value for key, value in best.items()}, step=best_epoch)
 
     def on_train_end(self, trainer: Any) -> None:
         self._finish(trainer, "finished")
@@ -117,17 +141,42 @@ class YoloTracker:
             return
         if guard is not None:
             guard.ending()
+        best, self._best = self._best, None
+        register = self.register_best and status == "finished"
+        stored = False
         try:
-            if self.log_artifacts:
-                for path, name in training_files(Path(trainer.save_dir)):
-                    if run.log_artifact(str(path), name=name) is None:
-                        logger.warning("gemini could not store %s with run %s", path, run.id)
+            files = training_files(Path(trainer.save_dir))
+            if not self.log_artifacts:  # register_best stores the file it registers, and only that one
+                files = [(path, name) for path, name in files if register and name == BEST_WEIGHTS]
+            for path, name in files:
+                if run.log_artifact(str(path), name=name) is None:
+                    logger.warning("gemini could not store %s with run %s", path, run.id)
+            stored = True
         finally:
             try:
                 run.end(status=status, error=error)
+                if register and stored:  # after the files are stored, and only a finished training
+                    self._register(run, best)
             finally:
                 if guard is not None:
                     guard.restore(error)
+
+    def _register(self, run: ModelRun, best: dict[str, Any] | None) -> None:
+        """Register the run's ``weights/best.pt`` with the metrics of its final validation (``best``);
+        a failure is a warning, never an error of the training."""
+        try:
+            if best is None:
+                logger.warning("run %s: Ultralytics did not validate best.pt; its version has no metrics", run.id)
+            version = run.register_version(BEST_WEIGHTS, version_info=json_safe(best or {}))
+        except Exception:
+            logger.warning("gemini could not register %s of run %s as a version", BEST_WEIGHTS, run.id, exc_info=True)
+            return
+        if version is None:  # the gemini.api log line says why
+            logger.warning("gemini could not register %s of run %s as a version", BEST_WEIGHTS, run.id)
+            return
+        self.version = version
+        self.versions.append(version)
+        logger.info("registered %s of run %s as %s@%d", BEST_WEIGHTS, run.id, version.model_name, version.version)
 
 
 def training_files(save_dir: Path) -> list[tuple[Path, str]]:
@@ -157,16 +206,30 @@ def _numbers(values: dict[str, Any]) -> dict[str, float]:
 
 
 def track_yolo(
-    model: Any, model_name: str | None = None, *, model_run_info: dict | None = None, log_artifacts: bool = True
+    model: Any,
+    model_name: str | None = None,
+    *,
+    model_run_info: dict | None = None,
+    log_artifacts: bool = True,
+    register_best: bool = False,
 ) -> YoloTracker:
     """Log every ``model.train(...)`` of this Ultralytics ``model`` as a gemini run of ``model_name``.
 
     ``model_name`` is created in the registry when it does not exist. ``model_run_info`` adds top-level
     keys to each run's info (beside ``params``, ``data`` and ``framework``, which it may replace).
-    ``log_artifacts=False`` keeps the training directory's files out of the registry. Returns the
-    tracker, whose ``run`` is the run of the latest training.
+    ``log_artifacts=False`` keeps the training directory's files out of the registry.
+    ``register_best=True`` registers ``weights/best.pt`` of each training that ends ``finished`` as the
+    next version of ``model_name`` (which it then requires), its ``version_info`` the epoch that produced
+    the weights and the metrics of Ultralytics' final validation of them (``{"epoch": 2,
+    "metrics/mAP50(B)": ..., ...}``); with ``log_artifacts=False``, ``weights/best.pt`` is the one file
+    stored. A registration that fails logs a warning and leaves the training and its run as they are.
+    Returns the tracker, whose ``run`` is the run of the latest training and ``version`` its version.
     """
-    tracker = YoloTracker(model_name=model_name, model_run_info=model_run_info, log_artifacts=log_artifacts)
+    if register_best and not model_name:
+        raise ValueError("register_best=True needs a model_name: a version belongs to a model")
+    tracker = YoloTracker(
+        model_name=model_name, model_run_info=model_run_info, log_artifacts=log_artifacts, register_best=register_best
+    )
     for event, callback in tracker.callbacks().items():
         model.add_callback(event, callback)
     return tracker
