@@ -237,15 +237,6 @@ def test_lightning_register_best_needs_a_model_name():
 # -- through a server ------------------------------------------------------------------------------------
 
 
-@pytest.fixture
-def server(remote_registry, monkeypatch, tmp_path):
-    """The session's ``gemini serve`` as the configured registry (``GEMINI_API_URL``); no local database."""
-    monkeypatch.setenv("GEMINI_API_URL", remote_registry.url)
-    monkeypatch.setenv("GEMINI_DATABASE_URL", f"sqlite:///{tmp_path / 'no-such-directory' / 'registry.db'}")
-    monkeypatch.setenv("GEMINI_SPOOL_PATH", str(tmp_path / "spool.sqlite"))
-    return remote_registry
-
-
 @pytest.mark.remote
 def test_yolo_registers_best_pt_through_the_server(server, tmp_path):
     model = YOLO("yolov8n.yaml")

@@ -32,15 +32,6 @@ from tests.integrations.test_lightning import BATCHES_PER_EPOCH, Recorder, Regre
 from tests.integrations.test_ultralytics import EPOCHS, train, write_dataset  # noqa: E402
 
 
-@pytest.fixture
-def server(remote_registry, monkeypatch, tmp_path):
-    """The session's server as the configured registry; the local database made unreachable."""
-    monkeypatch.setenv("GEMINI_API_URL", remote_registry.url)
-    monkeypatch.setenv("GEMINI_DATABASE_URL", f"sqlite:///{tmp_path / 'no-such-directory' / 'registry.db'}")
-    monkeypatch.setenv("GEMINI_SPOOL_PATH", str(tmp_path / "spool.sqlite"))
-    return remote_registry
-
-
 def points_on_the_server(server, run_id) -> int:
     engine = sa.create_engine(server.database_url)
     try:
