@@ -207,6 +207,16 @@ def _writable_integer(value: int) -> bool:
     return True
 
 
+def _check_short_text(value: object, field: str, maximum: int) -> None:
+    """A string of 1 to ``maximum`` characters."""
+    if not isinstance(value, str):
+        raise InvalidInputError(f"{field} must be a string, got {type(value).__name__}")
+    if not value:
+        raise InvalidInputError(f"{field} must not be empty")
+    if len(value) > maximum:
+        raise InvalidInputError(f"{field} is {len(value)} characters long; at most {maximum} are allowed")
+
+
 def _check_string(value: str, path: str) -> None:
     if "\x00" in value:
         raise InvalidInputError(f"{path} contains a NUL character, which the databases cannot store")
@@ -368,12 +378,7 @@ def check_artifact_name(name: object, *, field: str = "artifact name") -> str:
     Refused: absolute paths, ``.`` and ``..`` parts, empty parts (``a//b``, a trailing ``/``),
     backslashes, drive letters (``C:``), NUL and other control characters.
     """
-    if not isinstance(name, str):
-        raise InvalidInputError(f"{field} must be a string, got {type(name).__name__}")
-    if not name:
-        raise InvalidInputError(f"{field} must not be empty")
-    if len(name) > MAX_ARTIFACT_NAME_LENGTH:
-        raise InvalidInputError(f"{field} is {len(name)} characters long; at most {MAX_ARTIFACT_NAME_LENGTH} are allowed")
+    _check_short_text(name, field, MAX_ARTIFACT_NAME_LENGTH)
     if "\x00" in name:
         raise InvalidInputError(f"{field} {name!r} contains a NUL character")
     if any(ord(character) < 0x20 or ord(character) == 0x7F for character in name):
@@ -409,12 +414,7 @@ def check_alias(value: object, *, field: str = "alias") -> str:
     """An alias a version may hold: ASCII, a letter first, then letters, digits, ``-`` and ``_``, at most
     ``MAX_ALIAS_LENGTH`` characters. ``latest`` is refused (it always names the highest version), and so
     is anything purely numeric (``@3`` means version 3), which the first-letter rule already excludes."""
-    if not isinstance(value, str):
-        raise InvalidInputError(f"{field} must be a string, got {type(value).__name__}")
-    if not value:
-        raise InvalidInputError(f"{field} must not be empty")
-    if len(value) > MAX_ALIAS_LENGTH:
-        raise InvalidInputError(f"{field} is {len(value)} characters long; at most {MAX_ALIAS_LENGTH} are allowed")
+    _check_short_text(value, field, MAX_ALIAS_LENGTH)
     if value.isdigit():
         raise InvalidInputError(f"{field} {value!r} is a number: a number names a version, not an alias")
     if _ALIAS.fullmatch(value) is None:
