@@ -21,6 +21,7 @@ from gemini.domain.checks import check_artifact_name, parse_id
 from gemini.db.artifacts import ArtifactRepository
 from gemini.db.engine import unit_of_work
 from gemini.db.repositories import ModelRunRepository
+from gemini.db.model_records import ModelRecordRepository
 from gemini.db.versions import ModelVersionRepository
 from gemini.domain.errors import InvalidInputError, StorageError
 from gemini.domain.records import ArtifactRecord, Page
@@ -134,7 +135,7 @@ def log_artifact(*, run_id: object, name: str, chunks: Iterable[bytes]) -> Artif
         return upload.commit()[0]
 
 
-def _read_local_file(path: Path) -> Iterator[bytes]:
+def read_local_file(path: Path) -> Iterator[bytes]:
     try:
         stream = open(path, "rb")
     except IsADirectoryError as exc:
@@ -149,7 +150,7 @@ def _read_local_file(path: Path) -> Iterator[bytes]:
 def log_artifact_file(*, run_id: uuid.UUID, path: Path, name: str) -> ArtifactRecord:
     """Store the local file ``path`` as the run's artifact ``name``; an unreadable file is
     ``InvalidInputError``, nothing written."""
-    return log_artifact(run_id=run_id, name=name, chunks=_read_local_file(path))
+    return log_artifact(run_id=run_id, name=name, chunks=read_local_file(path))
 
 
 # -- reading -----------------------------------------------------------------------------------------
@@ -198,12 +199,13 @@ def download_artifact(*, run_id: uuid.UUID, name: str, dest: Path) -> Path:
 
 
 def _referenced(digests: set[str]) -> set[str]:
-    """Those of ``digests`` that a run's artifact or a model version points at. Asked under the store's
+    """Those of ``digests`` that a run's artifact, a model version or a model record's file points at. Asked under the store's
     exclusive lock, while no record that points at a blob is being written (they are written under its
     shared lock)."""
     with unit_of_work() as connection:
         found = ArtifactRepository(connection).referenced(digests)
-        return found | ModelVersionRepository(connection).referenced(digests - found)
+        found |= ModelVersionRepository(connection).referenced(digests - found)
+        return found | ModelRecordRepository(connection).referenced(digests - found)
 
 
 def release_blobs(digests: Iterable[str]) -> int:

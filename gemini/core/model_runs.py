@@ -15,6 +15,7 @@ from gemini.db.artifacts import ArtifactRepository
 from gemini.db.engine import unit_of_work
 from gemini.db.repositories import UNSET, ModelRepository, ModelRunRepository
 from gemini.db.search.run_search import RunSearchRepository
+from gemini.db.model_records import ModelRecordRepository, RecordFilter
 from gemini.db.versions import ModelVersionRepository
 from gemini.domain.errors import ConflictError, NotFoundError
 from gemini.domain.records import CheckedInfo, ModelRecord, ModelRunRecord, Page
@@ -141,6 +142,11 @@ def delete_run(*, run_id: uuid.UUID) -> None:
             raise ConflictError(
                 f"model run {run_id} has registered versions ({', '.join(registered)}): "
                 "delete those versions before the run"
+            )
+        produced = ModelRecordRepository(connection).count(RecordFilter(model_run_id=run_id))
+        if produced:
+            raise ConflictError(
+                f"model run {run_id} produced {produced} model records: delete them before the run"
             )
         digests = ArtifactRepository(connection).digests_of_runs([run_id])
         ModelRunRepository(connection).delete(run_id)

@@ -8,6 +8,7 @@ from gemini.core.get_or_create import get_or_create_experiment_id
 from gemini.db.artifacts import ArtifactRepository
 from gemini.db.engine import unit_of_work
 from gemini.db.repositories import ExperimentRepository, ModelRepository, ModelRunRepository
+from gemini.db.model_records import ModelRecordRepository
 from gemini.db.versions import ModelVersionRepository
 from gemini.domain.errors import ConflictError, InvalidInputError, NotFoundError
 from gemini.domain.records import CheckedInfo, ExperimentRecord, ModelRecord, ModelRunRecord, Page
@@ -98,11 +99,14 @@ def update_model(
 
 
 def delete_model(*, model_id: uuid.UUID) -> None:
-    """Delete a model with its runs, its versions and their aliases."""
+    """Delete a model with its runs, its versions and their aliases, and its records."""
     with unit_of_work(write=True) as connection:
         versions = ModelVersionRepository(connection)
-        # Its runs go with it, and its versions before them (they point at the runs).
+        records = ModelRecordRepository(connection)
+        # Its runs go with it; its records and versions before them (they point at the runs).
         digests = ArtifactRepository(connection).digests_of_model(model_id) | versions.digests_of_model(model_id)
+        digests |= records.digests_of_model(model_id)
+        records.delete_of_model(model_id)
         versions.delete_of_model(model_id)
         ModelRepository(connection).delete(model_id)
     artifacts.release_blobs_after_delete(digests)

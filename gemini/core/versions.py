@@ -14,6 +14,7 @@ from gemini.core import artifacts
 from gemini.db.artifacts import ArtifactRepository
 from gemini.db.engine import unit_of_work
 from gemini.db.repositories import ModelRepository, ModelRunRepository
+from gemini.db.model_records import ModelRecordRepository, RecordFilter
 from gemini.db.versions import ModelVersionRepository
 from gemini.domain.checks import LATEST
 from gemini.domain.errors import ConflictError, InvalidInputError, NotFoundError
@@ -114,6 +115,11 @@ def delete_model_version(*, version_id: uuid.UUID) -> None:
             raise ConflictError(
                 f"{found.model_name}@{found.version} holds the aliases {', '.join(found.aliases)}: "
                 "remove them or move them to another version before deleting it"
+            )
+        produced = ModelRecordRepository(connection).count(RecordFilter(model_version_id=version_id))
+        if produced:
+            raise ConflictError(
+                f"{found.model_name}@{found.version} produced {produced} model records: delete them before the version"
             )
         versions.delete(version_id)
     artifacts.release_blobs_after_delete({found.sha256})

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
+from collections.abc import Iterable
 from dataclasses import replace
 from typing import Any
 
@@ -511,6 +512,14 @@ class ModelRepository:
         if model_id is None:
             raise NotFoundError(f"no model named {model_name!r}")
         return model_id
+
+    def ids_for_names(self, model_names: Iterable[str]) -> dict[str, uuid.UUID]:
+        """The ids of those of ``model_names`` that name a model."""
+        names = list(dict.fromkeys(model_names))
+        if not names:
+            return {}
+        query = sa.select(_models.c.model_name, _models.c.id).where(_models.c.model_name.in_(names))
+        return {row[0]: row[1] for row in self.connection.execute(query)}
 
     def get_or_add_id(self, model_name: str, *, created_by: str | None = None) -> tuple[uuid.UUID, bool]:
         """The id of the model named ``model_name``, adding it (no URL, info ``{}``) when there is none;

@@ -261,3 +261,84 @@ model_version_aliases = sa.Table(
     sa.Column("updated_at", UTCDateTime(), nullable=False),
     sa.Index("ix_model_version_aliases_version_id", "version_id"),
 )
+
+
+def _named_entity(table_name: str, prefix: str) -> sa.Table:
+    """A dataset, season or site: a name given by the records that use it, and a free info dict."""
+    return sa.Table(
+        table_name,
+        Base.metadata,
+        sa.Column("id", sa.Uuid(), primary_key=True),
+        sa.Column(f"{prefix}_name", sa.Text, nullable=False, unique=True),
+        sa.Column(f"{prefix}_info", InfoJSON, nullable=False),
+        sa.Column("created_at", UTCDateTime(), nullable=False),
+    )
+
+
+datasets = _named_entity("datasets", "dataset")
+seasons = _named_entity("seasons", "season")
+sites = _named_entity("sites", "site")
+
+# GEMINI's model records: one output of a model for one moment of one data collection (a plant count for
+# a plot from one flight), tagged with its dataset, experiment, season and site, and here also with the
+# run and the registered version of the weights that produced it.
+model_records = sa.Table(
+    "model_records",
+    Base.metadata,
+    sa.Column("id", sa.Uuid(), primary_key=True),
+    sa.Column("model_id", sa.Uuid(), sa.ForeignKey("models.id", ondelete="CASCADE"), nullable=False),
+    sa.Column("timestamp", UTCDateTime(), nullable=False),
+    sa.Column("collection_date", sa.Date, nullable=True),
+    # No cascade on the tags: an experiment, dataset, season or site that records use is not deleted.
+    sa.Column("dataset_id", sa.Uuid(), sa.ForeignKey("datasets.id"), nullable=True),
+    sa.Column("experiment_id", sa.Uuid(), sa.ForeignKey("experiments.id"), nullable=True),
+    sa.Column("season_id", sa.Uuid(), sa.ForeignKey("seasons.id"), nullable=True),
+    sa.Column("site_id", sa.Uuid(), sa.ForeignKey("sites.id"), nullable=True),
+    sa.Column("model_data", InfoJSON, nullable=False),
+    sa.Column("record_info", InfoJSON, nullable=False),
+    # The record's file: its stored name, and its bytes in the blob store by SHA-256.
+    sa.Column("record_file", sa.Text, nullable=True),
+    sa.Column("file_sha256", sa.String(64), nullable=True),
+    sa.Column("file_size", sa.BigInteger, nullable=True),
+    # No cascade: a run or version that records name as their producer is not deleted on its own.
+    sa.Column("model_run_id", sa.Uuid(), sa.ForeignKey("model_runs.id"), nullable=True),
+    sa.Column("model_version_id", sa.Uuid(), sa.ForeignKey("model_versions.id"), nullable=True),
+    # SHA-256 of (model, dataset, experiment, season, site, timestamp, canonical record_info): a record
+    # equal in all of these to a stored one is not written again (GEMINI's ON CONFLICT DO NOTHING).
+    sa.Column("identity", sa.LargeBinary(32), nullable=False, unique=True),
+    sa.Column("created_at", UTCDateTime(), nullable=False),
+    # The reads: a model's records at a place (experiment, season, site) over time; any model's at a
+    # place; a dataset's; a time range; and what a run or a version produced (few records have these).
+    sa.Index("ix_model_records_model_place_time", "model_id", "experiment_id", "season_id", "site_id", "timestamp"),
+    sa.Index("ix_model_records_place_time", "experiment_id", "season_id", "site_id", "timestamp"),
+    sa.Index("ix_model_records_dataset_time", "dataset_id", "timestamp"),
+    sa.Index("ix_model_records_timestamp", "timestamp"),
+    sa.Index(
+        "ix_model_records_model_run_id",
+        "model_run_id",
+        sqlite_where=sa.text("model_run_id IS NOT NULL"),
+        postgresql_where=sa.text("model_run_id IS NOT NULL"),
+    ),
+    sa.Index(
+        "ix_model_records_model_version_id",
+        "model_version_id",
+        sqlite_where=sa.text("model_version_id IS NOT NULL"),
+        postgresql_where=sa.text("model_version_id IS NOT NULL"),
+    ),
+    sa.Index(
+        "ix_model_records_file_sha256",
+        "file_sha256",
+        sqlite_where=sa.text("file_sha256 IS NOT NULL"),
+        postgresql_where=sa.text("file_sha256 IS NOT NULL"),
+    ),
+    sa.Index(
+        "ix_model_records_model_data_gin",
+        sa.text("(model_data::jsonb) jsonb_path_ops"),
+        postgresql_using="gin",
+    ).ddl_if(dialect="postgresql"),
+    sa.Index(
+        "ix_model_records_record_info_gin",
+        sa.text("(record_info::jsonb) jsonb_path_ops"),
+        postgresql_using="gin",
+    ).ddl_if(dialect="postgresql"),
+)

@@ -22,7 +22,7 @@ from typing import Any
 
 from gemini.config import get_settings
 from gemini.domain.errors import InfoTooLargeError, InvalidInputError
-from gemini.domain.records import CheckedInfo
+from gemini.domain.records import CheckedData, CheckedInfo
 from gemini.domain.limits import (
     MAX_ALIAS_LENGTH,
     MAX_ARTIFACT_NAME_LENGTH,
@@ -103,7 +103,7 @@ def check_optional_text(value: object, *, field: str) -> str | None:
     return value
 
 
-def check_info(value: object, *, field: str) -> CheckedInfo:
+def check_info(value: object, *, field: str, max_bytes: int | None = None) -> CheckedInfo:
     """Validate a JSON object and compute its hash; ``None`` means the empty object.
 
     The hash is SHA-256 of the canonical JSON: keys sorted, compact, and integral floats written as
@@ -121,10 +121,65 @@ def check_info(value: object, *, field: str) -> CheckedInfo:
         # subclasses of JSON types (an IntEnum, a str subclass), which it normalises.
         normalized = _normalize(value, field, 0)
         encoded = _canonical_json(normalized).encode("utf-8")
-    limit = get_settings().max_info_bytes
+    limit = max_bytes or get_settings().max_info_bytes  # a batch reads the setting once
     if len(encoded) > limit:
         raise InfoTooLargeError(f"{field} is {len(encoded)} bytes as JSON; the limit is {limit} bytes")
     return CheckedInfo(value=value, hash=hashlib.sha256(encoded).hexdigest())
+
+
+def check_data(value: object, *, field: str, max_bytes: int | None = None) -> CheckedData:
+    """Validate a JSON object as ``check_info`` does, without the identity hash; ``None`` means ``{}``.
+    Its compact JSON text comes with it, so a million records are encoded once."""
+    if value is None:
+        value = {}
+    if not isinstance(value, dict):
+        raise InvalidInputError(f"{field} must be a JSON object (a dict), got {type(value).__name__}")
+    try:
+        text = _compact_json(_normalize_fast(value, 0))
+        text.encode("utf-8")
+    except (_NotPlainJSON, UnicodeEncodeError, RecursionError, ValueError):
+        text = _compact_json(_normalize(value, field, 0))
+    limit = max_bytes or get_settings().max_info_bytes
+    if len(text) > limit // 4 and len(text.encode("utf-8")) > limit:
+        raise InfoTooLargeError(f"{field} is {len(text.encode('utf-8'))} bytes as JSON; the limit is {limit} bytes")
+    return CheckedData(value=value, json=text)
+
+
+def _compact_json(value: Any) -> str:
+    return json.dumps(value, separators=(",", ":"), ensure_ascii=False, allow_nan=False)
+
+
+def check_record_moment(value: object, *, field: str = "timestamp") -> dt.datetime:
+    """A model record's moment in UTC: a ``datetime`` or ISO 8601 text. A moment without a zone is
+    taken as UTC (as GEMINI's database reads it), so every client writes the same moment for it."""
+    if isinstance(value, str):
+        try:
+            value = dt.datetime.fromisoformat(value.strip())
+        except ValueError as exc:
+            raise InvalidInputError(f"{field} {value!r:.80} is not an ISO 8601 date and time") from exc
+    if not isinstance(value, dt.datetime):
+        raise InvalidInputError(f"{field} must be a datetime or ISO 8601 text, got {type(value).__name__}")
+    if value.tzinfo is None:
+        return value.replace(tzinfo=dt.timezone.utc)
+    return check_moment(value, field=field)
+
+
+def check_collection_date(value: object, *, field: str = "collection_date") -> dt.date | None:
+    """A date (a ``datetime`` gives its date), ISO text (``2026-06-01``), or ``None``."""
+    if value is None or isinstance(value, dt.date) and not isinstance(value, dt.datetime):
+        return value
+    if isinstance(value, dt.datetime):
+        return value.date()
+    if isinstance(value, str):
+        text = value.strip()
+        try:
+            return dt.date.fromisoformat(text)
+        except ValueError:
+            try:
+                return dt.datetime.fromisoformat(text).date()
+            except ValueError as exc:
+                raise InvalidInputError(f"{field} {value!r:.80} is not an ISO 8601 date") from exc
+    raise InvalidInputError(f"{field} must be a date or ISO 8601 text, got {type(value).__name__}")
 
 
 def _integral(value: float) -> int:

@@ -19,6 +19,15 @@ class CheckedInfo:
 
 
 @dataclass(frozen=True, slots=True)
+class CheckedData:
+    """A JSON object that passed ``gemini.domain.checks.check_data``, with its compact JSON text (a
+    model record's output: written as that text, never hashed)."""
+
+    value: dict[str, Any]
+    json: str
+
+
+@dataclass(frozen=True, slots=True)
 class ExperimentRecord:
     id: uuid.UUID
     experiment_name: str
@@ -111,6 +120,41 @@ class ModelVersionRecord:
     aliases: tuple[str, ...]
     created_at: dt.datetime
     created_by: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ModelOutputRecord:
+    """One of GEMINI's model records: a model's output (``model_data``) for one moment of one data
+    collection, tagged with its dataset, experiment, season and site (names with their ids, ``None`` when
+    untagged), its file when it has one, and the run and registered version of the weights that made it.
+
+    Named apart from ``ModelRecord`` (a model itself); the seed facade calls it ``ModelRecord`` as GEMINI
+    does (``gemini.api.model_record``)."""
+
+    id: uuid.UUID
+    timestamp: dt.datetime
+    collection_date: dt.date | None
+    model_id: uuid.UUID
+    model_name: str
+    model_data: dict[str, Any]
+    dataset_id: uuid.UUID | None
+    dataset_name: str | None
+    experiment_id: uuid.UUID | None
+    experiment_name: str | None
+    season_id: uuid.UUID | None
+    season_name: str | None
+    site_id: uuid.UUID | None
+    site_name: str | None
+    record_file: str | None
+    """The stored file's name (``None`` without a file); its bytes are the blob ``file_sha256``."""
+    record_info: dict[str, Any]
+    model_run_id: uuid.UUID | None = None
+    model_version_id: uuid.UUID | None = None
+    model_version: str | None = None
+    """``model_name@number`` of the version, when the record names one."""
+    file_sha256: str | None = None
+    file_size: int | None = None
+    created_at: dt.datetime | None = None
 
 
 @dataclass(frozen=True, slots=True)

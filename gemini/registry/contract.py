@@ -17,7 +17,7 @@ import datetime as dt
 import inspect
 import uuid
 from abc import ABC, abstractmethod
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from types import ModuleType
@@ -27,12 +27,14 @@ from gemini.domain.checks import Point
 from gemini.domain.records import (
     ApiTokenRecord,
     ArtifactRecord,
+    CheckedData,
     CheckedInfo,
     ExperimentRecord,
     MetricPoint,
     MetricSummary,
     ModelRecord,
     ModelRunRecord,
+    ModelOutputRecord,
     ModelVersionRecord,
     Page,
 )
@@ -95,6 +97,56 @@ class PageRequest:
     offset: int | None = None
     cursor: str | None = None
     with_total: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class VersionReference:
+    """A model version named as ``model_name@3`` or ``model_name@alias``: one of the two is set."""
+
+    model_name: str
+    version: int | None
+    alias: str | None
+
+    def __str__(self) -> str:
+        return f"{self.model_name}@{self.version if self.version is not None else self.alias}"
+
+
+@dataclass(frozen=True, slots=True)
+class NewModelOutput:
+    """A model record to insert, checked: the names of its model and tags (created on first use), a
+    local file to store with it, and the run and version of the weights that produced it."""
+
+    model_name: str
+    timestamp: dt.datetime
+    collection_date: dt.date | None
+    model_data: CheckedData
+    dataset_name: str | None
+    experiment_name: str | None
+    season_name: str | None
+    site_name: str | None
+    record_info: CheckedInfo
+    record_file: Path | None = None
+    model_run_id: uuid.UUID | None = None
+    model_version: VersionReference | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class RecordQuery:
+    """A checked search of model records: each list matches any of its names (empty: no filter), the
+    moments are inclusive bounds, the dicts match by containment."""
+
+    model_names: tuple[str, ...] = ()
+    dataset_names: tuple[str, ...] = ()
+    experiment_names: tuple[str, ...] = ()
+    season_names: tuple[str, ...] = ()
+    site_names: tuple[str, ...] = ()
+    start_timestamp: dt.datetime | None = None
+    end_timestamp: dt.datetime | None = None
+    collection_date: dt.date | None = None
+    model_data: CheckedInfo | None = None
+    record_info: CheckedInfo | None = None
+    model_run_id: uuid.UUID | None = None
+    model_version: VersionReference | None = None
 
 
 class Registry(ABC):
@@ -369,6 +421,51 @@ class Registry(ABC):
     @route("GET", "/models/versions/{version_id}/file")
     def download_model_version(self, *, version_id: uuid.UUID, dest: Path) -> Path:
         """Write the version's pinned bytes to the file ``dest``, verified; the path."""
+
+    # -- model records -------------------------------------------------------------------------------
+
+    @abstractmethod
+    @route("POST", "/model_records")
+    def insert_model_records(self, *, records: list[NewModelOutput]) -> list[tuple[uuid.UUID, bool]]:
+        """Store records, and their files, in one transaction: per record in input order, its id and
+        whether it is new. A record equal to a stored one in model, dataset, experiment, season, site,
+        timestamp and ``record_info`` is not written again: its id is the stored one's. The names of
+        models, datasets, experiments, seasons and sites are created on first use."""
+
+    @abstractmethod
+    @route("GET", "/model_records")
+    def search_model_records(self, *, query: RecordQuery, page: PageRequest) -> Page[ModelOutputRecord]:
+        """A page of the matching records, by timestamp then id."""
+
+    @abstractmethod
+    @route("GET", "/model_records/stream")
+    def stream_model_records(
+        self, *, query: RecordQuery, limit: int | None, offset: int | None
+    ) -> Iterator[ModelOutputRecord]:
+        """Every matching record (from ``offset``, at most ``limit``), in the order of
+        ``search_model_records``, read a block at a time: never all in memory."""
+
+    @abstractmethod
+    @route("GET", "/models/records/id/{record_id}")
+    def get_model_record(self, *, record_id: uuid.UUID) -> ModelOutputRecord: ...
+
+    @abstractmethod
+    @route("PATCH", "/models/records/id/{record_id}")
+    def update_model_record(
+        self, *, record_id: uuid.UUID, model_data: CheckedData | None, record_info: CheckedInfo | None
+    ) -> ModelOutputRecord:
+        """Replace the given fields (at least one); ``ConflictError`` when the new ``record_info`` makes
+        the record equal to another."""
+
+    @abstractmethod
+    @route("DELETE", "/models/records/id/{record_id}")
+    def delete_model_record(self, *, record_id: uuid.UUID) -> None: ...
+
+    @abstractmethod
+    @route("GET", "/models/records/id/{record_id}/download")
+    def download_model_record_file(self, *, record_id: uuid.UUID, dest: Path) -> Path:
+        """Write the record's file to the file ``dest``, verified against its SHA-256; ``NotFoundError``
+        when the record has no file."""
 
     # -- tokens and transfer -------------------------------------------------------------------------
 

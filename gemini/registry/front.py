@@ -11,13 +11,19 @@ here from the contract's operations, once for both transports.
 
 from __future__ import annotations
 
+import datetime as dt
 import os
+import uuid
+from collections.abc import Iterable, Iterator, Mapping
 from pathlib import Path, PurePosixPath
 from typing import Any, TextIO
 
 from gemini.config import get_settings
 from gemini.domain.checks import (
     check_alias,
+    check_collection_date,
+    check_data,
+    check_record_moment,
     check_artifact_name,
     check_batch_id,
     check_cursor_page,
@@ -45,12 +51,21 @@ from gemini.domain.records import (
     MetricSummary,
     ModelRecord,
     ModelRunRecord,
+    ModelOutputRecord,
     ModelVersionRecord,
     Page,
 )
 from gemini.domain.tokens import check_scope, check_token_name
 from gemini.query import parse_order_by, parse_where
-from gemini.registry.contract import ModelQuery, PageRequest, Registry, RunQuery
+from gemini.registry.contract import (
+    ModelQuery,
+    NewModelOutput,
+    PageRequest,
+    RecordQuery,
+    Registry,
+    RunQuery,
+    VersionReference,
+)
 
 RUN_INFO = "model_run_info"
 RUN_ID = "model run id"
@@ -84,6 +99,119 @@ def run_query(
         where_expression=parse_where(where) if where is not None else None,
         order_by=order_texts,
         order_keys=keys,
+    )
+
+
+RECORD_ID = "model record id"
+_RECORD_TAGS = ("dataset_name", "experiment_name", "season_name", "site_name")
+
+
+def new_model_output(
+    *,
+    model_name: object,
+    timestamp: object = None,
+    collection_date: object = None,
+    model_data: object = None,
+    dataset_name: object = None,
+    experiment_name: object = None,
+    season_name: object = None,
+    site_name: object = None,
+    record_file: object = None,
+    record_info: object = None,
+    model_run_id: object = None,
+    model_version: object = None,
+    max_bytes: int | None = None,
+) -> NewModelOutput:
+    """One model record to insert, checked. ``timestamp`` defaults to now; ``collection_date`` to the
+    timestamp's date (UTC), as GEMINI does; ``record_file`` is a local file to store with the record;
+    ``model_version`` is ``model_name@3`` or ``model_name@alias``."""
+    moment = dt.datetime.now(dt.timezone.utc) if timestamp is None else check_record_moment(timestamp)
+    collection = check_collection_date(collection_date)
+    if record_file is not None:
+        if not isinstance(record_file, (str, os.PathLike)):
+            raise InvalidInputError(f"record_file must be a path to a local file, got {type(record_file).__name__}")
+        record_file = Path(record_file)
+        if not record_file.is_file():
+            raise InvalidInputError(f"record_file {str(record_file)!r} is not a file")
+    return NewModelOutput(
+        model_name=check_name(model_name, field="model_name"),
+        timestamp=moment,
+        collection_date=collection if collection is not None else moment.date(),
+        model_data=check_data(model_data, field="model_data", max_bytes=max_bytes),
+        dataset_name=_optional_name(dataset_name, "dataset_name"),
+        experiment_name=_optional_name(experiment_name, "experiment_name"),
+        season_name=_optional_name(season_name, "season_name"),
+        site_name=_optional_name(site_name, "site_name"),
+        record_info=check_info(record_info, field="record_info", max_bytes=max_bytes),
+        record_file=record_file,
+        model_run_id=parse_id(model_run_id, field=RUN_ID) if model_run_id is not None else None,
+        model_version=_version_reference(model_version) if model_version is not None else None,
+    )
+
+
+def _version_reference(reference: object) -> VersionReference:
+    return VersionReference(*parse_version_reference(reference))
+
+
+def _checked_records(records: Iterable[Mapping[str, Any]]) -> Iterator[NewModelOutput]:
+    if isinstance(records, Mapping):
+        raise InvalidInputError("records must be a list of records (dicts), not one dict")
+    max_bytes = get_settings().max_info_bytes
+    for index, record in enumerate(records):
+        if not isinstance(record, Mapping):
+            raise InvalidInputError(f"records[{index}] must be a dict of a record's fields, got {type(record).__name__}")
+        try:
+            yield new_model_output(**record, max_bytes=max_bytes)
+        except TypeError as exc:  # a field that is not one
+            raise InvalidInputError(f"records[{index}]: {exc}") from exc
+        except InvalidInputError as exc:
+            raise type(exc)(f"records[{index}]: {exc}") from exc
+
+
+def _names(value: object, field: str) -> tuple[str, ...]:
+    if value is None:
+        return ()
+    values = [value] if isinstance(value, str) else value
+    if not isinstance(values, (list, tuple, set, frozenset)):
+        raise InvalidInputError(f"{field} must be a name or a list of names, got {type(value).__name__}")
+    return tuple(dict.fromkeys(check_name(item, field=field) for item in values))
+
+
+def record_query(
+    *,
+    model_names: object = None,
+    dataset_names: object = None,
+    experiment_names: object = None,
+    season_names: object = None,
+    site_names: object = None,
+    start_timestamp: object = None,
+    end_timestamp: object = None,
+    collection_date: object = None,
+    model_data: object = None,
+    record_info: object = None,
+    model_run_id: object = None,
+    model_version: object = None,
+) -> RecordQuery:
+    """The checked form of a search of model records: each ``*_names`` is a name or a list of names
+    (any of them matches), the timestamps are inclusive bounds (each optional), the dicts match by
+    containment, ``model_version`` is ``model_name@3`` or ``model_name@alias``."""
+    start = check_record_moment(start_timestamp, field="start_timestamp") if start_timestamp is not None else None
+    end = check_record_moment(end_timestamp, field="end_timestamp") if end_timestamp is not None else None
+    if start is not None and end is not None and end < start:
+        raise InvalidInputError(f"end_timestamp {end.isoformat()} is before start_timestamp {start.isoformat()}")
+    return RecordQuery(
+        model_names=_names(model_names, "model_name"),
+        dataset_names=_names(dataset_names, "dataset_name"),
+        experiment_names=_names(experiment_names, "experiment_name"),
+        season_names=_names(season_names, "season_name"),
+        site_names=_names(site_names, "site_name"),
+        start_timestamp=start,
+        end_timestamp=end,
+        collection_date=check_collection_date(collection_date),
+        model_data=check_info(model_data, field="model_data") if model_data else None,
+        record_info=check_info(record_info, field="record_info") if record_info else None,
+        model_run_id=parse_id(model_run_id, field=RUN_ID) if model_run_id is not None else None,
+        model_version=_version_reference(model_version) if model_version is not None else None,
     )
 
 
@@ -555,6 +683,59 @@ class CheckedRegistry:
             found = self.transport.get_model_version(version_id=version_id)
             target = target / PurePosixPath(found.artifact_name).name
         return self.transport.download_model_version(version_id=version_id, dest=target)
+
+    # -- model records -------------------------------------------------------------------------------
+
+    def insert_model_records(self, *, records: Iterable[Mapping[str, Any]]) -> list[tuple[uuid.UUID, bool]]:
+        """Insert records given as dicts of ``new_model_output``'s arguments, checked as the transport
+        takes them (a million are never all checked copies at once); a bad one raises naming its
+        position (``records[3]: ...``) and nothing is written (over a server: nothing of its request)."""
+        return self.transport.insert_model_records(records=_checked_records(records))
+
+    def search_model_records(
+        self, *, limit: int | None = None, offset: int | None = None, with_total: bool = False, **filters: Any
+    ) -> Page[ModelOutputRecord]:
+        """A page of the records matching ``filters`` (the arguments of ``record_query``)."""
+        check_page(limit, offset)
+        return self.transport.search_model_records(
+            query=record_query(**filters), page=PageRequest(limit=limit, offset=offset, with_total=bool(with_total))
+        )
+
+    def stream_model_records(
+        self, *, limit: int | None = None, offset: int | None = None, **filters: Any
+    ) -> Iterator[ModelOutputRecord]:
+        """Every record matching ``filters``, by timestamp then id, read a block at a time."""
+        check_page(limit, offset)
+        return self.transport.stream_model_records(query=record_query(**filters), limit=limit, offset=offset)
+
+    def get_model_record(self, *, record_id: object) -> ModelOutputRecord:
+        return self.transport.get_model_record(record_id=parse_id(record_id, field=RECORD_ID))
+
+    def update_model_record(
+        self, *, record_id: object, model_data: object = None, record_info: object = None
+    ) -> ModelOutputRecord:
+        if model_data is None and record_info is None:
+            raise InvalidInputError("give model_data, record_info or both to update a model record")
+        return self.transport.update_model_record(
+            record_id=parse_id(record_id, field=RECORD_ID),
+            model_data=check_data(model_data, field="model_data") if model_data is not None else None,
+            record_info=check_info(record_info, field="record_info") if record_info is not None else None,
+        )
+
+    def delete_model_record(self, *, record_id: object) -> None:
+        self.transport.delete_model_record(record_id=parse_id(record_id, field=RECORD_ID))
+
+    def download_model_record_file(self, *, record_id: object, dest: str | os.PathLike | None = None) -> Path:
+        """Write the record's file to ``dest`` and return the path written: a file path, or an existing
+        directory to write into under the file's base name (default: the current directory)."""
+        record_id = parse_id(record_id, field=RECORD_ID)
+        target = Path.cwd() if dest is None else Path(dest)
+        if target.is_dir():
+            found = self.transport.get_model_record(record_id=record_id)
+            if found.record_file is None:
+                raise NotFoundError(f"model record {record_id} has no file")
+            target = target / PurePosixPath(found.record_file).name
+        return self.transport.download_model_record_file(record_id=record_id, dest=target)
 
     # -- tokens and transfer -------------------------------------------------------------------------
 

@@ -1,0 +1,413 @@
+"""GEMINI's model records (``model_records``) and the names that tag them (``datasets``, ``seasons``,
+``sites``, and ``experiments``).
+
+Runs on the caller's connection and never commits, like every repository. A million records are
+written through each database's bulk path (``COPY`` on PostgreSQL, one ``executemany`` on SQLite) and
+read a block at a time by (timestamp, id), so neither a write nor a read holds them all as objects.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import uuid
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql, sqlite
+
+from gemini.db.artifacts import digests_in
+from gemini.db.ids import new_id
+from gemini.db.search.containment import info_contains
+from gemini.db.tables import ExperimentRow, ModelRow, datasets, model_records, model_versions, seasons, sites, utc_now
+from gemini.domain.errors import NotFoundError
+from gemini.domain.records import ModelOutputRecord
+
+_records = model_records
+_models = ModelRow.__table__
+_experiments = ExperimentRow.__table__
+
+TAGS = ("dataset", "experiment", "season", "site")
+"""The names a record is tagged with, each a table of (id, name)."""
+_TAG_TABLES: dict[str, sa.Table] = {
+    "dataset": datasets,
+    "experiment": _experiments,
+    "season": seasons,
+    "site": sites,
+}
+_INFO_COLUMN = {"dataset": "dataset_info", "experiment": "experiment_info", "season": "season_info", "site": "site_info"}
+
+_COLUMNS = (
+    _records.c.id,
+    _records.c.timestamp,
+    _records.c.collection_date,
+    _records.c.model_id,
+    _records.c.dataset_id,
+    _records.c.experiment_id,
+    _records.c.season_id,
+    _records.c.site_id,
+    _records.c.model_data,
+    _records.c.record_info,
+    _records.c.record_file,
+    _records.c.file_sha256,
+    _records.c.file_size,
+    _records.c.model_run_id,
+    _records.c.model_version_id,
+    _records.c.created_at,
+)
+_WRITTEN = (*(column.name for column in _COLUMNS), "identity")
+"""The columns an insert writes. Its rows carry ``model_data`` and ``record_info`` as JSON text, written
+as they are (the checks encoded them once)."""
+_JSON_TEXT = frozenset({"model_data", "record_info"})
+
+
+def record_identity(
+    model_id: uuid.UUID,
+    dataset_id: uuid.UUID | None,
+    experiment_id: uuid.UUID | None,
+    season_id: uuid.UUID | None,
+    site_id: uuid.UUID | None,
+    timestamp: dt.datetime,
+    record_info_hash: str,
+) -> bytes:
+    """What makes a record the same record: its model, tags, moment (UTC) and ``record_info``."""
+    parts = [
+        part.bytes if part is not None else b"-"
+        for part in (model_id, dataset_id, experiment_id, season_id, site_id)
+    ]
+    parts += [timestamp.isoformat().encode(), record_info_hash.encode()]
+    return hashlib.sha256(b"|".join(parts)).digest()
+
+
+def _tag_name_column(tag: str) -> sa.Column:
+    return _TAG_TABLES[tag].c[f"{tag}_name"]
+
+
+# -- names --------------------------------------------------------------------------------------------
+
+
+class TagRepository:
+    """The datasets, experiments, seasons and sites records are tagged with, by name."""
+
+    def __init__(self, connection: sa.Connection) -> None:
+        self.connection = connection
+
+    def ids_of(self, tag: str, names: Iterable[str]) -> dict[str, uuid.UUID]:
+        """The ids of those ``names`` that exist (a find creates nothing)."""
+        wanted = list(dict.fromkeys(names))
+        if not wanted:
+            return {}
+        table = _TAG_TABLES[tag]
+        name = _tag_name_column(tag)
+        found: dict[str, uuid.UUID] = {}
+        for start in range(0, len(wanted), 1000):
+            query = sa.select(name, table.c.id).where(name.in_(wanted[start : start + 1000]))
+            found.update({row[0]: row[1] for row in self.connection.execute(query)})
+        return found
+
+    def get_or_add_ids(self, tag: str, names: Iterable[str]) -> dict[str, uuid.UUID]:
+        """The ids of ``names``, each added (info ``{}``) when missing; safe when others add the same
+        name at once (the unique name decides, the loser reads the winner's id)."""
+        found = self.ids_of(tag, names)
+        missing = [name for name in dict.fromkeys(names) if name not in found]
+        if missing:
+            table = _TAG_TABLES[tag]
+            now = utc_now()
+            rows = [{"id": new_id(), f"{tag}_name": name, _INFO_COLUMN[tag]: {}, "created_at": now} for name in missing]
+            if tag == "experiment":
+                for row in rows:
+                    row["updated_at"] = now
+            insert = (postgresql.insert if self.connection.dialect.name == "postgresql" else sqlite.insert)(table)
+            self.connection.execute(insert.on_conflict_do_nothing(), rows)
+            found.update(self.ids_of(tag, missing))
+        return found
+
+    def names_of(self, tag: str, ids: Iterable[uuid.UUID]) -> dict[uuid.UUID, str]:
+        wanted = list(set(ids))
+        if not wanted:
+            return {}
+        table = _TAG_TABLES[tag]
+        query = sa.select(table.c.id, _tag_name_column(tag)).where(table.c.id.in_(wanted))
+        return {row[0]: row[1] for row in self.connection.execute(query)}
+
+
+@dataclass
+class Names:
+    """Ids to names for the records of one read, filled as new ids appear: a read of a million records
+    asks for each model's, tag's and version's name once, not once a record."""
+
+    models: dict[uuid.UUID, str] = field(default_factory=dict)
+    versions: dict[uuid.UUID, str] = field(default_factory=dict)
+    tags: dict[str, dict[uuid.UUID, str]] = field(default_factory=lambda: {tag: {} for tag in TAGS})
+
+    def learn(self, connection: sa.Connection, rows: Sequence[Any]) -> None:
+        unknown_models = {row.model_id for row in rows} - self.models.keys()
+        if unknown_models:
+            query = sa.select(_models.c.id, _models.c.model_name).where(_models.c.id.in_(unknown_models))
+            self.models.update({row[0]: row[1] for row in connection.execute(query)})
+        unknown_versions = {row.model_version_id for row in rows if row.model_version_id is not None}
+        unknown_versions -= self.versions.keys()
+        if unknown_versions:
+            query = (
+                sa.select(model_versions.c.id, _models.c.model_name, model_versions.c.version)
+                .select_from(model_versions.join(_models, _models.c.id == model_versions.c.model_id))
+                .where(model_versions.c.id.in_(unknown_versions))
+            )
+            self.versions.update({row[0]: f"{row[1]}@{row[2]}" for row in connection.execute(query)})
+        tags = TagRepository(connection)
+        for tag in TAGS:
+            known = self.tags[tag]
+            column = f"{tag}_id"
+            unknown = {getattr(row, column) for row in rows} - known.keys() - {None}
+            if unknown:
+                known.update(tags.names_of(tag, unknown))
+
+    def record(self, row: Any) -> ModelOutputRecord:
+        tags = self.tags
+        return ModelOutputRecord(
+            id=row.id,
+            timestamp=row.timestamp,
+            collection_date=row.collection_date,
+            model_id=row.model_id,
+            model_name=self.models[row.model_id],
+            model_data=row.model_data,
+            dataset_id=row.dataset_id,
+            dataset_name=tags["dataset"].get(row.dataset_id),
+            experiment_id=row.experiment_id,
+            experiment_name=tags["experiment"].get(row.experiment_id),
+            season_id=row.season_id,
+            season_name=tags["season"].get(row.season_id),
+            site_id=row.site_id,
+            site_name=tags["site"].get(row.site_id),
+            record_file=row.record_file,
+            record_info=row.record_info,
+            model_run_id=row.model_run_id,
+            model_version_id=row.model_version_id,
+            model_version=self.versions.get(row.model_version_id) if row.model_version_id is not None else None,
+            file_sha256=row.file_sha256,
+            file_size=row.file_size,
+            created_at=row.created_at,
+        )
+
+
+# -- records ------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class RecordFilter:
+    """A search of records with every name resolved to ids: ``None`` for a filter not given, a set
+    (maybe empty: nothing can match) for one given."""
+
+    model_ids: frozenset[uuid.UUID] | None = None
+    tag_ids: dict[str, frozenset[uuid.UUID]] = field(default_factory=dict)
+    start_timestamp: dt.datetime | None = None
+    end_timestamp: dt.datetime | None = None
+    collection_date: dt.date | None = None
+    model_data: dict[str, Any] | None = None
+    record_info: dict[str, Any] | None = None
+    model_run_id: uuid.UUID | None = None
+    model_version_id: uuid.UUID | None = None
+
+    @property
+    def matches_nothing(self) -> bool:
+        return self.model_ids == frozenset() or any(not ids for ids in self.tag_ids.values())
+
+
+def _one_or_any(column: sa.Column, ids: frozenset[uuid.UUID]) -> sa.ColumnElement[bool]:
+    # Equality when there is one id, so the planner reads the index's next columns in order.
+    return column == next(iter(ids)) if len(ids) == 1 else column.in_(ids)
+
+
+class ModelRecordRepository:
+    def __init__(self, connection: sa.Connection) -> None:
+        self.connection = connection
+
+    # -- reading -------------------------------------------------------------------------------------
+
+    def _conditions(self, where: RecordFilter) -> list[sa.ColumnElement[bool]]:
+        dialect = self.connection.dialect.name
+        conditions: list[sa.ColumnElement[bool]] = []
+        if where.model_ids is not None:
+            conditions.append(_one_or_any(_records.c.model_id, where.model_ids))
+        for tag in TAGS:
+            if tag in where.tag_ids:
+                conditions.append(_one_or_any(_records.c[f"{tag}_id"], where.tag_ids[tag]))
+        if where.start_timestamp is not None:
+            conditions.append(_records.c.timestamp >= where.start_timestamp)
+        if where.end_timestamp is not None:
+            conditions.append(_records.c.timestamp <= where.end_timestamp)
+        if where.collection_date is not None:
+            conditions.append(_records.c.collection_date == where.collection_date)
+        if where.model_data:
+            conditions.append(info_contains(_records.c.model_data, where.model_data, dialect))
+        if where.record_info:
+            conditions.append(info_contains(_records.c.record_info, where.record_info, dialect))
+        if where.model_run_id is not None:
+            conditions.append(_records.c.model_run_id == where.model_run_id)
+        if where.model_version_id is not None:
+            conditions.append(_records.c.model_version_id == where.model_version_id)
+        return conditions
+
+    def block(
+        self,
+        where: RecordFilter,
+        *,
+        limit: int | None,
+        offset: int | None = None,
+        after: tuple[dt.datetime, uuid.UUID] | None = None,
+    ) -> list[Any]:
+        """Rows of matching records by (timestamp, id): the first ``limit`` after ``offset`` of them, or
+        after the record ``after`` (the last of the previous block)."""
+        if where.matches_nothing:
+            return []
+        conditions = self._conditions(where)
+        if after is not None:
+            moment, last_id = after
+            # The plain bound lets the planner start the index range there; the pair is the exact rule.
+            conditions.append(_records.c.timestamp >= moment)
+            conditions.append(sa.tuple_(_records.c.timestamp, _records.c.id) > sa.tuple_(moment, last_id))
+        query = sa.select(*_COLUMNS).where(*conditions).order_by(_records.c.timestamp, _records.c.id)
+        if limit is not None:
+            query = query.limit(limit)
+        if offset:
+            query = query.offset(offset)
+        return self.connection.execute(query).all()
+
+    def count(self, where: RecordFilter) -> int:
+        if where.matches_nothing:
+            return 0
+        query = sa.select(sa.func.count()).select_from(_records).where(*self._conditions(where))
+        return self.connection.execute(query).scalar_one()
+
+    def records(self, rows: Sequence[Any], names: Names | None = None) -> list[ModelOutputRecord]:
+        names = names or Names()
+        names.learn(self.connection, rows)
+        return [names.record(row) for row in rows]
+
+    def get_row(self, record_id: uuid.UUID) -> Any:
+        row = self.connection.execute(sa.select(*_COLUMNS).where(_records.c.id == record_id)).first()
+        if row is None:
+            raise NotFoundError(f"no model record with id {record_id}")
+        return row
+
+    def get(self, record_id: uuid.UUID) -> ModelOutputRecord:
+        return self.records([self.get_row(record_id)])[0]
+
+    def identity_of(self, record_id: uuid.UUID) -> bytes:
+        return self.connection.execute(sa.select(_records.c.identity).where(_records.c.id == record_id)).scalar_one()
+
+    def ids_of_identities(self, identities: Iterable[bytes]) -> dict[bytes, uuid.UUID]:
+        wanted = list(set(identities))
+        found: dict[bytes, uuid.UUID] = {}
+        for start in range(0, len(wanted), 1000):
+            query = sa.select(_records.c.identity, _records.c.id).where(
+                _records.c.identity.in_(wanted[start : start + 1000])
+            )
+            found.update({bytes(row[0]): row[1] for row in self.connection.execute(query)})
+        return found
+
+    def count_of_run(self, run_ids: Iterable[uuid.UUID]) -> int:
+        ids = list(run_ids)
+        if not ids:
+            return 0
+        query = sa.select(sa.func.count()).select_from(_records).where(_records.c.model_run_id.in_(ids))
+        return self.connection.execute(query).scalar_one()
+
+    def count_of_version(self, version_id: uuid.UUID) -> int:
+        query = sa.select(sa.func.count()).select_from(_records).where(_records.c.model_version_id == version_id)
+        return self.connection.execute(query).scalar_one()
+
+    def count_of_tag(self, tag: str, tag_id: uuid.UUID) -> int:
+        query = sa.select(sa.func.count()).select_from(_records).where(_records.c[f"{tag}_id"] == tag_id)
+        return self.connection.execute(query).scalar_one()
+
+    def digests_of_model(self, model_id: uuid.UUID) -> set[str]:
+        query = (
+            sa.select(_records.c.file_sha256)
+            .where(_records.c.model_id == model_id, _records.c.file_sha256.is_not(None))
+            .distinct()
+        )
+        return set(self.connection.execute(query).scalars())
+
+    def referenced(self, digests: set[str]) -> set[str]:
+        """Those of ``digests`` that some record's file is."""
+        return digests_in(self.connection, _records.c.file_sha256, digests)
+
+    # -- writing -------------------------------------------------------------------------------------
+
+    def insert(self, rows: list[dict[str, Any]]) -> dict[bytes, uuid.UUID]:
+        """Insert rows (every column of ``_WRITTEN``), skipping those whose identity is stored already
+        (or repeated among ``rows``); the id stored under each identity that was not inserted from its
+        row, so the caller can tell a new record from one already there."""
+        if not rows:
+            return {}
+        if self.connection.dialect.name == "postgresql":
+            inserted = self._copy_in(rows)
+        else:
+            inserted = self._execute_many(rows)
+        if inserted == len(rows):
+            return {}
+        return self.ids_of_identities(row["identity"] for row in rows)
+
+    def _copy_in(self, rows: list[dict[str, Any]]) -> int:
+        """PostgreSQL: ``COPY`` into a temporary table, then one ``INSERT ... SELECT ... ON CONFLICT DO
+        NOTHING``: COPY has no conflict clause of its own. The temporary table goes with the commit."""
+        columns = ", ".join(f'"{name}"' for name in _WRITTEN)
+        self.connection.exec_driver_sql(
+            "CREATE TEMPORARY TABLE IF NOT EXISTS model_records_incoming "
+            "(LIKE model_records INCLUDING DEFAULTS) ON COMMIT DELETE ROWS"
+        )
+        cursor = self.connection.connection.driver_connection.cursor()
+        try:
+            with cursor.copy(f"COPY model_records_incoming ({columns}) FROM STDIN") as copy:
+                for row in rows:
+                    copy.write_row([row[name] for name in _WRITTEN])
+        finally:
+            cursor.close()
+        result = self.connection.exec_driver_sql(
+            f"INSERT INTO model_records ({columns}) SELECT {columns} FROM model_records_incoming "
+            "ON CONFLICT (identity) DO NOTHING"
+        )
+        self.connection.exec_driver_sql("TRUNCATE model_records_incoming")
+        return result.rowcount
+
+    def _execute_many(self, rows: list[dict[str, Any]]) -> int:
+        """SQLite: one ``executemany`` on the driver's cursor, with the values in the forms SQLAlchemy's
+        column types write (its bind processors), so SQLAlchemy reads them back as its own."""
+        dialect = self.connection.dialect
+        processors = [
+            None if name in _JSON_TEXT else _records.c[name].type.dialect_impl(dialect).bind_processor(dialect)
+            for name in _WRITTEN
+        ]
+        placeholders = ", ".join("?" for _ in _WRITTEN)
+        columns = ", ".join(f'"{name}"' for name in _WRITTEN)
+        statement = f"INSERT INTO model_records ({columns}) VALUES ({placeholders}) ON CONFLICT (identity) DO NOTHING"
+        pairs = list(zip(_WRITTEN, processors))
+
+        def values(row: dict[str, Any]) -> list[Any]:
+            return [
+                process(row[name]) if process is not None and row[name] is not None else row[name]
+                for name, process in pairs
+            ]
+
+        driver = self.connection.connection.driver_connection
+        before = driver.total_changes
+        cursor = driver.cursor()
+        try:
+            cursor.executemany(statement, map(values, rows))
+        finally:
+            cursor.close()
+        return driver.total_changes - before
+
+    def update(self, record_id: uuid.UUID, values: dict[str, Any]) -> None:
+        if self.connection.execute(sa.update(_records).where(_records.c.id == record_id).values(**values)).rowcount == 0:
+            raise NotFoundError(f"no model record with id {record_id}")
+
+    def delete(self, record_id: uuid.UUID) -> None:
+        if self.connection.execute(sa.delete(_records).where(_records.c.id == record_id)).rowcount == 0:
+            raise NotFoundError(f"no model record with id {record_id}")
+
+    def delete_of_model(self, model_id: uuid.UUID) -> None:
+        self.connection.execute(sa.delete(_records).where(_records.c.model_id == model_id))
