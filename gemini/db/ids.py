@@ -26,3 +26,21 @@ def new_id() -> uuid.UUID:
     rand = int.from_bytes(os.urandom(8), "big") & ((1 << 62) - 1)
     value = (ms << 80) | (0x7 << 76) | (counter << 64) | (0b10 << 62) | rand
     return uuid.UUID(int=value)
+
+
+def new_ids(count: int) -> list[uuid.UUID]:
+    """``count`` UUIDv7s at once, increasing, as ``new_id`` makes them one by one (a bulk insert's)."""
+    global _last_ms, _counter
+    randoms = os.urandom(8 * count)
+    made = []
+    with _lock:
+        now_ms = time.time_ns() // 1_000_000
+        if now_ms > _last_ms:
+            _last_ms, _counter = now_ms, int.from_bytes(os.urandom(2), "big") & 0x3FF
+        for index in range(count):
+            _counter += 1
+            if _counter > 0xFFF:
+                _last_ms, _counter = _last_ms + 1, 0
+            rand = int.from_bytes(randoms[8 * index : 8 * index + 8], "big") & ((1 << 62) - 1)
+            made.append(uuid.UUID(int=(_last_ms << 80) | (0x7 << 76) | (_counter << 64) | (0b10 << 62) | rand))
+    return made

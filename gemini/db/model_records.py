@@ -57,9 +57,11 @@ _COLUMNS = (
     _records.c.model_version_id,
     _records.c.created_at,
 )
-_WRITTEN = (*(column.name for column in _COLUMNS), "identity")
-"""The columns an insert writes. Its rows carry ``model_data`` and ``record_info`` as JSON text, written
-as they are (the checks encoded them once)."""
+WRITTEN = (*(column.name for column in _COLUMNS), "identity")
+"""The columns an insert writes, in the order of its rows' values. ``model_data`` and ``record_info``
+are JSON text, written as they are (the checks encoded them once)."""
+_IDENTITY = WRITTEN.index("identity")
+_COLUMN_LIST = ", ".join(f'"{name}"' for name in WRITTEN)
 _JSON_TEXT = frozenset({"model_data", "record_info"})
 
 
@@ -337,10 +339,10 @@ class ModelRecordRepository:
 
     # -- writing -------------------------------------------------------------------------------------
 
-    def insert(self, rows: list[dict[str, Any]]) -> dict[bytes, uuid.UUID]:
-        """Insert rows (every column of ``_WRITTEN``), skipping those whose identity is stored already
-        (or repeated among ``rows``); the id stored under each identity that was not inserted from its
-        row, so the caller can tell a new record from one already there."""
+    def insert(self, rows: list[tuple]) -> dict[bytes, uuid.UUID]:
+        """Insert rows (tuples of the columns of ``WRITTEN``, in that order), skipping those whose
+        identity is stored already (or repeated among ``rows``); the id stored under each identity that
+        was not inserted from its row, so the caller can tell a new record from one already there."""
         if not rows:
             return {}
         if self.connection.dialect.name == "postgresql":
@@ -349,48 +351,63 @@ class ModelRecordRepository:
             inserted = self._execute_many(rows)
         if inserted == len(rows):
             return {}
-        return self.ids_of_identities(row["identity"] for row in rows)
+        return self.ids_of_identities(row[_IDENTITY] for row in rows)
 
-    def _copy_in(self, rows: list[dict[str, Any]]) -> int:
-        """PostgreSQL: ``COPY`` into a temporary table, then one ``INSERT ... SELECT ... ON CONFLICT DO
-        NOTHING``: COPY has no conflict clause of its own. The temporary table goes with the commit."""
-        columns = ", ".join(f'"{name}"' for name in _WRITTEN)
+    def _copy(self, table: str, rows: list[tuple]) -> None:
+        cursor = self.connection.connection.driver_connection.cursor()
+        try:
+            with cursor.copy(f"COPY {table} ({_COLUMN_LIST}) FROM STDIN") as copy:
+                for row in rows:
+                    copy.write_row(row)
+        finally:
+            cursor.close()
+
+    def _copy_in(self, rows: list[tuple]) -> int:
+        """PostgreSQL: ``COPY`` straight into the table, under a savepoint. ``COPY`` has no conflict
+        clause: when a row is a record already stored, the savepoint is rolled back and the rows go
+        through a temporary table and one ``INSERT ... SELECT ... ON CONFLICT DO NOTHING`` instead."""
+        from psycopg import errors as pg_errors  # the PostgreSQL driver, loaded only on PostgreSQL
+
+        savepoint = self.connection.begin_nested()
+        try:
+            self._copy("model_records", rows)
+        except pg_errors.UniqueViolation:
+            savepoint.rollback()
+        else:
+            savepoint.commit()
+            return len(rows)
         self.connection.exec_driver_sql(
             "CREATE TEMPORARY TABLE IF NOT EXISTS model_records_incoming "
             "(LIKE model_records INCLUDING DEFAULTS) ON COMMIT DELETE ROWS"
         )
-        cursor = self.connection.connection.driver_connection.cursor()
-        try:
-            with cursor.copy(f"COPY model_records_incoming ({columns}) FROM STDIN") as copy:
-                for row in rows:
-                    copy.write_row([row[name] for name in _WRITTEN])
-        finally:
-            cursor.close()
+        self._copy("model_records_incoming", rows)
         result = self.connection.exec_driver_sql(
-            f"INSERT INTO model_records ({columns}) SELECT {columns} FROM model_records_incoming "
+            f"INSERT INTO model_records ({_COLUMN_LIST}) SELECT {_COLUMN_LIST} FROM model_records_incoming "
             "ON CONFLICT (identity) DO NOTHING"
         )
         self.connection.exec_driver_sql("TRUNCATE model_records_incoming")
         return result.rowcount
 
-    def _execute_many(self, rows: list[dict[str, Any]]) -> int:
+    def _execute_many(self, rows: list[tuple]) -> int:
         """SQLite: one ``executemany`` on the driver's cursor, with the values in the forms SQLAlchemy's
-        column types write (its bind processors), so SQLAlchemy reads them back as its own."""
+        column types write (their bind processors), so SQLAlchemy reads them back as its own."""
         dialect = self.connection.dialect
         processors = [
             None if name in _JSON_TEXT else _records.c[name].type.dialect_impl(dialect).bind_processor(dialect)
-            for name in _WRITTEN
+            for name in WRITTEN
         ]
-        placeholders = ", ".join("?" for _ in _WRITTEN)
-        columns = ", ".join(f'"{name}"' for name in _WRITTEN)
-        statement = f"INSERT INTO model_records ({columns}) VALUES ({placeholders}) ON CONFLICT (identity) DO NOTHING"
-        pairs = list(zip(_WRITTEN, processors))
+        converted = [(index, process) for index, process in enumerate(processors) if process is not None]
+        placeholders = ", ".join("?" for _ in WRITTEN)
+        statement = (
+            f"INSERT INTO model_records ({_COLUMN_LIST}) VALUES ({placeholders}) ON CONFLICT (identity) DO NOTHING"
+        )
 
-        def values(row: dict[str, Any]) -> list[Any]:
-            return [
-                process(row[name]) if process is not None and row[name] is not None else row[name]
-                for name, process in pairs
-            ]
+        def values(row: tuple) -> list[Any]:
+            out = list(row)
+            for index, process in converted:
+                if out[index] is not None:
+                    out[index] = process(out[index])
+            return out
 
         driver = self.connection.connection.driver_connection
         before = driver.total_changes

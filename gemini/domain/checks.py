@@ -83,7 +83,14 @@ def parse_ids(values: object, *, field: str = "model run id", at_most: int | Non
     return ids
 
 
+_CHECKED_NAMES: set[str] = set()
+"""Names that passed ``check_name``: a bulk insert names the same few models and places a million times."""
+MAX_CHECKED_NAMES = 10_000
+
+
 def check_name(value: object, *, field: str) -> str:
+    if type(value) is str and value in _CHECKED_NAMES:
+        return value
     if not isinstance(value, str):
         raise InvalidInputError(f"{field} must be a string, got {type(value).__name__}")
     if not value.strip():
@@ -91,6 +98,10 @@ def check_name(value: object, *, field: str) -> str:
     if len(value) > MAX_NAME_LENGTH:
         raise InvalidInputError(f"{field} is {len(value)} characters long; at most {MAX_NAME_LENGTH} are allowed")
     _check_string(value, field)
+    if type(value) is str:
+        if len(_CHECKED_NAMES) >= MAX_CHECKED_NAMES:
+            _CHECKED_NAMES.clear()
+        _CHECKED_NAMES.add(value)
     return value
 
 
@@ -113,6 +124,8 @@ def check_info(value: object, *, field: str, max_bytes: int | None = None) -> Ch
         value = {}
     if not isinstance(value, dict):
         raise InvalidInputError(f"{field} must be a JSON object (a dict), got {type(value).__name__}")
+    if not value:
+        return CheckedInfo(value=value, hash=_EMPTY_INFO_HASH)
     try:
         normalized = _normalize_fast(value, 0)
         encoded = _canonical_json(normalized).encode("utf-8")
@@ -180,6 +193,9 @@ def check_collection_date(value: object, *, field: str = "collection_date") -> d
             except ValueError as exc:
                 raise InvalidInputError(f"{field} {value!r:.80} is not an ISO 8601 date") from exc
     raise InvalidInputError(f"{field} must be a date or ISO 8601 text, got {type(value).__name__}")
+
+
+_EMPTY_INFO_HASH = hashlib.sha256(b"{}").hexdigest()
 
 
 def _integral(value: float) -> int:

@@ -33,10 +33,10 @@ def upgrade() -> None:
         sa.Column("model_id", sa.Uuid(), sa.ForeignKey("models.id", ondelete="CASCADE"), nullable=False),
         sa.Column("timestamp", sa.DateTime(timezone=True), nullable=False),
         sa.Column("collection_date", sa.Date(), nullable=True),
-        sa.Column("dataset_id", sa.Uuid(), sa.ForeignKey("datasets.id"), nullable=True),
+        sa.Column("dataset_id", sa.Uuid(), nullable=True),  # no key check: datasets are never deleted
         sa.Column("experiment_id", sa.Uuid(), sa.ForeignKey("experiments.id"), nullable=True),
-        sa.Column("season_id", sa.Uuid(), sa.ForeignKey("seasons.id"), nullable=True),
-        sa.Column("site_id", sa.Uuid(), sa.ForeignKey("sites.id"), nullable=True),
+        sa.Column("season_id", sa.Uuid(), nullable=True),  # nor seasons and sites
+        sa.Column("site_id", sa.Uuid(), nullable=True),
         sa.Column("model_data", sa.JSON(), nullable=False),
         sa.Column("record_info", sa.JSON(), nullable=False),
         sa.Column("record_file", sa.Text(), nullable=True),
