@@ -10,6 +10,7 @@ from gemini.cli.commands.database import database
 from gemini.cli.commands.experiments import experiments
 from gemini.cli.commands.indexes import index
 from gemini.cli.commands.models import models
+from gemini.cli.commands.records import records
 from gemini.cli.commands.runs import runs
 from gemini.cli.commands.serve import serve
 from gemini.cli.commands.sync import sync
@@ -45,6 +46,7 @@ def cli() -> None:
 
 cli.add_command(models)
 cli.add_command(runs)
+cli.add_command(records)
 cli.add_command(experiments)
 cli.add_command(database)
 cli.add_command(serve)
