@@ -13,15 +13,30 @@ and each in creation order, with its own id and timestamps::
     {"type": "model_version", "id": "...", "model_id": "...", "version": 3, "model_run_id": "...", "artifact_name": "weights/best.pt",
      "sha256": "...", "size": 6190506, "version_info": {...}, "created_at": "...", "created_by": null}
     {"type": "model_version_alias", "version_id": "...", "alias": "production", "updated_at": "..."}
+    {"type": "dataset", "id": "...", "dataset_name": "...", "dataset_info": {...}, "created_at": "..."}
+    {"type": "season", "id": "...", "season_name": "...", "season_info": {...}, "created_at": "..."}
+    {"type": "site", "id": "...", "site_name": "...", "site_info": {...}, "created_at": "..."}
+    {"type": "model_record", "id": "...", "model_id": "...", "timestamp": "...", "collection_date": "2024-06-01" or null,
+     "dataset_id": ..., "experiment_id": ..., "season_id": ..., "site_id": ... (each an id or null), "model_data": {...},
+     "record_info": {...}, "record_file": "model_data/..." or null, "file_sha256": ..., "file_size": ...,
+     "model_run_id": ..., "model_version_id": ..., "created_at": "..."}
 
 Models carry ``created_by`` too, and a model that has given version numbers carries the highest,
 ``"last_version": 4`` (a deleted version's number included), so that numbering continues after an
 import without giving a number twice. A run's metric points follow the runs, up to 1,000 of one key a
 line, as ``[step, value, timestamp]`` with NaN and the infinities spelled ``"NaN"``, ``"Infinity"`` and
-``"-Infinity"`` (JSON has no such numbers); then the model versions and their aliases. Artifacts are not
-in the file: their bytes stay in the store, and so do the bytes a version pins (its ``sha256`` names
-them there). Version 1 files (no tracked fields, no metric points) still import, and so do version 2
-files written before model versions existed (a registry without versions is still written that way).
+``"-Infinity"`` (JSON has no such numbers); then the model versions and their aliases; then the
+datasets, seasons and sites that tag model records, and every model record (GEMINI's per-plot model
+outputs), streamed in creation order from the same snapshot. Artifacts are not in the file: their bytes
+stay in the store, and so do the bytes a version pins and a record's file (their ``sha256`` names them
+there; the operator copies the store beside the file). Version 1 files (no tracked fields, no metric
+points) still import, and so do version 2 files written before model versions or model records existed
+(a registry without them is still written that way).
+
+The format stays version 2: model versions and records are line types a file may lack, not a change to
+any line. Every gemini that reads version 2 refuses a line type it does not know (``unknown record
+type 'dataset'``, naming the line) and writes nothing, so an older gemini given a file with records
+fails loudly rather than importing the registry without them; a bump would only change that message.
 
 Timestamps are ISO 8601 in UTC with microseconds; numbers in infos are written exactly (integers of any
 size, floats in their shortest exact form). An import adds what the database lacks and changes nothing it
@@ -36,9 +51,12 @@ import uuid
 from collections.abc import Callable, Iterator
 from typing import Any, TextIO
 
+from gemini.config import get_settings
 from gemini.domain.checks import (
     check_alias,
     check_artifact_name,
+    check_collection_date,
+    check_data,
     check_info,
     check_metric_key,
     check_metric_value,
@@ -52,6 +70,7 @@ from gemini.domain.checks import (
 from gemini.db import transfer as store
 from gemini.db.metrics import MetricRepository
 from gemini.db.engine import dumps_json, unit_of_work
+from gemini.db.model_records import record_identity
 from gemini.domain.errors import ConflictError, InvalidInputError
 from gemini.domain.limits import MAX_VERSION
 from gemini.domain.numbers import NON_FINITE_TEXT, json_value
@@ -63,6 +82,20 @@ VERSION = 2
 READABLE_VERSIONS = (1, 2)
 RUN_BATCH = 500
 POINTS_PER_LINE = 1000
+RECORD_CHUNK = 10_000
+"""Model records checked, then written together through the records' bulk path, inside the import's
+one transaction."""
+TAG_COUNTS = {"dataset": "datasets", "season": "seasons", "site": "sites"}
+RECORD_REFERENCES = {
+    "model_id": "model",
+    "dataset_id": "dataset",
+    "experiment_id": "experiment",
+    "season_id": "season",
+    "site_id": "site",
+    "model_run_id": "model run",
+    "model_version_id": "model version",
+}
+"""A model record's ids of other records, each with what it names (as errors say it)."""
 
 
 @dataclasses.dataclass
@@ -74,6 +107,10 @@ class TransferCounts:
     metric_points: int = 0
     model_versions: int = 0
     model_version_aliases: int = 0
+    datasets: int = 0
+    seasons: int = 0
+    sites: int = 0
+    model_records: int = 0
 
 
 @dataclasses.dataclass
@@ -81,7 +118,8 @@ class ImportSummary:
     added: TransferCounts
     """Records the database did not have."""
     already_present: TransferCounts
-    """Records it had already (same id, or for models and experiments the same name), left unchanged."""
+    """Records it had already (same id; for models, experiments, datasets, seasons and sites the same
+    name; for model records the same model, tags, timestamp and record_info), left unchanged."""
 
 
 def export_registry(*, stream: TextIO) -> TransferCounts:
@@ -113,6 +151,13 @@ def export_registry(*, stream: TextIO) -> TransferCounts:
         for alias in store.iter_model_version_aliases(connection):
             stream.write(_line({"type": "model_version_alias", **_plain(alias)}))
             counts.model_version_aliases += 1
+        for tag, counted in TAG_COUNTS.items():
+            for fields in store.iter_tags(connection, tag):
+                stream.write(_line({"type": tag, **_plain(fields)}))
+                _count(counts, counted)
+        for record in store.iter_model_records(connection):
+            stream.write(_line({"type": "model_record", **_plain(record)}))
+            counts.model_records += 1
     return counts
 
 
@@ -142,8 +187,12 @@ def import_registry(*, stream: TextIO) -> ImportSummary:
     a version whose id is present, or whose model already has that number with the same SHA-256, is
     skipped; the same number with other bytes raises ``ConflictError``. A model's version counter only
     rises, to the file's ``last_version`` and to every number added. An alias the model already has
-    (on whichever version) is left where it is. Any invalid line raises ``InvalidInputError`` naming the
-    line, and nothing is written.
+    (on whichever version) is left where it is. Datasets, seasons and sites are matched by id, then by
+    name (an existing one is reused). A model record goes to the models, tags, run and version its ids
+    map to here (a run or version of the file that matched one already here maps to that one); one
+    whose id, or whose model, tags, timestamp and record_info, is already present is skipped. Records
+    are written a chunk at a time through the records' bulk path. Any invalid line raises
+    ``InvalidInputError`` naming the line, and nothing is written.
     """
     added, present = TransferCounts(), TransferCounts()
     lines = _numbered_objects(stream)
@@ -161,6 +210,10 @@ def import_registry(*, stream: TextIO) -> ImportSummary:
         # Runs of the file that were not added, with their (model, info hash) in this database: a version
         # of one goes to the run already here (few; the rest of the file's runs are only in runs_in_file).
         skipped_runs: dict[uuid.UUID, tuple[uuid.UUID | None, str]] = {}
+        run_ids: dict[uuid.UUID, tuple[uuid.UUID, uuid.UUID | None]] = {}  # -> (run id here, its model)
+        tag_ids: dict[str, dict[uuid.UUID, uuid.UUID]] = {tag: {} for tag in TAG_COUNTS}
+        pending_records: list[dict[str, Any]] = []
+        max_info_bytes = get_settings().max_info_bytes
 
         def flush_runs() -> None:
             new = set(loader.add_runs(pending_runs))
@@ -169,15 +222,80 @@ def import_registry(*, stream: TextIO) -> ImportSummary:
             skipped_runs.update((run.id, (run.model_id, info_hash)) for run, info_hash in pending_runs if run.id not in new)
             pending_runs.clear()
 
-        def version_run(run_id: uuid.UUID, model_id: uuid.UUID, number: int) -> uuid.UUID:
-            """The run of this database that the version of ``model_id`` at line ``number`` comes from."""
+        def run_here(run_id: uuid.UUID, number: int) -> tuple[uuid.UUID, uuid.UUID | None]:
+            """The run of this database that the file's run ``run_id`` (named at line ``number``) is,
+            and its model's id: the same id, or the run with equal model and info that made it be skipped."""
+            if pending_runs:
+                flush_runs()  # the run may be among those not yet written
+            if run_id in run_ids:
+                return run_ids[run_id]
             found, run_model = loader.run_model(run_id)
+            here = run_id
             if not found and run_id in skipped_runs:
                 run_model, info_hash = skipped_runs[run_id]
                 equal = loader.run_with_info(run_model, info_hash)
-                found, run_id = equal is not None, equal or run_id
+                found, here = equal is not None, equal or run_id
             if not found:
                 raise InvalidInputError(f"line {number}: model run {run_id} is neither earlier in the file nor in the database")
+            run_ids[run_id] = (here, run_model)
+            return here, run_model
+
+        def version_here(version_id: uuid.UUID, number: int) -> uuid.UUID:
+            """The version of this database that the file's version ``version_id`` is."""
+            if version_id not in version_ids:
+                if loader.version_by_id(version_id) is None:
+                    raise InvalidInputError(
+                        f"line {number}: model version {version_id} is neither earlier in the file nor in the database"
+                    )
+                version_ids[version_id] = version_id
+            return version_ids[version_id]
+
+        def flush_records() -> None:
+            new = loader.add_model_records(pending_records)
+            added.model_records += new
+            present.model_records += len(pending_records) - new
+            pending_records.clear()
+
+        # (column, id text in the file) -> the id here: a million records name few models, tags, runs
+        # and versions, each parsed and looked up once.
+        references: dict[tuple[str, str], uuid.UUID] = {}
+
+        def reference_here(column: str, source: uuid.UUID, number: int) -> uuid.UUID:
+            kind = RECORD_REFERENCES[column]
+            if column == "model_id":
+                return _target(model_ids, source, number, loader.model_exists, kind)
+            if column == "experiment_id":
+                return _target(experiment_ids, source, number, loader.experiment_exists, kind)
+            if column == "model_run_id":
+                return run_here(source, number)[0]
+            if column == "model_version_id":
+                return version_here(source, number)
+            return _target(tag_ids[kind], source, number, lambda tag_id: loader.tag_exists(kind, tag_id), kind)
+
+        def record_row(item: dict[str, Any], number: int) -> dict[str, Any]:
+            """The record's row for this database: its ids mapped, its identity computed from them."""
+            row, info_hash = _model_record(item, number, max_info_bytes)
+            for column in RECORD_REFERENCES:
+                value = row[column]
+                if value is None and column != "model_id":  # a record always has a model
+                    continue
+                key = (column, value) if isinstance(value, str) else None
+                found = references.get(key) if key is not None else None
+                if found is None:
+                    source = _with_line(number, parse_id, value, field=f"{RECORD_REFERENCES[column]} id")
+                    found = reference_here(column, source, number)
+                    if key is not None:
+                        references[key] = found
+                row[column] = found
+            row["identity"] = record_identity(
+                row["model_id"], row["dataset_id"], row["experiment_id"], row["season_id"], row["site_id"],
+                row["timestamp"], info_hash,
+            )
+            return row
+
+        def version_run(run_id: uuid.UUID, model_id: uuid.UUID, number: int) -> uuid.UUID:
+            """The run of this database that the version of ``model_id`` at line ``number`` comes from."""
+            run_id, run_model = run_here(run_id, number)
             if run_model != model_id:
                 raise InvalidInputError(
                     f"line {number}: model run {run_id} belongs to "
@@ -235,7 +353,6 @@ def import_registry(*, stream: TextIO) -> ImportSummary:
                 else:
                     present.metric_points += len(points)
             elif kind == "model_version" and version >= 2:
-                flush_runs()  # its run may be among those not yet written
                 fields = _model_version(item, number)
                 fields["model_id"] = _target(model_ids, fields["model_id"], number, loader.model_exists, "model")
                 file_id = fields["id"]
@@ -260,18 +377,22 @@ def import_registry(*, stream: TextIO) -> ImportSummary:
                 added.model_versions += 1
             elif kind == "model_version_alias" and version >= 2:
                 version_id, alias, updated_at = _model_version_alias(item, number)
-                if version_id in version_ids:
-                    version_id = version_ids[version_id]
+                version_id = version_here(version_id, number)
                 held = loader.version_by_id(version_id)
-                if held is None:
-                    raise InvalidInputError(
-                        f"line {number}: model version {version_id} is neither earlier in the file nor in the database"
-                    )
                 new = loader.add_alias(model_id=held.model_id, alias=alias, version_id=version_id, updated_at=updated_at)
                 _count(added if new else present, "model_version_aliases")
+            elif kind in TAG_COUNTS and version >= 2:
+                fields = _tag(kind, item, number)
+                tag_ids[kind][fields["id"]], new = loader.add_tag(kind, fields)
+                _count(added if new else present, TAG_COUNTS[kind])
+            elif kind == "model_record" and version >= 2:
+                pending_records.append(record_row(item, number))
+                if len(pending_records) >= RECORD_CHUNK:
+                    flush_records()
             else:
                 raise InvalidInputError(f"line {number}: unknown record type {kind!r}")
         flush_runs()
+        flush_records()
     return ImportSummary(added=added, already_present=present)
 
 
@@ -311,6 +432,8 @@ def _out(value: Any) -> Any:
         return str(value)
     if isinstance(value, dt.datetime):
         return _timestamp(value)
+    if isinstance(value, dt.date):
+        return value.isoformat()
     return value
 
 
@@ -474,6 +597,54 @@ def _model_version_alias(item: dict[str, Any], number: int) -> tuple[uuid.UUID, 
     )
 
 
+def _tag(tag: str, item: dict[str, Any], number: int) -> dict[str, Any]:
+    """A dataset's, season's or site's stored fields, checked, with the file's id."""
+    item = _take(item, store.TAG_COLUMNS[tag], number, tag)
+    return {
+        "id": _with_line(number, parse_id, item["id"], field=f"{tag} id"),
+        f"{tag}_name": _with_line(number, check_name, item[f"{tag}_name"], field=f"{tag}_name"),
+        f"{tag}_info": _with_line(number, check_info, item[f"{tag}_info"], field=f"{tag}_info").value,
+        "created_at": _when(item["created_at"], "created_at", number),
+    }
+
+
+def _model_record(item: dict[str, Any], number: int, max_bytes: int) -> tuple[dict[str, Any], str]:
+    """The record's stored fields, checked but for its ids of other records (``RECORD_REFERENCES``,
+    left as the file gives them: the caller parses and maps them), ``model_data`` and ``record_info``
+    as the JSON text a record is stored as; and the hash of its ``record_info``."""
+    item = _take(item, store.RECORD_COLUMNS, number, "model_record")
+    model_data = _with_line(number, check_data, item["model_data"], field="model_data", max_bytes=max_bytes)
+    record_info = _with_line(number, check_info, item["record_info"], field="record_info", max_bytes=max_bytes)
+    record_file, sha256, size = item["record_file"], item["file_sha256"], item["file_size"]
+    if record_file is None:
+        if sha256 is not None or size is not None:
+            raise InvalidInputError(f"line {number}: a record without record_file has no file_sha256 or file_size")
+    else:
+        record_file = _with_line(number, check_optional_text, record_file, field="record_file")
+        if not record_file.strip():
+            raise InvalidInputError(f"line {number}: record_file must not be empty")
+        if not isinstance(sha256, str) or not is_sha256(sha256):
+            raise InvalidInputError(f"line {number}: file_sha256 must be 64 lowercase hexadecimal digits, got {sha256!r:.80}")
+        if isinstance(size, bool) or not isinstance(size, int) or not 0 <= size < 2**63:
+            raise InvalidInputError(f"line {number}: file_size must be a number of bytes, got {size!r:.80}")
+    collection_date = item["collection_date"]
+    if collection_date is not None and not isinstance(collection_date, str):
+        raise InvalidInputError(f"line {number}: collection_date must be null or a date as YYYY-MM-DD, got {collection_date!r:.80}")
+    row = {
+        "id": _with_line(number, parse_id, item["id"], field="model record id"),
+        **{column: item[column] for column in RECORD_REFERENCES},
+        "timestamp": _when(item["timestamp"], "timestamp", number),
+        "collection_date": _with_line(number, check_collection_date, collection_date),
+        "model_data": model_data.json,
+        "record_info": "{}" if not record_info.value else dumps_json(record_info.value),
+        "record_file": record_file,
+        "file_sha256": sha256,
+        "file_size": size,
+        "created_at": _when(item["created_at"], "created_at", number),
+    }
+    return row, record_info.hash
+
+
 def _metric_check(number: int, check, value: object):  # noqa: ANN001, ANN202 - a metric_values check
     """The metric checks raise TypeError or ValueError, as ``log_metric`` wants; here they name the line."""
     try:
@@ -511,5 +682,6 @@ def _target(
     if source in mapping:
         return mapping[source]
     if exists(source):
+        mapping[source] = source  # asked once, however many lines name it
         return source
     raise InvalidInputError(f"line {number}: {kind} {source} is neither earlier in the file nor in the database")

@@ -1,7 +1,8 @@
 """Whole-registry reads and record-keeping inserts: the persistence half of export and import.
 
-Reads walk each table in id order (creation order, ids being UUIDv7) a page at a time, so a registry of
-any size streams through constant memory. Inserts keep the given ids and timestamps and never overwrite:
+Reads walk each table in id order (creation order, ids being UUIDv7) a page at a time, or for metric
+points and model records through one streamed query, so a registry of any size passes through constant
+memory. Inserts keep the given ids and timestamps and never overwrite:
 a record the database already holds is left as it is, which is what makes an import idempotent.
 """
 
@@ -14,15 +15,20 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
 
+from gemini.db.model_records import WRITTEN as RECORD_WRITTEN, ModelRecordRepository
 from gemini.db.search import path_values
 from gemini.db.tables import (
     ExperimentRow,
     ModelRow,
     ModelRunRow,
+    datasets,
     model_experiments,
+    model_records,
     model_version_aliases,
     model_versions,
     run_metrics,
+    seasons,
+    sites,
 )
 from gemini.domain.records import ExperimentRecord, ModelRecord, ModelRunRecord
 
@@ -40,6 +46,20 @@ VERSION_COLUMNS = (
 """The stored fields of a model version, as export lines carry them (its model's name and its aliases are
 not columns of ``model_versions``)."""
 ALIAS_COLUMNS = ("version_id", "alias", "updated_at")
+
+TAG_TABLES: dict[str, sa.Table] = {"dataset": datasets, "season": seasons, "site": sites}
+"""The names records are tagged with that have a table of their own (experiments are exported as such)."""
+TAG_COLUMNS: dict[str, tuple[str, ...]] = {
+    tag: ("id", f"{tag}_name", f"{tag}_info", "created_at") for tag in TAG_TABLES
+}
+RECORD_COLUMNS = (
+    "id", "model_id", "timestamp", "collection_date", "dataset_id", "experiment_id", "season_id", "site_id",
+    "model_data", "record_info", "record_file", "file_sha256", "file_size", "model_run_id", "model_version_id",
+    "created_at",
+)
+"""The stored fields of a model record, as export lines carry them (not its ``identity``: an import
+computes it again from the ids the record has in the importing database)."""
+RECORD_BLOCK = 5_000
 
 
 def _stored_columns(table: sa.Table, record_type: type) -> list[sa.Column]:
@@ -110,6 +130,20 @@ def iter_model_version_aliases(connection: sa.Connection) -> Iterator[dict[str, 
     registry has few)."""
     query = sa.select(*(_aliases.c[name] for name in ALIAS_COLUMNS)).order_by(_aliases.c.version_id, _aliases.c.alias)
     return (dict(row._mapping) for row in connection.execute(query))
+
+
+def iter_tags(connection: sa.Connection, tag: str) -> Iterator[dict[str, Any]]:
+    """Every dataset, season or site (``tag``) as its ``TAG_COLUMNS``, in creation order."""
+    table = TAG_TABLES[tag]
+    return (dict(row._mapping) for row in _pages(connection, [table.c[name] for name in TAG_COLUMNS[tag]], table.c.id))
+
+
+def iter_model_records(connection: sa.Connection) -> Iterator[dict[str, Any]]:
+    """Every model record's ``RECORD_COLUMNS``, in creation order, through one streamed query (a
+    server-side cursor on PostgreSQL) inside the caller's snapshot: a million are never all in memory."""
+    query = sa.select(*(model_records.c[name] for name in RECORD_COLUMNS)).order_by(model_records.c.id)
+    for row in connection.execution_options(yield_per=RECORD_BLOCK).execute(query):
+        yield dict(row._mapping)
 
 
 def _insert(connection: sa.Connection, table: sa.Table):  # noqa: ANN202 - dialect-specific Insert
@@ -240,6 +274,41 @@ class RegistryLoader:
             .returning(_aliases.c.alias)
         ).first()
         return inserted is not None
+
+    # -- model records -------------------------------------------------------------------------------
+
+    def add_tag(self, tag: str, fields: dict[str, Any]) -> tuple[uuid.UUID, bool]:
+        """The id the dataset, season or site (``tag``) has in this database, matched by id then by
+        name, and whether it was added now (with its own id, info and time)."""
+        table = TAG_TABLES[tag]
+        existing = self._existing_id(table, fields["id"], table.c[f"{tag}_name"], fields[f"{tag}_name"])
+        if existing is not None:
+            return existing, False
+        self.connection.execute(sa.insert(table).values(**{name: fields[name] for name in TAG_COLUMNS[tag]}))
+        return fields["id"], True
+
+    def tag_exists(self, tag: str, tag_id: uuid.UUID) -> bool:
+        table = TAG_TABLES[tag]
+        return self.connection.execute(sa.select(sa.exists().where(table.c.id == tag_id))).scalar()
+
+    def add_model_records(self, rows: list[dict[str, Any]]) -> int:
+        """Insert model records (``RECORD_COLUMNS`` with ``model_data`` and ``record_info`` as JSON text,
+        and ``identity``) through the records' bulk path, skipping those whose id or identity is present
+        already (or repeated among ``rows``); how many were added."""
+        if not rows:
+            return 0
+        present = set()
+        ids = [row["id"] for row in rows]
+        for start in range(0, len(ids), 1000):
+            query = sa.select(model_records.c.id).where(model_records.c.id.in_(ids[start : start + 1000]))
+            present.update(self.connection.execute(query).scalars())
+        fresh = []
+        for row in rows:
+            if row["id"] not in present:
+                present.add(row["id"])  # a line given twice is added once
+                fresh.append(row)
+        stored = ModelRecordRepository(self.connection).insert([tuple(row[name] for name in RECORD_WRITTEN) for row in fresh])
+        return sum(stored.get(row["identity"], row["id"]) == row["id"] for row in fresh)
 
 
 def _values(record: ExperimentRecord | ModelRecord | ModelRunRecord, columns: list[sa.Column]) -> dict[str, Any]:

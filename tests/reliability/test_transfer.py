@@ -94,7 +94,7 @@ def test_importing_twice_adds_nothing(db, tmp_path, monkeypatch):
     second = _import(export)
     assert vars(second.added) == {
         "experiments": 0, "models": 0, "model_experiments": 0, "model_runs": 0, "metric_points": 0,
-        "model_versions": 0, "model_version_aliases": 0,
+        "model_versions": 0, "model_version_aliases": 0, "datasets": 0, "seasons": 0, "sites": 0, "model_records": 0,
     }
     assert second.already_present == first.added
     assert _snapshot() == state
@@ -136,7 +136,7 @@ def _valid_export(tmp_path, monkeypatch) -> list[str]:  # noqa: ANN001
         (lambda lines: [lines[0].replace('"version":2', '"version":9')] + lines[1:], "export version 9"),
         (lambda lines: lines + ["{not json"], "line 5: not JSON"),
         (lambda lines: lines + ["[1, 2]"], "line 5: expected a JSON object, got list"),
-        (lambda lines: lines + ['{"type": "dataset"}'], "line 5: unknown record type 'dataset'"),
+        (lambda lines: lines + ['{"type": "plot"}'], "line 5: unknown record type 'plot'"),
         (lambda lines: lines[:2] + [lines[2].replace('{"a":1}', '{"a":NaN}')] + lines[3:], "line 3: not JSON|NaN"),
         (lambda lines: lines[:2] + [lines[2].replace('{"a":1}', '"text"')] + lines[3:], "line 3: model_run_info must be a JSON object"),
         (lambda lines: lines[:2] + [lines[2].replace('"id":"', '"id":"zz')] + lines[3:], "line 3: model run id .* is not a valid UUID"),

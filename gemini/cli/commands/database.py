@@ -77,8 +77,9 @@ def info(as_json) -> None:  # noqa: ANN001
 @database.command("export")
 @click.argument("file", default="-", type=click.Path(dir_okay=False, allow_dash=True))
 def export(file: str) -> None:
-    """Write every model, experiment and run, with ids and timestamps, as JSON Lines to FILE (default:
-    standard output). The file is written whole or not at all.
+    """Write every model, experiment, run, model version and model record, with ids and timestamps, as
+    JSON Lines to FILE (default: standard output). The file is written whole or not at all; artifacts'
+    and record files' bytes stay in the artifact store.
 
     Example:
 
@@ -158,5 +159,6 @@ def _counted(counts: TransferCounts) -> str:
         f"{counts.experiments} experiments, {counts.models} models, "
         f"{counts.model_experiments} model-experiment links, {counts.model_runs} model runs, "
         f"{counts.metric_points} metric points, {counts.model_versions} model versions, "
-        f"{counts.model_version_aliases} version aliases"
+        f"{counts.model_version_aliases} version aliases, {counts.datasets} datasets, {counts.seasons} seasons, "
+        f"{counts.sites} sites, {counts.model_records} model records"
     )
