@@ -310,7 +310,9 @@ def _blocks(where: RecordFilter, limit: int | None, offset: int | None) -> Itera
         wanted = size if remaining is None else min(size, remaining)
         with unit_of_work() as connection:
             repository = ModelRecordRepository(connection)
-            rows = repository.block(where, limit=wanted, offset=offset if after is None else None, after=after)
+            rows = repository.block(
+                where, limit=wanted, offset=offset if after is None else None, after=after, names=names
+            )
             records = repository.records(rows, names)
         yield from records
         if len(rows) < wanted:

@@ -13,7 +13,7 @@ import hashlib
 import uuid
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NamedTuple
 
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
@@ -135,16 +135,80 @@ class TagRepository:
         return {row[0]: row[1] for row in self.connection.execute(query)}
 
 
+class RecordRow(NamedTuple):
+    """A row of ``_COLUMNS`` with its values decoded (ids as ``UUID``, moments aware in UTC)."""
+
+    id: uuid.UUID
+    timestamp: dt.datetime
+    collection_date: dt.date | None
+    model_id: uuid.UUID
+    dataset_id: uuid.UUID | None
+    experiment_id: uuid.UUID | None
+    season_id: uuid.UUID | None
+    site_id: uuid.UUID | None
+    model_data: dict[str, Any]
+    record_info: dict[str, Any]
+    record_file: str | None
+    file_sha256: str | None
+    file_size: int | None
+    model_run_id: uuid.UUID | None
+    model_version_id: uuid.UUID | None
+    created_at: dt.datetime
+
+
+_RAW_ON_SQLITE = frozenset(
+    {"id", "timestamp", "collection_date", "model_id", "dataset_id", "experiment_id", "season_id", "site_id",
+     "model_run_id", "model_version_id", "created_at"}
+)  # fmt: skip
+
+
+def _selected(dialect_name: str) -> list[sa.ColumnElement]:
+    """``_COLUMNS`` as a block reads them. On SQLite ids, moments and dates come as the stored text and
+    are decoded here (``Names.decode``): SQLAlchemy's own conversion of six ids and two moments a row was
+    most of a read's time, while a block has few distinct model, tag, run and version ids."""
+    if dialect_name != "sqlite":
+        return list(_COLUMNS)
+    return [sa.type_coerce(column, sa.String).label(column.name) if column.name in _RAW_ON_SQLITE else column for column in _COLUMNS]
+
+
 @dataclass
 class Names:
     """Ids to names for the records of one read, filled as new ids appear: a read of a million records
-    asks for each model's, tag's and version's name once, not once a record."""
+    asks for each model's, tag's and version's name once, not once a record. It also decodes the rows of
+    SQLite's blocks, keeping each repeated id's ``UUID``."""
 
     models: dict[uuid.UUID, str] = field(default_factory=dict)
     versions: dict[uuid.UUID, str] = field(default_factory=dict)
     tags: dict[str, dict[uuid.UUID, str]] = field(default_factory=lambda: {tag: {} for tag in TAGS})
+    _ids: dict[str, uuid.UUID] = field(default_factory=dict)
 
-    def learn(self, connection: sa.Connection, rows: Sequence[Any]) -> None:
+    def _repeated(self, text: str | None) -> uuid.UUID | None:
+        if text is None:
+            return None
+        found = self._ids.get(text)
+        if found is None:
+            found = self._ids[text] = uuid.UUID(text)
+        return found
+
+    def decode(self, dialect_name: str, rows: Sequence[Any]) -> list[RecordRow]:
+        if dialect_name != "sqlite":
+            return [RecordRow(*row) for row in rows]
+        repeated = self._repeated
+        utc = dt.timezone.utc
+        return [
+            RecordRow(
+                uuid.UUID(row[0]),
+                dt.datetime.fromisoformat(row[1]).replace(tzinfo=utc),
+                dt.date.fromisoformat(row[2]) if row[2] is not None else None,
+                repeated(row[3]), repeated(row[4]), repeated(row[5]), repeated(row[6]), repeated(row[7]),
+                row[8], row[9], row[10], row[11], row[12],
+                repeated(row[13]), repeated(row[14]),
+                dt.datetime.fromisoformat(row[15]).replace(tzinfo=utc),
+            )  # fmt: skip
+            for row in rows
+        ]
+
+    def learn(self, connection: sa.Connection, rows: Sequence[RecordRow]) -> None:
         unknown_models = {row.model_id for row in rows} - self.models.keys()
         if unknown_models:
             query = sa.select(_models.c.id, _models.c.model_name).where(_models.c.id.in_(unknown_models))
@@ -159,39 +223,41 @@ class Names:
             )
             self.versions.update({row[0]: f"{row[1]}@{row[2]}" for row in connection.execute(query)})
         tags = TagRepository(connection)
-        for tag in TAGS:
+        for tag, index in _TAG_INDEXES:
             known = self.tags[tag]
-            column = f"{tag}_id"
-            unknown = {getattr(row, column) for row in rows} - known.keys() - {None}
+            unknown = {row[index] for row in rows} - known.keys() - {None}
             if unknown:
                 known.update(tags.names_of(tag, unknown))
 
-    def record(self, row: Any) -> ModelOutputRecord:
+    def record(self, row: RecordRow) -> ModelOutputRecord:
         tags = self.tags
         return ModelOutputRecord(
-            id=row.id,
-            timestamp=row.timestamp,
-            collection_date=row.collection_date,
-            model_id=row.model_id,
-            model_name=self.models[row.model_id],
-            model_data=row.model_data,
-            dataset_id=row.dataset_id,
-            dataset_name=tags["dataset"].get(row.dataset_id),
-            experiment_id=row.experiment_id,
-            experiment_name=tags["experiment"].get(row.experiment_id),
-            season_id=row.season_id,
-            season_name=tags["season"].get(row.season_id),
-            site_id=row.site_id,
-            site_name=tags["site"].get(row.site_id),
-            record_file=row.record_file,
-            record_info=row.record_info,
-            model_run_id=row.model_run_id,
-            model_version_id=row.model_version_id,
-            model_version=self.versions.get(row.model_version_id) if row.model_version_id is not None else None,
-            file_sha256=row.file_sha256,
-            file_size=row.file_size,
-            created_at=row.created_at,
+            row.id,
+            row.timestamp,
+            row.collection_date,
+            row.model_id,
+            self.models[row.model_id],
+            row.model_data,
+            row.dataset_id,
+            tags["dataset"].get(row.dataset_id),
+            row.experiment_id,
+            tags["experiment"].get(row.experiment_id),
+            row.season_id,
+            tags["season"].get(row.season_id),
+            row.site_id,
+            tags["site"].get(row.site_id),
+            row.record_file,
+            row.record_info,
+            row.model_run_id,
+            row.model_version_id,
+            self.versions.get(row.model_version_id) if row.model_version_id is not None else None,
+            row.file_sha256,
+            row.file_size,
+            row.created_at,
         )
+
+
+_TAG_INDEXES = tuple((tag, RecordRow._fields.index(f"{tag}_id")) for tag in TAGS)
 
 
 # -- records ------------------------------------------------------------------------------------------
@@ -259,7 +325,8 @@ class ModelRecordRepository:
         limit: int | None,
         offset: int | None = None,
         after: tuple[dt.datetime, uuid.UUID] | None = None,
-    ) -> list[Any]:
+        names: Names | None = None,
+    ) -> list[RecordRow]:
         """Rows of matching records by (timestamp, id): the first ``limit`` after ``offset`` of them, or
         after the record ``after`` (the last of the previous block)."""
         if where.matches_nothing:
@@ -270,12 +337,16 @@ class ModelRecordRepository:
             # The plain bound lets the planner start the index range there; the pair is the exact rule.
             conditions.append(_records.c.timestamp >= moment)
             conditions.append(sa.tuple_(_records.c.timestamp, _records.c.id) > sa.tuple_(moment, last_id))
-        query = sa.select(*_COLUMNS).where(*conditions).order_by(_records.c.timestamp, _records.c.id)
+        query = (
+            sa.select(*_selected(self.connection.dialect.name))
+            .where(*conditions)
+            .order_by(_records.c.timestamp, _records.c.id)
+        )
         if limit is not None:
             query = query.limit(limit)
         if offset:
             query = query.offset(offset)
-        return self.connection.execute(query).all()
+        return (names or Names()).decode(self.connection.dialect.name, self.connection.execute(query).all())
 
     def count(self, where: RecordFilter) -> int:
         if where.matches_nothing:
@@ -283,16 +354,18 @@ class ModelRecordRepository:
         query = sa.select(sa.func.count()).select_from(_records).where(*self._conditions(where))
         return self.connection.execute(query).scalar_one()
 
-    def records(self, rows: Sequence[Any], names: Names | None = None) -> list[ModelOutputRecord]:
+    def records(self, rows: Sequence[RecordRow], names: Names | None = None) -> list[ModelOutputRecord]:
+        """Rows of ``block`` (or ``get_row``) as records, with their names (``names``: the ones read so far)."""
         names = names or Names()
         names.learn(self.connection, rows)
         return [names.record(row) for row in rows]
 
-    def get_row(self, record_id: uuid.UUID) -> Any:
-        row = self.connection.execute(sa.select(*_COLUMNS).where(_records.c.id == record_id)).first()
+    def get_row(self, record_id: uuid.UUID) -> RecordRow:
+        query = sa.select(*_selected(self.connection.dialect.name)).where(_records.c.id == record_id)
+        row = self.connection.execute(query).first()
         if row is None:
             raise NotFoundError(f"no model record with id {record_id}")
-        return row
+        return Names().decode(self.connection.dialect.name, [row])[0]
 
     def get(self, record_id: uuid.UUID) -> ModelOutputRecord:
         return self.records([self.get_row(record_id)])[0]
