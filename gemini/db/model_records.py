@@ -11,7 +11,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import uuid
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any, NamedTuple
 
@@ -81,6 +81,100 @@ def record_identity(
     ]
     parts += [timestamp.isoformat().encode(), record_info_hash.encode()]
     return hashlib.sha256(b"|".join(parts)).digest()
+
+
+# -- the bulk paths' encodings ---------------------------------------------------------------------------
+# A million rows go to the driver as text it does not convert again: SQLAlchemy's per-value conversions,
+# and psycopg's per-value dumpers, were each about as slow as the database's own work. Ids that repeat
+# (model, tags, run, version) are encoded once per chunk. ``tests/records/test_records_storage.py`` holds
+# both encodings to what SQLAlchemy and psycopg write.
+
+
+def _utc_text(moment: dt.datetime, separator: str) -> str:
+    if moment.tzinfo is not dt.timezone.utc:
+        moment = moment.astimezone(dt.timezone.utc)
+    return moment.replace(tzinfo=None).isoformat(separator, "microseconds")
+
+
+def sqlite_values(rows: list[tuple]) -> Iterator[tuple]:
+    """Rows of ``WRITTEN`` as SQLite stores them through SQLAlchemy: ids as 32 hex digits, moments as
+    ``YYYY-MM-DD HH:MM:SS.ffffff`` in UTC, dates as ``YYYY-MM-DD``."""
+    hexes: dict[uuid.UUID, str] = {}
+
+    def repeated(value: uuid.UUID | None) -> str | None:
+        if value is None:
+            return None
+        text = hexes.get(value)
+        if text is None:
+            text = hexes[value] = value.hex
+        return text
+
+    moments: dict[dt.datetime, str] = {}  # created_at is one moment for a whole chunk
+    for (
+        record_id, timestamp, collection_date, model_id, dataset_id, experiment_id, season_id, site_id,
+        model_data, record_info, record_file, file_sha256, file_size, model_run_id, model_version_id,
+        created_at, identity,
+    ) in rows:  # fmt: skip
+        created = moments.get(created_at)
+        if created is None:
+            created = moments[created_at] = _utc_text(created_at, " ")
+        yield (
+            record_id.hex, _utc_text(timestamp, " "), collection_date.isoformat() if collection_date else None,
+            repeated(model_id), repeated(dataset_id), repeated(experiment_id), repeated(season_id),
+            repeated(site_id), model_data, record_info, record_file, file_sha256, file_size,
+            repeated(model_run_id), repeated(model_version_id), created, identity,
+        )  # fmt: skip
+
+
+_COPY_ESCAPES = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"})
+_NULL = "\\N"
+
+
+def _copy_field(text: str | None) -> str:
+    """A text value in ``COPY``'s text format: backslash, tab, newline and carriage return escaped."""
+    if text is None:
+        return _NULL
+    return text.translate(_COPY_ESCAPES) if "\\" in text or "\t" in text or "\n" in text or "\r" in text else text
+
+
+def copy_text(rows: list[tuple]) -> str:
+    """Rows of ``WRITTEN`` as the lines of PostgreSQL's ``COPY ... FROM STDIN`` text format."""
+    texts: dict[Any, str] = {}
+
+    def repeated(value: Any) -> str:
+        if value is None:
+            return _NULL
+        text = texts.get(value)
+        if text is None:
+            text = texts[value] = str(value) if not isinstance(value, dt.datetime) else value.isoformat()
+        return text
+
+    joined: dict[tuple, str] = {}  # the tab-joined text of a run of repeated values
+
+    def together(values: tuple) -> str:
+        text = joined.get(values)
+        if text is None:
+            text = joined[values] = "\t".join(map(repeated, values))
+        return text
+
+    lines = []
+    for (
+        record_id, timestamp, collection_date, model_id, dataset_id, experiment_id, season_id, site_id,
+        model_data, record_info, record_file, file_sha256, file_size, model_run_id, model_version_id,
+        created_at, identity,
+    ) in rows:  # fmt: skip
+        lines.append(
+            "\t".join((
+                str(record_id), timestamp.isoformat(), collection_date.isoformat() if collection_date else _NULL,
+                together((model_id, dataset_id, experiment_id, season_id, site_id)),
+                _copy_field(model_data), _copy_field(record_info), _copy_field(record_file),
+                file_sha256 or _NULL, str(file_size) if file_size is not None else _NULL,
+                together((model_run_id, model_version_id, created_at)),
+                "\\\\x" + identity.hex(),
+            ))  # fmt: skip
+        )
+    lines.append("")
+    return "\n".join(lines)
 
 
 def _tag_name_column(tag: str) -> sa.Column:
@@ -430,8 +524,8 @@ class ModelRecordRepository:
         cursor = self.connection.connection.driver_connection.cursor()
         try:
             with cursor.copy(f"COPY {table} ({_COLUMN_LIST}) FROM STDIN") as copy:
-                for row in rows:
-                    copy.write_row(row)
+                for start in range(0, len(rows), 2_000):
+                    copy.write(copy_text(rows[start : start + 2_000]))
         finally:
             cursor.close()
 
@@ -462,31 +556,17 @@ class ModelRecordRepository:
         return result.rowcount
 
     def _execute_many(self, rows: list[tuple]) -> int:
-        """SQLite: one ``executemany`` on the driver's cursor, with the values in the forms SQLAlchemy's
-        column types write (their bind processors), so SQLAlchemy reads them back as its own."""
-        dialect = self.connection.dialect
-        processors = [
-            None if name in _JSON_TEXT else _records.c[name].type.dialect_impl(dialect).bind_processor(dialect)
-            for name in WRITTEN
-        ]
-        converted = [(index, process) for index, process in enumerate(processors) if process is not None]
+        """SQLite: one ``executemany`` on the driver's cursor, the values in the text SQLAlchemy's column
+        types store (``sqlite_values``), so SQLAlchemy reads them back as its own."""
         placeholders = ", ".join("?" for _ in WRITTEN)
         statement = (
             f"INSERT INTO model_records ({_COLUMN_LIST}) VALUES ({placeholders}) ON CONFLICT (identity) DO NOTHING"
         )
-
-        def values(row: tuple) -> list[Any]:
-            out = list(row)
-            for index, process in converted:
-                if out[index] is not None:
-                    out[index] = process(out[index])
-            return out
-
         driver = self.connection.connection.driver_connection
         before = driver.total_changes
         cursor = driver.cursor()
         try:
-            cursor.executemany(statement, map(values, rows))
+            cursor.executemany(statement, sqlite_values(rows))
         finally:
             cursor.close()
         return driver.total_changes - before
