@@ -1,16 +1,20 @@
-"""``Model``: what runs belong to, with a unique name, an optional URL and a free info dict."""
+"""``Model``: what runs belong to, with a unique name, an optional URL and a free info dict; its versions
+and its records (its outputs, GEMINI's ``insert_records``/``search_records``/``filter_records``)."""
 
 import datetime as dt
-from typing import TYPE_CHECKING, List, Optional
+from collections.abc import Iterator
+from typing import TYPE_CHECKING, Any, Generator, List, Optional, Tuple
 from uuid import UUID
 
 from pydantic import Field
 
 from gemini.api import experiment as _experiment
+from gemini.api import model_record as _model_record
 from gemini.api import model_run as _model_run
 from gemini.api.base import APIBase, seed_operation
 from gemini.api.model_version import ModelVersion
 from gemini.registry import registry
+from gemini.domain.checks import check_collection_date, check_record_moment
 from gemini.domain.errors import InvalidInputError, NotFoundError
 from gemini.domain.records import ModelRecord
 
@@ -175,3 +179,174 @@ class Model(APIBase):
     @seed_operation(fallback=False)
     def belongs_to_experiment(self, experiment_name: str) -> bool:
         return registry().model_belongs_to_experiment(model_id=self.id, experiment_name=experiment_name)
+
+    # -- model records (GEMINI's ``ModelRecord``: this model's outputs) ---------------------------------
+
+    def insert_record(
+        self,
+        timestamp: dt.datetime = None,
+        collection_date: dt.date = None,
+        model_data: dict = None,
+        dataset_name: str = None,
+        experiment_name: str = None,
+        season_name: str = None,
+        site_name: str = None,
+        record_file: str = None,
+        record_info: dict = None,
+        *,
+        model_run_id: ID = None,
+        model_version: str = None,
+    ) -> Tuple[bool, List[str]]:
+        """Insert one output of this model: ``(True, [id])``, or ``(False, [])`` with one log line.
+
+        As GEMINI: ``model_data`` or ``record_file`` is required, ``timestamp`` defaults to now,
+        ``collection_date`` to the timestamp's date, and ``dataset_name`` to
+        ``"{model_name} Dataset {collection_date}"``. ``model_run_id``/``model_version`` as in
+        ``ModelRecord.create``."""
+        return _model_record.insert_outputs(
+            "Model.insert_record",
+            self._outputs(
+                [timestamp], collection_date, [model_data], dataset_name, experiment_name, season_name, site_name,
+                [record_file], [record_info], model_run_id, model_version,
+            ),
+        )
+
+    def insert_records(
+        self,
+        timestamps: List[dt.datetime] = None,
+        collection_date: dt.date = None,
+        model_data: List[dict] = None,
+        dataset_name: str = None,
+        experiment_name: str = None,
+        season_name: str = None,
+        site_name: str = None,
+        record_files: List[str] = None,
+        record_info: List[dict] = None,
+        *,
+        model_run_id: ID = None,
+        model_version: str = None,
+    ) -> Tuple[bool, List[str]]:
+        """Insert outputs of this model, one per timestamp, in one transaction: ``(True, ids)`` in the
+        order of ``timestamps``, or ``(False, [])`` with one log line and nothing written.
+
+        ``model_data``, ``record_files`` and ``record_info`` are lists as long as ``timestamps`` (or
+        ``None``); each record needs its ``model_data`` or its file. As GEMINI, the batch is one
+        collection: ``collection_date`` defaults to the first timestamp's date for every record, and
+        ``dataset_name`` to ``"{model_name} Dataset {collection_date}"``. A record equal to a stored one
+        is not written again; its id is the stored one's."""
+        return _model_record.insert_outputs(
+            "Model.insert_records",
+            self._outputs(
+                timestamps, collection_date, model_data, dataset_name, experiment_name, season_name, site_name,
+                record_files, record_info, model_run_id, model_version,
+            ),
+        )
+
+    def _outputs(
+        self,
+        timestamps: Any,
+        collection_date: Any,
+        model_data: Any,
+        dataset_name: Any,
+        experiment_name: Any,
+        season_name: Any,
+        site_name: Any,
+        record_files: Any,
+        record_info: Any,
+        model_run_id: Any,
+        model_version: Any,
+    ) -> Iterator[dict]:
+        """The records to insert, as the registry's insert takes them; the arguments are checked when the
+        insert starts reading them (an error then writes nothing)."""
+        if not isinstance(timestamps, (list, tuple)) or not timestamps:
+            raise InvalidInputError("timestamps must be a non-empty list: one record per timestamp")
+        count = len(timestamps)
+        # An empty list is "not given", as GEMINI's defaults (``[]``) are.
+        model_data, record_files, record_info = (
+            None if isinstance(values, (list, tuple)) and not values else values
+            for values in (model_data, record_files, record_info)
+        )
+        for field, values in (("model_data", model_data), ("record_files", record_files), ("record_info", record_info)):
+            if values is not None and (not isinstance(values, (list, tuple)) or len(values) != count):
+                raise InvalidInputError(f"{field} must be a list of {count} items, one per timestamp")
+        first = dt.datetime.now(dt.timezone.utc) if timestamps[0] is None else check_record_moment(timestamps[0])
+        collection = check_collection_date(collection_date) or first.date()
+        if dataset_name is None:
+            dataset_name = f"{self.model_name} Dataset {collection.isoformat()}"
+        for index in range(count):
+            data = model_data[index] if model_data is not None else None
+            path = record_files[index] if record_files is not None else None
+            if not data and path is None:
+                where = "" if count == 1 else f"records[{index}]: "
+                raise InvalidInputError(f"{where}give model_data or a record file: a model record holds an output")
+            yield {
+                "model_name": self.model_name,
+                "timestamp": first if index == 0 else timestamps[index],
+                "collection_date": collection,
+                "model_data": data,
+                "dataset_name": dataset_name,
+                "experiment_name": experiment_name,
+                "season_name": season_name,
+                "site_name": site_name,
+                "record_file": path,
+                "record_info": record_info[index] if record_info is not None else None,
+                "model_run_id": model_run_id,
+                "model_version": model_version,
+            }
+
+    def search_records(
+        self,
+        collection_date: dt.date = None,
+        dataset_name: str = None,
+        experiment_name: str = None,
+        season_name: str = None,
+        site_name: str = None,
+        record_info: dict = None,
+        *,
+        model_run_id: ID = None,
+        model_version: str = None,
+    ) -> Optional[Generator["_model_record.ModelRecord", None, None]]:
+        """This model's records matching every given criterion, as ``ModelRecord.search`` (a generator;
+        ``None`` with one log line when the search cannot start). ``None`` values in ``record_info`` are
+        dropped, as GEMINI does."""
+        if isinstance(record_info, dict):
+            record_info = {key: value for key, value in record_info.items() if value is not None}
+        return _model_record.stream_records(
+            "Model.search_records",
+            model_names=self.model_name,
+            collection_date=collection_date,
+            dataset_names=dataset_name,
+            experiment_names=experiment_name,
+            season_names=season_name,
+            site_names=site_name,
+            record_info=record_info,
+            model_run_id=model_run_id,
+            model_version=model_version,
+        )
+
+    def filter_records(
+        self,
+        start_timestamp: dt.datetime = None,
+        end_timestamp: dt.datetime = None,
+        dataset_names: List[str] = None,
+        experiment_names: List[str] = None,
+        season_names: List[str] = None,
+        site_names: List[str] = None,
+        *,
+        model_run_id: ID = None,
+        model_version: str = None,
+    ) -> Optional[Generator["_model_record.ModelRecord", None, None]]:
+        """This model's records in ``[start_timestamp, end_timestamp]`` whose names are among the given
+        lists, as ``ModelRecord.filter`` (a generator; ``None`` with one log line when it cannot start)."""
+        return _model_record.stream_records(
+            "Model.filter_records",
+            model_names=self.model_name,
+            start_timestamp=start_timestamp,
+            end_timestamp=end_timestamp,
+            dataset_names=dataset_names,
+            experiment_names=experiment_names,
+            season_names=season_names,
+            site_names=site_names,
+            model_run_id=model_run_id,
+            model_version=model_version,
+        )
