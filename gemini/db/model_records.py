@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import json
 import uuid
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
@@ -252,14 +253,19 @@ class RecordRow(NamedTuple):
 
 _RAW_ON_SQLITE = frozenset(
     {"id", "timestamp", "collection_date", "model_id", "dataset_id", "experiment_id", "season_id", "site_id",
-     "model_run_id", "model_version_id", "created_at"}
+     "model_data", "record_info", "model_run_id", "model_version_id", "created_at"}
 )  # fmt: skip
+
+
+def _json_object(text: str) -> dict[str, Any]:
+    return {} if text == "{}" else json.loads(text)  # most records' info is empty
 
 
 def _selected(dialect_name: str) -> list[sa.ColumnElement]:
     """``_COLUMNS`` as a block reads them. On SQLite ids, moments and dates come as the stored text and
     are decoded here (``Names.decode``): SQLAlchemy's own conversion of six ids and two moments a row was
-    most of a read's time, while a block has few distinct model, tag, run and version ids."""
+    most of a read's time, while a block has few distinct model, tag, run and version ids. The JSON
+    columns come as text too, and an empty object is not parsed."""
     if dialect_name != "sqlite":
         return list(_COLUMNS)
     return [sa.type_coerce(column, sa.String).label(column.name) if column.name in _RAW_ON_SQLITE else column for column in _COLUMNS]
@@ -295,7 +301,7 @@ class Names:
                 dt.datetime.fromisoformat(row[1]).replace(tzinfo=utc),
                 dt.date.fromisoformat(row[2]) if row[2] is not None else None,
                 repeated(row[3]), repeated(row[4]), repeated(row[5]), repeated(row[6]), repeated(row[7]),
-                row[8], row[9], row[10], row[11], row[12],
+                _json_object(row[8]), _json_object(row[9]), row[10], row[11], row[12],
                 repeated(row[13]), repeated(row[14]),
                 dt.datetime.fromisoformat(row[15]).replace(tzinfo=utc),
             )  # fmt: skip
