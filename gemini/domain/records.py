@@ -122,12 +122,13 @@ class ModelVersionRecord:
     created_by: str | None = None
 
 
-@dataclass(frozen=True, slots=True)
-class ModelOutputRecord:
+class ModelOutputRecord(NamedTuple):
     """One of GEMINI's model records: a model's output (``model_data``) for one moment of one data
     collection, tagged with its dataset, experiment, season and site (names with their ids, ``None`` when
     untagged), its file when it has one, and the run and registered version of the weights that made it.
 
+    A named tuple, like ``MetricPoint``: a read builds one per record, millions of them, and a frozen
+    dataclass of this many fields costs several times as much to build.
     Named apart from ``ModelRecord`` (a model itself); the seed facade calls it ``ModelRecord`` as GEMINI
     does (``gemini.api.model_record``)."""
 

@@ -6,7 +6,14 @@ import uuid
 from collections.abc import Callable
 from typing import Any, TypeVar
 
-from gemini.domain.records import ApiTokenRecord, ExperimentRecord, ModelRecord, ModelRunRecord, ModelVersionRecord
+from gemini.domain.records import (
+    ApiTokenRecord,
+    ExperimentRecord,
+    ModelOutputRecord,
+    ModelRecord,
+    ModelRunRecord,
+    ModelVersionRecord,
+)
 
 Record = TypeVar("Record")
 
@@ -19,11 +26,17 @@ def _id(value: str | None) -> uuid.UUID | None:
     return None if value is None else uuid.UUID(value)
 
 
+def _date(value: str | None) -> dt.date | None:
+    return None if value is None else dt.date.fromisoformat(value)
+
+
 def _converter(name: str) -> Callable[[Any], Any] | None:
     if name == "id" or name.endswith("_id"):
         return _id
-    if name.endswith("_at"):
+    if name.endswith("_at") or name == "timestamp":
         return _when
+    if name.endswith("_date"):
+        return _date
     if name == "aliases":
         return tuple
     return None
@@ -32,7 +45,8 @@ def _converter(name: str) -> Callable[[Any], Any] | None:
 def _reader(record_type: type[Record]) -> Callable[[dict[str, Any]], Record]:
     """A function building ``record_type`` from an answer: fields the answer lacks keep their default,
     fields only the answer has are ignored."""
-    fields = [(f.name, _converter(f.name)) for f in dataclasses.fields(record_type)]
+    names = record_type._fields if hasattr(record_type, "_fields") else [f.name for f in dataclasses.fields(record_type)]
+    fields = [(name, _converter(name)) for name in names]
 
     def read(data: dict[str, Any]) -> Record:
         values = {}
@@ -50,3 +64,4 @@ model = _reader(ModelRecord)
 experiment = _reader(ExperimentRecord)
 token = _reader(ApiTokenRecord)
 model_version = _reader(ModelVersionRecord)
+model_output = _reader(ModelOutputRecord)

@@ -4,12 +4,12 @@ it, its answer read back into the records the database transport returns, its er
 exception (``gemini.domain.errors.ERROR_KINDS``)."""
 
 from gemini.registry.contract import implementation
-from gemini.remote import administration, artifacts, models, tracking, versions
+from gemini.remote import administration, artifacts, model_records, models, tracking, versions
 from gemini.remote.spooling import sync  # noqa: F401 - `gemini sync`
 
 HttpRegistry = implementation(
     "HttpRegistry",
     __name__,
-    (models, tracking, artifacts, administration, versions),
+    (models, tracking, artifacts, administration, versions, model_records),
     "The registry on the server that ``GEMINI_API_URL`` names.",
 )

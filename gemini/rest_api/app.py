@@ -18,6 +18,7 @@ from gemini.rest_api.routers import (
     health,
     legacy,
     lookups,
+    model_records,
     model_runs,
     model_runs_bulk,
     models,
@@ -57,6 +58,8 @@ def _package_version() -> str:
 def api_router() -> APIRouter:
     router = APIRouter(prefix=API_PREFIX)
     router.include_router(health.router)  # open to all: load balancers and clients probe it
+    # Before the models routers, so that /models/records/id/{id} is not read as a model's path.
+    router.include_router(model_records.router, dependencies=READ_ACCESS)
     # Before the models router, so that /models/all is not read as a model id.
     router.include_router(legacy.router, dependencies=READ_ACCESS)
     # Before the routers whose paths take an id, so that "lookup" is not read as one.

@@ -17,6 +17,7 @@ from fastapi import FastAPI, Request, Response
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException
+from starlette.formparsers import MultiPartException
 from starlette.requests import ClientDisconnect
 
 from gemini.domain.errors import ERROR_KINDS, REQUEST_ERROR_KINDS, GeminiError, InvalidInputError, kind_of
@@ -100,6 +101,10 @@ async def _http_error(_request: Request, exc: HTTPException) -> JSONResponse:
     if exc.status_code == 400 and exc.__cause__ is not None:
         # FastAPI's 400 for a body it could not decode: malformed input like any other, hence 422.
         return error_response(_INVALID_INPUT.status, _INVALID_INPUT.kind, _unreadable_body_detail(exc.__cause__))
+    if exc.status_code == 400 and isinstance(exc.__context__, MultiPartException):
+        # Starlette's 400 for a form it could not read (a multipart create): malformed input too.
+        detail = f"the request's form could not be read: {exc.detail}"
+        return error_response(_INVALID_INPUT.status, _INVALID_INPUT.kind, detail)
     kind = http_error_kind(exc.status_code)
     detail = exc.detail if isinstance(exc.detail, str) else HTTPStatus(exc.status_code).phrase
     return error_response(exc.status_code, kind, detail, headers=getattr(exc, "headers", None))

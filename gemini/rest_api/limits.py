@@ -1,7 +1,9 @@
 """Refuse request bodies too large to hold a valid info before reading them into memory.
 
 Artifact uploads are the exception: their bodies are streamed to the artifact store, never held in
-memory, and their route enforces ``GEMINI_MAX_ARTIFACT_BYTES`` itself.
+memory, and their route enforces ``GEMINI_MAX_ARTIFACT_BYTES`` itself. A model record's multipart create
+carries a file too: its body may be as large as a file and a few form fields (its parts are spooled to
+disk, never held in memory).
 """
 
 import json
@@ -22,12 +24,25 @@ BODY_OVERHEAD_BYTES = 64 * 1024
 _ARTIFACT_UPLOAD_PATH = re.compile(r"/api/model_runs/[^/]+/artifacts/.+")
 
 
+_RECORD_UPLOAD_PATH = re.compile(r"/api/models/id/[^/]+/records")
+
+
 def _is_artifact_upload(scope: Scope) -> bool:
     return scope.get("method") == "PUT" and _ARTIFACT_UPLOAD_PATH.fullmatch(scope.get("path", "")) is not None
 
 
+def _is_record_upload(scope: Scope) -> bool:
+    return scope.get("method") == "POST" and _RECORD_UPLOAD_PATH.fullmatch(scope.get("path", "")) is not None
+
+
 def max_request_body_bytes() -> int:
     return BODY_TO_INFO_RATIO * get_settings().max_info_bytes + BODY_OVERHEAD_BYTES
+
+
+def _limit_of(scope: Scope) -> int:
+    if _is_record_upload(scope):
+        return get_settings().max_artifact_bytes + max_request_body_bytes()
+    return max_request_body_bytes()
 
 
 def _too_large_detail(limit: int) -> str:
@@ -44,7 +59,7 @@ class RequestBodyLimit:
         if scope["type"] != "http" or _is_artifact_upload(scope):
             await self.app(scope, receive, send)
             return
-        limit = max_request_body_bytes()
+        limit = _limit_of(scope)
         declared = _content_length(scope)
         if declared is not None and declared > limit:
             await _send_too_large(send, limit)

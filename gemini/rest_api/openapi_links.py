@@ -54,6 +54,7 @@ LOG_METRICS = "log_metric_batch_api_model_runs__run_id__metrics_post"
 CREATE_EXPERIMENT = "create_experiment_api_experiments_post"
 UPLOAD_ARTIFACT = "upload_artifact_api_model_runs__run_id__artifacts__name__put"
 REGISTER_VERSION = "register_model_version_api_model_runs__run_id__versions_post"
+CREATE_RECORD = "create_model_record_api_models_id__model_id__records_post"
 
 GET_RUN = "get_model_run_api_model_runs__run_id__get"
 HEARTBEAT = "heartbeat_api_model_runs__run_id__heartbeat_post"
@@ -84,6 +85,9 @@ MODEL_LINKS = (
     Link("ListRunsOfModel", "list_model_runs_api_model_runs_get", {"model_id": "$response.body#/id"}),
     Link("StartRunOfModel", START_RUN, request_body={"model_name": "$response.body#/model_name"}),
     Link("ListModelVersions", "list_model_versions_api_models__model_id__versions_get", MODEL_ID),
+    Link("CreateModelRecord", CREATE_RECORD, MODEL_ID),
+    Link("ListModelRecords", "get_model_records_api_models_id__model_id__records_get", MODEL_ID),
+    Link("FilterModelRecords", "filter_model_records_api_models_id__model_id__records_filter_get", MODEL_ID),
 )
 
 # From an answer that is a run just recorded (ModelRunPublic).
@@ -154,6 +158,16 @@ VERSION_LINKS = (
     Link("RegisterAgain", REGISTER_VERSION, {"run_id": "$request.path.run_id"}),
 )
 
+# From a model record just created (ModelOutputRecordPublic).
+RECORD_ID = {"record_id": "$response.body#/id"}
+RECORD_LINKS = (
+    Link("GetModelRecord", "get_model_record_api_models_records_id__record_id__get", RECORD_ID),
+    Link("UpdateModelRecord", "update_model_record_api_models_records_id__record_id__patch", RECORD_ID),
+    Link("DeleteModelRecord", "delete_model_record_api_models_records_id__record_id__delete", RECORD_ID),
+    Link("DownloadModelRecordFile", "download_model_record_file_api_models_records_id__record_id__download_get", RECORD_ID),
+    Link("ListRecordsOfModel", "get_model_records_api_models_id__model_id__records_get", {"model_id": "$response.body#/model_id"}),
+)
+
 # From a metric batch just logged; the run is the one in its path, the key its first point's.
 METRIC_LINKS = (
     Link("GetMetricSummaries", METRIC_SUMMARIES, SAME_RUN),
@@ -186,6 +200,8 @@ LINKS: dict[tuple[str, str], tuple[Link, ...]] = {
     (UPLOAD_ARTIFACT, "200"): ARTIFACT_LINKS,
     (LOG_METRICS, "200"): METRIC_LINKS,
     (REGISTER_VERSION, "201"): VERSION_LINKS,
+    (CREATE_RECORD, "201"): RECORD_LINKS,
+    (CREATE_RECORD, "200"): RECORD_LINKS,
 }
 
 

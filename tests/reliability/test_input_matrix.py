@@ -101,6 +101,10 @@ BASE_BODIES: dict[tuple[str, str], dict[str, str]] = {
     ("POST", "/api/tokens"): {"name": '"token-{n}"', "scope": '"read"'},
     ("POST", "/api/model_runs/{run_id}/versions"): {"artifact_name": '"weights/best.pt"', "version_info": '{"map50": 0.5}'},
     ("PATCH", "/api/models/versions/{version_id}"): {"version_info": '{"map50": {n}}'},
+    ("POST", "/api/model_records"): {
+        "records": '[{"model_name": "{model_name}", "timestamp": "2026-06-01T10:00:00Z", "model_data": {"n": {n}}}]'
+    },
+    ("PATCH", "/api/models/records/id/{record_id}"): {"model_data": '{"n": {n}}', "record_info": '{"plot": {n}}'},
 }
 
 # The fields of one metric point, given hostile values inside the batch.
@@ -112,6 +116,14 @@ QUERY_READS: dict[str, dict[str, str]] = {
     "/api/experiments": {"limit": "5"},
     "/api/metrics/history": {"key": "loss", "run_id": "{run_id}", "max_points": "10"},
     "/api/models/lookup/versions": {"ref": "matrix-base@latest"},
+    "/api/model_records": {
+        "limit": "5",
+        "site_names": "Davis",
+        "start_timestamp": "2026-06-01T00:00:00Z",
+        "collection_date": "2026-06-01",
+        "model_data": '{"n": 1}',
+        "model_version": "matrix-base@latest",
+    },
 }
 HOSTILE_QUERY_VALUES = [
     "",
@@ -151,7 +163,14 @@ def records(client, token) -> dict[str, Any]:
     run = client.post("/api/model_runs/start", json={"model_run_info": {"base": 1}, "model_name": "matrix-base"}).json()
     client.put(f"/api/model_runs/{run['id']}/artifacts/weights/best.pt", content=b"weights")
     version = client.post(f"/api/model_runs/{run['id']}/versions", json={"artifact_name": "weights/best.pt"}).json()
-    return {"model_id": model["id"], "model_name": "matrix-base", "run_id": run["id"], "version_id": version["id"]}
+    record = client.post("/api/model_records", json={"records": [{"model_name": "matrix-base"}]}).json()
+    return {
+        "model_id": model["id"],
+        "model_name": "matrix-base",
+        "run_id": run["id"],
+        "version_id": version["id"],
+        "record_id": record["ids"][0],
+    }
 
 
 def test_every_json_operation_of_the_schema_has_a_base_request(app):

@@ -4,7 +4,6 @@ per plot and moment, tagged with dataset, experiment, season and site)."""
 from __future__ import annotations
 
 import csv
-import dataclasses
 import datetime as dt
 import io
 import json
@@ -46,7 +45,7 @@ INPUT_FIELDS = (
 )
 """What a line of an import may give: the arguments of the registry's ``insert_model_records`` records."""
 STORED_FIELDS = tuple(
-    field.name for field in dataclasses.fields(ModelOutputRecord) if field.name not in INPUT_FIELDS
+    name for name in ModelOutputRecord._fields if name not in INPUT_FIELDS
 )
 """The fields the registry sets (ids, the file's SHA-256 and size, created_at): an export has them, an
 import skips them, so an export reads back in."""
@@ -59,9 +58,8 @@ _RECORD_POSITION = re.compile(r"records\[(\d+)\]:?\s*")
 def record_json(record: ModelOutputRecord) -> dict[str, Any]:
     """A record as the REST API writes it: every field, ids as text, moments and dates in ISO 8601."""
     line = {}
-    for field in dataclasses.fields(record):
-        value = getattr(record, field.name)
-        line[field.name] = value.isoformat() if isinstance(value, (dt.date, dt.datetime)) else (
+    for name, value in zip(record._fields, record):
+        line[name] = value.isoformat() if isinstance(value, (dt.date, dt.datetime)) else (
             str(value) if isinstance(value, uuid.UUID) else value
         )
     return line
@@ -494,7 +492,7 @@ def export_records(model_name, output_format, output, with_files, **options) -> 
     files = _FileWriter(Path(output).resolve().parent) if with_files else None
     target = open(output, "w", encoding="utf-8", newline="") if output else sys.stdout  # noqa: SIM115
     try:
-        writer = csv.DictWriter(target, fieldnames=[f.name for f in dataclasses.fields(ModelOutputRecord)])
+        writer = csv.DictWriter(target, fieldnames=list(ModelOutputRecord._fields))
         if output_format == "csv":
             writer.writeheader()
         with click.progressbar(found, length=total, label="exporting", file=sys.stderr) as bar:
