@@ -191,6 +191,12 @@ async function listPage(path, query) {
   return { items: data, count: Number(headers.get("X-Total-Count")), nextCursor: next?.get("cursor") ?? null };
 }
 
+/** One page of model records: {items, count}, from the array and its X-Total-Count, as every list. */
+async function recordsPage(query) {
+  const { data, headers } = await exchange("GET", "/model_records", { query });
+  return { items: data, count: Number(headers.get("X-Total-Count")) };
+}
+
 export const api = {
   listModels: (query) => listPage("/models", query),
   getModel: (id) => request("GET", `/models/${encodeURIComponent(id)}`),
@@ -214,6 +220,10 @@ export const api = {
   metricHistories: (key, runIds, maxPoints) =>
     request("GET", "/metrics/history", { query: { key, run_id: runIds, max_points: maxPoints } }),
   listArtifacts: (id, query) => request("GET", `/model_runs/${encodeURIComponent(id)}/artifacts`, { query }),
+  /** A page of model records matching the filters (model_names, site_names, model_run_id, …). */
+  listModelRecords: (query) => recordsPage(query),
+  /** How many model records match the filters (one request, no record read). */
+  countModelRecords: async (query) => (await recordsPage({ ...query, limit: 0, offset: undefined })).count,
 };
 
 /** The address of an artifact's bytes: each part of its name percent-encoded, its "/" kept. */
@@ -224,4 +234,9 @@ export function artifactUrl(runId, name) {
 /** The address of a model version's pinned bytes. */
 export function versionFileUrl(versionId) {
   return `/api/models/versions/${encodeURIComponent(versionId)}/file`;
+}
+
+/** The address of a model record's file. */
+export function recordFileUrl(recordId) {
+  return `/api/models/records/id/${encodeURIComponent(recordId)}/download`;
 }

@@ -1,4 +1,4 @@
-// Entry point: hash routing (#/models, #/models/<name>, #/runs?…, #/runs/<id>, #/compare?ids=…) and the error boundary
+// Entry point: hash routing (#/models, #/models/<name>, #/models/<name>/records?…, #/runs?…, #/runs/<id>, #/compare?ids=…) and the error boundary
 // that makes sure every failure ends as a readable message, never a blank page.
 
 import { h, errorBox, clearNotice, notify } from "./dom.js";
@@ -7,6 +7,7 @@ import { renderModels } from "./pages/models.js";
 import { renderRuns } from "./pages/runs.js";
 import { renderRun } from "./pages/run.js";
 import { renderModel } from "./pages/model.js";
+import { renderRecords } from "./pages/records.js";
 import { renderCompare } from "./pages/compare.js";
 import { currentRoute, setRenderer } from "./router.js";
 
@@ -26,8 +27,9 @@ async function render() {
   const route = currentRoute();
   const mine = ++generation;
   const context = { ...route, isCurrent: () => mine === generation };
-  const pageChanged = lastPage !== `${route.page}/${route.segments[1] || ""}`;
-  lastPage = `${route.page}/${route.segments[1] || ""}`;
+  const pageKey = `${route.page}/${route.segments.slice(1).join("/")}`;
+  const pageChanged = lastPage !== pageKey;
+  lastPage = pageKey;
   if (pageChanged) clearNotice();
 
   for (const link of document.querySelectorAll("[data-nav]")) {
@@ -41,6 +43,9 @@ async function render() {
   let page = PAGES[route.page];
   if (route.page === "runs" && route.segments.length > 1) page = { render: renderRun, title: "Model run" };
   if (route.page === "models" && route.segments.length > 1) page = { render: renderModel, title: "Model" };
+  if (route.page === "models" && route.segments.length > 2) {
+    page = route.segments.length === 3 && route.segments[2] === "records" ? { render: renderRecords, title: "Model records" } : null;
+  }
   try {
     if (!page) {
       document.title = "Not found · GEMINI";

@@ -1,19 +1,21 @@
 // Model: its facts, a link to its runs, and its versions (number, aliases, created, artifact, size), each
 // linked to its run with the run's metrics at a glance. Reads GET /api/models/lookup, the model's
-// versions (GET /api/models/{id}/versions) and the runs' metric summaries (POST /api/metrics/summaries).
+// versions (GET /api/models/{id}/versions), the runs' metric summaries (POST /api/metrics/summaries) and
+// how many model records the model and each version produced (GET /api/model_records?limit=0).
 
 import { api, versionFileUrl } from "../api.js";
 import { h, errorBox, formatTime, shortId } from "../dom.js";
 import { href } from "../router.js";
-import { infoSummary } from "../widgets.js";
+import { eachLimited, infoSummary } from "../widgets.js";
 import { downloadWithToken, formatSize } from "../tracking.js";
+import { recordsHref } from "./records.js";
 
 /** How many metrics a version shows by their last value: the keys most of the versions' runs logged. */
 export const METRICS_AT_A_GLANCE = 4;
 /** The most runs POST /api/metrics/summaries reads at once (the server's MAX_SUMMARY_RUNS). */
 const SUMMARY_BATCH = 1000;
 
-export async function renderModel(container, { segments }) {
+export async function renderModel(container, { segments, params }) {
   const name = segments[1];
   let model;
   try {
@@ -25,7 +27,11 @@ export async function renderModel(container, { segments }) {
     );
     return;
   }
-  const [versions, runs] = await Promise.all([api.listModelVersions(model.id), api.listRuns({ model_name: model.model_name, limit: 0 })]);
+  const [versions, runs, records] = await Promise.all([
+    api.listModelVersions(model.id),
+    api.listRuns({ model_name: model.model_name, limit: 0 }),
+    recordCount({ model_names: model.model_name }),
+  ]);
 
   container.append(
     h("p", { class: "breadcrumb" }, h("a", { href: "#/models" }, "Models"), " ›"),
@@ -41,11 +47,37 @@ export async function renderModel(container, { segments }) {
       h("dd", {}, infoSummary(model.model_info, 120)),
       h("dt", {}, "Runs"),
       h("dd", { id: "model-runs" }, h("a", { href: href("/runs", { model: model.model_name }) }, `${runs.count.toLocaleString()} run${runs.count === 1 ? "" : "s"}`)),
+      h("dt", {}, "Records"),
+      h("dd", { id: "model-records" }, recordsCell(records, `Records (${records.count?.toLocaleString()})`, recordsHref(model.model_name))),
       h("dt", {}, "Created"),
       h("dd", {}, formatTime(model.created_at)),
     ),
-    await versionsSection(model, versions),
+    await versionsSection(model, versions, params?.get("version") || ""),
   );
+}
+
+/** How many model records match: {count}, or {error} (the rest of the page is drawn either way). */
+async function recordCount(query) {
+  try {
+    return { count: await api.countModelRecords(query) };
+  } catch (error) {
+    return { error: error.message };
+  }
+}
+
+/** A count of records as a link to them, or why it could not be read. */
+function recordsCell(records, label, target) {
+  if (records.error) return h("span", { class: "muted", title: records.error }, "could not be read");
+  return h("a", { href: target, class: "records-link" }, label);
+}
+
+/** Each version's count of records produced with it, by version id; four requests at a time. */
+async function versionRecordCounts(model, versions) {
+  const counts = new Map();
+  await eachLimited(versions, 4, async (version) => {
+    counts.set(version.id, await recordCount({ model_names: model.model_name, model_version: `${model.model_name}@${version.version}` }));
+  });
+  return counts;
 }
 
 function modelUrl(url) {
@@ -77,7 +109,7 @@ function glanceKeys(versions, byRun) {
     .map(([key]) => key);
 }
 
-async function versionsSection(model, versions) {
+async function versionsSection(model, versions, shownVersion) {
   const section = h(
     "section",
     { "aria-labelledby": "versions-title", id: "model-versions" },
@@ -106,8 +138,18 @@ async function versionsSection(model, versions) {
   }
   if (metricsError) section.append(errorBox(`The runs' metrics could not be read: ${metricsError}`));
   const keys = glanceKeys(versions, byRun);
+  const recordCounts = await versionRecordCounts(model, versions);
   // Newest first: the version in use is usually among the last ones registered.
-  const rows = [...versions].reverse().map((version) => versionRow(version, byRun.get(version.model_run_id), keys));
+  const rows = [...versions].reverse().map((version) => {
+    const row = versionRow(version, byRun.get(version.model_run_id), keys, recordCounts.get(version.id) ?? { error: "not read" });
+    if (shownVersion && String(version.version) === shownVersion) {
+      // Reached from a record's version: that row is marked and scrolled to once the page is shown.
+      row.classList.add("highlight");
+      row.setAttribute("aria-current", "true");
+      setTimeout(() => row.isConnected && row.scrollIntoView({ block: "center" }), 0);
+    }
+    return row;
+  });
   section.append(
     h(
       "p",
@@ -137,6 +179,7 @@ async function versionsSection(model, versions) {
             h("th", { scope: "col" }, "SHA-256"),
             h("th", { scope: "col" }, "Run"),
             h("th", { scope: "col" }, "Run metrics"),
+            h("th", { scope: "col", class: "num" }, "Records"),
             h("th", { scope: "col" }, "Info"),
           ),
         ),
@@ -147,7 +190,7 @@ async function versionsSection(model, versions) {
   return section;
 }
 
-function versionRow(version, summaries, keys) {
+function versionRow(version, summaries, keys, records) {
   const fileName = version.artifact_name.split("/").pop();
   const url = versionFileUrl(version.id);
   return h(
@@ -171,6 +214,15 @@ function versionRow(version, summaries, keys) {
     h("td", { class: "mono small", title: version.sha256 }, `${version.sha256.slice(0, 12)}…`),
     h("td", { class: "mono" }, h("a", { href: `#/runs/${encodeURIComponent(version.model_run_id)}`, title: version.model_run_id, class: "run-link" }, shortId(version.model_run_id))),
     h("td", { class: "run-metrics" }, metricsAtAGlance(summaries, keys)),
+    h(
+      "td",
+      { class: "num version-records" },
+      recordsCell(
+        records,
+        records.count?.toLocaleString(),
+        recordsHref(version.model_name, { version: `${version.model_name}@${version.version}` }),
+      ),
+    ),
     h("td", {}, infoSummary(version.version_info, 60)),
   );
 }

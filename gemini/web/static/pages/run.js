@@ -1,5 +1,5 @@
 // Run: its status, metric charts and artifacts (tracking.js), its info as a collapsible tree, its model
-// (change or remove), timestamps, JSON edit, delete.
+// (change or remove), timestamps, the model records it produced (a count linked to them), JSON edit, delete.
 
 import { api } from "../api.js";
 import { h, errorBox, notify, notifyAfterNavigation, confirmDialog, formatTime, shortId } from "../dom.js";
@@ -7,6 +7,7 @@ import { href, navigate, refresh } from "../router.js";
 import { jsonEditor } from "../widgets.js";
 import { selectedRuns, toggleRun, MAX_COMPARE } from "../selection.js";
 import { trackingPanel } from "../tracking.js";
+import { recordsHref } from "./records.js";
 
 export async function renderRun(container, context) {
   const { segments } = context;
@@ -23,7 +24,14 @@ export async function renderRun(container, context) {
   }
   // The run carries its model's name; the list of models is for the select that moves the run.
   const model = run.model_id ? { id: run.model_id, model_name: run.model_name } : null;
-  const models = await api.listModels({ limit: 1000 }).then((page) => page.items);
+  const [models, records] = await Promise.all([
+    api.listModels({ limit: 1000 }).then((page) => page.items),
+    // One record is read with the count: its model names the table that holds the run's records.
+    api.listModelRecords({ model_run_id: run.id, limit: 1 }).then(
+      (page) => ({ count: page.count, modelName: page.items[0]?.model_name }),
+      (error) => ({ error: error.message }),
+    ),
+  ]);
 
   container.append(
     h("p", { class: "breadcrumb" }, h("a", { href: href("/runs", { model: model?.model_name }) }, model ? `Runs of ${model.model_name}` : "All runs"), " ›"),
@@ -41,6 +49,8 @@ export async function renderRun(container, context) {
       h("dd", { id: "run-created-by" }, run.created_by ? run.created_by : h("span", { class: "muted" }, "unknown")),
       h("dt", {}, "Updated"),
       h("dd", {}, formatTime(run.updated_at)),
+      h("dt", {}, "Model records produced"),
+      h("dd", { id: "run-records" }, recordsProduced(run, model, records)),
     ),
     actions(run, model),
     await trackingHolder(run, context),
@@ -48,6 +58,17 @@ export async function renderRun(container, context) {
     editSection(run),
     modelSection(run, model, models),
   );
+}
+
+/** The number of model records the run produced, linked to them in its model's records table. */
+function recordsProduced(run, model, records) {
+  if (records.error) return h("span", { class: "muted", title: records.error }, "could not be read");
+  const text = records.count.toLocaleString();
+  // A record's run is a run of the record's model (checked when it is inserted), so that model's table
+  // holds them all, even when the run has moved to another model since.
+  const modelName = records.modelName ?? model?.model_name;
+  if (!modelName) return text;
+  return h("a", { href: recordsHref(modelName, { run: run.id }), class: "records-link", title: `The records run ${shortId(run.id)} produced` }, text);
 }
 
 /** The tracking panel, or the reason it could not be read: the rest of the page stays usable either way. */
