@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test test-main test-integrations bench bench-artifacts bench-tracking bench-server install install-integrations clean browser
+.PHONY: run test test-main test-integrations bench bench-artifacts bench-tracking bench-server bench-records install install-integrations clean browser
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -71,6 +71,14 @@ bench-artifacts: $(BENCH_STAMP)
 # Only the tracking benchmarks (metric logging, histories, metric search), with MLflow beside us.
 bench-tracking: $(BENCH_STAMP)
 	$(BENCH_VENV)/bin/python -m benchmarks.tracking_bench
+
+# Model records at GEMINI's scale (docs/benchmarks.md, "Model records"): RECORDS inserted with
+# ModelRecord.insert beside the raw driver's COPY / executemany, a day's filter, and the whole table streamed
+# over REST while the server's memory is sampled, on SQLite and PostgreSQL. RECORDS=100000 for a quick look
+# (about 2 minutes).
+RECORDS ?= 1000000
+bench-records: $(BENCH_STAMP)
+	$(BENCH_VENV)/bin/python -m benchmarks.records_bench --records $(RECORDS)
 
 # The team server under load (gemini serve --workers 2 on PostgreSQL and SQLite, mlflow server beside
 # it), driven by wrk over loopback: Debian's wrk, installed when missing and we may.
