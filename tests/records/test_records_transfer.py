@@ -7,7 +7,6 @@ databases themselves, as tests/versions/test_versions_transfer.py does.
 """
 
 import datetime as dt
-import io
 import json
 import shutil
 import uuid
@@ -15,11 +14,11 @@ import uuid
 import pytest
 
 from gemini.core import transfer
-from gemini.core.transfer import export_registry, import_registry
 from gemini.db import transfer as store
 from gemini.domain.errors import InvalidInputError
 from gemini.registry import registry
 from tests.conftest import empty_registry
+from tests.transfer_support import body_lines, export_text, import_text, local_file, use_registry
 
 T0 = dt.datetime(2026, 6, 1, 10, 0, 0, 123456, tzinfo=dt.timezone.utc)
 PLACE = {"experiment_name": "GEMINI-2026", "season_name": "Summer", "site_name": "Davis", "dataset_name": "flight-01"}
@@ -34,41 +33,25 @@ def target(request, monkeypatch, tmp_path) -> str:
     return empty_registry(request.getfixturevalue(f"{request.param}_database_url"), monkeypatch, tmp_path / "target-store")
 
 
-def _use(monkeypatch, url: str, artifact_root) -> None:  # noqa: ANN001
-    monkeypatch.setenv("GEMINI_DATABASE_URL", url)
-    monkeypatch.setenv("GEMINI_ARTIFACT_ROOT", str(artifact_root))
 
 
 def _source(tmp_path, monkeypatch, name: str = "source") -> None:  # noqa: ANN001
-    _use(monkeypatch, f"sqlite:///{tmp_path / f'{name}.db'}", tmp_path / f"{name}-store")
+    use_registry(monkeypatch, f"sqlite:///{tmp_path / f'{name}.db'}", tmp_path / f"{name}-store")
 
 
-def _export() -> str:
-    stream = io.StringIO()
-    export_registry(stream=stream)
-    return stream.getvalue()
 
 
-def _import(text: str):  # noqa: ANN202
-    return import_registry(stream=io.StringIO(text))
 
 
-def _lines(export: str) -> list[str]:
-    return export.splitlines()[1:]
 
 
-def _file(tmp_path, name: str, content: bytes):  # noqa: ANN001, ANN202
-    path = tmp_path / "files" / name
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_bytes(content)
-    return path
 
 
 def _register(tmp_path, model_name: str, content: bytes):  # noqa: ANN001, ANN202
     """A new run of the model (info: the weights' text) that logged ``content`` as weights/best.pt,
     registered as its next version."""
     run, _ = registry().create_run(model_run_info={"weights": content.decode()}, model_name=model_name)
-    registry().log_artifact_file(run_id=run.id, path=_file(tmp_path, content.decode(), content), name="weights/best.pt")
+    registry().log_artifact_file(run_id=run.id, path=local_file(tmp_path, content.decode(), content), name="weights/best.pt")
     return registry().register_model_version(run_id=run.id, artifact_name="weights/best.pt")
 
 
@@ -85,8 +68,8 @@ def _populate(tmp_path) -> None:  # noqa: ANN001
         records=[
             _record(0),
             _record(1, model_data=ODD_DATA, record_info=ODD_INFO, collection_date="2026-05-31"),
-            _record(2, record_file=_file(tmp_path, "plot-2.png", b"\x89PNG plot 2"), model_run_id=version.model_run_id),
-            _record(3, record_file=_file(tmp_path, "plot-3.png", b"\x89PNG plot 3"), model_version="stand_counter@production"),
+            _record(2, record_file=local_file(tmp_path, "plot-2.png", b"\x89PNG plot 2"), model_run_id=version.model_run_id),
+            _record(3, record_file=local_file(tmp_path, "plot-3.png", b"\x89PNG plot 3"), model_version="stand_counter@production"),
             _record(4, model_run_id=version.model_run_id, model_version="stand_counter@1", season_name="Winter"),
         ]
     )
@@ -114,10 +97,10 @@ def _portable(records: list) -> list[tuple]:
 @pytest.mark.postgresql
 def test_records_move_sqlite_to_postgresql_and_back_unchanged(tmp_path, new_postgres_database, monkeypatch):
     laptop, server, back = f"sqlite:///{tmp_path / 'laptop.db'}", new_postgres_database(), f"sqlite:///{tmp_path / 'back.db'}"
-    _use(monkeypatch, laptop, tmp_path / "laptop-store")
+    use_registry(monkeypatch, laptop, tmp_path / "laptop-store")
     _populate(tmp_path)
-    original, original_export = _records(), _export()
-    lines = [json.loads(line) for line in _lines(original_export)]
+    original, original_export = _records(), export_text()
+    lines = [json.loads(line) for line in body_lines(original_export)]
     assert [line["type"] for line in lines if line["type"] in NEW_TYPES] == [
         "dataset", "season", "season", "site", *["model_record"] * 6,
     ]
@@ -128,12 +111,12 @@ def test_records_move_sqlite_to_postgresql_and_back_unchanged(tmp_path, new_post
 
     # The operator copies the artifact store beside the file, as for artifacts and versions.
     shutil.copytree(tmp_path / "laptop-store", tmp_path / "server-store")
-    _use(monkeypatch, server, tmp_path / "server-store")
-    summary = _import(original_export)
+    use_registry(monkeypatch, server, tmp_path / "server-store")
+    summary = import_text(original_export)
     assert (summary.added.datasets, summary.added.seasons, summary.added.sites, summary.added.model_records) == (1, 2, 1, 6)
     assert _records() == original
-    server_export = _export()
-    assert _lines(server_export) == _lines(original_export)
+    server_export = export_text()
+    assert body_lines(server_export) == body_lines(original_export)
     with_file = next(record for record in original if record.record_file and record.record_file.endswith("plot-3.png"))
     assert registry().download_model_record_file(record_id=with_file.id, dest=tmp_path / "got.png").read_bytes() == b"\x89PNG plot 3"
     assert [record.id for record in registry().stream_model_records(model_version="stand_counter@production")] == [
@@ -141,10 +124,10 @@ def test_records_move_sqlite_to_postgresql_and_back_unchanged(tmp_path, new_post
     ]
 
     shutil.copytree(tmp_path / "server-store", tmp_path / "back-store")
-    _use(monkeypatch, back, tmp_path / "back-store")
-    _import(server_export)
+    use_registry(monkeypatch, back, tmp_path / "back-store")
+    import_text(server_export)
     assert _records() == original
-    assert _lines(_export()) == _lines(original_export)
+    assert body_lines(export_text()) == body_lines(original_export)
     # Outputs and infos survived both trips exactly, types included.
     stored = next(record for record in _records() if record.collection_date == dt.date(2026, 5, 31))
     assert json.dumps(stored.record_info) == json.dumps(ODD_INFO)
@@ -154,10 +137,10 @@ def test_records_move_sqlite_to_postgresql_and_back_unchanged(tmp_path, new_post
 def test_export_then_import_into_an_empty_registry_reproduces_the_records(target, tmp_path, monkeypatch):
     _source(tmp_path, monkeypatch)
     _populate(tmp_path)
-    original, export = _records(), _export()
+    original, export = _records(), export_text()
     run_id = registry().find_model_version(reference="stand_counter@1").model_run_id
-    _use(monkeypatch, target, tmp_path / "target-store")
-    summary = _import(export)
+    use_registry(monkeypatch, target, tmp_path / "target-store")
+    summary = import_text(export)
     assert (summary.added.datasets, summary.added.seasons, summary.added.sites, summary.added.model_records) == (1, 2, 1, 6)
     assert summary.already_present.model_records == 0
     # Ids, tags (ids and names), model_data, record_info, file references, run and version: all as they were.
@@ -166,33 +149,33 @@ def test_export_then_import_into_an_empty_registry_reproduces_the_records(target
         record.id for record in original if record.model_run_id == run_id
     ]
     assert {record.model_version for record in original} == {None, "stand_counter@1"}
-    assert _lines(_export()) == _lines(export)
+    assert body_lines(export_text()) == body_lines(export)
 
 
 def test_importing_twice_adds_nothing(target, tmp_path, monkeypatch):
     _source(tmp_path, monkeypatch)
     _populate(tmp_path)
-    export = _export()
-    _use(monkeypatch, target, tmp_path / "target-store")
-    first = _import(export)
-    state, state_export = _records(), _lines(_export())
-    second = _import(export)
+    export = export_text()
+    use_registry(monkeypatch, target, tmp_path / "target-store")
+    first = import_text(export)
+    state, state_export = _records(), body_lines(export_text())
+    second = import_text(export)
     assert (second.added.datasets, second.added.seasons, second.added.sites, second.added.model_records) == (0, 0, 0, 0)
     assert second.already_present == first.added
     assert _records() == state
-    assert _lines(_export()) == state_export
+    assert body_lines(export_text()) == state_export
 
 
 def test_a_record_file_downloads_after_import_when_the_blob_store_is_shared(target, tmp_path, monkeypatch):
     shared = tmp_path / "shared-store"
-    _use(monkeypatch, f"sqlite:///{tmp_path / 'source.db'}", shared)
+    use_registry(monkeypatch, f"sqlite:///{tmp_path / 'source.db'}", shared)
     (record_id, _new), = registry().insert_model_records(
-        records=[_record(0, record_file=_file(tmp_path, "plot.tif", b"tif bytes " * 1000))]
+        records=[_record(0, record_file=local_file(tmp_path, "plot.tif", b"tif bytes " * 1000))]
     )
     original = registry().get_model_record(record_id=record_id)
-    export = _export()
-    _use(monkeypatch, target, shared)
-    _import(export)
+    export = export_text()
+    use_registry(monkeypatch, target, shared)
+    import_text(export)
     imported = registry().get_model_record(record_id=record_id)
     assert (imported.record_file, imported.file_sha256, imported.file_size) == (
         original.record_file, original.file_sha256, original.file_size,
@@ -215,13 +198,13 @@ def test_names_runs_and_versions_already_present_are_reused(target, tmp_path, mo
         ]
     )
     source_records = _records()
-    export = _export()
+    export = export_text()
 
-    _use(monkeypatch, target, tmp_path / "target-store")
+    use_registry(monkeypatch, target, tmp_path / "target-store")
     here = _register(tmp_path, "stand_counter", b"counter-1")  # the same run info and bytes, other ids
     (equal_id, _), = registry().insert_model_records(records=[_record(0, record_info={"tile": 1}, model_data={"count": 99})])
     tags_here = registry().get_model_record(record_id=equal_id)
-    summary = _import(export)
+    summary = import_text(export)
     assert (summary.added.model_records, summary.already_present.model_records) == (1, 1)
     assert (summary.added.datasets, summary.already_present.datasets) == (0, 1)
     assert (summary.added.sites, summary.already_present.sites) == (1, 1)
@@ -236,7 +219,7 @@ def test_names_runs_and_versions_already_present_are_reused(target, tmp_path, mo
     assert moved.site_name == "Ames" and moved.site_id == source_records[1].site_id
     assert (moved.model_run_id, moved.model_version_id, moved.model_version) == (here.model_run_id, here.id, "stand_counter@1")
     # Importing again still adds nothing.
-    again = _import(export)
+    again = import_text(export)
     assert (again.added.model_records, again.already_present.model_records) == (0, 2)
 
 
@@ -244,19 +227,19 @@ def test_records_import_in_chunks_and_export_streams_in_creation_order(target, t
     _source(tmp_path, monkeypatch)
     registry().insert_model_records(records=[_record(minute, model_data={"n": minute}) for minute in range(53)])
     monkeypatch.setattr(store, "RECORD_BLOCK", 7)
-    export = _export()
-    ids = [json.loads(line)["id"] for line in _lines(export) if json.loads(line)["type"] == "model_record"]
+    export = export_text()
+    ids = [json.loads(line)["id"] for line in body_lines(export) if json.loads(line)["type"] == "model_record"]
     assert len(ids) == 53 and ids == sorted(ids)
-    _use(monkeypatch, target, tmp_path / "target-store")
+    use_registry(monkeypatch, target, tmp_path / "target-store")
     monkeypatch.setattr(transfer, "RECORD_CHUNK", 10)
-    summary = _import(export)
+    summary = import_text(export)
     assert summary.added.model_records == 53
     assert sorted(str(record.id) for record in _records()) == ids
     # A bad line after chunks have been written: nothing of the import stays.
     empty_registry(target, monkeypatch, tmp_path / "target-store")
     bad = json.dumps({**json.loads(export.splitlines()[-1]), "id": str(uuid.UUID(int=1)), "model_data": [1]})
     with pytest.raises(InvalidInputError, match=rf"line {len(export.splitlines()) + 1}: model_data must be a JSON object"):
-        _import(export + bad + "\n")
+        import_text(export + bad + "\n")
     assert _records() == [] and registry().search_models().items == []
 
 
@@ -267,10 +250,10 @@ def _valid_export(tmp_path, monkeypatch) -> list[str]:  # noqa: ANN001
         records=[
             {"model_name": "m", "timestamp": T0, "model_data": {"a": 1}, "dataset_name": "d", "season_name": "s", "site_name": "x",
              "experiment_name": "e", "model_run_id": version.model_run_id, "model_version": "m@1",
-             "record_file": _file(tmp_path, "f.txt", b"f")},
+             "record_file": local_file(tmp_path, "f.txt", b"f")},
         ]
     )
-    lines = _export().splitlines()
+    lines = export_text().splitlines()
     assert [json.loads(line).get("type") for line in lines] == [
         None, "experiment", "model", "model_run", "model_version", "dataset", "season", "site", "model_record",
     ]
@@ -321,11 +304,11 @@ OTHER_ID = str(uuid.UUID(int=7))
 )
 def test_a_bad_record_line_is_refused_naming_the_line_and_writes_nothing(target, tmp_path, monkeypatch, corrupt, message):
     lines = _valid_export(tmp_path, monkeypatch)
-    _use(monkeypatch, target, tmp_path / "target-store")
+    use_registry(monkeypatch, target, tmp_path / "target-store")
     registry().insert_model_records(records=[{"model_name": "other", "timestamp": T0, "dataset_name": "kept"}])
     before = _records()
     with pytest.raises(InvalidInputError, match=message):
-        _import("\n".join(corrupt(lines)) + "\n")
+        import_text("\n".join(corrupt(lines)) + "\n")
     assert _records() == before
     assert [model.model_name for model in registry().search_models().items] == ["other"]
     assert registry().search_runs().items == []
@@ -343,7 +326,7 @@ BEFORE_RECORDS = """\
 
 
 def test_an_export_written_before_records_existed_still_imports(target):
-    summary = _import(BEFORE_RECORDS)
+    summary = import_text(BEFORE_RECORDS)
     assert (summary.added.models, summary.added.model_runs, summary.added.metric_points) == (1, 1, 2)
     assert (summary.added.model_versions, summary.added.model_version_aliases) == (1, 1)
     assert (summary.added.datasets, summary.added.seasons, summary.added.sites, summary.added.model_records) == (0, 0, 0, 0)
@@ -351,12 +334,12 @@ def test_an_export_written_before_records_existed_still_imports(target):
     # Records can follow: the imported version is one they can name.
     (record_id, _), = registry().insert_model_records(records=[_record(0, model_version="stand_counter@production")])
     assert registry().get_model_record(record_id=record_id).model_version == "stand_counter@1"
-    assert _import(BEFORE_RECORDS).added.model_versions == 0
+    assert import_text(BEFORE_RECORDS).added.model_versions == 0
 
 
 def test_a_registry_without_records_exports_as_before(target, tmp_path):
     registry().create_run(model_run_info={"a": 1}, model_name="m")
-    lines = [json.loads(line) for line in _export().splitlines()]
+    lines = [json.loads(line) for line in export_text().splitlines()]
     assert lines[0]["version"] == transfer.VERSION == 2
     assert [line["type"] for line in lines[1:]] == ["model", "model_run"]
 
@@ -372,7 +355,7 @@ def test_gemini_db_export_and_import_print_the_record_counts(target, tmp_path, m
     exported = CliRunner().invoke(cli, ["db", "export", str(path)], catch_exceptions=False)
     assert exported.exit_code == 0, exported.output
     assert "1 datasets, 2 seasons, 1 sites, 6 model records" in exported.stderr
-    _use(monkeypatch, target, tmp_path / "target-store")
+    use_registry(monkeypatch, target, tmp_path / "target-store")
     imported = CliRunner().invoke(cli, ["db", "import", str(path)], catch_exceptions=False)
     assert imported.exit_code == 0, imported.output
     assert "added 1 experiments" in imported.stderr

@@ -115,39 +115,6 @@ def _insert(*, body: bytes, content_type: str | None) -> ModelRecordsCreated:
     return ModelRecordsCreated(ids=[found for found, _ in results], new=[new for _, new in results])
 
 
-def _filters(
-    *,
-    model_names: list[str] | None = None,
-    dataset_names: list[str] | None = None,
-    experiment_names: list[str] | None = None,
-    season_names: list[str] | None = None,
-    site_names: list[str] | None = None,
-    start_timestamp: str | None = None,
-    end_timestamp: str | None = None,
-    collection_date: str | None = None,
-    model_data: str | None = None,
-    record_info: str | None = None,
-    model_run_id: str | None = None,
-    model_version: str | None = None,
-) -> dict[str, Any]:
-    """The registry's filters (``record_query``'s arguments) from query parameters: JSON text decoded,
-    the rest left for the registry to check."""
-    return dict(
-        model_names=model_names,
-        dataset_names=dataset_names,
-        experiment_names=experiment_names,
-        season_names=season_names,
-        site_names=site_names,
-        start_timestamp=start_timestamp,
-        end_timestamp=end_timestamp,
-        collection_date=collection_date,
-        model_data=json_object_param(model_data, field="model_data"),
-        record_info=json_object_param(record_info, field="record_info"),
-        model_run_id=model_run_id,
-        model_version=model_version,
-    )
-
-
 def record_filters(
     model_names: NameList = None,
     dataset_names: NameList = None,
@@ -169,7 +136,9 @@ def record_filters(
         Query(description="Records this version produced: MODEL_NAME@N or MODEL_NAME@ALIAS.", examples=["stand_counter@production"]),
     ] = None,
 ) -> dict[str, Any]:
-    return _filters(
+    """The registry's filters (``record_query``'s arguments) from query parameters: JSON text decoded,
+    the rest left for the registry to check."""
+    return dict(
         model_names=model_names,
         dataset_names=dataset_names,
         experiment_names=experiment_names,
@@ -178,8 +147,8 @@ def record_filters(
         start_timestamp=start_timestamp,
         end_timestamp=end_timestamp,
         collection_date=collection_date,
-        model_data=model_data,
-        record_info=record_info,
+        model_data=json_object_param(model_data, field="model_data"),
+        record_info=json_object_param(record_info, field="record_info"),
         model_run_id=model_run_id,
         model_version=model_version,
     )
@@ -357,14 +326,12 @@ def get_model_records(
     records = registry().stream_model_records(
         limit=limit,
         offset=offset,
-        **_filters(
-            model_names=[model.model_name],
-            experiment_names=_listed(experiment_name),
-            season_names=_listed(season_name),
-            site_names=_listed(site_name),
-            dataset_names=_listed(dataset_name),
-            collection_date=collection_date,
-        ),
+        model_names=[model.model_name],
+        experiment_names=experiment_name,
+        season_names=season_name,
+        site_names=site_name,
+        dataset_names=dataset_name,
+        collection_date=collection_date,
     )
     return _streamed(records, array=wants_json_array(accept), exclude_none=True)
 
@@ -392,21 +359,15 @@ def filter_model_records(
     records = registry().stream_model_records(
         limit=limit,
         offset=offset,
-        **_filters(
-            model_names=[model.model_name],
-            start_timestamp=start_timestamp,
-            end_timestamp=end_timestamp,
-            dataset_names=dataset_names,
-            experiment_names=experiment_names,
-            season_names=season_names,
-            site_names=site_names,
-        ),
+        model_names=[model.model_name],
+        start_timestamp=start_timestamp,
+        end_timestamp=end_timestamp,
+        dataset_names=dataset_names,
+        experiment_names=experiment_names,
+        season_names=season_names,
+        site_names=site_names,
     )
     return _streamed(records, array=wants_json_array(accept), exclude_none=True)
-
-
-def _listed(name: str | None) -> list[str] | None:
-    return None if name is None else [name]
 
 
 # -- streaming ----------------------------------------------------------------------------------------
