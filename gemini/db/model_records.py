@@ -251,10 +251,9 @@ class RecordRow(NamedTuple):
     created_at: dt.datetime
 
 
-_RAW_ON_SQLITE = frozenset(
-    {"id", "timestamp", "collection_date", "model_id", "dataset_id", "experiment_id", "season_id", "site_id",
-     "model_data", "record_info", "model_run_id", "model_version_id", "created_at"}
-)  # fmt: skip
+_REPEATED_IDS = frozenset({"model_id", "dataset_id", "experiment_id", "season_id", "site_id", "model_run_id", "model_version_id"})
+_RAW_ON_SQLITE = _REPEATED_IDS | {"id", "timestamp", "collection_date", "model_data", "record_info", "created_at"}
+_RAW_ON_POSTGRESQL = _REPEATED_IDS | {"model_data", "record_info"}
 
 
 def _json_object(text: str) -> dict[str, Any]:
@@ -262,20 +261,35 @@ def _json_object(text: str) -> dict[str, Any]:
 
 
 def _selected(dialect_name: str) -> list[sa.ColumnElement]:
-    """``_COLUMNS`` as a block reads them. On SQLite ids, moments and dates come as the stored text and
-    are decoded here (``Names.decode``): SQLAlchemy's own conversion of six ids and two moments a row was
-    most of a read's time, while a block has few distinct model, tag, run and version ids. The JSON
-    columns come as text too, and an empty object is not parsed."""
-    if dialect_name != "sqlite":
-        return list(_COLUMNS)
-    return [sa.type_coerce(column, sa.String).label(column.name) if column.name in _RAW_ON_SQLITE else column for column in _COLUMNS]
+    """``_COLUMNS`` as a block reads them, mostly as text that ``Names.decode`` decodes: the drivers' and
+    SQLAlchemy's per-value conversions (a ``UUID`` built for each of six ids a row, two moments, two JSON
+    documents) were most of a read's time, while a block has few distinct model, tag, run and version
+    ids, and most records' info is ``{}``. On PostgreSQL the record's own id, its moments and its date
+    come as the driver makes them (their C conversions are cheap; the moments are made UTC here)."""
+    if dialect_name == "sqlite":
+        return [
+            sa.type_coerce(column, sa.String).label(column.name) if column.name in _RAW_ON_SQLITE else column
+            for column in _COLUMNS
+        ]
+    return [
+        sa.cast(column, sa.Text).label(column.name)
+        if column.name in _RAW_ON_POSTGRESQL
+        else sa.type_coerce(column, sa.DateTime(timezone=True)).label(column.name)
+        if column.name in ("timestamp", "created_at")
+        else column
+        for column in _COLUMNS
+    ]
+
+
+def _utc(moment: dt.datetime) -> dt.datetime:
+    return moment if moment.tzinfo is dt.timezone.utc else moment.astimezone(dt.timezone.utc)
 
 
 @dataclass
 class Names:
     """Ids to names for the records of one read, filled as new ids appear: a read of a million records
     asks for each model's, tag's and version's name once, not once a record. It also decodes the rows of
-    SQLite's blocks, keeping each repeated id's ``UUID``."""
+    the blocks, keeping each repeated id's ``UUID``."""
 
     models: dict[uuid.UUID, str] = field(default_factory=dict)
     versions: dict[uuid.UUID, str] = field(default_factory=dict)
@@ -291,19 +305,28 @@ class Names:
         return found
 
     def decode(self, dialect_name: str, rows: Sequence[Any]) -> list[RecordRow]:
-        if dialect_name != "sqlite":
-            return [RecordRow(*row) for row in rows]
+        """Rows read with ``_selected`` as ``RecordRow``s."""
         repeated = self._repeated
-        utc = dt.timezone.utc
+        if dialect_name == "sqlite":
+            utc = dt.timezone.utc
+            return [
+                RecordRow(
+                    uuid.UUID(row[0]),
+                    dt.datetime.fromisoformat(row[1]).replace(tzinfo=utc),
+                    dt.date.fromisoformat(row[2]) if row[2] is not None else None,
+                    repeated(row[3]), repeated(row[4]), repeated(row[5]), repeated(row[6]), repeated(row[7]),
+                    _json_object(row[8]), _json_object(row[9]), row[10], row[11], row[12],
+                    repeated(row[13]), repeated(row[14]),
+                    dt.datetime.fromisoformat(row[15]).replace(tzinfo=utc),
+                )  # fmt: skip
+                for row in rows
+            ]
         return [
             RecordRow(
-                uuid.UUID(row[0]),
-                dt.datetime.fromisoformat(row[1]).replace(tzinfo=utc),
-                dt.date.fromisoformat(row[2]) if row[2] is not None else None,
+                row[0], _utc(row[1]), row[2],
                 repeated(row[3]), repeated(row[4]), repeated(row[5]), repeated(row[6]), repeated(row[7]),
                 _json_object(row[8]), _json_object(row[9]), row[10], row[11], row[12],
-                repeated(row[13]), repeated(row[14]),
-                dt.datetime.fromisoformat(row[15]).replace(tzinfo=utc),
+                repeated(row[13]), repeated(row[14]), _utc(row[15]),
             )  # fmt: skip
             for row in rows
         ]
