@@ -21,7 +21,7 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from types import ModuleType
-from typing import Any, TextIO, TypeVar
+from typing import Any, NamedTuple, TextIO, TypeVar
 
 from gemini.domain.checks import Point
 from gemini.domain.records import (
@@ -111,10 +111,10 @@ class VersionReference:
         return f"{self.model_name}@{self.version if self.version is not None else self.alias}"
 
 
-@dataclass(frozen=True, slots=True)
-class NewModelOutput:
+class NewModelOutput(NamedTuple):
     """A model record to insert, checked: the names of its model and tags (created on first use), a
-    local file to store with it, and the run and version of the weights that produced it."""
+    local file to store with it, and the run and version of the weights that produced it. A named tuple:
+    an insert makes a million, and a frozen dataclass costs several times as much to build."""
 
     model_name: str
     timestamp: dt.datetime
