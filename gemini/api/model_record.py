@@ -354,36 +354,16 @@ class ModelRecord(APIBase):
 _new = object.__new__
 _set = object.__setattr__
 _FIELDS = frozenset(ModelRecord.model_fields)
+_OUTPUT_FIELDS = ModelOutputRecord._fields
+assert _FIELDS == frozenset(_OUTPUT_FIELDS), "ModelRecord has the fields of the registry's ModelOutputRecord"
 _STORED_ONLY = {"id", "model_id", "dataset_id", "experiment_id", "season_id", "site_id", "model_version_id"}
 _CREATED = frozenset(_FIELDS - _STORED_ONLY - {"file_sha256", "file_size", "created_at"})
 """The fields ``create`` sets (before the insert fills the rest)."""
 
 
 def _stored_values(record: ModelOutputRecord) -> dict:
-    return {
-        "id": record.id,
-        "timestamp": record.timestamp,
-        "collection_date": record.collection_date,
-        "model_id": record.model_id,
-        "model_name": record.model_name,
-        "model_data": record.model_data,
-        "dataset_id": record.dataset_id,
-        "dataset_name": record.dataset_name,
-        "experiment_id": record.experiment_id,
-        "experiment_name": record.experiment_name,
-        "season_id": record.season_id,
-        "season_name": record.season_name,
-        "site_id": record.site_id,
-        "site_name": record.site_name,
-        "record_file": record.record_file,
-        "record_info": record.record_info,
-        "model_run_id": record.model_run_id,
-        "model_version": record.model_version,
-        "model_version_id": record.model_version_id,
-        "file_sha256": record.file_sha256,
-        "file_size": record.file_size,
-        "created_at": record.created_at,
-    }
+    """The record's fields by name: the registry's record and this class have the same fields."""
+    return dict(zip(_OUTPUT_FIELDS, record))
 
 
 # -- inserting ----------------------------------------------------------------------------------------

@@ -256,8 +256,11 @@ _RAW_ON_SQLITE = _REPEATED_IDS | {"id", "timestamp", "collection_date", "model_d
 _RAW_ON_POSTGRESQL = _REPEATED_IDS | {"model_data", "record_info"}
 
 
+_JSON = json.JSONDecoder()
+
+
 def _json_object(text: str) -> dict[str, Any]:
-    return {} if text == "{}" else json.loads(text)  # most records' info is empty
+    return {} if text == "{}" else _JSON.raw_decode(text)[0]  # most records' info is empty
 
 
 def _selected(dialect_name: str) -> list[sa.ColumnElement]:
@@ -352,32 +355,23 @@ class Names:
             if unknown:
                 known.update(tags.names_of(tag, unknown))
 
-    def record(self, row: RecordRow) -> ModelOutputRecord:
-        tags = self.tags
-        return ModelOutputRecord(
-            row.id,
-            row.timestamp,
-            row.collection_date,
-            row.model_id,
-            self.models[row.model_id],
-            row.model_data,
-            row.dataset_id,
-            tags["dataset"].get(row.dataset_id),
-            row.experiment_id,
-            tags["experiment"].get(row.experiment_id),
-            row.season_id,
-            tags["season"].get(row.season_id),
-            row.site_id,
-            tags["site"].get(row.site_id),
-            row.record_file,
-            row.record_info,
-            row.model_run_id,
-            row.model_version_id,
-            self.versions.get(row.model_version_id) if row.model_version_id is not None else None,
-            row.file_sha256,
-            row.file_size,
-            row.created_at,
-        )
+    def build(self, rows: Sequence[RecordRow]) -> list[ModelOutputRecord]:
+        """The records of rows whose ids ``learn`` has seen, with their names."""
+        models, versions = self.models, self.versions
+        datasets, experiments, seasons, sites = (self.tags[tag] for tag in TAGS)
+        return [
+            ModelOutputRecord(
+                record_id, timestamp, collection_date, model_id, models[model_id], model_data,
+                dataset_id, datasets.get(dataset_id), experiment_id, experiments.get(experiment_id),
+                season_id, seasons.get(season_id), site_id, sites.get(site_id), record_file, record_info,
+                model_run_id, version_id, versions.get(version_id) if version_id is not None else None,
+                file_sha256, file_size, created_at,
+            )  # fmt: skip
+            for (
+                record_id, timestamp, collection_date, model_id, dataset_id, experiment_id, season_id, site_id,
+                model_data, record_info, record_file, file_sha256, file_size, model_run_id, version_id, created_at,
+            ) in rows  # fmt: skip
+        ]
 
 
 _TAG_INDEXES = tuple((tag, RecordRow._fields.index(f"{tag}_id")) for tag in TAGS)
@@ -481,7 +475,7 @@ class ModelRecordRepository:
         """Rows of ``block`` (or ``get_row``) as records, with their names (``names``: the ones read so far)."""
         names = names or Names()
         names.learn(self.connection, rows)
-        return [names.record(row) for row in rows]
+        return names.build(rows)
 
     def get_row(self, record_id: uuid.UUID) -> RecordRow:
         query = sa.select(*_selected(self.connection.dialect.name)).where(_records.c.id == record_id)
