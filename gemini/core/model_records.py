@@ -13,7 +13,8 @@ import contextlib
 import datetime as dt
 import itertools
 import uuid
-from collections.abc import Iterable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 
 from gemini.config import get_settings
@@ -69,22 +70,31 @@ class _Resolver:
         self.runs: dict[uuid.UUID, uuid.UUID | None] = {}  # run id -> its model's id
         self.versions: dict[VersionReference, tuple[uuid.UUID, uuid.UUID]] = {}  # -> (version id, model id)
 
-    def prepare(self, chunk: list[NewModelOutput]) -> None:
-        for name in {record.model_name for record in chunk} - self.models.keys():
+    def prepare(self, chunk: list[NewModelOutput], *, before_query: Callable[[], None]) -> None:
+        """Learn the ids of what ``chunk`` names; ``before_query`` is called before the first query (the
+        connection may still be writing the previous chunk), and not at all when everything is known."""
+        models = {record.model_name for record in chunk} - self.models.keys()
+        tag_names = {
+            tag: {getattr(record, f"{tag}_name") for record in chunk} - self.tags[tag].keys() - {None} for tag in TAGS
+        }
+        run_ids = {record.model_run_id for record in chunk} - self.runs.keys() - {None}
+        references = {record.model_version for record in chunk} - self.versions.keys() - {None}
+        if not (models or run_ids or references or any(tag_names.values())):
+            return
+        before_query()
+        for name in models:
             self.models[name] = get_or_create_model_id(self.connection, model_name=name)
         tags = TagRepository(self.connection)
-        for tag in TAGS:
-            known = self.tags[tag]
-            names = {getattr(record, f"{tag}_name") for record in chunk} - known.keys() - {None}
+        for tag, names in tag_names.items():
             if names:
-                known.update(tags.get_or_add_ids(tag, names))
+                self.tags[tag].update(tags.get_or_add_ids(tag, names))
         runs = ModelRunRepository(self.connection)
-        for run_id in {record.model_run_id for record in chunk} - self.runs.keys() - {None}:
+        for run_id in run_ids:
             self.runs[run_id] = runs.get(run_id).model_id
         versions = ModelVersionRepository(self.connection)
-        models = ModelRepository(self.connection)
-        for reference in {record.model_version for record in chunk} - self.versions.keys() - {None}:
-            self.versions[reference] = _resolve_version(models, versions, reference)
+        model_repository = ModelRepository(self.connection)
+        for reference in references:
+            self.versions[reference] = _resolve_version(model_repository, versions, reference)
 
     def check_producers(self, record: NewModelOutput, model_id: uuid.UUID) -> uuid.UUID | None:
         """The version's id; refuses a run or a version of another model than the record's."""
@@ -137,12 +147,31 @@ def insert_model_records(*, records: Iterable[NewModelOutput]) -> list[tuple[uui
     committed = False
     with contextlib.ExitStack() as publishing:
         try:
-            with unit_of_work(write=True) as connection:
+            with unit_of_work(write=True) as connection, ThreadPoolExecutor(1, "gemini-records") as writer:
+                # A chunk is written by ``writer`` while the next one is checked and built here: the
+                # database's work (and the driver's, which releases the GIL) overlaps Python's. The
+                # connection is used by one thread at a time: ``settle`` waits for the write in flight
+                # before anything else touches it, and the executor's exit waits before the unit of
+                # work commits or rolls back.
                 resolver = _Resolver(connection)
                 repository = ModelRecordRepository(connection)
+                in_flight: list[tuple[list[tuple], Future]] = []
+
+                def settle() -> None:
+                    while in_flight:
+                        rows, write = in_flight.pop()
+                        existing = write.result()
+                        for row in rows:
+                            row_id = row[0]
+                            stored_id = existing.get(row[_IDENTITY], row_id)
+                            new = stored_id == row_id
+                            results.append((stored_id, new))
+                            if new and row[_FILE_SHA256] is not None:
+                                kept.add(row[_FILE_SHA256])
+
                 iterator = iter(records)
                 while chunk := list(itertools.islice(iterator, CHUNK_RECORDS)):
-                    resolver.prepare(chunk)
+                    resolver.prepare(chunk, before_query=settle)
                     if not published and any(record.record_file is not None for record in chunk):
                         # Held until the commit: the store's sweep never sees a published blob that
                         # the records about to point at it do not yet reference.
@@ -152,14 +181,9 @@ def insert_model_records(*, records: Iterable[NewModelOutput]) -> list[tuple[uui
                         _row(record, record_id, now, resolver, published)
                         for record, record_id in zip(chunk, new_ids(len(chunk)))
                     ]
-                    existing = repository.insert(rows)
-                    for row in rows:
-                        row_id = row[0]
-                        stored_id = existing.get(row[_IDENTITY], row_id)
-                        new = stored_id == row_id
-                        results.append((stored_id, new))
-                        if new and row[_FILE_SHA256] is not None:
-                            kept.add(row[_FILE_SHA256])
+                    settle()
+                    in_flight.append((rows, writer.submit(repository.insert, rows)))
+                settle()
             committed = True
         finally:
             unused = published if not committed else published - kept
