@@ -181,8 +181,9 @@ def insert_model_records(*, records: Iterable[NewModelOutput]) -> list[tuple[uui
                         _row(record, record_id, now, resolver, published)
                         for record, record_id in zip(chunk, new_ids(len(chunk)))
                     ]
+                    encoded = repository.encode(rows)  # here, while the connection writes the last chunk
                     settle()
-                    in_flight.append((rows, writer.submit(repository.insert, rows)))
+                    in_flight.append((rows, writer.submit(repository.insert_encoded, encoded)))
                 settle()
             committed = True
         finally:

@@ -405,6 +405,14 @@ def _one_or_any(column: sa.Column, ids: frozenset[uuid.UUID]) -> sa.ColumnElemen
     return column == next(iter(ids)) if len(ids) == 1 else column.in_(ids)
 
 
+class EncodedRows(NamedTuple):
+    """Rows encoded for one database's bulk path (``ModelRecordRepository.encode``)."""
+
+    dialect: str
+    payload: list
+    identities: list[bytes]
+
+
 class ModelRecordRepository:
     def __init__(self, connection: sa.Connection) -> None:
         self.connection = connection
@@ -533,26 +541,40 @@ class ModelRecordRepository:
         """Insert rows (tuples of the columns of ``WRITTEN``, in that order), skipping those whose
         identity is stored already (or repeated among ``rows``); the id stored under each identity that
         was not inserted from its row, so the caller can tell a new record from one already there."""
-        if not rows:
-            return {}
-        if self.connection.dialect.name == "postgresql":
-            inserted = self._copy_in(rows)
-        else:
-            inserted = self._execute_many(rows)
-        if inserted == len(rows):
-            return {}
-        return self.ids_of_identities(row[_IDENTITY] for row in rows)
+        return self.insert_encoded(self.encode(rows))
 
-    def _copy(self, table: str, rows: list[tuple]) -> None:
+    def encode(self, rows: list[tuple]) -> EncodedRows:
+        """The rows as this database's bulk path takes them: pure Python, no query, so a caller may
+        encode the next chunk while the connection writes this one (``insert_encoded``)."""
+        dialect = self.connection.dialect.name
+        if dialect == "postgresql":
+            payload = [copy_text(rows[start : start + 2_000]) for start in range(0, len(rows), 2_000)]
+        else:
+            payload = list(sqlite_values(rows))
+        return EncodedRows(dialect, payload, [row[_IDENTITY] for row in rows])
+
+    def insert_encoded(self, encoded: EncodedRows) -> dict[bytes, uuid.UUID]:
+        """``insert`` of rows ``encode`` made."""
+        if not encoded.identities:
+            return {}
+        if encoded.dialect == "postgresql":
+            inserted = self._copy_in(encoded.payload, len(encoded.identities))
+        else:
+            inserted = self._execute_many(encoded.payload)
+        if inserted == len(encoded.identities):
+            return {}
+        return self.ids_of_identities(encoded.identities)
+
+    def _copy(self, table: str, texts: list[str]) -> None:
         cursor = self.connection.connection.driver_connection.cursor()
         try:
             with cursor.copy(f"COPY {table} ({_COLUMN_LIST}) FROM STDIN") as copy:
-                for start in range(0, len(rows), 2_000):
-                    copy.write(copy_text(rows[start : start + 2_000]))
+                for text in texts:
+                    copy.write(text)
         finally:
             cursor.close()
 
-    def _copy_in(self, rows: list[tuple]) -> int:
+    def _copy_in(self, texts: list[str], count: int) -> int:
         """PostgreSQL: ``COPY`` straight into the table, under a savepoint. ``COPY`` has no conflict
         clause: when a row is a record already stored, the savepoint is rolled back and the rows go
         through a temporary table and one ``INSERT ... SELECT ... ON CONFLICT DO NOTHING`` instead."""
@@ -560,17 +582,17 @@ class ModelRecordRepository:
 
         savepoint = self.connection.begin_nested()
         try:
-            self._copy("model_records", rows)
+            self._copy("model_records", texts)
         except pg_errors.UniqueViolation:
             savepoint.rollback()
         else:
             savepoint.commit()
-            return len(rows)
+            return count
         self.connection.exec_driver_sql(
             "CREATE TEMPORARY TABLE IF NOT EXISTS model_records_incoming "
             "(LIKE model_records INCLUDING DEFAULTS) ON COMMIT DELETE ROWS"
         )
-        self._copy("model_records_incoming", rows)
+        self._copy("model_records_incoming", texts)
         result = self.connection.exec_driver_sql(
             f"INSERT INTO model_records ({_COLUMN_LIST}) SELECT {_COLUMN_LIST} FROM model_records_incoming "
             "ON CONFLICT (identity) DO NOTHING"
@@ -578,7 +600,7 @@ class ModelRecordRepository:
         self.connection.exec_driver_sql("TRUNCATE model_records_incoming")
         return result.rowcount
 
-    def _execute_many(self, rows: list[tuple]) -> int:
+    def _execute_many(self, values: list[tuple]) -> int:
         """SQLite: one ``executemany`` on the driver's cursor, the values in the text SQLAlchemy's column
         types store (``sqlite_values``), so SQLAlchemy reads them back as its own."""
         placeholders = ", ".join("?" for _ in WRITTEN)
@@ -589,7 +611,7 @@ class ModelRecordRepository:
         before = driver.total_changes
         cursor = driver.cursor()
         try:
-            cursor.executemany(statement, sqlite_values(rows))
+            cursor.executemany(statement, values)
         finally:
             cursor.close()
         return driver.total_changes - before
