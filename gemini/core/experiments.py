@@ -4,7 +4,7 @@ Arguments arrive checked by the registry's front."""
 import uuid
 
 from gemini.db.engine import unit_of_work
-from gemini.db.model_records import ModelRecordRepository
+from gemini.db.model_records import ModelRecordRepository, RecordFilter
 from gemini.db.repositories import ExperimentRepository, ModelRepository
 from gemini.domain.errors import ConflictError
 from gemini.domain.records import CheckedInfo, ExperimentRecord, ModelRecord, Page
@@ -45,7 +45,9 @@ def list_experiment_models(*, experiment_id: uuid.UUID) -> list[ModelRecord]:
 def delete_experiment(*, experiment_id: uuid.UUID) -> None:
     """Delete an experiment; its models stay, only the association goes."""
     with unit_of_work(write=True) as connection:
-        tagged = ModelRecordRepository(connection).count_of_tag("experiment", experiment_id)
+        tagged = ModelRecordRepository(connection).count(
+            RecordFilter(tag_ids={"experiment": frozenset({experiment_id})})
+        )
         if tagged:
             raise ConflictError(
                 f"experiment {experiment_id} tags {tagged} model records: delete them before the experiment"

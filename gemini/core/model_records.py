@@ -21,10 +21,11 @@ from gemini.config import get_settings
 from gemini.core import artifacts
 from gemini.core.artifacts import read_local_file
 from gemini.core.get_or_create import get_or_create_model_id
-from gemini.db.engine import dumps_json, unit_of_work
+from gemini.db.engine import unit_of_work
 from gemini.db.model_records import (
     TAGS,
     WRITTEN,
+    info_text,
     ModelRecordRepository,
     Names,
     RecordFilter,
@@ -118,9 +119,7 @@ def _resolve_version(
     models: ModelRepository, versions: ModelVersionRepository, reference: VersionReference
 ) -> tuple[uuid.UUID, uuid.UUID]:
     model_id = models.id_for_name(reference.model_name)
-    found = versions.latest(model_id) if reference.alias == "latest" else versions.get_one_or_none(
-        model_id=model_id, version=reference.version, alias=reference.alias
-    )
+    found = versions.find(model_id=model_id, version=reference.version, alias=reference.alias)
     if found is None:
         raise NotFoundError(f"no model version {str(reference)!r}")
     return found.id, model_id
@@ -226,13 +225,9 @@ def _row(
     )
     return (
         record_id, record.timestamp, record.collection_date, model_id, dataset_id, experiment_id, season_id,
-        site_id, record.model_data.json, _json_text(record.record_info), record_file, file_sha256, file_size,
+        site_id, record.model_data.json, info_text(record.record_info.value), record_file, file_sha256, file_size,
         record.model_run_id, version_id, now, identity,
     )  # fmt: skip
-
-
-def _json_text(info: CheckedInfo) -> str:
-    return "{}" if not info.value else dumps_json(info.value)
 
 
 def update_model_record(

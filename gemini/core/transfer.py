@@ -70,7 +70,7 @@ from gemini.domain.checks import (
 from gemini.db import transfer as store
 from gemini.db.metrics import MetricRepository
 from gemini.db.engine import dumps_json, unit_of_work
-from gemini.db.model_records import record_identity
+from gemini.db.model_records import info_text, record_identity
 from gemini.domain.errors import ConflictError, InvalidInputError
 from gemini.domain.limits import MAX_VERSION
 from gemini.domain.numbers import NON_FINITE_TEXT, json_value
@@ -636,7 +636,7 @@ def _model_record(item: dict[str, Any], number: int, max_bytes: int) -> tuple[di
         "timestamp": _when(item["timestamp"], "timestamp", number),
         "collection_date": _with_line(number, check_collection_date, collection_date),
         "model_data": model_data.json,
-        "record_info": "{}" if not record_info.value else dumps_json(record_info.value),
+        "record_info": info_text(record_info.value),
         "record_file": record_file,
         "file_sha256": sha256,
         "file_size": size,

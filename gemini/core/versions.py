@@ -59,13 +59,9 @@ def find_model_version(*, model_name: str, version: int | None, alias: str | Non
     the highest number)."""
     with unit_of_work() as connection:
         model_id = ModelRepository(connection).id_for_name(model_name)
-        versions = ModelVersionRepository(connection)
-        if alias == LATEST:
-            found = versions.latest(model_id)
-            if found is None:
-                raise NotFoundError(f"model {model_name!r} has no versions")
-            return found
-        found = versions.get_one_or_none(model_id=model_id, version=version, alias=alias)
+        found = ModelVersionRepository(connection).find(model_id=model_id, version=version, alias=alias)
+    if found is None and alias == LATEST:
+        raise NotFoundError(f"model {model_name!r} has no versions")
     if found is None:
         what = f"version {version}" if version is not None else f"a version with alias {alias!r}"
         raise NotFoundError(f"model {model_name!r} has no {what}")

@@ -9,8 +9,8 @@ import uuid
 from collections.abc import Iterable
 
 import sqlalchemy as sa
-from sqlalchemy.dialects import postgresql, sqlite
 
+from gemini.db.engine import dialect_insert
 from gemini.db.tables import ModelRunRow, run_artifacts, utc_now
 from gemini.domain.errors import NotFoundError
 from gemini.domain.records import ArtifactRecord
@@ -76,9 +76,8 @@ class ArtifactRepository:
             sa.select(run_artifacts.c.sha256).where(run_artifacts.c.run_id == run_id, run_artifacts.c.name == name)
         ).scalar()
         now = utc_now()
-        insert = (postgresql.insert if self.connection.dialect.name == "postgresql" else sqlite.insert)(run_artifacts)
         self.connection.execute(
-            insert.values(run_id=run_id, name=name, sha256=sha256, size=size, created_at=now).on_conflict_do_update(
+            dialect_insert(self.connection, run_artifacts).values(run_id=run_id, name=name, sha256=sha256, size=size, created_at=now).on_conflict_do_update(
                 index_elements=[run_artifacts.c.run_id, run_artifacts.c.name],
                 set_={"sha256": sha256, "size": size, "created_at": now},
             )

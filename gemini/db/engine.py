@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import NamedTuple
 
 import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import make_url
 
 from gemini.config import get_settings
@@ -43,6 +44,11 @@ _engines_lock = threading.Lock()
 def dumps_json(value: object) -> str:
     """How info is written to the database: compact, UTF-8, no NaN (validation refuses it earlier)."""
     return json.dumps(value, ensure_ascii=False, separators=(",", ":"), allow_nan=False)
+
+
+def dialect_insert(connection: sa.Connection, table: sa.Table):  # noqa: ANN201 - dialect-specific Insert
+    """The connection's dialect's ``INSERT`` of ``table``: the one with ``on_conflict_*``."""
+    return (postgresql.insert if connection.dialect.name == "postgresql" else sqlite.insert)(table)
 
 
 def create_database_engine(url: str) -> sa.Engine:

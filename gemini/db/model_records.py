@@ -17,9 +17,9 @@ from dataclasses import dataclass, field
 from typing import Any, NamedTuple
 
 import sqlalchemy as sa
-from sqlalchemy.dialects import postgresql, sqlite
 
 from gemini.db.artifacts import digests_in
+from gemini.db.engine import dialect_insert, dumps_json
 from gemini.db.ids import new_id
 from gemini.db.search.containment import info_contains
 from gemini.db.tables import ExperimentRow, ModelRow, datasets, model_records, model_versions, seasons, sites, utc_now
@@ -63,7 +63,11 @@ WRITTEN = (*(column.name for column in _COLUMNS), "identity")
 are JSON text, written as they are (the checks encoded them once)."""
 _IDENTITY = WRITTEN.index("identity")
 _COLUMN_LIST = ", ".join(f'"{name}"' for name in WRITTEN)
-_JSON_TEXT = frozenset({"model_data", "record_info"})
+
+
+def info_text(info: dict[str, Any]) -> str:
+    """``record_info`` as the JSON text a row carries (``{}``, most records' info, without encoding)."""
+    return "{}" if not info else dumps_json(info)
 
 
 def record_identity(
@@ -91,10 +95,10 @@ def record_identity(
 # both encodings to what SQLAlchemy and psycopg write.
 
 
-def _utc_text(moment: dt.datetime, separator: str) -> str:
+def _utc_text(moment: dt.datetime) -> str:
     if moment.tzinfo is not dt.timezone.utc:
         moment = moment.astimezone(dt.timezone.utc)
-    return moment.replace(tzinfo=None).isoformat(separator, "microseconds")
+    return moment.replace(tzinfo=None).isoformat(" ", "microseconds")
 
 
 def sqlite_values(rows: list[tuple]) -> Iterator[tuple]:
@@ -118,9 +122,9 @@ def sqlite_values(rows: list[tuple]) -> Iterator[tuple]:
     ) in rows:  # fmt: skip
         created = moments.get(created_at)
         if created is None:
-            created = moments[created_at] = _utc_text(created_at, " ")
+            created = moments[created_at] = _utc_text(created_at)
         yield (
-            record_id.hex, _utc_text(timestamp, " "), collection_date.isoformat() if collection_date else None,
+            record_id.hex, _utc_text(timestamp), collection_date.isoformat() if collection_date else None,
             repeated(model_id), repeated(dataset_id), repeated(experiment_id), repeated(season_id),
             repeated(site_id), model_data, record_info, record_file, file_sha256, file_size,
             repeated(model_run_id), repeated(model_version_id), created, identity,
@@ -216,8 +220,7 @@ class TagRepository:
             if tag == "experiment":
                 for row in rows:
                     row["updated_at"] = now
-            insert = (postgresql.insert if self.connection.dialect.name == "postgresql" else sqlite.insert)(table)
-            self.connection.execute(insert.on_conflict_do_nothing(), rows)
+            self.connection.execute(dialect_insert(self.connection, table).on_conflict_do_nothing(), rows)
             found.update(self.ids_of(tag, missing))
         return found
 
@@ -495,9 +498,6 @@ class ModelRecordRepository:
     def get(self, record_id: uuid.UUID) -> ModelOutputRecord:
         return self.records([self.get_row(record_id)])[0]
 
-    def identity_of(self, record_id: uuid.UUID) -> bytes:
-        return self.connection.execute(sa.select(_records.c.identity).where(_records.c.id == record_id)).scalar_one()
-
     def ids_of_identities(self, identities: Iterable[bytes]) -> dict[bytes, uuid.UUID]:
         wanted = list(set(identities))
         found: dict[bytes, uuid.UUID] = {}
@@ -507,21 +507,6 @@ class ModelRecordRepository:
             )
             found.update({bytes(row[0]): row[1] for row in self.connection.execute(query)})
         return found
-
-    def count_of_run(self, run_ids: Iterable[uuid.UUID]) -> int:
-        ids = list(run_ids)
-        if not ids:
-            return 0
-        query = sa.select(sa.func.count()).select_from(_records).where(_records.c.model_run_id.in_(ids))
-        return self.connection.execute(query).scalar_one()
-
-    def count_of_version(self, version_id: uuid.UUID) -> int:
-        query = sa.select(sa.func.count()).select_from(_records).where(_records.c.model_version_id == version_id)
-        return self.connection.execute(query).scalar_one()
-
-    def count_of_tag(self, tag: str, tag_id: uuid.UUID) -> int:
-        query = sa.select(sa.func.count()).select_from(_records).where(_records.c[f"{tag}_id"] == tag_id)
-        return self.connection.execute(query).scalar_one()
 
     def digests_of_model(self, model_id: uuid.UUID) -> set[str]:
         query = (

@@ -20,7 +20,7 @@ import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
 
 from gemini.config import get_settings
-from gemini.db.engine import dumps_json
+from gemini.db.engine import dialect_insert, dumps_json
 from gemini.db.ids import new_id
 from gemini.db.search import path_values
 from gemini.db.search.containment import info_contains
@@ -100,11 +100,6 @@ _EXPERIMENT_COLUMNS = (
 
 UNSET: Any = object()
 """Marks a filter that was not given (``None`` is a real value for ``model_id``: no model)."""
-
-
-def _insert(connection: sa.Connection, table: sa.Table):  # noqa: ANN202 - dialect-specific Insert
-    dialect = connection.dialect.name
-    return (postgresql.insert if dialect == "postgresql" else sqlite.insert)(table)
 
 
 # The statements of the hottest paths, built once: on SQLite constructing a statement costs more than
@@ -554,7 +549,7 @@ class ModelRepository:
             created_by=created_by,
         )
         inserted = self.connection.execute(
-            _insert(self.connection, _models).values(**values).on_conflict_do_nothing().returning(_models.c.id)
+            dialect_insert(self.connection, _models).values(**values).on_conflict_do_nothing().returning(_models.c.id)
         ).first()
         if inserted is not None:
             return ModelRecord(**values), True
@@ -623,7 +618,7 @@ class ModelRepository:
 
     def link_experiment(self, model_id: uuid.UUID, experiment_id: uuid.UUID) -> None:
         self.connection.execute(
-            _insert(self.connection, model_experiments)
+            dialect_insert(self.connection, model_experiments)
             .values(model_id=model_id, experiment_id=experiment_id)
             .on_conflict_do_nothing()
         )
@@ -685,7 +680,7 @@ class ExperimentRepository:
             id=new_id(), experiment_name=experiment_name, experiment_info=experiment_info, created_at=now, updated_at=now
         )
         inserted = self.connection.execute(
-            _insert(self.connection, _experiments).values(**values).on_conflict_do_nothing().returning(_experiments.c.id)
+            dialect_insert(self.connection, _experiments).values(**values).on_conflict_do_nothing().returning(_experiments.c.id)
         ).first()
         if inserted is not None:
             return ExperimentRecord(**values), True

@@ -6,8 +6,8 @@ import datetime as dt
 import uuid
 
 import sqlalchemy as sa
-from sqlalchemy.dialects import postgresql, sqlite
 
+from gemini.db.engine import dialect_insert
 from gemini.db.ids import new_id
 from gemini.db.tables import api_tokens, utc_now
 from gemini.domain.errors import ConflictError, NotFoundError
@@ -45,7 +45,7 @@ class ApiTokenRepository:
         """Insert a token; ``ConflictError`` when the name is taken (revoked tokens keep their name)."""
         values = dict(id=new_id(), name=name, scope=scope, token_hash=token_hash, created_at=utc_now())
         inserted = self.connection.execute(
-            _insert(self.connection).values(**values).on_conflict_do_nothing().returning(api_tokens.c.id)
+            dialect_insert(self.connection, api_tokens).values(**values).on_conflict_do_nothing().returning(api_tokens.c.id)
         ).first()
         if inserted is None:
             raise ConflictError(f"an API token named {name!r} already exists")
@@ -75,7 +75,3 @@ class ApiTokenRepository:
             )
             .values(last_used_at=now)
         )
-
-
-def _insert(connection: sa.Connection):  # noqa: ANN202 - dialect-specific Insert
-    return (postgresql.insert if connection.dialect.name == "postgresql" else sqlite.insert)(api_tokens)

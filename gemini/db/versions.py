@@ -11,11 +11,12 @@ from collections.abc import Iterable
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.dialects import postgresql, sqlite
 
 from gemini.db.artifacts import digests_in
+from gemini.db.engine import dialect_insert
 from gemini.db.ids import new_id
 from gemini.db.tables import ModelRow, model_version_aliases, model_versions, utc_now
+from gemini.domain.checks import LATEST
 from gemini.domain.errors import NotFoundError
 from gemini.domain.records import ModelVersionRecord
 
@@ -97,6 +98,12 @@ class ModelVersionRepository:
             return self._one(_versions.c.model_id == model_id, _versions.c.version == version)
         holder = sa.select(_aliases.c.version_id).where(_aliases.c.model_id == model_id, _aliases.c.alias == alias)
         return self._one(_versions.c.id == holder.scalar_subquery())
+
+    def find(self, *, model_id: uuid.UUID, version: int | None, alias: str | None) -> ModelVersionRecord | None:
+        """The model's version of that number, or holding that alias; ``latest``: the highest number."""
+        if alias == LATEST:
+            return self.latest(model_id)
+        return self.get_one_or_none(model_id=model_id, version=version, alias=alias)
 
     def latest(self, model_id: uuid.UUID) -> ModelVersionRecord | None:
         query = (
@@ -196,10 +203,9 @@ class ModelVersionRepository:
     def set_alias(self, *, model_id: uuid.UUID, alias: str, version_id: uuid.UUID) -> None:
         """Point the model's ``alias`` at the version: one statement, so the version that held it loses
         it in the same step and no reader ever sees two holders or none."""
-        insert = (postgresql.insert if self.connection.dialect.name == "postgresql" else sqlite.insert)(_aliases)
         now = utc_now()
         self.connection.execute(
-            insert.values(model_id=model_id, alias=alias, version_id=version_id, updated_at=now).on_conflict_do_update(
+            dialect_insert(self.connection, _aliases).values(model_id=model_id, alias=alias, version_id=version_id, updated_at=now).on_conflict_do_update(
                 index_elements=[_aliases.c.model_id, _aliases.c.alias],
                 set_={"version_id": version_id, "updated_at": now},
             )
