@@ -5,7 +5,7 @@ import datetime as dt
 import json
 import uuid
 from collections.abc import Callable, Sequence
-from typing import Any
+from typing import IO, Any
 
 import click
 
@@ -95,3 +95,16 @@ def echo_page(
 def note(message: str) -> None:
     """A remark for the person at the terminal, on stderr so that stdout stays parseable."""
     click.echo(message, err=True)
+
+
+def count_lines(stream: IO[str]) -> int | None:
+    """Lines in a seekable file (read once ahead, for a progress bar's length); ``None`` for a pipe."""
+    try:
+        if not stream.seekable():
+            return None
+        start = stream.tell()
+        count = sum(1 for _ in stream)
+        stream.seek(start)
+        return count
+    except (OSError, ValueError):
+        return None

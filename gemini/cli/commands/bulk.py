@@ -12,7 +12,7 @@ import click
 
 from gemini.api import run_export
 from gemini.cli.errors import GeminiCommandError
-from gemini.cli.output import note
+from gemini.cli.output import count_lines, note
 from gemini.cli.params import JSON_OBJECT
 from gemini.domain.errors import GeminiError
 from gemini.registry import registry
@@ -75,7 +75,7 @@ def import_runs(file: IO[str], model_name: str | None) -> None:
         batch.clear()
 
     records = _records(file, source)
-    with click.progressbar(records, length=_count_lines(file), label="importing", file=sys.stderr) as bar:
+    with click.progressbar(records, length=count_lines(file), label="importing", file=sys.stderr) as bar:
         for _number, name, info in bar:
             batch.append((name, info, _number))
             if len(batch) >= IMPORT_BATCH:
@@ -83,19 +83,6 @@ def import_runs(file: IO[str], model_name: str | None) -> None:
         if batch:
             flush()
     note(f"{created} runs created, {existing} already existed")
-
-
-def _count_lines(file: IO[str]) -> int | None:
-    """Lines in a seekable file (read once ahead, for the progress bar); ``None`` for a pipe."""
-    try:
-        if not file.seekable():
-            return None
-        start = file.tell()
-        count = sum(1 for _ in file)
-        file.seek(start)
-        return count
-    except (OSError, ValueError):
-        return None
 
 
 @click.command("export")

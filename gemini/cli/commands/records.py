@@ -18,7 +18,7 @@ from typing import IO, Any
 import click
 
 from gemini.cli.errors import GeminiCommandError
-from gemini.cli.output import echo_json, echo_page, echo_record, note
+from gemini.cli.output import count_lines, echo_json, echo_page, echo_record, note
 from gemini.cli.params import JSON_OBJECT
 from gemini.domain.errors import GeminiError
 from gemini.domain.records import ModelOutputRecord
@@ -268,19 +268,6 @@ def _chain(first: str, stream: IO[str]) -> Iterator[str]:
     yield from stream
 
 
-def _count_lines(stream: IO[str]) -> int | None:
-    """Lines in a seekable file (read once ahead, for the progress bar); ``None`` for a pipe."""
-    try:
-        if not stream.seekable():
-            return None
-        start = stream.tell()
-        count = sum(1 for _ in stream)
-        stream.seek(start)
-        return count
-    except (OSError, ValueError):
-        return None
-
-
 @records.command("import")
 @click.argument("file", type=click.Path(dir_okay=False, allow_dash=True))
 @click.option("--model", "model_name", required=True, help="The model whose outputs these are (created if missing).")
@@ -317,7 +304,7 @@ def import_records(file, model_name, input_format, dataset_name, experiment_name
     stream, source, base = _open_input(file)
     try:
         chosen, lines = _input_format(file, stream, input_format)
-        total = _count_lines(stream) if lines is stream else None
+        total = count_lines(stream) if lines is stream else None
         tagging = _Tagging(
             model_name=model_name,
             defaults=dict(dataset_name=dataset_name, experiment_name=experiment_name, season_name=season_name, site_name=site_name),
