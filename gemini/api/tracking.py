@@ -25,7 +25,7 @@ from collections.abc import Callable, Iterator, Mapping
 from typing import Any, Optional
 
 from gemini.api.base import seed_operation
-from gemini.domain.checks import check_metric_key, check_metric_value, check_step
+from gemini.domain.checks import check_metric_key, check_metric_value, check_step, parse_id
 from gemini.registry import registry
 from gemini.tracking import lifecycle
 from gemini.tracking.buffer import FLUSH_POINTS, FLUSH_SECONDS, MetricBuffer
@@ -177,12 +177,32 @@ class TrackingMixin:
         self.log_metrics({key: value}, step=step)
 
     @_seed_operation("get_metric_history", fallback=None)
-    def get_metric_history(self, key: str) -> Optional[list[dict]]:
+    def get_metric_history(self, key: str, max_points: int = None) -> Optional[list[dict]]:
         """Every point of ``key`` (buffered ones written first), by step:
-        ``[{"step": 0, "value": 0.41, "timestamp": datetime}, ...]``."""
+        ``[{"step": 0, "value": 0.41, "timestamp": datetime}, ...]``. With ``max_points``, a longer
+        series is reduced to at most that many points, each block of steps keeping its first, lowest,
+        highest and last point (NaN points left out)."""
         self.flush()
-        points = registry().metric_history(run_id=self.id, key=key)
-        return [{"step": point.step, "value": point.value, "timestamp": point.timestamp} for point in points]
+        series = registry().metric_history(run_id=self.id, key=key, max_points=max_points)
+        return [{"step": point.step, "value": point.value, "timestamp": point.timestamp} for point in series.points()]
+
+    @classmethod
+    @_seed_operation("get_metric_histories", fallback=None)
+    def get_metric_histories(cls, run_ids: list, key: str, max_points: int = None) -> Optional[dict]:
+        """One key's history for many runs in one read, as columns:
+        ``{run_id: {"steps": [...], "values": [...], "timestamps": [...]}}``, timestamps in seconds since
+        1970 (UTC), runs that never logged ``key`` left out. ``run_ids``: ids (``UUID`` or text, each
+        answer keyed as it was given) or ``ModelRun`` objects (keyed by their ``id``; their buffered
+        points written first). ``max_points`` reduces each longer series as ``get_metric_history`` does."""
+        given = []
+        for item in run_ids if isinstance(run_ids, (list, tuple)) else [run_ids]:
+            if isinstance(item, cls):
+                item.flush()
+                item = item.id
+            given.append(item)
+        histories = registry().metric_histories(run_ids=given, key=key, max_points=max_points)
+        answer_key = {parse_id(item): item for item in given}
+        return {answer_key[run_id]: series.columns() for run_id, series in histories.items()}
 
     @_seed_operation("get_metrics", fallback=None)
     def get_metrics(self) -> Optional[dict[str, dict]]:

@@ -15,7 +15,7 @@ from gemini.db.engine import unit_of_work
 from gemini.db.metrics import MetricRepository
 from gemini.db.repositories import ModelRunRepository
 from gemini.domain.checks import Point
-from gemini.domain.records import CheckedInfo, MetricPoint, MetricSummary, ModelRunRecord
+from gemini.domain.records import CheckedInfo, MetricSeries, MetricSummary, ModelRunRecord
 
 
 def start_run(*, model_run_info: CheckedInfo, model_name: str | None, created_by: str | None) -> ModelRunRecord:
@@ -59,18 +59,20 @@ def log_batch(*, run_id: uuid.UUID, batch_id: str, points: list[Point]) -> bool:
         return MetricRepository(connection).add_batch(run_id=run_id, batch_id=batch_id, points=points)
 
 
-def metric_history(*, run_id: uuid.UUID, key: str) -> list[MetricPoint]:
-    """``[]`` when the run never logged that key; ``NotFoundError`` when there is no such run."""
+def metric_history(*, run_id: uuid.UUID, key: str, max_points: int | None) -> MetricSeries:
+    """Empty columns when the run never logged that key; ``NotFoundError`` when there is no such run."""
     with unit_of_work() as connection:
         ModelRunRepository(connection).get(run_id)
-        return MetricRepository(connection).history(run_id, key)
+        return MetricRepository(connection).history(run_id, key, max_points=max_points)
 
 
 def metric_histories(
-    *, run_ids: list[uuid.UUID], key: str, max_points: int | None
-) -> dict[uuid.UUID, list[MetricPoint]]:
+    *, run_ids: list[uuid.UUID], key: str, max_points: int | None, start_step: int | None, end_step: int | None
+) -> dict[uuid.UUID, MetricSeries]:
     with unit_of_work(snapshot=True) as connection:
-        return MetricRepository(connection).histories(run_ids, key, max_points=max_points)
+        return MetricRepository(connection).histories(
+            run_ids, key, max_points=max_points, start_step=start_step, end_step=end_step
+        )
 
 
 def metric_summaries(*, run_id: uuid.UUID) -> dict[str, MetricSummary]:

@@ -15,7 +15,7 @@ import datetime as dt
 import json
 import math
 import uuid
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import sqlalchemy as sa
@@ -24,7 +24,8 @@ from sqlalchemy.dialects import postgresql, sqlite
 from gemini.db.tables import ModelRunRow, run_metric_batches, run_metric_summaries, run_metrics, utc_now
 from gemini.domain.errors import NotFoundError
 from gemini.domain.checks import Point
-from gemini.domain.records import MetricPoint, MetricSummary
+from gemini.db.metric_blocks import LEVELS, MetricBlocks, reduce_points, width_of
+from gemini.domain.records import MetricSeries, MetricSummary
 
 _runs = ModelRunRow.__table__
 _points = run_metrics
@@ -128,10 +129,12 @@ class MetricRepository:
         previous = self._summary_rows(run_id, list(batch_stats))
         self._upsert_points(run_id, rows)
         merged, recompute = [], []
+        appended: list[str] = []  # keys whose points all come after their stored ones
         for key, stats in batch_stats.items():
             before = previous.get(key)
             if before is None:
                 merged.append((key, stats))
+                appended.append(key)
             elif stats.first_step <= before.last_step:
                 recompute.append(key)  # earlier steps may have been replaced: the batch alone cannot tell
             else:
@@ -148,10 +151,35 @@ class MetricRepository:
                         ),
                     )
                 )
+                appended.append(key)
         for key in recompute:
             merged.append((key, self._stats_from_history(run_id, key)))
         self._upsert_summaries(run_id, merged, now)
+        self._write_blocks(run_id, rows, appended, recompute)
         return True
+
+    def _write_blocks(
+        self,
+        run_id: uuid.UUID,
+        rows: list[tuple[str, int, float | None, dt.datetime]],
+        appended: list[str],
+        recompute: list[str],
+    ) -> None:
+        blocks = MetricBlocks(self.connection)
+        seconds: dict[dt.datetime, float] = {}  # the points of one logging call share their timestamp
+        by_key: dict[str, list[tuple[int, float | None, float]]] = {key: [] for key in appended}
+        by_key.update((key, []) for key in recompute)
+        for key, step, value, stamp in rows:
+            moment = seconds.get(stamp)
+            if moment is None:
+                moment = seconds[stamp] = stamp.timestamp()
+            by_key[key].append((step, value, moment))
+        if appended:
+            for key in appended:
+                by_key[key].sort()
+            blocks.append(run_id, {key: by_key[key] for key in appended})
+        for key in recompute:
+            blocks.recompute(run_id, key, [point[0] for point in by_key[key]])
 
     def _summary_rows(self, run_id: uuid.UUID, keys: list[str]) -> dict[str, sa.Row]:
         found: dict[str, sa.Row] = {}
@@ -259,86 +287,54 @@ class MetricRepository:
                 found.setdefault(row.run_id, []).append(_summary(row.key, row))
         return found
 
-    def history(self, run_id: uuid.UUID, key: str) -> list[MetricPoint]:
-        """Every point of one key of one run, by step."""
-        return self.histories([run_id], key).get(run_id, [])
+    def history(self, run_id: uuid.UUID, key: str, *, max_points: int | None = None) -> MetricSeries:
+        """One key of one run, by step (empty columns when the run never logged it)."""
+        return self.histories([run_id], key, max_points=max_points).get(run_id, MetricSeries([], [], []))
 
     def histories(
-        self, run_ids: list[uuid.UUID], key: str, *, max_points: int | None = None
-    ) -> dict[uuid.UUID, list[MetricPoint]]:
-        """One key's points for each run that has it, by step; with ``max_points``, a longer series is
-        reduced to at most that many points, keeping the lowest and the highest value of each of
-        ``max_points // 2`` equal ranges of steps (NaN points are dropped from a reduced series)."""
-        result: dict[uuid.UUID, list[MetricPoint]] = {}
-        full = list(run_ids)
-        if max_points is not None:
-            counts = self.connection.execute(
-                sa.select(_summaries.c.run_id, _summaries.c.value_count, _summaries.c.last_step).where(
-                    _summaries.c.key == key, _summaries.c.run_id.in_(run_ids)
-                )
-            ).all()
-            long = {run_id: last_step for run_id, count, last_step in counts if count > max_points}
-            full = [run_id for run_id in run_ids if run_id not in long]
-            if long:
-                result.update(self._reduced(long, key, max_points))
-        if full:
-            result.update(self._full(full, key))
+        self,
+        run_ids: list[uuid.UUID],
+        key: str,
+        *,
+        max_points: int | None = None,
+        start_step: int | None = None,
+        end_step: int | None = None,
+    ) -> dict[uuid.UUID, MetricSeries]:
+        """One key's series for each run that has it, in the order given, between ``start_step`` and
+        ``end_step`` (inclusive, either may be ``None``). With ``max_points``, a range holding more points
+        is reduced to at most that many: cut into ``max_points // 4`` equal ranges of steps, each keeping
+        its first, lowest, highest and last point (only the lowest and highest when ``max_points < 4``),
+        NaN points left out; read from the blocks, not from every point (``gemini.db.metric_blocks``)."""
+        blocks = MetricBlocks(self.connection)
+        result: dict[uuid.UUID, MetricSeries] = {}
+        whole = start_step is None and end_step is None
+        for run_id, (count, first, last) in blocks.extents(run_ids, key).items():
+            low = first if start_step is None else max(first, start_step)
+            high = last if end_step is None else min(last, end_step)
+            if low > high:
+                result[run_id] = MetricSeries([], [], [])
+            elif max_points is None or (whole and count <= max_points):
+                result[run_id] = MetricSeries(*blocks.points(run_id, key, None if whole else low, None if whole else high))
+            else:
+                result[run_id] = self._reduced(blocks, run_id, key, low, high, max_points)
         return {run_id: result[run_id] for run_id in run_ids if run_id in result}
 
-    def _full(self, run_ids: list[uuid.UUID], key: str) -> dict[uuid.UUID, list[MetricPoint]]:
-        dialect = self.connection.dialect
-        to_id = _points.c.run_id.type.bind_processor(dialect)
-        result: dict[uuid.UUID, list[MetricPoint]] = {}
-        marker = "%s" if self.dialect == "postgresql" else "?"
-        for run_id in run_ids:
-            # Straight to the driver: a history is read in bulk, and the timestamps convert faster here.
-            # SQLite's text gets its zone in SQL, so that parsing it gives an aware datetime directly.
-            stamp = "timestamp AT TIME ZONE 'UTC'" if self.dialect == "postgresql" else "timestamp || '+00:00'"
-            rows = self.connection.exec_driver_sql(
-                f"SELECT step, value, {stamp} FROM run_metrics WHERE run_id = {marker} AND key = {marker} ORDER BY step",
-                (to_id(run_id) if to_id else run_id, key),
-            ).all()
-            if rows:
-                result[run_id] = self._points(rows)
-        return result
-
-    def _points(self, rows: Iterable[tuple]) -> list[MetricPoint]:
-        if self.dialect == "postgresql":  # naive UTC times (AT TIME ZONE 'UTC'), given their zone here
-            return [
-                MetricPoint(step, _NAN if value is None else value, stamp.replace(tzinfo=_UTC)) for step, value, stamp in rows
-            ]
-        parse = dt.datetime.fromisoformat
-        return [MetricPoint(step, _NAN if value is None else value, parse(stamp)) for step, value, stamp in rows]
-
-    def _reduced(self, last_steps: dict[uuid.UUID, int], key: str, max_points: int) -> dict[uuid.UUID, list[MetricPoint]]:
-        buckets = max(1, max_points // 2)
-        result: dict[uuid.UUID, list[MetricPoint]] = {}
-        for run_id, last_step in last_steps.items():
-            width = max(1, -(-(last_step + 1) // buckets))
-            bucket = _points.c.step // width
-            of_key = (_points.c.run_id == run_id, _points.c.key == key, _points.c.value.is_not(None))
-            chosen: dict[int, tuple] = {}
-            if self.dialect == "sqlite":
-                # SQLite gives a bare column the value of the row that holds the group's MIN (or MAX).
-                for extreme in (sa.func.min, sa.func.max):
-                    query = sa.select(_points.c.step, extreme(_points.c.value), _points.c.timestamp).where(*of_key).group_by(bucket)
-                    for step, value, stamp in self.connection.execute(query):
-                        chosen[step] = (step, value, stamp)
-            else:
-                # The lowest and highest (value, step) pair of each range: arrays compare element by element.
-                pair = postgresql.array([_points.c.value, sa.cast(_points.c.step, sa.Double)])
-                low, high = sa.func.min(pair), sa.func.max(pair)
-                query = sa.select(low, high).where(*of_key).group_by(bucket)
-                steps: set[int] = set()
-                for low_pair, high_pair in self.connection.execute(query):
-                    steps.add(int(low_pair[1]))
-                    steps.add(int(high_pair[1]))
-                rows = self.connection.execute(
-                    sa.select(_points.c.step, _points.c.value, _points.c.timestamp).where(
-                        _points.c.run_id == run_id, _points.c.key == key, _points.c.step.in_(sorted(steps))
-                    )
-                )
-                for step, value, stamp in rows:
-                    chosen[step] = (step, value, stamp)
-            result[run_id] = [MetricPoint(step, value, stamp) for step, value, stamp in sorted(chosen.values())]
-        return result
+    @staticmethod
+    def _reduced(blocks: MetricBlocks, run_id: uuid.UUID, key: str, low: int, high: int, max_points: int) -> MetricSeries:
+        extremes_only = max_points < 4
+        buckets = max_points // 2 if extremes_only else max_points // 4
+        bucket_width = -(-(high - low + 1) // buckets)
+        level = next((level for level in reversed(range(LEVELS)) if width_of(level) <= bucket_width), None)
+        if level is None:  # under one level-0 block a bucket: the range's points themselves are reduced
+            steps, values, times = blocks.points(run_id, key, low, high)
+            if len(steps) <= max_points:
+                return MetricSeries(steps, values, times)
+            if any(map(math.isnan, values)):
+                kept = [at for at, value in enumerate(values) if value == value]
+                steps, values, times = [steps[at] for at in kept], [values[at] for at in kept], [times[at] for at in kept]
+        else:
+            columns, count = blocks.reduced(run_id, key, low, high, level, buckets, extremes_only=extremes_only)
+            if count <= max_points:
+                return MetricSeries(*blocks.points(run_id, key, low, high))
+            return MetricSeries(*columns, reduced=True)
+        return MetricSeries(*reduce_points(steps, values, times, low, high, buckets, extremes_only=extremes_only), reduced=True)

@@ -187,6 +187,37 @@ run_metric_batches = sa.Table(
     sa.Column("created_at", UTCDateTime(), nullable=False),
 )
 
+# Each metric series again, in blocks of steps at several widths, for reads that never go point by point
+# (gemini.db.metric_blocks says what a block keeps). Aggregate columns are NULL for a block of NaN only;
+# the packed columns are filled at level 0 only.
+def _point_columns(prefix: str) -> list[sa.Column]:
+    return [
+        sa.Column(f"{prefix}_step", sa.BigInteger, nullable=True),
+        sa.Column(f"{prefix}_value", sa.Double, nullable=True),
+        sa.Column(f"{prefix}_time", sa.Double, nullable=True),  # seconds since 1970, UTC
+    ]
+
+
+run_metric_blocks = sa.Table(
+    "run_metric_blocks",
+    Base.metadata,
+    _run_id_column(),
+    sa.Column("key", sa.Text, primary_key=True),
+    sa.Column("level", sa.SmallInteger, primary_key=True, autoincrement=False),
+    sa.Column("block", sa.BigInteger, primary_key=True, autoincrement=False),
+    sa.Column("point_count", sa.BigInteger, nullable=False),
+    sa.Column("start_step", sa.BigInteger, nullable=False),
+    sa.Column("end_step", sa.BigInteger, nullable=False),
+    *_point_columns("first"),
+    *_point_columns("low"),
+    *_point_columns("high"),
+    *_point_columns("last"),
+    sa.Column("packed_steps", sa.LargeBinary, nullable=True),
+    sa.Column("packed_values", sa.LargeBinary, nullable=True),
+    sa.Column("packed_times", sa.LargeBinary, nullable=True),
+    sqlite_with_rowid=False,
+)
+
 # Per run and key: the summary that search, sort and the runs table read without the history.
 run_metric_summaries = sa.Table(
     "run_metric_summaries",

@@ -396,6 +396,20 @@ def check_max_points(max_points: object) -> int | None:
     return max_points
 
 
+def check_step_range(start_step: object, end_step: object) -> tuple[int | None, int | None]:
+    """A range of steps, both ends included, either open (``None``)."""
+    ends = []
+    for name, step in (("start_step", start_step), ("end_step", end_step)):
+        try:
+            ends.append(None if step is None else check_step(step))
+        except (TypeError, ValueError) as exc:
+            raise InvalidInputError(f"{name}: {exc}") from exc
+    start, end = ends
+    if start is not None and end is not None and start > end:
+        raise InvalidInputError(f"start_step ({start}) must not be after end_step ({end})")
+    return start, end
+
+
 def check_batch_id(batch_id: object) -> str:
     if not isinstance(batch_id, str) or not 1 <= len(batch_id) <= MAX_BATCH_ID_LENGTH or not batch_id.isprintable():
         raise InvalidInputError(f"batch_id must be 1 to {MAX_BATCH_ID_LENGTH} printable characters, got {batch_id!r:.80}")

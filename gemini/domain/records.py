@@ -79,6 +79,32 @@ class MetricPoint(NamedTuple):
     timestamp: dt.datetime
 
 
+class MetricSeries(NamedTuple):
+    """One key's history of one run as columns, by step: ``values`` as logged (NaN and infinities
+    kept), ``timestamps`` in seconds since 1970 (UTC). Columns rather than a point object each: a
+    series runs to millions of points, and a chart wants columns anyway.
+
+    ``reduced``: the series was cut down to a number of points (each block of steps keeping its first,
+    lowest, highest and last value; NaN points left out); ``False``: every point of the range is here."""
+
+    steps: list[int]
+    values: list[float]
+    timestamps: list[float]
+    reduced: bool = False
+
+    def columns(self) -> dict[str, list]:
+        """``{"steps": [...], "values": [...], "timestamps": [...]}``."""
+        return {"steps": self.steps, "values": self.values, "timestamps": self.timestamps}
+
+    def points(self) -> list[MetricPoint]:
+        """One ``MetricPoint`` a step, its time an aware UTC datetime."""
+        moment = dt.datetime.fromtimestamp
+        return [
+            MetricPoint(step, value, moment(stamp, dt.timezone.utc))
+            for step, value, stamp in zip(self.steps, self.values, self.timestamps)
+        ]
+
+
 @dataclass(frozen=True, slots=True)
 class MetricSummary:
     """A metric of one run without its history: the value at the highest step, the extremes (NaN

@@ -30,7 +30,7 @@ from gemini.domain.records import (
     CheckedData,
     CheckedInfo,
     ExperimentRecord,
-    MetricPoint,
+    MetricSeries,
     MetricSummary,
     ModelRecord,
     ModelRunRecord,
@@ -335,16 +335,24 @@ class Registry(ABC):
 
     @abstractmethod
     @route("GET", "/model_runs/{run_id}/metrics/{key}")
-    def metric_history(self, *, run_id: uuid.UUID, key: str) -> list[MetricPoint]:
-        """Every point of one key of one run, by step."""
+    def metric_history(self, *, run_id: uuid.UUID, key: str, max_points: int | None) -> MetricSeries:
+        """One key of one run, by step (empty when never logged), reduced to at most ``max_points``
+        points when given (as ``metric_histories``)."""
 
     @abstractmethod
     @route("GET", "/metrics/history")
     def metric_histories(
-        self, *, run_ids: list[uuid.UUID], key: str, max_points: int | None
-    ) -> dict[uuid.UUID, list[MetricPoint]]:
-        """One key's history for many runs (runs without it are absent), each reduced to at most
-        ``max_points`` points keeping the extremes when given."""
+        self,
+        *,
+        run_ids: list[uuid.UUID],
+        key: str,
+        max_points: int | None,
+        start_step: int | None,
+        end_step: int | None,
+    ) -> dict[uuid.UUID, MetricSeries]:
+        """One key's series for many runs (runs without it are absent), between ``start_step`` and
+        ``end_step`` when given (inclusive); a range of more than ``max_points`` points reduced to at
+        most that many, each block of steps keeping its first, lowest, highest and last point."""
 
     @abstractmethod
     @route("GET", "/model_runs/{run_id}/metrics")

@@ -30,6 +30,7 @@ from gemini.domain.checks import (
     check_end,
     check_info,
     check_max_points,
+    check_step_range,
     check_moment,
     check_name,
     check_optional_text,
@@ -47,7 +48,7 @@ from gemini.domain.records import (
     ApiTokenRecord,
     ArtifactRecord,
     ExperimentRecord,
-    MetricPoint,
+    MetricSeries,
     MetricSummary,
     ModelRecord,
     ModelRunRecord,
@@ -519,16 +520,27 @@ class CheckedRegistry:
             run_id=parse_id(run_id, field=RUN_ID), batch_id=check_batch_id(batch_id), points=check_points(points)
         )
 
-    def metric_history(self, *, run_id: object, key: str) -> list[MetricPoint]:
-        return self.transport.metric_history(run_id=parse_id(run_id, field=RUN_ID), key=checked_metric_key(key))
+    def metric_history(self, *, run_id: object, key: str, max_points: int | None = None) -> MetricSeries:
+        return self.transport.metric_history(
+            run_id=parse_id(run_id, field=RUN_ID), key=checked_metric_key(key), max_points=check_max_points(max_points)
+        )
 
     def metric_histories(
-        self, *, run_ids: Any, key: str, max_points: int | None = None
-    ) -> dict[Any, list[MetricPoint]]:
+        self,
+        *,
+        run_ids: Any,
+        key: str,
+        max_points: int | None = None,
+        start_step: int | None = None,
+        end_step: int | None = None,
+    ) -> dict[Any, MetricSeries]:
+        start_step, end_step = check_step_range(start_step, end_step)
         return self.transport.metric_histories(
             run_ids=parse_ids(run_ids, at_most=MAX_RUNS_PER_HISTORY),
             key=checked_metric_key(key),
             max_points=check_max_points(max_points),
+            start_step=start_step,
+            end_step=end_step,
         )
 
     def metric_summaries(self, *, run_id: object) -> dict[str, MetricSummary]:

@@ -17,7 +17,8 @@ from gemini.domain.checks import Point
 from gemini.domain.errors import DatabaseUnavailableError
 from gemini.domain.limits import MAX_SUMMARY_RUNS
 from gemini.domain.numbers import json_value, value_from_json
-from gemini.domain.records import CheckedInfo, MetricPoint, MetricSummary, ModelRunRecord
+from gemini.domain.records import CheckedInfo, MetricSeries, MetricSummary, ModelRunRecord
+from gemini.domain.wire import REDUCED_HEADER
 from gemini.remote import http, records
 from gemini.remote.batches import send_batch
 from gemini.remote.spooling import server_spool
@@ -106,23 +107,44 @@ def log_batch(*, run_id: uuid.UUID, batch_id: str, points: list[Point]) -> bool:
     return True
 
 
-def _metric_point(data: dict[str, Any]) -> MetricPoint:
-    return MetricPoint(
-        step=data["step"], value=value_from_json(data["value"]), timestamp=dt.datetime.fromisoformat(data["timestamp"])
+def metric_history(*, run_id: uuid.UUID, key: str, max_points: int | None) -> MetricSeries:
+    response = http.send(
+        "metric_history", run_id=run_id, key=quote(key, safe=""), params=http.query({"max_points": max_points})
+    )
+    answer = response.json()
+    moment = dt.datetime.fromisoformat
+    return MetricSeries(
+        [point["step"] for point in answer],
+        _values([point["value"] for point in answer]),
+        [moment(point["timestamp"]).timestamp() for point in answer],
+        reduced=response.headers.get(REDUCED_HEADER) == "true",
     )
 
 
-def metric_history(*, run_id: uuid.UUID, key: str) -> list[MetricPoint]:
-    answer = http.send("metric_history", run_id=run_id, key=quote(key, safe="")).json()
-    return [_metric_point(item) for item in answer]
+def _values(values: list) -> list[float]:
+    """JSON's values: numbers, and the strings that stand for NaN and the infinities."""
+    if any(type(value) is str for value in values):
+        return [value_from_json(value) for value in values]
+    return [float(value) for value in values]
 
 
 def metric_histories(
-    *, run_ids: list[uuid.UUID], key: str, max_points: int | None
-) -> dict[uuid.UUID, list[MetricPoint]]:
-    params = http.query({"key": key, "run_id": [str(run_id) for run_id in run_ids], "max_points": max_points})
+    *, run_ids: list[uuid.UUID], key: str, max_points: int | None, start_step: int | None, end_step: int | None
+) -> dict[uuid.UUID, MetricSeries]:
+    params = http.query(
+        {
+            "key": key,
+            "run_id": [str(run_id) for run_id in run_ids],
+            "max_points": max_points,
+            "start_step": start_step,
+            "end_step": end_step,
+        }
+    )
     series = http.send("metric_histories", params=params).json()
-    return {uuid.UUID(item["run_id"]): [_metric_point(point) for point in item["points"]] for item in series}
+    return {
+        uuid.UUID(item["run_id"]): MetricSeries(item["steps"], _values(item["values"]), item["timestamps"], item["reduced"])
+        for item in series
+    }
 
 
 def _summary(data: dict[str, Any]) -> MetricSummary:

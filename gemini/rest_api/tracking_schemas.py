@@ -7,13 +7,13 @@ JSON has no NaN or infinity: such values travel as the strings ``"NaN"``, ``"Inf
 import datetime as dt
 import math
 import uuid
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import BeforeValidator, ConfigDict, Field, StrictFloat, StrictInt
 
 from gemini.domain.limits import MAX_BATCH_ID_LENGTH
 from gemini.domain.numbers import NON_FINITE_TEXT, json_value
-from gemini.domain.records import MetricPoint, MetricSummary
+from gemini.domain.records import MetricPoint, MetricSeries, MetricSummary
 from gemini.domain.statuses import END_STATUSES, FINISHED
 from gemini.rest_api.schemas import RUN_INFO_EXAMPLE, Info, Name, PublicSchema, Schema
 
@@ -151,5 +151,21 @@ class MetricSummaryPublic(PublicSchema):
 
 
 class MetricSeriesPublic(PublicSchema):
+    """One run's series of a key, as columns (one entry a point, by step)."""
+
     run_id: uuid.UUID
-    points: list[MetricPointPublic]
+    steps: list[int]
+    values: list[float | NonFinite]
+    timestamps: list[float] = Field(description="Seconds since 1970-01-01 UTC.")
+    reduced: bool = Field(
+        description="true when the range held more than max_points points and was reduced: each block of steps "
+        "keeps its first, lowest, highest and last point, NaN points left out."
+    )
+
+    @staticmethod
+    def columns(run_id: uuid.UUID, series: MetricSeries) -> dict[str, Any]:
+        """The JSON of one series, built without a model per point."""
+        values = series.values
+        if not all(map(math.isfinite, values)):
+            values = [value_out(value) for value in values]
+        return {"run_id": str(run_id), "steps": series.steps, "values": values, "timestamps": series.timestamps, "reduced": series.reduced}

@@ -1,5 +1,6 @@
 """The schema comes from Alembic, on first use, and upgrades an existing database without loss."""
 
+import math
 import multiprocessing
 
 import pytest
@@ -144,3 +145,39 @@ def test_revision_0006_keeps_every_metric_point_in_a_table_without_rowid(tmp_pat
     engine.dispose()
     assert [tuple(row) for row in after] == points == [tuple(row) for row in downgraded]
     assert (without_rowid, without_rowid_after_downgrade) == (1, 0)
+
+
+def test_revision_0009_builds_the_blocks_of_the_points_already_stored(fresh_url, monkeypatch):
+    engine = db_engine.create_database_engine(fresh_url)
+    postgresql = engine.dialect.name == "postgresql"
+    run = "01a2205f-b32f-73e7-91b2-2a0f927874d8" if postgresql else "01a2205fb32f73e791b22a0f927874d8"
+    steps = list(range(0, 70_000, 7)) + [1_000_000]
+    points = [
+        {"r": run, "k": key, "s": step, "v": None if step == 14 else step / 10, "t": "2026-01-01 00:00:00.250000"}
+        for key in ("loss", "map50")
+        for step in steps
+    ]
+    with engine.begin() as connection:
+        command.upgrade(migrations.alembic_config(connection), "0008")
+        connection.execute(
+            sa.text(
+                "INSERT INTO model_runs (id, model_id, model_run_info, info_hash, created_at, updated_at, status) "
+                "VALUES (:run, NULL, '{}', :hash, :now, :now, 'running')"
+            ),
+            {"run": run, "hash": "0" * 64, "now": "2026-01-01 00:00:00"},
+        )
+        insert = sa.text("INSERT INTO run_metrics (run_id, key, step, value, timestamp) VALUES (:r, :k, :s, :v, :t)")
+        connection.execute(insert, points)
+    engine.dispose()
+    monkeypatch.setenv("GEMINI_DATABASE_URL", fresh_url)
+    histories = registry().metric_histories(run_ids=[run], key="map50")  # first use upgrades to the head
+    [series] = histories.values()
+    assert series.steps == steps
+    assert math.isnan(series.values[2]) and series.values[3] == 2.1
+    assert set(series.timestamps) == {1767225600.25}
+    [reduced] = registry().metric_histories(run_ids=[run], key="loss", max_points=100).values()
+    assert reduced.reduced and len(reduced.steps) <= 100 and max(reduced.values) == 100_000.0
+    with engine.begin() as connection:
+        command.downgrade(migrations.alembic_config(connection), "0008")
+        assert "run_metric_blocks" not in sa.inspect(connection).get_table_names()
+    engine.dispose()

@@ -139,9 +139,9 @@ def test_an_invalid_batch_is_halved_until_the_refused_point_is_alone_and_later_b
     assert buffer.unwritten() == 0
     assert buffer.refused == 1
     assert buffer.refusals == ["'poison' at step 3: metric 'poison' is refused here"]
-    history = registry().metric_history(run_id=run.id, key="loss")
+    history = registry().metric_history(run_id=run.id, key="loss").points()
     assert [point.step for point in history] == list(range(16))
-    assert registry().metric_history(run_id=run.id, key="poison") == []
+    assert registry().metric_history(run_id=run.id, key="poison").points() == []
 
 
 def test_a_batch_of_a_run_that_is_gone_is_given_up_whole_without_holding_back(registry_url):
@@ -176,7 +176,7 @@ def test_a_run_with_points_refused_for_good_does_not_read_as_a_clean_finish(regi
         "1 metric points were not stored: 1 refused by the registry "
         "('poison' at step 1: metric 'poison' is refused here)"
     )
-    assert [point.value for point in registry().metric_history(run_id=run.id, key="loss")] == [0.9, 0.8, 0.7]
+    assert [point.value for point in registry().metric_history(run_id=run.id, key="loss").points()] == [0.9, 0.8, 0.7]
     assert "refused 1 metric point of run" in caplog.text
 
 

@@ -63,7 +63,7 @@ def test_a_buffer_write_failing_at_any_batch_loses_and_doubles_nothing(registry_
         assert buffer.flush() is True
     finally:
         buffer.stop()
-    history = registry().metric_history(run_id=run.id, key="loss")
+    history = registry().metric_history(run_id=run.id, key="loss").points()
     assert [point.step for point in history] == list(range(BATCHES * POINTS_PER_BATCH))
     assert [point.value for point in history] == [1 / (step + 1) for step in range(BATCHES * POINTS_PER_BATCH)]
     assert write.calls == BATCHES + 1  # the failed batch once more, nothing else
@@ -122,7 +122,7 @@ def test_a_spool_send_failing_at_any_entry_delivers_each_entry_once(spooling_ser
             on_server = server_database()
             stored = on_server.get_run(run_id=run.id)
             assert (stored.status, stored.ended_at) == ("finished", ended_at)
-            history = on_server.metric_history(run_id=run.id, key="loss")
+            history = on_server.metric_history(run_id=run.id, key="loss").points()
             assert [(point.step, point.value, point.timestamp) for point in history] == [
                 (step, step / 10, measured_at) for step in STEPS
             ]

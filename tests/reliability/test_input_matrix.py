@@ -329,5 +329,5 @@ def test_log_metrics_refuses_by_type_or_value_error_or_stores_each_hostile_key_a
     summaries = registry().metric_summaries(run_id=run.id)
     assert sorted(summaries) == sorted(kept)
     for key, number in kept.items():
-        (point,) = registry().metric_history(run_id=run.id, key=key)
+        (point,) = registry().metric_history(run_id=run.id, key=key).points()
         assert point.value == number or (point.value != point.value and number != number)

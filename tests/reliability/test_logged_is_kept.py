@@ -30,16 +30,16 @@ def test_a_point_whose_time_leaves_the_calendar_once_in_utc_is_refused_and_the_k
     run = registry().start_run(model_run_info={"n": 1})
     with pytest.raises(InvalidInputError, match="point 0: timestamp .* is out of range once in UTC"):
         registry().log_batch(run_id=run.id, batch_id="b-1", points=[("loss", 0, 1.0, stamp)])
-    assert registry().metric_history(run_id=run.id, key="loss") == []
+    assert registry().metric_history(run_id=run.id, key="loss").points() == []
     registry().log_batch(run_id=run.id, batch_id="b-2", points=[("loss", 0, 1.0, None)])
-    assert [point.value for point in registry().metric_history(run_id=run.id, key="loss")] == [1.0]
+    assert [point.value for point in registry().metric_history(run_id=run.id, key="loss").points()] == [1.0]
 
 
 def test_a_point_time_in_another_zone_is_stored_as_the_same_moment_in_utc(registry_url):
     run = registry().start_run(model_run_info={"n": 2})
     stamp = dt.datetime(2026, 6, 1, 12, 0, tzinfo=dt.timezone(dt.timedelta(hours=2)))
     registry().log_batch(run_id=run.id, batch_id="b-1", points=[("loss", 0, 1.0, stamp)])
-    (stored,) = registry().metric_history(run_id=run.id, key="loss")
+    (stored,) = registry().metric_history(run_id=run.id, key="loss").points()
     assert stored.timestamp == stamp and stored.timestamp.utcoffset() == dt.timedelta(0)
 
 
@@ -164,7 +164,7 @@ def test_a_job_whose_server_dies_for_good_names_what_is_left_and_gemini_sync_del
     assert stored.status == "finished"
     assert before <= stored.ended_at <= ended < delivered_after  # the job's end, not the delivery's
     for key, count in (("loss", 50), ("mAP50", 50)):
-        points = on_server.metric_history(run_id=stored.id, key=key)
+        points = on_server.metric_history(run_id=stored.id, key=key).points()
         assert [point.step for point in points] == list(range(count))  # each once
         assert all(before <= point.timestamp <= ended for point in points)  # the job's clock
     (artifact,) = on_server.search_artifacts(run_id=stored.id).items

@@ -246,7 +246,7 @@ def _tracked_state(run_ids):
     state = []
     for run_id in run_ids:
         run = registry().get_run(run_id=run_id)
-        histories = {key: [(p.step, repr(p.value), p.timestamp) for p in registry().metric_history(run_id=run_id, key=key)] for key in registry().metric_summaries(run_id=run_id)}
+        histories = {key: [(p.step, repr(p.value), p.timestamp) for p in registry().metric_history(run_id=run_id, key=key).points()] for key in registry().metric_summaries(run_id=run_id)}
         state.append((run, registry().metric_summaries(run_id=run_id), histories))
     return state
 

@@ -38,7 +38,7 @@ def test_a_server_stopped_during_a_tracked_run_loses_nothing_once_it_is_back(spo
 
     stored = server_database().get_run(run_id=run.id)
     assert stored.status == "finished"
-    history = server_database().metric_history(run_id=run.id, key="loss")
+    history = server_database().metric_history(run_id=run.id, key="loss").points()
     assert [point.step for point in history] == list(range(20))
     assert server_database().metric_summaries(run_id=run.id)["loss"].count == 20
     assert [artifact.name for artifact in server_database().search_artifacts(run_id=run.id, with_total=True).items] == ["best.pt"]
@@ -70,9 +70,9 @@ def test_later_batches_of_a_spooled_run_queue_behind_it(spooling_server, monkeyp
     run.log_metric("loss", 2.0, step=0)
     assert run.flush()
     assert spool.pending_count(spooling_server.url) == 2
-    assert server_database().metric_history(run_id=run.id, key="loss") == []
+    assert server_database().metric_history(run_id=run.id, key="loss").points() == []
     assert CliRunner().invoke(cli, ["sync"]).exit_code == 0
-    assert [point.value for point in server_database().metric_history(run_id=run.id, key="loss")] == [2.0]
+    assert [point.value for point in server_database().metric_history(run_id=run.id, key="loss").points()] == [2.0]
     run.end()
 
 
@@ -109,6 +109,6 @@ def test_a_client_killed_while_sending_the_spool_duplicates_nothing(spooling_ser
     assert spool.pending_count() == 0
     summaries = server_database().metric_summaries(run_id=run.id)
     assert summaries["loss"].count == batches
-    assert [point.step for point in server_database().metric_history(run_id=run.id, key="loss")] == list(range(batches))
+    assert [point.step for point in server_database().metric_history(run_id=run.id, key="loss").points()] == list(range(batches))
     assert sum(summary.count for summary in summaries.values()) == batches * points_per_batch
     run.end()

@@ -159,7 +159,8 @@ def test_one_key_for_many_runs_can_be_reduced(client):
     send(client, run["id"], [{"key": "loss", "step": step, "value": float(step % 7)} for step in range(1000)])
     response = client.get("/api/metrics/history", params={"key": "loss", "run_id": run["id"], "max_points": 50})
     [series] = response.json()
-    assert 2 <= len(series["points"]) <= 50
+    assert 2 <= len(series["steps"]) == len(series["values"]) == len(series["timestamps"]) <= 50
+    assert series["reduced"] is True
 
 
 def test_one_key_for_many_runs_refuses_a_bad_limit(client):

@@ -63,7 +63,7 @@ def test_a_tracking_process_killed_with_sigkill_leaves_a_lost_run_with_its_flush
     process.kill()
     process.wait(timeout=30)
     assert wait_for_status(run_id, "lost") == "lost"
-    assert len(registry().metric_history(run_id=run_id, key="loss")) == 50
+    assert len(registry().metric_history(run_id=run_id, key="loss").points()) == 50
 
 
 def test_sigterm_ends_a_tracked_run_killed(db):
@@ -73,7 +73,7 @@ def test_sigterm_ends_a_tracked_run_killed(db):
     run = ModelRun.get_by_id(run_id)
     assert run.status == "killed"
     assert run.error_type == "SIGTERM"
-    assert len(registry().metric_history(run_id=run_id, key="loss")) == 50
+    assert len(registry().metric_history(run_id=run_id, key="loss").points()) == 50
 
 
 def test_a_started_run_left_open_ends_finished_at_interpreter_exit_with_its_points(db):

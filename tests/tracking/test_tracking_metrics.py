@@ -126,7 +126,7 @@ def test_a_batch_written_twice_is_stored_once(run):
     points = [("loss", step, float(step), None) for step in range(10)]
     assert registry().log_batch(run_id=run.id, batch_id="batch-1", points=points) is True
     assert registry().log_batch(run_id=run.id, batch_id="batch-1", points=points) is False
-    assert len(registry().metric_history(run_id=run.id, key="loss")) == 10
+    assert len(registry().metric_history(run_id=run.id, key="loss").points()) == 10
     assert registry().metric_summaries(run_id=run.id)["loss"].count == 10
 
 
@@ -153,7 +153,7 @@ def test_history_of_many_runs_for_one_key(db):
     runs[2].end()
     histories = registry().metric_histories(run_ids=[run.id for run in runs], key="map50")
     assert list(histories) == [runs[0].id, runs[1].id]
-    assert [point.value for point in histories[runs[1].id]] == [1.0]
+    assert histories[runs[1].id].values == [1.0]
 
 
 def test_a_reduced_history_keeps_the_extremes_within_the_limit(run):
@@ -162,7 +162,9 @@ def test_a_reduced_history_keeps_the_extremes_within_the_limit(run):
     for step, value in enumerate(values):
         run.log_metric("wave", value, step=step)
     run.flush()
-    [reduced] = registry().metric_histories(run_ids=[run.id], key="wave", max_points=100).values()
+    [series] = registry().metric_histories(run_ids=[run.id], key="wave", max_points=100).values()
+    assert series.reduced
+    reduced = series.points()
     assert len(reduced) <= 100
     steps = [point.step for point in reduced]
     assert steps == sorted(steps)
@@ -175,7 +177,7 @@ def test_a_short_series_is_not_reduced(run):
         run.log_metric("loss", float(step), step=step)
     run.flush()
     [history] = registry().metric_histories(run_ids=[run.id], key="loss", max_points=100).values()
-    assert len(history) == 10
+    assert history.steps == list(range(10)) and not history.reduced
 
 
 def test_metrics_can_be_logged_to_a_run_recorded_with_create(db):

@@ -206,7 +206,7 @@ def run_metrics(run_id, key, as_json) -> None:  # noqa: ANN001
                 [(s.key, value(s.last), value(s.min), value(s.max), s.step, s.count) for s in summaries],
             )
         return
-    points = registry().metric_history(run_id=run_id, key=key)
+    points = registry().metric_history(run_id=run_id, key=key).points()
     if as_json:
         echo_json([{"step": p.step, "value": value(p.value), "timestamp": p.timestamp} for p in points])
     elif not points:

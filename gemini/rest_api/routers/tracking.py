@@ -14,7 +14,9 @@ from fastapi import APIRouter, Query, Request, Response
 
 from gemini.domain.limits import MAX_RUNS_PER_HISTORY
 from gemini.domain.statuses import END_STATUSES, LOST, RUNNING
+from gemini.domain.wire import REDUCED_HEADER
 from gemini.registry import registry
+from gemini.rest_api.json_body import json_bytes
 from gemini.rest_api.threads import off_the_loop
 from gemini.rest_api.errors import CONFLICT, NOT_FOUND, READ_ERRORS, WRITE_ERRORS
 from gemini.rest_api.pages import TOTAL_HEADER
@@ -118,18 +120,29 @@ def metric_summaries(run_id: uuid.UUID, response: Response) -> list[MetricSummar
     return summaries
 
 
+_MAX_POINTS = Query(
+    ge=2,
+    description="Reduce a range of more points to at most this many: each block of steps keeps its first, lowest, "
+    "highest and last point (NaN points left out).",
+)
+
+
 @runs_router.get("/{run_id}/metrics/{key:path}", responses=NOT_FOUND)
-def metric_history(run_id: uuid.UUID, key: str, response: Response) -> list[MetricPointPublic]:
+def metric_history(
+    run_id: uuid.UUID, key: str, response: Response, max_points: Annotated[int | None, _MAX_POINTS] = None
+) -> list[MetricPointPublic]:
     """Every point of one key of the run, by step (an empty array when the run never logged it). The
-    key may contain slashes: ``/api/model_runs/{id}/metrics/metrics/mAP50(B)``."""
-    points = [MetricPointPublic.of(point) for point in registry().metric_history(run_id=run_id, key=key)]
+    key may contain slashes: ``/api/model_runs/{id}/metrics/metrics/mAP50(B)``. With ``max_points``, a
+    longer series is reduced (``X-Reduced: true``)."""
+    series = registry().metric_history(run_id=run_id, key=key, max_points=max_points)
+    points = [MetricPointPublic.of(point) for point in series.points()]
     response.headers[TOTAL_HEADER] = str(len(points))
+    response.headers[REDUCED_HEADER] = "true" if series.reduced else "false"
     return points
 
 
-@metrics_router.get("/history")
+@metrics_router.get("/history", response_model=list[MetricSeriesPublic])
 def metric_histories(
-    response: Response,
     key: Annotated[str, Query(description="The metric key.", examples=["metrics/mAP50(B)"])],
     run_id: Annotated[
         list[uuid.UUID],
@@ -138,17 +151,18 @@ def metric_histories(
             examples=[["01a22def-8ca6-710a-9616-56964e2f0d1d"]],
         ),
     ],
-    max_points: Annotated[
-        int | None,
-        Query(ge=2, description="Reduce each longer series to at most this many points, keeping its extremes."),
-    ] = None,
-) -> list[MetricSeriesPublic]:
-    """One key's history for many runs at once (the compare page), in the order the runs were given;
-    runs that never logged the key are left out."""
-    histories = registry().metric_histories(run_ids=run_id, key=key, max_points=max_points)
-    series = [
-        MetricSeriesPublic.model_construct(run_id=run, points=[MetricPointPublic.of(point) for point in points])
-        for run, points in histories.items()
-    ]
-    response.headers[TOTAL_HEADER] = str(len(series))
-    return series
+    max_points: Annotated[int | None, _MAX_POINTS] = None,
+    start_step: Annotated[int | None, Query(ge=0, description="First step of the range (a zoom); from the first.")] = None,
+    end_step: Annotated[int | None, Query(ge=0, description="Last step of the range, included; to the last.")] = None,
+) -> Response:
+    """One key's series for many runs at once (the compare page), in the order the runs were given, as
+    columns; runs that never logged the key are left out."""
+    histories = registry().metric_histories(
+        run_ids=run_id, key=key, max_points=max_points, start_step=start_step, end_step=end_step
+    )
+    body = [MetricSeriesPublic.columns(run, series) for run, series in histories.items()]
+    # Written here rather than through the response model: a model per run validating 10,000s of
+    # numbers would cost more than the read itself.
+    return Response(
+        json_bytes(body), media_type="application/json", headers={TOTAL_HEADER: str(len(body))}
+    )

@@ -1,0 +1,472 @@
+"""Each metric series kept a second time, in blocks of steps, so that no read goes point by point.
+
+Level 0 cuts a series into blocks of 64 steps (steps 0-63, 64-127, ...); each level above has blocks 8
+times wider, up to level 4 (262,144 steps a block). Every block keeps
+
+- how many points it holds (NaN included) and its lowest and highest step;
+- its first, lowest, highest and last point that is not NaN (step, value, time): what a line chart of
+  the block draws, so that a series reduced to these four points a block keeps its shape and its exact
+  extremes (the "M4" aggregation: Jugel et al., "M4: A Visualization-Oriented Time Series Data
+  Aggregation", PVLDB 7(10), 2014);
+- at level 0 only, the points themselves, packed as little-endian arrays (int64 steps, float64 values
+  with NaN, float64 times in seconds since 1970).
+
+A whole series is read from its level-0 blocks: a row per 64 points, unpacked at C speed. A series
+reduced to N points is read from the coarsest level whose blocks are no wider than the range divided
+into N/4 buckets: at most 8 rows a bucket, whatever the series' length; the range's two ends, which
+cut through blocks, are covered by finer levels and at last by the level-0 points. A zoom (a range of
+steps) reads the same way. Below 64 steps a bucket the level-0 points themselves are reduced.
+
+The blocks are written with the batch of points, in its transaction. A batch that only appends steps
+after a key's last one is merged into the stored blocks by the database itself, in the upsert (no read,
+the packed points appended); a batch that rewrites earlier steps has each touched block computed again
+from the points (level 0) and from the blocks below it (above).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import sys
+import uuid
+from array import array
+from bisect import bisect_left, bisect_right
+from collections.abc import Iterable, Sequence
+
+import sqlalchemy as sa
+
+BASE_SHIFT = 6  # level 0: 64 steps a block
+LEVEL_SHIFT = 3  # each level 8 times wider
+LEVELS = 5
+_NAN = float("nan")
+_BIG_ENDIAN = sys.byteorder == "big"
+
+_AGGREGATES = (
+    "point_count, start_step, end_step, first_step, first_value, first_time, low_step, low_value, low_time, "
+    "high_step, high_value, high_time, last_step, last_value, last_time"
+)
+_PACKED = "packed_steps, packed_values, packed_times"
+_COLUMNS = f"run_id, key, level, block, {_AGGREGATES}, {_PACKED}"
+
+Point = tuple[int, float | None, float]
+"""(step, value or None for NaN, time in seconds since 1970)."""
+
+
+def shift_of(level: int) -> int:
+    return BASE_SHIFT + LEVEL_SHIFT * level
+
+
+def width_of(level: int) -> int:
+    return 1 << shift_of(level)
+
+
+class Block:
+    """One block's summary; ``packed`` (steps, values, times) at level 0 only."""
+
+    __slots__ = ("count", "start", "end", "first", "low", "high", "last", "packed")
+
+    def __init__(self, count, start, end, first, low, high, last, packed=None) -> None:  # noqa: ANN001
+        self.count, self.start, self.end = count, start, end
+        self.first, self.low, self.high, self.last = first, low, high, last
+        self.packed = packed
+
+    @classmethod
+    def of_points(cls, steps: list[int], values: list[float | None], times: list[float]) -> "Block":
+        """A level-0 block from its points in step order (``None`` values are NaN)."""
+        if None not in values:
+            present = values
+            first = (steps[0], values[0], times[0])
+            last = (steps[-1], values[-1], times[-1])
+            low_at = values.index(min(values))
+            high_at = values.index(max(values))
+            low = (steps[low_at], values[low_at], times[low_at])
+            high = (steps[high_at], values[high_at], times[high_at])
+        else:
+            indexes = [index for index, value in enumerate(values) if value is not None]
+            first = last = low = high = None
+            if indexes:
+                present = [values[index] for index in indexes]
+                low_at = indexes[present.index(min(present))]
+                high_at = indexes[present.index(max(present))]
+                first = (steps[indexes[0]], values[indexes[0]], times[indexes[0]])
+                last = (steps[indexes[-1]], values[indexes[-1]], times[indexes[-1]])
+                low = (steps[low_at], values[low_at], times[low_at])
+                high = (steps[high_at], values[high_at], times[high_at])
+        return cls(len(steps), steps[0], steps[-1], first, low, high, last, (steps, values, times))
+
+    def then(self, later: "Block") -> "Block":
+        """This block's points followed by ``later``'s (every step of ``later`` after this one's);
+        ties of the extremes keep the earlier point."""
+        packed = None
+        if self.packed is not None and later.packed is not None:
+            packed = tuple(mine + theirs for mine, theirs in zip(self.packed, later.packed))
+        low, high = self.low, self.high
+        if later.low is not None and (low is None or later.low[1] < low[1]):
+            low = later.low
+        if later.high is not None and (high is None or later.high[1] > high[1]):
+            high = later.high
+        return Block(
+            self.count + later.count,
+            self.start,
+            later.end,
+            self.first if self.first is not None else later.first,
+            low,
+            high,
+            later.last if later.last is not None else self.last,
+            packed,
+        )
+
+
+def _combined(blocks: Iterable[Block]) -> Block:
+    total = None
+    for block in blocks:
+        total = block if total is None else total.then(block)
+    assert total is not None
+    return total
+
+
+def level_zero(points: Sequence[Point]) -> dict[int, Block]:
+    """The level-0 blocks of points in step order, by block number."""
+    if not points:
+        return {}
+    steps, values, times = (list(column) for column in zip(*points))
+    blocks: dict[int, Block] = {}
+    start, length = 0, len(steps)
+    while start < length:
+        number = steps[start] >> BASE_SHIFT
+        end = bisect_left(steps, (number + 1) << BASE_SHIFT, start + 1)
+        blocks[number] = Block.of_points(steps[start:end], values[start:end], times[start:end])
+        start = end
+    return blocks
+
+
+def level_above(blocks: dict[int, Block]) -> dict[int, Block]:
+    """The next level's blocks made of these (in block order), without their packed points."""
+    grouped: dict[int, list[Block]] = {}
+    for number in sorted(blocks):
+        grouped.setdefault(number >> LEVEL_SHIFT, []).append(blocks[number])
+    above = {}
+    for number, children in grouped.items():
+        block = _combined(children)
+        above[number] = Block(block.count, block.start, block.end, block.first, block.low, block.high, block.last)
+    return above
+
+
+def _pack(typecode: str, items: list) -> bytes:
+    packed = array(typecode, items)
+    if _BIG_ENDIAN:
+        packed.byteswap()
+    return packed.tobytes()
+
+
+def _unpack(typecode: str, data: bytes) -> list:
+    items = array(typecode)
+    items.frombytes(data)
+    if _BIG_ENDIAN:
+        items.byteswap()
+    return items.tolist()
+
+
+def _triple(step, value, time) -> tuple | None:  # noqa: ANN001
+    return None if step is None else (step, value, time)
+
+
+class MetricBlocks:
+    """Reads and writes of ``run_metric_blocks`` on one connection."""
+
+    def __init__(self, connection: sa.Connection) -> None:
+        self.connection = connection
+        self.postgresql = connection.dialect.name == "postgresql"
+        self.marker = "%s" if self.postgresql else "?"
+
+    def _run(self, run_id: uuid.UUID) -> object:
+        return run_id if self.postgresql else run_id.hex
+
+    def _select(self, sql: str, parameters: tuple) -> list[tuple]:
+        return self.connection.exec_driver_sql(sql.replace("?", self.marker), parameters).all()
+
+    # -- writes --------------------------------------------------------------------------------------
+
+    def append(self, run_id: uuid.UUID, points_by_key: dict[str, list[Point]]) -> None:
+        """Blocks for points that all come after their key's last step, merged into the stored ones."""
+        self._upsert(run_id, {key: self._levels(level_zero(points)) for key, points in points_by_key.items()}, merge=True)
+
+    def recompute(self, run_id: uuid.UUID, key: str, steps: Iterable[int]) -> None:
+        """The blocks of ``key`` that hold any of ``steps``, computed again from the stored points."""
+        numbers = sorted({step >> BASE_SHIFT for step in steps})
+        zero: dict[int, Block] = {}
+        for low, high in _runs_of(numbers):
+            rows = self._select(
+                "SELECT step, value, timestamp FROM run_metrics WHERE run_id = ? AND key = ? AND step BETWEEN ? AND ? "
+                "ORDER BY step",
+                (self._run(run_id), key, low << BASE_SHIFT, ((high + 1) << BASE_SHIFT) - 1),
+            )
+            zero.update(level_zero([(step, value, seconds_of(stamp)) for step, value, stamp in rows]))
+        levels = [zero]
+        for level in range(1, LEVELS):
+            touched = sorted({number >> LEVEL_SHIFT for number in levels[-1]})
+            children = dict(levels[-1])
+            wanted = [
+                (key, level - 1, child)
+                for number in touched
+                for child in range(number << LEVEL_SHIFT, (number + 1) << LEVEL_SHIFT)
+                if child not in children
+            ]
+            for _, _, child, stored in self._stored(run_id, wanted):
+                children[child] = stored
+            levels.append(
+                {number: block for number, block in level_above(children).items() if number in touched}
+            )
+        self._upsert(run_id, {key: levels}, merge=False)
+
+    def _levels(self, zero: dict[int, Block]) -> list[dict[int, Block]]:
+        levels = [zero]
+        for _ in range(1, LEVELS):
+            levels.append(level_above(levels[-1]))
+        return levels
+
+    def _stored(self, run_id: uuid.UUID, wanted: list[tuple[str, int, int]]) -> list[tuple[str, int, int, Block]]:
+        """Stored blocks by (key, level, number); level 0 with its packed points."""
+        found = []
+        run = self._run(run_id)
+        for start in range(0, len(wanted), 100):
+            part = wanted[start : start + 100]
+            # One primary-key lookup each: SQLite's planner scans the run's blocks for an OR of them.
+            select = f"SELECT key, level, block, {_AGGREGATES}, {_PACKED} FROM run_metric_blocks WHERE run_id = ? AND key = ? AND level = ? AND block = ?"
+            parameters = []
+            for item in part:
+                parameters.extend((run, *item))
+            rows = self._select(" UNION ALL ".join([select] * len(part)), tuple(parameters))
+            for row in rows:
+                found.append((row[0], row[1], row[2], _block_of_row(row[3:])))
+        return found
+
+    def _upsert(self, run_id: uuid.UUID, levels_by_key: dict[str, list[dict[int, Block]]], *, merge: bool) -> None:
+        """Write blocks: in place of the stored ones, or (``merge``) after them, their points following."""
+        run = self._run(run_id)
+        rows = []
+        absent = (None, None, None)
+        for key, levels in levels_by_key.items():
+            for level, blocks in enumerate(levels):
+                for number, block in blocks.items():
+                    packed = absent
+                    if level == 0:
+                        steps, values, times = block.packed
+                        if None in values:
+                            values = [_NAN if value is None else value for value in values]
+                        packed = (_pack("q", steps), _pack("d", values), _pack("d", times))
+                    rows.append(
+                        (run, key, level, number, block.count, block.start, block.end, *(block.first or absent),
+                         *(block.low or absent), *(block.high or absent), *(block.last or absent), *packed)
+                    )
+        if rows:
+            statement = self._merge if merge else self._replace
+            self.connection.exec_driver_sql(statement().replace("?", self.marker), rows)
+
+    def _replace(self) -> str:
+        updates = ", ".join(f"{column} = excluded.{column}" for column in (_AGGREGATES + ", " + _PACKED).split(", "))
+        return f"INSERT INTO run_metric_blocks ({_COLUMNS}) VALUES ({', '.join('?' * 22)}) ON CONFLICT (run_id, key, level, block) DO UPDATE SET {updates}"
+
+    def _merge(self) -> str:
+        # Every SET expression reads the stored row as it was before the update: the stored block comes
+        # first, the new points after it; an extreme equal to the stored one keeps the stored (earlier) point.
+        stored, new = "run_metric_blocks", "excluded"
+
+        def point(prefix: str, take_new: str) -> str:
+            return ", ".join(
+                f"{prefix}_{part} = CASE WHEN {take_new} THEN {new}.{prefix}_{part} ELSE {stored}.{prefix}_{part} END"
+                for part in ("step", "value", "time")
+            )
+
+        # SQLite's || joins blobs as text: cast back, bytes unchanged. PostgreSQL's joins bytea.
+        join = (lambda column: f"{stored}.{column} || {new}.{column}") if self.postgresql else (
+            lambda column: f"CAST({stored}.{column} || {new}.{column} AS BLOB)"
+        )
+        updates = ", ".join(
+            [
+                f"point_count = {stored}.point_count + {new}.point_count",
+                f"end_step = {new}.end_step",
+                point("first", f"{stored}.first_step IS NULL"),
+                point("low", f"{stored}.low_value IS NULL OR {new}.low_value < {stored}.low_value"),
+                point("high", f"{stored}.high_value IS NULL OR {new}.high_value > {stored}.high_value"),
+                point("last", f"{new}.last_step IS NOT NULL"),
+                *(f"{column} = {join(column)}" for column in _PACKED.split(", ")),
+            ]
+        )
+        return f"INSERT INTO run_metric_blocks ({_COLUMNS}) VALUES ({', '.join('?' * 22)}) ON CONFLICT (run_id, key, level, block) DO UPDATE SET {updates}"
+
+    # -- reads ---------------------------------------------------------------------------------------
+
+    def extents(self, run_ids: list[uuid.UUID], key: str) -> dict[uuid.UUID, tuple[int, int, int]]:
+        """(point count, first step, last step) of each run's series of ``key`` (runs without it absent)."""
+        found = {}
+        by_stored_id = {self._run(run_id): run_id for run_id in run_ids}
+        stored_ids = list(by_stored_id)
+        for start in range(0, len(stored_ids), 500):
+            part = stored_ids[start : start + 500]
+            rows = self._select(
+                "SELECT run_id, sum(point_count), min(start_step), max(end_step) FROM run_metric_blocks "
+                f"WHERE key = ? AND level = ? AND run_id IN ({', '.join('?' * len(part))}) GROUP BY run_id",
+                (key, LEVELS - 1, *part),
+            )
+            for stored_id, count, first, last in rows:
+                found[by_stored_id[stored_id]] = (int(count), first, last)
+        return found
+
+    def points(self, run_id: uuid.UUID, key: str, first: int | None = None, last: int | None = None) -> tuple[list, list, list]:
+        """Every point of the series between steps ``first`` and ``last`` (inclusive; ``None``: no bound),
+        as (steps, values, times) columns; values NaN where logged so."""
+        query = "SELECT packed_steps, packed_values, packed_times FROM run_metric_blocks WHERE run_id = ? AND key = ? AND level = 0"
+        parameters: list = [self._run(run_id), key]
+        if first is not None:
+            query += " AND block >= ?"
+            parameters.append(first >> BASE_SHIFT)
+        if last is not None:
+            query += " AND block <= ?"
+            parameters.append(last >> BASE_SHIFT)
+        rows = self._select(query + " ORDER BY block", tuple(parameters))
+        if not rows:
+            return [], [], []
+        steps = _unpack("q", b"".join(row[0] for row in rows))
+        values = _unpack("d", b"".join(row[1] for row in rows))
+        times = _unpack("d", b"".join(row[2] for row in rows))
+        if first is not None or last is not None:
+            low = 0 if first is None else bisect_left(steps, first)
+            high = len(steps) if last is None else bisect_right(steps, last)
+            if low > 0 or high < len(steps):
+                steps, values, times = steps[low:high], values[low:high], times[low:high]
+        return steps, values, times
+
+    def reduced(
+        self, run_id: uuid.UUID, key: str, first: int, last: int, level: int, buckets: int, *, extremes_only: bool
+    ) -> tuple[tuple[list, list, list], int]:
+        """Steps ``first``..``last`` cut into ``buckets`` equal ranges, each keeping its first, lowest,
+        highest and last point (or only the lowest and highest), NaN left out, read from the blocks of
+        ``level`` (no wider than a bucket) and, at the ends, of the levels below and the points; as
+        (steps, values, times) columns, with how many points the range holds."""
+        spans: list[tuple[int, int, int]] = []
+        edges: list[tuple[int, int]] = []
+        _cover(first, last, level, spans, edges)
+        rows: list[tuple] = []
+        if spans:
+            select = f"SELECT {_AGGREGATES} FROM run_metric_blocks WHERE run_id = ? AND key = ? AND level = ? AND block BETWEEN ? AND ?"
+            parameters = []
+            for level_of_span, low, high in spans:
+                parameters.extend((self._run(run_id), key, level_of_span, low, high))
+            rows = self._select(" UNION ALL ".join([select] * len(spans)), tuple(parameters))
+        for low, high in edges:  # each point a block of its own
+            for step, value, time in zip(*self.points(run_id, key, low, high)):
+                point = (step, value, time) if value == value else (None, None, None)
+                rows.append((1, step, step, *point, *point, *point, *point))
+        rows.sort(key=_start_step)  # the spans and edges of the cover, in step order
+        count = sum(row[0] for row in rows)
+        # Each block into the bucket where it starts: a block is no wider than a bucket, so a bucket's
+        # points are its blocks' first, lowest, highest and last (straight from the rows: a read of 20
+        # runs goes through thousands of them).
+        width = -(-(last - first + 1) // buckets)
+        kept: list[tuple] = []
+        current = -1
+        first_point = low_point = high_point = last_point = None
+        for row in rows:
+            if row[3] is None:
+                continue
+            bucket = (row[1] - first) // width
+            if bucket != current:
+                if current >= 0:
+                    kept.extend(_chosen(first_point, low_point, high_point, last_point, extremes_only))
+                current = bucket
+                first_point, low_point, high_point = row[3:6], row[6:9], row[9:12]
+            else:
+                if row[7] < low_point[1]:
+                    low_point = row[6:9]
+                if row[10] > high_point[1]:
+                    high_point = row[9:12]
+            last_point = row[12:15]
+        if current >= 0:
+            kept.extend(_chosen(first_point, low_point, high_point, last_point, extremes_only))
+        return (tuple(list(column) for column in zip(*kept)) if kept else ([], [], [])), count
+
+
+def _start_step(row: tuple) -> int:
+    return row[1]
+
+
+def _chosen(first: tuple, low: tuple, high: tuple, last: tuple, extremes_only: bool) -> list[tuple]:
+    """A bucket's points by step, each once."""
+    points = {tuple(low), tuple(high)} if extremes_only else {tuple(first), tuple(low), tuple(high), tuple(last)}
+    return sorted(points)
+
+
+def _runs_of(numbers: list[int]) -> list[tuple[int, int]]:
+    """Sorted numbers as runs of consecutive ones: [1, 2, 3, 7] -> [(1, 3), (7, 7)]."""
+    runs: list[tuple[int, int]] = []
+    for number in numbers:
+        if runs and runs[-1][1] == number - 1:
+            runs[-1] = (runs[-1][0], number)
+        else:
+            runs.append((number, number))
+    return runs
+
+
+def _cover(first: int, last: int, level: int, spans: list, edges: list) -> None:
+    """Steps ``first``..``last`` as whole blocks of ``level`` (``spans``: level, first and last block),
+    what is left at the ends as blocks of the levels below, and the rest as ranges of points (``edges``)."""
+    if level < 0:
+        edges.append((first, last))
+        return
+    shift = shift_of(level)
+    low = (first + (1 << shift) - 1) >> shift
+    high = ((last + 1) >> shift) - 1
+    if low > high:
+        _cover(first, last, level - 1, spans, edges)
+        return
+    if first < low << shift:
+        _cover(first, (low << shift) - 1, level - 1, spans, edges)
+    spans.append((level, low, high))
+    if (high + 1) << shift <= last:
+        _cover((high + 1) << shift, last, level - 1, spans, edges)
+
+
+def _block_of_row(row: Sequence) -> Block:
+    """A Block from the aggregate columns (and, when present, the packed ones) of a row."""
+    count, start, end = row[0], row[1], row[2]
+    packed = None
+    if len(row) > 15 and row[15] is not None:
+        values = [None if value != value else value for value in _unpack("d", row[16])]
+        packed = (_unpack("q", row[15]), values, _unpack("d", row[17]))
+    return Block(
+        count,
+        start,
+        end,
+        _triple(*row[3:6]),
+        _triple(*row[6:9]),
+        _triple(*row[9:12]),
+        _triple(*row[12:15]),
+        packed,
+    )
+
+
+def seconds_of(stamp) -> float:  # noqa: ANN001
+    """A stored point's time as seconds since 1970: PostgreSQL's driver gives aware datetimes; SQLite's
+    text is UTC without zone, always with microseconds."""
+    if isinstance(stamp, str):
+        return dt.datetime.fromisoformat(stamp).replace(tzinfo=dt.timezone.utc).timestamp()
+    return stamp.timestamp()
+
+
+def reduce_points(
+    steps: list[int], values: list[float], times: list[float], first: int, last: int, buckets: int, *, extremes_only: bool
+) -> tuple[list[int], list[float], list[float]]:
+    """Points in step order, none NaN, cut into ``buckets`` equal ranges of ``first``..``last``, each
+    keeping its first, lowest, highest and last point (or only the lowest and highest); as columns."""
+    width = -(-(last - first + 1) // buckets)
+    kept: list[int] = []
+    start, length = 0, len(steps)
+    while start < length:
+        bucket = (steps[start] - first) // width
+        end = bisect_left(steps, first + (bucket + 1) * width, start + 1)
+        part = values[start:end]
+        low = start + part.index(min(part))
+        high = start + part.index(max(part))
+        kept.extend(sorted({low, high} if extremes_only else {start, low, high, end - 1}))
+        start = end
+    return [steps[at] for at in kept], [values[at] for at in kept], [times[at] for at in kept]

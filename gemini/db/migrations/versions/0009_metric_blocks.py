@@ -1,0 +1,76 @@
+"""Metric series kept in blocks of steps as well (gemini.db.metric_blocks), for history reads that do not
+go point by point; the blocks of the points already stored are built here.
+
+Revision ID: 0009
+Revises: 0008
+Create Date: 2026-12-04
+"""
+
+import uuid
+
+import sqlalchemy as sa
+from alembic import op
+
+revision = "0009"
+down_revision = "0008"
+branch_labels = None
+depends_on = None
+
+_CHUNK = 65_536  # points of one series built at a time: a long series never sits whole in memory
+
+
+def _point_columns(prefix: str) -> list[sa.Column]:
+    return [
+        sa.Column(f"{prefix}_step", sa.BigInteger(), nullable=True),
+        sa.Column(f"{prefix}_value", sa.Double(), nullable=True),
+        sa.Column(f"{prefix}_time", sa.Double(), nullable=True),
+    ]
+
+
+def upgrade() -> None:
+    op.create_table(
+        "run_metric_blocks",
+        sa.Column("run_id", sa.Uuid(), sa.ForeignKey("model_runs.id", ondelete="CASCADE"), primary_key=True),
+        sa.Column("key", sa.Text(), primary_key=True),
+        sa.Column("level", sa.SmallInteger(), primary_key=True, autoincrement=False),
+        sa.Column("block", sa.BigInteger(), primary_key=True, autoincrement=False),
+        sa.Column("point_count", sa.BigInteger(), nullable=False),
+        sa.Column("start_step", sa.BigInteger(), nullable=False),
+        sa.Column("end_step", sa.BigInteger(), nullable=False),
+        *_point_columns("first"),
+        *_point_columns("low"),
+        *_point_columns("high"),
+        *_point_columns("last"),
+        sa.Column("packed_steps", sa.LargeBinary(), nullable=True),
+        sa.Column("packed_values", sa.LargeBinary(), nullable=True),
+        sa.Column("packed_times", sa.LargeBinary(), nullable=True),
+        sqlite_with_rowid=False,
+    )
+    _build_blocks(op.get_bind())
+
+
+def _build_blocks(connection: sa.Connection) -> None:
+    # The write path's own code builds them: a series' blocks have one definition, wherever made.
+    from gemini.db.metric_blocks import MetricBlocks, seconds_of
+
+    blocks = MetricBlocks(connection)
+    series = connection.execute(sa.text("SELECT DISTINCT run_id, key FROM run_metrics")).all()
+    page = sa.text(
+        "SELECT step, value, timestamp FROM run_metrics WHERE run_id = :run_id AND key = :key AND step > :after "
+        "ORDER BY step LIMIT :limit"
+    )
+    for stored_run_id, key in series:
+        run_id = uuid.UUID(str(stored_run_id))  # SQLite gives the stored hex text, PostgreSQL a UUID
+        last_step = None
+        while True:
+            rows = connection.execute(
+                page, {"run_id": stored_run_id, "key": key, "after": -1 if last_step is None else last_step, "limit": _CHUNK}
+            ).all()
+            if not rows:
+                break
+            blocks.append(run_id, {key: [(step, value, seconds_of(stamp)) for step, value, stamp in rows]})
+            last_step = rows[-1][0]
+
+
+def downgrade() -> None:
+    op.drop_table("run_metric_blocks")
