@@ -73,7 +73,6 @@ class Block:
     def of_points(cls, steps: list[int], values: list[float | None], times: list[float]) -> "Block":
         """A level-0 block from its points in step order (``None`` values are NaN)."""
         if None not in values:
-            present = values
             first = (steps[0], values[0], times[0])
             last = (steps[-1], values[-1], times[-1])
             low_at = values.index(min(values))
@@ -94,11 +93,8 @@ class Block:
         return cls(len(steps), steps[0], steps[-1], first, low, high, last, (steps, values, times))
 
     def then(self, later: "Block") -> "Block":
-        """This block's points followed by ``later``'s (every step of ``later`` after this one's);
-        ties of the extremes keep the earlier point."""
-        packed = None
-        if self.packed is not None and later.packed is not None:
-            packed = tuple(mine + theirs for mine, theirs in zip(self.packed, later.packed))
+        """The summary of this block's points followed by ``later``'s (every step of ``later`` after this
+        one's), without packed points; ties of the extremes keep the earlier point."""
         low, high = self.low, self.high
         if later.low is not None and (low is None or later.low[1] < low[1]):
             low = later.low
@@ -112,15 +108,14 @@ class Block:
             low,
             high,
             later.last if later.last is not None else self.last,
-            packed,
         )
 
 
-def _combined(blocks: Iterable[Block]) -> Block:
-    total = None
-    for block in blocks:
-        total = block if total is None else total.then(block)
-    assert total is not None
+def _combined(blocks: list[Block]) -> Block:
+    first = blocks[0]
+    total = Block(first.count, first.start, first.end, first.first, first.low, first.high, first.last)
+    for block in blocks[1:]:
+        total = total.then(block)
     return total
 
 
@@ -139,16 +134,26 @@ def level_zero(points: Sequence[Point]) -> dict[int, Block]:
     return blocks
 
 
+def blocks_of(points: Sequence[Point]) -> list[dict[int, Block]]:
+    """The blocks of points in step order at each level, by block number."""
+    levels = [level_zero(points)]
+    for _ in range(1, LEVELS):
+        levels.append(level_above(levels[-1]))
+    return levels
+
+
+def whole_of(levels: list[dict[int, Block]]) -> Block:
+    """One block summing up every point of ``blocks_of``."""
+    top = levels[-1]
+    return _combined([top[number] for number in sorted(top)])
+
+
 def level_above(blocks: dict[int, Block]) -> dict[int, Block]:
     """The next level's blocks made of these (in block order), without their packed points."""
     grouped: dict[int, list[Block]] = {}
     for number in sorted(blocks):
         grouped.setdefault(number >> LEVEL_SHIFT, []).append(blocks[number])
-    above = {}
-    for number, children in grouped.items():
-        block = _combined(children)
-        above[number] = Block(block.count, block.start, block.end, block.first, block.low, block.high, block.last)
-    return above
+    return {number: _combined(children) for number, children in grouped.items()}
 
 
 def _pack(typecode: str, items: list) -> bytes:
@@ -186,13 +191,15 @@ class MetricBlocks:
 
     # -- writes --------------------------------------------------------------------------------------
 
-    def append(self, run_id: uuid.UUID, points_by_key: dict[str, list[Point]]) -> None:
-        """Blocks for points that all come after their key's last step, merged into the stored ones."""
-        self._upsert(run_id, {key: self._levels(level_zero(points)) for key, points in points_by_key.items()}, merge=True)
+    def append(self, run_id: uuid.UUID, levels_by_key: dict[str, list[dict[int, Block]]]) -> None:
+        """The blocks (``blocks_of``) of points that all come after their key's last step, merged into
+        the stored ones."""
+        self._upsert(run_id, levels_by_key, merge=True)
 
-    def recompute(self, run_id: uuid.UUID, key: str, steps: Iterable[int]) -> None:
-        """The blocks of ``key`` that hold any of ``steps``, computed again from the stored points."""
-        numbers = sorted({step >> BASE_SHIFT for step in steps})
+    def recompute(self, run_id: uuid.UUID, key: str, touched: Iterable[int]) -> None:
+        """The blocks of ``key`` above the ``touched`` level-0 blocks, and those, computed again from the
+        stored points."""
+        numbers = sorted(touched)
         zero: dict[int, Block] = {}
         for low, high in _runs_of(numbers):
             rows = self._select(
@@ -218,20 +225,14 @@ class MetricBlocks:
             )
         self._upsert(run_id, {key: levels}, merge=False)
 
-    def _levels(self, zero: dict[int, Block]) -> list[dict[int, Block]]:
-        levels = [zero]
-        for _ in range(1, LEVELS):
-            levels.append(level_above(levels[-1]))
-        return levels
-
     def _stored(self, run_id: uuid.UUID, wanted: list[tuple[str, int, int]]) -> list[tuple[str, int, int, Block]]:
-        """Stored blocks by (key, level, number); level 0 with its packed points."""
+        """Stored blocks by (key, level, number), without their packed points."""
         found = []
         run = self._run(run_id)
         for start in range(0, len(wanted), 100):
             part = wanted[start : start + 100]
             # One primary-key lookup each: SQLite's planner scans the run's blocks for an OR of them.
-            select = f"SELECT key, level, block, {_AGGREGATES}, {_PACKED} FROM run_metric_blocks WHERE run_id = ? AND key = ? AND level = ? AND block = ?"
+            select = f"SELECT key, level, block, {_AGGREGATES} FROM run_metric_blocks WHERE run_id = ? AND key = ? AND level = ? AND block = ?"
             parameters = []
             for item in part:
                 parameters.extend((run, *item))

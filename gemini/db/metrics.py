@@ -24,7 +24,8 @@ from sqlalchemy.dialects import postgresql, sqlite
 from gemini.db.tables import ModelRunRow, run_metric_batches, run_metric_summaries, run_metrics, utc_now
 from gemini.domain.errors import NotFoundError
 from gemini.domain.checks import Point
-from gemini.db.metric_blocks import LEVELS, MetricBlocks, reduce_points, width_of
+from gemini.db.metric_blocks import LEVELS, Block, MetricBlocks, blocks_of, reduce_points, whole_of, width_of
+from gemini.db.metric_blocks import Point as BlockPoint
 from gemini.domain.records import MetricSeries, MetricSummary
 
 _runs = ModelRunRow.__table__
@@ -55,22 +56,35 @@ def _merge_extreme(a: float | None, b: float | None, pick) -> float | None:  # n
     return pick(a, b)
 
 
-def _stats(points: Sequence[tuple[str, int, float | None, dt.datetime]]) -> dict[str, _KeyStats]:
-    stats: dict[str, _KeyStats] = {}
-    for key, step, value, _ in points:
-        current = stats.get(key)
-        if current is None:
-            stats[key] = _KeyStats(step, step, value, value, value, 1)
-            continue
-        current.count += 1
-        if step < current.first_step:
-            current.first_step = step
-        if step > current.last_step:
-            current.last_step, current.last_value = step, value
-        if value is not None:
-            current.min_value = value if current.min_value is None or value < current.min_value else current.min_value
-            current.max_value = value if current.max_value is None or value > current.max_value else current.max_value
-    return stats
+def _points_by_key(points: Sequence[Point]) -> tuple[dict[str, list[BlockPoint]], dict[float, dt.datetime]]:
+    """Each key's points in step order, NaN as ``None`` and times as seconds since 1970 (what the
+    blocks keep); with each such time's datetime, for the points' own rows."""
+    seconds: dict[dt.datetime, float] = {}  # the points of one logging call share their timestamp
+    by_key: dict[str, list[BlockPoint]] = {}
+    for key, step, value, stamp in points:
+        moment = seconds.get(stamp)
+        if moment is None:
+            moment = seconds[stamp] = stamp.timestamp()
+        of_key = by_key.get(key)
+        if of_key is None:
+            of_key = by_key[key] = []
+        of_key.append((step, None if value != value else value, moment))
+    for of_key in by_key.values():
+        of_key.sort()  # steps are distinct within a key: the values are never compared
+    return by_key, {moment: stamp for stamp, moment in seconds.items()}
+
+
+def _stats_of(block: Block) -> _KeyStats:
+    """A key's summary of the batch, from the block of all its points."""
+    last_value = block.last[1] if block.last is not None and block.last[0] == block.end else None  # else NaN
+    return _KeyStats(
+        first_step=block.start,
+        last_step=block.end,
+        last_value=last_value,
+        min_value=None if block.low is None else block.low[1],
+        max_value=None if block.high is None else block.high[1],
+        count=block.count,
+    )
 
 
 def _value_out(value: float | None) -> float:
@@ -124,10 +138,12 @@ class MetricRepository:
             return False
         if not points:
             return True
-        rows = [(key, step, None if value != value else value, stamp) for key, step, value, stamp in points]
-        batch_stats = _stats(rows)
+        by_key, stamps = _points_by_key(points)
+        # The batch's own blocks (gemini.db.metric_blocks) give its per-key summary as well.
+        batch_levels = {key: blocks_of(key_points) for key, key_points in by_key.items()}
+        batch_stats = {key: _stats_of(whole_of(levels)) for key, levels in batch_levels.items()}
         previous = self._summary_rows(run_id, list(batch_stats))
-        self._upsert_points(run_id, rows)
+        self._upsert_points(run_id, by_key, stamps)
         merged, recompute = [], []
         appended: list[str] = []  # keys whose points all come after their stored ones
         for key, stats in batch_stats.items():
@@ -155,31 +171,12 @@ class MetricRepository:
         for key in recompute:
             merged.append((key, self._stats_from_history(run_id, key)))
         self._upsert_summaries(run_id, merged, now)
-        self._write_blocks(run_id, rows, appended, recompute)
-        return True
-
-    def _write_blocks(
-        self,
-        run_id: uuid.UUID,
-        rows: list[tuple[str, int, float | None, dt.datetime]],
-        appended: list[str],
-        recompute: list[str],
-    ) -> None:
         blocks = MetricBlocks(self.connection)
-        seconds: dict[dt.datetime, float] = {}  # the points of one logging call share their timestamp
-        by_key: dict[str, list[tuple[int, float | None, float]]] = {key: [] for key in appended}
-        by_key.update((key, []) for key in recompute)
-        for key, step, value, stamp in rows:
-            moment = seconds.get(stamp)
-            if moment is None:
-                moment = seconds[stamp] = stamp.timestamp()
-            by_key[key].append((step, value, moment))
         if appended:
-            for key in appended:
-                by_key[key].sort()
-            blocks.append(run_id, {key: by_key[key] for key in appended})
+            blocks.append(run_id, {key: batch_levels[key] for key in appended})
         for key in recompute:
-            blocks.recompute(run_id, key, [point[0] for point in by_key[key]])
+            blocks.recompute(run_id, key, batch_levels[key][0])
+        return True
 
     def _summary_rows(self, run_id: uuid.UUID, keys: list[str]) -> dict[str, sa.Row]:
         found: dict[str, sa.Row] = {}
@@ -203,7 +200,9 @@ class MetricRepository:
         ).scalar()
         return _KeyStats(0, last_step, last_value, low, high, count)
 
-    def _upsert_points(self, run_id: uuid.UUID, rows: list[tuple[str, int, float | None, dt.datetime]]) -> None:
+    def _upsert_points(
+        self, run_id: uuid.UUID, by_key: dict[str, list[BlockPoint]], stamps: dict[float, dt.datetime]
+    ) -> None:
         # Straight to the driver: SQLAlchemy's per-row parameter processing would cost more than the
         # inserts themselves for batches of thousands of points.
         conflict = "ON CONFLICT (run_id, key, step) DO UPDATE SET value = excluded.value, timestamp = excluded.timestamp"
@@ -211,15 +210,13 @@ class MetricRepository:
             # One JSON text for the whole batch: the driver adapts a string at C speed, while arrays of
             # thousands of elements go through Python. JSON has no infinities: they travel as strings,
             # which PostgreSQL's float8 reads ('Infinity').
-            cache: dict[dt.datetime, str] = {}
+            texts = {moment: stamp.isoformat() for moment, stamp in stamps.items()}
             items = []
-            for key, step, value, stamp in rows:
-                text = cache.get(stamp)
-                if text is None:
-                    text = cache[stamp] = stamp.isoformat()
-                if value is not None and (value == _INF or value == -_INF):
-                    value = "Infinity" if value > 0 else "-Infinity"
-                items.append((key, step, value, text))
+            for key, points in by_key.items():
+                for step, value, moment in points:
+                    if value is not None and (value == _INF or value == -_INF):
+                        value = "Infinity" if value > 0 else "-Infinity"
+                    items.append((key, step, value, texts[moment]))
             self.connection.exec_driver_sql(
                 "INSERT INTO run_metrics (run_id, key, step, value, timestamp) "
                 "SELECT %s, point->>0, (point->>1)::bigint, (point->>2)::float8, (point->>3)::timestamptz "
@@ -228,17 +225,14 @@ class MetricRepository:
             )
             return
         run = run_id.hex
-        cache: dict[dt.datetime, str] = {}  # the points of one logging call share their timestamp
-        parameters = []
-        for key, step, value, stamp in rows:
-            text = cache.get(stamp)
-            if text is None:
-                # The text SQLAlchemy's SQLite DATETIME writes: UTC, without zone, with microseconds.
-                text = cache[stamp] = stamp.astimezone(_UTC).replace(tzinfo=None).isoformat(" ", "microseconds")
-            parameters.append((run, key, step, value, text))
+        # The text SQLAlchemy's SQLite DATETIME writes: UTC, without zone, with microseconds.
+        texts = {
+            moment: stamp.astimezone(_UTC).replace(tzinfo=None).isoformat(" ", "microseconds")
+            for moment, stamp in stamps.items()
+        }
         self.connection.exec_driver_sql(
             "INSERT INTO run_metrics (run_id, key, step, value, timestamp) VALUES (?, ?, ?, ?, ?) " + conflict,
-            parameters,
+            [(run, key, step, value, texts[moment]) for key, points in by_key.items() for step, value, moment in points],
         )
 
     def _upsert_summaries(self, run_id: uuid.UUID, merged: list[tuple[str, _KeyStats]], now: dt.datetime) -> None:

@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from gemini.api.model_run import ModelRun
 from gemini.db import engine as db_engine
 from gemini.db import metric_blocks
-from gemini.db.metric_blocks import LEVELS, level_above, level_zero
+from gemini.db.metric_blocks import LEVELS, blocks_of
 from gemini.domain.errors import InvalidInputError
 from gemini.registry import registry
 
@@ -80,9 +80,7 @@ def stored_blocks(run_id, key: str) -> dict[tuple[int, int], tuple]:  # noqa: AN
 
 def expected_blocks(series: Series) -> dict[tuple[int, int], object]:
     points = [(step, None if math.isnan(value) else value, stamp) for step, (value, stamp) in sorted(series.expected.items())]
-    levels = [level_zero(points)]
-    for _ in range(1, LEVELS):
-        levels.append(level_above(levels[-1]))
+    levels = blocks_of(points)
     return {(level, number): block for level, blocks in enumerate(levels) for number, block in blocks.items()}
 
 

@@ -51,7 +51,7 @@ def upgrade() -> None:
 
 def _build_blocks(connection: sa.Connection) -> None:
     # The write path's own code builds them: a series' blocks have one definition, wherever made.
-    from gemini.db.metric_blocks import MetricBlocks, seconds_of
+    from gemini.db.metric_blocks import MetricBlocks, blocks_of, seconds_of
 
     blocks = MetricBlocks(connection)
     series = connection.execute(sa.text("SELECT DISTINCT run_id, key FROM run_metrics")).all()
@@ -68,7 +68,7 @@ def _build_blocks(connection: sa.Connection) -> None:
             ).all()
             if not rows:
                 break
-            blocks.append(run_id, {key: [(step, value, seconds_of(stamp)) for step, value, stamp in rows]})
+            blocks.append(run_id, {key: blocks_of([(step, value, seconds_of(stamp)) for step, value, stamp in rows])})
             last_step = rows[-1][0]
 
 
