@@ -239,3 +239,11 @@ def test_get_metric_history_can_be_reduced(db):
     assert all(isinstance(point["timestamp"], dt.datetime) for point in points)
     assert len(run.get_metric_history("wave")) == 1000
     run.end()
+
+
+def test_deleting_a_run_deletes_its_blocks(db):
+    series = Series()
+    series.write(range(1000))
+    assert stored_blocks(series.run_id, "loss")
+    registry().delete_run(run_id=series.run_id)
+    assert stored_blocks(series.run_id, "loss") == {}
