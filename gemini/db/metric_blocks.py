@@ -31,6 +31,7 @@ import uuid
 from array import array
 from bisect import bisect_left, bisect_right
 from collections.abc import Iterable, Sequence
+from itertools import groupby
 
 import sqlalchemy as sa
 
@@ -38,6 +39,7 @@ BASE_SHIFT = 6  # level 0: 64 steps a block
 LEVEL_SHIFT = 3  # each level 8 times wider
 LEVELS = 5
 _NAN = float("nan")
+_MAX_BLOCK = (1 << 63) - 1
 _BIG_ENDIAN = sys.byteorder == "big"
 
 _AGGREGATES = (
@@ -313,78 +315,119 @@ class MetricBlocks:
                 found[by_stored_id[stored_id]] = (int(count), first, last)
         return found
 
-    def points(self, run_id: uuid.UUID, key: str, first: int | None = None, last: int | None = None) -> tuple[list, list, list]:
-        """Every point of the series between steps ``first`` and ``last`` (inclusive; ``None``: no bound),
-        as (steps, values, times) columns; values NaN where logged so."""
-        query = "SELECT packed_steps, packed_values, packed_times FROM run_metric_blocks WHERE run_id = ? AND key = ? AND level = 0"
-        parameters: list = [self._run(run_id), key]
-        if first is not None:
-            query += " AND block >= ?"
-            parameters.append(first >> BASE_SHIFT)
-        if last is not None:
-            query += " AND block <= ?"
-            parameters.append(last >> BASE_SHIFT)
-        rows = self._select(query + " ORDER BY block", tuple(parameters))
-        if not rows:
-            return [], [], []
-        steps = _unpack("q", b"".join(row[0] for row in rows))
-        values = _unpack("d", b"".join(row[1] for row in rows))
-        times = _unpack("d", b"".join(row[2] for row in rows))
-        if first is not None or last is not None:
-            low = 0 if first is None else bisect_left(steps, first)
-            high = len(steps) if last is None else bisect_right(steps, last)
-            if low > 0 or high < len(steps):
-                steps, values, times = steps[low:high], values[low:high], times[low:high]
-        return steps, values, times
+    def _union(self, select: str, parameter_rows: list[tuple]) -> list[tuple]:
+        """``select`` once per parameter row, as few statements as the drivers' limits allow."""
+        rows: list[tuple] = []
+        per_statement = max(1, min(200, 900 // select.count("?")))  # SQLite: 500 terms, 999 parameters
+        for start in range(0, len(parameter_rows), per_statement):
+            part = parameter_rows[start : start + per_statement]
+            rows.extend(self._select(" UNION ALL ".join([select] * len(part)), tuple(value for row in part for value in row)))
+        return rows
+
+    def points(self, requests: list[tuple[uuid.UUID, int | None, int | None]], key: str) -> list[tuple[list, list, list]]:
+        """For each (run, first step, last step), every point of the run's series between those steps
+        (inclusive; ``None``: no bound) as (steps, values, times) columns, NaN where logged so; in the
+        order asked, in one read."""
+        parameter_rows = [
+            (index, self._run(run_id), key, 0 if first is None else first >> BASE_SHIFT, _MAX_BLOCK if last is None else last >> BASE_SHIFT)
+            for index, (run_id, first, last) in enumerate(requests)
+        ]
+        rows = self._union(
+            "SELECT ? AS series, block, packed_steps, packed_values, packed_times FROM run_metric_blocks "
+            "WHERE run_id = ? AND key = ? AND level = 0 AND block BETWEEN ? AND ?",
+            parameter_rows,
+        )
+        rows.sort(key=_series_and_block)
+        found: list[tuple[list, list, list]] = [([], [], []) for _ in requests]
+        for index, group in groupby(rows, key=_series):
+            group = list(group)
+            steps = _unpack("q", b"".join(row[2] for row in group))
+            values = _unpack("d", b"".join(row[3] for row in group))
+            times = _unpack("d", b"".join(row[4] for row in group))
+            _, first, last = requests[index]
+            if first is not None or last is not None:
+                low = 0 if first is None else bisect_left(steps, first)
+                high = len(steps) if last is None else bisect_right(steps, last)
+                if low > 0 or high < len(steps):
+                    steps, values, times = steps[low:high], values[low:high], times[low:high]
+            found[index] = (steps, values, times)
+        return found
 
     def reduced(
-        self, run_id: uuid.UUID, key: str, first: int, last: int, level: int, buckets: int, *, extremes_only: bool
-    ) -> tuple[tuple[list, list, list], int]:
-        """Steps ``first``..``last`` cut into ``buckets`` equal ranges, each keeping its first, lowest,
-        highest and last point (or only the lowest and highest), NaN left out, read from the blocks of
-        ``level`` (no wider than a bucket) and, at the ends, of the levels below and the points; as
-        (steps, values, times) columns, with how many points the range holds."""
-        spans: list[tuple[int, int, int]] = []
-        edges: list[tuple[int, int]] = []
-        _cover(first, last, level, spans, edges)
-        rows: list[tuple] = []
-        if spans:
-            select = f"SELECT {_AGGREGATES} FROM run_metric_blocks WHERE run_id = ? AND key = ? AND level = ? AND block BETWEEN ? AND ?"
-            parameters = []
-            for level_of_span, low, high in spans:
-                parameters.extend((self._run(run_id), key, level_of_span, low, high))
-            rows = self._select(" UNION ALL ".join([select] * len(spans)), tuple(parameters))
-        for low, high in edges:  # each point a block of its own
-            for step, value, time in zip(*self.points(run_id, key, low, high)):
-                point = (step, value, time) if value == value else (None, None, None)
-                rows.append((1, step, step, *point, *point, *point, *point))
-        rows.sort(key=_start_step)  # the spans and edges of the cover, in step order
-        count = sum(row[0] for row in rows)
-        # Each block into the bucket where it starts: a block is no wider than a bucket, so a bucket's
-        # points are its blocks' first, lowest, highest and last (straight from the rows: a read of 20
-        # runs goes through thousands of them).
-        width = -(-(last - first + 1) // buckets)
-        kept: list[tuple] = []
-        current = -1
-        first_point = low_point = high_point = last_point = None
+        self, plans: dict[uuid.UUID, tuple[int, int, int]], key: str, buckets: int, *, extremes_only: bool
+    ) -> dict[uuid.UUID, tuple[tuple[list, list, list], int]]:
+        """For each run's (first step, last step, level): the steps cut into ``buckets`` equal ranges,
+        each keeping its first, lowest, highest and last point (or only the lowest and highest), NaN
+        left out, read from the blocks of ``level`` (no wider than a bucket) and, at the ends, of the
+        levels below and the points; as (steps, values, times) columns, with how many points the range
+        holds. One read for the blocks of every run, one for the ends' points."""
+        runs = list(plans)
+        span_rows, edge_ranges = [], []
+        for index, run_id in enumerate(runs):
+            first, last, level = plans[run_id]
+            spans: list[tuple[int, int, int]] = []
+            edges: list[tuple[int, int]] = []
+            _cover(first, last, level, spans, edges)
+            span_rows.extend((index, self._run(run_id), key, *span) for span in spans)
+            edge_ranges.extend((index, edge) for edge in edges)
+        rows = self._union(
+            f"SELECT ? AS series, {_AGGREGATES} FROM run_metric_blocks "
+            "WHERE run_id = ? AND key = ? AND level = ? AND block BETWEEN ? AND ?",
+            span_rows,
+        )
+        by_series: dict[int, list[tuple]] = {index: [] for index in range(len(runs))}
         for row in rows:
-            if row[3] is None:
-                continue
-            bucket = (row[1] - first) // width
-            if bucket != current:
-                if current >= 0:
-                    kept.extend(_chosen(first_point, low_point, high_point, last_point, extremes_only))
-                current = bucket
-                first_point, low_point, high_point = row[3:6], row[6:9], row[9:12]
-            else:
-                if row[7] < low_point[1]:
-                    low_point = row[6:9]
-                if row[10] > high_point[1]:
-                    high_point = row[9:12]
-            last_point = row[12:15]
-        if current >= 0:
-            kept.extend(_chosen(first_point, low_point, high_point, last_point, extremes_only))
-        return (tuple(list(column) for column in zip(*kept)) if kept else ([], [], [])), count
+            by_series[row[0]].append(row[1:])
+        if edge_ranges:
+            # Each end's points, as blocks of one point each.
+            edge_points = self.points([(runs[index], low, high) for index, (low, high) in edge_ranges], key)
+            for (index, _), (steps, values, times) in zip(edge_ranges, edge_points):
+                for step, value, time in zip(steps, values, times):
+                    point = (step, value, time) if value == value else (None, None, None)
+                    by_series[index].append((1, step, step, *point, *point, *point, *point))
+        found = {}
+        for index, run_id in enumerate(runs):
+            first, last, _ = plans[run_id]
+            found[run_id] = _buckets(by_series[index], first, last, buckets, extremes_only)
+        return found
+
+
+def _buckets(rows: list[tuple], first: int, last: int, buckets: int, extremes_only: bool) -> tuple[tuple[list, list, list], int]:
+    """Blocks (aggregate columns) cut into buckets of steps: each block goes into the bucket where it
+    starts, and a block is no wider than a bucket, so a bucket's points are its blocks' first, lowest,
+    highest and last (straight from the rows: a read of 20 runs goes through thousands of them)."""
+    rows.sort(key=_start_step)  # the spans and ends of the cover, in step order
+    count = sum(row[0] for row in rows)
+    width = -(-(last - first + 1) // buckets)
+    kept: list[tuple] = []
+    current = -1
+    first_point = low_point = high_point = last_point = None
+    for row in rows:
+        if row[3] is None:
+            continue
+        bucket = (row[1] - first) // width
+        if bucket != current:
+            if current >= 0:
+                kept.extend(_chosen(first_point, low_point, high_point, last_point, extremes_only))
+            current = bucket
+            first_point, low_point, high_point = row[3:6], row[6:9], row[9:12]
+        else:
+            if row[7] < low_point[1]:
+                low_point = row[6:9]
+            if row[10] > high_point[1]:
+                high_point = row[9:12]
+        last_point = row[12:15]
+    if current >= 0:
+        kept.extend(_chosen(first_point, low_point, high_point, last_point, extremes_only))
+    return (tuple(list(column) for column in zip(*kept)) if kept else ([], [], [])), count
+
+
+def _series(row: tuple) -> int:
+    return row[0]
+
+
+def _series_and_block(row: tuple) -> tuple[int, int]:
+    return row[0], row[1]
 
 
 def _start_step(row: tuple) -> int:

@@ -301,34 +301,39 @@ class MetricRepository:
         NaN points left out; read from the blocks, not from every point (``gemini.db.metric_blocks``)."""
         blocks = MetricBlocks(self.connection)
         result: dict[uuid.UUID, MetricSeries] = {}
-        whole = start_step is None and end_step is None
+        whole: list[tuple[uuid.UUID, int | None, int | None]] = []
+        small: list[tuple[uuid.UUID, int, int]] = []  # under 64 steps a bucket: their points are reduced
+        plans: dict[uuid.UUID, tuple[int, int, int]] = {}
+        extremes_only = max_points is not None and max_points < 4
+        buckets = 0 if max_points is None else max_points // 2 if extremes_only else max_points // 4
         for run_id, (count, first, last) in blocks.extents(run_ids, key).items():
             low = first if start_step is None else max(first, start_step)
             high = last if end_step is None else min(last, end_step)
             if low > high:
                 result[run_id] = MetricSeries([], [], [])
-            elif max_points is None or (whole and count <= max_points):
-                result[run_id] = MetricSeries(*blocks.points(run_id, key, None if whole else low, None if whole else high))
+            elif max_points is None or (start_step is None and end_step is None and count <= max_points):
+                whole.append((run_id, start_step, end_step))
             else:
-                result[run_id] = self._reduced(blocks, run_id, key, low, high, max_points)
-        return {run_id: result[run_id] for run_id in run_ids if run_id in result}
-
-    @staticmethod
-    def _reduced(blocks: MetricBlocks, run_id: uuid.UUID, key: str, low: int, high: int, max_points: int) -> MetricSeries:
-        extremes_only = max_points < 4
-        buckets = max_points // 2 if extremes_only else max_points // 4
-        bucket_width = -(-(high - low + 1) // buckets)
-        level = next((level for level in reversed(range(LEVELS)) if width_of(level) <= bucket_width), None)
-        if level is None:  # under one level-0 block a bucket: the range's points themselves are reduced
-            steps, values, times = blocks.points(run_id, key, low, high)
+                bucket_width = -(-(high - low + 1) // buckets)
+                level = next((level for level in reversed(range(LEVELS)) if width_of(level) <= bucket_width), None)
+                if level is None:
+                    small.append((run_id, low, high))
+                else:
+                    plans[run_id] = (low, high, level)
+        for (run_id, low, high), (steps, values, times) in zip(small, blocks.points(small, key)):
             if len(steps) <= max_points:
-                return MetricSeries(steps, values, times)
+                result[run_id] = MetricSeries(steps, values, times)
+                continue
             if any(map(math.isnan, values)):
                 kept = [at for at, value in enumerate(values) if value == value]
                 steps, values, times = [steps[at] for at in kept], [values[at] for at in kept], [times[at] for at in kept]
-        else:
-            columns, count = blocks.reduced(run_id, key, low, high, level, buckets, extremes_only=extremes_only)
-            if count <= max_points:
-                return MetricSeries(*blocks.points(run_id, key, low, high))
-            return MetricSeries(*columns, reduced=True)
-        return MetricSeries(*reduce_points(steps, values, times, low, high, buckets, extremes_only=extremes_only), reduced=True)
+            result[run_id] = MetricSeries(*reduce_points(steps, values, times, low, high, buckets, extremes_only=extremes_only), reduced=True)
+        for run_id, (columns, count) in blocks.reduced(plans, key, buckets, extremes_only=extremes_only).items():
+            if count <= max_points:  # a range of few points, however wide: whole
+                low, high, _ = plans[run_id]
+                whole.append((run_id, low, high))
+            else:
+                result[run_id] = MetricSeries(*columns, reduced=True)
+        for (run_id, _, _), columns in zip(whole, blocks.points(whole, key)):
+            result[run_id] = MetricSeries(*columns)
+        return {run_id: result[run_id] for run_id in run_ids if run_id in result}

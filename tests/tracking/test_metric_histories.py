@@ -247,3 +247,20 @@ def test_deleting_a_run_deletes_its_blocks(db):
     assert stored_blocks(series.run_id, "loss")
     registry().delete_run(run_id=series.run_id)
     assert stored_blocks(series.run_id, "loss") == {}
+
+
+def test_reads_of_many_runs_are_cut_into_statements_the_drivers_accept(db):
+    many = []
+    for index in range(60):  # more blocks to read than one statement asks for
+        series = Series()
+        series.write(range(index, 2000 + index * 7))
+        many.append(series)
+    run_ids = [series.run_id for series in many]
+    whole = registry().metric_histories(run_ids=run_ids, key="loss")
+    reduced = registry().metric_histories(run_ids=run_ids, key="loss", max_points=10, start_step=3, end_step=2300)
+    zoomed = registry().metric_histories(run_ids=run_ids, key="loss", start_step=1000, end_step=1100)
+    assert list(whole) == list(reduced) == list(zoomed) == run_ids
+    for series in many:
+        assert_whole(series, whole[series.run_id])
+        assert_reduced(series, reduced[series.run_id], 3, 2300, 10)
+        assert zoomed[series.run_id].steps == [step for step in sorted(series.expected) if 1000 <= step <= 1100]
