@@ -8,10 +8,11 @@ times wider, up to level 4 (262,144 steps a block). Every block keeps
   the block draws, so that a series reduced to these four points a block keeps its shape and its exact
   extremes (the "M4" aggregation: Jugel et al., "M4: A Visualization-Oriented Time Series Data
   Aggregation", PVLDB 7(10), 2014);
-- at level 0 only, the points themselves, packed as little-endian arrays (int64 steps, float64 values
-  with NaN, float64 times in seconds since 1970).
+- at level 0, its points themselves, packed as little-endian arrays (int64 steps, float64 values with
+  NaN, float64 times in seconds since 1970), in a table of their own (``run_metric_chunks``): kept in
+  the blocks' rows, they spread the summaries a reduced read goes through over many more pages.
 
-A whole series is read from its level-0 blocks: a row per 64 points, unpacked at C speed. A series
+A whole series is read from its chunks: a row per 64 points, unpacked at C speed. A series
 reduced to N points is read from the coarsest level whose blocks are no wider than the range divided
 into N/4 buckets: at most 8 rows a bucket, whatever the series' length; the range's two ends, which
 cut through blocks, are covered by finer levels and at last by the level-0 points. A zoom (a range of
@@ -32,6 +33,7 @@ from array import array
 from bisect import bisect_left, bisect_right
 from collections.abc import Iterable, Sequence
 from itertools import groupby
+from operator import itemgetter
 
 import sqlalchemy as sa
 
@@ -46,8 +48,17 @@ _AGGREGATES = (
     "point_count, start_step, end_step, first_step, first_value, first_time, low_step, low_value, low_time, "
     "high_step, high_value, high_time, last_step, last_value, last_time"
 )
-_PACKED = "packed_steps, packed_values, packed_times"
-_COLUMNS = f"run_id, key, level, block, {_AGGREGATES}, {_PACKED}"
+_COLUMNS = f"run_id, key, level, block, {_AGGREGATES}"
+# What a reduced read takes of a block: how many points, and the four it draws.
+_DRAWN = (
+    "point_count, first_step, first_value, first_time, low_step, low_value, low_time, high_step, high_value, "
+    "high_time, last_step, last_value, last_time"
+)
+_PACKED = ("steps", "values", "times")
+_CHUNK_INSERT = (
+    'INSERT INTO run_metric_chunks (run_id, key, chunk, steps, "values", times) VALUES (?, ?, ?, ?, ?, ?) '
+    "ON CONFLICT (run_id, key, chunk)"
+)
 
 Point = tuple[int, float | None, float]
 """(step, value or None for NaN, time in seconds since 1970)."""
@@ -244,32 +255,39 @@ class MetricBlocks:
         return found
 
     def _upsert(self, run_id: uuid.UUID, levels_by_key: dict[str, list[dict[int, Block]]], *, merge: bool) -> None:
-        """Write blocks: in place of the stored ones, or (``merge``) after them, their points following."""
+        """Write blocks and level 0's chunks: in place of the stored ones, or (``merge``) after them,
+        their points following."""
         run = self._run(run_id)
-        rows = []
+        rows, chunks = [], []
         absent = (None, None, None)
         for key, levels in levels_by_key.items():
             for level, blocks in enumerate(levels):
                 for number, block in blocks.items():
-                    packed = absent
-                    if level == 0:
-                        steps, values, times = block.packed
-                        if None in values:
-                            values = [_NAN if value is None else value for value in values]
-                        packed = (_pack("q", steps), _pack("d", values), _pack("d", times))
                     rows.append(
                         (run, key, level, number, block.count, block.start, block.end, *(block.first or absent),
-                         *(block.low or absent), *(block.high or absent), *(block.last or absent), *packed)
+                         *(block.low or absent), *(block.high or absent), *(block.last or absent))
                     )
-        if rows:
-            statement = self._merge if merge else self._replace
-            self.connection.exec_driver_sql(statement().replace("?", self.marker), rows)
+            for number, block in levels[0].items():
+                steps, values, times = block.packed
+                if None in values:
+                    values = [_NAN if value is None else value for value in values]
+                chunks.append((run, key, number, _pack("q", steps), _pack("d", values), _pack("d", times)))
+        if not rows:
+            return
+        blocks_sql, chunks_sql = (self._merge() if merge else self._replace())
+        self.connection.exec_driver_sql(blocks_sql.replace("?", self.marker), rows)
+        self.connection.exec_driver_sql(chunks_sql.replace("?", self.marker), chunks)
 
-    def _replace(self) -> str:
-        updates = ", ".join(f"{column} = excluded.{column}" for column in (_AGGREGATES + ", " + _PACKED).split(", "))
-        return f"INSERT INTO run_metric_blocks ({_COLUMNS}) VALUES ({', '.join('?' * 22)}) ON CONFLICT (run_id, key, level, block) DO UPDATE SET {updates}"
+    def _replace(self) -> tuple[str, str]:
+        blocks = ", ".join(f"{column} = excluded.{column}" for column in _AGGREGATES.split(", "))
+        chunks = ", ".join(f'"{column}" = excluded."{column}"' for column in _PACKED)
+        return (
+            f"INSERT INTO run_metric_blocks ({_COLUMNS}) VALUES ({', '.join('?' * 19)}) "
+            f"ON CONFLICT (run_id, key, level, block) DO UPDATE SET {blocks}",
+            f"{_CHUNK_INSERT} DO UPDATE SET {chunks}",
+        )
 
-    def _merge(self) -> str:
+    def _merge(self) -> tuple[str, str]:
         # Every SET expression reads the stored row as it was before the update: the stored block comes
         # first, the new points after it; an extreme equal to the stored one keeps the stored (earlier) point.
         stored, new = "run_metric_blocks", "excluded"
@@ -280,11 +298,7 @@ class MetricBlocks:
                 for part in ("step", "value", "time")
             )
 
-        # SQLite's || joins blobs as text: cast back, bytes unchanged. PostgreSQL's joins bytea.
-        join = (lambda column: f"{stored}.{column} || {new}.{column}") if self.postgresql else (
-            lambda column: f"CAST({stored}.{column} || {new}.{column} AS BLOB)"
-        )
-        updates = ", ".join(
+        blocks = ", ".join(
             [
                 f"point_count = {stored}.point_count + {new}.point_count",
                 f"end_step = {new}.end_step",
@@ -292,10 +306,18 @@ class MetricBlocks:
                 point("low", f"{stored}.low_value IS NULL OR {new}.low_value < {stored}.low_value"),
                 point("high", f"{stored}.high_value IS NULL OR {new}.high_value > {stored}.high_value"),
                 point("last", f"{new}.last_step IS NOT NULL"),
-                *(f"{column} = {join(column)}" for column in _PACKED.split(", ")),
             ]
         )
-        return f"INSERT INTO run_metric_blocks ({_COLUMNS}) VALUES ({', '.join('?' * 22)}) ON CONFLICT (run_id, key, level, block) DO UPDATE SET {updates}"
+        # SQLite's || joins blobs as text: cast back, bytes unchanged. PostgreSQL's joins bytea.
+        if self.postgresql:
+            chunks = ", ".join(f'"{column}" = run_metric_chunks."{column}" || excluded."{column}"' for column in _PACKED)
+        else:
+            chunks = ", ".join(f'"{column}" = CAST(run_metric_chunks."{column}" || excluded."{column}" AS BLOB)' for column in _PACKED)
+        return (
+            f"INSERT INTO run_metric_blocks ({_COLUMNS}) VALUES ({', '.join('?' * 19)}) "
+            f"ON CONFLICT (run_id, key, level, block) DO UPDATE SET {blocks}",
+            f"{_CHUNK_INSERT} DO UPDATE SET {chunks}",
+        )
 
     # -- reads ---------------------------------------------------------------------------------------
 
@@ -333,8 +355,8 @@ class MetricBlocks:
             for index, (run_id, first, last) in enumerate(requests)
         ]
         rows = self._union(
-            "SELECT ? AS series, block, packed_steps, packed_values, packed_times FROM run_metric_blocks "
-            "WHERE run_id = ? AND key = ? AND level = 0 AND block BETWEEN ? AND ?",
+            'SELECT ? AS series, chunk, steps, "values", times FROM run_metric_chunks '
+            "WHERE run_id = ? AND key = ? AND chunk BETWEEN ? AND ?",
             parameter_rows,
         )
         rows.sort(key=_series_and_block)
@@ -371,7 +393,7 @@ class MetricBlocks:
             span_rows.extend((index, self._run(run_id), key, *span) for span in spans)
             edge_ranges.extend((index, edge) for edge in edges)
         rows = self._union(
-            f"SELECT ? AS series, {_AGGREGATES} FROM run_metric_blocks "
+            f"SELECT ? AS series, {_DRAWN} FROM run_metric_blocks "
             "WHERE run_id = ? AND key = ? AND level = ? AND block BETWEEN ? AND ?",
             span_rows,
         )
@@ -384,7 +406,7 @@ class MetricBlocks:
             for (index, _), (steps, values, times) in zip(edge_ranges, edge_points):
                 for step, value, time in zip(steps, values, times):
                     point = (step, value, time) if value == value else (None, None, None)
-                    by_series[index].append((1, step, step, *point, *point, *point, *point))
+                    by_series[index].append((1, *point, *point, *point, *point))
         found = {}
         for index, run_id in enumerate(runs):
             first, last, _ = plans[run_id]
@@ -393,51 +415,44 @@ class MetricBlocks:
 
 
 def _buckets(rows: list[tuple], first: int, last: int, buckets: int, extremes_only: bool) -> tuple[tuple[list, list, list], int]:
-    """Blocks (aggregate columns) cut into buckets of steps: each block goes into the bucket where it
-    starts, and a block is no wider than a bucket, so a bucket's points are its blocks' first, lowest,
-    highest and last (straight from the rows: a read of 20 runs goes through thousands of them)."""
-    rows.sort(key=_start_step)  # the spans and ends of the cover, in step order
-    count = sum(row[0] for row in rows)
+    """Blocks (``_DRAWN`` columns) cut into buckets of steps: each block goes into the bucket where its
+    first point is, and a block is no wider than a bucket, so a bucket's points are its blocks' first,
+    lowest, highest and last. Straight from the rows, by index: a read of 20 runs goes through thousands."""
+    count = sum(map(_count, rows))
+    rows = sorted((row for row in rows if row[1] is not None), key=_first_step)  # NaN-only blocks draw nothing
     width = -(-(last - first + 1) // buckets)
-    kept: list[tuple] = []
-    current = -1
-    first_point = low_point = high_point = last_point = None
-    for row in rows:
-        if row[3] is None:
-            continue
-        bucket = (row[1] - first) // width
-        if bucket != current:
-            if current >= 0:
-                kept.extend(_chosen(first_point, low_point, high_point, last_point, extremes_only))
-            current = bucket
-            first_point, low_point, high_point = row[3:6], row[6:9], row[9:12]
-        else:
-            if row[7] < low_point[1]:
-                low_point = row[6:9]
-            if row[10] > high_point[1]:
-                high_point = row[9:12]
-        last_point = row[12:15]
-    if current >= 0:
-        kept.extend(_chosen(first_point, low_point, high_point, last_point, extremes_only))
-    return (tuple(list(column) for column in zip(*kept)) if kept else ([], [], [])), count
+    steps: list[int] = []
+    values: list[float] = []
+    times: list[float] = []
+    start, length = 0, len(rows)
+    while start < length:
+        bucket = (rows[start][1] - first) // width
+        end, low, high = start + 1, start, start
+        while end < length and (rows[end][1] - first) // width == bucket:
+            if rows[end][5] < rows[low][5]:
+                low = end
+            if rows[end][8] > rows[high][8]:
+                high = end
+            end += 1
+        chosen = [rows[low][4:7], rows[high][7:10]]
+        if not extremes_only:
+            chosen += [rows[start][1:4], rows[end - 1][10:13]]
+        chosen.sort()
+        previous = None
+        for step, value, time in chosen:
+            if step != previous:
+                steps.append(step)
+                values.append(value)
+                times.append(time)
+                previous = step
+        start = end
+    return (steps, values, times), count
 
 
-def _series(row: tuple) -> int:
-    return row[0]
-
-
-def _series_and_block(row: tuple) -> tuple[int, int]:
-    return row[0], row[1]
-
-
-def _start_step(row: tuple) -> int:
-    return row[1]
-
-
-def _chosen(first: tuple, low: tuple, high: tuple, last: tuple, extremes_only: bool) -> list[tuple]:
-    """A bucket's points by step, each once."""
-    points = {tuple(low), tuple(high)} if extremes_only else {tuple(first), tuple(low), tuple(high), tuple(last)}
-    return sorted(points)
+_count = itemgetter(0)
+_first_step = itemgetter(1)
+_series = itemgetter(0)
+_series_and_block = itemgetter(0, 1)
 
 
 def _runs_of(numbers: list[int]) -> list[tuple[int, int]]:
@@ -471,22 +486,8 @@ def _cover(first: int, last: int, level: int, spans: list, edges: list) -> None:
 
 
 def _block_of_row(row: Sequence) -> Block:
-    """A Block from the aggregate columns (and, when present, the packed ones) of a row."""
-    count, start, end = row[0], row[1], row[2]
-    packed = None
-    if len(row) > 15 and row[15] is not None:
-        values = [None if value != value else value for value in _unpack("d", row[16])]
-        packed = (_unpack("q", row[15]), values, _unpack("d", row[17]))
-    return Block(
-        count,
-        start,
-        end,
-        _triple(*row[3:6]),
-        _triple(*row[6:9]),
-        _triple(*row[9:12]),
-        _triple(*row[12:15]),
-        packed,
-    )
+    """A Block from the aggregate columns of a row."""
+    return Block(row[0], row[1], row[2], _triple(*row[3:6]), _triple(*row[6:9]), _triple(*row[9:12]), _triple(*row[12:15]))
 
 
 def seconds_of(stamp) -> float:  # noqa: ANN001

@@ -188,8 +188,7 @@ run_metric_batches = sa.Table(
 )
 
 # Each metric series again, in blocks of steps at several widths, for reads that never go point by point
-# (gemini.db.metric_blocks says what a block keeps). Aggregate columns are NULL for a block of NaN only;
-# the packed columns are filled at level 0 only.
+# (gemini.db.metric_blocks says what a block keeps). Point columns are NULL for a block of NaN only.
 def _point_columns(prefix: str) -> list[sa.Column]:
     return [
         sa.Column(f"{prefix}_step", sa.BigInteger, nullable=True),
@@ -212,9 +211,20 @@ run_metric_blocks = sa.Table(
     *_point_columns("low"),
     *_point_columns("high"),
     *_point_columns("last"),
-    sa.Column("packed_steps", sa.LargeBinary, nullable=True),
-    sa.Column("packed_values", sa.LargeBinary, nullable=True),
-    sa.Column("packed_times", sa.LargeBinary, nullable=True),
+    sqlite_with_rowid=False,
+)
+
+# The points of each level-0 block, packed (little-endian int64 steps, float64 values with NaN, float64
+# seconds since 1970): a whole history reads a row per 64 points.
+run_metric_chunks = sa.Table(
+    "run_metric_chunks",
+    Base.metadata,
+    _run_id_column(),
+    sa.Column("key", sa.Text, primary_key=True),
+    sa.Column("chunk", sa.BigInteger, primary_key=True, autoincrement=False),
+    sa.Column("steps", sa.LargeBinary, nullable=False),
+    sa.Column("values", sa.LargeBinary, nullable=False),
+    sa.Column("times", sa.LargeBinary, nullable=False),
     sqlite_with_rowid=False,
 )
 

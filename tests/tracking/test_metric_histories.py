@@ -66,41 +66,45 @@ def assert_reduced(series: Series, read, low: int, high: int, max_points: int) -
     assert max(read.values) == max(finite) and min(read.values) == min(finite)
 
 
-def stored_blocks(run_id, key: str) -> dict[tuple[int, int], tuple]:  # noqa: ANN001
+def stored(run_id, key: str) -> tuple[dict[tuple[int, int], tuple], dict[int, tuple]]:  # noqa: ANN001
+    """The blocks of a series by (level, number), and its chunks of packed points by number."""
     with db_engine.get_engine().connect() as connection:
-        rows = connection.execute(
-            sa.text(
-                f"SELECT level, block, {metric_blocks._AGGREGATES}, {metric_blocks._PACKED} FROM run_metric_blocks "
-                "WHERE run_id = :run_id AND key = :key"
-            ),
-            {"run_id": run_id if connection.dialect.name == "postgresql" else run_id.hex, "key": key},
+        stored_id = run_id if connection.dialect.name == "postgresql" else run_id.hex
+        blocks = connection.execute(
+            sa.text(f"SELECT level, block, {metric_blocks._AGGREGATES} FROM run_metric_blocks WHERE run_id = :run_id AND key = :key"),
+            {"run_id": stored_id, "key": key},
         ).all()
-    return {(row[0], row[1]): metric_blocks._block_of_row(row[2:]) for row in rows}
+        chunks = connection.execute(
+            sa.text('SELECT chunk, steps, "values", times FROM run_metric_chunks WHERE run_id = :run_id AND key = :key'),
+            {"run_id": stored_id, "key": key},
+        ).all()
+    return (
+        {(row[0], row[1]): summary_of(metric_blocks._block_of_row(row[2:])) for row in blocks},
+        {row[0]: unpacked(row[1:]) for row in chunks},
+    )
 
 
-def expected_blocks(series: Series) -> dict[tuple[int, int], object]:
-    points = [(step, None if math.isnan(value) else value, stamp) for step, (value, stamp) in sorted(series.expected.items())]
-    levels = blocks_of(points)
-    return {(level, number): block for level, blocks in enumerate(levels) for number, block in blocks.items()}
+def unpacked(columns) -> tuple:  # noqa: ANN001
+    steps, values, times = (metric_blocks._unpack(code, data) for code, data in zip("qdd", columns))
+    return steps, [None if math.isnan(value) else value for value in values], [round(time, 6) for time in times]
 
 
 def summary_of(block) -> tuple:  # noqa: ANN001
     def point(triple):  # noqa: ANN001, ANN202
         return None if triple is None else (triple[0], triple[1], round(triple[2], 6))
 
-    packed = None
-    if block.packed is not None:
-        steps, values, times = block.packed
-        packed = (list(steps), [None if v is None else v for v in values], [round(t, 6) for t in times])
-    return (block.count, block.start, block.end, *map(point, (block.first, block.low, block.high, block.last)), packed)
+    return (block.count, block.start, block.end, *map(point, (block.first, block.low, block.high, block.last)))
 
 
 def assert_blocks_match_points(series: Series) -> None:
-    stored = stored_blocks(series.run_id, series.key)
-    expected = expected_blocks(series)
-    assert set(stored) == set(expected)
-    for place, block in expected.items():
-        assert summary_of(stored[place]) == summary_of(block), place
+    points = [(step, None if math.isnan(value) else value, stamp) for step, (value, stamp) in sorted(series.expected.items())]
+    levels = blocks_of(points)
+    blocks, chunks = stored(series.run_id, series.key)
+    assert blocks == {(level, number): summary_of(block) for level, of_level in enumerate(levels) for number, block in of_level.items()}
+    assert chunks == {
+        number: (block.packed[0], block.packed[1], [round(time, 6) for time in block.packed[2]])
+        for number, block in levels[0].items()
+    }
 
 
 def test_appended_batches_read_back_whole_and_keep_their_blocks(db):
@@ -244,9 +248,9 @@ def test_get_metric_history_can_be_reduced(db):
 def test_deleting_a_run_deletes_its_blocks(db):
     series = Series()
     series.write(range(1000))
-    assert stored_blocks(series.run_id, "loss")
+    assert all(stored(series.run_id, "loss"))
     registry().delete_run(run_id=series.run_id)
-    assert stored_blocks(series.run_id, "loss") == {}
+    assert stored(series.run_id, "loss") == ({}, {})
 
 
 def test_reads_of_many_runs_are_cut_into_statements_the_drivers_accept(db):

@@ -1,5 +1,5 @@
-"""Metric series kept in blocks of steps as well (gemini.db.metric_blocks), for history reads that do not
-go point by point; the blocks of the points already stored are built here.
+"""Metric series kept in blocks of steps as well, with their points packed in chunks (gemini.db.metric_blocks),
+for history reads that do not go point by point; the blocks of the points already stored are built here.
 
 Revision ID: 0009
 Revises: 0008
@@ -41,9 +41,16 @@ def upgrade() -> None:
         *_point_columns("low"),
         *_point_columns("high"),
         *_point_columns("last"),
-        sa.Column("packed_steps", sa.LargeBinary(), nullable=True),
-        sa.Column("packed_values", sa.LargeBinary(), nullable=True),
-        sa.Column("packed_times", sa.LargeBinary(), nullable=True),
+        sqlite_with_rowid=False,
+    )
+    op.create_table(
+        "run_metric_chunks",
+        sa.Column("run_id", sa.Uuid(), sa.ForeignKey("model_runs.id", ondelete="CASCADE"), primary_key=True),
+        sa.Column("key", sa.Text(), primary_key=True),
+        sa.Column("chunk", sa.BigInteger(), primary_key=True, autoincrement=False),
+        sa.Column("steps", sa.LargeBinary(), nullable=False),
+        sa.Column("values", sa.LargeBinary(), nullable=False),
+        sa.Column("times", sa.LargeBinary(), nullable=False),
         sqlite_with_rowid=False,
     )
     _build_blocks(op.get_bind())
@@ -73,4 +80,5 @@ def _build_blocks(connection: sa.Connection) -> None:
 
 
 def downgrade() -> None:
+    op.drop_table("run_metric_chunks")
     op.drop_table("run_metric_blocks")
