@@ -3,6 +3,7 @@
 import contextlib
 from collections.abc import Iterator
 
+import sqlalchemy as sa
 import sqlalchemy.exc as sa_exc
 
 from gemini.domain.errors import ConflictError, DatabaseError, DatabaseUnavailableError, InvalidInputError
@@ -18,6 +19,18 @@ _SQLITE_UNAVAILABLE_WORDS = (
     "file is not a database",
     "disk image is malformed",
 )
+
+
+@contextlib.contextmanager
+def driver_calls(connection: sa.Connection) -> Iterator[None]:
+    """Around calls on the driver's own connection (``COPY``, binary cursors, ``executemany``), which
+    raise the driver's exceptions: they leave as SQLAlchemy's, so that ``translate_database_errors``
+    gives them the domain's types like any other."""
+    driver = connection.dialect.loaded_dbapi
+    try:
+        yield
+    except driver.Error as exc:
+        raise sa_exc.DBAPIError.instance(None, None, exc, driver.Error) from exc
 
 
 def _sqlstate(exc: sa_exc.DBAPIError) -> str:

@@ -19,6 +19,7 @@ from typing import Any, NamedTuple
 import sqlalchemy as sa
 
 from gemini.db.artifacts import digests_in
+from gemini.db.errors import driver_calls
 from gemini.db.engine import dialect_insert, dumps_json
 from gemini.db.ids import new_id
 from gemini.db.search.containment import info_contains
@@ -542,10 +543,11 @@ class ModelRecordRepository:
         """``insert`` of rows ``encode`` made."""
         if not encoded.identities:
             return {}
-        if encoded.dialect == "postgresql":
-            inserted = self._copy_in(encoded.payload, len(encoded.identities))
-        else:
-            inserted = self._execute_many(encoded.payload)
+        with driver_calls(self.connection):
+            if encoded.dialect == "postgresql":
+                inserted = self._copy_in(encoded.payload, len(encoded.identities))
+            else:
+                inserted = self._execute_many(encoded.payload)
         if inserted == len(encoded.identities):
             return {}
         return self.ids_of_identities(encoded.identities)
