@@ -34,10 +34,12 @@ from bisect import bisect_left, bisect_right
 from collections.abc import Iterable, Sequence
 from itertools import groupby
 from operator import itemgetter
+from typing import NamedTuple
 
 import sqlalchemy as sa
 
 from gemini.db.errors import driver_calls
+from gemini.db.tables import run_metric_blocks, run_metric_summaries
 
 BASE_SHIFT = 6  # level 0: 64 steps a block
 LEVEL_SHIFT = 3  # each level 8 times wider
@@ -64,6 +66,33 @@ _CHUNK_INSERT = (
 
 Point = tuple[int, float | None, float]
 """(step, value or None for NaN, time in seconds since 1970)."""
+
+
+class Span(NamedTuple):
+    """The first and last step of a series."""
+
+    first: int
+    last: int
+
+
+def kept_levels(span: Span) -> int:
+    """How many levels a series keeps: level 0, and each level whose blocks are no wider than the
+    series (a read never uses a wider one), so that a short series costs one block row a batch."""
+    extent = span.last - span.first + 1
+    return 1 + sum(1 for level in range(1, LEVELS) if width_of(level) <= extent)
+
+
+def first_step_of(run_id: sa.ColumnElement, key: sa.ColumnElement) -> sa.Label:
+    """The first step of a run's series, read from its first level-0 block (one index probe)."""
+    blocks = run_metric_blocks
+    return (
+        sa.select(blocks.c.start_step)
+        .where(blocks.c.run_id == run_id, blocks.c.key == key, blocks.c.level == 0)
+        .order_by(blocks.c.block)
+        .limit(1)
+        .scalar_subquery()
+        .label("first_step")
+    )
 
 
 def shift_of(level: int) -> int:
@@ -212,17 +241,36 @@ class MetricBlocks:
 
     # -- writes --------------------------------------------------------------------------------------
 
-    def append(self, run_id: uuid.UUID, levels_by_key: dict[str, list[dict[int, Block]]]) -> None:
-        """The blocks (``blocks_of``) of points that all come after their key's last step, merged into
-        the stored ones."""
-        self._upsert(run_id, levels_by_key, merge=True)
+    def append(self, run_id: uuid.UUID, appended: dict[str, tuple[list[dict[int, Block]], Span | None, Span]]) -> None:
+        """For each key, the blocks (``blocks_of``) of points that all come after its last step, with the
+        series' span before (``None``: a new key) and after them: merged into the stored blocks; a level
+        the series has just grown wide enough to keep is built whole, its stored part from level 0."""
+        merged: dict[str, list[dict[int, Block]]] = {}
+        replaced: list[tuple[str, int, dict[int, Block]]] = []
+        for key, (levels, before, after) in appended.items():
+            kept = kept_levels(after)
+            if before is None or kept_levels(before) == kept:
+                merged[key] = levels[:kept]
+                continue
+            merged[key] = levels[: kept_levels(before)]
+            stored = self._stored_range(run_id, key, 0, before.first >> BASE_SHIFT, before.last >> BASE_SHIFT)
+            old = [stored]
+            for level in range(1, kept):
+                old.append(level_above(old[-1]))
+            for level in range(kept_levels(before), kept):
+                whole = dict(old[level])
+                for number, block in levels[level].items():
+                    whole[number] = whole[number].then(block) if number in whole else block
+                replaced.append((key, level, whole))
+        self._upsert(run_id, merged, merge=True)
+        if replaced:
+            self._upsert_blocks(run_id, replaced, merge=False)
 
-    def recompute(self, run_id: uuid.UUID, key: str, touched: Iterable[int]) -> None:
-        """The blocks of ``key`` above the ``touched`` level-0 blocks, and those, computed again from the
-        stored points."""
-        numbers = sorted(touched)
+    def recompute(self, run_id: uuid.UUID, key: str, touched: Iterable[int], before: Span, after: Span) -> None:
+        """The ``touched`` level-0 blocks of ``key`` and the blocks above them, computed again from the
+        stored points; a level the series has just grown wide enough to keep is built whole."""
         zero: dict[int, Block] = {}
-        for low, high in _runs_of(numbers):
+        for low, high in _runs_of(sorted(touched)):
             rows = self._select(
                 "SELECT step, value, timestamp FROM run_metrics WHERE run_id = ? AND key = ? AND step BETWEEN ? AND ? "
                 "ORDER BY step",
@@ -230,72 +278,65 @@ class MetricBlocks:
             )
             zero.update(level_zero([(step, value, seconds_of(stamp)) for step, value, stamp in rows]))
         levels = [zero]
-        for level in range(1, LEVELS):
-            touched = sorted({number >> LEVEL_SHIFT for number in levels[-1]})
+        for level in range(1, kept_levels(after)):
+            shift = shift_of(level)
+            if level < kept_levels(before):
+                touched_above = sorted({number >> LEVEL_SHIFT for number in levels[-1]})
+            else:
+                touched_above = list(range(after.first >> shift, (after.last >> shift) + 1))
             children = dict(levels[-1])
-            wanted = [
-                (key, level - 1, child)
-                for number in touched
-                for child in range(number << LEVEL_SHIFT, (number + 1) << LEVEL_SHIFT)
-                if child not in children
-            ]
-            for _, _, child, stored in self._stored(run_id, wanted):
-                children[child] = stored
-            levels.append(
-                {number: block for number, block in level_above(children).items() if number in touched}
-            )
+            for low, high in _runs_of(touched_above):
+                stored = self._stored_range(run_id, key, level - 1, low << LEVEL_SHIFT, ((high + 1) << LEVEL_SHIFT) - 1)
+                for number, block in stored.items():
+                    children.setdefault(number, block)
+            wanted = set(touched_above)
+            levels.append({number: block for number, block in level_above(children).items() if number in wanted})
         self._upsert(run_id, {key: levels}, merge=False)
 
-    def _stored(self, run_id: uuid.UUID, wanted: list[tuple[str, int, int]]) -> list[tuple[str, int, int, Block]]:
-        """Stored blocks by (key, level, number), without their packed points."""
-        found = []
-        run = self._run(run_id)
-        for start in range(0, len(wanted), 100):
-            part = wanted[start : start + 100]
-            # One primary-key lookup each: SQLite's planner scans the run's blocks for an OR of them.
-            select = f"SELECT key, level, block, {_AGGREGATES} FROM run_metric_blocks WHERE run_id = ? AND key = ? AND level = ? AND block = ?"
-            parameters = []
-            for item in part:
-                parameters.extend((run, *item))
-            rows = self._select(" UNION ALL ".join([select] * len(part)), tuple(parameters))
-            for row in rows:
-                found.append((row[0], row[1], row[2], _block_of_row(row[3:])))
-        return found
+    def _stored_range(self, run_id: uuid.UUID, key: str, level: int, low: int, high: int) -> dict[int, Block]:
+        """The stored blocks of one level numbered ``low`` to ``high``, without their packed points."""
+        rows = self._select(
+            f"SELECT block, {_AGGREGATES} FROM run_metric_blocks WHERE run_id = ? AND key = ? AND level = ? "
+            "AND block BETWEEN ? AND ?",
+            (self._run(run_id), key, level, low, high),
+        )
+        return {row[0]: _block_of_row(row[1:]) for row in rows}
 
     def _upsert(self, run_id: uuid.UUID, levels_by_key: dict[str, list[dict[int, Block]]], *, merge: bool) -> None:
         """Write blocks and level 0's chunks: in place of the stored ones, or (``merge``) after them,
         their points following."""
+        self._upsert_blocks(
+            run_id,
+            [(key, level, blocks) for key, levels in levels_by_key.items() for level, blocks in enumerate(levels)],
+            merge=merge,
+        )
         run = self._run(run_id)
-        rows, chunks = [], []
-        absent = (None, None, None)
+        chunks = []
         for key, levels in levels_by_key.items():
-            for level, blocks in enumerate(levels):
-                for number, block in blocks.items():
-                    rows.append(
-                        (run, key, level, number, block.count, block.start, block.end, *(block.first or absent),
-                         *(block.low or absent), *(block.high or absent), *(block.last or absent))
-                    )
             for number, block in levels[0].items():
                 steps, values, times = block.packed
                 if None in values:
                     values = [_NAN if value is None else value for value in values]
                 chunks.append((run, key, number, _pack("q", steps), _pack("d", values), _pack("d", times)))
-        if not rows:
-            return
-        blocks_sql, chunks_sql = (self._merge() if merge else self._replace())
-        self.connection.exec_driver_sql(blocks_sql.replace("?", self.marker), rows)
-        self.connection.exec_driver_sql(chunks_sql.replace("?", self.marker), chunks)
+        if chunks:
+            self.connection.exec_driver_sql(self._chunks_statement(merge).replace("?", self.marker), chunks)
 
-    def _replace(self) -> tuple[str, str]:
-        blocks = ", ".join(f"{column} = excluded.{column}" for column in _AGGREGATES.split(", "))
-        chunks = ", ".join(f'"{column}" = excluded."{column}"' for column in _PACKED)
-        return (
-            f"INSERT INTO run_metric_blocks ({_COLUMNS}) VALUES ({', '.join('?' * 19)}) "
-            f"ON CONFLICT (run_id, key, level, block) DO UPDATE SET {blocks}",
-            f"{_CHUNK_INSERT} DO UPDATE SET {chunks}",
-        )
+    def _upsert_blocks(self, run_id: uuid.UUID, blocks: list[tuple[str, int, dict[int, Block]]], *, merge: bool) -> None:
+        run = self._run(run_id)
+        absent = (None, None, None)
+        rows = [
+            (run, key, level, number, block.count, block.start, block.end, *(block.first or absent),
+             *(block.low or absent), *(block.high or absent), *(block.last or absent))
+            for key, level, of_level in blocks
+            for number, block in of_level.items()
+        ]
+        if rows:
+            self.connection.exec_driver_sql(self._blocks_statement(merge).replace("?", self.marker), rows)
 
-    def _merge(self) -> tuple[str, str]:
+    def _blocks_statement(self, merge: bool) -> str:
+        insert = f"INSERT INTO run_metric_blocks ({_COLUMNS}) VALUES ({', '.join('?' * 19)}) ON CONFLICT (run_id, key, level, block)"
+        if not merge:
+            return f"{insert} DO UPDATE SET " + ", ".join(f"{column} = excluded.{column}" for column in _AGGREGATES.split(", "))
         # Every SET expression reads the stored row as it was before the update: the stored block comes
         # first, the new points after it; an extreme equal to the stored one keeps the stored (earlier) point.
         stored, new = "run_metric_blocks", "excluded"
@@ -306,7 +347,7 @@ class MetricBlocks:
                 for part in ("step", "value", "time")
             )
 
-        blocks = ", ".join(
+        return f"{insert} DO UPDATE SET " + ", ".join(
             [
                 f"point_count = {stored}.point_count + {new}.point_count",
                 f"end_step = {new}.end_step",
@@ -316,33 +357,27 @@ class MetricBlocks:
                 point("last", f"{new}.last_step IS NOT NULL"),
             ]
         )
+
+    def _chunks_statement(self, merge: bool) -> str:
+        if not merge:
+            return f"{_CHUNK_INSERT} DO UPDATE SET " + ", ".join(f'"{column}" = excluded."{column}"' for column in _PACKED)
         # SQLite's || joins blobs as text: cast back, bytes unchanged. PostgreSQL's joins bytea.
-        if self.postgresql:
-            chunks = ", ".join(f'"{column}" = run_metric_chunks."{column}" || excluded."{column}"' for column in _PACKED)
-        else:
-            chunks = ", ".join(f'"{column}" = CAST(run_metric_chunks."{column}" || excluded."{column}" AS BLOB)' for column in _PACKED)
-        return (
-            f"INSERT INTO run_metric_blocks ({_COLUMNS}) VALUES ({', '.join('?' * 19)}) "
-            f"ON CONFLICT (run_id, key, level, block) DO UPDATE SET {blocks}",
-            f"{_CHUNK_INSERT} DO UPDATE SET {chunks}",
-        )
+        joined = '"{0}" = run_metric_chunks."{0}" || excluded."{0}"' if self.postgresql else '"{0}" = CAST(run_metric_chunks."{0}" || excluded."{0}" AS BLOB)'
+        return f"{_CHUNK_INSERT} DO UPDATE SET " + ", ".join(joined.format(column) for column in _PACKED)
 
     # -- reads ---------------------------------------------------------------------------------------
 
     def extents(self, run_ids: list[uuid.UUID], key: str) -> dict[uuid.UUID, tuple[int, int, int]]:
-        """(point count, first step, last step) of each run's series of ``key`` (runs without it absent)."""
+        """(point count, first step, last step) of each run's series of ``key`` (runs without it absent):
+        the count and last step from its summary, the first step from its first block."""
+        summaries = run_metric_summaries
         found = {}
-        by_stored_id = {self._run(run_id): run_id for run_id in run_ids}
-        stored_ids = list(by_stored_id)
-        for start in range(0, len(stored_ids), 500):
-            part = stored_ids[start : start + 500]
-            rows = self._select(
-                "SELECT run_id, sum(point_count), min(start_step), max(end_step) FROM run_metric_blocks "
-                f"WHERE key = ? AND level = ? AND run_id IN ({', '.join('?' * len(part))}) GROUP BY run_id",
-                (key, LEVELS - 1, *part),
-            )
-            for stored_id, count, first, last in rows:
-                found[by_stored_id[stored_id]] = (int(count), first, last)
+        for start in range(0, len(run_ids), 500):
+            query = sa.select(
+                summaries.c.run_id, summaries.c.value_count, first_step_of(summaries.c.run_id, summaries.c.key), summaries.c.last_step
+            ).where(summaries.c.key == key, summaries.c.run_id.in_(run_ids[start : start + 500]))
+            for run_id, count, first, last in self.connection.execute(query):
+                found[run_id] = (count, first, last)
         return found
 
     def _union(self, select: str, parameter_rows: list[tuple]) -> list[tuple]:

@@ -24,7 +24,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from gemini.db.tables import ModelRunRow, run_metric_batches, run_metric_summaries, run_metrics, utc_now
 from gemini.domain.errors import NotFoundError
 from gemini.domain.checks import Point
-from gemini.db.metric_blocks import LEVELS, Block, MetricBlocks, blocks_of, reduce_points, whole_of, width_of
+from gemini.db.metric_blocks import LEVELS, Block, MetricBlocks, Span, blocks_of, first_step_of, kept_levels, reduce_points, whole_of, width_of
 from gemini.db.metric_blocks import Point as BlockPoint
 from gemini.domain.records import MetricSeries, MetricSummary
 
@@ -172,16 +172,27 @@ class MetricRepository:
             merged.append((key, self._stats_from_history(run_id, key)))
         self._upsert_summaries(run_id, merged, now)
         blocks = MetricBlocks(self.connection)
+        spans: dict[str, tuple[Span | None, Span]] = {}
+        for key, stats in batch_stats.items():
+            before = previous.get(key)
+            old = None if before is None else Span(before.first_step, before.last_step)
+            spans[key] = (
+                old,
+                Span(stats.first_step, stats.last_step)
+                if old is None
+                else Span(min(old.first, stats.first_step), max(old.last, stats.last_step)),
+            )
         if appended:
-            blocks.append(run_id, {key: batch_levels[key] for key in appended})
+            blocks.append(run_id, {key: (batch_levels[key], *spans[key]) for key in appended})
         for key in recompute:
-            blocks.recompute(run_id, key, batch_levels[key][0])
+            blocks.recompute(run_id, key, batch_levels[key][0], *spans[key])
         return True
 
     def _summary_rows(self, run_id: uuid.UUID, keys: list[str]) -> dict[str, sa.Row]:
+        """The stored summaries of these keys, with each series' first step (from its first block)."""
         found: dict[str, sa.Row] = {}
         for start in range(0, len(keys), 500):
-            query = sa.select(_summaries).where(
+            query = sa.select(_summaries, first_step_of(_summaries.c.run_id, _summaries.c.key)).where(
                 _summaries.c.run_id == run_id, _summaries.c.key.in_(keys[start : start + 500])
             )
             for row in self.connection.execute(query):
@@ -315,7 +326,8 @@ class MetricRepository:
                 whole.append((run_id, start_step, end_step))
             else:
                 bucket_width = -(-(high - low + 1) // buckets)
-                level = next((level for level in reversed(range(LEVELS)) if width_of(level) <= bucket_width), None)
+                kept = kept_levels(Span(first, last))
+                level = next((level for level in reversed(range(kept)) if width_of(level) <= bucket_width), None)
                 if level is None:
                     small.append((run_id, low, high))
                 else:

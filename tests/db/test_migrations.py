@@ -168,6 +168,13 @@ def test_revision_0009_builds_the_blocks_of_the_points_already_stored(fresh_url,
         )
         insert = sa.text("INSERT INTO run_metrics (run_id, key, step, value, timestamp) VALUES (:r, :k, :s, :v, :t)")
         connection.execute(insert, points)
+        connection.execute(  # as the batches that wrote the points left them
+            sa.text(
+                "INSERT INTO run_metric_summaries (run_id, key, last_value, last_step, min_value, max_value, "
+                "value_count, updated_at) VALUES (:r, :k, 100000.0, 1000000, 0.0, 100000.0, :n, '2026-01-01 00:00:00')"
+            ),
+            [{"r": run, "k": key, "n": len(steps)} for key in ("loss", "map50")],
+        )
     engine.dispose()
     monkeypatch.setenv("GEMINI_DATABASE_URL", fresh_url)
     histories = registry().metric_histories(run_ids=[run], key="map50")  # first use upgrades to the head

@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from gemini.api.model_run import ModelRun
 from gemini.db import engine as db_engine
 from gemini.db import metric_blocks
-from gemini.db.metric_blocks import LEVELS, blocks_of
+from gemini.db.metric_blocks import LEVELS, Span, blocks_of, kept_levels
 from gemini.domain.errors import InvalidInputError
 from gemini.registry import registry
 
@@ -98,7 +98,7 @@ def summary_of(block) -> tuple:  # noqa: ANN001
 
 def assert_blocks_match_points(series: Series) -> None:
     points = [(step, None if math.isnan(value) else value, stamp) for step, (value, stamp) in sorted(series.expected.items())]
-    levels = blocks_of(points)
+    levels = blocks_of(points)[: kept_levels(Span(points[0][0], points[-1][0]))]  # only as wide as the series
     blocks, chunks = stored(series.run_id, series.key)
     assert blocks == {(level, number): summary_of(block) for level, of_level in enumerate(levels) for number, block in of_level.items()}
     assert chunks == {
@@ -268,3 +268,16 @@ def test_reads_of_many_runs_are_cut_into_statements_the_drivers_accept(db):
         assert_whole(series, whole[series.run_id])
         assert_reduced(series, reduced[series.run_id], 3, 2300, 10)
         assert zoomed[series.run_id].steps == [step for step in sorted(series.expected) if 1000 <= step <= 1100]
+
+
+def test_a_series_keeps_the_levels_as_wide_as_itself_as_it_grows_either_way(db):
+    series = Series()
+    series.write(range(1000, 1100))  # one level: shorter than a level-1 block
+    series.write([5, 5000])  # a rewrite that also widens it, backwards and forwards: levels 1 and 2 built whole
+    series.write([40_000])  # an append that widens it past level 3's blocks
+    series.write(range(1050, 1060), value=lambda step: 7.0)
+    assert_blocks_match_points(series)
+    [read] = registry().metric_histories(run_ids=[series.run_id], key="loss").values()
+    assert_whole(series, read)
+    [reduced] = registry().metric_histories(run_ids=[series.run_id], key="loss", max_points=8).values()
+    assert_reduced(series, reduced, 5, 40_000, 8)

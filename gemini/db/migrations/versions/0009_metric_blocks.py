@@ -58,7 +58,7 @@ def upgrade() -> None:
 
 def _build_blocks(connection: sa.Connection) -> None:
     # The write path's own code builds them: a series' blocks have one definition, wherever made.
-    from gemini.db.metric_blocks import MetricBlocks, blocks_of, seconds_of
+    from gemini.db.metric_blocks import MetricBlocks, Span, blocks_of, seconds_of
 
     blocks = MetricBlocks(connection)
     series = connection.execute(sa.text("SELECT DISTINCT run_id, key FROM run_metrics")).all()
@@ -68,15 +68,17 @@ def _build_blocks(connection: sa.Connection) -> None:
     )
     for stored_run_id, key in series:
         run_id = uuid.UUID(str(stored_run_id))  # SQLite gives the stored hex text, PostgreSQL a UUID
-        last_step = None
+        written: Span | None = None
         while True:
             rows = connection.execute(
-                page, {"run_id": stored_run_id, "key": key, "after": -1 if last_step is None else last_step, "limit": _CHUNK}
+                page, {"run_id": stored_run_id, "key": key, "after": -1 if written is None else written.last, "limit": _CHUNK}
             ).all()
             if not rows:
                 break
-            blocks.append(run_id, {key: blocks_of([(step, value, seconds_of(stamp)) for step, value, stamp in rows])})
-            last_step = rows[-1][0]
+            points = [(step, value, seconds_of(stamp)) for step, value, stamp in rows]
+            after = Span(rows[0][0] if written is None else written.first, rows[-1][0])
+            blocks.append(run_id, {key: (blocks_of(points), written, after)})
+            written = after
 
 
 def downgrade() -> None:
