@@ -180,16 +180,20 @@ def level_zero(points: Sequence[Point]) -> dict[int, Block]:
 
 def blocks_of(points: Sequence[Point]) -> list[dict[int, Block]]:
     """The blocks of points in step order at each level, by block number."""
-    levels = [level_zero(points)]
-    for _ in range(1, LEVELS):
+    return levels_from(level_zero(points), LEVELS)
+
+
+def whole_of(zero: dict[int, Block]) -> Block:
+    """One block summing up the level-0 blocks of a batch."""
+    return _combined([zero[number] for number in sorted(zero)])
+
+
+def levels_from(zero: dict[int, Block], count: int) -> list[dict[int, Block]]:
+    """Level 0's blocks and the ``count - 1`` levels above them."""
+    levels = [zero]
+    for _ in range(1, count):
         levels.append(level_above(levels[-1]))
     return levels
-
-
-def whole_of(levels: list[dict[int, Block]]) -> Block:
-    """One block summing up every point of ``blocks_of``."""
-    top = levels[-1]
-    return _combined([top[number] for number in sorted(top)])
 
 
 def level_above(blocks: dict[int, Block]) -> dict[int, Block]:
@@ -241,22 +245,21 @@ class MetricBlocks:
 
     # -- writes --------------------------------------------------------------------------------------
 
-    def append(self, run_id: uuid.UUID, appended: dict[str, tuple[list[dict[int, Block]], Span | None, Span]]) -> None:
-        """For each key, the blocks (``blocks_of``) of points that all come after its last step, with the
-        series' span before (``None``: a new key) and after them: merged into the stored blocks; a level
-        the series has just grown wide enough to keep is built whole, its stored part from level 0."""
+    def append(self, run_id: uuid.UUID, appended: dict[str, tuple[dict[int, Block], Span | None, Span]]) -> None:
+        """For each key, the level-0 blocks (``level_zero``) of points that all come after its last step,
+        with the series' span before (``None``: a new key) and after them: merged into the stored
+        blocks; a level the series has just grown wide enough to keep is built whole, its stored part
+        from level 0."""
         merged: dict[str, list[dict[int, Block]]] = {}
         replaced: list[tuple[str, int, dict[int, Block]]] = []
-        for key, (levels, before, after) in appended.items():
+        for key, (zero, before, after) in appended.items():
             kept = kept_levels(after)
+            levels = levels_from(zero, kept)
             if before is None or kept_levels(before) == kept:
-                merged[key] = levels[:kept]
+                merged[key] = levels
                 continue
             merged[key] = levels[: kept_levels(before)]
-            stored = self._stored_range(run_id, key, 0, before.first >> BASE_SHIFT, before.last >> BASE_SHIFT)
-            old = [stored]
-            for level in range(1, kept):
-                old.append(level_above(old[-1]))
+            old = levels_from(self._stored_range(run_id, key, 0, before.first >> BASE_SHIFT, before.last >> BASE_SHIFT), kept)
             for level in range(kept_levels(before), kept):
                 whole = dict(old[level])
                 for number, block in levels[level].items():

@@ -24,7 +24,18 @@ from sqlalchemy.dialects import postgresql, sqlite
 from gemini.db.tables import ModelRunRow, run_metric_batches, run_metric_summaries, run_metrics, utc_now
 from gemini.domain.errors import NotFoundError
 from gemini.domain.checks import Point
-from gemini.db.metric_blocks import LEVELS, Block, MetricBlocks, Span, blocks_of, first_step_of, kept_levels, reduce_points, whole_of, width_of
+from gemini.db.metric_blocks import (
+    LEVELS,
+    Block,
+    MetricBlocks,
+    Span,
+    first_step_of,
+    kept_levels,
+    level_zero,
+    reduce_points,
+    whole_of,
+    width_of,
+)
 from gemini.db.metric_blocks import Point as BlockPoint
 from gemini.domain.records import MetricSeries, MetricSummary
 
@@ -102,6 +113,12 @@ def _summary(key: str, row: sa.Row) -> MetricSummary:
     )
 
 
+# Built once: SQLAlchemy then compiles it once, not with every batch.
+_SUMMARY_ROWS = sa.select(_summaries, first_step_of(_summaries.c.run_id, _summaries.c.key)).where(
+    _summaries.c.run_id == sa.bindparam("run_id"), _summaries.c.key.in_(sa.bindparam("keys", expanding=True))
+)
+
+
 class MetricRepository:
     def __init__(self, connection: sa.Connection) -> None:
         self.connection = connection
@@ -140,8 +157,8 @@ class MetricRepository:
             return True
         by_key, stamps = _points_by_key(points)
         # The batch's own blocks (gemini.db.metric_blocks) give its per-key summary as well.
-        batch_levels = {key: blocks_of(key_points) for key, key_points in by_key.items()}
-        batch_stats = {key: _stats_of(whole_of(levels)) for key, levels in batch_levels.items()}
+        batch_blocks = {key: level_zero(key_points) for key, key_points in by_key.items()}
+        batch_stats = {key: _stats_of(whole_of(zero)) for key, zero in batch_blocks.items()}
         previous = self._summary_rows(run_id, list(batch_stats))
         self._upsert_points(run_id, by_key, stamps)
         merged, recompute = [], []
@@ -183,19 +200,16 @@ class MetricRepository:
                 else Span(min(old.first, stats.first_step), max(old.last, stats.last_step)),
             )
         if appended:
-            blocks.append(run_id, {key: (batch_levels[key], *spans[key]) for key in appended})
+            blocks.append(run_id, {key: (batch_blocks[key], *spans[key]) for key in appended})
         for key in recompute:
-            blocks.recompute(run_id, key, batch_levels[key][0], *spans[key])
+            blocks.recompute(run_id, key, batch_blocks[key], *spans[key])
         return True
 
     def _summary_rows(self, run_id: uuid.UUID, keys: list[str]) -> dict[str, sa.Row]:
         """The stored summaries of these keys, with each series' first step (from its first block)."""
         found: dict[str, sa.Row] = {}
         for start in range(0, len(keys), 500):
-            query = sa.select(_summaries, first_step_of(_summaries.c.run_id, _summaries.c.key)).where(
-                _summaries.c.run_id == run_id, _summaries.c.key.in_(keys[start : start + 500])
-            )
-            for row in self.connection.execute(query):
+            for row in self.connection.execute(_SUMMARY_ROWS, {"run_id": run_id, "keys": keys[start : start + 500]}):
                 found[row.key] = row
         return found
 

@@ -215,7 +215,8 @@ run_metric_blocks = sa.Table(
 )
 
 # The points of each level-0 block, packed (little-endian int64 steps, float64 values with NaN, float64
-# seconds since 1970): a whole history reads a row per 64 points.
+# seconds since 1970): a whole history reads a row per 64 points. A rowid table on SQLite: in a table
+# without rowid a row over about 1,000 bytes spills to overflow pages, and a chunk is 1.5 KB.
 run_metric_chunks = sa.Table(
     "run_metric_chunks",
     Base.metadata,
@@ -225,7 +226,6 @@ run_metric_chunks = sa.Table(
     sa.Column("steps", sa.LargeBinary, nullable=False),
     sa.Column("values", sa.LargeBinary, nullable=False),
     sa.Column("times", sa.LargeBinary, nullable=False),
-    sqlite_with_rowid=False,
 )
 
 # Per run and key: the summary that search, sort and the runs table read without the history.

@@ -51,14 +51,13 @@ def upgrade() -> None:
         sa.Column("steps", sa.LargeBinary(), nullable=False),
         sa.Column("values", sa.LargeBinary(), nullable=False),
         sa.Column("times", sa.LargeBinary(), nullable=False),
-        sqlite_with_rowid=False,
     )
     _build_blocks(op.get_bind())
 
 
 def _build_blocks(connection: sa.Connection) -> None:
     # The write path's own code builds them: a series' blocks have one definition, wherever made.
-    from gemini.db.metric_blocks import MetricBlocks, Span, blocks_of, seconds_of
+    from gemini.db.metric_blocks import MetricBlocks, Span, level_zero, seconds_of
 
     blocks = MetricBlocks(connection)
     series = connection.execute(sa.text("SELECT DISTINCT run_id, key FROM run_metrics")).all()
@@ -77,7 +76,7 @@ def _build_blocks(connection: sa.Connection) -> None:
                 break
             points = [(step, value, seconds_of(stamp)) for step, value, stamp in rows]
             after = Span(rows[0][0] if written is None else written.first, rows[-1][0])
-            blocks.append(run_id, {key: (blocks_of(points), written, after)})
+            blocks.append(run_id, {key: (level_zero(points), written, after)})
             written = after
 
 
