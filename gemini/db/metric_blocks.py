@@ -31,7 +31,7 @@ import sys
 import uuid
 from array import array
 from bisect import bisect_left, bisect_right
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from itertools import groupby
 from operator import itemgetter
 from typing import NamedTuple
@@ -219,6 +219,11 @@ def _unpack(typecode: str, data: bytes) -> list:
     return items.tolist()
 
 
+def unpack_chunk(steps: bytes, values: bytes, times: bytes) -> tuple[list[int], list[float], list[float]]:
+    """A chunk's columns as lists: steps, values (NaN where logged so), seconds since 1970."""
+    return _unpack("q", steps), _unpack("d", values), _unpack("d", times)
+
+
 def _triple(step, value, time) -> tuple | None:  # noqa: ANN001
     return None if step is None else (step, value, time)
 
@@ -269,17 +274,23 @@ class MetricBlocks:
         if replaced:
             self._upsert_blocks(run_id, replaced, merge=False)
 
-    def recompute(self, run_id: uuid.UUID, key: str, touched: Iterable[int], before: Span, after: Span) -> None:
-        """The ``touched`` level-0 blocks of ``key`` and the blocks above them, computed again from the
-        stored points; a level the series has just grown wide enough to keep is built whole."""
+    def recompute(self, run_id: uuid.UUID, key: str, batch: dict[int, Block], before: Span, after: Span) -> Block:
+        """Write the level-0 blocks of a batch (``level_zero``) that rewrites steps of ``key``: each
+        merged with the stored points of its block (a step given again takes the batch's value), and the
+        blocks above them computed again; a level the series has just grown wide enough to keep is
+        built whole. Returns the block of the whole series (its new summary)."""
+        stored_chunks = self.points([(run_id, low << BASE_SHIFT, ((high + 1) << BASE_SHIFT) - 1) for low, high in _runs_of(sorted(batch))], key)
+        stored_points: dict[int, tuple[float | None, float]] = {}
+        for steps, values, times in stored_chunks:
+            for step, value, time in zip(steps, values, times):
+                stored_points[step] = (None if value != value else value, time)
         zero: dict[int, Block] = {}
-        for low, high in _runs_of(sorted(touched)):
-            rows = self._select(
-                "SELECT step, value, timestamp FROM run_metrics WHERE run_id = ? AND key = ? AND step BETWEEN ? AND ? "
-                "ORDER BY step",
-                (self._run(run_id), key, low << BASE_SHIFT, ((high + 1) << BASE_SHIFT) - 1),
-            )
-            zero.update(level_zero([(step, value, seconds_of(stamp)) for step, value, stamp in rows]))
+        for number, block in batch.items():
+            points = {step: (value, time) for step, value, time in zip(*block.packed)}
+            start, end = number << BASE_SHIFT, ((number + 1) << BASE_SHIFT) - 1
+            merged = {step: point for step, point in stored_points.items() if start <= step <= end}
+            merged.update(points)
+            zero.update(level_zero([(step, value, time) for step, (value, time) in sorted(merged.items())]))
         levels = [zero]
         for level in range(1, kept_levels(after)):
             shift = shift_of(level)
@@ -295,6 +306,8 @@ class MetricBlocks:
             wanted = set(touched_above)
             levels.append({number: block for number, block in level_above(children).items() if number in wanted})
         self._upsert(run_id, {key: levels}, merge=False)
+        top = kept_levels(after) - 1
+        return whole_of(self._stored_range(run_id, key, top, after.first >> shift_of(top), after.last >> shift_of(top)))
 
     def _stored_range(self, run_id: uuid.UUID, key: str, level: int, low: int, high: int) -> dict[int, Block]:
         """The stored blocks of one level numbered ``low`` to ``high``, without their packed points."""

@@ -1,18 +1,18 @@
 """Metric points and their per-key summaries, written a batch at a time.
 
 A batch is one transaction: its id is recorded in ``run_metric_batches`` first, so a batch sent again
-(a retry after a lost answer) changes nothing; its points are upserted (one value per run, key and step:
-a step logged again replaces the value); each key's summary is merged with the batch's points. A batch
-that only appends steps after a key's last one merges without reading the history; one that rewrites
-earlier steps makes that key's summary be computed again from its points.
+(a retry after a lost answer) changes nothing; its points go into the series' blocks and chunks
+(``gemini.db.metric_blocks``: one value per run, key and step, a step logged again replacing the
+value); each key's summary is merged with the batch's points. A batch that only appends steps after a
+key's last one merges without reading the history; one that rewrites earlier steps has the blocks it
+touches merged with their stored points, and that key's summary read back from its blocks.
 
-NaN is stored as NULL on both databases (SQLite cannot store NaN), so MIN and MAX skip it.
+NaN is NULL in the summaries (SQLite cannot store NaN), so a lowest or highest value skips it.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import json
 import math
 import uuid
 from collections.abc import Sequence
@@ -21,11 +21,10 @@ from dataclasses import dataclass
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
 
-from gemini.db.tables import ModelRunRow, run_metric_batches, run_metric_summaries, run_metrics, utc_now
+from gemini.db.tables import ModelRunRow, run_metric_batches, run_metric_summaries, utc_now
 from gemini.domain.errors import NotFoundError
 from gemini.domain.checks import Point
 from gemini.db.metric_blocks import (
-    LEVELS,
     Block,
     MetricBlocks,
     Span,
@@ -40,11 +39,8 @@ from gemini.db.metric_blocks import Point as BlockPoint
 from gemini.domain.records import MetricSeries, MetricSummary
 
 _runs = ModelRunRow.__table__
-_points = run_metrics
 _summaries = run_metric_summaries
 _NAN = math.nan
-_INF = math.inf
-_UTC = dt.timezone.utc
 
 """(key, step, value, timestamp) as a batch carries it; NaN allowed."""
 
@@ -67,9 +63,9 @@ def _merge_extreme(a: float | None, b: float | None, pick) -> float | None:  # n
     return pick(a, b)
 
 
-def _points_by_key(points: Sequence[Point]) -> tuple[dict[str, list[BlockPoint]], dict[float, dt.datetime]]:
+def _points_by_key(points: Sequence[Point]) -> dict[str, list[BlockPoint]]:
     """Each key's points in step order, NaN as ``None`` and times as seconds since 1970 (what the
-    blocks keep); with each such time's datetime, for the points' own rows."""
+    blocks keep)."""
     seconds: dict[dt.datetime, float] = {}  # the points of one logging call share their timestamp
     by_key: dict[str, list[BlockPoint]] = {}
     for key, step, value, stamp in points:
@@ -82,7 +78,7 @@ def _points_by_key(points: Sequence[Point]) -> tuple[dict[str, list[BlockPoint]]
         of_key.append((step, None if value != value else value, moment))
     for of_key in by_key.values():
         of_key.sort()  # steps are distinct within a key: the values are never compared
-    return by_key, {moment: stamp for stamp, moment in seconds.items()}
+    return by_key
 
 
 def _stats_of(block: Block) -> _KeyStats:
@@ -155,54 +151,43 @@ class MetricRepository:
             return False
         if not points:
             return True
-        by_key, stamps = _points_by_key(points)
-        # The batch's own blocks (gemini.db.metric_blocks) give its per-key summary as well.
-        batch_blocks = {key: level_zero(key_points) for key, key_points in by_key.items()}
+        # The batch's own blocks (gemini.db.metric_blocks) are what is written, and give its per-key summary.
+        batch_blocks = {key: level_zero(key_points) for key, key_points in _points_by_key(points).items()}
         batch_stats = {key: _stats_of(whole_of(zero)) for key, zero in batch_blocks.items()}
         previous = self._summary_rows(run_id, list(batch_stats))
-        self._upsert_points(run_id, by_key, stamps)
-        merged, recompute = [], []
-        appended: list[str] = []  # keys whose points all come after their stored ones
+        blocks = MetricBlocks(self.connection)
+        merged: list[tuple[str, _KeyStats]] = []
+        appended: dict[str, tuple] = {}  # keys whose points all come after their stored ones
         for key, stats in batch_stats.items():
             before = previous.get(key)
             if before is None:
                 merged.append((key, stats))
-                appended.append(key)
-            elif stats.first_step <= before.last_step:
-                recompute.append(key)  # earlier steps may have been replaced: the batch alone cannot tell
-            else:
-                merged.append(
-                    (
-                        key,
-                        _KeyStats(
-                            first_step=0,
-                            last_step=stats.last_step,
-                            last_value=stats.last_value,
-                            min_value=_merge_extreme(before.min_value, stats.min_value, min),
-                            max_value=_merge_extreme(before.max_value, stats.max_value, max),
-                            count=before.value_count + stats.count,
-                        ),
-                    )
+                appended[key] = (batch_blocks[key], None, Span(stats.first_step, stats.last_step))
+                continue
+            old = Span(before.first_step, before.last_step)
+            after = Span(min(old.first, stats.first_step), max(old.last, stats.last_step))
+            if stats.first_step <= before.last_step:
+                # Earlier steps may be given again: the blocks they fall in are merged with the stored
+                # points, and the summary read back from the series' blocks.
+                merged.append((key, _stats_of(blocks.recompute(run_id, key, batch_blocks[key], old, after))))
+                continue
+            merged.append(
+                (
+                    key,
+                    _KeyStats(
+                        first_step=old.first,
+                        last_step=stats.last_step,
+                        last_value=stats.last_value,
+                        min_value=_merge_extreme(before.min_value, stats.min_value, min),
+                        max_value=_merge_extreme(before.max_value, stats.max_value, max),
+                        count=before.value_count + stats.count,
+                    ),
                 )
-                appended.append(key)
-        for key in recompute:
-            merged.append((key, self._stats_from_history(run_id, key)))
-        self._upsert_summaries(run_id, merged, now)
-        blocks = MetricBlocks(self.connection)
-        spans: dict[str, tuple[Span | None, Span]] = {}
-        for key, stats in batch_stats.items():
-            before = previous.get(key)
-            old = None if before is None else Span(before.first_step, before.last_step)
-            spans[key] = (
-                old,
-                Span(stats.first_step, stats.last_step)
-                if old is None
-                else Span(min(old.first, stats.first_step), max(old.last, stats.last_step)),
             )
+            appended[key] = (batch_blocks[key], old, after)
         if appended:
-            blocks.append(run_id, {key: (batch_blocks[key], *spans[key]) for key in appended})
-        for key in recompute:
-            blocks.recompute(run_id, key, batch_blocks[key], *spans[key])
+            blocks.append(run_id, appended)
+        self._upsert_summaries(run_id, merged, now)
         return True
 
     def _summary_rows(self, run_id: uuid.UUID, keys: list[str]) -> dict[str, sa.Row]:
@@ -212,53 +197,6 @@ class MetricRepository:
             for row in self.connection.execute(_SUMMARY_ROWS, {"run_id": run_id, "keys": keys[start : start + 500]}):
                 found[row.key] = row
         return found
-
-    def _stats_from_history(self, run_id: uuid.UUID, key: str) -> _KeyStats:
-        of_key = (_points.c.run_id == run_id, _points.c.key == key)
-        count, low, high, last_step = self.connection.execute(
-            sa.select(sa.func.count(), sa.func.min(_points.c.value), sa.func.max(_points.c.value), sa.func.max(_points.c.step)).where(
-                *of_key
-            )
-        ).one()
-        last_value = self.connection.execute(
-            sa.select(_points.c.value).where(*of_key, _points.c.step == last_step)
-        ).scalar()
-        return _KeyStats(0, last_step, last_value, low, high, count)
-
-    def _upsert_points(
-        self, run_id: uuid.UUID, by_key: dict[str, list[BlockPoint]], stamps: dict[float, dt.datetime]
-    ) -> None:
-        # Straight to the driver: SQLAlchemy's per-row parameter processing would cost more than the
-        # inserts themselves for batches of thousands of points.
-        conflict = "ON CONFLICT (run_id, key, step) DO UPDATE SET value = excluded.value, timestamp = excluded.timestamp"
-        if self.dialect == "postgresql":
-            # One JSON text for the whole batch: the driver adapts a string at C speed, while arrays of
-            # thousands of elements go through Python. JSON has no infinities: they travel as strings,
-            # which PostgreSQL's float8 reads ('Infinity').
-            texts = {moment: stamp.isoformat() for moment, stamp in stamps.items()}
-            items = []
-            for key, points in by_key.items():
-                for step, value, moment in points:
-                    if value is not None and (value == _INF or value == -_INF):
-                        value = "Infinity" if value > 0 else "-Infinity"
-                    items.append((key, step, value, texts[moment]))
-            self.connection.exec_driver_sql(
-                "INSERT INTO run_metrics (run_id, key, step, value, timestamp) "
-                "SELECT %s, point->>0, (point->>1)::bigint, (point->>2)::float8, (point->>3)::timestamptz "
-                "FROM json_array_elements(%s::json) AS point " + conflict,
-                (run_id, json.dumps(items, ensure_ascii=False, separators=(",", ":"))),
-            )
-            return
-        run = run_id.hex
-        # The text SQLAlchemy's SQLite DATETIME writes: UTC, without zone, with microseconds.
-        texts = {
-            moment: stamp.astimezone(_UTC).replace(tzinfo=None).isoformat(" ", "microseconds")
-            for moment, stamp in stamps.items()
-        }
-        self.connection.exec_driver_sql(
-            "INSERT INTO run_metrics (run_id, key, step, value, timestamp) VALUES (?, ?, ?, ?, ?) " + conflict,
-            [(run, key, step, value, texts[moment]) for key, points in by_key.items() for step, value, moment in points],
-        )
 
     def _upsert_summaries(self, run_id: uuid.UUID, merged: list[tuple[str, _KeyStats]], now: dt.datetime) -> None:
         insert = (postgresql.insert if self.dialect == "postgresql" else sqlite.insert)(_summaries)

@@ -165,19 +165,6 @@ def _run_id_column() -> sa.Column:
     return sa.Column("run_id", sa.Uuid(), sa.ForeignKey("model_runs.id", ondelete="CASCADE"), primary_key=True)
 
 
-# One point of a tracked run's metric. A NULL value is NaN: SQLite stores NaN as NULL, so both databases
-# keep it that way (and MIN/MAX skip it). One value per (run, key, step): logging a step again replaces it.
-run_metrics = sa.Table(
-    "run_metrics",
-    Base.metadata,
-    _run_id_column(),
-    sa.Column("key", sa.Text, primary_key=True),
-    sa.Column("step", sa.BigInteger, primary_key=True),
-    sa.Column("value", sa.Double, nullable=True),
-    sa.Column("timestamp", UTCDateTime(), nullable=False),
-    sqlite_with_rowid=False,  # a key's points are one range of the primary key (migration 0006)
-)
-
 # The batches of points already written, by the id the client gave: a batch sent again is not applied twice.
 run_metric_batches = sa.Table(
     "run_metric_batches",
@@ -214,8 +201,9 @@ run_metric_blocks = sa.Table(
     sqlite_with_rowid=False,
 )
 
-# The points of each level-0 block, packed (little-endian int64 steps, float64 values with NaN, float64
-# seconds since 1970): a whole history reads a row per 64 points. A rowid table on SQLite: in a table
+# A tracked run's metric points: those of each level-0 block, packed (little-endian int64 steps, float64
+# values with NaN, float64 seconds since 1970), one value per (run, key, step). The one copy of the
+# points: a whole history reads a row per 64 of them. A rowid table on SQLite: in a table
 # without rowid a row over about 1,000 bytes spills to overflow pages, and a chunk is 1.5 KB.
 run_metric_chunks = sa.Table(
     "run_metric_chunks",

@@ -8,6 +8,7 @@ a record the database already holds is left as it is, which is what makes an imp
 
 from __future__ import annotations
 
+import datetime as dt
 import uuid
 from collections.abc import Iterator
 from typing import Any
@@ -15,6 +16,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
 
+from gemini.db.metric_blocks import unpack_chunk
 from gemini.db.model_records import WRITTEN as RECORD_WRITTEN, ModelRecordRepository
 from gemini.db.search import path_values
 from gemini.db.tables import (
@@ -26,7 +28,7 @@ from gemini.db.tables import (
     model_records,
     model_version_aliases,
     model_versions,
-    run_metrics,
+    run_metric_chunks,
     seasons,
     sites,
 )
@@ -111,12 +113,15 @@ def iter_runs(connection: sa.Connection) -> Iterator[ModelRunRecord]:
 
 def iter_metric_points(connection: sa.Connection) -> Iterator[tuple[uuid.UUID, str, int, float | None, Any]]:
     """Every metric point as (run id, key, step, value, timestamp), by run, key and step, streamed;
-    a NULL value is a NaN that was logged."""
-    query = sa.select(
-        run_metrics.c.run_id, run_metrics.c.key, run_metrics.c.step, run_metrics.c.value, run_metrics.c.timestamp
-    ).order_by(run_metrics.c.run_id, run_metrics.c.key, run_metrics.c.step)
-    for row in connection.execution_options(yield_per=PAGE_SIZE * 10).execute(query):
-        yield tuple(row)
+    ``None`` for a value is a NaN that was logged."""
+    chunks = run_metric_chunks
+    query = sa.select(chunks.c.run_id, chunks.c.key, chunks.c.steps, chunks.c["values"], chunks.c.times).order_by(
+        chunks.c.run_id, chunks.c.key, chunks.c.chunk
+    )
+    moment = dt.datetime.fromtimestamp
+    for run_id, key, *packed in connection.execution_options(yield_per=PAGE_SIZE).execute(query):
+        for step, value, time in zip(*unpack_chunk(*packed)):
+            yield run_id, key, step, None if value != value else value, moment(time, dt.timezone.utc)
 
 
 def iter_model_versions(connection: sa.Connection) -> Iterator[dict[str, Any]]:

@@ -185,6 +185,10 @@ def test_revision_0009_builds_the_blocks_of_the_points_already_stored(fresh_url,
     [reduced] = registry().metric_histories(run_ids=[run], key="loss", max_points=100).values()
     assert reduced.reduced and len(reduced.steps) <= 100 and max(reduced.values) == 100_000.0
     with engine.begin() as connection:
+        assert "run_metrics" not in sa.inspect(connection).get_table_names()  # the chunks hold the points now
         command.downgrade(migrations.alembic_config(connection), "0008")
         assert "run_metric_blocks" not in sa.inspect(connection).get_table_names()
+        back = connection.execute(sa.text("SELECT key, step, value, timestamp FROM run_metrics ORDER BY key, step")).all()
     engine.dispose()
+    assert [(key, step, value) for key, step, value, _ in back] == [(p["k"], p["s"], p["v"]) for p in points]
+    assert {str(stamp).replace("+00:00", "") for *_, stamp in back} == {"2026-01-01 00:00:00.250000"}

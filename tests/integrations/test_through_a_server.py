@@ -37,7 +37,7 @@ def points_on_the_server(server, run_id) -> int:
     try:
         with engine.connect() as connection:
             return connection.execute(
-                sa.text("SELECT count(*) FROM run_metrics WHERE run_id = :run"), {"run": run_id.hex}
+                sa.text("SELECT sum(value_count) FROM run_metric_summaries WHERE run_id = :run"), {"run": run_id.hex}
             ).scalar_one()
     finally:
         engine.dispose()

@@ -1,11 +1,13 @@
-"""Metric series kept in blocks of steps as well, with their points packed in chunks (gemini.db.metric_blocks),
-for history reads that do not go point by point; the blocks of the points already stored are built here.
+"""Metric series kept in blocks of steps, their points packed in chunks (gemini.db.metric_blocks), for
+history reads that do not go point by point: the points already stored move from ``run_metrics``, a row
+each, into chunks, and their blocks are built; ``run_metrics`` goes. A downgrade brings the rows back.
 
 Revision ID: 0009
 Revises: 0008
 Create Date: 2026-12-04
 """
 
+import datetime as dt
 import uuid
 
 import sqlalchemy as sa
@@ -53,6 +55,7 @@ def upgrade() -> None:
         sa.Column("times", sa.LargeBinary(), nullable=False),
     )
     _build_blocks(op.get_bind())
+    op.drop_table("run_metrics")
 
 
 def _build_blocks(connection: sa.Connection) -> None:
@@ -81,5 +84,36 @@ def _build_blocks(connection: sa.Connection) -> None:
 
 
 def downgrade() -> None:
+    from gemini.db.metric_blocks import MetricBlocks
+
+    op.create_table(
+        "run_metrics",
+        sa.Column("run_id", sa.Uuid(), sa.ForeignKey("model_runs.id", ondelete="CASCADE"), primary_key=True),
+        sa.Column("key", sa.Text(), primary_key=True),
+        sa.Column("step", sa.BigInteger(), primary_key=True),
+        sa.Column("value", sa.Double(), nullable=True),
+        sa.Column("timestamp", sa.DateTime(timezone=True), nullable=False),
+        sqlite_with_rowid=False,
+    )
+    connection = op.get_bind()
+    blocks = MetricBlocks(connection)
+    postgresql = connection.dialect.name == "postgresql"
+    insert = sa.text("INSERT INTO run_metrics (run_id, key, step, value, timestamp) VALUES (:run_id, :key, :step, :value, :timestamp)")
+    for stored_run_id, key in connection.execute(sa.text("SELECT DISTINCT run_id, key FROM run_metric_chunks")).all():
+        [(steps, values, times)] = blocks.points([(uuid.UUID(str(stored_run_id)), None, None)], key)
+        connection.execute(
+            insert,
+            [
+                {
+                    "run_id": stored_run_id,
+                    "key": key,
+                    "step": step,
+                    "value": None if value != value else value,
+                    # The text SQLite's rows held (UTC, no zone, microseconds); a moment for PostgreSQL.
+                    "timestamp": moment if postgresql else moment.replace(tzinfo=None).isoformat(" ", "microseconds"),
+                }
+                for step, value, moment in zip(steps, values, (dt.datetime.fromtimestamp(time, dt.timezone.utc) for time in times))
+            ],
+        )
     op.drop_table("run_metric_chunks")
     op.drop_table("run_metric_blocks")
