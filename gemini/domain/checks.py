@@ -16,7 +16,8 @@ import numbers
 import re
 import sys
 import uuid
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
@@ -420,11 +421,26 @@ Point = tuple[str, int, float, dt.datetime]
 """A checked metric point: key, step, value, an aware timestamp."""
 
 
-def check_points(points: Iterable[Any]) -> list[Point]:
+@dataclass(frozen=True, slots=True)
+class PointColumns:
+    """A batch as columns, one entry per point in each (the REST API's columnar batch body): no object
+    per point is made before the checks. ``timestamps`` holds aware datetimes or ``None`` (now); the
+    whole column may be ``None`` (all now)."""
+
+    keys: Sequence[Any]
+    steps: Sequence[Any]
+    values: Sequence[Any]
+    timestamps: Sequence[Any] | None = None
+
+
+def check_points(points: Iterable[Any] | PointColumns) -> list[Point]:
     """Points as (key, step, value, timestamp), checked; a (key, step) given twice keeps the last value.
 
     Each point may also be a mapping with ``key``, ``step``, ``value`` and ``timestamp`` (an aware
-    datetime; ``None`` means now)."""
+    datetime; ``None`` means now); or the whole batch a ``PointColumns``, whose refusals name the column
+    and the place (``steps[3]: ...``)."""
+    if isinstance(points, PointColumns):
+        return _check_point_columns(points)
     if isinstance(points, (str, bytes, Mapping)) or not isinstance(points, Iterable):
         raise InvalidInputError(f"points must be a list of points, got {type(points).__name__}")
     checked: dict[tuple[str, int], Point] = {}
@@ -454,6 +470,73 @@ def check_points(points: Iterable[Any]) -> list[Point]:
             del checked[place]
         checked[place] = (key, step, value, stamp)
     return list(checked.values())
+
+
+_UTC = dt.timezone.utc
+
+
+def _check_point_columns(columns: PointColumns) -> list[Point]:
+    """``check_points`` for columns: one pass over each column that only looks at types and ranges; the
+    checks entry by entry (naming the first refused one) only for a column that fails it."""
+    keys, steps, values, stamps = columns.keys, columns.steps, columns.values, columns.timestamps
+    given = {"keys": keys, "steps": steps, "values": values, **({} if stamps is None else {"timestamps": stamps})}
+    for name, column in given.items():
+        if isinstance(column, (str, bytes)) or not isinstance(column, Sequence):
+            raise InvalidInputError(f"{name} must be a list, got {type(column).__name__}")
+    count = len(keys)
+    for name, column in given.items():
+        if len(column) != count:
+            raise InvalidInputError(
+                f"keys, steps, values and timestamps have one entry per point: keys has {count}, {name} has {len(column)}"
+            )
+    if count > MAX_BATCH_POINTS:
+        raise InvalidInputError(f"a batch carries at most {MAX_BATCH_POINTS} points")
+    try:
+        distinct_keys = set(keys)
+    except TypeError:  # an unhashable entry (a list): refused below, with its place
+        distinct_keys = None
+    if distinct_keys is None or not all(type(key) is str and key in _CHECKED_KEYS for key in distinct_keys):
+        keys = _each_checked("keys", keys, check_metric_key)
+    if not all(type(step) is int for step in steps) or (count and (min(steps) < 0 or max(steps) > MAX_STEP)):
+        steps = _each_checked("steps", steps, check_step)
+    if not all(type(value) is float for value in values):
+        values = _each_checked("values", zip(keys, values), lambda keyed: check_metric_value(*keyed))
+    now = dt.datetime.now(_UTC)
+    if stamps is None:
+        stamps = [now] * count
+    elif not all(stamp.__class__ is dt.datetime and stamp.tzinfo is _UTC for stamp in _distinct(stamps)):
+        stamps = [
+            now if stamp is None else check_moment(stamp, field=f"timestamps[{index}]")
+            for index, stamp in enumerate(stamps)
+        ]
+    if len(set(zip(keys, steps))) == count:
+        return list(zip(keys, steps, values, stamps))
+    checked: dict[tuple[str, int], Point] = {}
+    for place, point in zip(zip(keys, steps), zip(keys, steps, values, stamps)):
+        if place in checked:  # as for points: the last one wins, and keeps its place in logging order
+            del checked[place]
+        checked[place] = point
+    return list(checked.values())
+
+
+def _distinct(column: Sequence[Any]) -> Iterable[Any]:
+    # The points of one logging call share one timestamp object: its checks are made once.
+    try:
+        return set(column)
+    except TypeError:  # an unhashable entry: every entry is looked at
+        return column
+
+
+def _each_checked(name: str, entries: Iterable[Any], check: Callable[[Any], Any]) -> list[Any]:
+    """``check(entry)`` of each entry, the first refusal raised as ``InvalidInputError`` naming
+    ``name[index]``."""
+    checked = []
+    for index, entry in enumerate(entries):
+        try:
+            checked.append(check(entry))
+        except (TypeError, ValueError) as exc:
+            raise InvalidInputError(f"{name}[{index}]: {exc}") from exc
+    return checked
 
 
 def check_moment(value: object, *, field: str) -> dt.datetime:

@@ -515,7 +515,8 @@ class CheckedRegistry:
         self.transport.heartbeat(run_id=parse_id(run_id, field=RUN_ID))
 
     def log_batch(self, *, run_id: object, batch_id: str, points: Any) -> bool:
-        """Write one batch of points; ``False`` when that batch was written already."""
+        """Write one batch of points (tuples, mappings, or the batch as ``PointColumns``: see
+        ``check_points``); ``False`` when that batch was written already."""
         return self.transport.log_batch(
             run_id=parse_id(run_id, field=RUN_ID), batch_id=check_batch_id(batch_id), points=check_points(points)
         )

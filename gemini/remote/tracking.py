@@ -16,11 +16,11 @@ from urllib.parse import quote
 from gemini.domain.checks import Point
 from gemini.domain.errors import DatabaseUnavailableError
 from gemini.domain.limits import MAX_SUMMARY_RUNS
-from gemini.domain.numbers import json_value, value_from_json
+from gemini.domain.numbers import value_from_json
 from gemini.domain.records import CheckedInfo, MetricSeries, MetricSummary, ModelRunRecord
 from gemini.domain.wire import REDUCED_HEADER
 from gemini.remote import http, records
-from gemini.remote.batches import send_batch
+from gemini.remote.batches import batch_columns, send_batch
 from gemini.remote.spooling import server_spool
 from gemini.tracking import spool
 
@@ -87,16 +87,11 @@ def heartbeat(*, run_id: uuid.UUID) -> None:
     http.send("heartbeat", run_id=run_id)
 
 
-def _point(point: Point) -> dict[str, Any]:
-    key, step, value, stamp = point
-    return {"key": key, "step": step, "value": json_value(value), "timestamp": stamp.isoformat()}
-
-
 def log_batch(*, run_id: uuid.UUID, batch_id: str, points: list[Point]) -> bool:
     """Send one batch (repeated safely: it carries its id); when the server cannot be reached, or the
     run already has entries waiting in the spool, the batch is spooled and ``True`` returned: it is kept
     on disk and will be written."""
-    body = {"batch_id": batch_id, "points": [_point(point) for point in points]}
+    body = batch_columns(batch_id, points)
     pending = server_spool()
     if not pending.waiting(str(run_id)):
         try:

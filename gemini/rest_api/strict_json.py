@@ -4,8 +4,15 @@ Python's JSON reader turns ``1e309`` into infinity, while an integer too large f
 by the registry's checks: two rules for one mistake. Here both are refused, as invalid JSON naming the
 literal; infinity is still written as the string ``"Infinity"`` (``gemini.domain.numbers``).
 
-``read_body`` reads a body into a model the way FastAPI does (same errors, same messages), for the
-routes that read a large body off the event loop (a metric batch of up to 100,000 points).
+msgspec reads each body first, several times faster than the standard reader. What it accepts it reads
+exactly as the standard reader does (integers of any length up to Python's 4,300 digits kept exact,
+floats correctly rounded); what it refuses (an out-of-range number, the bare ``NaN`` and ``Infinity``
+that Python writes, a lone surrogate, UTF-16 text, malformed JSON) goes to the standard reader, whose
+verdict and error message stand.
+
+``read_json`` and ``validated`` read a body into a model the way FastAPI does (same errors, same
+messages), for the routes that read a large body off the event loop (a metric batch of up to 100,000
+points).
 """
 
 import json
@@ -14,6 +21,7 @@ import re
 from collections.abc import Callable, Coroutine
 from typing import Any, TypeVar
 
+import msgspec
 from fastapi import HTTPException, Request, Response
 from fastapi.exceptions import RequestValidationError
 from fastapi.routing import APIRoute
@@ -42,7 +50,14 @@ def _integer(literal: str) -> int:
     return int(literal)
 
 
+_FAST_READER = msgspec.json.Decoder()
+
+
 def strict_loads(body: bytes) -> Any:
+    try:
+        return _FAST_READER.decode(body)
+    except (msgspec.DecodeError, RecursionError):
+        pass  # the standard reader's verdict below: it accepts more (NaN), and its errors are the API's
     if _MAYBE_OUT_OF_RANGE.search(body) is None:
         return json.loads(body)
     return json.loads(body, parse_float=_float, parse_int=_integer)
@@ -69,6 +84,11 @@ class StrictJsonRoute(APIRoute):
 
 def read_body(model: type[Model], body: bytes, content_type: str | None) -> Model:
     """``body`` as ``model``, or the error FastAPI raises for a body parameter of that model."""
+    return validated(model, read_json(body, content_type))
+
+
+def read_json(body: bytes, content_type: str | None) -> Any:
+    """``body``'s JSON value, or the error FastAPI raises for a JSON body it cannot read."""
     media_type = (content_type or "").split(";", 1)[0].strip().lower()
     if media_type != "application/json" and not (media_type.startswith("application/") and media_type.endswith("+json")):
         raise RequestValidationError([{"type": "model_attributes_type", "loc": ("body",), "msg": "", "input": body}])
@@ -81,6 +101,11 @@ def read_body(model: type[Model], body: bytes, content_type: str | None) -> Mode
         raise RequestValidationError([{**error, "ctx": {"error": exc.msg}}]) from exc
     except (UnicodeDecodeError, RecursionError) as exc:
         raise HTTPException(status_code=400, detail="There was an error parsing the body") from exc
+    return data
+
+
+def validated(model: type[Model], data: Any) -> Model:
+    """A body's JSON value as ``model``, or the error FastAPI raises for a body parameter of that model."""
     try:
         return model.model_validate(data)
     except ValidationError as exc:

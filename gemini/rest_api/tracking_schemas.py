@@ -2,6 +2,9 @@
 
 JSON has no NaN or infinity: such values travel as the strings ``"NaN"``, ``"Infinity"`` and
 ``"-Infinity"``, both ways (a request may also use the bare ``NaN``/``Infinity`` tokens Python writes).
+
+A metric batch comes in two forms: rows (``MetricBatch``: an object per point) and columns
+(``MetricColumns``: an array per field, what ``gemini.remote`` sends), read without an object per point.
 """
 
 import datetime as dt
@@ -11,6 +14,8 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BeforeValidator, ConfigDict, Field, StrictFloat, StrictInt
 
+from gemini.domain.checks import PointColumns
+from gemini.domain.errors import InvalidInputError
 from gemini.domain.limits import MAX_BATCH_ID_LENGTH
 from gemini.domain.numbers import NON_FINITE_TEXT, json_value
 from gemini.domain.records import MetricPoint, MetricSeries, MetricSummary
@@ -113,6 +118,65 @@ class MetricBatch(Schema):
         description="Chosen by the client, unique per batch of the run: a batch sent again is not applied twice.",
     )
     points: list[MetricPointIn] = Field(description="Points of this run; a (key, step) given twice keeps the last.")
+
+
+_BATCH_ID_DESCRIPTION = MetricBatch.model_fields["batch_id"].description
+Seconds = Annotated[
+    StrictFloat | StrictInt | None, Field(description="Seconds since 1970-01-01T00:00:00Z; null for now.")
+]
+
+
+class MetricColumns(Schema):
+    """A metric batch as columns: one array per field, entry i of each array being point i."""
+
+    model_config = ConfigDict(
+        protected_namespaces=(),
+        extra="forbid",
+        json_schema_extra={
+            "examples": [
+                {
+                    "batch_id": "5f0c3a7e9b2d4c1f8e6a0b9c7d5e3f21",
+                    "keys": ["loss", "metrics/mAP50(B)", "loss"],
+                    "steps": [0, 0, 1],
+                    "values": [0.91, 0.41, "NaN"],
+                    "timestamps": [1796065200.0, 1796065200.0, 1796065201.25],
+                }
+            ]
+        },
+    )
+
+    batch_id: str = Field(min_length=1, max_length=MAX_BATCH_ID_LENGTH, description=_BATCH_ID_DESCRIPTION)
+    keys: list[Annotated[str, Field(min_length=1)]] = Field(
+        description="Each point's key: free text, e.g. 'metrics/mAP50(B)'."
+    )
+    steps: list[Annotated[StrictInt, Field(ge=0)]] = Field(
+        description="Each point's step: an integer (epoch, iteration), from 0."
+    )
+    values: list[MetricValue] = Field(description="Each point's value.")
+    timestamps: list[Seconds] | None = Field(
+        default=None, description="When each point was measured; all now when omitted."
+    )
+
+    def point_columns(self) -> PointColumns:
+        """The columns as the registry checks them: values as numbers, timestamps as aware datetimes."""
+        values = [NON_FINITE_TEXT[value] if type(value) is str else value for value in self.values]
+        return PointColumns(self.keys, self.steps, values, None if self.timestamps is None else moments(self.timestamps))
+
+
+_UTC = dt.timezone.utc
+
+
+def moments(seconds: list[float | int | None]) -> list[dt.datetime | None]:
+    """Seconds since 1970 as aware UTC datetimes (``None`` kept: now). The points of one logging call
+    share their moment, so each distinct number is converted once."""
+    converted: dict[float | int | None, dt.datetime | None] = {}
+    for second in set(seconds):
+        try:
+            converted[second] = None if second is None else dt.datetime.fromtimestamp(second, _UTC)
+        except (OverflowError, OSError, ValueError) as exc:
+            place = seconds.index(second)
+            raise InvalidInputError(f"timestamps[{place}]: {second!r} seconds since 1970 is out of range") from exc
+    return [converted[second] for second in seconds]
 
 
 class MetricBatchResult(PublicSchema):

@@ -110,6 +110,18 @@ BASE_BODIES: dict[tuple[str, str], dict[str, str]] = {
 # The fields of one metric point, given hostile values inside the batch.
 POINT_FIELDS = ("key", "step", "value", "timestamp")
 
+# The same operation's other body, a metric batch as columns: each field, then the one entry of each
+# column, given hostile values.
+METRIC_BATCH = ("POST", "/api/model_runs/{run_id}/metrics")
+METRIC_COLUMNS: dict[str, str] = {
+    "batch_id": '"c-{n}"',
+    "keys": '["loss"]',
+    "steps": "[{n}]",
+    "values": "[0.5]",
+    "timestamps": "[1796065200.25]",
+}
+COLUMN_ENTRIES = ("keys", "steps", "values", "timestamps")
+
 QUERY_READS: dict[str, dict[str, str]] = {
     "/api/model_runs": {"limit": "5", "where": "params.lr < 0.1", "order_by": "-created_at"},
     "/api/models": {"limit": "5"},
@@ -192,8 +204,12 @@ def test_every_field_of_every_request_refuses_or_keeps_each_hostile_value(client
     statuses: Counter[int] = Counter()
     failures: list[str] = []
     tried = 0
-    for (method, template), base in BASE_BODIES.items():
-        for field in [*base, *(f"points.{name}" for name in POINT_FIELDS if template.endswith("/metrics"))]:
+    bodies = [*BASE_BODIES.items(), (METRIC_BATCH, METRIC_COLUMNS)]
+    for (method, template), base in bodies:
+        nested = [f"points.{name}" for name in POINT_FIELDS] if "points" in base else []
+        if base is METRIC_COLUMNS:
+            nested = [f"{name}[0]" for name in COLUMN_ENTRIES]
+        for field in [*base, *nested]:
             for value in HOSTILE_VALUES:
                 tried += 1
                 context = {**records, "n": tried}
@@ -202,6 +218,8 @@ def test_every_field_of_every_request_refuses_or_keeps_each_hostile_value(client
                     point = {"key": '"loss"', "step": str(tried), "value": "0.5", "timestamp": "null"}
                     point[field.removeprefix("points.")] = value
                     fields["points"] = "[" + _body(point) + "]"
+                elif field.endswith("[0]"):
+                    fields[field.removesuffix("[0]")] = "[" + value + "]"
                 else:
                     fields[field] = value
                 path = _fill(template, context)
@@ -213,7 +231,8 @@ def test_every_field_of_every_request_refuses_or_keeps_each_hostile_value(client
                     failures.append(f"{method} {path} {field}={value[:60]}: {response.status_code} without a reason")
     server_errors = [record.getMessage() for record in caplog.records if record.levelno >= logging.ERROR]
     assert failures == [] and server_errors == [], (failures[:20], server_errors[:5])
-    assert tried == sum(len(base) for base in BASE_BODIES.values()) * len(HOSTILE_VALUES) + 4 * len(HOSTILE_VALUES)
+    fields = sum(len(base) for _, base in bodies) + len(POINT_FIELDS) + len(COLUMN_ENTRIES)
+    assert tried == fields * len(HOSTILE_VALUES)
     assert statuses[422] > 0 and sum(count for status, count in statuses.items() if status < 300) > 0
     _everything_reads_back(client)
 

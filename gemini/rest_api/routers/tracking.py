@@ -25,6 +25,7 @@ from gemini.rest_api.security import WRITE_ACCESS, Writer
 from gemini.rest_api.tracking_schemas import (
     MetricBatch,
     MetricBatchResult,
+    MetricColumns,
     MetricPointPublic,
     MetricSeriesPublic,
     MetricSummaryPublic,
@@ -32,7 +33,7 @@ from gemini.rest_api.tracking_schemas import (
     TrackedRunStart,
     value_in,
 )
-from gemini.rest_api.strict_json import StrictJsonRoute, inline_schema, read_body
+from gemini.rest_api.strict_json import StrictJsonRoute, inline_schema, read_json, validated
 
 runs_router = APIRouter(route_class=StrictJsonRoute, prefix="/model_runs", tags=["tracking"], responses=READ_ERRORS)
 metrics_router = APIRouter(route_class=StrictJsonRoute, prefix="/metrics", tags=["tracking"], responses=READ_ERRORS)
@@ -84,32 +85,44 @@ async def heartbeat(run_id: uuid.UUID) -> Response:
     return Response(status_code=204)
 
 
+_BATCH_BODY = {"oneOf": [inline_schema(MetricBatch), inline_schema(MetricColumns)]}
+_COLUMNS = ("keys", "steps", "values", "timestamps")
+
+
 @runs_router.post(
     "/{run_id}/metrics",
     dependencies=WRITE_ACCESS,
     responses={**WRITE_ERRORS, **NOT_FOUND},
-    openapi_extra={
-        "requestBody": {"required": True, "content": {"application/json": {"schema": inline_schema(MetricBatch)}}}
-    },
+    openapi_extra={"requestBody": {"required": True, "content": {"application/json": {"schema": _BATCH_BODY}}}},
 )
 async def log_metric_batch(run_id: uuid.UUID, request: Request) -> MetricBatchResult:
     """Write many points of one run in one transaction. ``batch_id`` makes a retry safe: a batch already
     written answers ``written: false`` and changes nothing. A (key, step) already stored is replaced.
 
-    The body is a ``MetricBatch``."""
-    # Only the body's bytes are read on the loop: reading up to 100,000 points into a MetricBatch, their
-    # checks and the write all grow with the batch, and run in the thread, one after the other. Read on
-    # the loop, the next batches' parsing stretched the transaction of this one, held by the thread.
+    The body is a ``MetricBatch`` (``points``: an object per point) or a ``MetricColumns`` (``keys``,
+    ``steps``, ``values`` and optionally ``timestamps``: an array each, one entry per point), the
+    faster to send and to read."""
+    # Only the body's bytes are read on the loop: reading up to 100,000 points, their checks and the
+    # write all grow with the batch, and run in the thread, one after the other. Read on the loop, the
+    # next batches' parsing stretched the transaction of this one, held by the thread.
     body = await request.body()
     content_type = request.headers.get("content-type")
     return await off_the_loop(_write_batch, run_id=run_id, body=body, content_type=content_type)
 
 
 def _write_batch(*, run_id: uuid.UUID, body: bytes, content_type: str | None) -> MetricBatchResult:
-    batch = read_body(MetricBatch, body, content_type)
-    points = [(point.key, point.step, value_in(point.value), point.timestamp) for point in batch.points]
-    written = registry().log_batch(run_id=run_id, batch_id=batch.batch_id, points=points)
-    return MetricBatchResult(batch_id=batch.batch_id, written=written)
+    data = read_json(body, content_type)
+    # Rows unless the body has columns and no points: a body with neither is refused as rows, the
+    # form that has been accepted the longest.
+    if isinstance(data, dict) and "points" not in data and any(column in data for column in _COLUMNS):
+        columns = validated(MetricColumns, data)
+        batch_id, points = columns.batch_id, columns.point_columns()
+    else:
+        batch = validated(MetricBatch, data)
+        batch_id = batch.batch_id
+        points = [(point.key, point.step, value_in(point.value), point.timestamp) for point in batch.points]
+    written = registry().log_batch(run_id=run_id, batch_id=batch_id, points=points)
+    return MetricBatchResult(batch_id=batch_id, written=written)
 
 
 @runs_router.get("/{run_id}/metrics", responses=NOT_FOUND)
