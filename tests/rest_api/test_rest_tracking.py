@@ -184,5 +184,37 @@ def test_the_tracking_endpoints_are_in_the_openapi_schema_with_examples(client):
     ):
         assert path in schema["paths"], path
     batch = schema["paths"]["/api/model_runs/{run_id}/metrics"]["post"]["requestBody"]["content"]["application/json"]
-    assert batch["schema"]["examples"]
-    assert batch["schema"]["properties"]["points"]["items"]["properties"]["step"]["minimum"] == 0
+    rows, columns = batch["schema"]["oneOf"]
+    assert rows["examples"] and columns["examples"]
+    assert rows["properties"]["points"]["items"]["properties"]["step"]["minimum"] == 0
+    assert columns["properties"]["steps"]["items"]["minimum"] == 0
+    assert set(columns["required"]) == {"batch_id", "keys", "steps", "values"}
+
+
+def test_histories_come_as_columns_with_nan_and_infinities_as_strings(client):
+    run = start(client)
+    values = [0.5, "NaN", "Infinity", "-Infinity", 0.25]
+    send(client, run["id"], [{"key": "loss", "step": step, "value": value} for step, value in enumerate(values)])
+    [series] = client.get("/api/metrics/history", params={"key": "loss", "run_id": run["id"]}).json()
+    assert series["steps"] == [0, 1, 2, 3, 4] and series["values"] == values and series["reduced"] is False
+    assert all(isinstance(stamp, float) for stamp in series["timestamps"])
+
+
+def test_histories_read_a_range_of_steps(client):
+    run = start(client)
+    send(client, run["id"], [{"key": "loss", "step": step, "value": float(step)} for step in range(100)])
+    [series] = client.get(
+        "/api/metrics/history", params={"key": "loss", "run_id": run["id"], "start_step": 10, "end_step": 12}
+    ).json()
+    assert series["steps"] == [10, 11, 12] and series["values"] == [10.0, 11.0, 12.0]
+    response = client.get("/api/metrics/history", params={"key": "loss", "run_id": run["id"], "start_step": 5, "end_step": 4})
+    assert_error(response, 422, "invalid_input", "start_step")
+
+
+def test_one_run_s_history_says_when_it_was_reduced(client):
+    run = start(client)
+    send(client, run["id"], [{"key": "loss", "step": step, "value": float(step % 5)} for step in range(500)])
+    reduced = client.get(f"/api/model_runs/{run['id']}/metrics/loss", params={"max_points": 20})
+    assert reduced.headers["X-Reduced"] == "true" and len(reduced.json()) <= 20
+    whole = client.get(f"/api/model_runs/{run['id']}/metrics/loss")
+    assert whole.headers["X-Reduced"] == "false" and len(whole.json()) == 500
