@@ -52,3 +52,10 @@ def test_the_page_is_not_part_of_the_api_schema(client):
 
 def test_an_unknown_asset_is_404(client):
     assert client.get("/web/nothing-here.js").status_code == 404
+
+
+def test_the_page_preloads_every_module():
+    page = (STATIC_DIR / "index.html").read_text()
+    preloaded = set(re.findall(r'<link rel="modulepreload" href="/web/([^"]+)">', page))
+    modules = {p.relative_to(STATIC_DIR).as_posix() for p in STATIC_DIR.rglob("*.js")} - {"app.js"}
+    assert preloaded == modules

@@ -216,9 +216,16 @@ export const api = {
   unassociateRun: (id) => request("DELETE", `/model_runs/${encodeURIComponent(id)}/model`),
   metricSummaries: (id) => request("GET", `/model_runs/${encodeURIComponent(id)}/metrics`),
   metricSummariesOfRuns: (runIds) => request("POST", "/metrics/summaries", { body: { run_ids: runIds } }),
-  /** One key's history for several runs, each series reduced to at most maxPoints (extremes kept). */
-  metricHistories: (key, runIds, maxPoints) =>
-    request("GET", "/metrics/history", { query: { key, run_id: runIds, max_points: maxPoints } }),
+  /**
+   * One key's series for several runs, in their order (runs without the key left out), as columns:
+   * [{run_id, steps, values, timestamps, reduced}]. Over steps startStep to endStep (both included,
+   * either left out for the first or the last); a range of more than maxPoints points comes back
+   * reduced to at most that many, its extremes kept (reduced: true).
+   */
+  metricHistories: (key, runIds, { maxPoints, startStep, endStep } = {}) =>
+    request("GET", "/metrics/history", {
+      query: { key, run_id: runIds, max_points: maxPoints, start_step: startStep, end_step: endStep },
+    }),
   listArtifacts: (id, query) => request("GET", `/model_runs/${encodeURIComponent(id)}/artifacts`, { query }),
   /** A page of model records matching the filters (model_names, site_names, model_run_id, …). */
   listModelRecords: (query) => recordsPage(query),

@@ -1,5 +1,6 @@
-// Charts drawn as inline SVG: a scatter of one numeric key against another, and parallel coordinates
-// (or bars, for a single key) across several runs. No chart library is needed.
+// Charts drawn as inline SVG: a scatter of one numeric key against another, parallel coordinates (or
+// bars, for a single key) across several runs, and line charts of metric histories by step. No chart
+// library is needed.
 
 import { h, svg } from "./dom.js";
 
@@ -220,87 +221,172 @@ export function metricNumber(value) {
   return NaN;
 }
 
+const LINE_MARGIN = { top: 16, right: 20, bottom: 44, left: 72 };
+
+/** The plot area of a line chart of this size, in the chart's own units (its viewBox). */
+export function linePlotArea(width, height) {
+  return { left: LINE_MARGIN.left, right: width - LINE_MARGIN.right, top: LINE_MARGIN.top, bottom: height - LINE_MARGIN.bottom };
+}
+
+/** The CSS pixels across the plot area of a drawn line chart (0 while it is not laid out). */
+export function plotPixels(chart) {
+  const box = chart.viewBox.baseVal;
+  const rect = chart.getBoundingClientRect();
+  if (!box || !box.width || !rect.width) return 0;
+  // The viewBox is scaled to fit the element, keeping its proportions (preserveAspectRatio "meet").
+  const scale = Math.min(rect.width / box.width, rect.height / box.height);
+  const area = linePlotArea(box.width, box.height);
+  return (area.right - area.left) * scale;
+}
+
 /**
- * Line chart of metric histories, step on x. series: [{label, color, dashed, runId, points: [{step, value}]}].
- * A value that is not finite (NaN, ±Infinity) breaks its line there and is counted in the title.
- * Each series is a <g class="series" data-points="N"> holding one polyline per unbroken stretch.
+ * Where a pointer at clientX falls on a drawn line chart: {x} in the chart's units and the {step} there,
+ * both held inside the plot area; null when the chart has no steps drawn.
  */
-export function lineChart({ series, key, id, title, width = 560, height = 300 }) {
-  const margin = { top: 16, right: 20, bottom: 44, left: 72 };
-  const finite = series.flatMap((s) => s.points.filter((p) => Number.isFinite(metricNumber(p.value))));
-  const steps = series.flatMap((s) => s.points.map((p) => p.step));
+export function plotPosition(chart, clientX) {
+  const start = Number(chart.dataset.startStep);
+  const end = Number(chart.dataset.endStep);
+  const matrix = chart.getScreenCTM();
+  if (!chart.dataset.startStep || !matrix) return null;
+  const area = linePlotArea(chart.viewBox.baseVal.width, chart.viewBox.baseVal.height);
+  const x = Math.min(area.right, Math.max(area.left, new DOMPoint(clientX, 0).matrixTransform(matrix.inverse()).x));
+  return { x, step: start + ((x - area.left) / (area.right - area.left)) * (end - start) };
+}
+
+/** The first index of a sorted array whose value is at least `value`. */
+function lowerBound(sorted, value) {
+  let low = 0;
+  let high = sorted.length;
+  while (low < high) {
+    const middle = (low + high) >> 1;
+    if (sorted[middle] < value) low = middle + 1;
+    else high = middle;
+  }
+  return low;
+}
+
+/** A moment in seconds since 1970 (UTC), as the API gives it, in ISO form. */
+function isoTime(seconds) {
+  return Number.isFinite(seconds) ? new Date(seconds * 1000).toISOString() : "";
+}
+
+/**
+ * Line chart of metric histories, step on x. series: [{label, color, dashed, runId, steps, values,
+ * timestamps}], the columns of the API (values may be "NaN", "Infinity", "-Infinity"). `range`
+ * ({start, end}, steps included) draws only those steps, the y axis fitted to them; without it the
+ * whole of every series is drawn. A value that is not finite breaks its line there and is counted in
+ * the title. Each series is a <g class="series" data-points="N"> (N: its points in the range) holding
+ * one polyline per unbroken stretch; the svg carries the steps drawn as data-start-step and data-end-step.
+ */
+export function lineChart({ series, key, id, title, width = 560, height = 300, range = null }) {
+  const area = linePlotArea(width, height);
   const titleId = `${id}-title`;
   const chart = svg("svg", { id, class: "chart line-chart", viewBox: `0 0 ${width} ${height}`, role: "img", "aria-labelledby": titleId });
-  const skipped = series.reduce((n, s) => n + s.points.length, 0) - finite.length;
+  // Each series' slice [from, to) of points inside the range, and the extremes of what is drawn.
+  let first = Infinity;
+  let lastStep = -Infinity;
+  let low = Infinity;
+  let high = -Infinity;
+  let skipped = 0;
+  const slices = series.map((s) => {
+    const from = range ? lowerBound(s.steps, range.start) : 0;
+    const to = range ? lowerBound(s.steps, range.end + 1) : s.steps.length;
+    const numbers = new Float64Array(s.values.length);
+    for (let i = 0; i < s.values.length; i++) numbers[i] = metricNumber(s.values[i]);
+    for (let i = from; i < to; i++) {
+      const v = numbers[i];
+      if (Number.isFinite(v)) {
+        if (v < low) low = v;
+        if (v > high) high = v;
+      } else skipped += 1;
+    }
+    if (to > from) {
+      first = Math.min(first, s.steps[from]);
+      lastStep = Math.max(lastStep, s.steps[to - 1]);
+    }
+    return { s, from, to, numbers };
+  });
+  if (range) {
+    first = range.start;
+    lastStep = range.end;
+  }
   chart.append(svg("title", { id: titleId }, `${title}${skipped ? ` (${skipped} value${skipped === 1 ? "" : "s"} not finite, not drawn)` : ""}`));
-  if (steps.length === 0) return chart;
-  const first = Math.min(...steps);
-  const lastStep = Math.max(...steps);
-  // Steps are whole numbers: a short run gets one tick per step rather than fractions of one.
+  if (first > lastStep) return chart;
+  chart.dataset.startStep = first;
+  chart.dataset.endStep = lastStep;
+  // The x axis spans exactly the steps drawn (a drag reads steps back from it); steps are whole numbers,
+  // so a short run gets one tick per step rather than fractions of one.
   const xTicks =
     lastStep - first < 5
-      ? Array.from({ length: Math.max(lastStep - first, 1) + 1 }, (_, i) => first + i)
-      : ticks(first, lastStep, 5).filter((t, i, all) => Number.isInteger(t) || i === 0 || i === all.length - 1);
-  const values = finite.map((p) => metricNumber(p.value));
-  const yTicks = values.length ? ticks(Math.min(...values), Math.max(...values), 5) : [0, 1];
-  const x = scale(xTicks[0], xTicks[xTicks.length - 1], margin.left, width - margin.right);
-  const y = scale(yTicks[0], yTicks[yTicks.length - 1], height - margin.bottom, margin.top);
+      ? Array.from({ length: lastStep - first + 1 }, (_, i) => first + i)
+      : ticks(first, lastStep, 5).filter((t) => Number.isInteger(t) && t >= first && t <= lastStep);
+  const yTicks = low <= high ? ticks(low, high, 5) : [0, 1];
+  const x = scale(first, lastStep, area.left, area.right);
+  const y = scale(yTicks[0], yTicks[yTicks.length - 1], area.bottom, area.top);
+  const clipId = `${id}-plot`;
   chart.append(
+    svg("defs", {}, svg("clipPath", { id: clipId }, svg("rect", { x: area.left, y: area.top - 2, width: area.right - area.left, height: area.bottom - area.top + 4 }))),
     ...xTicks.map((t) =>
       svg(
         "g",
         { class: "tick" },
-        svg("line", { x1: x(t), x2: x(t), y1: margin.top, y2: height - margin.bottom, class: "grid" }),
-        svg("text", { x: x(t), y: height - margin.bottom + 18, "text-anchor": "middle" }, label(t)),
+        svg("line", { x1: x(t), x2: x(t), y1: area.top, y2: area.bottom, class: "grid" }),
+        svg("text", { x: x(t), y: area.bottom + 18, "text-anchor": "middle" }, label(t)),
       ),
     ),
     ...yTicks.map((t) =>
       svg(
         "g",
         { class: "tick" },
-        svg("line", { x1: margin.left, x2: width - margin.right, y1: y(t), y2: y(t), class: "grid" }),
-        svg("text", { x: margin.left - 8, y: y(t) + 4, "text-anchor": "end" }, label(t)),
+        svg("line", { x1: area.left, x2: area.right, y1: y(t), y2: y(t), class: "grid" }),
+        svg("text", { x: area.left - 8, y: y(t) + 4, "text-anchor": "end" }, label(t)),
       ),
     ),
-    svg("line", { x1: margin.left, x2: width - margin.right, y1: height - margin.bottom, y2: height - margin.bottom, class: "axis" }),
-    svg("line", { x1: margin.left, x2: margin.left, y1: margin.top, y2: height - margin.bottom, class: "axis" }),
-    svg("text", { x: (margin.left + width - margin.right) / 2, y: height - 8, "text-anchor": "middle", class: "axis-label" }, "step"),
+    svg("line", { x1: area.left, x2: area.right, y1: area.bottom, y2: area.bottom, class: "axis" }),
+    svg("line", { x1: area.left, x2: area.left, y1: area.top, y2: area.bottom, class: "axis" }),
+    svg("text", { x: (area.left + area.right) / 2, y: height - 8, "text-anchor": "middle", class: "axis-label" }, "step"),
     svg(
       "text",
-      { x: 16, y: (margin.top + height - margin.bottom) / 2, "text-anchor": "middle", class: "axis-label", transform: `rotate(-90 16 ${(margin.top + height - margin.bottom) / 2})` },
+      { x: 16, y: (area.top + area.bottom) / 2, "text-anchor": "middle", class: "axis-label", transform: `rotate(-90 16 ${(area.top + area.bottom) / 2})` },
       key,
     ),
   );
-  for (const s of series) {
+  for (const { s, from, to, numbers } of slices) {
+    // One point either side of the range carries the line to the plot's edge (the clip cuts the rest).
+    const drawFrom = Math.max(0, from - 1);
+    const drawTo = Math.min(s.steps.length, to + 1);
     const stretches = [];
     let current = [];
-    for (const point of s.points) {
-      const v = metricNumber(point.value);
-      if (Number.isFinite(v)) current.push([x(point.step), y(v)]);
+    for (let i = drawFrom; i < drawTo; i++) {
+      const v = numbers[i];
+      if (Number.isFinite(v)) current.push(`${x(s.steps[i]).toFixed(1)},${y(v).toFixed(1)}`);
       else if (current.length) {
         stretches.push(current);
         current = [];
       }
     }
     if (current.length) stretches.push(current);
-    const last = s.points[s.points.length - 1];
+    const last = to > from ? to - 1 : -1;
+    const lastText = last >= 0 ? `, last ${s.values[last]} at step ${s.steps[last]}${s.timestamps?.[last] !== undefined ? ` (${isoTime(s.timestamps[last])})` : ""}` : "";
     chart.append(
       svg(
         "g",
-        { class: "series", "data-points": s.points.length, "data-run-id": s.runId },
-        svg("title", {}, `${s.label}: ${s.points.length} points${last ? `, last ${last.value} at step ${last.step}` : ""}`),
-        stretches.map((stretch) =>
-          stretch.length === 1
-            ? svg("circle", { cx: stretch[0][0], cy: stretch[0][1], r: 3, fill: s.color })
-            : svg("polyline", {
-                points: stretch.map(([px, py]) => `${px.toFixed(1)},${py.toFixed(1)}`).join(" "),
-                fill: "none",
-                stroke: s.color,
-                "stroke-width": 2,
-                "stroke-linejoin": "round",
-                "stroke-dasharray": s.dashed ? "6 4" : null,
-              }),
-        ),
+        { class: "series", "data-points": to - from, "data-run-id": s.runId, "clip-path": `url(#${clipId})` },
+        svg("title", {}, `${s.label}: ${to - from} points${lastText}`),
+        stretches.map((stretch) => {
+          if (stretch.length > 1) {
+            return svg("polyline", {
+              points: stretch.join(" "),
+              fill: "none",
+              stroke: s.color,
+              "stroke-width": 2,
+              "stroke-linejoin": "round",
+              "stroke-dasharray": s.dashed ? "6 4" : null,
+            });
+          }
+          const [cx, cy] = stretch[0].split(",");
+          return svg("circle", { cx, cy, r: 3, fill: s.color });
+        }),
       ),
     );
   }

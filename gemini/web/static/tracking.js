@@ -3,11 +3,9 @@
 
 import { api, artifactUrl, getToken, runStatuses } from "./api.js";
 import { h, errorBox, formatTime } from "./dom.js";
-import { lineChart, legend, colorOf, metricNumber } from "./charts.js";
-import { eachLimited } from "./widgets.js";
+import { legend, colorOf, metricNumber } from "./charts.js";
+import { metricCurves, plotPixelsInFigure, pointsForWidth } from "./curves.js";
 
-/** Points per drawn series: a chart is about 560 px wide, so more would not show. */
-export const MAX_POINTS = 500;
 /** How often a running run's page reads it again. */
 export const POLL_MS = 3000;
 const ARTIFACT_PAGE = 1000;
@@ -112,20 +110,62 @@ function statusFacts(run) {
   return parts;
 }
 
+/** Whether a key's summary moved since its chart was read (a running run logged more). */
+function summaryChanged(held, summary) {
+  return held.count !== summary.count || held.step !== summary.step || held.last !== summary.last;
+}
+
+/** How many of a sorted list of steps fall in a zoom's range (all of them without a zoom). */
+function stepsInView(steps, zoom) {
+  if (!zoom) return steps.length;
+  let count = 0;
+  for (const step of steps) if (step >= zoom.start && step <= zoom.end) count += 1;
+  return count;
+}
+
+/** The hint under a run's chart of one key: how its points were reduced, and its values not finite. */
+function runChartNote({ series: [series], zoom }, summary) {
+  if (!series) return null;
+  const drawn = stepsInView(series.steps, zoom);
+  const sentences = [];
+  if (series.reduced && zoom) sentences.push(`Steps ${zoom.start} to ${zoom.end} drawn from ${drawn} points, the extremes kept.`);
+  else if (series.reduced) sentences.push(`Drawn from ${drawn} of ${summary.count} points, the extremes kept; drag across the chart to zoom in.`);
+  else if (zoom) sentences.push(`Steps ${zoom.start} to ${zoom.end}: every point (${drawn}).`);
+  if (series.values.some((v) => !Number.isFinite(metricNumber(v)))) sentences.push("Values that are not finite (NaN, ±Infinity) break the line.");
+  return sentences.join(" ") || null;
+}
+
 /**
- * The metrics of a run: a table of summaries and a line chart per key. `cache` (key → {summary, series})
- * keeps the histories already read, so a refresh reads again only the keys that changed.
+ * A key's figure on the run page. `charts` (key → {summary, figure, chart}) keeps each key's chart
+ * across refreshes: a refresh reads again only the keys whose summary changed, and a zoom stays.
  */
-async function metricsSection(run, cache) {
+function metricFigure(run, summary, charts) {
+  const title = `${summary.key} by step: ${summary.count} points, steps up to ${summary.step}, last ${summary.last}`;
+  const held = charts.get(summary.key);
+  if (held) {
+    if (summaryChanged(held.summary, summary)) {
+      held.summary = summary;
+      held.chart.reload({ title });
+    }
+    return held.figure;
+  }
+  const entry = { summary };
+  entry.chart = metricCurves({
+    id: `metric-chart-${charts.size}`,
+    key: summary.key,
+    title,
+    series: [{ label: summary.key, color: colorOf(0), runId: run.id }],
+    load: ({ runIds, ...range }) => api.metricHistories(summary.key, runIds, range),
+    describe: (view) => runChartNote(view, entry.summary),
+  });
+  entry.figure = h("figure", { class: "chart-box", dataset: { key: summary.key } }, h("figcaption", {}, h("h3", { class: "mono" }, summary.key)), entry.chart.element);
+  charts.set(summary.key, entry);
+  return entry.figure;
+}
+
+/** The metrics of a run: a table of summaries and a line chart per key, each reading its own points. */
+async function metricsSection(run, charts) {
   const summaries = await api.metricSummaries(run.id);
-  const changed = summaries.filter((s) => {
-    const held = cache.get(s.key)?.summary;
-    return !held || held.count !== s.count || held.step !== s.step || held.last !== s.last;
-  });
-  await eachLimited(changed, 4, async (summary) => {
-    const [series] = await api.metricHistories(summary.key, [run.id], MAX_POINTS);
-    cache.set(summary.key, { summary, points: series ? series.points : [] });
-  });
   const section = h("section", { "aria-labelledby": "metrics-title", id: "run-metrics" }, h("h2", { id: "metrics-title" }, "Metrics"));
   if (summaries.length === 0) {
     section.append(h("p", { class: "muted" }, run.status === "running" ? "No metric logged yet." : "This run has no metrics."));
@@ -154,29 +194,7 @@ async function metricsSection(run, cache) {
         ),
       ),
     ),
-    h(
-      "div",
-      { class: "charts", id: "metric-charts" },
-      summaries.map((s, index) => {
-        const points = cache.get(s.key)?.points || [];
-        const reduced = points.length < s.count;
-        return h(
-          "figure",
-          { class: "chart-box", dataset: { key: s.key } },
-          h("figcaption", {}, h("h3", { class: "mono" }, s.key)),
-          lineChart({
-            id: `metric-chart-${index}`,
-            key: s.key,
-            title: `${s.key} by step: ${s.count} points, steps up to ${s.step}, last ${s.last}`,
-            series: [{ label: s.key, color: colorOf(0), runId: run.id, points }],
-          }),
-          reduced ? h("p", { class: "hint" }, `Drawn from ${points.length} of ${s.count} points, the extremes kept.`) : null,
-          points.some((p) => !Number.isFinite(metricNumber(p.value)))
-            ? h("p", { class: "hint" }, "Values that are not finite (NaN, ±Infinity) break the line.")
-            : null,
-        );
-      }),
-    ),
+    h("div", { class: "charts", id: "metric-charts" }, summaries.map((s) => metricFigure(run, s, charts))),
   );
   return section;
 }
@@ -246,10 +264,10 @@ export async function downloadWithToken(event, url, name) {
  * (`isCurrent` false). A hidden tab skips its reads until it is shown again.
  */
 export async function trackingPanel(holder, run, { isCurrent }) {
-  const cache = new Map();
+  const charts = new Map();
   const live = h("p", { class: "visually-hidden", "aria-live": "polite", id: "run-status-live" });
   const draw = async (current) => {
-    const [metrics, artifacts] = await Promise.all([metricsSection(current, cache), artifactsSection(current)]);
+    const [metrics, artifacts] = await Promise.all([metricsSection(current, charts), artifactsSection(current)]);
     return [...statusFacts(current), metrics, artifacts];
   };
   holder.replaceChildren(live, ...(await draw(run)));
@@ -280,16 +298,65 @@ export async function trackingPanel(holder, run, { isCurrent }) {
   setTimeout(tick, POLL_MS);
 }
 
-/**
- * The compare page's overlay: one metric's curves for the compared runs. runs: [{run, label, color,
- * dashed}]. The picker offers the keys at least two of the runs logged, those all of them logged first.
- */
-export async function metricCurvesSection({ runs, metric, onPick }) {
-  const section = h("section", { "aria-labelledby": "curves-title", id: "metric-curves" }, h("h2", { id: "curves-title" }, "Metric curves"));
-  const summaries = await Promise.all(runs.map((r) => api.metricSummaries(r.run.id)));
+/** The keys at least two of the runs logged (their summaries: one list a run), and how many runs logged each. */
+function sharedKeys(summaries) {
   const counts = new Map();
   for (const list of summaries) for (const s of list) counts.set(s.key, (counts.get(s.key) || 0) + 1);
   const keys = [...counts.keys()].filter((key) => counts.get(key) >= 2).sort((a, b) => counts.get(b) - counts.get(a) || a.localeCompare(b));
+  return { keys, counts };
+}
+
+const CURVES_WIDTH = 900;
+const CURVES_HEIGHT = 380;
+
+/**
+ * The compare page's reads for its curves, sent before its runs are read: the metric summaries of the
+ * runs in the address (`ids`), then the chosen key's series for the width the chart will have in
+ * `place` (where the page is laid out). metricCurvesSection takes them up.
+ */
+export function readCurvesEarly(ids, metric, place) {
+  const pixels = plotPixelsInFigure(place, CURVES_WIDTH, CURVES_HEIGHT);
+  const summaries = summariesByRun(ids);
+  const first = summaries.then((found) => {
+    const { keys } = sharedKeys(ids.map((id) => found.get(String(id)) ?? []));
+    const key = keys.includes(metric) ? metric : keys[0];
+    if (!key || !pixels) return null;
+    const runIds = ids.filter((id) => found.get(String(id))?.some((s) => s.key === key)).map(String);
+    const maxPoints = pointsForWidth(pixels);
+    const answer = api.metricHistories(key, runIds, { maxPoints });
+    answer.catch(() => {}); // its reader reports a failure; a page left before then has none
+    return { key, runIds, maxPoints, answer };
+  });
+  summaries.catch(() => {});
+  first.catch(() => {});
+  return { pixels, summaries, first };
+}
+
+/** The metric summaries of runs, by run id (runs without metrics: none). */
+async function summariesByRun(ids) {
+  return new Map((await api.metricSummariesOfRuns(ids)).map((entry) => [String(entry.run_id), entry.summaries]));
+}
+
+/** The Performance API mark set once a frame shows the compare page's curves over every step (docs/web.md). */
+const CURVES_DRAWN_MARK = "gemini:curves-drawn";
+
+function markCurvesDrawn(view) {
+  const detail = { series: view.series.length, points: view.series.reduce((n, s) => n + s.steps.length, 0) };
+  // After the frame that paints them: a task queued from the frame's callback runs once it is painted.
+  requestAnimationFrame(() => setTimeout(() => performance.mark(CURVES_DRAWN_MARK, { detail })));
+}
+
+/**
+ * The compare page's overlay: one metric's curves for the compared runs. runs: [{run, label, color,
+ * dashed}]; early: readCurvesEarly's reads. The picker offers the keys at least two of the runs logged,
+ * those all of them logged first.
+ */
+export async function metricCurvesSection({ runs, metric, onPick, early }) {
+  const section = h("section", { "aria-labelledby": "curves-title", id: "metric-curves" }, h("h2", { id: "curves-title" }, "Metric curves"));
+  // Read early for the runs of the address; again for those that loaded if that failed (an id mistyped).
+  const found = await early.summaries.catch(() => summariesByRun(runs.map((r) => r.run.id)));
+  const summaries = runs.map((r) => found.get(String(r.run.id)) ?? []);
+  const { keys, counts } = sharedKeys(summaries);
   if (keys.length === 0) {
     const any = summaries.some((list) => list.length > 0);
     section.append(h("p", { class: "muted" }, any ? "No metric was logged by two or more of these runs." : "None of these runs has logged metrics."));
@@ -303,11 +370,35 @@ export async function metricCurvesSection({ runs, metric, onPick }) {
   );
   select.addEventListener("change", () => onPick(select.value));
   const withKey = runs.filter((r, index) => summaries[index].some((s) => s.key === key));
-  const histories = await api.metricHistories(key, withKey.map((r) => r.run.id), MAX_POINTS);
-  const byId = new Map(histories.map((s) => [String(s.run_id), s.points]));
-  const drawn = withKey.filter((r) => byId.has(String(r.run.id)));
-  const series = drawn.map((r) => ({ label: r.label, color: r.color, dashed: r.dashed, runId: r.run.id, points: byId.get(String(r.run.id)) }));
-  const missing = runs.length - drawn.length;
+  const series = withKey.map((r) => ({ label: r.label, color: r.color, dashed: r.dashed, runId: r.run.id }));
+  const missing = runs.length - withKey.length;
+  let sent = await early.first.catch(() => null);
+  const load = ({ runIds, ...range }) => {
+    // The read sent early is this one when it asked for the same runs at the same width.
+    const same = sent && sent.key === key && sent.maxPoints === range.maxPoints && range.startStep === undefined && sent.runIds.join() === runIds.map(String).join();
+    const answer = same ? sent.answer : api.metricHistories(key, runIds, range);
+    sent = null;
+    return answer;
+  };
+  const curves = metricCurves({
+    id: "metric-curves-chart",
+    key,
+    title: `${key} by step for ${series.length} runs`,
+    series,
+    width: CURVES_WIDTH,
+    height: CURVES_HEIGHT,
+    pixels: early.pixels,
+    load,
+    describe: ({ series: drawn, zoom, maxPoints }) => {
+      if (!drawn.some((s) => s.reduced)) return null;
+      return zoom
+        ? `The longer curves of steps ${zoom.start} to ${zoom.end} are drawn from at most ${maxPoints} points each, their extremes kept.`
+        : `The longer curves are drawn from at most ${maxPoints} points each, their extremes kept; drag across the chart to zoom in.`;
+    },
+    onDraw: (view) => {
+      if (!view.zoom) markCurvesDrawn(view);
+    },
+  });
   section.append(
     h("div", { class: "inline" }, h("label", { for: "curves-metric" }, "Metric"), select),
     h(
@@ -315,9 +406,8 @@ export async function metricCurvesSection({ runs, metric, onPick }) {
       { class: "chart-box" },
       h("figcaption", {}, h("h3", { class: "mono" }, key)),
       legend(series),
-      lineChart({ id: "metric-curves-chart", key, title: `${key} by step for ${series.length} runs`, series, width: 900, height: 380 }),
+      curves.element,
       missing ? h("p", { class: "hint" }, `${missing} run(s) did not log ${key} and are not drawn.`) : null,
-      h("p", { class: "hint" }, `Each curve is drawn from at most ${MAX_POINTS} points, its extremes kept.`),
     ),
   );
   return section;

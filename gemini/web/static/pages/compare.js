@@ -8,7 +8,7 @@ import { flatten, unionKeys, differs, isNumber } from "../info.js";
 import { currentRoute, href, navigate } from "../router.js";
 import { scatterChart, parallelChart, legend, colorOf, PALETTE } from "../charts.js";
 import { selectedRuns, setSelectedRuns, MAX_COMPARE, MIN_COMPARE } from "../selection.js";
-import { metricCurvesSection } from "../tracking.js";
+import { metricCurvesSection, readCurvesEarly } from "../tracking.js";
 
 const DEFAULT_AXES = 6;
 
@@ -47,6 +47,8 @@ export async function renderCompare(container, { params }) {
   setSelectedRuns(state.ids);
   container.append(pickForm(state));
 
+  // Sent now, beside the runs' own reads: the curves are what takes the longest to arrive.
+  const curvesRead = state.ids.length >= MIN_COMPARE ? readCurvesEarly(state.ids, state.metric, document.getElementById("main")) : null;
   const results = await Promise.all(
     state.ids.map((id) => api.getRun(id).then((run) => ({ id, run }), (error) => ({ id, error }))),
   );
@@ -92,7 +94,7 @@ export async function renderCompare(container, { params }) {
     ),
     compareTable(state, runs, keys, differing),
     chartsSection(state, runs, keys, differing),
-    await metricCurvesSection({ runs, metric: state.metric, onPick: (metric) => go(state, { metric }) }),
+    await metricCurvesSection({ runs, metric: state.metric, onPick: (metric) => go(state, { metric }), early: curvesRead }),
   );
 }
 
