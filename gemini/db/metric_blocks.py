@@ -95,6 +95,18 @@ def first_step_of(run_id: sa.ColumnElement, key: sa.ColumnElement) -> sa.Label:
     )
 
 
+# Built once: SQLAlchemy then compiles it once, not with every read.
+_EXTENTS = sa.select(
+    run_metric_summaries.c.run_id,
+    run_metric_summaries.c.value_count,
+    first_step_of(run_metric_summaries.c.run_id, run_metric_summaries.c.key),
+    run_metric_summaries.c.last_step,
+).where(
+    run_metric_summaries.c.key == sa.bindparam("key"),
+    run_metric_summaries.c.run_id.in_(sa.bindparam("run_ids", expanding=True)),
+)
+
+
 def shift_of(level: int) -> int:
     return BASE_SHIFT + LEVEL_SHIFT * level
 
@@ -386,13 +398,10 @@ class MetricBlocks:
     def extents(self, run_ids: list[uuid.UUID], key: str) -> dict[uuid.UUID, tuple[int, int, int]]:
         """(point count, first step, last step) of each run's series of ``key`` (runs without it absent):
         the count and last step from its summary, the first step from its first block."""
-        summaries = run_metric_summaries
         found = {}
         for start in range(0, len(run_ids), 500):
-            query = sa.select(
-                summaries.c.run_id, summaries.c.value_count, first_step_of(summaries.c.run_id, summaries.c.key), summaries.c.last_step
-            ).where(summaries.c.key == key, summaries.c.run_id.in_(run_ids[start : start + 500]))
-            for run_id, count, first, last in self.connection.execute(query):
+            rows = self.connection.execute(_EXTENTS, {"key": key, "run_ids": run_ids[start : start + 500]})
+            for run_id, count, first, last in rows:
                 found[run_id] = (count, first, last)
         return found
 

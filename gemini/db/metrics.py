@@ -13,10 +13,12 @@ NaN is NULL in the summaries (SQLite cannot store NaN), so a lowest or highest v
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import math
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import NamedTuple
 
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
@@ -109,6 +111,36 @@ def _summary(key: str, row: sa.Row) -> MetricSummary:
     )
 
 
+class _BatchStatements(NamedTuple):
+    renew_heartbeat: sa.Update
+    record_batch: sa.Insert
+    upsert_summaries: sa.Insert
+
+
+@functools.cache
+def _batch_statements(dialect: str) -> _BatchStatements:
+    """A batch's small statements, built once per dialect: built with every batch, their construction
+    and compile-cache lookups cost more than running them."""
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    summaries = insert(_summaries)
+    return _BatchStatements(
+        renew_heartbeat=sa.update(_runs)
+        .where(_runs.c.id == sa.bindparam("run_id"))
+        .values(
+            heartbeat_at=sa.case((_runs.c.status == "running", sa.bindparam("now")), else_=_runs.c.heartbeat_at),
+            updated_at=_runs.c.updated_at,
+        ),
+        record_batch=insert(run_metric_batches).on_conflict_do_nothing().returning(run_metric_batches.c.batch_id),
+        upsert_summaries=summaries.on_conflict_do_update(
+            index_elements=[_summaries.c.run_id, _summaries.c.key],
+            set_={
+                column: summaries.excluded[column]
+                for column in ("last_value", "last_step", "min_value", "max_value", "value_count", "updated_at")
+            },
+        ),
+    )
+
+
 # Built once: SQLAlchemy then compiles it once, not with every batch.
 _SUMMARY_ROWS = sa.select(_summaries, first_step_of(_summaries.c.run_id, _summaries.c.key)).where(
     _summaries.c.run_id == sa.bindparam("run_id"), _summaries.c.key.in_(sa.bindparam("keys", expanding=True))
@@ -129,23 +161,14 @@ class MetricRepository:
         A running run's heartbeat is renewed too: a process that writes points is alive.
         """
         now = utc_now()
+        statements = _batch_statements(self.dialect)
         # Renewing the heartbeat also takes the run's row lock: batches of one run are merged one after
         # the other into its summaries, on PostgreSQL as on SQLite (whose writers are serialised anyway).
-        touched = self.connection.execute(
-            sa.update(_runs)
-            .where(_runs.c.id == run_id)
-            .values(
-                heartbeat_at=sa.case((_runs.c.status == "running", now), else_=_runs.c.heartbeat_at),
-                updated_at=_runs.c.updated_at,
-            )
-        )
+        touched = self.connection.execute(statements.renew_heartbeat, {"run_id": run_id, "now": now})
         if touched.rowcount == 0:
             raise NotFoundError(f"no model run with id {run_id}")
-        insert = (postgresql.insert if self.dialect == "postgresql" else sqlite.insert)(run_metric_batches)
         recorded = self.connection.execute(
-            insert.values(run_id=run_id, batch_id=batch_id, created_at=now)
-            .on_conflict_do_nothing()
-            .returning(run_metric_batches.c.batch_id)
+            statements.record_batch, {"run_id": run_id, "batch_id": batch_id, "created_at": now}
         ).first()
         if recorded is None:
             return False
@@ -199,16 +222,8 @@ class MetricRepository:
         return found
 
     def _upsert_summaries(self, run_id: uuid.UUID, merged: list[tuple[str, _KeyStats]], now: dt.datetime) -> None:
-        insert = (postgresql.insert if self.dialect == "postgresql" else sqlite.insert)(_summaries)
-        statement = insert.on_conflict_do_update(
-            index_elements=[_summaries.c.run_id, _summaries.c.key],
-            set_={
-                column: insert.excluded[column]
-                for column in ("last_value", "last_step", "min_value", "max_value", "value_count", "updated_at")
-            },
-        )
         self.connection.execute(
-            statement,
+            _batch_statements(self.dialect).upsert_summaries,
             [
                 dict(
                     run_id=run_id,
