@@ -120,6 +120,18 @@ def test_downgrading_to_the_first_revision_drops_declared_hot_keys(fresh_url, mo
 WITHOUT_ROWID = "SELECT wr FROM pragma_table_list WHERE name = 'run_metrics'"
 
 
+def insert_tracked_run(connection: sa.Connection, run: str) -> sa.TextClause:
+    """A running run as an older schema holds it; the statement that inserts its points (r, k, s, v, t)."""
+    connection.execute(
+        sa.text(
+            "INSERT INTO model_runs (id, model_id, model_run_info, info_hash, created_at, updated_at, status) "
+            "VALUES (:run, NULL, '{}', :hash, :now, :now, 'running')"
+        ),
+        {"run": run, "hash": "0" * 64, "now": "2026-01-01 00:00:00"},
+    )
+    return sa.text("INSERT INTO run_metrics (run_id, key, step, value, timestamp) VALUES (:r, :k, :s, :v, :t)")
+
+
 def test_revision_0006_keeps_every_metric_point_in_a_table_without_rowid(tmp_path):
     url = f"sqlite:///{tmp_path / 'old.db'}"
     engine = db_engine.create_database_engine(url)
@@ -127,14 +139,7 @@ def test_revision_0006_keeps_every_metric_point_in_a_table_without_rowid(tmp_pat
     points = [(run, key, step, None if step == 2 else step / 10, f"2026-01-01 00:00:0{step}.000000") for key in ("loss", "map50") for step in range(4)]
     with engine.begin() as connection:
         command.upgrade(migrations.alembic_config(connection), "0005")
-        connection.execute(
-            sa.text(
-                "INSERT INTO model_runs (id, model_id, model_run_info, info_hash, created_at, updated_at, status) "
-                "VALUES (:run, NULL, '{}', :hash, :now, :now, 'running')"
-            ),
-            {"run": run, "hash": "0" * 64, "now": "2026-01-01 00:00:00"},
-        )
-        insert = sa.text("INSERT INTO run_metrics (run_id, key, step, value, timestamp) VALUES (:r, :k, :s, :v, :t)")
+        insert = insert_tracked_run(connection, run)
         connection.execute(insert, [dict(zip("rksvt", point)) for point in points])
         command.upgrade(migrations.alembic_config(connection), "0006")
         after = connection.execute(sa.text("SELECT run_id, key, step, value, timestamp FROM run_metrics ORDER BY key, step")).all()
@@ -159,14 +164,7 @@ def test_revision_0009_builds_the_blocks_of_the_points_already_stored(fresh_url,
     ]
     with engine.begin() as connection:
         command.upgrade(migrations.alembic_config(connection), "0008")
-        connection.execute(
-            sa.text(
-                "INSERT INTO model_runs (id, model_id, model_run_info, info_hash, created_at, updated_at, status) "
-                "VALUES (:run, NULL, '{}', :hash, :now, :now, 'running')"
-            ),
-            {"run": run, "hash": "0" * 64, "now": "2026-01-01 00:00:00"},
-        )
-        insert = sa.text("INSERT INTO run_metrics (run_id, key, step, value, timestamp) VALUES (:r, :k, :s, :v, :t)")
+        insert = insert_tracked_run(connection, run)
         connection.execute(insert, points)
         connection.execute(  # as the batches that wrote the points left them
             sa.text(
