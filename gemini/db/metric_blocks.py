@@ -1,27 +1,30 @@
-"""Each metric series kept a second time, in blocks of steps, so that no read goes point by point.
+"""A metric series as stored: its points packed in chunks, and summarised in blocks of steps, so that no
+read goes point by point.
 
-Level 0 cuts a series into blocks of 64 steps (steps 0-63, 64-127, ...); each level above has blocks 8
-times wider, up to level 4 (262,144 steps a block). Every block keeps
+The points of each block of 64 steps (steps 0-63, 64-127, ...) are one row of ``run_metric_chunks``,
+packed as little-endian arrays (int64 steps, float64 values with NaN, float64 times in seconds since
+1970): the one copy of the points. ``run_metric_blocks`` summarises the series at level 0 (the same
+blocks of 64 steps) and at levels 8, 64, 512 and 4,096 times wider (up to 262,144 steps a block). A
+block keeps
 
 - how many points it holds (NaN included) and its lowest and highest step;
 - its first, lowest, highest and last point that is not NaN (step, value, time): what a line chart of
   the block draws, so that a series reduced to these four points a block keeps its shape and its exact
   extremes (the "M4" aggregation: Jugel et al., "M4: A Visualization-Oriented Time Series Data
-  Aggregation", PVLDB 7(10), 2014);
-- at level 0, its points themselves, packed as little-endian arrays (int64 steps, float64 values with
-  NaN, float64 times in seconds since 1970), in a table of their own (``run_metric_chunks``): kept in
-  the blocks' rows, they spread the summaries a reduced read goes through over many more pages.
+  Aggregation", PVLDB 7(10), 2014).
 
-A whole series is read from its chunks: a row per 64 points, unpacked at C speed. A series
-reduced to N points is read from the coarsest level whose blocks are no wider than the range divided
-into N/4 buckets: at most 8 rows a bucket, whatever the series' length; the range's two ends, which
-cut through blocks, are covered by finer levels and at last by the level-0 points. A zoom (a range of
-steps) reads the same way. Below 64 steps a bucket the level-0 points themselves are reduced.
+A series keeps only the levels whose blocks are no wider than itself (``kept_levels``). A whole series
+is read from its chunks, a row per 64 points unpacked at C speed. A series reduced to N points is read
+from the coarsest level whose blocks are no wider than the range divided into N/4 buckets: at most 8
+rows a bucket, whatever the series' length; the range's two ends, which cut through blocks, are covered
+by finer levels and at last by the points. A zoom (a range of steps) reads the same way. Below 64 steps
+a bucket, the points themselves are reduced.
 
-The blocks are written with the batch of points, in its transaction. A batch that only appends steps
-after a key's last one is merged into the stored blocks by the database itself, in the upsert (no read,
-the packed points appended); a batch that rewrites earlier steps has each touched block computed again
-from the points (level 0) and from the blocks below it (above).
+Chunks and blocks are written with the batch, in its transaction. A batch that only appends steps
+after a key's last one is merged into the stored chunk and blocks by the database itself, in the upsert
+(no read); a level the series has just grown wide enough to keep is built whole. A batch that rewrites
+earlier steps has the chunks it touches merged with it (a step given again takes the new value) and
+their blocks, and those above, computed again.
 """
 
 from __future__ import annotations
@@ -116,7 +119,8 @@ def width_of(level: int) -> int:
 
 
 class Block:
-    """One block's summary; ``packed`` (steps, values, times) at level 0 only."""
+    """One block's summary; for a level-0 block made from points, ``packed``: those points as (steps,
+    values, times) columns, to be written as its chunk."""
 
     __slots__ = ("count", "start", "end", "first", "low", "high", "last", "packed")
 
@@ -190,11 +194,6 @@ def level_zero(points: Sequence[Point]) -> dict[int, Block]:
     return blocks
 
 
-def blocks_of(points: Sequence[Point]) -> list[dict[int, Block]]:
-    """The blocks of points in step order at each level, by block number."""
-    return levels_from(level_zero(points), LEVELS)
-
-
 def whole_of(zero: dict[int, Block]) -> Block:
     """One block summing up the level-0 blocks of a batch."""
     return _combined([zero[number] for number in sorted(zero)])
@@ -241,7 +240,7 @@ def _triple(step, value, time) -> tuple | None:  # noqa: ANN001
 
 
 class MetricBlocks:
-    """Reads and writes of ``run_metric_blocks`` on one connection."""
+    """Reads and writes of a series' chunks and blocks on one connection."""
 
     def __init__(self, connection: sa.Connection) -> None:
         self.connection = connection

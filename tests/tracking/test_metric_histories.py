@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from gemini.api.model_run import ModelRun
 from gemini.db import engine as db_engine
 from gemini.db import metric_blocks
-from gemini.db.metric_blocks import LEVELS, Span, blocks_of, kept_levels
+from gemini.db.metric_blocks import LEVELS, Span, kept_levels, level_zero, levels_from
 from gemini.domain.errors import InvalidInputError
 from gemini.registry import registry
 
@@ -98,7 +98,7 @@ def summary_of(block) -> tuple:  # noqa: ANN001
 
 def assert_blocks_match_points(series: Series) -> None:
     points = [(step, None if math.isnan(value) else value, stamp) for step, (value, stamp) in sorted(series.expected.items())]
-    levels = blocks_of(points)[: kept_levels(Span(points[0][0], points[-1][0]))]  # only as wide as the series
+    levels = levels_from(level_zero(points), kept_levels(Span(points[0][0], points[-1][0])))  # as wide as the series
     blocks, chunks = stored(series.run_id, series.key)
     assert blocks == {(level, number): summary_of(block) for level, of_level in enumerate(levels) for number, block in of_level.items()}
     assert chunks == {
