@@ -48,7 +48,8 @@ class Server:
 
 
 @contextlib.contextmanager
-def _web_server(gemini_server, tmp_path: Path, token: str | None = None) -> Iterator[Server]:
+def web_server(gemini_server, tmp_path: Path, token: str | None = None) -> Iterator[Server]:
+    """A ``gemini serve`` process on a SQLite file of its own in ``tmp_path``."""
     database_url = f"sqlite:///{tmp_path / 'web.db'}"
     with gemini_server(database_url, token=token) as served:
         yield Server(url=served.url, token=token, database_url=database_url)
@@ -57,7 +58,7 @@ def _web_server(gemini_server, tmp_path: Path, token: str | None = None) -> Iter
 @pytest.fixture(scope="session")
 def server(tmp_path_factory, gemini_server) -> Iterator[Server]:
     """A ``gemini serve`` process without a write token, on its own SQLite file."""
-    with _web_server(gemini_server, tmp_path_factory.mktemp("web-server")) as served:
+    with web_server(gemini_server, tmp_path_factory.mktemp("web-server")) as served:
         yield served
 
 
@@ -65,7 +66,7 @@ def server(tmp_path_factory, gemini_server) -> Iterator[Server]:
 def token_server(tmp_path_factory, gemini_server) -> Iterator[Server]:
     """A ``gemini serve`` process that needs ``Authorization: Bearer`` on writes."""
     token = f"t-{uuid.uuid4().hex}"
-    with _web_server(gemini_server, tmp_path_factory.mktemp("web-token-server"), token=token) as served:
+    with web_server(gemini_server, tmp_path_factory.mktemp("web-token-server"), token=token) as served:
         yield served
 
 

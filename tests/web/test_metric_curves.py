@@ -6,9 +6,9 @@ import re
 import uuid
 from urllib.parse import parse_qs, urlparse
 
-import httpx
 import pytest
 from playwright.sync_api import expect
+from tests.web.conftest import web_server
 
 LONG = 20_000
 
@@ -97,25 +97,12 @@ def drag(page, chart: str, from_step: int, to_step: int) -> None:
     page.mouse.up()
 
 
-class CurvesServer:
-    """The ``server`` fixture's shape (url, database_url, api()) for this module's own server."""
-
-    def __init__(self, url: str, database_url: str) -> None:
-        self.url = url
-        self.token = None
-        self.database_url = database_url
-
-    def api(self) -> httpx.Client:
-        return httpx.Client(base_url=f"{self.url}/api", timeout=10)
-
-
 @pytest.fixture(scope="module")
 def server(tmp_path_factory, gemini_server):
     """A server of this module's own: its models stay off the first page of models that the other
     pages' tests read from the shared server."""
-    database_url = f"sqlite:///{tmp_path_factory.mktemp('web-curves') / 'curves.db'}"
-    with gemini_server(database_url) as served:
-        yield CurvesServer(served.url, database_url)
+    with web_server(gemini_server, tmp_path_factory.mktemp("web-curves")) as served:
+        yield served
 
 
 @pytest.fixture

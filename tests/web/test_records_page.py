@@ -5,10 +5,10 @@ import datetime as dt
 import uuid
 from urllib.parse import parse_qs
 
-import httpx
 import pytest
 from playwright.sync_api import expect
 from test_accessibility import CONTRAST, UNLABELLED
+from tests.web.conftest import web_server
 
 DAVIS = 60
 KEARNEY = 15
@@ -16,25 +16,12 @@ HOSTILE_SITE = '<img src=x onerror="window.__xss = 1">'
 START = dt.datetime(2024, 6, 1, 8, 0, tzinfo=dt.timezone.utc)
 
 
-class RecordsServer:
-    """The ``server`` fixture's shape (url, database_url, api()) for this module's own server."""
-
-    def __init__(self, url: str, database_url: str) -> None:
-        self.url = url
-        self.token = None
-        self.database_url = database_url
-
-    def api(self) -> httpx.Client:
-        return httpx.Client(base_url=f"{self.url}/api", timeout=10)
-
-
 @pytest.fixture(scope="module")
 def server(tmp_path_factory, gemini_server):
     """A server of this module's own: its models stay off the first page of models that the other
     pages' tests read from the shared server."""
-    database_url = f"sqlite:///{tmp_path_factory.mktemp('web-records') / 'records.db'}"
-    with gemini_server(database_url) as served:
-        yield RecordsServer(served.url, database_url)
+    with web_server(gemini_server, tmp_path_factory.mktemp("web-records")) as served:
+        yield served
 
 
 def _record(model_name: str, moment: dt.datetime, site: str, **extra) -> dict:
