@@ -19,28 +19,23 @@ Results: ``benchmarks/results/compare_page.{json,md}``.
 from __future__ import annotations
 
 import argparse
-import contextlib
 import datetime as dt
 import json
 import math
 import os
 import platform
 import shutil
-import signal
-import socket
 import sqlite3
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import httpx
 
 from benchmarks.run import PostgresDatabases, _server_version, log
+from benchmarks.serving import served
 
 RESULTS = Path(__file__).parent / "results"
 CHROMIUM = os.environ.get("GEMINI_TEST_CHROMIUM", "/usr/bin/chromium")
@@ -95,46 +90,6 @@ def seed(database_url: str, runs: int, points: int) -> list[str]:
     return ids
 
 
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
-@contextlib.contextmanager
-def served(database_url: str, scratch: Path) -> Iterator[str]:
-    """``gemini serve`` on a free loopback port over `database_url`, until the block ends."""
-    port = _free_port()
-    executable = Path(sys.executable).with_name("gemini")
-    command = [str(executable) if executable.exists() else "gemini", "serve", "--host", "127.0.0.1", "--port", str(port)]
-    environment = {key: value for key, value in os.environ.items() if not key.startswith("GEMINI_")}
-    environment["GEMINI_DATABASE_URL"] = database_url
-    server_log = scratch / f"serve-{port}.log"
-    url = f"http://127.0.0.1:{port}"
-    with open(server_log, "wb") as output:
-        server = subprocess.Popen(command, env=environment, stdout=output, stderr=subprocess.STDOUT, start_new_session=True)
-    try:
-        deadline = time.monotonic() + 120
-        while True:
-            if server.poll() is not None:
-                raise RuntimeError(f"gemini serve exited with {server.returncode}: {server_log.read_text()[-2000:]}")
-            with contextlib.suppress(httpx.TransportError):
-                if httpx.get(f"{url}/api/health", timeout=2).status_code == 200:
-                    break
-            if time.monotonic() > deadline:
-                raise RuntimeError("gemini serve did not answer /api/health within 120 s")
-            time.sleep(0.1)
-        yield url
-    finally:
-        if server.poll() is None:
-            os.killpg(server.pid, signal.SIGTERM)
-            try:
-                server.wait(timeout=60)
-            except subprocess.TimeoutExpired:
-                os.killpg(server.pid, signal.SIGKILL)
-                server.wait()
-
-
 def load_once(browser: Any, address: str, runs: int) -> dict[str, Any]:
     """One navigation to the compare page in a fresh context; the page's figures."""
     context = browser.new_context(viewport=VIEWPORT, locale="en-US", timezone_id="UTC")
@@ -158,7 +113,8 @@ def bench_backend(backend: str, database_url: str, args: argparse.Namespace, bro
     ids = seed(database_url, args.runs, args.points)
     seed_s = time.perf_counter() - began
     log(f"{backend}: written in {seed_s:.1f} s; loading the compare page {args.loads} times (and once to warm up)")
-    with served(database_url, scratch) as url:
+    with served(database_url, scratch) as server:
+        url = server.url
         address = f"{url}/#/compare?ids={','.join(ids)}"
         load_once(browser, address, args.runs)
         loads = [load_once(browser, address, args.runs) for _ in range(args.loads)]

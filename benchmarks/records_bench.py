@@ -46,11 +46,8 @@ import platform
 import pstats
 import random
 import shutil
-import signal
-import socket
 import sqlite3
 import statistics
-import subprocess
 import sys
 import tempfile
 import threading
@@ -62,6 +59,7 @@ from typing import Any
 import psycopg
 
 from benchmarks.run import PostgresDatabases, _libpq, _server_version, log
+from benchmarks.serving import served
 
 MODELS = ["stand_counter", "plant_height", "canopy_cover", "flowering_stage", "lodging_score"]
 EXPERIMENTS = ["Cowpea-MAGIC", "Sorghum-Diversity", "Maize-Hybrids"]
@@ -464,12 +462,6 @@ def repeat(function: Callable[[], tuple[float, float, int]], repeats: int, expec
 # -- REST: memory while streaming everything ------------------------------------------------------------
 
 
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
 def _tree_rss_kib(pid: int) -> int | None:
     """Resident memory of ``pid`` and its descendants (uvicorn's workers, if any), KiB."""
     try:
@@ -528,28 +520,9 @@ def rest_stream(database_url: str, count: int, scratch: Path) -> dict[str, Any]:
 
     if importlib.util.find_spec("gemini.rest_api.routers.model_records") is None:
         return {"skipped": "gemini/rest_api/routers/model_records.py does not exist yet: no GET /api/model_records/stream"}
-    port = _free_port()
-    base = f"http://127.0.0.1:{port}"
-    executable = Path(sys.executable).with_name("gemini")
-    command = [str(executable) if executable.exists() else "gemini", "serve", "--host", "127.0.0.1", "--port", str(port)]
-    environment = {key: value for key, value in os.environ.items() if not key.startswith("GEMINI_")}
-    environment |= {"GEMINI_DATABASE_URL": database_url, "GEMINI_API_TOKEN": TOKEN}
-    server_log = scratch / f"serve-{port}.log"
     auth = {"Authorization": f"Bearer {TOKEN}"}
-    with open(server_log, "wb") as output:
-        server = subprocess.Popen(command, env=environment, stdout=output, stderr=subprocess.STDOUT, start_new_session=True)
-    try:
-        deadline = time.monotonic() + 120
-        while True:
-            if server.poll() is not None:
-                raise RuntimeError(f"gemini serve exited with {server.returncode}: {server_log.read_text()[-2000:]}")
-            with contextlib.suppress(httpx.TransportError):
-                if httpx.get(f"{base}/api/health", timeout=2).status_code == 200:
-                    break
-            if time.monotonic() > deadline:
-                raise RuntimeError("gemini serve did not answer /api/health within 120 s")
-            time.sleep(0.2)
-        with httpx.Client(base_url=base, headers=auth, timeout=httpx.Timeout(60, read=300)) as http:
+    with served(database_url, scratch, {"GEMINI_API_TOKEN": TOKEN}) as server:
+        with httpx.Client(base_url=server.url, headers=auth, timeout=httpx.Timeout(60, read=300)) as http:
             probe = http.get("/api/model_records/stream", params={"limit": 1})
             if probe.status_code == 404:
                 return {"skipped": "the server has no GET /api/model_records/stream yet (404)"}
@@ -576,14 +549,6 @@ def rest_stream(database_url: str, count: int, scratch: Path) -> dict[str, Any]:
             elapsed = time.perf_counter() - began
             time.sleep(0.3)
             samples = sampler.stop()
-    finally:
-        if server.poll() is None:
-            os.killpg(server.pid, signal.SIGTERM)
-            try:
-                server.wait(timeout=60)
-            except subprocess.TimeoutExpired:
-                os.killpg(server.pid, signal.SIGKILL)
-                server.wait()
     if received != count:
         raise RuntimeError(f"the stream gave {received} records, expected {count}")
     json.loads(first_line)
