@@ -31,6 +31,7 @@ the others. Every MLflow history read stops sampling after ``--mlflow-read-secon
 from __future__ import annotations
 
 import argparse
+import contextlib
 import datetime as dt
 import gc
 import json
@@ -44,8 +45,10 @@ import tempfile
 import time
 import uuid
 from array import array
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import sqlalchemy as sa
 
@@ -105,18 +108,29 @@ def bench_logging(results: dict) -> None:
     results["logging_run_id"] = str(run.id)
 
 
-def bench_mlflow(url: str, seconds: float, results: dict) -> None:
+@contextlib.contextmanager
+def _mlflow_store(url: str, experiment_name: str) -> Iterator[tuple[Any, str]]:
+    """MLflow's SQL store on ``url`` (its own logs quiet), an experiment in it, and a scratch artifact
+    root removed at the end."""
     import logging
 
     logging.getLogger("alembic").setLevel(logging.WARNING)
     logging.getLogger("mlflow").setLevel(logging.WARNING)
-    from mlflow.entities import Metric
     from mlflow.store.tracking.sqlalchemy_store import SqlAlchemyStore
 
     artifacts = tempfile.mkdtemp(prefix="mlflow-artifacts-")
     try:
         store = SqlAlchemyStore(url, artifacts)
-        experiment = store.create_experiment("tracking-bench")
+        yield store, store.create_experiment(experiment_name)
+        store.engine.dispose()
+    finally:
+        shutil.rmtree(artifacts, ignore_errors=True)
+
+
+def bench_mlflow(url: str, seconds: float, results: dict) -> None:
+    from mlflow.entities import Metric
+
+    with _mlflow_store(url, "tracking-bench") as (store, experiment):
         points = [(key, step) for step in range(STEPS) for key in KEYS]
         total = len(points)
 
@@ -145,9 +159,6 @@ def bench_mlflow(url: str, seconds: float, results: dict) -> None:
         elapsed = time.perf_counter() - start
         results["mlflow_log_batch_points"] = done
         results["mlflow_log_batch_s"] = elapsed * total / done
-        store.engine.dispose()
-    finally:
-        shutil.rmtree(artifacts, ignore_errors=True)
 
 
 # -- histories ------------------------------------------------------------------------------------------
@@ -418,17 +429,9 @@ def _mlflow_insert(store, run_id: str, series: dict[str, array]) -> None:  # noq
 
 def bench_mlflow_histories(url: str, data: HistoryData, seconds: float, results: dict) -> None:
     """MLflow's reads of the same series; each measure stops after ``seconds`` (3 samples at least)."""
-    import logging
-
-    logging.getLogger("alembic").setLevel(logging.WARNING)
-    logging.getLogger("mlflow").setLevel(logging.WARNING)
-    from mlflow.store.tracking.sqlalchemy_store import SqlAlchemyStore
     from mlflow.tracking import MlflowClient
 
-    artifacts = tempfile.mkdtemp(prefix="mlflow-artifacts-")
-    try:
-        store = SqlAlchemyStore(url, artifacts)
-        experiment = store.create_experiment("history-bench")
+    with _mlflow_store(url, "history-bench") as (store, experiment):
 
         def tracked(label: str, series: dict[str, array]) -> str:
             run_id = store.create_run(experiment, "bench", BASE_MS, [], label).info.run_id
@@ -503,12 +506,9 @@ def bench_mlflow_histories(url: str, data: HistoryData, seconds: float, results:
             per_run([long], LONG_POINTS, ZOOM),
             seconds,
         )
-        store.engine.dispose()
         client_store = getattr(getattr(client, "_tracking_client", None), "store", None)
         if client_store is not None and client_store is not store:
             client_store.engine.dispose()
-    finally:
-        shutil.rmtree(artifacts, ignore_errors=True)
 
 
 def _fill_tracked_runs(count: int) -> None:
