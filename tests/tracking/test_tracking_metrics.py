@@ -185,3 +185,20 @@ def test_metrics_can_be_logged_to_a_run_recorded_with_create(db):
     run.log_metric("accuracy", 0.9, step=0)
     assert run.get_metrics()["accuracy"]["last"] == 0.9
     assert ModelRun.get_by_id(run.id).status is None
+
+
+def test_histories_as_columns_a_range_and_reduced_in_every_mode(db):
+    run = ModelRun.start(model_run_info={"test": "ranges"})
+    for step in range(300):
+        run.log_metric("wave", math.sin(step / 10) + (5.0 if step == 123 else 0.0), step=step)
+    run.flush()
+    [zoomed] = registry().metric_histories(run_ids=[run.id], key="wave", start_step=100, end_step=149).values()
+    assert zoomed.steps == list(range(100, 150)) and not zoomed.reduced
+    [reduced] = registry().metric_histories(
+        run_ids=[run.id], key="wave", max_points=20, start_step=100, end_step=299
+    ).values()
+    assert reduced.reduced and len(reduced.steps) <= 20 and 123 in reduced.steps
+    columns = ModelRun.get_metric_histories([run], "wave", max_points=20)
+    assert set(columns[run.id]) == {"steps", "values", "timestamps"} and len(columns[run.id]["steps"]) <= 20
+    assert len(run.get_metric_history("wave", max_points=20)) <= 20
+    run.end()
