@@ -6,6 +6,7 @@ from functools import lru_cache
 from pathlib import Path
 
 import platformdirs
+from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 DEFAULT_MAX_INFO_BYTES = 1024 * 1024
@@ -84,17 +85,37 @@ class Settings(BaseSettings):
     heartbeat_timeout: float = DEFAULT_HEARTBEAT_TIMEOUT
     """Seconds without a heartbeat after which a ``running`` tracked run is reported as ``lost``."""
     artifact_root: str = ""
-    """Directory of the artifact store; empty means beside the registry (``default_artifact_root``)."""
+    """Where blobs (artifacts, model versions, record files) are kept: a directory, or an S3-compatible
+    bucket as ``s3://BUCKET/PREFIX`` (endpoint and credentials from the standard AWS variables). Empty
+    means a directory beside the registry (``default_artifact_root``)."""
 
     max_artifact_bytes: int = DEFAULT_MAX_ARTIFACT_BYTES
     """Largest accepted artifact, in bytes."""
+
+    presigned_urls: bool = True
+    """With an ``s3://`` store, whether the server hands clients presigned URLs, so that bytes go between
+    them and the bucket directly; false when clients cannot reach the bucket (the server streams)."""
+
+    presigned_url_seconds: int = Field(default=900, gt=0)
+    """How long a presigned URL stays valid; a client asks for one just before it uses it."""
+
+    artifact_gc_grace_seconds: float = Field(default=86400.0, ge=0)
+    """``gemini db gc`` on an ``s3://`` store keeps unreferenced blobs younger than this: they may be
+    uploads whose record is still on its way."""
 
     @property
     def resolved_database_url(self) -> str:
         return self.database_url or default_database_url()
 
     @property
+    def artifact_root_is_bucket(self) -> bool:
+        return self.artifact_root.strip().lower().startswith("s3://")
+
+    @property
     def resolved_artifact_root(self) -> Path:
+        """The store's directory (for a bucket, see ``artifact_root``)."""
+        if self.artifact_root_is_bucket:
+            raise ValueError(f"the artifact store is a bucket ({self.artifact_root}), not a directory")
         if self.artifact_root:
             return Path(self.artifact_root).expanduser()
         return default_artifact_root(self.resolved_database_url)

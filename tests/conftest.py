@@ -27,6 +27,7 @@ from gemini.db import engine as db_engine
 from gemini.db.tables import Base
 from gemini.registry import CheckedRegistry, database_transport
 from gemini.remote import http
+from tests.s3_support import S3Server, new_root, running_s3_server
 
 POSTGRES_SERVER_URL = os.environ.get(
     "GEMINI_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
@@ -124,7 +125,7 @@ class RemoteRegistry:
 
     url: str
     database_url: str
-    artifact_root: Path
+    artifact_root: Path | str  # a directory, or an s3:// root
 
 
 @pytest.fixture(scope="session")
@@ -137,6 +138,37 @@ def remote_registry(tmp_path_factory) -> Iterator[RemoteRegistry]:
         database_url=database_url, log_path=directory / "serve.log", artifact_root=artifact_root
     ) as served:
         yield RemoteRegistry(url=served.url, database_url=database_url, artifact_root=artifact_root)
+
+
+@pytest.fixture(scope="session")
+def s3_server(tmp_path_factory) -> Iterator[S3Server]:
+    """The session's S3-protocol server (moto's server mode on loopback), with the test bucket."""
+    with running_s3_server(tmp_path_factory.mktemp("s3")) as server:
+        yield server
+
+
+@pytest.fixture
+def s3_root(s3_server, monkeypatch) -> str:
+    """A fresh ``s3://`` root in the session's bucket, with the AWS variables that reach it set. Unused
+    blobs are collected at once (no grace period), as the directory store does."""
+    for key, value in s3_server.environment.items():
+        monkeypatch.setenv(key, value)
+    monkeypatch.setenv("GEMINI_ARTIFACT_GC_GRACE_SECONDS", "0")
+    return new_root()
+
+
+@pytest.fixture(scope="session")
+def remote_registry_s3(tmp_path_factory, s3_server) -> Iterator[RemoteRegistry]:
+    """A real ``gemini serve`` whose artifact store is the session's bucket (presigned URLs on)."""
+    directory = tmp_path_factory.mktemp("remote-s3")
+    database_url = f"sqlite:///{directory / 'gemini.db'}"
+    root = new_root()
+    with running_gemini_server(
+        database_url=database_url,
+        log_path=directory / "serve.log",
+        settings={"GEMINI_ARTIFACT_ROOT": root, "GEMINI_ARTIFACT_GC_GRACE_SECONDS": "0", **s3_server.environment},
+    ) as served:
+        yield RemoteRegistry(url=served.url, database_url=database_url, artifact_root=root)
 
 
 REGISTRY_MODES = [

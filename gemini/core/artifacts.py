@@ -9,6 +9,7 @@ is removed at once; ``collect_garbage`` removes what a crash left behind.
 
 from __future__ import annotations
 
+import functools
 import logging
 import os
 import uuid
@@ -23,11 +24,13 @@ from gemini.db.engine import unit_of_work
 from gemini.db.repositories import ModelRunRepository
 from gemini.db.model_records import ModelRecordRepository
 from gemini.db.versions import ModelVersionRepository
-from gemini.domain.errors import InvalidInputError, StorageError
-from gemini.domain.records import ArtifactRecord, Page
+from gemini.domain.errors import InvalidInputError, NotFoundError, StorageError
+from gemini.domain.records import ArtifactLink, ArtifactRecord, ArtifactUploadOffer, Page
 from gemini.registry.contract import PageRequest
 from gemini.registry.downloads import write_verified
+from gemini.db.locks import registry_lock
 from gemini.storage.blobs import CHUNK_BYTES, BlobStore, BlobWriter, SweepResult
+from gemini.storage.s3 import S3BlobStore, S3BlobWriter
 
 logger = logging.getLogger("gemini.core")
 
@@ -42,9 +45,31 @@ class OpenedArtifact:
     chunks: Iterator[bytes]
 
 
-def artifact_store() -> BlobStore:
-    """The store of the configured registry (``GEMINI_ARTIFACT_ROOT``, or beside the registry)."""
-    return BlobStore(get_settings().resolved_artifact_root)
+Store = BlobStore | S3BlobStore
+
+
+def artifact_store() -> Store:
+    """The store of the configured registry (``GEMINI_ARTIFACT_ROOT``: a directory, by default beside the
+    registry, or an ``s3://`` bucket)."""
+    settings = get_settings()
+    if not settings.artifact_root_is_bucket:
+        return BlobStore(settings.resolved_artifact_root)
+    aws = tuple(sorted((key, value) for key, value in os.environ.items() if key.startswith("AWS_")))
+    return _bucket_store(
+        settings.artifact_root.strip(),
+        settings.presigned_urls,
+        settings.presigned_url_seconds,
+        settings.artifact_gc_grace_seconds,
+        aws,
+    )
+
+
+@functools.lru_cache(maxsize=8)
+def _bucket_store(root: str, presign: bool, url_seconds: int, grace_seconds: float, aws: tuple) -> S3BlobStore:  # noqa: ARG001
+    # One per configuration (the AWS variables included): its client and connection pool are reused.
+    return S3BlobStore(
+        root, lock=registry_lock, presign=presign, presigned_url_seconds=url_seconds, grace_seconds=grace_seconds
+    )
 
 
 # -- writing -----------------------------------------------------------------------------------------
@@ -57,7 +82,7 @@ class ArtifactUpload:
     the bytes are in a temporary file of the store.
     """
 
-    def __init__(self, *, run_id: uuid.UUID, name: str, store: BlobStore, writer: BlobWriter) -> None:
+    def __init__(self, *, run_id: uuid.UUID, name: str, store: Store, writer: BlobWriter | S3BlobWriter) -> None:
         self.run_id = run_id
         self.name = name
         self._store = store
@@ -135,6 +160,31 @@ def log_artifact(*, run_id: object, name: str, chunks: Iterable[bytes]) -> Artif
         return upload.commit()[0]
 
 
+def offer_artifact_upload(*, run_id: uuid.UUID, name: str, sha256: str, size: int) -> ArtifactUploadOffer:  # noqa: ARG001
+    with unit_of_work(single_read=True) as connection:
+        ModelRunRepository(connection).get(run_id)
+    store = artifact_store()
+    if store.stored_size(sha256) == size:
+        return ArtifactUploadOffer(stored=True, upload=None)
+    return ArtifactUploadOffer(stored=False, upload=store.presigned_upload(sha256, size))
+
+
+def record_stored_artifact(*, run_id: uuid.UUID, name: str, sha256: str, size: int) -> ArtifactRecord:
+    """Checked against the store under its shared lock, so the blob cannot be removed before the record
+    that keeps it is committed."""
+    store = artifact_store()
+    with store.publishing():
+        if store.stored_size(sha256) != size:
+            raise NotFoundError(
+                f"the artifact store {store} holds no blob {sha256} of {size} bytes: store the bytes first"
+            )
+        with unit_of_work(write=True) as connection:
+            record, previous = ArtifactRepository(connection).put(run_id, name=name, sha256=sha256, size=size)
+    if previous is not None and previous != record.sha256:
+        _release_quietly({previous})
+    return record
+
+
 def read_local_file(path: Path) -> Iterator[bytes]:
     try:
         stream = open(path, "rb")
@@ -187,6 +237,11 @@ def open_blob(record: ArtifactRecord, *, start: int = 0, end: int | None = None)
         raise InvalidInputError(f"bytes {start} to {end} are not within the {record.size} bytes of {record.name!r}")
     chunks = artifact_store().read(record.sha256, record.size, start=start, end=end)
     return OpenedArtifact(record, start, end, chunks)
+
+
+def artifact_link(*, run_id: uuid.UUID, name: str) -> ArtifactLink:
+    record = get_artifact(run_id=run_id, name=name)
+    return ArtifactLink(record=record, download=artifact_store().presigned_download(record.sha256))
 
 
 def download_artifact(*, run_id: uuid.UUID, name: str, dest: Path) -> Path:

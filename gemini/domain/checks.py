@@ -22,7 +22,7 @@ from decimal import Decimal
 from typing import Any
 
 from gemini.config import get_settings
-from gemini.domain.errors import InfoTooLargeError, InvalidInputError
+from gemini.domain.errors import ArtifactTooLargeError, InfoTooLargeError, InvalidInputError
 from gemini.domain.records import CheckedData, CheckedInfo
 from gemini.domain.limits import (
     MAX_ALIAS_LENGTH,
@@ -670,6 +670,21 @@ def parse_version_reference(reference: object) -> tuple[str, int | None, str | N
 
 def is_sha256(text: str) -> bool:
     return _SHA256.fullmatch(text) is not None
+
+
+def check_blob(sha256: object, size: object) -> tuple[str, int]:
+    """A blob's digest (64 hexadecimal digits, given in either case) and size (bytes, at most
+    ``GEMINI_MAX_ARTIFACT_BYTES``), as a client declares them before its bytes are stored."""
+    if not isinstance(sha256, str) or not is_sha256(sha256.lower()):
+        raise InvalidInputError(f"sha256 must be 64 hexadecimal digits, not {sha256!r}")
+    if isinstance(size, bool) or not isinstance(size, int) or size < 0:
+        raise InvalidInputError(f"size must be a whole number of bytes, 0 or more, not {size!r}")
+    limit = get_settings().max_artifact_bytes
+    if size > limit:
+        raise ArtifactTooLargeError(
+            f"the artifact is {size} bytes, larger than {limit} bytes, the limit (GEMINI_MAX_ARTIFACT_BYTES)"
+        )
+    return sha256.lower(), size
 
 
 def new_batch_id() -> str:

@@ -129,6 +129,35 @@ class ArtifactRecord:
 
 
 @dataclass(frozen=True, slots=True)
+class PresignedRequest:
+    """A request a client may send to the artifact store itself, without its credentials, until
+    ``expires_at``: the URL carries the signature, ``headers`` must be sent as they are."""
+
+    method: str
+    url: str
+    headers: dict[str, str]
+    expires_at: dt.datetime
+
+
+@dataclass(frozen=True, slots=True)
+class ArtifactUploadOffer:
+    """How a client should hand over an artifact's bytes: not at all (``stored``: the store holds them
+    already), to the store directly (``upload``), or, with neither, through the server's upload route."""
+
+    stored: bool
+    upload: PresignedRequest | None
+
+
+@dataclass(frozen=True, slots=True)
+class ArtifactLink:
+    """An artifact, and a request that reads its bytes from the store directly (``None``: read them
+    through the server's download route)."""
+
+    record: ArtifactRecord
+    download: PresignedRequest | None
+
+
+@dataclass(frozen=True, slots=True)
 class ModelVersionRecord:
     """A numbered version of a model: the bytes of one run's artifact, pinned by their SHA-256 and size
     when it was registered (the run may log other bytes under that name later), and the aliases that

@@ -25,6 +25,8 @@ from typing import Any, NamedTuple, TextIO, TypeVar
 
 from gemini.domain.checks import Point
 from gemini.domain.records import (
+    ArtifactLink,
+    ArtifactUploadOffer,
     ApiTokenRecord,
     ArtifactRecord,
     CheckedData,
@@ -379,6 +381,23 @@ class Registry(ABC):
     @route("GET", "/model_runs/{run_id}/artifacts/{name}")
     def download_artifact(self, *, run_id: uuid.UUID, name: str, dest: Path) -> Path:
         """Write an artifact to ``dest`` (a file, or a directory to write into), verified; the path."""
+
+    @abstractmethod
+    @route("POST", "/model_runs/{run_id}/artifact_uploads")
+    def offer_artifact_upload(self, *, run_id: uuid.UUID, name: str, sha256: str, size: int) -> ArtifactUploadOffer:
+        """How to hand over the bytes of an artifact about to be logged: already stored, a presigned
+        request to the store, or neither (send them through the upload route)."""
+
+    @abstractmethod
+    @route("POST", "/model_runs/{run_id}/artifact_records")
+    def record_stored_artifact(self, *, run_id: uuid.UUID, name: str, sha256: str, size: int) -> ArtifactRecord:
+        """Record bytes the store holds already (put there through a presigned request) as the run's
+        artifact ``name``; ``NotFoundError`` when the store has no blob of that digest and size."""
+
+    @abstractmethod
+    @route("GET", "/model_runs/{run_id}/artifact_links/{name}")
+    def artifact_link(self, *, run_id: uuid.UUID, name: str) -> ArtifactLink:
+        """An artifact's record, and a presigned request reading its bytes from the store when it can."""
 
     # -- model versions ------------------------------------------------------------------------------
 

@@ -25,6 +25,7 @@ from gemini.domain.checks import (
     check_data,
     check_record_moment,
     check_artifact_name,
+    check_blob,
     check_batch_id,
     check_cursor_page,
     check_end,
@@ -46,7 +47,9 @@ from gemini.domain.errors import ArtifactTooLargeError, InvalidInputError, NotFo
 from gemini.domain.limits import MAX_RUNS_PER_HISTORY, MAX_SUMMARY_RUNS
 from gemini.domain.records import (
     ApiTokenRecord,
+    ArtifactLink,
     ArtifactRecord,
+    ArtifactUploadOffer,
     ExperimentRecord,
     MetricSeries,
     MetricSummary,
@@ -616,6 +619,24 @@ class CheckedRegistry:
         if target.is_dir():
             target = target / PurePosixPath(name).name
         return self.transport.download_artifact(run_id=run_id, name=name, dest=target)
+
+    def offer_artifact_upload(self, *, run_id: object, name: str, sha256: str, size: int) -> ArtifactUploadOffer:
+        """How to hand over the bytes of an artifact about to be logged (see the contract)."""
+        sha256, size = check_blob(sha256, size)
+        return self.transport.offer_artifact_upload(
+            run_id=parse_id(run_id, field=RUN_ID), name=check_artifact_name(name), sha256=sha256, size=size
+        )
+
+    def record_stored_artifact(self, *, run_id: object, name: str, sha256: str, size: int) -> ArtifactRecord:
+        """Record bytes the store holds already as the run's artifact ``name``."""
+        sha256, size = check_blob(sha256, size)
+        return self.transport.record_stored_artifact(
+            run_id=parse_id(run_id, field=RUN_ID), name=check_artifact_name(name), sha256=sha256, size=size
+        )
+
+    def artifact_link(self, *, run_id: object, name: str) -> ArtifactLink:
+        """An artifact's record, and a presigned request reading its bytes from the store when it can."""
+        return self.transport.artifact_link(run_id=parse_id(run_id, field=RUN_ID), name=check_artifact_name(name))
 
     # -- model versions ------------------------------------------------------------------------------
 

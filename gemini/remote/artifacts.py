@@ -1,13 +1,17 @@
-"""Artifacts over REST: a run's files, streamed to and from the server.
+"""Artifacts over REST: a run's files, to and from the server or, when its store allows, the store itself.
 
-Uploads stream the file in chunks with its SHA-256 (the server refuses bytes that hash otherwise) and
-may be repeated (a name logged again is replaced). When the server cannot be reached, a copy of the file
-goes to the offline spool and is uploaded when it answers again. Downloads stream into a temporary file
-beside the destination, renamed over it only once the bytes matched their SHA-256.
+An upload first tells the server the file's SHA-256 and size. The server answers that the bytes are
+stored already, or with a presigned request that puts them into the store directly (checked there against
+their SHA-256), or with neither, and then they stream through the server's upload route. The server
+records the artifact once the store holds the bytes. When the server or the store cannot be reached, a
+copy of the file goes to the offline spool and is uploaded when they answer again. Downloads read from
+the store directly when the server hands out a presigned request, else through the server; either way
+into a temporary file beside the destination, renamed over it only once the bytes matched their SHA-256.
 """
 
 import datetime as dt
 import hashlib
+import time
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -15,8 +19,15 @@ from urllib.parse import quote
 
 import httpx
 
-from gemini.domain.errors import DatabaseUnavailableError, InvalidInputError
-from gemini.domain.records import ArtifactRecord, Page
+from gemini.config import get_settings
+from gemini.domain.errors import (
+    DatabaseUnavailableError,
+    InvalidInputError,
+    NotFoundError,
+    ServerUnreachableError,
+    StorageUnavailableError,
+)
+from gemini.domain.records import ArtifactLink, ArtifactRecord, ArtifactUploadOffer, Page, PresignedRequest
 from gemini.registry.contract import PageRequest, route_of
 from gemini.registry.downloads import write_verified
 from gemini.remote import http
@@ -57,7 +68,7 @@ def _digest(path: Path) -> tuple[str, int]:
     return digest.hexdigest(), size
 
 
-def upload(run_id: object, name: str, path: Path, sha256: str, size: int) -> ArtifactRecord:
+def _through_server(run_id: object, name: str, path: Path, sha256: str, size: int) -> ArtifactRecord:
     response = http.send(
         "log_artifact_file",
         run_id=run_id,
@@ -67,6 +78,92 @@ def upload(run_id: object, name: str, path: Path, sha256: str, size: int) -> Art
         idempotent=True,
     )
     return _record(response.json())
+
+
+def _presigned(data: dict | None) -> PresignedRequest | None:
+    if data is None:
+        return None
+    return PresignedRequest(
+        method=data["method"], url=data["url"], headers=dict(data["headers"]), expires_at=dt.datetime.fromisoformat(data["expires_at"])
+    )
+
+
+def offer_artifact_upload(*, run_id: uuid.UUID, name: str, sha256: str, size: int) -> ArtifactUploadOffer:
+    body = {"name": name, "sha256": sha256, "size": size}
+    data = http.send("offer_artifact_upload", run_id=run_id, json=body, idempotent=True).json()
+    return ArtifactUploadOffer(stored=data["stored"], upload=_presigned(data["upload"]))
+
+
+def record_stored_artifact(*, run_id: uuid.UUID, name: str, sha256: str, size: int) -> ArtifactRecord:
+    body = {"name": name, "sha256": sha256, "size": size}
+    return _record(http.send("record_stored_artifact", run_id=run_id, json=body, idempotent=True).json())
+
+
+def artifact_link(*, run_id: uuid.UUID, name: str) -> ArtifactLink:
+    data = http.send("artifact_link", run_id=run_id, name=_quoted(name)).json()
+    return ArtifactLink(record=_record(data["artifact"]), download=_presigned(data["download"]))
+
+
+class _Expired(Exception):
+    """The store refused a presigned request (expired, or its signature no longer valid): ask again."""
+
+
+def _store_location(url: str) -> str:
+    parsed = httpx.URL(url)
+    return f"{parsed.scheme}://{parsed.netloc.decode()}"
+
+
+def _to_store(request: PresignedRequest, path: Path, what: str) -> None:
+    """PUT the file to the store as the presigned request says, repeated on a lost connection."""
+    settings = get_settings()
+    attempt = 0
+    with httpx.Client(timeout=httpx.Timeout(settings.api_timeout, connect=min(settings.api_timeout, 10.0))) as client:
+        while True:
+            try:
+                response = client.request(request.method, request.url, headers=request.headers, content=_chunks(path))
+            except httpx.TransportError as exc:
+                if attempt >= settings.api_retries:
+                    raise ServerUnreachableError(
+                        f"cannot reach the artifact store at {_store_location(request.url)} to upload {what} "
+                        f"({type(exc).__name__}: {exc})"
+                    ) from exc
+                attempt += 1
+                time.sleep(min(8.0, 0.25 * 2**attempt))
+                continue
+            if response.status_code == 403:
+                raise _Expired(response.text[:200])
+            if response.status_code >= 400:
+                raise StorageUnavailableError(
+                    f"the artifact store at {_store_location(request.url)} refused {what}: "
+                    f"{response.status_code} {response.text[:300]}"
+                )
+            return
+
+
+def upload(run_id: object, name: str, path: Path, sha256: str, size: int) -> ArtifactRecord:
+    """The file's bytes to wherever the server says, then its record. A presigned request the store
+    refuses (expired) is asked for again once; so is the whole exchange when the blob left the store
+    between the upload and the record (a run using the same bytes was deleted meanwhile)."""
+    what = f"artifact {name!r} of run {run_id}"
+    for attempt in range(3):
+        offer = offer_artifact_upload(run_id=run_id, name=name, sha256=sha256, size=size)
+        if not offer.stored and offer.upload is None:
+            return _through_server(run_id, name, path, sha256, size)
+        if offer.upload is not None:
+            try:
+                _to_store(offer.upload, path, what)
+            except _Expired as exc:
+                if attempt == 2:
+                    raise StorageUnavailableError(
+                        f"the artifact store refused its presigned upload of {what} three times: {exc}"
+                    ) from exc
+                continue
+        try:
+            return record_stored_artifact(run_id=run_id, name=name, sha256=sha256, size=size)
+        except NotFoundError:
+            if attempt == 2:
+                raise
+    raise AssertionError("unreachable")
 
 
 def log_artifact_file(*, run_id: uuid.UUID, path: Path, name: str) -> ArtifactRecord:
@@ -88,9 +185,42 @@ def search_artifacts(*, run_id: uuid.UUID, page: PageRequest) -> Page[ArtifactRe
 
 
 def download_artifact(*, run_id: uuid.UUID, name: str, dest: Path) -> Path:
+    what = f"artifact {name!r} of run {run_id}"
+    for attempt in range(2):
+        link = artifact_link(run_id=run_id, name=name)
+        if link.download is None:
+            break
+        try:
+            return _from_store(link, dest, what)
+        except _Expired as exc:
+            if attempt == 1:
+                raise StorageUnavailableError(f"the artifact store refused its presigned download of {what}: {exc}") from exc
     declared = route_of("download_artifact")
     path = declared.path.format(run_id=run_id, name=_quoted(name))
-    return download(declared.method, path, dest, what=f"artifact {name!r} of run {run_id}")
+    return download(declared.method, path, dest, what=what)
+
+
+def _from_store(link: ArtifactLink, dest: Path, what: str) -> Path:
+    request = link.download
+    settings = get_settings()
+    timeout = httpx.Timeout(settings.api_timeout, connect=min(settings.api_timeout, 10.0))
+    try:
+        with httpx.Client(timeout=timeout) as client, client.stream(request.method, request.url, headers=request.headers) as response:
+            if response.status_code == 403:
+                raise _Expired(response.read()[:200].decode(errors="replace"))
+            if response.status_code >= 400:
+                response.read()
+                raise StorageUnavailableError(
+                    f"the artifact store at {_store_location(request.url)} refused {what}: "
+                    f"{response.status_code} {response.text[:300]}"
+                )
+            chunks = response.iter_bytes() if response.headers.get("Content-Encoding") else response.iter_raw()
+            return write_verified(dest, chunks, expected_sha256=link.record.sha256, what=what)
+    except httpx.TransportError as exc:
+        raise ServerUnreachableError(
+            f"the download of {what} from the artifact store at {_store_location(request.url)} failed: "
+            f"{type(exc).__name__}: {exc}"
+        ) from exc
 
 
 def download(method: str, path: str, dest: Path, *, what: str) -> Path:

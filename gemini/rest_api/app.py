@@ -73,6 +73,7 @@ def api_router() -> APIRouter:
     router.include_router(tracking.runs_router, dependencies=READ_ACCESS)
     router.include_router(tracking.metrics_router, dependencies=READ_ACCESS)
     router.include_router(artifacts.router, dependencies=READ_ACCESS)
+    router.include_router(artifacts.exchange_router, dependencies=READ_ACCESS)
     router.include_router(model_runs.router, dependencies=READ_ACCESS)
     router.include_router(experiments.router, dependencies=READ_ACCESS)
     router.include_router(tokens.router)

@@ -4,8 +4,8 @@ import datetime as dt
 
 from pydantic import ConfigDict, Field
 
-from gemini.domain.records import ArtifactRecord
-from gemini.rest_api.schemas import PublicSchema
+from gemini.domain.records import ArtifactRecord, PresignedRequest
+from gemini.rest_api.schemas import PublicSchema, Schema
 
 ARTIFACT_EXAMPLE = {
     "name": "weights/best.pt",
@@ -26,3 +26,45 @@ class ArtifactPublic(PublicSchema):
     @classmethod
     def of(cls, record: ArtifactRecord) -> "ArtifactPublic":
         return cls(name=record.name, size=record.size, sha256=record.sha256, created_at=record.created_at)
+
+
+class ArtifactBlob(Schema):
+    """The bytes a client is about to log, or has put into the store, by digest and size."""
+
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={"examples": [{"name": "weights/best.pt", "sha256": ARTIFACT_EXAMPLE["sha256"], "size": 6234117}]},
+    )
+
+    name: str = Field(description="The artifact's name within the run, e.g. 'weights/best.pt'.")
+    sha256: str = Field(description="SHA-256 of the bytes, as 64 hexadecimal digits.")
+    size: int = Field(description="In bytes.")
+
+
+class PresignedPublic(PublicSchema):
+    method: str = Field(description="The HTTP method to use: PUT to upload, GET to download.")
+    url: str = Field(description="The store's URL, signed: no other credentials are sent with it.")
+    headers: dict[str, str] = Field(description="Headers to send exactly as they are (they are signed).")
+    expires_at: dt.datetime = Field(description="After this the store refuses the request (403): ask again.")
+
+    @classmethod
+    def of(cls, request: PresignedRequest | None) -> "PresignedPublic | None":
+        if request is None:
+            return None
+        return cls(method=request.method, url=request.url, headers=request.headers, expires_at=request.expires_at)
+
+
+class ArtifactUploadOfferPublic(PublicSchema):
+    stored: bool = Field(description="The store holds these bytes already: record them (artifact_records).")
+    upload: PresignedPublic | None = Field(
+        description="Send the bytes to the store with this request, then record them (artifact_records). "
+        "Null with stored false: PUT them to /api/model_runs/{run_id}/artifacts/{name} instead."
+    )
+
+
+class ArtifactLinkPublic(PublicSchema):
+    artifact: ArtifactPublic
+    download: PresignedPublic | None = Field(
+        description="Read the bytes from the store with this request (check them against artifact.sha256); "
+        "null: GET /api/model_runs/{run_id}/artifacts/{name}."
+    )

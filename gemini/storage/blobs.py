@@ -28,10 +28,13 @@ import re
 import tempfile
 import time
 from collections.abc import Callable, Iterable, Iterator
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Protocol
 
 from gemini.domain.errors import ArtifactCorruptedError, ArtifactTooLargeError, StorageUnavailableError
+from gemini.domain.records import PresignedRequest
 
 CHUNK_BYTES = 1024 * 1024
 """How much is read or written at a time: enough to amortise each system call, little enough to stream."""
@@ -39,7 +42,16 @@ CHUNK_BYTES = 1024 * 1024
 ABANDONED_UPLOAD_SECONDS = 60
 """A temporary file untouched this long and not locked by its writer is an upload whose process died."""
 
-_DIGEST = re.compile(r"[0-9a-f]{64}")
+DIGEST = re.compile(r"[0-9a-f]{64}")
+
+
+class Lock(Protocol):
+    """The lock that keeps recording a blob and removing it apart: ``lock(exclusive=False)`` to record,
+    ``lock(exclusive=True)`` to remove."""
+
+    def __call__(self, *, exclusive: bool) -> AbstractContextManager[None]: ...
+
+
 
 
 @dataclass(frozen=True, slots=True)
@@ -70,14 +82,41 @@ def _fsync_directory(path: Path) -> None:
 class BlobStore:
     """The blobs under ``root``; directories are made on the first write, never at construction."""
 
+    presigns = False  # a client cannot reach a directory: its bytes come through the server
+
     def __init__(self, root: Path | str) -> None:
         self.root = Path(root)
         self.blob_dir = self.root / "blobs"
         self.tmp_dir = self.root / "tmp"
         self.lock_path = self.root / "lock"
 
+    def __str__(self) -> str:
+        return str(self.root)
+
+    def presigned_upload(self, sha256: str, size: int) -> PresignedRequest | None:  # noqa: ARG002
+        return None
+
+    def presigned_download(self, sha256: str) -> PresignedRequest | None:  # noqa: ARG002
+        return None
+
+    def stored_size(self, sha256: str) -> int | None:
+        """The size of the blob ``sha256``, or ``None`` when it is not stored."""
+        try:
+            return self.path_of(sha256).stat().st_size
+        except FileNotFoundError:
+            return None
+        except OSError as exc:
+            raise _unavailable(f"look up {sha256}", exc) from exc
+
+    def stored_digests(self) -> Iterator[tuple[str, int]]:
+        """Every blob in the store, as (digest, size)."""
+        for path in self.blob_dir.glob("??/*"):
+            if DIGEST.fullmatch(path.name):
+                with contextlib.suppress(FileNotFoundError):
+                    yield path.name, path.stat().st_size
+
     def path_of(self, sha256: str) -> Path:
-        if not _DIGEST.fullmatch(sha256):
+        if not DIGEST.fullmatch(sha256):
             raise ValueError(f"not a SHA-256 hex digest: {sha256!r}")
         return self.blob_dir / sha256[:2] / sha256
 
@@ -163,7 +202,7 @@ class BlobStore:
 
         Returns the number of blobs removed.
         """
-        wanted = {digest for digest in candidates if _DIGEST.fullmatch(digest)}
+        wanted = {digest for digest in candidates if DIGEST.fullmatch(digest)}
         if not wanted or not self.root.is_dir():
             return 0
         with self._lock(fcntl.LOCK_EX):
@@ -178,7 +217,7 @@ class BlobStore:
         if not self.root.is_dir():
             return SweepResult(0, 0, 0)
         with self._lock(fcntl.LOCK_EX):
-            stored = {path.name: path for path in self.blob_dir.glob("??/*") if _DIGEST.fullmatch(path.name)}
+            stored = {path.name: path for path in self.blob_dir.glob("??/*") if DIGEST.fullmatch(path.name)}
             in_use = referenced(set(stored)) if stored else set()
             removed = freed = 0
             for digest, path in stored.items():

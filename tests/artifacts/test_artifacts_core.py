@@ -143,11 +143,7 @@ def test_a_cut_off_replacement_keeps_the_previous_artifact(run_id, tmp_path):
 
 def test_a_corrupted_blob_fails_the_download_and_writes_no_file(run_id, store, tmp_path):
     record = artifacts.log_artifact(run_id=run_id, name="best.pt", chunks=[b"A" * 5000])
-    blob = store.blob_path(record.sha256)
-    blob.chmod(0o644)
-    with open(blob, "r+b") as stream:  # one byte flipped, size unchanged
-        stream.seek(2500)
-        stream.write(b"B")
+    store.write(record.sha256, b"A" * 2500 + b"B" + b"A" * 2499)  # one byte flipped, size unchanged
     downloads = tmp_path / "downloads"
     downloads.mkdir()
     with pytest.raises(ArtifactCorruptedError, match="corrupted"):
@@ -157,15 +153,14 @@ def test_a_corrupted_blob_fails_the_download_and_writes_no_file(run_id, store, t
 
 def test_a_truncated_blob_fails_before_the_first_byte(run_id, store):
     record = artifacts.log_artifact(run_id=run_id, name="best.pt", chunks=[b"A" * 5000])
-    with open(store.blob_path(record.sha256), "r+b") as stream:
-        stream.truncate(100)
+    store.write(record.sha256, b"A" * 100)
     with pytest.raises(ArtifactCorruptedError, match="100 bytes where 5000"):
         artifacts.open_artifact(run_id=run_id, name="best.pt")
 
 
 def test_a_missing_blob_is_reported(run_id, store):
     record = artifacts.log_artifact(run_id=run_id, name="best.pt", chunks=[b"A"])
-    store.blob_path(record.sha256).unlink()
+    store.remove(record.sha256)
     with pytest.raises(ArtifactCorruptedError, match="missing"):
         artifacts.open_artifact(run_id=run_id, name="best.pt")
 

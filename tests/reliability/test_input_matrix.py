@@ -100,6 +100,16 @@ BASE_BODIES: dict[tuple[str, str], dict[str, str]] = {
     ("POST", "/api/experiments"): {"experiment_name": '"exp-{n}"', "experiment_info": '{"site": "Davis"}'},
     ("POST", "/api/tokens"): {"name": '"token-{n}"', "scope": '"read"'},
     ("POST", "/api/model_runs/{run_id}/versions"): {"artifact_name": '"weights/best.pt"', "version_info": '{"map50": 0.5}'},
+    ("POST", "/api/model_runs/{run_id}/artifact_uploads"): {
+        "name": '"weights/{n}.pt"',
+        "sha256": '"' + "ab" * 32 + '"',
+        "size": "7",
+    },
+    ("POST", "/api/model_runs/{run_id}/artifact_records"): {
+        "name": '"weights/{n}.pt"',
+        "sha256": '"' + "ab" * 32 + '"',
+        "size": "7",
+    },
     ("PATCH", "/api/models/versions/{version_id}"): {"version_info": '{"map50": {n}}'},
     ("POST", "/api/model_records"): {
         "records": '[{"model_name": "{model_name}", "timestamp": "2026-06-01T10:00:00Z", "model_data": {"n": {n}}}]'

@@ -5,7 +5,7 @@ import pytest
 
 from gemini.api.model_version import ModelVersion
 from gemini.core import artifacts
-from tests.artifacts.conftest import Store, write_file
+from tests.artifacts.conftest import DirectoryStore, write_file
 from tests.conftest import empty_registry
 from tests.versions.conftest import WEIGHTS
 
@@ -17,8 +17,8 @@ def db(database_url, monkeypatch, tmp_path) -> str:
 
 
 @pytest.fixture
-def store(db) -> Store:
-    return Store()
+def store(db) -> DirectoryStore:
+    return DirectoryStore()
 
 
 def test_a_pinned_blob_outlives_its_artifact_name_and_garbage_collection(run, weights, store, tmp_path):

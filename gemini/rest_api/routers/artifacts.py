@@ -25,7 +25,13 @@ from gemini.domain.checks import is_sha256
 from gemini.domain.errors import ArtifactCorruptedError, ArtifactTooLargeError, InvalidInputError
 from gemini.domain.records import ArtifactRecord
 from gemini.registry import registry
-from gemini.rest_api.artifact_schemas import ArtifactPublic
+from gemini.rest_api.artifact_schemas import (
+    ArtifactBlob,
+    ArtifactLinkPublic,
+    ArtifactPublic,
+    ArtifactUploadOfferPublic,
+    PresignedPublic,
+)
 from gemini.rest_api.errors import NOT_FOUND, READ_ERRORS, WRITE_ERRORS, error_response
 from gemini.rest_api.pages import set_page_headers
 from gemini.rest_api.params import PageParams, page_params
@@ -289,3 +295,34 @@ def _closing(chunks: Iterator[bytes], what: str) -> Iterator[bytes]:
         close = getattr(chunks, "close", None)
         if close is not None:
             close()
+
+
+# -- bytes that go between clients and the store directly ------------------------------------------------
+
+exchange_router = APIRouter(prefix="/model_runs/{run_id}", tags=["artifacts"], responses=READ_ERRORS)
+
+
+@exchange_router.post(
+    "/artifact_uploads", dependencies=WRITE_ACCESS, responses={**WRITE_ERRORS, **NOT_FOUND, 413: {"model": None}}
+)
+def offer_artifact_upload(run_id: uuid.UUID, body: ArtifactBlob) -> ArtifactUploadOfferPublic:
+    """Before an upload: whether the store holds these bytes already, or a presigned request that puts them
+    into the store directly (S3), or neither (PUT them to ``/artifacts/{name}``). Nothing is recorded."""
+    offer = registry().offer_artifact_upload(run_id=run_id, name=body.name, sha256=body.sha256, size=body.size)
+    return ArtifactUploadOfferPublic(stored=offer.stored, upload=PresignedPublic.of(offer.upload))
+
+
+@exchange_router.post("/artifact_records", dependencies=WRITE_ACCESS, responses={**WRITE_ERRORS, **NOT_FOUND})
+def record_stored_artifact(run_id: uuid.UUID, body: ArtifactBlob) -> ArtifactPublic:
+    """After a presigned upload: record the bytes as the run's artifact ``name`` once the store is seen to
+    hold a blob of that SHA-256 and size (404 when it does not: upload again)."""
+    record = registry().record_stored_artifact(run_id=run_id, name=body.name, sha256=body.sha256, size=body.size)
+    return ArtifactPublic.of(record)
+
+
+@exchange_router.get("/artifact_links/{name:path}", responses=NOT_FOUND)
+def artifact_link(run_id: uuid.UUID, name: ArtifactName) -> ArtifactLinkPublic:
+    """The artifact's record and, when the store allows, a presigned request that reads its bytes from the
+    store directly (check them against ``artifact.sha256``); else read ``/artifacts/{name}``."""
+    link = registry().artifact_link(run_id=run_id, name=name)
+    return ArtifactLinkPublic(artifact=ArtifactPublic.of(link.record), download=PresignedPublic.of(link.download))

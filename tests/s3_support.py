@@ -1,0 +1,147 @@
+"""A real S3-protocol server for the tests: moto's server mode, started on a free loopback port.
+
+The registry reaches it only through the standard S3 API with the standard AWS variables, as it would
+MinIO or AWS S3; the tests look into the bucket through boto3 the same way.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import subprocess
+import sys
+import time
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+import pytest
+
+BUCKET = "gemini-test"
+START_SECONDS = 30
+
+
+def _free_port() -> int:
+    import socket
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+@dataclass
+class S3Server:
+    """A running moto server; ``environment`` holds the AWS variables a client of it needs."""
+
+    endpoint: str
+    process: subprocess.Popen
+    port: int
+    log_path: Path
+
+    @property
+    def environment(self) -> dict[str, str]:
+        return {
+            "AWS_ENDPOINT_URL": self.endpoint,
+            "AWS_ACCESS_KEY_ID": "gemini-test-key",
+            "AWS_SECRET_ACCESS_KEY": "gemini-test-secret",
+            "AWS_DEFAULT_REGION": "us-east-1",
+        }
+
+    def client(self):  # noqa: ANN201
+        import boto3
+        from botocore.config import Config
+
+        environment = self.environment
+        return boto3.session.Session().client(
+            "s3",
+            endpoint_url=self.endpoint,
+            aws_access_key_id=environment["AWS_ACCESS_KEY_ID"],
+            aws_secret_access_key=environment["AWS_SECRET_ACCESS_KEY"],
+            region_name=environment["AWS_DEFAULT_REGION"],
+            config=Config(s3={"addressing_style": "path"}, retries={"max_attempts": 1}),
+        )
+
+    def stop(self) -> None:
+        if self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+
+
+@contextlib.contextmanager
+def running_s3_server(directory: Path, *, port: int | None = None) -> Iterator[S3Server]:
+    """``python -m moto.server`` on loopback, ready, with the test bucket made."""
+    port = port or _free_port()
+    log_path = directory / f"s3-server-{port}.log"
+    with open(log_path, "wb") as log:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)],
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            env={key: value for key, value in os.environ.items() if not key.startswith("AWS_")},
+        )
+    server = S3Server(endpoint=f"http://127.0.0.1:{port}", process=process, port=port, log_path=log_path)
+    try:
+        deadline = time.monotonic() + START_SECONDS
+        while True:
+            if process.poll() is not None:
+                pytest.fail(f"the S3 server (moto) exited with {process.returncode}:\n{log_path.read_text()}")
+            try:
+                httpx.get(f"{server.endpoint}/moto-api/", timeout=1)
+                break
+            except httpx.TransportError:
+                if time.monotonic() > deadline:
+                    pytest.fail(f"the S3 server (moto) did not answer within {START_SECONDS} s")
+                time.sleep(0.1)
+        client = server.client()
+        with contextlib.suppress(client.exceptions.BucketAlreadyOwnedByYou):
+            client.create_bucket(Bucket=BUCKET)
+        yield server
+    finally:
+        server.stop()
+
+
+def new_root() -> str:
+    """A prefix of the test bucket no other test uses."""
+    return f"s3://{BUCKET}/{uuid.uuid4().hex[:12]}"
+
+
+class BucketStore:
+    """What the bucket holds under one ``s3://`` root, seen through the S3 API."""
+
+    def __init__(self, server: S3Server, root: str) -> None:
+        self.server = server
+        self.root = root
+        self.prefix = root.removeprefix(f"s3://{BUCKET}/").strip("/") + "/"
+        self._client = server.client()
+
+    def key(self, digest: str) -> str:
+        return f"{self.prefix}blobs/{digest[:2]}/{digest}"
+
+    def _keys(self, below: str) -> list[dict]:
+        found: list[dict] = []
+        for page in self._client.get_paginator("list_objects_v2").paginate(Bucket=BUCKET, Prefix=self.prefix + below):
+            found.extend(page.get("Contents", []))
+        return found
+
+    def blobs(self) -> set[str]:
+        return {item["Key"].rsplit("/", 1)[-1] for item in self._keys("blobs/")}
+
+    def temporary_files(self) -> list[str]:
+        objects = [item["Key"] for item in self._keys("tmp/")]
+        uploads = self._client.list_multipart_uploads(Bucket=BUCKET, Prefix=self.prefix + "tmp/").get("Uploads", [])
+        return sorted(objects + [upload["Key"] for upload in uploads])
+
+    def read(self, digest: str) -> bytes:
+        return self._client.get_object(Bucket=BUCKET, Key=self.key(digest))["Body"].read()
+
+    def write(self, digest: str, data: bytes) -> None:
+        self._client.put_object(Bucket=BUCKET, Key=self.key(digest), Body=data)
+
+    def remove(self, digest: str) -> None:
+        self._client.delete_object(Bucket=BUCKET, Key=self.key(digest))
