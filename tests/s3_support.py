@@ -6,6 +6,7 @@ MinIO or AWS S3; the tests look into the bucket through boto3 the same way.
 
 from __future__ import annotations
 
+import calendar
 import contextlib
 import os
 import subprocess
@@ -145,3 +146,60 @@ class BucketStore:
 
     def remove(self, digest: str) -> None:
         self._client.delete_object(Bucket=BUCKET, Key=self.key(digest))
+
+
+class ExpiringProxy:
+    """An HTTP proxy in front of an S3 server that refuses presigned requests past their expiry, as AWS
+    S3 and MinIO do (moto's server does not check): ``403 AccessDenied, Request has expired``."""
+
+    def __init__(self, upstream: str) -> None:
+        import http.server
+        import threading
+
+        proxy = self
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def log_message(self, *args) -> None:  # noqa: ANN002
+                pass
+
+            def _forward(self) -> None:
+                length = int(self.headers.get("Content-Length") or 0)
+                body = self.rfile.read(length) if length else b""
+                query = httpx.URL(self.path).params
+                if "X-Amz-Expires" in query:
+                    signed = calendar.timegm(time.strptime(query["X-Amz-Date"], "%Y%m%dT%H%M%SZ"))
+                    if time.time() > signed + int(query["X-Amz-Expires"]):
+                        proxy.refused += 1
+                        message = b"<Error><Code>AccessDenied</Code><Message>Request has expired</Message></Error>"
+                        self.send_response(403)
+                        self.send_header("Content-Length", str(len(message)))
+                        self.end_headers()
+                        self.wfile.write(message)
+                        return
+                headers = {key: value for key, value in self.headers.items() if key.lower() not in ("connection",)}
+                answer = httpx.request(self.command, upstream + self.path, headers=headers, content=body, timeout=60)
+                self.send_response(answer.status_code)
+                for key, value in answer.headers.items():
+                    if key.lower() not in ("content-length", "transfer-encoding", "connection", "content-encoding"):
+                        self.send_header(key, value)
+                content = answer.content
+                # A HEAD's answer has no body but tells the length of the object's.
+                length = answer.headers.get("content-length", "0") if self.command == "HEAD" else str(len(content))
+                self.send_header("Content-Length", length)
+                self.end_headers()
+                if self.command != "HEAD":
+                    self.wfile.write(content)
+
+            do_GET = do_PUT = do_POST = do_DELETE = do_HEAD = _forward
+
+        self.refused = 0
+        self._server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.endpoint = f"http://127.0.0.1:{self._server.server_address[1]}"
+        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+        self._thread.start()
+
+    def close(self) -> None:
+        self._server.shutdown()
+        self._server.server_close()

@@ -13,18 +13,18 @@ import functools
 import logging
 import os
 import uuid
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 from gemini.config import get_settings
 from gemini.domain.checks import check_artifact_name, parse_id
-from gemini.db.artifacts import ArtifactRepository
+from gemini.db.artifacts import ArtifactRepository, referenced_blobs
 from gemini.db.engine import unit_of_work
 from gemini.db.repositories import ModelRunRepository
 from gemini.db.model_records import ModelRecordRepository
 from gemini.db.versions import ModelVersionRepository
-from gemini.domain.errors import InvalidInputError, NotFoundError, StorageError
+from gemini.domain.errors import ArtifactCorruptedError, InvalidInputError, NotFoundError, StorageError
 from gemini.domain.records import ArtifactLink, ArtifactRecord, ArtifactUploadOffer, Page
 from gemini.registry.contract import PageRequest
 from gemini.registry.downloads import write_verified
@@ -52,15 +52,19 @@ def artifact_store() -> Store:
     """The store of the configured registry (``GEMINI_ARTIFACT_ROOT``: a directory, by default beside the
     registry, or an ``s3://`` bucket)."""
     settings = get_settings()
-    if not settings.artifact_root_is_bucket:
-        return BlobStore(settings.resolved_artifact_root)
+    if settings.artifact_root_is_bucket:
+        return store_at(settings.artifact_root)
+    return BlobStore(settings.resolved_artifact_root)
+
+
+def store_at(root: str) -> Store:
+    """The store at ``root`` (a directory, or ``s3://BUCKET/PREFIX``), with this registry's lock."""
+    if not root.strip().lower().startswith("s3://"):
+        return BlobStore(Path(root).expanduser())
+    settings = get_settings()
     aws = tuple(sorted((key, value) for key, value in os.environ.items() if key.startswith("AWS_")))
     return _bucket_store(
-        settings.artifact_root.strip(),
-        settings.presigned_urls,
-        settings.presigned_url_seconds,
-        settings.artifact_gc_grace_seconds,
-        aws,
+        root.strip(), settings.presigned_urls, settings.presigned_url_seconds, settings.artifact_gc_grace_seconds, aws
     )
 
 
@@ -286,3 +290,59 @@ def release_blobs_after_delete(digests: set[str]) -> None:
 def collect_garbage() -> SweepResult:
     """Remove every blob no record points at, and the temporary files of uploads whose process died."""
     return artifact_store().sweep(referenced=_referenced)
+
+
+# -- moving to another store ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class MigrationResult:
+    copied: int
+    bytes_copied: int
+    already_there: int
+
+
+def migrate_artifacts(*, to: str, progress: Callable[[int], None] | None = None) -> MigrationResult:
+    """Copy every blob a record points at from the configured store into the store at ``to``.
+
+    Each blob is read whole, so its bytes are checked against its digest on the way, and written under
+    that digest, checked again. A blob the target holds already (same digest, same size) is skipped, so
+    an interrupted migration resumes where it stopped. The configured store is left as it was: point
+    ``GEMINI_ARTIFACT_ROOT`` at the target once this returns. ``progress`` is called with each blob's
+    size once it is handled."""
+    source = artifact_store()
+    target = store_at(to)
+    if str(target).rstrip("/") == str(source).rstrip("/"):
+        raise InvalidInputError(f"the artifact store is {source} already")
+    with unit_of_work() as connection:
+        wanted = referenced_blobs(connection)
+    copied = bytes_copied = skipped = 0
+    limit = max([get_settings().max_artifact_bytes, *(size for _, size in wanted)])
+    for sha256, size in wanted:
+        if target.stored_size(sha256) == size:
+            skipped += 1
+        else:
+            writer = target.begin(max_bytes=limit)
+            try:
+                for chunk in source.read(sha256, size):
+                    writer.write(chunk)
+                blob = writer.finish()
+                if blob.sha256 != sha256:  # the source's read checks this too; a bug must not write a wrong name
+                    raise ArtifactCorruptedError(f"{sha256} was read as {blob.sha256}")
+                with target.publishing():
+                    writer.publish()
+            except BaseException:
+                writer.discard()
+                raise
+            copied += 1
+            bytes_copied += size
+        if progress is not None:
+            progress(size)
+    return MigrationResult(copied, bytes_copied, skipped)
+
+
+def blobs_to_migrate() -> tuple[int, int]:
+    """How many blobs the records point at, and their bytes: what ``migrate_artifacts`` goes through."""
+    with unit_of_work() as connection:
+        wanted = referenced_blobs(connection)
+    return len(wanted), sum(size for _, size in wanted)

@@ -11,7 +11,7 @@ from collections.abc import Iterable
 import sqlalchemy as sa
 
 from gemini.db.engine import dialect_insert
-from gemini.db.tables import ModelRunRow, run_artifacts, utc_now
+from gemini.db.tables import ModelRunRow, model_records, model_versions, run_artifacts, utc_now
 from gemini.domain.errors import NotFoundError
 from gemini.domain.records import ArtifactRecord
 
@@ -110,3 +110,14 @@ class ArtifactRepository:
             # Keeps the run from being deleted before the record is in (its cascade would miss it).
             query = query.with_for_update(key_share=True)
         return self.connection.execute(query).first() is not None
+
+
+def referenced_blobs(connection: sa.Connection) -> list[tuple[str, int]]:
+    """Every blob some record points at (a run's artifact, a model version, a model record's file), as
+    (digest, size), once each, by digest."""
+    union = sa.union(
+        sa.select(run_artifacts.c.sha256, run_artifacts.c.size),
+        sa.select(model_versions.c.sha256, model_versions.c.size),
+        sa.select(model_records.c.file_sha256, model_records.c.file_size).where(model_records.c.file_sha256.is_not(None)),
+    ).subquery()
+    return [(row[0], row[1]) for row in connection.execute(sa.select(union).order_by(union.c[0]))]

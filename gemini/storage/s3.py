@@ -25,6 +25,7 @@ import contextlib
 import datetime as dt
 import hashlib
 import os
+import time
 import uuid
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
@@ -266,7 +267,7 @@ class S3BlobStore:
                 unused = set(old_blobs) - referenced(set(old_blobs))
                 removed = self._delete([self.key_of(digest) for digest in unused])
                 freed = sum(old_blobs[digest] for digest in unused)
-        leftovers = [key for key, _, modified in self._list(f"{self.prefix}tmp/") if modified <= cutoff]
+        leftovers = [key for key, _, modified in self._list(f"{self.prefix}tmp/") if _began(key, modified) <= cutoff]
         temporary = self._delete(leftovers)
         with self._calls("list unfinished uploads"):
             pages = self.client.get_paginator("list_multipart_uploads").paginate(
@@ -274,7 +275,7 @@ class S3BlobStore:
             )
             for page in pages:
                 for upload in page.get("Uploads", []):
-                    if upload["Initiated"] <= cutoff:
+                    if _began(upload["Key"], upload["Initiated"]) <= cutoff:
                         self.client.abort_multipart_upload(Bucket=self.bucket, Key=upload["Key"], UploadId=upload["UploadId"])
                         temporary += 1
         return SweepResult(removed, freed, temporary)
@@ -320,7 +321,8 @@ class S3BlobWriter:
         self._buffer = bytearray()
         self._part_bytes = max(PART_BYTES, -(-max_bytes // MAX_PARTS))
         self._parts: _Parts | None = None
-        self._temporary_key = f"{store.prefix}tmp/{uuid.uuid4().hex}"
+        # Named after when it began: its age is then known whatever a store reports of its uploads.
+        self._temporary_key = f"{store.prefix}tmp/{int(time.time())}-{uuid.uuid4().hex}"
         self._completed = False
         self.size = 0
         self.sha256: str | None = None
@@ -402,6 +404,14 @@ class S3BlobWriter:
                 self.store.client.abort_multipart_upload(
                     Bucket=self.store.bucket, Key=self._temporary_key, UploadId=parts.upload_id
                 )
+
+
+def _began(key: str, reported: dt.datetime) -> dt.datetime:
+    """When an upload to ``tmp/`` began: the time in its name, else what the store reports."""
+    started, _, _ = key.rsplit("/", 1)[-1].partition("-")
+    if started.isdigit():
+        return dt.datetime.fromtimestamp(int(started), dt.timezone.utc)
+    return reported
 
 
 def _missing(exc: Exception) -> bool:

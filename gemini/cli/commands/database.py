@@ -162,3 +162,39 @@ def _counted(counts: TransferCounts) -> str:
         f"{counts.model_version_aliases} version aliases, {counts.datasets} datasets, {counts.seasons} seasons, "
         f"{counts.sites} sites, {counts.model_records} model records"
     )
+
+
+@database.command("migrate-artifacts")
+@click.option("--to", "target", required=True, metavar="ROOT", help="The new store: s3://BUCKET/PREFIX or a directory.")
+@json_option
+def migrate_artifacts(target: str, as_json) -> None:  # noqa: ANN001
+    """Copy every blob the registry uses (artifacts, model versions, record files) into another store.
+
+    Each blob is checked against its SHA-256 as it is read and written; blobs the target holds already
+    are skipped, so an interrupted copy resumes where it stopped. The current store is left as it was:
+    set GEMINI_ARTIFACT_ROOT to the new one once this is done (and restart the servers), then remove
+    the old one when you no longer want it. Works either way, directory to bucket and back.
+
+    Example:
+
+        AWS_ENDPOINT_URL=http://minio.lab:9000 gemini db migrate-artifacts --to s3://gemini/artifacts
+    """
+    require_database("'gemini db migrate-artifacts'")
+    from gemini.core.artifacts import artifact_store, blobs_to_migrate
+    from gemini.core.artifacts import migrate_artifacts as migrate
+    from gemini.cli.output import progress_shown
+
+    count, total_bytes = blobs_to_migrate()
+    source = artifact_store()
+    if progress_shown():
+        with click.progressbar(length=total_bytes, label=f"copying {count} blobs", file=click.get_text_stream("stderr")) as bar:
+            result = migrate(to=target, progress=bar.update)
+    else:
+        result = migrate(to=target)
+    if as_json:
+        echo_json(dataclasses.asdict(result))
+        return
+    note(
+        f"copied {result.copied} blobs ({result.bytes_copied} bytes) from {source} to {target}; "
+        f"{result.already_there} were there already. Now set GEMINI_ARTIFACT_ROOT={target}"
+    )

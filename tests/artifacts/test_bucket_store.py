@@ -1,0 +1,334 @@
+"""What only a bucket store does: presigned uploads and downloads, the grace period of its sweep, the
+store failing part way, and moving a registry's blobs between a directory and a bucket."""
+
+import hashlib
+import os
+import subprocess
+import sys
+import textwrap
+import threading
+
+import httpx
+import pytest
+
+from gemini.config import get_settings
+from gemini.core import artifacts
+from gemini.domain.errors import ArtifactCorruptedError, NotFoundError, StorageUnavailableError
+from gemini.registry import registry
+from gemini.remote import artifacts as remote_artifacts
+from tests.artifacts.conftest import DirectoryStore, write_file
+from tests.conftest import empty_registry, running_gemini_server
+from tests.s3_support import BucketStore, ExpiringProxy, new_root, running_s3_server
+
+bucket_only = pytest.mark.parametrize("storage", ["s3"], indirect=True)
+directory_only = pytest.mark.parametrize("storage", ["directory"], indirect=True)
+
+
+def digest_of(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+# -- presigned requests ----------------------------------------------------------------------------------
+
+
+@bucket_only
+def test_an_upload_offer_is_a_signed_put_to_the_bucket_that_names_the_checksum(run_id, s3_server):
+    data = b"weights" * 100
+    offer = registry().offer_artifact_upload(run_id=run_id, name="best.pt", sha256=digest_of(data), size=len(data))
+    assert not offer.stored
+    assert offer.upload.method == "PUT" and offer.upload.url.startswith(s3_server.endpoint)
+    assert "X-Amz-Signature=" in offer.upload.url
+    assert offer.upload.headers["Content-Length"] == str(len(data))
+    assert offer.upload.headers["x-amz-checksum-sha256"]  # the store checks the bytes against it
+    response = httpx.put(offer.upload.url, headers=offer.upload.headers, content=data)
+    assert response.status_code == 200, response.text
+    record = registry().record_stored_artifact(run_id=run_id, name="best.pt", sha256=digest_of(data), size=len(data))
+    assert (record.name, record.size, record.sha256) == ("best.pt", len(data), digest_of(data))
+    again = registry().offer_artifact_upload(run_id=run_id, name="copy.pt", sha256=digest_of(data), size=len(data))
+    assert again.stored and again.upload is None  # the same bytes are not sent twice
+
+
+@directory_only
+def test_a_directory_store_offers_no_presigned_request(run_id):
+    offer = registry().offer_artifact_upload(run_id=run_id, name="a.bin", sha256="ab" * 32, size=3)
+    assert (offer.stored, offer.upload) == (False, None)
+    artifacts.log_artifact(run_id=run_id, name="a.bin", chunks=[b"abc"])
+    assert registry().artifact_link(run_id=run_id, name="a.bin").download is None
+
+
+def test_recording_bytes_the_store_does_not_hold_is_not_found_and_records_nothing(run_id):
+    with pytest.raises(NotFoundError, match="holds no blob"):
+        registry().record_stored_artifact(run_id=run_id, name="ghost.bin", sha256="cd" * 32, size=10)
+    assert registry().search_artifacts(run_id=run_id, with_total=True).total == 0
+
+
+@bucket_only
+def test_a_download_link_reads_the_bytes_from_the_bucket(run_id):
+    record = artifacts.log_artifact(run_id=run_id, name="plots/pr.png", chunks=[b"png bytes"])
+    link = registry().artifact_link(run_id=run_id, name="plots/pr.png")
+    assert link.record == record
+    assert httpx.get(link.download.url).content == b"png bytes"
+
+
+def test_a_client_without_any_aws_variable_logs_and_reads_artifacts_through_a_bucket_server(
+    remote_registry_s3, tmp_path
+):
+    """A training node holds no credentials of the store: the server signs, the bytes go to the bucket."""
+    environment = {key: value for key, value in os.environ.items() if not key.startswith(("AWS_", "GEMINI_"))}
+    environment.update(GEMINI_API_URL=remote_registry_s3.url, GEMINI_SPOOL_PATH=str(tmp_path / "spool.sqlite"))
+    weights = tmp_path / "best.pt"
+    digest = write_file(weights, 3 * 1024 * 1024 + 17)
+    script = textwrap.dedent(
+        f"""
+        import hashlib, os
+        from gemini.api.model_run import ModelRun
+        assert not [key for key in os.environ if key.startswith("AWS_")]
+        run = ModelRun.create({{"client": "no aws"}}, model_name="bucket-client")
+        stored = run.log_artifact({str(weights)!r}, name="weights/best.pt")
+        assert stored is not None and stored["sha256"] == {digest!r}, stored
+        path = run.download_artifact("weights/best.pt", {str(tmp_path / "copy.pt")!r})
+        assert hashlib.sha256(open(path, "rb").read()).hexdigest() == {digest!r}
+        print("ok")
+        """
+    )
+    finished = subprocess.run([sys.executable, "-c", script], env=environment, capture_output=True, text=True, timeout=120)
+    assert finished.returncode == 0, finished.stderr
+    assert finished.stdout.strip() == "ok"
+
+
+# -- the sweep's grace period ------------------------------------------------------------------------------
+
+
+@bucket_only
+def test_gc_keeps_an_unrecorded_upload_younger_than_the_grace_period_then_removes_it(run_id, store, monkeypatch):
+    """A client put bytes into the bucket and its record has not arrived (or never will: it crashed)."""
+    data = b"uploaded, not yet recorded"
+    offer = registry().offer_artifact_upload(run_id=run_id, name="late.bin", sha256=digest_of(data), size=len(data))
+    assert httpx.put(offer.upload.url, headers=offer.upload.headers, content=data).status_code == 200
+    monkeypatch.setenv("GEMINI_ARTIFACT_GC_GRACE_SECONDS", "3600")
+    assert artifacts.collect_garbage().blobs_removed == 0
+    assert store.blobs() == {digest_of(data)}
+    monkeypatch.setenv("GEMINI_ARTIFACT_GC_GRACE_SECONDS", "0")
+    result = artifacts.collect_garbage()
+    assert (result.blobs_removed, result.bytes_freed) == (1, len(data))
+    assert store.blobs() == set()
+
+
+@bucket_only
+def test_gc_aborts_the_parts_of_an_upload_whose_process_died(run_id, store, monkeypatch):
+    upload = artifacts.begin_artifact(run_id=run_id, name="big.bin")
+    upload.write(os.urandom(9 * 1024 * 1024))  # one part sent; then the process "dies"
+    assert len(store.temporary_files()) == 1
+    monkeypatch.setenv("GEMINI_ARTIFACT_GC_GRACE_SECONDS", "3600")
+    assert artifacts.collect_garbage().temporary_files_removed == 0
+    monkeypatch.setenv("GEMINI_ARTIFACT_GC_GRACE_SECONDS", "0")
+    assert artifacts.collect_garbage().temporary_files_removed == 1
+    assert store.temporary_files() == []
+
+
+@bucket_only
+def test_a_large_artifact_goes_in_parts_and_leaves_no_temporary_object(run_id, store, tmp_path):
+    data = os.urandom(20 * 1024 * 1024 + 5)
+    record = artifacts.log_artifact(run_id=run_id, name="big.bin", chunks=[data[i : i + (1 << 20)] for i in range(0, len(data), 1 << 20)])
+    assert record.sha256 == digest_of(data)
+    assert store.blobs() == {record.sha256} and store.temporary_files() == []
+    path = registry().download_artifact(run_id=run_id, name="big.bin", dest=tmp_path / "big.bin")
+    assert digest_of(path.read_bytes()) == record.sha256
+
+
+# -- the store failing ---------------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def own_s3_server(tmp_path, monkeypatch):
+    """An S3 server of the test's own, to stop part way; the registry's store is a bucket on it."""
+    with running_s3_server(tmp_path) as server:
+        for key, value in server.environment.items():
+            monkeypatch.setenv(key, value)
+        monkeypatch.setenv("GEMINI_ARTIFACT_ROOT", new_root())
+        yield server
+
+
+@directory_only
+def test_the_store_stopped_mid_upload_is_an_error_naming_it_and_nothing_is_recorded(run_id, own_s3_server):
+    def chunks():
+        yield os.urandom(9 * 1024 * 1024)  # a first part reaches the store
+        own_s3_server.stop()
+        yield os.urandom(9 * 1024 * 1024)
+
+    with pytest.raises(StorageUnavailableError, match=r"artifact store s3://gemini-test/\w+ unreachable"):
+        artifacts.log_artifact(run_id=run_id, name="weights.pt", chunks=chunks())
+    assert registry().search_artifacts(run_id=run_id, with_total=True).total == 0
+
+
+@directory_only
+def test_the_store_stopped_mid_download_fails_it_and_writes_no_file(run_id, own_s3_server, tmp_path):
+    data = os.urandom(48 * 1024 * 1024)
+    artifacts.log_artifact(run_id=run_id, name="weights.pt", chunks=[data])
+    opened = artifacts.open_artifact(run_id=run_id, name="weights.pt")
+    first = next(opened.chunks)
+    assert first == data[: len(first)]
+    own_s3_server.stop()
+    with pytest.raises((StorageUnavailableError, ArtifactCorruptedError)):
+        for _ in opened.chunks:
+            pass
+    with pytest.raises(StorageUnavailableError, match="s3://gemini-test"):
+        registry().download_artifact(run_id=run_id, name="weights.pt", dest=tmp_path / "weights.pt")
+    assert not (tmp_path / "weights.pt").exists()
+
+
+@directory_only
+def test_the_store_stopped_between_upload_and_record_records_nothing(run_id, own_s3_server):
+    data = b"stored, then the store went away"
+    offer = registry().offer_artifact_upload(run_id=run_id, name="a.bin", sha256=digest_of(data), size=len(data))
+    assert httpx.put(offer.upload.url, headers=offer.upload.headers, content=data).status_code == 200
+    own_s3_server.stop()
+    with pytest.raises(StorageUnavailableError, match="s3://gemini-test"):
+        registry().record_stored_artifact(run_id=run_id, name="a.bin", sha256=digest_of(data), size=len(data))
+    assert registry().search_artifacts(run_id=run_id, with_total=True).total == 0
+
+
+@bucket_only
+def test_bytes_that_do_not_match_their_name_are_never_served(run_id, store, tmp_path, remote_registry_s3, monkeypatch):
+    """Locally, through a server streaming them, and through a presigned download: each checks the digest."""
+    record = artifacts.log_artifact(run_id=run_id, name="best.pt", chunks=[b"A" * 5000])
+    store.write(record.sha256, b"A" * 2500 + b"B" + b"A" * 2499)
+    with pytest.raises(ArtifactCorruptedError):
+        registry().download_artifact(run_id=run_id, name="best.pt", dest=tmp_path / "local.pt")
+    # The same through a server on a bucket: its client reads the bucket with a presigned request.
+    monkeypatch.setenv("GEMINI_API_URL", remote_registry_s3.url)
+    empty_registry(remote_registry_s3.database_url, monkeypatch, remote_registry_s3.artifact_root)
+    remote_run = registry().create_run(model_run_info={"corrupt": True})[0].id
+    remote_record = registry().log_artifact_file(run_id=remote_run, path=write_bytes(tmp_path / "c.pt", b"C" * 5000), name="c.pt")
+    BucketStore(store.server, remote_registry_s3.artifact_root).write(remote_record.sha256, b"D" * 5000)
+    with pytest.raises(ArtifactCorruptedError):
+        registry().download_artifact(run_id=remote_run, name="c.pt", dest=tmp_path / "remote.pt")
+    assert not (tmp_path / "remote.pt").exists() and not (tmp_path / "local.pt").exists()
+
+
+def write_bytes(path, data: bytes):  # noqa: ANN001, ANN201
+    path.write_bytes(data)
+    return path
+
+
+# -- presigned requests that expire ------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def expiring_server(s3_server, tmp_path_factory):
+    """A server whose presigned URLs last 1 s, before a store that refuses them once expired."""
+    proxy = ExpiringProxy(s3_server.endpoint)
+    directory = tmp_path_factory.mktemp("expiring")
+    database_url = f"sqlite:///{directory / 'gemini.db'}"
+    root = new_root()
+    settings = {
+        **s3_server.environment,
+        "AWS_ENDPOINT_URL": proxy.endpoint,
+        "GEMINI_ARTIFACT_ROOT": root,
+        "GEMINI_PRESIGNED_URL_SECONDS": "1",
+    }
+    try:
+        with running_gemini_server(database_url=database_url, log_path=directory / "serve.log", settings=settings) as served:
+            yield served, proxy, database_url, root
+    finally:
+        proxy.close()
+
+
+@pytest.fixture
+def expiring(expiring_server, monkeypatch):
+    served, proxy, database_url, root = expiring_server
+    for key in [key for key in os.environ if key.startswith("AWS_")]:
+        monkeypatch.delenv(key)
+    monkeypatch.setenv("GEMINI_API_URL", served.url)
+    empty_registry(database_url, monkeypatch, root)
+    return proxy
+
+
+def late(function, seconds: float = 1.6):  # noqa: ANN001, ANN201
+    """``function``, its first call made after its presigned request has expired."""
+    calls = []
+
+    def delayed(*args, **kwargs):  # noqa: ANN002, ANN003, ANN202
+        if not calls:
+            threading.Event().wait(seconds)
+        calls.append(1)
+        return function(*args, **kwargs)
+
+    return delayed
+
+
+def test_an_expired_presigned_upload_is_refused_by_the_store(expiring):
+    run_id = registry().create_run(model_run_info={"expired": "put"})[0].id
+    data = b"too late"
+    offer = registry().offer_artifact_upload(run_id=run_id, name="a.bin", sha256=digest_of(data), size=len(data))
+    threading.Event().wait(1.6)
+    assert httpx.put(offer.upload.url, headers=offer.upload.headers, content=data).status_code == 403
+
+
+def test_a_client_asks_again_when_its_presigned_requests_have_expired(expiring, monkeypatch, tmp_path):
+    run_id = registry().create_run(model_run_info={"expired": "client"})[0].id
+    monkeypatch.setattr(remote_artifacts, "_to_store", late(remote_artifacts._to_store))
+    monkeypatch.setattr(remote_artifacts, "_from_store", late(remote_artifacts._from_store))
+    refused_before = expiring.refused
+    record = registry().log_artifact_file(run_id=run_id, path=write_bytes(tmp_path / "w.pt", b"weights"), name="w.pt")
+    path = registry().download_artifact(run_id=run_id, name="w.pt", dest=tmp_path / "copy.pt")
+    assert path.read_bytes() == b"weights" and record.sha256 == digest_of(b"weights")
+    assert expiring.refused == refused_before + 2  # one expired upload, one expired download, both asked again
+
+
+# -- moving a registry's blobs -----------------------------------------------------------------------------
+
+
+@directory_only
+def test_migrate_artifacts_copies_every_blob_to_a_bucket_and_back(run_id, s3_server, monkeypatch, tmp_path):
+    for key, value in s3_server.environment.items():
+        monkeypatch.setenv(key, value)
+    records = [artifacts.log_artifact(run_id=run_id, name=f"f{i}.bin", chunks=[os.urandom(1000 + i)]) for i in range(3)]
+    bucket = new_root()
+    result = artifacts.migrate_artifacts(to=bucket)
+    assert (result.copied, result.already_there) == (3, 0)
+    in_bucket = BucketStore(s3_server, bucket)
+    assert in_bucket.blobs() == {record.sha256 for record in records}
+    # Interrupted copies resume: what is there is skipped, what is missing is copied.
+    in_bucket.remove(records[1].sha256)
+    again = artifacts.migrate_artifacts(to=bucket)
+    assert (again.copied, again.already_there) == (1, 2)
+    # The registry now on the bucket reads its artifacts, and moves them back to a new directory.
+    monkeypatch.setenv("GEMINI_ARTIFACT_ROOT", bucket)
+    assert registry().download_artifact(run_id=run_id, name="f2.bin", dest=tmp_path / "f2.bin").stat().st_size == 1002
+    back = tmp_path / "back"
+    assert artifacts.migrate_artifacts(to=str(back)).copied == 3
+    assert DirectoryStore(back).blobs() == {record.sha256 for record in records}
+
+
+@directory_only
+def test_migrate_artifacts_refuses_a_corrupted_blob_and_does_not_copy_it(run_id, store, s3_server, monkeypatch):
+    for key, value in s3_server.environment.items():
+        monkeypatch.setenv(key, value)
+    record = artifacts.log_artifact(run_id=run_id, name="best.pt", chunks=[b"A" * 5000])
+    store.write(record.sha256, b"B" * 5000)
+    bucket = new_root()
+    with pytest.raises(ArtifactCorruptedError):
+        artifacts.migrate_artifacts(to=bucket)
+    in_bucket = BucketStore(s3_server, bucket)
+    assert in_bucket.blobs() == set() and in_bucket.temporary_files() == []
+
+
+@directory_only
+def test_gemini_db_migrate_artifacts_reports_what_it_copied(run_id, s3_server, monkeypatch):
+    import json
+
+    from click.testing import CliRunner
+
+    from gemini.cli.main import cli
+
+    for key, value in s3_server.environment.items():
+        monkeypatch.setenv(key, value)
+    artifacts.log_artifact(run_id=run_id, name="a.bin", chunks=[b"abc"])
+    bucket = new_root()
+    result = CliRunner().invoke(cli, ["db", "migrate-artifacts", "--to", bucket, "--json"], catch_exceptions=False)
+    assert result.exit_code == 0, result.stderr
+    assert json.loads(result.stdout) == {"copied": 1, "bytes_copied": 3, "already_there": 0}
+    human = CliRunner().invoke(cli, ["db", "migrate-artifacts", "--to", bucket], catch_exceptions=False)
+    assert f"Now set GEMINI_ARTIFACT_ROOT={bucket}" in human.stderr
+    assert get_settings().artifact_root != bucket  # the registry's own setting is the user's to change
