@@ -3,6 +3,7 @@ on its own port with its own local directories (as on two machines), both requir
 server is told, the other answers from the very next request: runs, metric histories, revocations."""
 
 import contextlib
+import hashlib
 import threading
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -14,6 +15,7 @@ import pytest
 from gemini.api.model_run import ModelRun
 from gemini.remote import http
 from tests.conftest import running_gemini_server
+from tests.s3_support import new_root
 
 pytestmark = [pytest.mark.postgresql, pytest.mark.remote]
 
@@ -29,11 +31,12 @@ class TwoServers:
 
 
 @pytest.fixture(scope="module")
-def servers(new_postgres_database, tmp_path_factory) -> Iterator[TwoServers]:
+def servers(new_postgres_database, tmp_path_factory, s3_server) -> Iterator[TwoServers]:
     """Two private servers (``--private``: reads need a token too) with the same admin token, started at
-    the same moment on one fresh PostgreSQL database (both find it empty, and both must come up). Each
-    has a directory of its own for its artifacts, spool and log."""
+    the same moment on one fresh PostgreSQL database (both find it empty, and both must come up), their
+    artifacts in one bucket. Each has a directory of its own for its spool and log."""
     database_url = new_postgres_database()
+    bucket = {**s3_server.environment, "GEMINI_ARTIFACT_ROOT": new_root()}
     starting = []
     for name in ("a", "b"):
         directory = tmp_path_factory.mktemp(f"server-{name}")
@@ -43,7 +46,7 @@ def servers(new_postgres_database, tmp_path_factory) -> Iterator[TwoServers]:
                 log_path=directory / "serve.log",
                 token=ADMIN_TOKEN,
                 args=("--private",),
-                artifact_root=directory / "artifact-store",
+                settings=bucket,
             )
         )
     with contextlib.ExitStack() as stack:
@@ -213,3 +216,25 @@ def test_the_python_api_alternating_between_the_servers_works_on_one_registry(py
     assert [point["value"] for point in tracked.get_metric_history("rmse")] == [1 / (step + 1) for step in range(6)]
     use(servers.b)
     assert ModelRun.count(model_name="yield_predictor") == 2
+
+
+def test_an_artifact_stored_through_one_server_is_read_through_the_other(through):
+    """Streamed through A's upload route into the shared bucket, read back through B's download route;
+    and a presigned exchange begun on B is recorded on A."""
+    a, b = through
+    run_id = a.post("/api/model_runs/start", json={"model_name": "detector"}).json()["id"]
+    weights = b"weights of epoch 12" * 1000
+    stored = a.put(f"/api/model_runs/{run_id}/artifacts/weights/best.pt", content=weights)
+    assert stored.status_code == 201, stored.text
+    read = b.get(f"/api/model_runs/{run_id}/artifacts/weights/best.pt")
+    assert read.status_code == 200 and read.content == weights
+
+    plot = b"png bytes"
+    blob = {"name": "plots/pr.png", "sha256": hashlib.sha256(plot).hexdigest(), "size": len(plot)}
+    offer = b.post(f"/api/model_runs/{run_id}/artifact_uploads", json=blob).json()
+    upload = offer["upload"]
+    assert httpx.request(upload["method"], upload["url"], headers=upload["headers"], content=plot).status_code == 200
+    assert a.post(f"/api/model_runs/{run_id}/artifact_records", json=blob).status_code == 200
+    link = b.get(f"/api/model_runs/{run_id}/artifact_links/plots/pr.png").json()
+    assert link["artifact"]["sha256"] == blob["sha256"]
+    assert httpx.get(link["download"]["url"]).content == plot
