@@ -1,4 +1,4 @@
-"""A real S3-protocol server for the tests: moto's server mode, started on a free loopback port.
+"""A real S3-protocol server for the tests and benchmarks: moto's server mode, on a free loopback port.
 
 The registry reaches it only through the standard S3 API with the standard AWS variables, as it would
 MinIO or AWS S3; the tests look into the bucket through boto3 the same way.
@@ -18,7 +18,6 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
-import pytest
 
 BUCKET = "gemini-test"
 START_SECONDS = 30
@@ -91,13 +90,13 @@ def running_s3_server(directory: Path, *, port: int | None = None) -> Iterator[S
         deadline = time.monotonic() + START_SECONDS
         while True:
             if process.poll() is not None:
-                pytest.fail(f"the S3 server (moto) exited with {process.returncode}:\n{log_path.read_text()}")
+                raise RuntimeError(f"the S3 server (moto) exited with {process.returncode}:\n{log_path.read_text()}")
             try:
                 httpx.get(f"{server.endpoint}/moto-api/", timeout=1)
                 break
             except httpx.TransportError:
                 if time.monotonic() > deadline:
-                    pytest.fail(f"the S3 server (moto) did not answer within {START_SECONDS} s")
+                    raise RuntimeError(f"the S3 server (moto) did not answer within {START_SECONDS} s")
                 time.sleep(0.1)
         client = server.client()
         with contextlib.suppress(client.exceptions.BucketAlreadyOwnedByYou):

@@ -76,6 +76,14 @@ def _bucket_store(root: str, presign: bool, url_seconds: int, grace_seconds: flo
     )
 
 
+def check_artifact_store() -> None:
+    """Reach a bucket store once (its client made, the bucket there): ``StorageUnavailableError`` naming it
+    when it cannot be. A directory is made on the first write, so there is nothing to check."""
+    store = artifact_store()
+    if isinstance(store, S3BlobStore):
+        store.check_reachable()
+
+
 # -- writing -----------------------------------------------------------------------------------------
 
 
@@ -165,12 +173,14 @@ def log_artifact(*, run_id: object, name: str, chunks: Iterable[bytes]) -> Artif
 
 
 def offer_artifact_upload(*, run_id: uuid.UUID, name: str, sha256: str, size: int) -> ArtifactUploadOffer:  # noqa: ARG001
-    with unit_of_work(single_read=True) as connection:
+    """The registry's records say whether the store holds the bytes (a blob a record points at is stored),
+    which costs no request to the store; ``record_stored_artifact`` checks the store itself."""
+    with unit_of_work() as connection:
         ModelRunRepository(connection).get(run_id)
-    store = artifact_store()
-    if store.stored_size(sha256) == size:
+        stored = bool(ArtifactRepository(connection).referenced({sha256}) or _referenced_elsewhere(connection, {sha256}))
+    if stored:
         return ArtifactUploadOffer(stored=True, upload=None)
-    return ArtifactUploadOffer(stored=False, upload=store.presigned_upload(sha256, size))
+    return ArtifactUploadOffer(stored=False, upload=artifact_store().presigned_upload(sha256, size))
 
 
 def record_stored_artifact(*, run_id: uuid.UUID, name: str, sha256: str, size: int) -> ArtifactRecord:
@@ -263,8 +273,15 @@ def _referenced(digests: set[str]) -> set[str]:
     shared lock)."""
     with unit_of_work() as connection:
         found = ArtifactRepository(connection).referenced(digests)
-        found |= ModelVersionRepository(connection).referenced(digests - found)
-        return found | ModelRecordRepository(connection).referenced(digests - found)
+        return found | _referenced_elsewhere(connection, digests - found)
+
+
+def _referenced_elsewhere(connection, digests: set[str]) -> set[str]:  # noqa: ANN001
+    """Those of ``digests`` that a model version or a model record's file points at."""
+    if not digests:
+        return set()
+    found = ModelVersionRepository(connection).referenced(digests)
+    return found | ModelRecordRepository(connection).referenced(digests - found)
 
 
 def release_blobs(digests: Iterable[str]) -> int:

@@ -15,6 +15,7 @@ import datetime as dt
 import os
 import uuid
 from collections.abc import Iterable, Iterator, Mapping
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path, PurePosixPath
 from typing import Any, TextIO
 
@@ -73,6 +74,7 @@ from gemini.registry.contract import (
 
 RUN_INFO = "model_run_info"
 RUN_ID = "model run id"
+ARTIFACT_UPLOADS_AT_ONCE = 4
 MODEL_ID = "model id"
 VERSION_ID = "model version id"
 
@@ -580,9 +582,10 @@ class CheckedRegistry:
     def log_artifact_directory(
         self, *, run_id: object, directory: str | os.PathLike, prefix: str | None = None
     ) -> list[ArtifactRecord]:
-        """Store every file below ``directory`` under its relative path (below ``prefix`` when given), in
-        name order. Every name is checked before the first file is stored; each file is its own
-        record, so a failure part way keeps the files already stored."""
+        """Store every file below ``directory`` under its relative path (below ``prefix`` when given),
+        returned in name order. Every name is checked before the first file is stored; each file is its
+        own record, so a failure part way keeps the files already stored. Up to
+        ``ARTIFACT_UPLOADS_AT_ONCE`` files are stored at the same time."""
         run_id = parse_id(run_id, field=RUN_ID)
         directory = Path(directory)
         if not directory.is_dir():
@@ -597,7 +600,15 @@ class CheckedRegistry:
                 path = Path(folder) / file_name
                 relative = PurePosixPath(*path.relative_to(directory).parts).as_posix()
                 files.append((check_artifact_name(f"{prefix}/{relative}" if prefix else relative), path))
-        return [self.log_artifact_file(run_id=run_id, path=path, name=name) for name, path in sorted(files)]
+        if len(files) < 2:
+            return [self.log_artifact_file(run_id=run_id, path=path, name=name) for name, path in files]
+        # A few files at a time: each is a handful of round trips (to a server, to a bucket) that
+        # otherwise wait on one another.
+        with ThreadPoolExecutor(min(ARTIFACT_UPLOADS_AT_ONCE, len(files)), "gemini-artifacts") as uploads:
+            pending = [
+                uploads.submit(self.log_artifact_file, run_id=run_id, path=path, name=name) for name, path in sorted(files)
+            ]
+            return [upload.result() for upload in pending]
 
     def search_artifacts(
         self, *, run_id: object, limit: int | None = None, offset: int | None = None, with_total: bool = False

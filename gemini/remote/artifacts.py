@@ -11,6 +11,8 @@ into a temporary file beside the destination, renamed over it only once the byte
 
 import datetime as dt
 import hashlib
+import os
+import threading
 import time
 import uuid
 from collections.abc import Iterator
@@ -113,31 +115,53 @@ def _store_location(url: str) -> str:
     return f"{parsed.scheme}://{parsed.netloc.decode()}"
 
 
+_store_clients: dict[float, httpx.Client] = {}
+_store_clients_lock = threading.Lock()
+
+
+def _store_client() -> httpx.Client:
+    """One pooled client for presigned requests, whatever store they go to: a client per request would
+    set up TLS and a connection each time, which costs more than a plot's upload."""
+    timeout = get_settings().api_timeout
+    with _store_clients_lock:
+        client = _store_clients.get(timeout)
+        if client is None:
+            client = _store_clients[timeout] = httpx.Client(timeout=httpx.Timeout(timeout, connect=min(timeout, 10.0)))
+        return client
+
+
+def _forget_store_clients_after_fork() -> None:
+    _store_clients.clear()  # a child must not share its parent's connections
+
+
+os.register_at_fork(after_in_child=_forget_store_clients_after_fork)
+
+
 def _to_store(request: PresignedRequest, path: Path, what: str) -> None:
     """PUT the file to the store as the presigned request says, repeated on a lost connection."""
     settings = get_settings()
     attempt = 0
-    with httpx.Client(timeout=httpx.Timeout(settings.api_timeout, connect=min(settings.api_timeout, 10.0))) as client:
-        while True:
-            try:
-                response = client.request(request.method, request.url, headers=request.headers, content=_chunks(path))
-            except httpx.TransportError as exc:
-                if attempt >= settings.api_retries:
-                    raise ServerUnreachableError(
-                        f"cannot reach the artifact store at {_store_location(request.url)} to upload {what} "
-                        f"({type(exc).__name__}: {exc})"
-                    ) from exc
-                attempt += 1
-                time.sleep(min(8.0, 0.25 * 2**attempt))
-                continue
-            if response.status_code == 403:
-                raise _Expired(response.text[:200])
-            if response.status_code >= 400:
-                raise StorageUnavailableError(
-                    f"the artifact store at {_store_location(request.url)} refused {what}: "
-                    f"{response.status_code} {response.text[:300]}"
-                )
-            return
+    client = _store_client()
+    while True:
+        try:
+            response = client.request(request.method, request.url, headers=request.headers, content=_chunks(path))
+        except httpx.TransportError as exc:
+            if attempt >= settings.api_retries:
+                raise ServerUnreachableError(
+                    f"cannot reach the artifact store at {_store_location(request.url)} to upload {what} "
+                    f"({type(exc).__name__}: {exc})"
+                ) from exc
+            attempt += 1
+            time.sleep(min(8.0, 0.25 * 2**attempt))
+            continue
+        if response.status_code == 403:
+            raise _Expired(response.text[:200])
+        if response.status_code >= 400:
+            raise StorageUnavailableError(
+                f"the artifact store at {_store_location(request.url)} refused {what}: "
+                f"{response.status_code} {response.text[:300]}"
+            )
+        return
 
 
 def upload(run_id: object, name: str, path: Path, sha256: str, size: int) -> ArtifactRecord:
@@ -202,10 +226,8 @@ def download_artifact(*, run_id: uuid.UUID, name: str, dest: Path) -> Path:
 
 def _from_store(link: ArtifactLink, dest: Path, what: str) -> Path:
     request = link.download
-    settings = get_settings()
-    timeout = httpx.Timeout(settings.api_timeout, connect=min(settings.api_timeout, 10.0))
     try:
-        with httpx.Client(timeout=timeout) as client, client.stream(request.method, request.url, headers=request.headers) as response:
+        with _store_client().stream(request.method, request.url, headers=request.headers) as response:
             if response.status_code == 403:
                 raise _Expired(response.read()[:200].decode(errors="replace"))
             if response.status_code >= 400:

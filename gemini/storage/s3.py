@@ -117,6 +117,10 @@ class S3BlobStore:
         except BotoCoreError as exc:
             raise StorageUnavailableError(f"artifact store {self.root} unreachable: cannot {action} ({exc})") from exc
 
+    def check_reachable(self) -> None:
+        with self._calls(f"find the bucket {self.bucket}"):
+            self.client.head_bucket(Bucket=self.bucket)
+
     def key_of(self, sha256: str) -> str:
         if not DIGEST.fullmatch(sha256):
             raise ValueError(f"not a SHA-256 hex digest: {sha256!r}")

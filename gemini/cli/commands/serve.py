@@ -10,7 +10,7 @@ import click
 from gemini.cli.errors import GeminiCommandError
 from gemini.cli.output import note
 from gemini.config import get_settings
-from gemini.domain.errors import DatabaseError
+from gemini.domain.errors import DatabaseError, StorageError
 
 DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 7777
@@ -78,6 +78,7 @@ def serve(host: str, port: int, workers: int, private: bool, access_log: bool, i
             "(GEMINI_DATABASE_URL names the database to serve)"
         )
     # Imported here too: a client pointed at a server (GEMINI_API_URL) never loads the database code.
+    from gemini.core.artifacts import check_artifact_store
     from gemini.core.database import check_database, displayable_url
     from gemini.rest_api import http_limits
 
@@ -104,6 +105,10 @@ def serve(host: str, port: int, workers: int, private: bool, access_log: bool, i
     except DatabaseError as exc:
         # Served anyway: the database may come up later (/api/health answers 503 until then).
         note(f"warning: {exc}")
+    try:
+        check_artifact_store()
+    except StorageError as exc:
+        note(f"warning: {exc}")  # served anyway, as for the database: artifact requests fail until it answers
     address = base_url(host, port)
     reads = "reads need a token" if settings.require_token_for_reads else "reads are open"
     note(

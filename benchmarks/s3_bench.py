@@ -1,0 +1,195 @@
+"""Artifacts on an S3 bucket through ``gemini serve``, beside boto3 alone against the same S3 server.
+
+1. One large artifact (1 GiB by default): upload and download through a server whose store is the bucket
+   (the client hashes the file, the server signs, the bytes go to the bucket directly), against boto3's
+   managed ``upload_file``/``download_file`` (multipart, 10 threads) on the same file and server. The
+   server's CPU time during each transfer is read from /proc: the bytes should bypass it.
+2. A YOLO-sized run (20 artifacts, 30 MB in all, as an Ultralytics training leaves them) logged through a
+   server on the bucket, through a server on a local directory, and put into the bucket by boto3 alone
+   (as many files at once as the client sends): the floor the S3 server sets.
+
+The S3 server is moto's server mode on loopback (tests/s3_support.py), the one the tests use.
+
+    python -m benchmarks.s3_bench [--mib 1024] [--repeats 2]
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import os
+import statistics
+import tempfile
+import time
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+from benchmarks.serving import served
+from gemini.registry.front import ARTIFACT_UPLOADS_AT_ONCE
+from tests.s3_support import BUCKET, new_root, running_s3_server
+
+RESULTS = Path(__file__).with_name("results") / "s3.json"
+CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
+
+
+def cpu_seconds(pid: int) -> float:
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / CLOCK_TICKS  # utime + stime
+
+
+def write_file(path: Path, size: int) -> None:
+    block = hashlib.sha256(os.urandom(16)).digest() * 32768  # 1 MiB
+    with open(path, "wb") as stream:
+        remaining = size
+        while remaining:
+            part = block[: min(len(block), remaining)]
+            stream.write(part)
+            remaining -= len(part)
+
+
+def new_bytes(path: Path) -> None:
+    with open(path, "r+b") as stream:
+        stream.write(os.urandom(16))
+
+
+def use_server(url: str, scratch: Path) -> None:
+    for key in [key for key in os.environ if key.startswith(("GEMINI_", "AWS_"))]:
+        del os.environ[key]  # a training node: the server's address, nothing of the store
+    os.environ["GEMINI_API_URL"] = url
+    os.environ["GEMINI_SPOOL_PATH"] = str(scratch / "spool.sqlite")
+
+
+def large_artifact(s3, scratch: Path, size: int, repeats: int) -> dict:  # noqa: ANN001
+    from gemini.registry import registry
+
+    source = scratch / "large.bin"
+    write_file(source, size)
+    client = s3.client()
+    times: dict[str, list[float]] = {name: [] for name in ("boto3_upload", "boto3_download", "gemini_upload", "gemini_download")}
+    server_cpu: dict[str, list[float]] = {"upload": [], "download": []}
+    environment = {**s3.environment, "GEMINI_ARTIFACT_ROOT": new_root()}
+    with served(f"sqlite:///{scratch / 'large.db'}", scratch, environment) as server:
+        use_server(server.url, scratch)
+        run_id = registry().create_run(model_run_info={"benchmark": "s3 large"})[0].id
+        for repeat in range(repeats):
+            new_bytes(source)  # else the store would hold them already and nothing would be sent
+            started = time.perf_counter()
+            client.upload_file(str(source), BUCKET, f"baseline/{repeat}.bin")
+            times["boto3_upload"].append(time.perf_counter() - started)
+
+            cpu, started = cpu_seconds(server.pid), time.perf_counter()
+            registry().log_artifact_file(run_id=run_id, path=source, name=f"weights/{repeat}.bin")
+            times["gemini_upload"].append(time.perf_counter() - started)
+            server_cpu["upload"].append(cpu_seconds(server.pid) - cpu)
+
+            target = scratch / "baseline-copy.bin"
+            started = time.perf_counter()
+            client.download_file(BUCKET, f"baseline/{repeat}.bin", str(target))
+            times["boto3_download"].append(time.perf_counter() - started)
+            target.unlink()
+
+            target = scratch / "gemini-copy.bin"
+            cpu, started = cpu_seconds(server.pid), time.perf_counter()
+            registry().download_artifact(run_id=run_id, name=f"weights/{repeat}.bin", dest=target)
+            times["gemini_download"].append(time.perf_counter() - started)
+            server_cpu["download"].append(cpu_seconds(server.pid) - cpu)
+            target.unlink()
+    best = {name: min(values) for name, values in times.items()}
+    mib = size / 2**20
+    return {
+        "mib": mib,
+        "seconds": times,
+        "mib_per_s": {name: mib / seconds for name, seconds in best.items()},
+        "upload_ratio": best["boto3_upload"] / best["gemini_upload"],
+        "download_ratio": best["boto3_download"] / best["gemini_download"],
+        "server_cpu_seconds": server_cpu,
+        "server_cpu_share": {
+            "upload": max(c / t for c, t in zip(server_cpu["upload"], times["gemini_upload"])),
+            "download": max(c / t for c, t in zip(server_cpu["download"], times["gemini_download"])),
+        },
+    }
+
+
+# An Ultralytics run's files: weights, plots, mosaics, results.csv and args.yaml (sizes as one trained
+# yolo11n leaves them, rounded), 30 MB in all.
+YOLO_FILES = [("weights/best.pt", 5_400_000), ("weights/last.pt", 5_400_000)] + [
+    (f"plots/{name}.png", 950_000) for name in range(16)
+] + [("results.csv", 30_000), ("args.yaml", 2_000)]
+
+
+def yolo_run(s3, scratch: Path, repeats: int) -> dict:  # noqa: ANN001
+    from gemini.registry import registry
+
+    folder = scratch / "yolo"
+    for name, size in YOLO_FILES:
+        (folder / name).parent.mkdir(parents=True, exist_ok=True)
+        write_file(folder / name, size)
+    stores = {
+        "directory": {"GEMINI_ARTIFACT_ROOT": str(scratch / "yolo-store")},
+        "bucket": {**s3.environment, "GEMINI_ARTIFACT_ROOT": new_root()},
+    }
+    times: dict[str, list[float]] = {name: [] for name in [*stores, "boto3_alone"]}
+    client = s3.client()
+    files = [path for path in sorted(folder.rglob("*")) if path.is_file()]
+    for repeat in range(repeats):
+        for path in files:
+            new_bytes(path)
+        started = time.perf_counter()
+        with ThreadPoolExecutor(ARTIFACT_UPLOADS_AT_ONCE) as uploads:  # as many at once as the client sends
+            list(uploads.map(lambda path: client.upload_file(str(path), BUCKET, f"yolo/{repeat}/{path.name}"), files))
+        times["boto3_alone"].append(time.perf_counter() - started)
+        for name, environment in stores.items():
+            with served(f"sqlite:///{scratch / f'yolo-{name}-{repeat}.db'}", scratch, environment) as server:
+                use_server(server.url, scratch)
+                run_id = registry().create_run(model_run_info={"benchmark": "yolo", "repeat": repeat})[0].id
+                for path in folder.rglob("*"):  # new bytes each time: nothing is stored already
+                    if path.is_file():
+                        new_bytes(path)
+                started = time.perf_counter()
+                registry().log_artifact_directory(run_id=run_id, directory=folder)
+                times[name].append(time.perf_counter() - started)
+    return {
+        "files": len(YOLO_FILES),
+        "mb": sum(size for _, size in YOLO_FILES) / 1e6,
+        "seconds": times,
+        "median_seconds": {name: statistics.median(values) for name, values in times.items()},
+        "bucket_over_directory": statistics.median(times["bucket"]) / statistics.median(times["directory"]),
+        "bucket_over_boto3_alone": statistics.median(times["bucket"]) / statistics.median(times["boto3_alone"]),
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--mib", type=int, default=1024, help="size of the large artifact (default 1024)")
+    parser.add_argument("--repeats", type=int, default=2)
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory(prefix="gemini-s3-bench-") as folder, running_s3_server(Path(folder)) as s3:
+        scratch = Path(folder)
+        results = {
+            "large": large_artifact(s3, scratch, args.mib * 2**20, args.repeats),
+            "yolo_run": yolo_run(s3, scratch, max(3, args.repeats)),
+        }
+    RESULTS.parent.mkdir(exist_ok=True)
+    RESULTS.write_text(json.dumps(results, indent=2) + "\n")
+    large, yolo = results["large"], results["yolo_run"]
+    print(f"large artifact, {large['mib']:.0f} MiB (MiB/s, best of {args.repeats}):")
+    for name, rate in large["mib_per_s"].items():
+        print(f"  {name:16} {rate:8.1f}")
+    print(f"  upload {large['upload_ratio']:.0%} of boto3's, download {large['download_ratio']:.0%} of boto3's")
+    print(
+        f"  server CPU / transfer time: upload {large['server_cpu_share']['upload']:.1%}, "
+        f"download {large['server_cpu_share']['download']:.1%}"
+    )
+    print(f"YOLO-sized run ({yolo['files']} files, {yolo['mb']:.0f} MB), median seconds:")
+    for name, seconds in yolo["median_seconds"].items():
+        print(f"  {name:10} {seconds:6.2f}")
+    print(
+        f"  bucket / directory: {yolo['bucket_over_directory']:.2f}; "
+        f"bucket / boto3 alone: {yolo['bucket_over_boto3_alone']:.2f}"
+    )
+    print(f"written to {RESULTS}")
+
+
+if __name__ == "__main__":
+    main()
