@@ -183,12 +183,37 @@ def registry_url(request, monkeypatch) -> str:
     """An empty registry, used locally on SQLite, locally on PostgreSQL, or through the session's server
     (``GEMINI_API_URL``). The database URL is returned and configured in every mode, so a test can look
     at the rows directly; in remote mode it is the server's database."""
+    return registry_on_store(request, monkeypatch)
+
+
+STORE_REGISTRY_MODES = [
+    *REGISTRY_MODES,
+    pytest.param("postgresql-s3", marks=pytest.mark.postgresql),
+    pytest.param("remote-s3", marks=pytest.mark.remote),
+]
+"""``REGISTRY_MODES``, and the same with the artifact store in a bucket: locally on PostgreSQL, and
+through a server (whose clients then hold no AWS variable at all: the server signs)."""
+
+
+def registry_on_store(request, monkeypatch: pytest.MonkeyPatch) -> str:
+    """The registry of ``request.param`` (one of ``STORE_REGISTRY_MODES``), empty and configured: the
+    body of every ``registry_url`` fixture."""
+    mode = request.param
+    if mode == "remote-s3":
+        served = request.getfixturevalue("remote_registry_s3")
+        for key in [key for key in os.environ if key.startswith("AWS_")]:
+            monkeypatch.delenv(key)
+        monkeypatch.setenv("GEMINI_API_URL", served.url)
+        return empty_registry(served.database_url, monkeypatch, served.artifact_root)
+    if mode == "postgresql-s3":
+        bucket = request.getfixturevalue("s3_root")
+        return empty_registry(request.getfixturevalue("postgresql_database_url"), monkeypatch, bucket)
+    if mode == "remote":
+        served = request.getfixturevalue("remote_registry")
+        monkeypatch.setenv("GEMINI_API_URL", served.url)
+        return empty_registry(served.database_url, monkeypatch, served.artifact_root)
     artifact_root = request.getfixturevalue("tmp_path") / "artifact-store"
-    if request.param != "remote":
-        return empty_registry(request.getfixturevalue(f"{request.param}_database_url"), monkeypatch, artifact_root)
-    served = request.getfixturevalue("remote_registry")
-    monkeypatch.setenv("GEMINI_API_URL", served.url)
-    return empty_registry(served.database_url, monkeypatch, served.artifact_root)
+    return empty_registry(request.getfixturevalue(f"{mode}_database_url"), monkeypatch, artifact_root)
 
 
 @pytest.fixture

@@ -28,6 +28,7 @@ from gemini.domain.errors import ArtifactCorruptedError, InvalidInputError, NotF
 from gemini.domain.records import ArtifactLink, ArtifactRecord, ArtifactUploadOffer, Page
 from gemini.registry.contract import PageRequest
 from gemini.registry.downloads import write_verified
+from gemini.registry.progress import counted
 from gemini.db.locks import registry_lock
 from gemini.storage.blobs import CHUNK_BYTES, BlobStore, BlobWriter, SweepResult
 from gemini.storage.s3 import S3BlobStore, S3BlobWriter
@@ -207,8 +208,7 @@ def read_local_file(path: Path) -> Iterator[bytes]:
     except OSError as exc:
         raise InvalidInputError(f"cannot read {str(path)!r}: {exc.strerror or exc}") from exc
     with stream:
-        while chunk := stream.read(CHUNK_BYTES):
-            yield chunk
+        yield from counted(iter(lambda: stream.read(CHUNK_BYTES), b""))
 
 
 def log_artifact_file(*, run_id: uuid.UUID, path: Path, name: str) -> ArtifactRecord:

@@ -9,6 +9,7 @@ from collections.abc import Iterable
 from pathlib import Path
 
 from gemini.domain.errors import ArtifactCorruptedError, InvalidInputError
+from gemini.registry.progress import counted
 
 
 def write_verified(target: Path, chunks: Iterable[bytes], *, expected_sha256: str | None, what: str) -> Path:
@@ -23,7 +24,7 @@ def write_verified(target: Path, chunks: Iterable[bytes], *, expected_sha256: st
     try:
         digest = hashlib.sha256() if expected_sha256 else None
         with os.fdopen(fd, "wb") as stream:
-            for chunk in chunks:
+            for chunk in counted(chunks):
                 if digest is not None:
                     digest.update(chunk)
                 stream.write(chunk)

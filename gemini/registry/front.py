@@ -16,6 +16,7 @@ import os
 import uuid
 from collections.abc import Iterable, Iterator, Mapping
 from concurrent.futures import ThreadPoolExecutor
+from contextvars import copy_context
 from pathlib import Path, PurePosixPath
 from typing import Any, TextIO
 
@@ -606,7 +607,10 @@ class CheckedRegistry:
         # otherwise wait on one another.
         with ThreadPoolExecutor(min(ARTIFACT_UPLOADS_AT_ONCE, len(files)), "gemini-artifacts") as uploads:
             pending = [
-                uploads.submit(self.log_artifact_file, run_id=run_id, path=path, name=name) for name, path in sorted(files)
+                # Each in a copy of this context: a watcher of the bytes moved (gemini.registry.progress)
+                # sees every file's.
+                uploads.submit(copy_context().run, self.log_artifact_file, run_id=run_id, path=path, name=name)
+                for name, path in sorted(files)
             ]
             return [upload.result() for upload in pending]
 

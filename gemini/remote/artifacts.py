@@ -32,6 +32,7 @@ from gemini.domain.errors import (
 from gemini.domain.records import ArtifactLink, ArtifactRecord, ArtifactUploadOffer, Page, PresignedRequest
 from gemini.registry.contract import PageRequest, route_of
 from gemini.registry.downloads import write_verified
+from gemini.registry.progress import counted
 from gemini.remote import http
 from gemini.remote.spooling import server_spool
 from gemini.tracking import spool
@@ -59,6 +60,11 @@ def _chunks(path: Path) -> Iterator[bytes]:
             yield chunk
 
 
+def _sent(path: Path) -> Iterator[bytes]:
+    """The file's chunks as they are sent, counted for a progress line (the digest's read is not)."""
+    return counted(_chunks(path))
+
+
 def _digest(path: Path) -> tuple[str, int]:
     digest, size = hashlib.sha256(), 0
     try:
@@ -75,7 +81,7 @@ def _through_server(run_id: object, name: str, path: Path, sha256: str, size: in
         "log_artifact_file",
         run_id=run_id,
         name=_quoted(name),
-        content=lambda: _chunks(path),
+        content=lambda: _sent(path),
         headers={"Content-Length": str(size), "Content-Type": "application/octet-stream", "X-Artifact-SHA256": sha256},
         idempotent=True,
     )
@@ -144,7 +150,7 @@ def _to_store(request: PresignedRequest, path: Path, what: str) -> None:
     client = _store_client()
     while True:
         try:
-            response = client.request(request.method, request.url, headers=request.headers, content=_chunks(path))
+            response = client.request(request.method, request.url, headers=request.headers, content=_sent(path))
         except httpx.TransportError as exc:
             if attempt >= settings.api_retries:
                 raise ServerUnreachableError(

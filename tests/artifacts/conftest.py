@@ -14,7 +14,7 @@ import pytest
 
 from gemini.config import get_settings
 from gemini.registry import registry
-from tests.conftest import empty_registry
+from tests.conftest import STORE_REGISTRY_MODES, empty_registry, registry_on_store
 from tests.s3_support import BucketStore
 
 
@@ -80,32 +80,10 @@ def db(database_url, monkeypatch, tmp_path, storage, request) -> str:
     return empty_registry(database_url, monkeypatch, root)
 
 
-REGISTRY_STORAGE_MODES = [
-    "sqlite",
-    pytest.param("postgresql", marks=pytest.mark.postgresql),
-    pytest.param("remote", marks=pytest.mark.remote),
-    pytest.param("postgresql-s3", marks=pytest.mark.postgresql),
-    pytest.param("remote-s3", marks=pytest.mark.remote),
-]
-
-
-@pytest.fixture(params=REGISTRY_STORAGE_MODES)
-def registry_url(request, monkeypatch, tmp_path) -> str:
+@pytest.fixture(params=STORE_REGISTRY_MODES)
+def registry_url(request, monkeypatch) -> str:
     """An empty registry locally or through a server, on a directory or on a bucket."""
-    mode = request.param
-    if mode == "remote-s3":
-        served = request.getfixturevalue("remote_registry_s3")
-        for key in [key for key in os.environ if key.startswith("AWS_")]:
-            monkeypatch.delenv(key)  # the client needs no credentials of the store: the server signs
-        monkeypatch.setenv("GEMINI_API_URL", served.url)
-        return empty_registry(served.database_url, monkeypatch, served.artifact_root)
-    if mode == "remote":
-        served = request.getfixturevalue("remote_registry")
-        monkeypatch.setenv("GEMINI_API_URL", served.url)
-        return empty_registry(served.database_url, monkeypatch, served.artifact_root)
-    if mode == "postgresql-s3":
-        return empty_registry(request.getfixturevalue("postgresql_database_url"), monkeypatch, request.getfixturevalue("s3_root"))
-    return empty_registry(request.getfixturevalue(f"{mode}_database_url"), monkeypatch, tmp_path / "artifact-store")
+    return registry_on_store(request, monkeypatch)
 
 
 @pytest.fixture

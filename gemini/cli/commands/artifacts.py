@@ -5,6 +5,8 @@ from pathlib import Path
 import click
 
 from gemini.cli.output import echo_json, echo_table, jsonable, json_option, note
+from gemini.cli.paths import download_destination
+from gemini.cli.transfer_progress import transfer_progress
 from gemini.registry import registry
 
 HEADERS = ("NAME", "SIZE", "SHA256", "CREATED")
@@ -48,9 +50,11 @@ def download(run_id, name, dest) -> None:  # noqa: ANN001
 
     \b
         gemini runs download 01a2... weights/best.pt
+        gemini runs download 01a2... weights/best.pt models/
         gemini runs download 01a2... plots/pr.png /tmp/pr.png
     """
-    written = registry().download_artifact(run_id=run_id, name=name, dest=dest)
+    with download_destination(dest) as target, transfer_progress(f"downloading {name}", total=None):
+        written = registry().download_artifact(run_id=run_id, name=name, dest=target)
     click.echo(str(written))
 
 
@@ -72,9 +76,11 @@ def log_artifact(run_id, path, name, as_json) -> None:  # noqa: ANN001
         gemini runs log-artifact 01a2... runs/train/weights/best.pt
         gemini runs log-artifact 01a2... runs/train/plots --name plots
     """
-    if path.is_dir():
-        records = registry().log_artifact_directory(run_id=run_id, directory=path, prefix=name)
-    else:
-        records = [registry().log_artifact_file(run_id=run_id, path=path, name=name)]
+    files = [item for item in path.rglob("*") if item.is_file()] if path.is_dir() else [path]
+    with transfer_progress(f"storing {len(files)} file{'s' if len(files) != 1 else ''}", total=sum(item.stat().st_size for item in files)):
+        if path.is_dir():
+            records = registry().log_artifact_directory(run_id=run_id, directory=path, prefix=name)
+        else:
+            records = [registry().log_artifact_file(run_id=run_id, path=path, name=name)]
     note(f"stored {len(records)} artifact{'s' if len(records) != 1 else ''} with model run {run_id}")
     _echo_artifacts(records, as_json=as_json)
