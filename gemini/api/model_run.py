@@ -45,6 +45,9 @@ class ModelRun(TrackingMixin, ArtifactsMixin, APIBase):
     error_message: Optional[str] = Field(default=None, repr=False)
     created_by: Optional[str] = Field(default=None, repr=False)
     """The name of the API token that created it over a team server; None when created locally."""
+    run_name: Optional[str] = Field(default=None, repr=False)
+    """Its readable name (``train2``, ``version_3``; not unique), or None; changed with ``rename``. Kept
+    out of the printed form, which stays the seed's."""
 
     _buffer: Optional[object] = PrivateAttr(default=None)
     _owns_run: bool = PrivateAttr(default=False)
@@ -63,6 +66,7 @@ class ModelRun(TrackingMixin, ArtifactsMixin, APIBase):
             error_type=record.error_type,
             error_message=record.error_message,
             created_by=record.created_by,
+            run_name=record.run_name,
         )
 
     def _apply(self, record: ModelRunRecord) -> "ModelRun":
@@ -76,6 +80,7 @@ class ModelRun(TrackingMixin, ArtifactsMixin, APIBase):
         self.error_type = record.error_type
         self.error_message = record.error_message
         self.created_by = record.created_by
+        self.run_name = record.run_name
         return self
 
     # -- class methods -------------------------------------------------------------------------------
@@ -180,7 +185,7 @@ class ModelRun(TrackingMixin, ArtifactsMixin, APIBase):
     ) -> Optional["pandas.DataFrame"]:  # noqa: F821 - optional dependency
         """The runs ``search`` would find (every run when no filter is given) as a pandas DataFrame, info
         flattened to ``info.<path>`` columns. ``None`` (one log line) when the search fails; without
-        pandas installed (``pip install 'gemini[export]'``) an ``ImportError`` says so."""
+        pandas installed (``pip install 'gemini-model-registry[export]'``) an ``ImportError`` says so."""
         from gemini.api import run_export
 
         @seed_operation(fallback=None)
@@ -201,6 +206,13 @@ class ModelRun(TrackingMixin, ArtifactsMixin, APIBase):
         if model_run_info is None:
             raise InvalidInputError("nothing to update: model_run_info is required")
         return self._apply(registry().replace_run_info(run_id=self.id, model_run_info=model_run_info))
+
+    @seed_operation(fallback=None)
+    def rename(self, run_name: Optional[str]) -> Optional["ModelRun"]:
+        """Give this run the readable name ``run_name`` (``None`` removes it); returns the run, or ``None``
+        (nothing changed) when the name is refused: blank, longer than 255 characters, or holding a control
+        character or a line break. Names need not be unique; search them with ``where='name = "..."'``."""
+        return self._apply(registry().rename_run(run_id=self.id, run_name=run_name))
 
     @seed_operation(fallback=False)
     def delete(self) -> bool:

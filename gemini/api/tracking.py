@@ -63,21 +63,30 @@ class TrackingMixin:
 
     @classmethod
     @_seed_operation("start", fallback=None)
-    def start(cls, model_run_info: dict = None, model_name: str = None) -> Optional[Any]:
+    def start(
+        cls, model_run_info: dict = None, model_name: str = None, *, run_name: str = None, system_metrics: bool = True
+    ) -> Optional[Any]:
         """Start a new tracked run (status ``running``) of ``model_name`` (created when missing) or of no
-        model; end it with ``end``. Always a new run, even when another run has the same info."""
-        run = cls.from_record(registry().start_run(model_run_info=model_run_info, model_name=model_name))
-        run._attach_buffer(owned=True)
-        return run
+        model, named ``run_name`` when given; end it with ``end``. Always a new run, even when another run
+        has the same info. The machine's CPU, memory and GPUs are logged as ``system/...`` metrics every
+        ``GEMINI_SYSTEM_METRICS_INTERVAL`` seconds unless ``system_metrics=False``.
+
+        When the registry cannot be reached, the run is returned not yet recorded (``id`` ``None``, one
+        warning logged) and recorded as soon as the registry answers; ``None`` when the registry refuses it."""
+        return cls._open_tracked("start", model_run_info, model_name, run_name, system_metrics)
 
     @classmethod
     @contextlib.contextmanager
-    def track(cls, model_run_info: dict = None, model_name: str = None) -> Iterator[Any]:
-        """A new tracked run for the ``with`` block: ``finished`` after a normal exit, ``failed`` after an
-        exception (its type and message kept with the run, the exception raised again), ``killed`` on
-        KeyboardInterrupt or SIGTERM. Unlike ``start``, a run that cannot be started raises the error."""
-        run = cls.from_record(registry().start_run(model_run_info=model_run_info, model_name=model_name))
-        run._attach_buffer(owned=True)
+    def track(
+        cls, model_run_info: dict = None, model_name: str = None, *, run_name: str = None, system_metrics: bool = True
+    ) -> Iterator[Any]:
+        """A new tracked run for the ``with`` block (named ``run_name`` when given): ``finished`` after a
+        normal exit, ``failed`` after an exception (its type and message kept with the run, the exception
+        raised again), ``killed`` on KeyboardInterrupt or SIGTERM. ``system_metrics`` as for ``start``.
+
+        Unlike ``start``, a run the registry refuses raises the error. One it cannot reach is handed out
+        not yet recorded, as by ``start``: the training is not stopped for a registry that is down."""
+        run = cls._open_tracked("track", model_run_info, model_name, run_name, system_metrics)
         with lifecycle.terminate_raises() as terminated:
             try:
                 yield run
@@ -95,17 +104,72 @@ class TrackingMixin:
 
     # -- the machinery (gemini.tracking) ---------------------------------------------------------------
 
-    def _attach_buffer(self, *, owned: bool) -> MetricBuffer:
-        """A buffer for this object's points, and a heartbeat when this process started (``owned``) the run."""
-        buffer = MetricBuffer(self.id)
+    @classmethod
+    def _open_tracked(
+        cls, method: str, model_run_info: Any, model_name: Any, run_name: Any, system_metrics: bool
+    ) -> Any:
+        """A run started by this process, with its threads; not yet recorded when the registry cannot be
+        reached (any other refusal raises)."""
+
+        def start() -> ModelRunRecord:
+            # registry() at each try: the registry of the settings now.
+            return registry().start_run(model_run_info=model_run_info, model_name=model_name, run_name=run_name)
+
+        try:
+            run = cls.from_record(start())
+        except DatabaseUnavailableError as exc:
+            # Arguments are checked before the registry is reached: what failed here can only be the reach.
+            logger.warning(
+                "ModelRun.%s: the registry cannot be reached (%s); the training goes on, and the run is recorded "
+                "as soon as the registry answers (its metric points wait in memory until then)",
+                method,
+                exc,
+            )
+            run = cls(model_run_info=model_run_info, run_name=run_name)
+            run._attach_buffer(owned=True, system_metrics=system_metrics, start=start)
+        else:
+            run._attach_buffer(owned=True, system_metrics=system_metrics)
+        return run
+
+    def _attach_buffer(
+        self, *, owned: bool, system_metrics: bool = False, start: Callable[[], ModelRunRecord] | None = None
+    ) -> MetricBuffer:
+        """A buffer for this object's points; for a run this process started (``owned``), a heartbeat and,
+        with ``system_metrics``, a sampler of the machine. ``start``: the run is not recorded yet, and is
+        started by its threads as soon as the registry answers (``gemini.tracking.starting``)."""
+        deferred = None
+        if start is not None:
+
+            def recorded(record: ModelRunRecord) -> None:
+                self._recorded_late(record, buffer, heartbeat)
+
+            deferred = DeferredStart(start, on_started=recorded)
+            buffer = MetricBuffer(None, write_batch=deferred.write_batch)
+            heartbeat = Heartbeat(None, send=deferred.heartbeat, seconds=starting.START_RETRY_SECONDS)
+        else:
+            buffer = MetricBuffer(self.id)
+            heartbeat = Heartbeat(self.id) if owned else None
+        sampler = SystemMetrics(buffer.add) if owned and system_metrics else None
         self._buffer = buffer
         self._owns_run = owned
-        lifecycle.register(self, on_exit=self._end_at_exit, heartbeat=Heartbeat(self.id) if owned else None)
+        lifecycle.register(
+            self, on_exit=self._end_at_exit, heartbeat=heartbeat, system_metrics=sampler, deferred_start=deferred
+        )
         return buffer
 
+    def _recorded_late(self, record: ModelRunRecord, buffer: MetricBuffer, heartbeat: Heartbeat) -> None:
+        """The registry recorded the run after all: it gets its id, and its heartbeat its usual period."""
+        self.id = record.id
+        self._apply(record)
+        buffer.run_id = record.id
+        heartbeat.run_id = record.id
+        heartbeat.seconds = default_seconds()
+
     def _finish_buffer(self) -> bool:
-        """Write what remains (``END_ATTEMPTS`` tries), then stop the heartbeat; ``False`` if points were
-        given up. The heartbeat goes on while the last writes are tried: the run is still running."""
+        """Stop sampling the machine, write what remains (``END_ATTEMPTS`` tries), then stop the heartbeat;
+        ``False`` if points were given up. The heartbeat goes on while the last writes are tried: the run
+        is still running."""
+        lifecycle.stop_system_metrics(self)  # no sample may land after the last write
         buffer, self._buffer = self._buffer, None
         written = True if buffer is None else lifecycle.write_remaining(buffer)
         lifecycle.unregister(self)

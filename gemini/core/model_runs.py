@@ -134,6 +134,11 @@ def _refuse_duplicate(runs: ModelRunRepository, run: ModelRunRecord, *, model_id
         raise ConflictError(f"model run {other.id} of {owner} already has this info")
 
 
+def rename_run(*, run_id: uuid.UUID, run_name: str | None) -> ModelRunRecord:
+    with unit_of_work(write=True) as connection:
+        return ModelRunRepository(connection).update(run_id, run_name=run_name)
+
+
 def delete_run(*, run_id: uuid.UUID) -> None:
     """Delete a run with its metrics and artifacts; refused while a model version pins one of them."""
     with unit_of_work(write=True) as connection:

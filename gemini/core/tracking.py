@@ -18,7 +18,9 @@ from gemini.domain.checks import Point
 from gemini.domain.records import CheckedInfo, MetricSeries, MetricSummary, ModelRunRecord
 
 
-def start_run(*, model_run_info: CheckedInfo, model_name: str | None, created_by: str | None) -> ModelRunRecord:
+def start_run(
+    *, model_run_info: CheckedInfo, model_name: str | None, created_by: str | None, run_name: str | None
+) -> ModelRunRecord:
     with unit_of_work(write=True) as connection:
         model_id = (
             get_or_create_model_id(connection, model_name=model_name, created_by=created_by)
@@ -31,6 +33,7 @@ def start_run(*, model_run_info: CheckedInfo, model_name: str | None, created_by
             info_hash=model_run_info.hash,
             created_by=created_by,
             model_name=model_name,
+            run_name=run_name,
         )
 
 

@@ -8,7 +8,8 @@ and each in creation order, with its own id and timestamps::
     {"type": "model", "id": "...", "model_name": "...", "model_url": null, "model_info": {...}, "created_at": "...", "updated_at": "..."}
     {"type": "model_experiment", "model_id": "...", "experiment_id": "..."}
     {"type": "model_run", "id": "...", "model_id": "..." or null, "model_run_info": {...}, "created_at": "...", "updated_at": "...",
-     "status": null or "running"/"finished"/..., "started_at": ..., "ended_at": ..., "error_type": ..., "error_message": ..., "created_by": ...}
+     "status": null or "running"/"finished"/..., "started_at": ..., "ended_at": ..., "error_type": ..., "error_message": ..., "created_by": ...,
+     "run_name": "train2" (only when the run has a name)}
     {"type": "metric_points", "run_id": "...", "key": "loss", "points": [[0, 0.91, "..."], [1, "NaN", "..."], ...]}
     {"type": "model_version", "id": "...", "model_id": "...", "version": 3, "model_run_id": "...", "artifact_name": "weights/best.pt",
      "sha256": "...", "size": 6190506, "version_info": {...}, "created_at": "...", "created_by": null}
@@ -37,6 +38,8 @@ The format stays version 2: model versions and records are line types a file may
 any line. Every gemini that reads version 2 refuses a line type it does not know (``unknown record
 type 'dataset'``, naming the line) and writes nothing, so an older gemini given a file with records
 fails loudly rather than importing the registry without them; a bump would only change that message.
+A run's ``run_name`` is likewise written only for a run that has one: an older gemini refuses such a line
+(``unknown run_name``), and reads the rest of a file without names as before.
 
 Timestamps are ISO 8601 in UTC with microseconds; numbers in infos are written exactly (integers of any
 size, floats in their shortest exact form). An import adds what the database lacks and changes nothing it
@@ -62,6 +65,7 @@ from gemini.domain.checks import (
     check_metric_value,
     check_name,
     check_optional_text,
+    check_run_name,
     check_step,
     check_version_number,
     is_sha256,
@@ -140,7 +144,10 @@ def export_registry(*, stream: TextIO) -> TransferCounts:
             stream.write(_line({"type": "model_experiment", "model_id": str(model_id), "experiment_id": str(experiment_id)}))
             counts.model_experiments += 1
         for run in store.iter_runs(connection):
-            stream.write(_line({"type": "model_run", **_fields(run, RUN_FIELDS + TRACKED_RUN_FIELDS)}))
+            line = {"type": "model_run", **_fields(run, RUN_FIELDS + TRACKED_RUN_FIELDS)}
+            if run.run_name is not None:  # a run without a name is written as before names existed
+                line["run_name"] = run.run_name
+            stream.write(_line(line))
             counts.model_runs += 1
         for line in _metric_point_lines(store.iter_metric_points(connection)):
             stream.write(_line(line))
@@ -538,6 +545,7 @@ def _optional_when(value: object, field: str, number: int) -> dt.datetime | None
 
 
 def _run(item: dict[str, Any], number: int, fields: tuple[str, ...]) -> tuple[ModelRunRecord, str]:
+    run_name = item.pop("run_name", None)  # a field only runs with a name have
     item = _take(item, fields, number, "model_run")
     status = item.get("status")
     if status is not None and status not in STORED_STATUSES:
@@ -556,6 +564,7 @@ def _run(item: dict[str, Any], number: int, fields: tuple[str, ...]) -> tuple[Mo
         error_type=_optional_text(item.get("error_type"), "error_type", number),
         error_message=_optional_text(item.get("error_message"), "error_message", number),
         created_by=_optional_text(item.get("created_by"), "created_by", number),
+        run_name=_with_line(number, check_run_name, run_name),
     )
     return record, info.hash
 

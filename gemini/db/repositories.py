@@ -46,6 +46,7 @@ _RUN_COLUMNS = (
     _runs.c.error_type,
     _runs.c.error_message,
     _runs.c.created_by,
+    _runs.c.run_name,
 )
 # A run as read: its stored columns and its model's name, joined in the same statement (``RUNS_WITH_MODEL``).
 # The joined models go by an alias, so that a search's conditions on the models table stay subqueries.
@@ -79,7 +80,8 @@ def run_record(row: Any, lost_cutoff: dt.datetime | None = None) -> ModelRunReco
         error_type=row[9],
         error_message=row[10],
         created_by=row[11],
-        model_name=row[12],
+        run_name=row[12],
+        model_name=row[13],
     )
 _MODEL_COLUMNS = (
     _models.c.id,
@@ -372,6 +374,7 @@ class ModelRunRepository:
         info_hash: str,
         created_by: str | None = None,
         model_name: str | None = None,
+        run_name: str | None = None,
     ) -> ModelRunRecord:
         """Insert a new ``running`` run: always a new run, whatever runs have the same info. ``model_name``,
         the name of ``model_id``, goes into the returned record."""
@@ -387,6 +390,7 @@ class ModelRunRepository:
             started_at=now,
             heartbeat_at=now,
             created_by=created_by,
+            run_name=run_name,
         )
         self.connection.execute(sa.insert(_runs), values)
         path_values.add_leaves(self.connection, [(values["id"], info)])
@@ -400,6 +404,7 @@ class ModelRunRepository:
             status=RUNNING,
             started_at=now,
             created_by=created_by,
+            run_name=run_name,
         )
 
     def end(

@@ -107,6 +107,8 @@ class ModelRunRow(TimestampedMixin, Base):
     error_type: Mapped[str | None] = mapped_column(sa.Text)  # why a failed run failed
     error_message: Mapped[str | None] = mapped_column(sa.Text)
     created_by: Mapped[str | None] = mapped_column(sa.Text)  # the API token's name; None when local
+    # A readable name (``train2``, ``version_3``): given by an integration or the user, editable, not unique.
+    run_name: Mapped[str | None] = mapped_column(sa.Text)
 
     __table_args__ = (
         sa.Index("ix_model_runs_info_hash", "info_hash"),
@@ -130,6 +132,13 @@ class ModelRunRow(TimestampedMixin, Base):
         ),
         sa.Index("ix_model_runs_status", "status"),
         sa.Index("ix_model_runs_started_at", "started_at"),
+        # Searches by name (``name = "train2"``, ``name in (...)``); many runs have none.
+        sa.Index(
+            "ix_model_runs_run_name",
+            "run_name",
+            sqlite_where=sa.text("run_name IS NOT NULL"),
+            postgresql_where=sa.text("run_name IS NOT NULL"),
+        ),
         # Serves containment (@>) over run info on PostgreSQL; jsonb_path_ops is the smaller, faster class.
         sa.Index(
             "ix_model_runs_info_gin",

@@ -115,6 +115,31 @@ def check_optional_text(value: object, *, field: str) -> str | None:
     return value
 
 
+# Control characters and line or paragraph separators: a run's name is one line of a table or a page.
+_UNPRINTABLE_NAME = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]")
+
+
+def check_run_name(value: object, *, field: str = "run_name") -> str | None:
+    """A run's readable name (``train2``, ``version_3``): up to ``MAX_NAME_LENGTH`` characters, not
+    blank, without control characters or line breaks; ``None`` is no name. Names need not be unique."""
+    if value is None:
+        return None
+    if not isinstance(value, str):
+        raise InvalidInputError(f"{field} must be a string or null, got {type(value).__name__}")
+    if not value.strip():
+        raise InvalidInputError(f"{field} must not be blank (null removes the name)")
+    if len(value) > MAX_NAME_LENGTH:
+        raise InvalidInputError(f"{field} is {len(value)} characters long; at most {MAX_NAME_LENGTH} are allowed")
+    unprintable = _UNPRINTABLE_NAME.search(value)
+    if unprintable is not None:
+        raise InvalidInputError(
+            f"{field} contains the control character U+{ord(unprintable.group()):04X} at position "
+            f"{unprintable.start() + 1}; a run name is one line of text"
+        )
+    _check_string(value, field)
+    return value
+
+
 def check_info(value: object, *, field: str, max_bytes: int | None = None) -> CheckedInfo:
     """Validate a JSON object and compute its hash; ``None`` means the empty object.
 

@@ -66,6 +66,8 @@ class ModelRunRecord:
     error_type: str | None = None
     error_message: str | None = None
     created_by: str | None = None
+    run_name: str | None = None
+    """A readable name (``train2``, ``version_3``), set by the integrations or the user; not unique."""
 
 
 class MetricPoint(NamedTuple):

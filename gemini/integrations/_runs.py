@@ -1,5 +1,5 @@
-"""What both integrations share: turning a framework's settings into info, starting a run, and stopping
-its training on SIGTERM (``SigtermGuard``)."""
+"""What both integrations share: turning a framework's settings into info, starting a run, stopping its
+training on SIGTERM (``SigtermGuard``), and saying which extra brings a framework that is missing."""
 
 import logging
 import math
@@ -56,16 +56,48 @@ def versions(*distributions: str) -> dict[str, str]:
     return found
 
 
-def start_run(*, model_run_info: dict, model_name: str | None) -> ModelRun:
-    """Start a tracked run of ``model_name`` (which ``ModelRun.start`` creates when it does not exist).
+def start_run(
+    *, model_run_info: dict, model_name: str | None, run_name: str | None = None, system_metrics: bool = True
+) -> ModelRun:
+    """Start a tracked run of ``model_name`` (which ``ModelRun.start`` creates when it does not exist),
+    named ``run_name``; ``system_metrics=False`` asks ``ModelRun.start`` not to sample the machine.
 
     Raises ``RuntimeError`` when the registry refuses: a training is better stopped at its start than
     run for hours untracked. The ``gemini.api`` log line before it says why.
     """
-    run = ModelRun.start(model_run_info=model_run_info, model_name=model_name)
+    run = ModelRun.start(
+        model_run_info=model_run_info, model_name=model_name, run_name=run_name, system_metrics=system_metrics
+    )
     if run is None:
         raise RuntimeError(f"gemini could not start a run of {model_name!r}; see the gemini.api log")
     return run
+
+
+# -- frameworks that are missing ---------------------------------------------------------------------
+
+
+DISTRIBUTION = "gemini-model-registry"
+"""The name gemini is published under, for when no installed distribution says it (a source tree)."""
+
+
+def distribution_name(extra: str) -> str:
+    """The name of the installed distribution that provides the ``gemini`` package and offers ``extra``
+    (what ``pip install`` takes): another distribution may provide a ``gemini`` package too."""
+    names = metadata.packages_distributions().get("gemini") or []
+    for name in dict.fromkeys(names):
+        if extra in (metadata.metadata(name).get_all("Provides-Extra") or []):
+            return name
+    return names[0] if names else DISTRIBUTION
+
+
+def missing_framework(needed_by: str, framework: str, extra: str, error: BaseException | None = None) -> ImportError:
+    """The ``ImportError`` to raise when ``needed_by`` cannot import its framework: it names the extra
+    that installs it, ``pip install '<distribution>[<extra>]'``."""
+    cause = f" ({error})" if error is not None else ""
+    return ImportError(
+        f"{needed_by} needs {framework}, which is not installed{cause}; install it with "
+        f"pip install '{distribution_name(extra)}[{extra}]'"
+    )
 
 
 # -- SIGTERM ------------------------------------------------------------------------------------------

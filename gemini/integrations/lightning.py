@@ -8,18 +8,21 @@ trainer = L.Trainer(logger=GeminiLogger(model_name="yield_predictor"), max_epoch
 trainer.fit(model, datamodule)
 ```
 
-The run starts when Lightning first asks the logger for its experiment (at the start of ``fit``),
-receives the module's and datamodule's hyperparameters as ``params`` in its info, every metric Lightning
+The run starts when Lightning first asks the logger for its experiment (at the start of ``fit``), named
+``version_N`` as Lightning numbers the versions of a logger's name (or ``run_name``), receives the
+module's and datamodule's hyperparameters as ``params`` in its info, every metric Lightning
 logs at the global step Lightning gives, the checkpoints as artifacts when ``log_model`` is set, and ends
 with the status Lightning finalizes it with (``killed`` after Ctrl-C or SIGTERM: while the run is open,
 SIGTERM stops the training, at the end of the batch as Lightning's own handling does, and the process
 exits with status 143). With ``register_best=True``, a fit that ends with success also registers the
 best checkpoint as the next version of ``model_name``. Lightning is imported when ``GeminiLogger`` is
-first named (``from gemini.integrations.lightning import GeminiLogger``), not when this module is imported.
+first named (``from gemini.integrations.lightning import GeminiLogger``), not when this module is imported;
+without Lightning installed, that raises an ``ImportError`` naming the extra that installs it.
 """
 
 import logging
 import os
+import re
 import sys
 from argparse import Namespace
 from typing import Any
@@ -27,7 +30,9 @@ from typing import Any
 from gemini.api.model_run import ModelRun
 from gemini.api.model_version import ModelVersion
 from gemini.api.tracking import RunTerminated
-from gemini.integrations._runs import SigtermGuard, json_safe, start_run, versions
+from gemini.domain.errors import GeminiError, NotFoundError
+from gemini.integrations._runs import SigtermGuard, json_safe, missing_framework, start_run, versions
+from gemini.registry import registry
 
 logger = logging.getLogger("gemini.integrations")
 
@@ -39,6 +44,34 @@ CHECKPOINT_PREFIX = "checkpoints/"
 
 STATUSES = {"success": "finished", "finished": "finished", "failed": "failed"}
 """gemini's run status for each status Lightning finalizes a logger with."""
+
+VERSION_PREFIX = "version_"
+"""Default run names are ``version_0``, ``version_1``, ... per model, as Lightning names the versions of a
+logger (``lightning_logs/version_3``)."""
+_VERSION_NAME = re.compile(re.escape(VERSION_PREFIX) + r"(\d+)")
+_RECENT_VERSIONS = 20
+"""How many of the model's latest ``version_*`` runs are read to number the next one."""
+
+
+def next_version_name(model_name: str | None) -> str | None:
+    """``version_N`` for a new run of ``model_name`` (of no model: ``None``): ``N`` one more than the
+    highest number among the model's latest runs named ``version_<number>``, 0 for the first. Two
+    trainings starting at once may get the same name (names need not be unique). ``None`` when the
+    registry cannot be read: the run's start then says why."""
+    where = f'name glob "{VERSION_PREFIX}*"'
+    if model_name is None:
+        where += " and not exists(model.name)"
+    try:
+        page = registry().search_runs(
+            model_name=model_name, where=where, order_by="-created_at", limit=_RECENT_VERSIONS
+        )
+    except NotFoundError:  # a model that does not exist yet: its first run
+        return f"{VERSION_PREFIX}0"
+    except GeminiError as exc:
+        logger.warning("gemini could not number the new run of %r: %s", model_name, exc)
+        return None
+    numbers = [int(found.group(1)) for run in page.items if (found := _VERSION_NAME.fullmatch(run.run_name or ""))]
+    return f"{VERSION_PREFIX}{max(numbers) + 1 if numbers else 0}"
 
 
 def run_status(lightning_status: str) -> str:
@@ -99,9 +132,12 @@ def _is_lightning_handler(handler: Any) -> bool:
 
 
 def _build_logger_class() -> type:
-    from lightning.pytorch.loggers import Logger
-    from lightning.pytorch.loggers.logger import rank_zero_experiment
-    from lightning.pytorch.utilities.rank_zero import rank_zero_only
+    try:
+        from lightning.pytorch.loggers import Logger
+        from lightning.pytorch.loggers.logger import rank_zero_experiment
+        from lightning.pytorch.utilities.rank_zero import rank_zero_only
+    except ModuleNotFoundError as exc:
+        raise missing_framework("GeminiLogger", "PyTorch Lightning", "lightning", exc) from exc
 
     class GeminiLogger(Logger):
         """Log a Lightning training as a gemini run of ``model_name``.
@@ -119,6 +155,10 @@ def _build_logger_class() -> type:
                 ``model_version``. It stores that checkpoint (as ``checkpoints/<file name>``) also when
                 ``log_model`` is ``False``. A registration that fails logs a warning, never raises.
             model_run_info: extra top-level keys for the run's info, beside ``params`` and ``framework``.
+            run_name: the run's readable name; by default ``version_N``, numbered per model as Lightning
+                numbers a logger's versions (``version`` itself, the checkpoint directory, stays the run's id).
+            system_metrics: ``False`` keeps the machine's own measures out of the run (``ModelRun.start``'s
+                ``system_metrics``).
             save_dir: where Lightning writes checkpoints (the trainer's ``default_root_dir`` when None).
             prefix: put before every metric key (``"fold1"`` logs ``fold1-loss``), as Lightning's loggers do.
         """
@@ -134,6 +174,8 @@ def _build_logger_class() -> type:
             model_run_info: dict | None = None,
             save_dir: str | os.PathLike | None = None,
             prefix: str = "",
+            run_name: str | None = None,
+            system_metrics: bool = True,
         ) -> None:
             super().__init__()
             if log_model not in (True, False, "all"):
@@ -147,6 +189,8 @@ def _build_logger_class() -> type:
             self._extra_info = dict(model_run_info or {})
             self._save_dir = os.fspath(save_dir) if save_dir is not None else None
             self._prefix = prefix
+            self._run_name = run_name
+            self._system_metrics = bool(system_metrics)
             self._run: ModelRun | None = None
             self._guard: SigtermGuard | None = None
             self._ended = False
@@ -180,7 +224,12 @@ def _build_logger_class() -> type:
         def experiment(self) -> ModelRun:
             """The gemini run, started on first use (on the process of global rank 0 only)."""
             if self._run is None:
-                self._run = start_run(model_run_info=self._info(), model_name=self._model_name)
+                self._run = start_run(
+                    model_run_info=self._info(),
+                    model_name=self._model_name,
+                    run_name=self._run_name if self._run_name is not None else next_version_name(self._model_name),
+                    system_metrics=self._system_metrics,
+                )
                 # SIGTERM (SLURM, Kubernetes) then stops the training, and Lightning's cleanup answers
                 # with finalize("failed"): the run ends `killed`. This handler is in place before
                 # Lightning's own, which calls it once it has marked the trainer: from then on Lightning
@@ -343,4 +392,4 @@ def __getattr__(name: str) -> Any:
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
-__all__ = ["GeminiLogger", "run_status"]
+__all__ = ["GeminiLogger", "next_version_name", "run_status"]

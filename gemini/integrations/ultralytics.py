@@ -9,18 +9,21 @@ track_yolo(model, model_name="stand_counter")
 model.train(data="plots.yaml", epochs=50)
 ```
 
-Each ``model.train`` call is one run: started once the trainer has read its dataset, with the trainer's
-arguments (``params``) and the dataset description (``data``) as its info; every epoch's losses, metrics
-and learning rates logged under Ultralytics' own names with the epoch (as ``results.csv`` counts it) as
-step; the files of the training directory (weights ``best.pt`` and ``last.pt``, ``results.csv``,
+Each ``model.train`` call is one run, named as its training directory (``train2``): started once the
+trainer has read its dataset, with the arguments it was given as ``args.yaml`` has them (``params``), the
+values the trainer resolved differently (``resolved_params``: ``optimizer: auto`` became ``AdamW``) and
+the dataset description (``data``) as its info; every column of each epoch's ``results.csv`` row (losses,
+metrics, learning rates, ``time``) logged under Ultralytics' own names with the epoch (as ``results.csv``
+counts it) as step; the files of the training directory (weights ``best.pt`` and ``last.pt``, ``results.csv``,
 ``args.yaml``, plots) logged as artifacts when training ends; the run ends ``finished``, ``failed`` when
 training raises, ``killed`` on KeyboardInterrupt and on SIGTERM (which, while the run is open, stops the
 training with ``TrainingTerminated``, exit status 143). With ``register_best=True``, a training that ends
 ``finished`` also registers its ``weights/best.pt`` as the next version of ``model_name``, with the metrics
-of Ultralytics' final validation of those weights as its ``version_info``. Ultralytics itself is only
-imported by the caller.
+of Ultralytics' final validation of those weights as its ``version_info``. Importing this module imports
+no Ultralytics; ``track_yolo`` without it installed raises an ``ImportError`` naming the extra to install.
 """
 
+import csv
 import logging
 import sys
 from pathlib import Path
@@ -29,7 +32,7 @@ from typing import Any
 from gemini.api.model_run import ModelRun
 from gemini.api.model_version import ModelVersion
 from gemini.api.tracking import RunTerminated
-from gemini.integrations._runs import SigtermGuard, json_safe, start_run, versions
+from gemini.integrations._runs import SigtermGuard, json_safe, missing_framework, start_run, versions
 
 logger = logging.getLogger("gemini.integrations")
 
@@ -42,6 +45,9 @@ KEPT_WEIGHTS = frozenset({"best.pt", "last.pt"})
 
 BEST_WEIGHTS = "weights/best.pt"
 """The artifact ``register_best`` registers as a version."""
+
+TIME_KEY = "time"
+"""The ``results.csv`` column of the seconds since the training started, logged under its own name."""
 
 
 class YoloTracker:
@@ -60,11 +66,13 @@ class YoloTracker:
         model_run_info: dict | None,
         log_artifacts: bool,
         register_best: bool = False,
+        system_metrics: bool = True,
     ) -> None:
         self.model_name = model_name
         self.model_run_info = dict(model_run_info or {})
         self.log_artifacts = log_artifacts
         self.register_best = register_best
+        self.system_metrics = system_metrics
         self.runs: list[ModelRun] = []
         self.version: ModelVersion | None = None
         self.versions: list[ModelVersion] = []
@@ -88,13 +96,21 @@ class YoloTracker:
 
     # The dataset is read after on_pretrain_routine_start, so the run starts once it is known.
     def on_pretrain_routine_end(self, trainer: Any) -> None:
+        save_dir = Path(trainer.save_dir)
+        params, resolved = split_params(save_dir / "args.yaml", json_safe(vars(trainer.args)))
         info = {
-            "params": json_safe(vars(trainer.args)),
+            "params": params,
+            "resolved_params": resolved,
             "data": json_safe(trainer.data),
             "framework": versions("ultralytics", "torch"),
             **self.model_run_info,
         }
-        self._open = start_run(model_run_info=info, model_name=self.model_name)
+        self._open = start_run(
+            model_run_info=info,
+            model_name=self.model_name,
+            run_name=save_dir.name,
+            system_metrics=self.system_metrics,
+        )
         self._trained_epoch = None
         self._best = None
         self.version = None
@@ -113,6 +129,9 @@ class YoloTracker:
         if trainer.epoch == self._trained_epoch:
             # The row results.csv gets for this epoch, under the same names and epoch number.
             values = {**trainer.label_loss_items(trainer.tloss, prefix="train"), **trainer.metrics, **trainer.lr}
+            seconds = results_time(Path(trainer.save_dir) / "results.csv", trainer.epoch + 1)
+            if seconds is not None:
+                values[TIME_KEY] = seconds
             self._open.log_metrics(_numbers(values), step=trainer.epoch + 1)
         else:
             # Ultralytics' final validation of best.pt, after the last epoch; its early stopper counts
@@ -194,6 +213,48 @@ def training_files(save_dir: Path) -> list[tuple[Path, str]]:
     return files
 
 
+def split_params(args_yaml: Path, resolved: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
+    """The trainer's arguments as given (``args.yaml``, which the trainer writes before it resolves any),
+    and, of the values it runs with (``resolved``), those that differ from them or that it added.
+
+    When ``args.yaml`` cannot be read, the values it runs with are the arguments (a warning says so)."""
+    import yaml  # Ultralytics' own dependency, there whenever its trainer is
+
+    try:
+        with open(args_yaml, encoding="utf-8") as file:
+            given = yaml.safe_load(file)
+    except (OSError, yaml.YAMLError) as exc:
+        given = exc
+    if not isinstance(given, dict):
+        logger.warning(
+            "gemini could not read the trainer's arguments from %s (%s); params holds the values it runs with",
+            args_yaml,
+            given,
+        )
+        return resolved, {}
+    given = json_safe(given)
+    return given, {key: value for key, value in resolved.items() if key not in given or given[key] != value}
+
+
+def results_time(results_csv: Path, epoch: int) -> float | None:
+    """The ``time`` column of ``results.csv``'s row for ``epoch`` (counted from 1, as the file does);
+    ``None`` when the file has no such row."""
+    try:
+        with open(results_csv, newline="", encoding="utf-8") as file:
+            rows = list(csv.reader(file))  # a row an epoch: small
+    except OSError:
+        return None
+    if len(rows) < 2:
+        return None
+    row = dict(zip((name.strip() for name in rows[0]), (value.strip() for value in rows[-1])))
+    try:
+        if int(float(row["epoch"])) != epoch:
+            return None
+        return float(row[TIME_KEY])
+    except (KeyError, ValueError):
+        return None
+
+
 def _numbers(values: dict[str, Any]) -> dict[str, float]:
     """The values that are numbers, as floats (numpy and torch scalars included)."""
     numbers = {}
@@ -212,6 +273,7 @@ def track_yolo(
     model_run_info: dict | None = None,
     log_artifacts: bool = True,
     register_best: bool = False,
+    system_metrics: bool = True,
 ) -> YoloTracker:
     """Log every ``model.train(...)`` of this Ultralytics ``model`` as a gemini run of ``model_name``.
 
@@ -223,12 +285,23 @@ def track_yolo(
     the weights and the metrics of Ultralytics' final validation of them (``{"epoch": 2,
     "metrics/mAP50(B)": ..., ...}``); with ``log_artifacts=False``, ``weights/best.pt`` is the one file
     stored. A registration that fails logs a warning and leaves the training and its run as they are.
-    Returns the tracker, whose ``run`` is the run of the latest training and ``version`` its version.
+    ``system_metrics=False`` keeps the machine's own measures out of the runs (``ModelRun.start``'s
+    ``system_metrics``). Each run is named as its training directory (Ultralytics' ``name``: ``train``,
+    ``train2``, ...). Returns the tracker, whose ``run`` is the run of the latest training and ``version``
+    its version.
     """
+    try:
+        import ultralytics  # noqa: F401 - imported already by whoever made the model
+    except ModuleNotFoundError as exc:
+        raise missing_framework("track_yolo", "Ultralytics", "ultralytics", exc) from exc
     if register_best and not model_name:
         raise ValueError("register_best=True needs a model_name: a version belongs to a model")
     tracker = YoloTracker(
-        model_name=model_name, model_run_info=model_run_info, log_artifacts=log_artifacts, register_best=register_best
+        model_name=model_name,
+        model_run_info=model_run_info,
+        log_artifacts=log_artifacts,
+        register_best=register_best,
+        system_metrics=system_metrics,
     )
     for event, callback in tracker.callbacks().items():
         model.add_callback(event, callback)

@@ -12,12 +12,15 @@ from typing import Literal, Union
 
 Scalar = Union[str, int, float, bool, None]
 
-FIELD_NAMES = ("model.name", "created_at", "updated_at", "status", "started_at", "ended_at", "created_by", "version")
-"""Names that address a run's own fields rather than keys of its info (quote a key to reach it)."""
+FIELD_NAMES = (
+    "model.name", "name", "created_at", "updated_at", "status", "started_at", "ended_at", "created_by", "version"
+)
+"""Names that address a run's own fields rather than keys of its info (quote a key to reach it); ``name``
+is the run's readable name (``run_name``)."""
 PRESENCE_FIELDS = ("version",)
 """The fields only tested for presence: ``version exists`` (or ``exists(version)``) holds for a run that
 has a registered model version; they take no comparison and do not order runs."""
-TEXT_FIELDS = ("model.name", "created_by")
+TEXT_FIELDS = ("model.name", "name", "created_by")
 """The fields compared with any quoted string (``status`` takes one of its values; the rest are times)."""
 
 TIME_FIELDS = ("created_at", "updated_at", "started_at", "ended_at")

@@ -12,9 +12,9 @@ Grammar (keywords are case-insensitive)::
                           | "glob" string | "startswith" string
                           | "exists" )           # "target exists" is "exists(target)"
     compare_op  := "=" | "!=" | "<" | "<=" | ">" | ">="
-    target      := key ("." key)*          # model.name, created_at, updated_at, status, started_at,
-                                           # ended_at, created_by, version are run fields (version
-                                           # only with exists); metric.<key> a metric's last value
+    target      := key ("." key)*          # model.name, name, created_at, updated_at, status,
+                                           # started_at, ended_at, created_by, version are run fields
+                                           # (version only with exists); metric.<key> a metric's last value
                  | ("min" | "max" | "last") "(" "metric" "." key ("." key)* ")"
     key         := identifier | `quoted key`
     literal     := string | number | "true" | "false" | "null"

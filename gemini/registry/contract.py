@@ -254,6 +254,12 @@ class Registry(ABC):
         """Replace a run's info; refused when another run of the same model already has it."""
 
     @abstractmethod
+    @route("PATCH", "/model_runs/{run_id}")
+    def rename_run(self, *, run_id: uuid.UUID, run_name: str | None) -> ModelRunRecord:
+        """Give a run its readable name (``None`` removes it); names need not be unique. Served by the same
+        route as ``replace_run_info``, with ``{"run_name": ...}`` as its body."""
+
+    @abstractmethod
     @route("DELETE", "/model_runs/{run_id}")
     def delete_run(self, *, run_id: uuid.UUID) -> None: ...
 
@@ -306,9 +312,10 @@ class Registry(ABC):
     @abstractmethod
     @route("POST", "/model_runs/start")
     def start_run(
-        self, *, model_run_info: CheckedInfo, model_name: str | None, created_by: str | None
+        self, *, model_run_info: CheckedInfo, model_name: str | None, created_by: str | None, run_name: str | None
     ) -> ModelRunRecord:
-        """A new tracked run (``running``): always new, even when another run has the same info."""
+        """A new tracked run (``running``), named ``run_name`` when given: always new, even when another run
+        has the same info."""
 
     @abstractmethod
     @route("POST", "/model_runs/{run_id}/end")

@@ -39,6 +39,7 @@ from gemini.domain.checks import (
     check_optional_text,
     check_page,
     check_points,
+    check_run_name,
     check_version_selector,
     checked_metric_key,
     parse_id,
@@ -435,6 +436,11 @@ class CheckedRegistry:
             raise InvalidInputError(f"{RUN_INFO} is required to update a model run")
         return self.transport.replace_run_info(run_id=run_id, model_run_info=check_info(model_run_info, field=RUN_INFO))
 
+    def rename_run(self, *, run_id: object, run_name: str | None) -> ModelRunRecord:
+        """Give a run its readable name; ``None`` removes it."""
+        run_id = parse_id(run_id, field=RUN_ID)
+        return self.transport.rename_run(run_id=run_id, run_name=check_run_name(run_name))
+
     def delete_run(self, *, run_id: object) -> None:
         self.transport.delete_run(run_id=parse_id(run_id, field=RUN_ID))
 
@@ -493,11 +499,13 @@ class CheckedRegistry:
         model_run_info: dict[str, Any] | None = None,
         model_name: str | None = None,
         created_by: str | None = None,
+        run_name: str | None = None,
     ) -> ModelRunRecord:
         return self.transport.start_run(
             model_run_info=check_info(model_run_info, field=RUN_INFO),
             model_name=_optional_name(model_name, "model_name"),
             created_by=check_optional_text(created_by, field="created_by"),
+            run_name=check_run_name(run_name),
         )
 
     def end_run(

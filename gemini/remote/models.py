@@ -138,6 +138,10 @@ def replace_run_info(*, run_id: uuid.UUID, model_run_info: CheckedInfo) -> Model
     return records.run(http.send("replace_run_info", run_id=run_id, json={RUN_INFO: model_run_info.value}).json())
 
 
+def rename_run(*, run_id: uuid.UUID, run_name: str | None) -> ModelRunRecord:
+    return records.run(http.send("rename_run", run_id=run_id, json={"run_name": run_name}).json())
+
+
 def delete_run(*, run_id: uuid.UUID) -> None:
     http.send("delete_run", run_id=run_id)
 

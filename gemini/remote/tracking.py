@@ -30,10 +30,12 @@ _started: dict[uuid.UUID, ModelRunRecord] = {}
 _started_lock = threading.Lock()
 
 
-def start_run(*, model_run_info: CheckedInfo, model_name: str | None, created_by: str | None) -> ModelRunRecord:
+def start_run(
+    *, model_run_info: CheckedInfo, model_name: str | None, created_by: str | None, run_name: str | None
+) -> ModelRunRecord:
     """Never repeated blindly (each start is a new run): only a connection that could not be opened is
     tried again. What the spool holds for this server starts being sent in the background."""
-    body = {"model_run_info": model_run_info.value, "model_name": model_name}
+    body = {"model_run_info": model_run_info.value, "model_name": model_name, "run_name": run_name}
     record = records.run(http.send("start_run", json=body, idempotent=False).json())
     with _started_lock:
         _started[record.id] = record

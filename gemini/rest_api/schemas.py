@@ -73,10 +73,19 @@ class ModelModelRunCreate(Schema):
 
 class ModelRunUpdate(Schema):
     model_config = ConfigDict(
-        protected_namespaces=(), extra="forbid", json_schema_extra={"examples": [{"model_run_info": {"epoch": 4}}]}
+        protected_namespaces=(),
+        extra="forbid",
+        json_schema_extra={"examples": [{"model_run_info": {"epoch": 4}}, {"run_name": "train2"}, {"run_name": None}]},
     )
 
     model_run_info: Info | None = Field(default=None, description="Replaces the run's info entirely.")
+    run_name: str | None = Field(
+        default=None,
+        description=(
+            f"The run's readable name (at most {MAX_NAME_LENGTH} characters, one line); null removes it. "
+            "Left as it is when the field is absent."
+        ),
+    )
 
 
 class ModelRunModelAssociation(Schema):
@@ -104,6 +113,9 @@ class ModelRunPublic(PublicSchema):
     error_message: str | None = None
     created_by: str | None = Field(
         default=None, description="The name of the token that created the run; null when created without one."
+    )
+    run_name: str | None = Field(
+        default=None, description="The run's readable name (`train2`, `version_3`); null when it has none."
     )
 
     @classmethod

@@ -63,6 +63,7 @@ class TrackedRunStart(Schema):
     model_name: Name | None = Field(
         default=None, description="The model the run belongs to, created if missing; none if omitted."
     )
+    run_name: str | None = Field(default=None, description="The run's readable name (`train2`); none if omitted.")
 
 
 class TrackedRunEnd(Schema):

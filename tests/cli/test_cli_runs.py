@@ -29,7 +29,7 @@ def test_human_output(gemini):
     assert "recorded model run" in created.stderr
     assert "stand-counter" in created.stdout and '"epoch": 3' in created.stdout
     table = gemini.ok("runs", "list").stdout.splitlines()
-    assert table[0].split() == ["ID", "MODEL", "INFO", "CREATED"]
+    assert table[0].split() == ["ID", "NAME", "MODEL", "INFO", "CREATED"]
     assert "stand-counter" in table[1] and '{"epoch":3}' in table[1]
 
 

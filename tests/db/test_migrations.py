@@ -190,3 +190,28 @@ def test_revision_0009_builds_the_blocks_of_the_points_already_stored(fresh_url,
     engine.dispose()
     assert [(key, step, value) for key, step, value, _ in back] == [(p["k"], p["s"], p["v"]) for p in points]
     assert {str(stamp).replace("+00:00", "") for *_, stamp in back} == {"2026-01-01 00:00:00.250000"}
+
+
+def test_revision_0010_adds_run_names_keeping_every_run_and_a_downgrade_drops_them(fresh_url, monkeypatch):
+    engine = db_engine.create_database_engine(fresh_url)
+    run = "01a2205f-b32f-73e7-91b2-2a0f927874d8" if engine.dialect.name == "postgresql" else "01a2205fb32f73e791b22a0f927874d8"
+    with engine.begin() as connection:
+        command.upgrade(migrations.alembic_config(connection), "0009")
+        insert_tracked_run(connection, run)
+    engine.dispose()
+    monkeypatch.setenv("GEMINI_DATABASE_URL", fresh_url)
+    [before] = registry().search_runs().items  # first use upgrades to the head
+    assert (str(before.id), before.status, before.run_name) == ("01a2205f-b32f-73e7-91b2-2a0f927874d8", "running", None)
+    registry().rename_run(run_id=run, run_name="train2")
+    assert [found.id for found in registry().search_runs(where='name = "train2"').items] == [before.id]
+    db_engine.dispose_engines()
+    with engine.begin() as connection:
+        command.downgrade(migrations.alembic_config(connection), "0009")
+        columns = [column["name"] for column in sa.inspect(connection).get_columns("model_runs")]
+        indexes = [index["name"] for index in sa.inspect(connection).get_indexes("model_runs")]
+        kept = connection.execute(sa.text("SELECT status FROM model_runs")).scalars().all()
+        command.upgrade(migrations.alembic_config(connection), "0010")
+        again = connection.execute(sa.text("SELECT run_name FROM model_runs")).scalars().all()
+    engine.dispose()
+    assert "run_name" not in columns and "ix_model_runs_run_name" not in indexes
+    assert kept == ["running"] and again == [None]

@@ -4,6 +4,7 @@ import hashlib
 import math
 import pickle
 import signal
+import time
 from pathlib import Path
 
 import pytest
@@ -183,6 +184,56 @@ def test_version_is_the_run_id_and_names_the_checkpoint_directory(db, tmp_path):
     trainer = fit(tmp_path, gemini_logger)
     assert gemini_logger.version == gemini_logger.run_id == str(stored_run(gemini_logger).id)
     assert Path(trainer.checkpoint_callback.dirpath) == tmp_path / "yield_predictor" / gemini_logger.version / "checkpoints"
+
+
+def test_runs_are_named_version_n_per_model_as_lightning_numbers_versions(db, tmp_path):
+    names = []
+    for model_name in ("yield_predictor", "yield_predictor", "stand_counter", "yield_predictor"):
+        gemini_logger = GeminiLogger(model_name=model_name)
+        fit(tmp_path, gemini_logger)
+        names.append(stored_run(gemini_logger).run_name)
+    assert names == ["version_0", "version_1", "version_0", "version_2"]
+    found = ModelRun.search(model_name="yield_predictor", where='name = "version_1"')
+    assert [run.run_name for run in found] == ["version_1"]
+
+
+def test_the_numbering_goes_on_from_the_highest_version_and_ignores_other_names(db, tmp_path):
+    for name in ("version_4", "version_x", "baseline"):
+        ModelRun.start(model_name="yield_predictor", run_name=name).end()
+    gemini_logger = GeminiLogger(model_name="yield_predictor")
+    fit(tmp_path, gemini_logger)
+    assert stored_run(gemini_logger).run_name == "version_5"
+
+
+def test_run_name_names_the_run_and_can_be_changed(db, tmp_path):
+    gemini_logger = GeminiLogger(model_name="yield_predictor", run_name="baseline lr=0.05")
+    fit(tmp_path, gemini_logger)
+    run = stored_run(gemini_logger)
+    assert run.run_name == "baseline lr=0.05"
+    assert run.rename("baseline") is not None and stored_run(gemini_logger).run_name == "baseline"
+
+
+def test_a_run_without_a_model_is_numbered_among_runs_without_one(db, tmp_path):
+    ModelRun.start(model_name="yield_predictor", run_name="version_7").end()
+    gemini_logger = GeminiLogger()
+    fit(tmp_path, gemini_logger)
+    assert stored_run(gemini_logger).run_name == "version_0"
+
+
+class SlowEpochs(L.Callback):
+    """Each epoch lasts long enough for the system metrics' sampler (every 0.05 s here) to sample."""
+
+    def on_train_epoch_end(self, trainer, module):
+        time.sleep(0.5)
+
+
+def test_system_metrics_are_sampled_unless_turned_off(db, tmp_path, monkeypatch):
+    monkeypatch.setenv("GEMINI_SYSTEM_METRICS_INTERVAL", "0.05")
+    sampled, quiet = GeminiLogger(model_name="yield_predictor"), GeminiLogger(model_name="yield_predictor", system_metrics=False)
+    fit(tmp_path, sampled, callbacks=[SlowEpochs()])
+    fit(tmp_path, quiet, callbacks=[SlowEpochs()])
+    assert "system/cpu_percent" in stored_run(sampled).get_metrics()
+    assert not [key for key in stored_run(quiet).get_metrics() if key.startswith("system/")]
 
 
 def test_run_ends_finished_when_fit_succeeds(db, tmp_path):

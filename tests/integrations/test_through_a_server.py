@@ -50,6 +50,10 @@ def test_lightning_logs_a_training_through_the_server(server, tmp_path):
     assert run.status == "finished"
     assert run.model_id == Model.get("remote_yield_predictor").id
     assert run.model_run_info["params"] == dict(recorder.hyperparameters)
+    # Named version_N, N read through the server (its database may hold earlier runs of the model).
+    assert run.run_name.startswith("version_")
+    named = ModelRun.search(model_name="remote_yield_predictor", where=f'name = "{run.run_name}"')
+    assert run.id in [found.id for found in named]
     for key, reported in recorder.points.items():
         history = run.get_metric_history(key)
         assert [(point["step"], point["value"]) for point in history] == sorted(dict(reported).items()), key
@@ -78,6 +82,8 @@ def test_yolo_logs_a_training_through_the_server(server, tmp_path):
     run = ModelRun.get_by_id(tracker.run.id)
     assert run.status == "finished"
     assert run.model_id == Model.get("remote_stand_counter").id
+    assert run.run_name == "train"
+    assert run.model_run_info["resolved_params"]["optimizer"] != run.model_run_info["params"]["optimizer"] == "auto"
     assert [point["step"] for point in run.get_metric_history("train/box_loss")] == list(range(1, EPOCHS + 1))
     weights = tmp_path / "runs" / "train" / "weights"
     stored = {item["name"]: item["sha256"] for item in run.list_artifacts()}

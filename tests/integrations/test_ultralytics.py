@@ -20,11 +20,13 @@ ultralytics = require("ultralytics")
 provide_plot_font()
 
 import numpy as np  # noqa: E402
+import yaml  # noqa: E402
 from PIL import Image  # noqa: E402
 from ultralytics import YOLO  # noqa: E402
 
 from gemini.api.model import Model  # noqa: E402
 from gemini.api.model_run import ModelRun  # noqa: E402
+from gemini.integrations._runs import json_safe  # noqa: E402
 from gemini.integrations.ultralytics import track_yolo  # noqa: E402
 
 EPOCHS = 2
@@ -60,11 +62,12 @@ def dataset(tmp_path) -> Path:
     return write_dataset(tmp_path)
 
 
-def train(model, data: Path, project: Path, name: str = "train", plots: bool = True):
-    """Train two epochs on the CPU; ``plots=False`` for the tests that read no plot (they are slow)."""
+def train(model, data: Path, project: Path, name: str = "train", plots: bool = True, exist_ok: bool = True):
+    """Train two epochs on the CPU; ``plots=False`` for the tests that read no plot (they are slow);
+    ``exist_ok=False`` makes Ultralytics number the directory (``train2``) when ``name`` is taken."""
     return model.train(
         data=str(data), epochs=EPOCHS, imgsz=IMAGE_SIZE, batch=4, workers=0, device="cpu",
-        project=str(project), name=name, exist_ok=True, verbose=False, plots=plots,
+        project=str(project), name=name, exist_ok=exist_ok, verbose=False, plots=plots,
     )
 
 
@@ -79,6 +82,7 @@ class Trained:
     histories: dict[str, list[dict]]
     artifacts: list[dict]
     found_by_loss: list[ModelRun]
+    found_by_launch_settings: list[ModelRun]
 
 
 @pytest.fixture(scope="module")
@@ -101,6 +105,10 @@ def trained(database_url, tmp_path_factory) -> Trained:
             histories={key: run.get_metric_history(key) for key in run.get_metrics()},
             artifacts=run.list_artifacts(),
             found_by_loss=ModelRun.search(model_name="stand_counter", where="min(metric.`train/box_loss`) > 0") or [],
+            found_by_launch_settings=ModelRun.search(
+                model_name="stand_counter", where='params.lr0 = 0.01 and params.optimizer = "auto" and name = "train"'
+            )
+            or [],
         )
 
 
@@ -119,6 +127,37 @@ def test_run_info_holds_the_trainer_arguments(trained):
     assert (params["epochs"], params["imgsz"], params["model"], params["task"]) == (EPOCHS, IMAGE_SIZE, "yolov8n.yaml", "detect")
 
 
+def test_params_are_the_arguments_as_args_yaml_has_them(trained):
+    given = yaml.safe_load((trained.save_dir / "args.yaml").read_text(encoding="utf-8"))
+    params = trained.run.model_run_info["params"]
+    assert params == json_safe(given)
+    assert (params["optimizer"], params["lr0"]) == ("auto", 0.01)  # Ultralytics' defaults, as launched
+
+
+def test_resolved_params_hold_only_what_the_trainer_changed(trained):
+    info = trained.run.model_run_info
+    resolved, params = info["resolved_params"], info["params"]
+    # optimizer=auto picks AdamW for a short training, and its lr0 from the number of classes (one).
+    assert (resolved["optimizer"], resolved["lr0"]) == ("AdamW", round(0.002 * 5 / (4 + 1), 6))
+    assert all(params.get(key) != value for key, value in resolved.items())
+    assert "epochs" not in resolved and "imgsz" not in resolved
+
+
+def test_a_run_is_found_by_the_settings_it_was_launched_with(trained):
+    assert [run.id for run in trained.found_by_launch_settings] == [trained.run.id]
+
+
+def test_the_run_is_named_as_its_training_directory(trained):
+    assert trained.run.run_name == trained.save_dir.name == "train"
+
+
+def test_results_csv_time_column_is_logged_as_time(trained):
+    rows = results_csv(trained.save_dir)
+    history = trained.histories["time"]
+    assert [point["step"] for point in history] == [int(row["epoch"]) for row in rows]
+    assert [point["value"] for point in history] == pytest.approx([float(row["time"]) for row in rows], rel=1e-5)
+
+
 def test_run_info_holds_the_dataset_description(trained):
     data = trained.run.model_run_info["data"]
     assert (data["names"], data["nc"], data["yaml_file"]) == ({"0": "plant"}, 1, str(trained.dataset))
@@ -130,7 +169,7 @@ def test_run_belongs_to_the_named_model_created_on_first_use(trained):
 
 def test_every_epoch_logs_its_results_csv_row_with_the_epoch_as_step(trained):
     rows = results_csv(trained.save_dir)
-    keys = [key for key in rows[0] if key not in ("epoch", "time")]
+    keys = [key for key in rows[0] if key != "epoch"]
     assert {"train/box_loss", "metrics/mAP50(B)", "val/cls_loss", "lr/pg0"} <= set(keys)
     for key in keys:
         history = trained.histories[key]
@@ -194,10 +233,14 @@ def test_keyboard_interrupt_ends_the_run_killed(db, dataset, tmp_path):
 def test_each_training_of_a_tracked_model_is_its_own_run(db, dataset, tmp_path):
     model = YOLO("yolov8n.yaml")
     tracker = track_yolo(model, model_name="stand_counter")
-    train(model, dataset, tmp_path / "runs", name="first", plots=False)
-    train(model, dataset, tmp_path / "runs", name="second", plots=False)
+    directories = []
+    for exist_ok in (True, False):  # the second is numbered by Ultralytics: train2 (train-2 in 8.4)
+        train(model, dataset, tmp_path / "runs", plots=False, exist_ok=exist_ok)
+        directories.append(Path(model.trainer.save_dir).name)
     assert len({run.id for run in tracker.runs}) == 2
-    assert [ModelRun.get_by_id(run.id).status for run in tracker.runs] == ["finished", "finished"]
+    stored = [ModelRun.get_by_id(run.id) for run in tracker.runs]
+    assert [run.status for run in stored] == ["finished", "finished"]
+    assert [run.run_name for run in stored] == directories and directories[0] == "train" != directories[1]
 
 
 def test_a_run_the_registry_refuses_to_start_stops_training_at_its_start(db, dataset, tmp_path):
@@ -213,6 +256,15 @@ def test_log_artifacts_false_stores_no_file(db, dataset, tmp_path):
     tracker = track_yolo(model, model_name="stand_counter", log_artifacts=False)
     train(model, dataset, tmp_path / "runs", plots=False)
     assert ModelRun.get_by_id(tracker.run.id).list_artifacts() == []
+
+
+def test_system_metrics_false_samples_nothing(db, dataset, tmp_path, monkeypatch):
+    monkeypatch.setenv("GEMINI_SYSTEM_METRICS_INTERVAL", "0.05")
+    model = YOLO("yolov8n.yaml")
+    tracker = track_yolo(model, model_name="stand_counter", system_metrics=False, log_artifacts=False)
+    train(model, dataset, tmp_path / "runs", plots=False)
+    keys = ModelRun.get_by_id(tracker.run.id).get_metrics()
+    assert "train/box_loss" in keys and not [key for key in keys if key.startswith("system/")]
 
 
 def test_training_makes_no_network_connection(db, dataset, tmp_path, monkeypatch):

@@ -48,6 +48,11 @@ _models = ModelRow.__table__
 _summaries = run_metric_summaries
 _SUMMARY_COLUMNS = {"last": "last_value", "min": "min_value", "max": "max_value"}
 
+_FIELD_COLUMNS = {"name": "run_name"}
+"""Run fields whose column is named otherwise; the rest are columns of their own names."""
+_BYTEWISE_TEXT_FIELDS = ("model.name", "name", "created_by")
+"""Text fields PostgreSQL compares and sorts byte by byte (``COLLATE "C"``), as SQLite does."""
+
 _SQLITE_NUMBER_TYPES = ("integer", "real")
 _INT64 = range(-(2**63), 2**63)
 
@@ -207,11 +212,15 @@ class RunQueryCompiler:
                 return sa.and_(_runs.c.status.is_not(None), sa.not_(matches)) if expression.negated else matches
             raise TypeError(f"not a status condition: {expression!r}")
         else:
-            value = _runs.c[field]
+            value = _field_column(field)
             if isinstance(expression, Exists):
-                return value.is_not(None)  # always true of the times; false of a run without an author
-            if field == "created_by" and self.dialect == "postgresql":
-                value = value.collate("C")  # compared byte by byte, as SQLite does
+                # Always true of the times; false of a run without an author or a name.
+                return value.is_not(None)
+            # Compared byte by byte, as SQLite does. A name's equality, the same in any (deterministic)
+            # collation, is left as it is: the index on run names then serves it.
+            bytewise = field in _BYTEWISE_TEXT_FIELDS and not (field == "name" and _is_equality(expression))
+            if bytewise and self.dialect == "postgresql":
+                value = value.collate("C")
         if isinstance(expression, Compare):
             return _operate(value, expression.operator, expression.value)
         if isinstance(expression, In):
@@ -240,8 +249,8 @@ class RunQueryCompiler:
                 components.append(SortComponent(self.status(), key.descending))
                 continue
             if isinstance(key.target, Field):
-                expression = _runs.c[key.target.name] if key.target.name != "model.name" else _model_name_of_run()
-                if self.dialect == "postgresql" and key.target.name in ("model.name", "created_by"):
+                expression = _field_column(key.target.name) if key.target.name != "model.name" else _model_name_of_run()
+                if self.dialect == "postgresql" and key.target.name in _BYTEWISE_TEXT_FIELDS:
                     expression = expression.collate("C")
                 components.append(SortComponent(expression, key.descending))
                 continue
@@ -298,6 +307,16 @@ class RunQueryCompiler:
             beyond = expression < bound if component.descending else expression > bound
             condition = sa.or_(beyond, expression.is_(None), sa.and_(expression == bound, condition))
         return condition
+
+
+def _is_equality(expression: Expression) -> bool:
+    return (isinstance(expression, Compare) and expression.operator == "=") or (
+        isinstance(expression, In) and not expression.negated
+    )
+
+
+def _field_column(field: str) -> sa.Column:
+    return _runs.c[_FIELD_COLUMNS.get(field, field)]
 
 
 def _model_name_of_run() -> sa.ColumnElement:

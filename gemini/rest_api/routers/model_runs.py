@@ -5,6 +5,8 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query, Request, Response
 
+from gemini.domain.checks import check_run_name
+from gemini.domain.errors import InvalidInputError
 from gemini.registry import registry
 from gemini.rest_api.threads import off_the_loop
 from gemini.rest_api.errors import CONFLICT, NOT_FOUND, READ_ERRORS, WRITE_ERRORS
@@ -104,8 +106,18 @@ async def get_model_run(run_id: uuid.UUID) -> ModelRunPublic:
 
 @router.patch("/{run_id}", dependencies=WRITE_ACCESS, responses={**WRITE_ERRORS, **NOT_FOUND, **CONFLICT})
 def update_model_run(run_id: uuid.UUID, body: ModelRunUpdate) -> ModelRunPublic:
-    """Replace the run's info; 409 when another run of the same model already has that info."""
-    return ModelRunPublic.of(registry().replace_run_info(run_id=run_id, model_run_info=body.model_run_info))
+    """Replace the run's info (409 when another run of the same model already has that info), rename it
+    (``{"run_name": "train2"}``; ``null`` removes the name), or both."""
+    renamed = "run_name" in body.model_fields_set  # an absent name is kept; null removes it
+    if body.model_run_info is None and not renamed:
+        raise InvalidInputError("nothing to update: give model_run_info, run_name or both")
+    if not renamed:
+        return ModelRunPublic.of(registry().replace_run_info(run_id=run_id, model_run_info=body.model_run_info))
+    # The name is checked before the info is replaced, so that a bad name changes nothing.
+    check_run_name(body.run_name)
+    if body.model_run_info is not None:
+        registry().replace_run_info(run_id=run_id, model_run_info=body.model_run_info)
+    return ModelRunPublic.of(registry().rename_run(run_id=run_id, run_name=body.run_name))
 
 
 @router.delete("/{run_id}", status_code=204, dependencies=WRITE_ACCESS, responses={**WRITE_ERRORS, **NOT_FOUND})

@@ -46,7 +46,10 @@ async def start_run(body: TrackedRunStart, writer: Writer) -> ModelRunPublic:
     batches) until it ends."""
     record = await off_the_loop(
         registry().start_run,
-        model_run_info=body.model_run_info, model_name=body.model_name, created_by=writer.name
+        model_run_info=body.model_run_info,
+        model_name=body.model_name,
+        created_by=writer.name,
+        run_name=body.run_name,
     )
     return ModelRunPublic.of(record)
 
