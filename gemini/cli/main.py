@@ -19,19 +19,23 @@ from gemini.cli.errors import GeminiGroup
 from gemini.cli.output import note
 
 
+NOTE_LOGGERS = ("gemini.core", "gemini.db")
+
+
 class _NoteHandler(logging.Handler):
-    """Shows the database transport's INFO lines (a model or experiment created on first use) as remarks
-    on stderr."""
+    """Shows the database transport's INFO lines (a model or experiment created on first use, where a
+    relative SQLite path leads) as remarks on stderr."""
 
     def emit(self, record: logging.LogRecord) -> None:
         note(record.getMessage())
 
 
 def _show_core_notes() -> None:
-    core = logging.getLogger("gemini.core")
-    if not any(isinstance(handler, _NoteHandler) for handler in core.handlers):
-        core.addHandler(_NoteHandler(logging.INFO))
-        core.setLevel(logging.INFO)
+    for name in NOTE_LOGGERS:
+        logger = logging.getLogger(name)
+        if not any(isinstance(handler, _NoteHandler) for handler in logger.handlers):
+            logger.addHandler(_NoteHandler(logging.INFO))
+            logger.setLevel(logging.INFO)
 
 
 @click.group(cls=GeminiGroup, context_settings={"help_option_names": ["-h", "--help"]})

@@ -1,17 +1,31 @@
 """Printing records: aligned tables for people, JSON (the REST API's shapes) for scripts."""
 
+import contextlib
 import dataclasses
 import datetime as dt
 import json
+import math
+import sys
 import uuid
-from collections.abc import Callable, Sequence
-from typing import IO, Any
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from typing import IO, TYPE_CHECKING, Any, TypeVar
 
 import click
 
 from gemini.domain.records import Page
 
+if TYPE_CHECKING:
+    from click._termui_impl import ProgressBar
+
+T = TypeVar("T")
+
 INFO_COLUMN_WIDTH = 60
+SIGNIFICANT_DIGITS = 4
+"""Digits a float keeps in a table: enough to compare runs, few enough to read (``--json`` keeps all)."""
+LARGEST_PLAIN_NUMBER = 1e15
+"""Below this a large float prints as a whole number (``123457``) rather than ``1.235e+05``."""
+PROGRESS_RENDERS = 500
+"""About how often a progress bar of known length is redrawn over its whole run."""
 
 json_option = click.option("--json", "as_json", is_flag=True, help="Print JSON instead of a table.")
 
@@ -36,17 +50,40 @@ def echo_json(value: Any) -> None:
     click.echo(dumps(value))
 
 
+def number(value: float) -> str:
+    """A float for people: ``SIGNIFICANT_DIGITS`` significant digits (``0.9517``, ``3.042e-05``), a large
+    one as a whole number (``123457``). Integers are not floats here and print in full."""
+    text = f"{value:.{SIGNIFICANT_DIGITS}g}"
+    if "e+" in text and abs(value) < LARGEST_PLAIN_NUMBER:
+        return f"{value:.0f}"
+    return text
+
+
+def _compact(value: Any) -> str:
+    """Compact JSON with its floats as ``number`` writes them (still JSON: ``3.042e-05`` is a number)."""
+    if isinstance(value, float):
+        return number(value) if math.isfinite(value) else json.dumps(value)
+    if isinstance(value, dict):
+        return "{" + ",".join(f"{_compact(str(key))}:{_compact(item)}" for key, item in value.items()) + "}"
+    if isinstance(value, (list, tuple)):
+        return "[" + ",".join(_compact(item) for item in value) + "]"
+    return json.dumps(value, ensure_ascii=False)
+
+
 def compact_json(value: Any, width: int = INFO_COLUMN_WIDTH) -> str:
-    text = json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+    text = _compact(value)
     return text if len(text) <= width else text[: width - 1] + "…"
 
 
 def cell(value: Any) -> str:
+    """A value in a table or a ``name  value`` line; every table prints its values through this."""
     if value is None:
         return "-"
+    if isinstance(value, float):
+        return number(value)
     if isinstance(value, dt.datetime):
         return value.strftime("%Y-%m-%d %H:%M:%S")
-    if isinstance(value, dict):
+    if isinstance(value, (dict, list)):
         return compact_json(value)
     return " ".join(str(value).split())
 
@@ -95,6 +132,78 @@ def echo_page(
 def note(message: str) -> None:
     """A remark for the person at the terminal, on stderr so that stdout stays parseable."""
     click.echo(message, err=True)
+
+
+def _is_terminal(stream: IO[str] | None) -> bool:
+    try:
+        return stream is not None and stream.isatty()
+    except (AttributeError, ValueError):  # no isatty, or a closed stream
+        return False
+
+
+def progress_shown(*, writes_stdout: bool = False) -> bool:
+    """Whether a progress bar is for someone: stderr is a terminal, and the command's output does not go
+    to that screen too (a bar between the lines of an export to stdout would garble them)."""
+    return _is_terminal(sys.stderr) and not (writes_stdout and _is_terminal(sys.stdout))
+
+
+def progress(
+    items: Iterable[T], *, label: str, length: int | None, writes_stdout: bool = False
+) -> contextlib.AbstractContextManager[Iterable[T]]:
+    """``items``, counted on a progress bar on stderr as they are taken, when ``progress_shown``; otherwise
+    the items alone, with nothing printed (not even the label: piped stderr stays as it was). ``length``
+    is how many there will be, ``None`` when unknown (the bar then counts them)."""
+    if not progress_shown(writes_stdout=writes_stdout):
+        return contextlib.nullcontext(items)
+    return _bar(items, label=label, length=length)
+
+
+def _bar(items: Iterable[T], *, label: str, length: int | None) -> "ProgressBar[T]":
+    steps = max(1, length // PROGRESS_RENDERS) if length else 100  # a redraw per item slows a large import
+    return click.progressbar(
+        items,
+        length=length,
+        label=label,
+        file=sys.stderr,
+        show_pos=length is None,
+        # Without a length there is no bar to fill: the count of items done is the progress.
+        bar_template="%(label)s  [%(bar)s]  %(info)s" if length is not None else "%(label)s  %(info)s",
+        update_min_steps=steps,
+    )
+
+
+class CountedLines:
+    """A text stream whose lines a progress bar counts as they are read or written: for the operations
+    that take a whole stream and handle it a line (one record) at a time."""
+
+    def __init__(self, stream: IO[str], advance: Callable[[int], None]) -> None:
+        self._stream = stream
+        self._advance = advance
+
+    def __iter__(self) -> Iterator[str]:
+        for line in self._stream:
+            yield line
+            self._advance(1)
+
+    def write(self, text: str) -> int:
+        written = self._stream.write(text)
+        self._advance(text.count("\n"))
+        return written
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._stream, name)
+
+
+@contextlib.contextmanager
+def counted_lines(
+    stream: IO[str], *, label: str, length: int | None, writes_stdout: bool = False
+) -> Iterator[IO[str]]:
+    """``stream`` as a ``CountedLines`` on a progress bar (see ``progress``), or itself when no bar is shown."""
+    if not progress_shown(writes_stdout=writes_stdout):
+        yield stream
+        return
+    with _bar((_ for _ in ()), label=label, length=length) as bar:  # advanced by the lines, not iterated
+        yield CountedLines(stream, bar.update)  # type: ignore[misc]
 
 
 def count_lines(stream: IO[str]) -> int | None:

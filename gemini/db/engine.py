@@ -6,6 +6,7 @@ newest Alembic revision, so a fresh SQLite file or an older database is ready be
 
 import contextlib
 import json
+import logging
 import threading
 import time
 from collections.abc import Iterator
@@ -19,7 +20,9 @@ from sqlalchemy.engine import make_url
 from gemini.config import get_settings
 from gemini.db import migrations
 from gemini.db.errors import translate_database_errors
-from gemini.domain.errors import DatabaseUnavailableError
+from gemini.domain.errors import DatabaseUnavailableError, InvalidInputError
+
+logger = logging.getLogger("gemini.db")
 
 SQLITE_BUSY_TIMEOUT_MS = 30_000
 SQLITE_CACHE_KIB = 65_536
@@ -39,6 +42,9 @@ class _Engines(NamedTuple):
 
 _engines: dict[str, _Engines] = {}  # by database URL
 _engines_lock = threading.Lock()
+_told_sqlite_paths: set[str] = set()  # relative SQLite paths already told as absolute ones in this process
+
+SUPPORTED_BACKENDS = ("sqlite", "postgresql")
 
 
 def dumps_json(value: object) -> str:
@@ -53,7 +59,7 @@ def dialect_insert(connection: sa.Connection, table: sa.Table):  # noqa: ANN201 
 
 def create_database_engine(url: str) -> sa.Engine:
     """A new engine for ``url`` with gemini's connection settings; does not touch the schema."""
-    parsed = make_url(url)
+    parsed = _supported_url(url)
     if parsed.get_backend_name() == "sqlite":
         return _create_sqlite_engine(url)
     if parsed.get_backend_name() == "postgresql" and parsed.drivername == "postgresql":
@@ -62,9 +68,40 @@ def create_database_engine(url: str) -> sa.Engine:
     if parsed.get_backend_name() == "postgresql":
         # A server that does not answer at all fails within the timeout instead of hanging the caller.
         connect_args["connect_timeout"] = POSTGRESQL_CONNECT_TIMEOUT_S
-    engine = sa.create_engine(parsed, json_serializer=dumps_json, connect_args=connect_args)
+    try:
+        engine = sa.create_engine(parsed, json_serializer=dumps_json, connect_args=connect_args)
+    except ImportError as exc:  # the URL names a driver that is not installed
+        raise InvalidInputError(
+            f"the database URL {parsed.render_as_string(hide_password=True)} needs the Python package "
+            f"{exc.name or exc}, which is not installed (pip install 'gemini-model-registry[local]' installs "
+            "psycopg, the PostgreSQL driver)"
+        ) from exc
     _ping_when_idle(engine)
     return engine
+
+
+def _supported_url(url: str) -> sa.URL:
+    """``url`` parsed; for any other database than SQLite and PostgreSQL, ``InvalidInputError`` saying
+    what to write instead (SQLAlchemy would only fail to load a dialect or its driver)."""
+    try:
+        parsed = make_url(url)
+    except sa.exc.ArgumentError as exc:
+        raise InvalidInputError(f"the database URL is not a valid SQLAlchemy URL ({exc})") from exc
+    backend = parsed.get_backend_name()
+    shown = parsed.render_as_string(hide_password=True)
+    if backend == "postgres":
+        # SQLAlchemy 2 no longer reads the "postgres" alias that Heroku-style URLs use.
+        suggested = parsed.set(drivername=parsed.drivername.replace("postgres", "postgresql", 1))
+        raise InvalidInputError(
+            f"the database URL {shown} starts with {parsed.drivername}://, which SQLAlchemy 2 no longer "
+            f"accepts: write {suggested.drivername}:// ({suggested.render_as_string(hide_password=True)})"
+        )
+    if backend not in SUPPORTED_BACKENDS:
+        raise InvalidInputError(
+            f"the database URL {shown} is for {backend}; gemini works on SQLite (sqlite:///path/to/file.db) "
+            "and PostgreSQL (postgresql://user@host/database)"
+        )
+    return parsed
 
 
 def _ping_when_idle(engine: sa.Engine) -> None:
@@ -95,6 +132,16 @@ def _create_sqlite_engine(url: str) -> sa.Engine:
     database = make_url(url).database
     if database and database != ":memory:" and not database.startswith("file:"):
         Path(database).expanduser().parent.mkdir(parents=True, exist_ok=True)
+        resolved = str(Path(database).resolve())
+        if not Path(database).is_absolute() and resolved not in _told_sqlite_paths:
+            # sqlite:///name.db is relative to the current directory: another directory, another registry.
+            _told_sqlite_paths.add(resolved)
+            logger.info(
+                "the SQLite database %s is %s: its path is relative to the current directory "
+                "(sqlite:////absolute/path.db names one file from anywhere)",
+                database,
+                resolved,
+            )
     engine = sa.create_engine(
         url, json_serializer=dumps_json, connect_args={"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000}
     )

@@ -94,7 +94,8 @@ def _base_url(settings: Settings) -> str:
     url = settings.api_url.strip().rstrip("/")
     if not url.startswith(("http://", "https://")):
         raise InvalidInputError(f"GEMINI_API_URL must be an http:// or https:// address, got {url!r}")
-    return url
+    # The server's root; every path below adds /api itself, so an address copied with it means the same.
+    return url.removesuffix("/api")
 
 
 def server() -> Server:
@@ -214,6 +215,14 @@ def _check_version(pooled: Server) -> None:
             pooled.max_request_bytes = body["max_request_bytes"]
         if isinstance(body.get("max_batch_points"), int):
             pooled.max_batch_points = body["max_batch_points"]
+    if reported is None and response.status_code in (401, 403):  # something in front wants credentials
+        raise error_from(response, pooled.url)
+    if reported is None and not (isinstance(body, dict) and "version" in body):
+        # Not a gemini server's health at all: most often an address that is not a server's root.
+        raise IncompatibleServerError(
+            f"{pooled.url}/api/health answered {response.status_code} with no gemini REST API version: "
+            "GEMINI_API_URL should be the root address of a gemini server (e.g. http://registry.lab:7777)"
+        )
     if reported != API_VERSION:
         served = f"REST API version {reported}" if reported is not None else "no gemini REST API version"
         server_version = body.get("version") if isinstance(body, dict) else None

@@ -2,30 +2,35 @@
 
 import json
 import os
+import socket
 import subprocess
 import sys
+import time
 from pathlib import Path
 
-import socket
-
+import httpx
 import pytest
-import uvicorn
 
 from gemini.cli.commands import serve as serve_command
-from gemini.cli.commands.serve import is_loopback, listening_socket
+from gemini.cli.commands.serve import bind_listening_socket, is_loopback
+from tests.conftest import free_loopback_port
+
+
+BOUND = object()
+"""What ``serve`` binds in the tests that record its uvicorn call instead of listening."""
 
 
 @pytest.fixture
 def uvicorn_calls(monkeypatch) -> list:
     """Records what ``serve`` would hand to uvicorn instead of binding a socket."""
     calls = []
+    monkeypatch.setattr(serve_command, "bind_listening_socket", lambda host, port: BOUND)
     monkeypatch.setattr(serve_command, "run_uvicorn", lambda app, **options: calls.append((app, options)))
     return calls
 
 
-def test_connections_a_multi_worker_socket_accepts_send_without_delay():
-    config = uvicorn.Config(serve_command.APP, host="127.0.0.1", port=0, workers=2)
-    with listening_socket(config) as listening:
+def test_connections_the_listening_socket_accepts_send_without_delay():
+    with bind_listening_socket("127.0.0.1", 0) as listening:
         listening.listen()  # uvicorn's server does this once it has the socket
         with socket.create_connection(listening.getsockname()[:2]) as client:
             accepted, _ = listening.accept()
@@ -129,3 +134,70 @@ def test_installed_executable(tmp_path):
     failed = subprocess.run([str(executable), "runs", "show", "nope"], env=env, capture_output=True, text=True)
     assert failed.returncode == 1
     assert failed.stderr.strip() == "Error: model run id 'nope' is not a valid UUID"
+
+
+@pytest.fixture
+def taken_port():
+    """A loopback port another program listens on."""
+    with socket.socket() as other:
+        other.bind(("127.0.0.1", 0))
+        other.listen()
+        yield other.getsockname()[1]
+
+
+def test_a_busy_port_is_one_line_naming_it_and_no_banner(gemini, taken_port, monkeypatch):
+    called = []
+    monkeypatch.setattr(serve_command, "run_uvicorn", lambda app, **options: called.append(app))
+    message = gemini.fails("serve", "--port", str(taken_port))
+    assert message == (
+        f"Error: port {taken_port} on 127.0.0.1 is already in use (another gemini serve?); choose another with --port"
+    )
+    assert called == []
+
+
+def test_an_address_that_cannot_be_had_is_one_line(gemini, monkeypatch):
+    monkeypatch.setenv("GEMINI_API_TOKEN", "t")
+    message = gemini.fails("serve", "--host", "192.0.2.1", "--port", "8080")  # TEST-NET-1: on no machine
+    assert message.startswith("Error: cannot listen on http://192.0.2.1:8080: ")
+
+
+def test_the_served_socket_is_the_one_bound_before_the_banner(gemini, uvicorn_calls):
+    gemini.ok("serve")
+    assert uvicorn_calls[0][1]["listening"] is BOUND
+
+
+@pytest.mark.parametrize("workers", [1, 2])
+def test_the_real_server_answers_on_the_socket_it_bound(tmp_path, workers):
+    """The executable, end to end: bound, announced, serving; a second one on the port is refused."""
+    executable = Path(sys.executable).parent / "gemini"
+    port = free_loopback_port()
+    env = {**os.environ, "GEMINI_DATABASE_URL": f"sqlite:///{tmp_path / 'served.db'}"}
+    env.pop("GEMINI_API_URL", None)
+    server = subprocess.Popen(
+        [str(executable), "serve", "--port", str(port), "--workers", str(workers)],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                response = httpx.get(f"http://127.0.0.1:{port}/api/health", timeout=2)
+                break
+            except httpx.TransportError:
+                assert server.poll() is None, server.stderr.read()
+                assert time.monotonic() < deadline, "the server did not answer"
+                time.sleep(0.1)
+        assert response.status_code == 200
+        second = subprocess.run(
+            [str(executable), "serve", "--port", str(port)], env=env, capture_output=True, text=True, timeout=60
+        )
+        assert second.returncode == 1
+        assert second.stderr.strip() == (
+            f"Error: port {port} on 127.0.0.1 is already in use (another gemini serve?); choose another with --port"
+        )
+    finally:
+        server.terminate()
+        server.communicate(timeout=60)

@@ -40,11 +40,11 @@ def list_artifacts(run_id, as_json) -> None:  # noqa: ANN001
 @click.command("download")
 @click.argument("run_id", metavar="RUN")
 @click.argument("name")
-@click.argument("dest", required=False, type=click.Path(path_type=Path))
+@click.argument("dest", required=False, type=click.Path())
 def download(run_id, name, dest) -> None:  # noqa: ANN001
     """Write the artifact NAME of RUN to DEST: a file, or a directory to write into under the last part
-    of NAME (default: the current directory). The bytes are checked against their SHA-256 before the
-    file appears; an existing file is replaced.
+    of NAME (default: the current directory). A DEST ending in '/' is a directory, created if missing.
+    The bytes are checked against their SHA-256 before the file appears; an existing file is replaced.
 
     Examples:
 

@@ -12,9 +12,10 @@ import click
 
 from gemini.api import run_export
 from gemini.cli.errors import GeminiCommandError
-from gemini.cli.output import count_lines, note
-from gemini.cli.params import JSON_OBJECT
+from gemini.cli.output import count_lines, note, progress
+from gemini.cli.params import JSON_OBJECT, order_by_hint
 from gemini.domain.errors import GeminiError
+from gemini.domain.records import ModelRunRecord
 from gemini.registry import registry
 
 IMPORT_BATCH = 1_000
@@ -75,7 +76,7 @@ def import_runs(file: IO[str], model_name: str | None) -> None:
         batch.clear()
 
     records = _records(file, source)
-    with click.progressbar(records, length=count_lines(file), label="importing", file=sys.stderr) as bar:
+    with progress(records, length=count_lines(file), label="importing runs") as bar:
         for _number, name, info in bar:
             batch.append((name, info, _number))
             if len(batch) >= IMPORT_BATCH:
@@ -104,6 +105,11 @@ def export_runs(output_format: str, output: str | None, model_run_info, where, o
         gemini runs export --where 'metrics.map50 >= 0.8' --format csv -o best.csv
     """
     filters = dict(model_run_info=model_run_info, model_name=model_name, where=where)
+    with order_by_hint(order_by):
+        _export_runs(output_format, output, filters, order_by)
+
+
+def _export_runs(output_format: str, output: str | None, filters: dict[str, Any], order_by: str | None) -> None:
     total = registry().count_runs(**filters)
     runs = run_export.iter_runs(**filters, order_by=order_by)
     if output_format == "parquet":
@@ -111,38 +117,45 @@ def export_runs(output_format: str, output: str | None, model_run_info, where, o
             import pyarrow as pa
             import pyarrow.parquet as pq
         except ImportError as exc:
-            raise GeminiCommandError("--format parquet needs pyarrow: pip install pyarrow") from exc
+            raise GeminiCommandError(
+                "--format parquet needs pyarrow: pip install 'gemini-model-registry[export]'"
+            ) from exc
         if output is None:
             raise GeminiCommandError("--format parquet writes a file: give --output FILE")
     stream = open(output, "w", encoding="utf-8", newline="") if output and output_format != "parquet" else None
     target = stream or sys.stdout
     try:
-        with click.progressbar(runs, length=total, label="exporting", file=sys.stderr) as bar:
+        with progress(runs, length=total, label="exporting runs", writes_stdout=output is None) as bar:
             if output_format == "jsonl":
                 for record in bar:
-                    line = {
-                        "id": str(record.id),
-                        "model_name": record.model_name,
-                        "model_run_info": record.model_run_info,
-                        "created_at": record.created_at.isoformat(),
-                        "updated_at": record.updated_at.isoformat(),
-                    }
-                    target.write(json.dumps(line, ensure_ascii=False) + "\n")
-                return
-            rows = [run_export.run_row(record) for record in bar]
-        columns = _columns(rows)
+                    target.write(json.dumps(_jsonl_run(record), ensure_ascii=False) + "\n")
+                rows = []
+            else:
+                rows = [run_export.run_row(record) for record in bar]
         if output_format == "csv":
-            writer = csv.DictWriter(target, fieldnames=columns)
+            writer = csv.DictWriter(target, fieldnames=_columns(rows))
             writer.writeheader()
             for row in rows:
                 writer.writerow({key: _cell(value) for key, value in row.items()})
-        else:
+        elif output_format == "parquet":
+            columns = _columns(rows)
             table = pa.Table.from_pylist([{column: _cell(row.get(column)) for column in columns} for row in rows])
             pq.write_table(table, output)
     finally:
         if stream is not None:
             stream.close()
     note(f"{total} runs exported")
+
+
+def _jsonl_run(record: ModelRunRecord) -> dict[str, Any]:
+    """A run as a line 'gemini runs import' reads back."""
+    return {
+        "id": str(record.id),
+        "model_name": record.model_name,
+        "model_run_info": record.model_run_info,
+        "created_at": record.created_at.isoformat(),
+        "updated_at": record.updated_at.isoformat(),
+    }
 
 
 def _columns(rows: list[dict[str, Any]]) -> list[str]:

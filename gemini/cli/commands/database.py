@@ -11,7 +11,8 @@ from typing import TYPE_CHECKING, TextIO
 
 import click
 
-from gemini.cli.output import echo_json, echo_record, json_option, note
+from gemini.cli.errors import GeminiCommandError
+from gemini.cli.output import count_lines, counted_lines, echo_json, echo_record, json_option, note
 from gemini.registry import registry, require_database
 
 if TYPE_CHECKING:
@@ -75,24 +76,34 @@ def info(as_json) -> None:  # noqa: ANN001
 
 
 @database.command("export")
-@click.argument("file", default="-", type=click.Path(dir_okay=False, allow_dash=True))
-def export(file: str) -> None:
+@click.argument("file", required=False, type=click.Path(dir_okay=False, allow_dash=True))
+@click.option(
+    "--output",
+    "-o",
+    type=click.Path(dir_okay=False, allow_dash=True),
+    help="File to write (default: standard output), as 'runs export' and 'records export' take it.",
+)
+def export(file: str | None, output: str | None) -> None:
     """Write every model, experiment, run, model version and model record, with ids and timestamps, as
-    JSON Lines to FILE (default: standard output). The file is written whole or not at all; artifacts'
-    and record files' bytes stay in the artifact store.
+    JSON Lines to --output FILE (default: standard output; FILE alone, as before, works too). The file
+    is written whole or not at all; artifacts' and record files' bytes stay in the artifact store.
 
     Example:
 
-        gemini db export registry.jsonl
+        gemini db export -o registry.jsonl
     """
+    if file is not None and output is not None and file != output:
+        raise GeminiCommandError(f"give the file once: as --output {output!r} or as FILE {file!r}, not both")
+    target = output or file or "-"
     try:
-        if file == "-":
-            with click.open_file(file, "w", encoding="utf-8") as stream:
-                counts = registry().export_registry(stream=stream)
+        if target == "-":
+            with click.open_file(target, "w", encoding="utf-8") as stream:
+                with counted_lines(stream, label="exporting lines", length=None, writes_stdout=True) as counted:
+                    counts = registry().export_registry(stream=counted)
         else:
-            counts = _export_to_file(Path(file))
+            counts = _export_to_file(Path(target))
     except OSError as exc:  # a directory that does not exist, a full disk
-        raise click.FileError(file, hint=exc.strerror or str(exc)) from exc
+        raise click.FileError(target, hint=exc.strerror or str(exc)) from exc
     note(f"exported {_counted(counts)}")
 
 
@@ -104,7 +115,8 @@ def _export_to_file(path: Path) -> TransferCounts:
     descriptor = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, mode)
     try:
         with open(descriptor, "w", encoding="utf-8") as stream:
-            counts = registry().export_registry(stream=stream)
+            with counted_lines(stream, label="exporting lines", length=None) as counted:
+                counts = registry().export_registry(stream=counted)
         os.replace(temporary, path)
     except BaseException:
         with contextlib.suppress(OSError):
@@ -125,7 +137,8 @@ def import_(stream: TextIO) -> None:
 
         GEMINI_DATABASE_URL=postgresql://team-server/gemini gemini db import registry.jsonl
     """
-    summary = registry().import_registry(stream=stream)
+    with counted_lines(stream, label="importing lines", length=count_lines(stream)) as counted:
+        summary = registry().import_registry(stream=counted)
     note(f"added {_counted(summary.added)}; already present {_counted(summary.already_present)}")
 
 

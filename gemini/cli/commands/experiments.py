@@ -3,7 +3,7 @@
 import click
 
 from gemini.cli.output import echo_json, echo_page, echo_record, jsonable, json_option, note
-from gemini.cli.params import JSON_OBJECT
+from gemini.cli.params import JSON_OBJECT, offset_option
 from gemini.domain.errors import InvalidInputError
 from gemini.domain.records import ExperimentRecord
 from gemini.registry import registry
@@ -24,7 +24,7 @@ def experiments() -> None:
 
 @experiments.command("list")
 @click.option("--limit", type=click.IntRange(min=0), default=100, show_default=True)
-@click.option("--offset", type=click.IntRange(min=0, max=2**63 - 1), default=0, show_default=True)
+@offset_option
 @json_option
 def list_experiments(limit, offset, as_json) -> None:  # noqa: ANN001
     """List experiments in creation order."""

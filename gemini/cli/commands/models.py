@@ -1,12 +1,11 @@
 """``gemini models``: list, create, show, update and delete models; register, list, alias and download
 their versions."""
 
-from pathlib import Path
-
 import click
 
 from gemini.cli.output import echo_json, echo_page, echo_record, echo_table, jsonable, json_option, note
-from gemini.cli.params import JSON_OBJECT
+from gemini.cli.params import JSON_OBJECT, offset_option
+from gemini.cli.paths import download_destination
 from gemini.domain.errors import InvalidInputError
 from gemini.domain.records import ModelRecord, ModelVersionRecord
 from gemini.registry import registry
@@ -49,7 +48,7 @@ def models() -> None:
 @click.option("--info", "model_info", type=JSON_OBJECT, help="Only models whose info contains this JSON object.")
 @click.option("--experiment", "experiment_name", help="Only models of this experiment.")
 @click.option("--limit", type=click.IntRange(min=0), default=DEFAULT_LIMIT, show_default=True)
-@click.option("--offset", type=click.IntRange(min=0, max=2**63 - 1), default=0, show_default=True)
+@offset_option
 @json_option
 def list_models(model_name, model_url, model_info, experiment_name, limit, offset, as_json) -> None:  # noqa: ANN001
     """List models in creation order.
@@ -232,11 +231,12 @@ def alias_version(reference, alias, as_json) -> None:  # noqa: ANN001
 
 @models.command("download")
 @click.argument("reference", metavar="REF")
-@click.argument("dest", type=click.Path(path_type=Path))
+@click.argument("dest", type=click.Path())
 def download_version(reference, dest) -> None:  # noqa: ANN001
     """Write the bytes of the version REF (MODEL@VERSION or MODEL@ALIAS, MODEL@latest the highest) to
-    DEST: a file, or a directory to write into under the artifact's base name. The bytes are checked
-    against the version's SHA-256 before the file appears; the path written is printed.
+    DEST: a file, or a directory to write into under the artifact's base name (a DEST ending in '/' is
+    a directory, created if missing). The bytes are checked against the version's SHA-256 before the
+    file appears; the path written is printed.
 
     Example:
 
@@ -244,5 +244,6 @@ def download_version(reference, dest) -> None:  # noqa: ANN001
         gemini models download stand_counter@production /srv/models/
     """
     found = registry().find_model_version(reference=reference)
-    written = registry().download_model_version(version_id=found.id, dest=dest)
+    with download_destination(dest) as target:
+        written = registry().download_model_version(version_id=found.id, dest=target)
     click.echo(str(written))

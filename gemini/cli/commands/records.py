@@ -18,8 +18,9 @@ from typing import IO, Any
 import click
 
 from gemini.cli.errors import GeminiCommandError
-from gemini.cli.output import count_lines, echo_json, echo_page, echo_record, note
-from gemini.cli.params import JSON_OBJECT
+from gemini.cli.output import count_lines, echo_json, echo_page, echo_record, note, progress
+from gemini.cli.params import JSON_OBJECT, offset_option
+from gemini.cli.paths import download_destination
 from gemini.domain.errors import GeminiError
 from gemini.domain.records import ModelOutputRecord
 from gemini.registry import registry
@@ -305,6 +306,8 @@ def import_records(file, model_name, input_format, dataset_name, experiment_name
     try:
         chosen, lines = _input_format(file, stream, input_format)
         total = count_lines(stream) if lines is stream else None
+        if total and chosen == "csv":
+            total -= 1  # the header row is no record
         tagging = _Tagging(
             model_name=model_name,
             defaults=dict(dataset_name=dataset_name, experiment_name=experiment_name, season_name=season_name, site_name=site_name),
@@ -341,7 +344,7 @@ def _import(rows: _Lines, tagging: _Tagging, source: str, total: int | None, chu
         rows.read_header()
         if rows.extra_columns:
             note(f"columns {', '.join(rows.extra_columns)} go into model_data")
-        with click.progressbar(rows, length=total, label="importing", file=sys.stderr) as bar:
+        with progress(rows, length=total, label="importing records") as bar:
             for number, fields in bar:
                 chunk.append((number, tagging.record(number, fields)))
                 if len(chunk) >= chunk_size:
@@ -418,7 +421,7 @@ def with_filter_options(command):  # noqa: ANN001, ANN201
 @click.option("--model", "models", multiple=True, help="Only records of this model (repeatable).")
 @with_filter_options
 @click.option("--limit", type=click.IntRange(min=0), help=f"At most this many records (table: {DEFAULT_LIMIT}; --json: all).")
-@click.option("--offset", type=click.IntRange(min=0, max=2**63 - 1), default=0, show_default=True)
+@offset_option
 @click.option("--json", "as_json", is_flag=True, help="Stream JSON Lines, one record a line, instead of a table.")
 def search_records(models, limit, offset, as_json, **options) -> None:  # noqa: ANN001
     """Find records by model, experiment, season, site, dataset, time, run and version, in order of
@@ -482,7 +485,7 @@ def export_records(model_name, output_format, output, with_files, **options) -> 
         writer = csv.DictWriter(target, fieldnames=list(ModelOutputRecord._fields))
         if output_format == "csv":
             writer.writeheader()
-        with click.progressbar(found, length=total, label="exporting", file=sys.stderr) as bar:
+        with progress(found, length=total, label="exporting records", writes_stdout=output is None) as bar:
             for record in bar:
                 line = record_json(record)
                 if files is not None and record.record_file is not None:
@@ -541,15 +544,18 @@ def show_record(record_id, as_json) -> None:  # noqa: ANN001
 
 @records.command("download")
 @click.argument("record_id")
-@click.argument("dest", required=False, type=click.Path(path_type=Path))
+@click.argument("dest", required=False, type=click.Path())
 def download_record(record_id, dest) -> None:  # noqa: ANN001
     """Write the file of the record RECORD_ID to DEST: a file, or a directory to write into under the
-    file's base name (default: the current directory). The bytes are checked against their SHA-256
-    before the file appears; the path written is printed.
+    file's base name (default: the current directory; a DEST ending in '/' is a directory, created if
+    missing). The bytes are checked against their SHA-256 before the file appears; the path written
+    is printed.
 
     Example:
 
     \b
         gemini records download 01a2... /tmp/plots/
     """
-    click.echo(str(registry().download_model_record_file(record_id=record_id, dest=dest)))
+    with download_destination(dest) as target:
+        written = registry().download_model_record_file(record_id=record_id, dest=target)
+    click.echo(str(written))

@@ -4,13 +4,13 @@ import click
 
 from gemini.cli.errors import GeminiCommandError
 from gemini.cli.output import echo_json, echo_page, echo_record, echo_table, jsonable, json_option, note
-from gemini.cli.params import JSON_OBJECT
+from gemini.cli.params import JSON_OBJECT, offset_option, order_by_hint
 from gemini.domain.numbers import json_value
 from gemini.domain.records import ModelRunRecord, Page
 from gemini.registry import registry
 
 DEFAULT_LIMIT = 100
-HEADERS = ("ID", "MODEL", "INFO", "CREATED")
+HEADERS = ("ID", "NAME", "MODEL", "INFO", "CREATED")
 
 
 def echo_run(record: ModelRunRecord, as_json: bool) -> None:
@@ -19,6 +19,7 @@ def echo_run(record: ModelRunRecord, as_json: bool) -> None:
         return
     fields = [
         ("id", str(record.id)),
+        ("name", record.run_name or "-"),
         ("model", record.model_name or "-"),
         ("info", record.model_run_info),
         ("created", record.created_at),
@@ -39,14 +40,14 @@ def _echo_runs(page: Page[ModelRunRecord], *, offset: int, as_json: bool) -> Non
         offset=offset,
         as_json=as_json,
         headers=HEADERS,
-        row=lambda run: (run.id, run.model_name or "-", run.model_run_info, run.created_at),
+        row=lambda run: (run.id, run.run_name or "-", run.model_name or "-", run.model_run_info, run.created_at),
         noun="model runs",
     )
 
 
 page_options = [
-    click.option("--limit", type=click.IntRange(min=0), default=DEFAULT_LIMIT, show_default=True),
-    click.option("--offset", type=click.IntRange(min=0, max=2**63 - 1), default=0, show_default=True),
+    click.option("--limit", type=click.IntRange(min=0), default=DEFAULT_LIMIT, show_default=True, help="Show at most this many."),
+    offset_option,
 ]
 
 
@@ -63,11 +64,19 @@ def runs() -> None:
 
 @runs.command("list")
 @click.option("--model", "model_name", help="Only runs of this model.")
-@click.option("--info", "model_run_info", type=JSON_OBJECT, help="Only runs whose info contains this JSON object.")
+@click.option(
+    "--info",
+    "model_run_info",
+    type=JSON_OBJECT,
+    help="Deprecated: use 'gemini runs search PATTERN' (the same runs).",
+)
 @with_page_options
 @json_option
 def list_runs(model_name, model_run_info, limit, offset, as_json) -> None:  # noqa: ANN001
-    """List runs in creation order."""
+    """List runs in creation order. To find runs by their info, use 'gemini runs search'."""
+    if model_run_info is not None:
+        # Kept working for scripts written against it; searching has one command.
+        note("'gemini runs list --info' is deprecated: use 'gemini runs search PATTERN' (the same runs)")
     page = registry().search_runs(
         model_run_info=model_run_info, model_name=model_name, limit=limit, offset=offset, with_total=True
     )
@@ -76,12 +85,18 @@ def list_runs(model_name, model_run_info, limit, offset, as_json) -> None:  # no
 
 @runs.command("search")
 @click.argument("pattern", type=JSON_OBJECT, required=False)
+@click.option(
+    "--info",
+    "info_option",
+    type=JSON_OBJECT,
+    help="The PATTERN, spelled as 'runs export --info' and 'models list --info' spell it.",
+)
 @click.option("--where", help="A search expression, e.g. 'params.lr < 0.01 and data.site = \"Davis\"'.")
 @click.option("--order-by", "order_by", help="Comma-separated paths, '-' for descending, e.g. -metrics.map50.")
 @click.option("--model", "model_name", help="Only runs of this model.")
 @with_page_options
 @json_option
-def search_runs(pattern, where, order_by, model_name, limit, offset, as_json) -> None:  # noqa: ANN001
+def search_runs(pattern, info_option, where, order_by, model_name, limit, offset, as_json) -> None:  # noqa: ANN001
     """Find runs whose info contains PATTERN (JSON text or @file.json) and matches --where.
 
     An object matches PATTERN when it has every key of the pattern with a matching value; an array when
@@ -93,10 +108,14 @@ def search_runs(pattern, where, order_by, model_name, limit, offset, as_json) ->
         gemini runs search '{"dataset": "plot-2024-07", "tags": ["final"]}' --model stand-counter
         gemini runs search --where 'params.lr < 0.01 and metrics.map50 >= 0.8' --order-by -metrics.map50
     """
+    if pattern is not None and info_option is not None:
+        raise GeminiCommandError("give the pattern once: as PATTERN or as --info, not both")
+    pattern = pattern if pattern is not None else info_option
     if pattern is None and where is None and model_name is None:
         raise GeminiCommandError("give a PATTERN, --where or --model to search by (or use 'gemini runs list')")
     filters = dict(model_run_info=pattern, model_name=model_name, where=where)
-    page = registry().search_runs(**filters, order_by=order_by, limit=limit, offset=offset, with_total=True)
+    with order_by_hint(order_by):
+        page = registry().search_runs(**filters, order_by=order_by, limit=limit, offset=offset, with_total=True)
     _echo_runs(page, offset=offset, as_json=as_json)
 
 

@@ -1,5 +1,6 @@
 """``gemini serve``: the REST API over HTTP, with uvicorn, in one process or several."""
 
+import errno
 import ipaddress
 import os
 import socket
@@ -99,12 +100,17 @@ def serve(host: str, port: int, workers: int, private: bool, access_log: bool, i
                 "Set GEMINI_API_TOKEN, or pass --insecure to accept that"
             )
         note(f"warning: serving on {host} without GEMINI_API_TOKEN; anyone who can reach it may write")
+    # The address is taken before anything is announced: a busy port is the whole message.
+    listening = bind_listening_socket(host, port)
     try:
         # Connecting now also brings the schema up to date before the first request.
         check_database()
     except DatabaseError as exc:
         # Served anyway: the database may come up later (/api/health answers 503 until then).
         note(f"warning: {exc}")
+    except BaseException:
+        listening.close()
+        raise
     try:
         check_artifact_store()
     except StorageError as exc:
@@ -113,10 +119,11 @@ def serve(host: str, port: int, workers: int, private: bool, access_log: bool, i
     reads = "reads need a token" if settings.require_token_for_reads else "reads are open"
     note(
         f"GEMINI registry on {address} (API docs: {address}/docs), database {displayable_url()}, "
-        f"{workers} worker{'s' if workers > 1 else ''}, {reads}"
+        f"{workers} worker{'s' if workers > 1 else ''}, {reads} (Ctrl-C to stop)"
     )
     run_uvicorn(
         APP,
+        listening=listening,
         host=host,
         port=port,
         workers=workers,
@@ -129,29 +136,51 @@ def serve(host: str, port: int, workers: int, private: bool, access_log: bool, i
     )
 
 
-def run_uvicorn(app: str, **options: Any) -> None:
-    """``uvicorn.run(app, **options)``, except that several workers share a listening socket with
-    TCP_NODELAY (``listening_socket``)."""
+def bind_listening_socket(host: str, port: int) -> socket.socket:
+    """A TCP socket bound to ``host``:``port``, as uvicorn binds one (address reuse, inheritable by
+    worker processes); ``GeminiCommandError`` naming the port when it is taken or the address cannot be
+    had.
+
+    The socket has TCP_NODELAY, which Linux gives the connections it accepts. Worker processes get the
+    socket by its file descriptor, and the socket object they rebuild from it no longer says it is TCP,
+    so asyncio skips the TCP_NODELAY it sets on every TCP connection. A reply's headers and body are two
+    writes: without it the body waits for the client's delayed ACK.
+    """
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    listening = socket.socket(family=family, type=socket.SOCK_STREAM, proto=socket.IPPROTO_TCP)
+    try:
+        listening.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        listening.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        listening.bind((host.strip("[]"), port))
+    except OSError as exc:
+        listening.close()
+        if exc.errno == errno.EADDRINUSE:
+            raise GeminiCommandError(
+                f"port {port} on {host} is already in use (another gemini serve?); choose another with --port"
+            ) from exc
+        reason = exc.strerror or str(exc)
+        raise GeminiCommandError(f"cannot listen on {base_url(host, port)}: {reason}") from exc
+    listening.set_inheritable(True)
+    return listening
+
+
+def run_uvicorn(app: str, *, listening: socket.socket, **options: Any) -> None:
+    """Serve ``app`` with uvicorn on the socket ``listening`` (already bound), in one process or, for
+    ``workers`` > 1, in several that share it."""
     import uvicorn  # imported here: every other command starts faster without it
 
-    if options.get("workers", 1) == 1:
-        uvicorn.run(app, **options)
+    config = uvicorn.Config(app, **options)
+    if config.workers == 1:
+        server = uvicorn.Server(config)
+        try:
+            server.run(sockets=[listening])
+        except KeyboardInterrupt:
+            pass
+        if not server.started:  # the application failed to start; uvicorn said why
+            from uvicorn.main import STARTUP_FAILURE
+
+            raise SystemExit(STARTUP_FAILURE)
         return
     from uvicorn.supervisors import Multiprocess
 
-    config = uvicorn.Config(app, **options)
-    Multiprocess(config, sockets=[listening_socket(config)]).run()
-
-
-def listening_socket(config: Any) -> socket.socket:
-    """The socket ``config`` (a ``uvicorn.Config``) listens on, with TCP_NODELAY for the connections it accepts.
-
-    Worker processes get the listening socket by its file descriptor, and the socket object they rebuild
-    from it no longer says it is TCP, so asyncio skips the TCP_NODELAY it sets on every TCP connection.
-    A reply's headers and body are two writes: without it the body waits for the client's delayed ACK.
-    Linux gives accepted sockets the option of the listening one.
-    """
-    listening = config.bind_socket()
-    if listening.family in (socket.AF_INET, socket.AF_INET6):
-        listening.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-    return listening
+    Multiprocess(config, sockets=[listening]).run()
