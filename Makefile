@@ -4,20 +4,30 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test test-main test-integrations bench bench-artifacts bench-tracking bench-server bench-records bench-web install install-integrations clean browser
+.PHONY: run test test-main test-integrations bench bench-artifacts bench-tracking bench-server bench-records bench-web bench-s3 install install-integrations clean browser
 
+# The project is the distribution gemini-model-registry. One named `gemini` (PyPI's is a genetics package)
+# left in a virtualenv, or its gemini.egg-info here (read whenever this directory is on sys.path), would
+# claim the `gemini` package too, so both are removed first.
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip uninstall -qq --yes gemini
+	rm -rf gemini.egg-info
 	$(BIN)/python -m pip install --quiet -e '.[dev]'
 	touch $(STAMP)
 
 install: $(STAMP)
 
-# The REST API, the web page and the API docs on http://127.0.0.1:7777 (Ctrl-C stops it), on the database
-# GEMINI_DATABASE_URL names: unset, the embedded SQLite file.
+# The REST API, the web page and the API docs on http://$(HOST):$(PORT) (Ctrl-C stops it), on the database
+# GEMINI_DATABASE_URL names: unset, the embedded SQLite file. `make run PORT=8080 HOST=0.0.0.0` serves
+# elsewhere (an address other than loopback needs GEMINI_API_TOKEN). Set with `=`, not `?=`: a HOST or PORT
+# in the environment (csh exports HOST as the machine's name) does not move the server.
+HOST = 127.0.0.1
+PORT = 7777
+
 run: $(STAMP)
-	$(BIN)/gemini serve
+	$(BIN)/gemini serve --host $(HOST) --port $(PORT)
 
 # The main suite, then the trainer integrations' tests in their own virtualenv.
 test: test-main test-integrations
@@ -34,6 +44,7 @@ INT_STAMP := $(INT_VENV)/.installed
 $(INT_STAMP): pyproject.toml
 	$(PYTHON) -m venv $(INT_VENV)
 	$(INT_VENV)/bin/python -m pip install --quiet --upgrade pip
+	$(INT_VENV)/bin/python -m pip uninstall -qq --yes gemini
 	$(INT_VENV)/bin/python -m pip install --quiet -e '.[integrations-test]'
 	touch $(INT_STAMP)
 
@@ -56,6 +67,7 @@ BENCH_SIZES ?= 10000,100000,1000000
 $(BENCH_STAMP): pyproject.toml
 	$(PYTHON) -m venv $(BENCH_VENV)
 	$(BENCH_VENV)/bin/python -m pip install --quiet --upgrade pip
+	$(BENCH_VENV)/bin/python -m pip uninstall -qq --yes gemini
 	$(BENCH_VENV)/bin/python -m pip install --quiet -e '.[bench]'
 	touch $(BENCH_STAMP)
 
@@ -96,3 +108,9 @@ bench-web: $(STAMP) browser
 
 clean:
 	rm -rf $(VENV) $(INT_VENV) .pytest_cache .hypothesis
+
+# Artifacts on an S3 bucket through gemini serve, beside boto3 alone on the same S3 server (moto's server mode,
+# from the dev install): a 1 GiB artifact both ways and a YOLO-sized run (about 10 minutes; MIB=64 for a look).
+MIB ?= 1024
+bench-s3: $(STAMP)
+	$(BIN)/python -m benchmarks.s3_bench --mib $(MIB)

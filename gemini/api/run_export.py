@@ -104,7 +104,7 @@ def dataframe(
     try:
         import pandas
     except ImportError as exc:
-        raise ImportError("to_dataframe needs pandas: pip install 'gemini[export]'") from exc
+        raise ImportError("to_dataframe needs pandas: pip install 'gemini-model-registry[export]'") from exc
     rows = []
     for record in records:
         row = _row(record)

@@ -56,7 +56,8 @@ def database_transport() -> Registry:
             raise
         raise UnsupportedOperationError(
             f"a registry on a database of its own needs gemini's database packages ({exc.name} is not "
-            "installed): pip install 'gemini[local]', or set GEMINI_API_URL to work through a server"
+            "installed): pip install 'gemini-model-registry[local]', or set GEMINI_API_URL to work through a "
+            "server"
         ) from exc
     return DatabaseRegistry()
 

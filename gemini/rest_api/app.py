@@ -3,10 +3,10 @@
 Building the app touches no database; the first request that needs one connects (and migrates).
 """
 
-from importlib.metadata import PackageNotFoundError, version
-
 from fastapi import APIRouter, FastAPI
 
+from gemini import __version__
+from gemini.rest_api.api_docs import install_api_docs
 from gemini.rest_api.cors import ConfiguredCORS
 from gemini.rest_api.errors import install_error_handlers
 from gemini.rest_api.limits import RequestBodyLimit
@@ -48,13 +48,6 @@ origins are allowed by `GEMINI_CORS_ORIGINS`.
 """
 
 
-def _package_version() -> str:
-    try:
-        return version("gemini")
-    except PackageNotFoundError:
-        return "0"
-
-
 def api_router() -> APIRouter:
     router = APIRouter(prefix=API_PREFIX)
     router.include_router(health.router)  # open to all: load balancers and clients probe it
@@ -81,7 +74,14 @@ def api_router() -> APIRouter:
 
 
 def create_app() -> FastAPI:
-    app = FastAPI(title="GEMINI model-run registry", version=_package_version(), description=DESCRIPTION)
+    # The docs pages are installed below, on assets served from here rather than from a CDN.
+    app = FastAPI(
+        title="GEMINI model-run registry",
+        version=__version__,
+        description=DESCRIPTION,
+        docs_url=None,
+        redoc_url=None,
+    )
     install_error_handlers(app)
     app.add_middleware(RequestBodyLimit)
     app.add_middleware(NoticeHeaders)
@@ -89,6 +89,7 @@ def create_app() -> FastAPI:
     # Outermost, so that every answer, refusals included, carries the CORS headers.
     app.add_middleware(ConfiguredCORS)
     app.include_router(api_router())
+    install_api_docs(app)  # /docs, /redoc and their assets under /docs/assets
     # Everything outside /api (the browser interface at "/") is mounted here, after the API routes.
     mount_web(app)
     install_openapi_links(app)  # links between operations, for clients and stateful fuzzing

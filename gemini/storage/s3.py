@@ -24,6 +24,7 @@ import base64
 import contextlib
 import datetime as dt
 import hashlib
+import importlib.util
 import os
 import time
 import uuid
@@ -100,6 +101,7 @@ class S3BlobStore:
     @contextlib.contextmanager
     def _calls(self, action: str) -> Iterator[None]:
         """botocore's errors as the store's: unreachable, refused or without credentials, naming the store."""
+        _require_boto3()
         from botocore.exceptions import BotoCoreError, ClientError, NoCredentialsError
 
         try:
@@ -128,6 +130,7 @@ class S3BlobStore:
 
     def stored_size(self, sha256: str) -> int | None:
         """The size of the blob ``sha256`` in the bucket, or ``None`` when it is not there."""
+        _require_boto3()
         from botocore.exceptions import ClientError
 
         with self._calls(f"look up {sha256}"):
@@ -188,6 +191,7 @@ class S3BlobStore:
     ) -> Iterator[bytes]:
         """As ``BlobStore.read``: the object is asked for at once (a missing or wrongly sized one fails
         here), and a whole read holds its last chunk back until the bytes matched their digest."""
+        _require_boto3()
         from botocore.exceptions import ClientError
 
         end = size if end is None else end
@@ -427,14 +431,17 @@ def _expiry(seconds: int) -> dt.datetime:
     return dt.datetime.now(dt.timezone.utc) + dt.timedelta(seconds=seconds)
 
 
-def _make_client():  # noqa: ANN202
-    try:
-        import boto3
-        from botocore.config import Config
-    except ImportError as exc:  # pragma: no cover - depends on the install
+def _require_boto3() -> None:
+    if importlib.util.find_spec("boto3") is None:
         raise StorageUnavailableError(
-            "an s3:// artifact store needs boto3: install the project's 's3' extra"
-        ) from exc
+            "an s3:// artifact store (GEMINI_ARTIFACT_ROOT) needs boto3: pip install 'gemini-model-registry[s3]'"
+        )
+
+
+def _make_client():  # noqa: ANN202
+    _require_boto3()
+    import boto3
+    from botocore.config import Config
     endpoint = os.environ.get("AWS_ENDPOINT_URL_S3") or os.environ.get("AWS_ENDPOINT_URL")
     config = Config(
         signature_version="s3v4",

@@ -1,6 +1,7 @@
 """``gemini serve``: the REST API over HTTP, with uvicorn, in one process or several."""
 
 import errno
+import importlib.util
 import ipaddress
 import os
 import socket
@@ -81,6 +82,13 @@ def serve(host: str, port: int, workers: int, private: bool, access_log: bool, i
     # Imported here too: a client pointed at a server (GEMINI_API_URL) never loads the database code.
     from gemini.core.artifacts import check_artifact_store
     from gemini.core.database import check_database, displayable_url
+
+    missing = [name for name in ("fastapi", "uvicorn") if importlib.util.find_spec(name) is None]
+    if missing:
+        raise GeminiCommandError(
+            f"gemini serve needs the server's packages ({', '.join(missing)} not installed): "
+            "pip install 'gemini-model-registry[server]'"
+        )
     from gemini.rest_api import http_limits
 
     try:
