@@ -149,7 +149,8 @@ class BucketStore:
 
 class ExpiringProxy:
     """An HTTP proxy in front of an S3 server that refuses presigned requests past their expiry, as AWS
-    S3 and MinIO do (moto's server does not check): ``403 AccessDenied, Request has expired``."""
+    S3 and MinIO do (moto's server does not check): ``403 AccessDenied, Request has expired``. With
+    ``reachable`` false it drops every connection unanswered, as a store that cannot be reached."""
 
     def __init__(self, upstream: str) -> None:
         import http.server
@@ -166,6 +167,9 @@ class ExpiringProxy:
             def _forward(self) -> None:
                 length = int(self.headers.get("Content-Length") or 0)
                 body = self.rfile.read(length) if length else b""
+                if not proxy.reachable:  # the connection dropped with no answer, as a store that went away
+                    self.close_connection = True
+                    return
                 query = httpx.URL(self.path).params
                 if "X-Amz-Expires" in query:
                     signed = calendar.timegm(time.strptime(query["X-Amz-Date"], "%Y%m%dT%H%M%SZ"))
@@ -194,6 +198,7 @@ class ExpiringProxy:
             do_GET = do_PUT = do_POST = do_DELETE = do_HEAD = _forward
 
         self.refused = 0
+        self.reachable = True
         self._server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         self.endpoint = f"http://127.0.0.1:{self._server.server_address[1]}"
         self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)

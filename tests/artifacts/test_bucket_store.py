@@ -332,3 +332,37 @@ def test_gemini_db_migrate_artifacts_reports_what_it_copied(run_id, s3_server, m
     human = CliRunner().invoke(cli, ["db", "migrate-artifacts", "--to", bucket], catch_exceptions=False)
     assert f"Now set GEMINI_ARTIFACT_ROOT={bucket}" in human.stderr
     assert get_settings().artifact_root != bucket  # the registry's own setting is the user's to change
+
+
+# -- a bucket that cannot be reached from the training node ---------------------------------------------
+
+
+def test_an_unreachable_bucket_spools_the_artifact_and_gemini_sync_stores_it(s3_server, tmp_path, monkeypatch):
+    """The server answers, its bucket does not: the file waits in the client's spool (the training goes
+    on), and is stored and recorded once the bucket is back."""
+    from gemini.remote.spooling import sync
+
+    proxy = ExpiringProxy(s3_server.endpoint)
+    settings = {**s3_server.environment, "AWS_ENDPOINT_URL": proxy.endpoint, "GEMINI_ARTIFACT_ROOT": new_root()}
+    try:
+        with running_gemini_server(
+            database_url=f"sqlite:///{tmp_path / 'gemini.db'}", log_path=tmp_path / "serve.log", settings=settings
+        ) as served:
+            for key in [key for key in os.environ if key.startswith(("AWS_", "GEMINI_"))]:
+                monkeypatch.delenv(key)
+            monkeypatch.setenv("GEMINI_API_URL", served.url)
+            monkeypatch.setenv("GEMINI_API_RETRIES", "0")
+            monkeypatch.setenv("GEMINI_SPOOL_PATH", str(tmp_path / "client-spool.sqlite"))
+            run_id = registry().create_run(model_run_info={"bucket": "away"})[0].id
+            proxy.reachable = False
+            weights = write_bytes(tmp_path / "best.pt", b"weights while the bucket is away")
+            spooled = registry().log_artifact_file(run_id=run_id, path=weights, name="weights/best.pt")
+            assert spooled.sha256 == digest_of(b"weights while the bucket is away")
+            assert registry().search_artifacts(run_id=run_id, with_total=True).total == 0  # not recorded
+            proxy.reachable = True
+            report = sync()
+            assert report.failed == 0 and report.left == 0, report
+            path = registry().download_artifact(run_id=run_id, name="weights/best.pt", dest=tmp_path / "copy.pt")
+            assert path.read_bytes() == b"weights while the bucket is away"
+    finally:
+        proxy.close()
