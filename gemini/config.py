@@ -84,6 +84,8 @@ class Settings(BaseSettings):
 
     heartbeat_timeout: float = DEFAULT_HEARTBEAT_TIMEOUT
     """Seconds without a heartbeat after which a ``running`` tracked run is reported as ``lost``."""
+    system_metrics_interval: float = Field(default=15.0, gt=0)
+    """Seconds between two samples of the machine's CPU, memory and GPUs while a tracked run trains."""
     artifact_root: str = ""
     """Where blobs (artifacts, model versions, record files) are kept: a directory, or an S3-compatible
     bucket as ``s3://BUCKET/PREFIX`` (endpoint and credentials from the standard AWS variables). Empty

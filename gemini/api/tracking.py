@@ -4,10 +4,13 @@ This is the facade; the machinery is ``gemini.tracking``: ``log_metrics`` only a
 ``MetricBuffer`` (``gemini.tracking.buffer``), whose thread writes batches (every ``FLUSH_POINTS``
 points or ``FLUSH_SECONDS`` seconds, on ``flush``, on ``end`` and at interpreter exit); a run this
 process started has a ``Heartbeat`` (``gemini.tracking.heartbeat``) on a thread of its own every
-``HEARTBEAT_SECONDS``; ``gemini.tracking.lifecycle`` ends the runs at interpreter exit and on SIGTERM.
-A write that fails keeps its points and is tried again later, with a warning on the ``gemini.api``
-logger: training never stops because the registry is unreachable. ``gemini.tracking``'s docstring says
-which layer retries what.
+``HEARTBEAT_SECONDS``, and a ``SystemMetrics`` sampler (``gemini.tracking.system_metrics``) that logs
+the machine's CPU, memory and GPUs into the same buffer every ``GEMINI_SYSTEM_METRICS_INTERVAL`` seconds
+unless ``system_metrics=False``; ``gemini.tracking.lifecycle`` ends the runs at interpreter exit and on
+SIGTERM. A write that fails keeps its points and is tried again later, with a warning on the
+``gemini.api`` logger: training never stops because the registry is unreachable, not even at the start
+(the run is then handed out not yet recorded, and recorded once the registry answers:
+``gemini.tracking.starting``). ``gemini.tracking``'s docstring says which layer retries what.
 
 Like the seed's methods, an operation the registry refuses returns ``None`` (``flush``: ``False``) with
 one log line (``seed_operation``). Only ``track`` raises it, since a ``with`` block has no run to hand out
@@ -21,16 +24,23 @@ them there: the threads read them from their own modules).
 from __future__ import annotations
 
 import contextlib
+import logging
 from collections.abc import Callable, Iterator, Mapping
 from typing import Any, Optional
 
 from gemini.api.base import seed_operation
 from gemini.domain.checks import check_metric_key, check_metric_value, check_step, parse_id
+from gemini.domain.errors import DatabaseUnavailableError
+from gemini.domain.records import ModelRunRecord
 from gemini.registry import registry
-from gemini.tracking import lifecycle
+from gemini.tracking import lifecycle, starting
 from gemini.tracking.buffer import FLUSH_POINTS, FLUSH_SECONDS, MetricBuffer
-from gemini.tracking.heartbeat import HEARTBEAT_SECONDS, Heartbeat
+from gemini.tracking.heartbeat import HEARTBEAT_SECONDS, Heartbeat, default_seconds
 from gemini.tracking.lifecycle import END_ATTEMPTS, RunTerminated
+from gemini.tracking.starting import DeferredStart
+from gemini.tracking.system_metrics import SystemMetrics
+
+logger = logging.getLogger("gemini.api")
 
 __all__ = [
     "END_ATTEMPTS",
@@ -185,7 +195,15 @@ class TrackingMixin:
 
     def _end(self, *, status: str, error: BaseException | None = None) -> Optional[Any]:
         buffer = self._buffer
-        self._finish_buffer()
+        deferred = lifecycle.deferred_start_of(self)
+        self._finish_buffer()  # writing the points starts a run not yet recorded, when it can
+        if deferred is not None and not deferred.try_start():
+            logger.error(
+                "ModelRun.end failed: the run was never recorded (the registry could not be reached from its "
+                "start to its end, %s); nothing of it is stored",
+                status,
+            )
+            return None
         # Points not stored are said with the end: such a run never reads as a clean `finished`.
         error_type, error_message = lifecycle.end_fields(error, buffer)
         return self._end_record(status, error_type, error_message)

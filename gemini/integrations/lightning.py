@@ -24,6 +24,7 @@ import logging
 import os
 import re
 import sys
+import uuid
 from argparse import Namespace
 from typing import Any
 
@@ -197,6 +198,7 @@ def _build_logger_class() -> type:
             self._params: dict[str, Any] = {}
             self._checkpoint_callbacks: list[Any] = []
             self._logged_checkpoints: dict[str, tuple[float, int]] = {}
+            self._version: str | None = None
 
         # -- what Lightning reads --------------------------------------------------------------------
 
@@ -206,14 +208,22 @@ def _build_logger_class() -> type:
 
         @property
         def version(self) -> str | None:
-            """The run's id, which Lightning puts in the checkpoint directory's path."""
-            return self.run_id
+            """The run's id, which Lightning puts in the checkpoint directory's path. A run whose start
+            has not reached the registry yet (it could not be reached) has no id: its checkpoints go
+            under a name of this training's own, fixed from the first time Lightning asks."""
+            if rank_zero_only.rank > 0:
+                return None
+            if self._version is None:
+                run_id = self.experiment.id
+                self._version = str(run_id) if run_id is not None else f"unrecorded-{uuid.uuid4().hex[:12]}"
+            return self._version
 
         @property
         def run_id(self) -> str | None:
             if rank_zero_only.rank > 0:  # only rank 0 has the run
                 return None
-            return str(self.experiment.id)
+            run_id = self.experiment.id
+            return None if run_id is None else str(run_id)
 
         @property
         def save_dir(self) -> str | None:

@@ -6,6 +6,10 @@ Modules, each talking to the registry only through ``gemini.registry.registry()`
   batches (every ``FLUSH_POINTS`` points or ``FLUSH_SECONDS`` seconds);
 - ``heartbeat``: ``Heartbeat``, a thread of its own per run this process started, every
   ``HEARTBEAT_SECONDS`` (at most a third of ``GEMINI_HEARTBEAT_TIMEOUT``);
+- ``system_metrics``: ``SystemMetrics``, a thread of its own per run this process started that logs the
+  machine's CPU, memory and GPUs into the run's buffer every ``GEMINI_SYSTEM_METRICS_INTERVAL`` seconds;
+- ``starting``: ``DeferredStart``, the start of a run the registry could not be reached for when the
+  training began, tried again until it works;
 - ``lifecycle``: the table of active runs, the ``atexit`` hook that ends them, SIGTERM as
   ``RunTerminated``, the last writes of an ending run (``END_ATTEMPTS``), the ``error_type`` of an end;
 - ``spool``: the offline spool on disk, ``Spool(server, send)`` per server, used by the HTTP transport
@@ -45,6 +49,11 @@ Retry policy: who repeats what, and for how long
    with one log line and the run stays ``running`` (``lost`` once its heartbeat is old).
 6. The ``Heartbeat`` does not retry: a heartbeat that fails is logged and the next one follows a
    period later; a ``ConflictError`` (the run was ended elsewhere) stops it.
+7. A start the registry cannot be reached for (``DatabaseUnavailableError`` once 1. is spent) does not
+   stop the training: ``track``/``start`` hand out the run not yet recorded, and its ``DeferredStart``
+   tries the start again every ``START_RETRY_SECONDS`` (5 s) from the heartbeat thread, before each
+   batch the buffer writes, and at the run's end; until then its points wait in the buffer as in 4. A run
+   the registry never answered for is not stored at all (one error when it ends).
 
 Nothing is imported here, so that the HTTP transport can import ``gemini.tracking.spool`` without the
 rest.

@@ -1,9 +1,11 @@
 """The runs this process tracks, and how they end: at interpreter exit, on SIGTERM, after an error.
 
 - ``register``/``unregister`` keep the table of active runs: each with the function that ends it at
-  interpreter exit (installed as an ``atexit`` hook on first use) and its heartbeat, stopped when the run
-  is unregistered. At exit, a run this process started ends ``failed`` when an uncaught exception is
-  ending the interpreter, ``finished`` otherwise; a run it only logged to gets its points written.
+  interpreter exit (installed as an ``atexit`` hook on first use), its heartbeat and its system-metrics
+  sampler, stopped when the run is unregistered (the sampler earlier, by ``stop_system_metrics``, before
+  the run's last write), and the ``DeferredStart`` of a run the registry could not be reached for at its
+  start. At exit, a run this process started ends ``failed`` when an uncaught exception is ending the
+  interpreter, ``finished`` otherwise; a run it only logged to gets its points written.
 - ``write_remaining`` writes what a buffer still holds when its run ends: ``END_ATTEMPTS`` tries, then
   the points left are given up with an error on the ``gemini.api`` logger.
 - ``terminate_raises`` turns SIGTERM into ``RunTerminated`` inside ``ModelRun.track``, so the run ends
@@ -31,6 +33,8 @@ from typing import Any
 from gemini.tracking import spool as _spool  # noqa: F401 - its exit report must be registered first
 from gemini.tracking.buffer import MetricBuffer
 from gemini.tracking.heartbeat import Heartbeat
+from gemini.tracking.starting import DeferredStart
+from gemini.tracking.system_metrics import SystemMetrics
 
 logger = logging.getLogger("gemini.api")
 
@@ -113,6 +117,15 @@ class ActiveRun:
     on_exit: Callable[[BaseException | None], Any]
     """Called at interpreter exit with the uncaught exception ending it, or ``None``."""
     heartbeat: Heartbeat | None
+    system_metrics: SystemMetrics | None = None
+    deferred_start: DeferredStart | None = None
+    """Set when the registry could not be reached at the run's start (``gemini.tracking.starting``)."""
+
+    def stop_threads(self, keep: "ActiveRun | None" = None) -> None:
+        """Stop the sampler and the heartbeat (those ``keep`` does not share)."""
+        for thread in (self.system_metrics, self.heartbeat):
+            if thread is not None and (keep is None or thread not in (keep.system_metrics, keep.heartbeat)):
+                thread.stop()
 
 
 _active: dict[int, ActiveRun] = {}
@@ -121,28 +134,56 @@ _exit_hook_installed = False
 
 
 def register(
-    owner: object, *, on_exit: Callable[[BaseException | None], Any], heartbeat: Heartbeat | None = None
+    owner: object,
+    *,
+    on_exit: Callable[[BaseException | None], Any],
+    heartbeat: Heartbeat | None = None,
+    system_metrics: SystemMetrics | None = None,
+    deferred_start: DeferredStart | None = None,
 ) -> None:
     """Track ``owner``'s run until ``unregister``: ``on_exit`` ends it if the interpreter exits first.
 
     Keyed by the object, not the run id: two objects of one run each get their points written."""
     global _exit_hook_installed
+    entry = ActiveRun(owner, on_exit, heartbeat, system_metrics, deferred_start)
     with _active_lock:
         previous = _active.get(id(owner))
-        _active[id(owner)] = ActiveRun(owner, on_exit, heartbeat)
+        _active[id(owner)] = entry
         if not _exit_hook_installed:
             atexit.register(_at_exit)
             _exit_hook_installed = True
-    if previous is not None and previous.heartbeat is not None and previous.heartbeat is not heartbeat:
-        previous.heartbeat.stop()
+    if previous is not None:
+        previous.stop_threads(keep=entry)
 
 
 def unregister(owner: object) -> None:
-    """Forget ``owner``'s run and stop its heartbeat (no-op when it is not registered)."""
+    """Forget ``owner``'s run and stop its sampler and heartbeat (no-op when it is not registered)."""
     with _active_lock:
         found = _active.pop(id(owner), None)
-    if found is not None and found.heartbeat is not None:
-        found.heartbeat.stop()
+    if found is not None:
+        found.stop_threads()
+
+
+def stop_system_metrics(owner: object) -> None:
+    """Stop the sampler of ``owner``'s run, if it has one: no sample is logged after this returns."""
+    with _active_lock:
+        found = _active.get(id(owner))
+    if found is not None and found.system_metrics is not None:
+        found.system_metrics.stop()
+
+
+def system_metrics_of(owner: object) -> SystemMetrics | None:
+    """The system-metrics sampler of ``owner``'s run (``None``: not registered, or not sampled)."""
+    with _active_lock:
+        found = _active.get(id(owner))
+    return None if found is None else found.system_metrics
+
+
+def deferred_start_of(owner: object) -> DeferredStart | None:
+    """The ``DeferredStart`` of ``owner``'s run (``None``: not registered, or recorded at its start at once)."""
+    with _active_lock:
+        found = _active.get(id(owner))
+    return None if found is None else found.deferred_start
 
 
 def heartbeat_of(owner: object) -> Heartbeat | None:
