@@ -9,7 +9,6 @@ import contextlib
 import os
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -27,6 +26,7 @@ from gemini.db import engine as db_engine
 from gemini.db.tables import Base
 from gemini.registry import CheckedRegistry, database_transport
 from gemini.remote import http
+from tests.network import free_loopback_port
 from tests.s3_support import S3Server, new_root, running_s3_server
 
 POSTGRES_SERVER_URL = os.environ.get(
@@ -219,12 +219,6 @@ def registry_on_store(request, monkeypatch: pytest.MonkeyPatch) -> str:
 @pytest.fixture
 def dialect(db) -> str:
     return sa.engine.make_url(db).get_backend_name()
-
-
-def free_loopback_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 @dataclass

@@ -19,16 +19,10 @@ from pathlib import Path
 
 import httpx
 
+from tests.network import free_loopback_port
+
 BUCKET = "gemini-test"
 START_SECONDS = 30
-
-
-def _free_port() -> int:
-    import socket
-
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 @dataclass
@@ -76,7 +70,7 @@ class S3Server:
 @contextlib.contextmanager
 def running_s3_server(directory: Path, *, port: int | None = None) -> Iterator[S3Server]:
     """``python -m moto.server`` on loopback, ready, with the test bucket made."""
-    port = port or _free_port()
+    port = port or free_loopback_port()
     log_path = directory / f"s3-server-{port}.log"
     with open(log_path, "wb") as log:
         process = subprocess.Popen(

@@ -67,6 +67,47 @@ class SweepResult:
     temporary_files_removed: int
 
 
+def checked_chunks(chunks: Iterable[bytes], sha256: str, length: int, *, whole: bool) -> Iterator[bytes]:
+    """``chunks`` passed on with the last one held back until all ``length`` bytes have come and, for a
+    whole blob (``whole``), their SHA-256 is ``sha256``: ``ArtifactCorruptedError`` comes in its place
+    otherwise, so a reader never takes short or altered bytes for the blob."""
+    digest = hashlib.sha256() if whole else None
+    held: bytes | None = None
+    received = 0
+    source = iter(chunks)
+    try:
+        for chunk in source:
+            received += len(chunk)
+            if digest is not None:
+                digest.update(chunk)
+            if held is not None:
+                yield held
+            held = chunk
+    finally:
+        close = getattr(source, "close", None)
+        if close is not None:  # a reader that stops early releases the file or the connection now
+            close()
+    if received != length:
+        raise ArtifactCorruptedError(f"the stored bytes of {sha256} ended early")
+    if digest is not None and digest.hexdigest() != sha256:
+        raise ArtifactCorruptedError(f"the stored bytes of {sha256} are corrupted: their SHA-256 is now {digest.hexdigest()}")
+    if held is not None:
+        yield held
+
+
+def _file_chunks(stream, start: int, end: int, chunk_bytes: int) -> Iterator[bytes]:  # noqa: ANN001
+    """Bytes ``start`` to ``end`` of an open file, ``chunk_bytes`` at a time (fewer if the file is shorter)."""
+    with stream:
+        stream.seek(start)
+        remaining = end - start
+        while remaining > 0:
+            chunk = stream.read(min(chunk_bytes, remaining))
+            if not chunk:
+                return
+            remaining -= len(chunk)
+            yield chunk
+
+
 def _unavailable(action: str, exc: OSError) -> StorageUnavailableError:
     return StorageUnavailableError(f"artifact store unavailable: cannot {action} ({exc.strerror or exc})")
 
@@ -169,31 +210,9 @@ class BlobStore:
                 f"the stored bytes of {sha256} are corrupted: {actual_size} bytes where {size} were stored"
             )
         end = size if end is None else end
-        return self._chunks(stream, sha256, start, end, whole=(start == 0 and end == size), chunk_bytes=chunk_bytes)
-
-    @staticmethod
-    def _chunks(stream, sha256: str, start: int, end: int, *, whole: bool, chunk_bytes: int) -> Iterator[bytes]:  # noqa: ANN001
-        with stream:
-            digest = hashlib.sha256() if whole else None
-            stream.seek(start)
-            remaining = end - start
-            held: bytes | None = None
-            while remaining > 0:
-                chunk = stream.read(min(chunk_bytes, remaining))
-                if not chunk:
-                    raise ArtifactCorruptedError(f"the stored bytes of {sha256} ended early")
-                remaining -= len(chunk)
-                if digest is not None:
-                    digest.update(chunk)
-                if held is not None:
-                    yield held
-                held = chunk
-            if digest is not None and digest.hexdigest() != sha256:
-                raise ArtifactCorruptedError(
-                    f"the stored bytes of {sha256} are corrupted: their SHA-256 is now {digest.hexdigest()}"
-                )
-            if held is not None:
-                yield held
+        return checked_chunks(
+            _file_chunks(stream, start, end, chunk_bytes), sha256, end - start, whole=(start == 0 and end == size)
+        )
 
     # -- removing ------------------------------------------------------------------------------------
 

@@ -33,7 +33,7 @@ from dataclasses import dataclass, field
 
 from gemini.domain.errors import ArtifactCorruptedError, ArtifactTooLargeError, StorageUnavailableError
 from gemini.domain.records import PresignedRequest
-from gemini.storage.blobs import CHUNK_BYTES, DIGEST, Lock, StoredBlob, SweepResult
+from gemini.storage.blobs import CHUNK_BYTES, DIGEST, Lock, StoredBlob, SweepResult, checked_chunks
 
 PART_BYTES = 8 * 1024 * 1024
 """Size of each part of a multipart upload: S3's minimum is 5 MiB; 8 MiB is what the AWS tools use."""
@@ -224,31 +224,14 @@ class S3BlobStore:
             raise ArtifactCorruptedError(
                 f"the stored bytes of {sha256} are corrupted: {stored_size} bytes where {size} were stored"
             )
-        return self._chunks(answer["Body"], sha256, end - start, whole=whole, chunk_bytes=chunk_bytes)
+        return checked_chunks(self._body_chunks(answer["Body"], sha256, chunk_bytes), sha256, end - start, whole=whole)
 
-    def _chunks(self, body, sha256: str, length: int, *, whole: bool, chunk_bytes: int) -> Iterator[bytes]:  # noqa: ANN001
-        digest = hashlib.sha256() if whole else None
-        held: bytes | None = None
-        received = 0
+    def _body_chunks(self, body, sha256: str, chunk_bytes: int) -> Iterator[bytes]:  # noqa: ANN001
         try:
             with self._calls(f"read {sha256}"):
-                for chunk in body.iter_chunks(chunk_bytes):
-                    received += len(chunk)
-                    if digest is not None:
-                        digest.update(chunk)
-                    if held is not None:
-                        yield held
-                    held = chunk
+                yield from body.iter_chunks(chunk_bytes)
         finally:
             body.close()
-        if received != length:
-            raise ArtifactCorruptedError(f"the stored bytes of {sha256} ended early")
-        if digest is not None and digest.hexdigest() != sha256:
-            raise ArtifactCorruptedError(
-                f"the stored bytes of {sha256} are corrupted: their SHA-256 is now {digest.hexdigest()}"
-            )
-        if held is not None:
-            yield held
 
     # -- removing ------------------------------------------------------------------------------------
 

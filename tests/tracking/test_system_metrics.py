@@ -17,18 +17,10 @@ from gemini.config import get_settings
 from gemini.tracking import lifecycle, starting
 from gemini.tracking import system_metrics as sm
 from tests.conftest import server_database
+from tests.tracking.conftest import wait_until
 
 INTERVAL = 0.05
 SYSTEM_KEYS = {sm.CPU_PERCENT, sm.MEMORY_PERCENT}
-
-
-def wait_until(condition, seconds: float = 20) -> bool:
-    deadline = time.monotonic() + seconds
-    while not condition():
-        if time.monotonic() > deadline:
-            return False
-        time.sleep(0.01)
-    return True
 
 
 @pytest.fixture

@@ -1,12 +1,12 @@
 """The offline spool as an object, without a server: ``Spool(server, send)`` with a ``send`` that records
 what it is given, on a spool file of the test's own."""
 
-import time
 
 import pytest
 
 from gemini.domain.errors import ConflictError, DatabaseUnavailableError, NotFoundError
 from gemini.tracking import spool
+from tests.tracking.conftest import wait_until
 
 SERVER = "http://registry.test"
 
@@ -18,15 +18,6 @@ def spool_file(tmp_path, monkeypatch):
     monkeypatch.setattr(spool, "BACKGROUND_FIRST_WAIT", 0.01)
     monkeypatch.setattr(spool, "BACKGROUND_MAX_WAIT", 0.05)
     return path
-
-
-def wait_until(condition, seconds: float = 10) -> bool:
-    deadline = time.monotonic() + seconds
-    while not condition():
-        if time.monotonic() > deadline:
-            return False
-        time.sleep(0.01)
-    return True
 
 
 def test_adding_an_artifact_alone_starts_the_background_sender(spool_file, tmp_path):

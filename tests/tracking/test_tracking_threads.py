@@ -11,17 +11,9 @@ from gemini.tracking import heartbeat as heartbeat_module
 from gemini.tracking import lifecycle
 from gemini.tracking.buffer import MetricBuffer
 from gemini.tracking.heartbeat import Heartbeat
+from tests.tracking.conftest import wait_until
 
 HEARTBEAT = 0.02
-
-
-def wait_until(condition, seconds: float = 10) -> bool:
-    deadline = time.monotonic() + seconds
-    while not condition():
-        if time.monotonic() > deadline:
-            return False
-        time.sleep(0.005)
-    return True
 
 
 def test_the_heartbeat_keeps_beating_while_a_batch_write_is_blocked():
