@@ -27,7 +27,7 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 from benchmarks.serving import served
-from gemini.registry.front import ARTIFACT_UPLOADS_AT_ONCE
+from gemini.domain.limits import ARTIFACT_UPLOADS_AT_ONCE
 from tests.s3_support import BUCKET, new_root, running_s3_server
 
 RESULTS = Path(__file__).with_name("results") / "s3.json"

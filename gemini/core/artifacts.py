@@ -14,6 +14,8 @@ import logging
 import os
 import uuid
 from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import ThreadPoolExecutor
+from contextvars import copy_context
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -25,7 +27,8 @@ from gemini.db.repositories import ModelRunRepository
 from gemini.db.model_records import ModelRecordRepository
 from gemini.db.versions import ModelVersionRepository
 from gemini.domain.errors import ArtifactCorruptedError, InvalidInputError, NotFoundError, StorageError
-from gemini.domain.records import ArtifactLink, ArtifactRecord, ArtifactUploadOffer, Page
+from gemini.domain.limits import ARTIFACT_UPLOADS_AT_ONCE
+from gemini.domain.records import ArtifactBlob, ArtifactLink, ArtifactRecord, ArtifactUploadOffer, Page
 from gemini.registry.contract import PageRequest
 from gemini.registry.downloads import write_verified
 from gemini.registry.progress import counted
@@ -173,31 +176,61 @@ def log_artifact(*, run_id: object, name: str, chunks: Iterable[bytes]) -> Artif
         return upload.commit()[0]
 
 
-def offer_artifact_upload(*, run_id: uuid.UUID, name: str, sha256: str, size: int) -> ArtifactUploadOffer:  # noqa: ARG001
+def log_artifact_files(*, run_id: uuid.UUID, files: list[tuple[Path, str]]) -> list[ArtifactRecord]:
+    """Each file its own record, ``ARTIFACT_UPLOADS_AT_ONCE`` at a time; a failure keeps those stored."""
+    with ThreadPoolExecutor(min(ARTIFACT_UPLOADS_AT_ONCE, len(files)), "gemini-artifacts") as uploads:
+        pending = [
+            # In a copy of this context: a watcher of the bytes moved (gemini.registry.progress) sees each file's.
+            uploads.submit(copy_context().run, log_artifact_file, run_id=run_id, path=path, name=name)
+            for path, name in files
+        ]
+        return [upload.result() for upload in pending]
+
+
+def offer_artifact_uploads(*, run_id: uuid.UUID, artifacts: list[ArtifactBlob]) -> list[ArtifactUploadOffer]:
     """The registry's records say whether the store holds the bytes (a blob a record points at is stored),
-    which costs no request to the store; ``record_stored_artifact`` checks the store itself."""
+    which costs no request to the store; ``record_stored_artifacts`` checks the store itself."""
+    digests = {artifact.sha256 for artifact in artifacts}
     with unit_of_work() as connection:
         ModelRunRepository(connection).get(run_id)
-        stored = bool(ArtifactRepository(connection).referenced({sha256}) or _referenced_elsewhere(connection, {sha256}))
-    if stored:
-        return ArtifactUploadOffer(stored=True, upload=None)
-    return ArtifactUploadOffer(stored=False, upload=artifact_store().presigned_upload(sha256, size))
+        stored = ArtifactRepository(connection).referenced(digests)
+        stored |= _referenced_elsewhere(connection, digests - stored)
+    store = artifact_store()
+    return [
+        ArtifactUploadOffer(stored=True, upload=None)
+        if artifact.sha256 in stored
+        else ArtifactUploadOffer(stored=False, upload=store.presigned_upload(artifact.sha256, artifact.size))
+        for artifact in artifacts
+    ]
 
 
-def record_stored_artifact(*, run_id: uuid.UUID, name: str, sha256: str, size: int) -> ArtifactRecord:
-    """Checked against the store under its shared lock, so the blob cannot be removed before the record
-    that keeps it is committed."""
+def record_stored_artifacts(*, run_id: uuid.UUID, artifacts: list[ArtifactBlob]) -> list[ArtifactRecord]:
+    """Checked against the store under its shared lock, so no blob can be removed before the record that
+    keeps it is committed; all the records in one transaction."""
     store = artifact_store()
     with store.publishing():
-        if store.stored_size(sha256) != size:
-            raise NotFoundError(
-                f"the artifact store {store} holds no blob {sha256} of {size} bytes: store the bytes first"
-            )
+        digests = sorted({artifact.sha256 for artifact in artifacts})
+        if len(digests) == 1:
+            sizes = {digests[0]: store.stored_size(digests[0])}
+        else:  # a bucket answers each look-up in a round trip: ask for several at once
+            with ThreadPoolExecutor(min(8, len(digests)), "gemini-store-lookups") as lookups:
+                sizes = dict(zip(digests, lookups.map(store.stored_size, digests)))
+        for artifact in artifacts:
+            if sizes[artifact.sha256] != artifact.size:
+                raise NotFoundError(
+                    f"the artifact store {store} holds no blob {artifact.sha256} of {artifact.size} bytes "
+                    f"({artifact.name!r}): store the bytes first"
+                )
         with unit_of_work(write=True) as connection:
-            record, previous = ArtifactRepository(connection).put(run_id, name=name, sha256=sha256, size=size)
-    if previous is not None and previous != record.sha256:
-        _release_quietly({previous})
-    return record
+            repository = ArtifactRepository(connection)
+            written = [
+                repository.put(run_id, name=artifact.name, sha256=artifact.sha256, size=artifact.size)
+                for artifact in artifacts
+            ]
+    replaced = {previous for record, previous in written if previous is not None and previous != record.sha256}
+    if replaced - set(digests):
+        _release_quietly(replaced - set(digests))
+    return [record for record, _ in written]
 
 
 def read_local_file(path: Path) -> Iterator[bytes]:

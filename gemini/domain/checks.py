@@ -23,10 +23,11 @@ from typing import Any
 
 from gemini.config import get_settings
 from gemini.domain.errors import ArtifactTooLargeError, InfoTooLargeError, InvalidInputError
-from gemini.domain.records import CheckedData, CheckedInfo
+from gemini.domain.records import ArtifactBlob, CheckedData, CheckedInfo
 from gemini.domain.limits import (
     MAX_ALIAS_LENGTH,
     MAX_ARTIFACT_NAME_LENGTH,
+    MAX_ARTIFACTS_PER_REQUEST,
     MAX_BATCH_ID_LENGTH,
     MAX_BATCH_POINTS,
     MAX_ERROR_MESSAGE_LENGTH,
@@ -695,6 +696,30 @@ def parse_version_reference(reference: object) -> tuple[str, int | None, str | N
 
 def is_sha256(text: str) -> bool:
     return _SHA256.fullmatch(text) is not None
+
+
+def check_artifact_blobs(artifacts: object) -> list[ArtifactBlob]:
+    """A list of artifacts by name, SHA-256 and size (``ArtifactBlob``s or mappings with those keys), at
+    most ``MAX_ARTIFACTS_PER_REQUEST``, each name once."""
+    if not isinstance(artifacts, (list, tuple)) or not artifacts:
+        raise InvalidInputError("artifacts must be a non-empty list of {name, sha256, size}")
+    if len(artifacts) > MAX_ARTIFACTS_PER_REQUEST:
+        raise InvalidInputError(f"{len(artifacts)} artifacts in one request; at most {MAX_ARTIFACTS_PER_REQUEST}")
+    checked: list[ArtifactBlob] = []
+    for index, item in enumerate(artifacts):
+        if isinstance(item, ArtifactBlob):
+            name, sha256, size = item.name, item.sha256, item.size
+        elif isinstance(item, Mapping) and set(item) == {"name", "sha256", "size"}:
+            name, sha256, size = item["name"], item["sha256"], item["size"]
+        else:
+            raise InvalidInputError(f"artifacts[{index}] must be {{name, sha256, size}}")
+        sha256, size = check_blob(sha256, size)
+        checked.append(ArtifactBlob(check_artifact_name(name), sha256, size))
+    names = [item.name for item in checked]
+    if len(set(names)) != len(names):
+        repeated = next(name for name in names if names.count(name) > 1)
+        raise InvalidInputError(f"the artifact name {repeated!r} is given twice")
+    return checked
 
 
 def check_blob(sha256: object, size: object) -> tuple[str, int]:

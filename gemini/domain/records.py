@@ -131,6 +131,16 @@ class ArtifactRecord:
 
 
 @dataclass(frozen=True, slots=True)
+class ArtifactBlob:
+    """An artifact about to be logged, or whose bytes a client has put into the store: its name within
+    the run, and its bytes' SHA-256 and size."""
+
+    name: str
+    sha256: str
+    size: int
+
+
+@dataclass(frozen=True, slots=True)
 class PresignedRequest:
     """A request a client may send to the artifact store itself, without its credentials, until
     ``expires_at``: the URL carries the signature, ``headers`` must be sent as they are."""

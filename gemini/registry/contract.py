@@ -25,6 +25,7 @@ from typing import Any, NamedTuple, TextIO, TypeVar
 
 from gemini.domain.checks import Point
 from gemini.domain.records import (
+    ArtifactBlob,
     ArtifactLink,
     ArtifactUploadOffer,
     ApiTokenRecord,
@@ -390,16 +391,21 @@ class Registry(ABC):
         """Write an artifact to ``dest`` (a file, or a directory to write into), verified; the path."""
 
     @abstractmethod
+    def log_artifact_files(self, *, run_id: uuid.UUID, files: list[tuple[Path, str]]) -> list[ArtifactRecord]:
+        """Store local files as the run's artifacts, each ``(path, name)``; the records in that order.
+        Through a server they travel together: one offer, the bytes, one record for all."""
+
+    @abstractmethod
     @route("POST", "/model_runs/{run_id}/artifact_uploads")
-    def offer_artifact_upload(self, *, run_id: uuid.UUID, name: str, sha256: str, size: int) -> ArtifactUploadOffer:
-        """How to hand over the bytes of an artifact about to be logged: already stored, a presigned
-        request to the store, or neither (send them through the upload route)."""
+    def offer_artifact_uploads(self, *, run_id: uuid.UUID, artifacts: list[ArtifactBlob]) -> list[ArtifactUploadOffer]:
+        """How to hand over the bytes of artifacts about to be logged, one offer each: already stored, a
+        presigned request to the store, or neither (send them through the upload route)."""
 
     @abstractmethod
     @route("POST", "/model_runs/{run_id}/artifact_records")
-    def record_stored_artifact(self, *, run_id: uuid.UUID, name: str, sha256: str, size: int) -> ArtifactRecord:
-        """Record bytes the store holds already (put there through a presigned request) as the run's
-        artifact ``name``; ``NotFoundError`` when the store has no blob of that digest and size."""
+    def record_stored_artifacts(self, *, run_id: uuid.UUID, artifacts: list[ArtifactBlob]) -> list[ArtifactRecord]:
+        """Record bytes the store holds already (put there through presigned requests) as the run's
+        artifacts, all or none; ``NotFoundError`` when the store has no blob of one's digest and size."""
 
     @abstractmethod
     @route("GET", "/model_runs/{run_id}/artifact_links/{name}")

@@ -15,8 +15,6 @@ import datetime as dt
 import os
 import uuid
 from collections.abc import Iterable, Iterator, Mapping
-from concurrent.futures import ThreadPoolExecutor
-from contextvars import copy_context
 from pathlib import Path, PurePosixPath
 from typing import Any, TextIO
 
@@ -27,7 +25,7 @@ from gemini.domain.checks import (
     check_data,
     check_record_moment,
     check_artifact_name,
-    check_blob,
+    check_artifact_blobs,
     check_batch_id,
     check_cursor_page,
     check_end,
@@ -76,7 +74,6 @@ from gemini.registry.contract import (
 
 RUN_INFO = "model_run_info"
 RUN_ID = "model run id"
-ARTIFACT_UPLOADS_AT_ONCE = 4
 MODEL_ID = "model id"
 VERSION_ID = "model version id"
 
@@ -579,6 +576,11 @@ class CheckedRegistry:
         run_id = parse_id(run_id, field=RUN_ID)
         path = Path(path)
         name = check_artifact_name(path.name if name is None else name)
+        self._check_file(path)
+        return self.transport.log_artifact_file(run_id=run_id, path=path, name=name)
+
+    @staticmethod
+    def _check_file(path: Path) -> None:
         if not path.is_file():
             what = "is a directory, not a file" if path.is_dir() else "does not exist"
             raise InvalidInputError(f"{str(path)!r} {what}")
@@ -586,15 +588,15 @@ class CheckedRegistry:
         size = path.stat().st_size
         if size > limit:
             raise ArtifactTooLargeError(f"{str(path)!r} is {size} bytes; the limit is {limit} bytes")
-        return self.transport.log_artifact_file(run_id=run_id, path=path, name=name)
 
     def log_artifact_directory(
         self, *, run_id: object, directory: str | os.PathLike, prefix: str | None = None
     ) -> list[ArtifactRecord]:
         """Store every file below ``directory`` under its relative path (below ``prefix`` when given),
-        returned in name order. Every name is checked before the first file is stored; each file is its
-        own record, so a failure part way keeps the files already stored. Up to
-        ``ARTIFACT_UPLOADS_AT_ONCE`` files are stored at the same time."""
+        returned in name order. Every name and file is checked before the first file is stored; the files
+        are stored a few at a time (``ARTIFACT_UPLOADS_AT_ONCE``). Locally each file is its own record,
+        so a failure part way keeps the files already stored; through a server the files that go to a
+        bucket directly are recorded together, once all their bytes are there."""
         run_id = parse_id(run_id, field=RUN_ID)
         directory = Path(directory)
         if not directory.is_dir():
@@ -609,18 +611,19 @@ class CheckedRegistry:
                 path = Path(folder) / file_name
                 relative = PurePosixPath(*path.relative_to(directory).parts).as_posix()
                 files.append((check_artifact_name(f"{prefix}/{relative}" if prefix else relative), path))
-        if len(files) < 2:
-            return [self.log_artifact_file(run_id=run_id, path=path, name=name) for name, path in files]
-        # A few files at a time: each is a handful of round trips (to a server, to a bucket) that
-        # otherwise wait on one another.
-        with ThreadPoolExecutor(min(ARTIFACT_UPLOADS_AT_ONCE, len(files)), "gemini-artifacts") as uploads:
-            pending = [
-                # Each in a copy of this context: a watcher of the bytes moved (gemini.registry.progress)
-                # sees every file's.
-                uploads.submit(copy_context().run, self.log_artifact_file, run_id=run_id, path=path, name=name)
-                for name, path in sorted(files)
-            ]
-            return [upload.result() for upload in pending]
+        return self.log_artifact_files(run_id=run_id, files=[(path, name) for name, path in sorted(files)])
+
+    def log_artifact_files(self, *, run_id: object, files: list) -> list[ArtifactRecord]:
+        """Store local files as the run's artifacts, each ``(path, name)``; the records in that order.
+        Every name and file is checked before the first is stored."""
+        run_id = parse_id(run_id, field=RUN_ID)
+        checked = [(Path(path), check_artifact_name(name)) for path, name in files]
+        names = [name for _, name in checked]
+        if len(set(names)) != len(names):
+            raise InvalidInputError(f"the artifact name {next(n for n in names if names.count(n) > 1)!r} is given twice")
+        for path, _ in checked:
+            self._check_file(path)
+        return self.transport.log_artifact_files(run_id=run_id, files=checked) if checked else []
 
     def search_artifacts(
         self, *, run_id: object, limit: int | None = None, offset: int | None = None, with_total: bool = False
@@ -643,18 +646,17 @@ class CheckedRegistry:
             target = target / PurePosixPath(name).name
         return self.transport.download_artifact(run_id=run_id, name=name, dest=target)
 
-    def offer_artifact_upload(self, *, run_id: object, name: str, sha256: str, size: int) -> ArtifactUploadOffer:
-        """How to hand over the bytes of an artifact about to be logged (see the contract)."""
-        sha256, size = check_blob(sha256, size)
-        return self.transport.offer_artifact_upload(
-            run_id=parse_id(run_id, field=RUN_ID), name=check_artifact_name(name), sha256=sha256, size=size
+    def offer_artifact_uploads(self, *, run_id: object, artifacts: list) -> list[ArtifactUploadOffer]:
+        """How to hand over the bytes of artifacts about to be logged, one offer each (see the contract);
+        ``artifacts`` are ``{name, sha256, size}`` mappings or ``ArtifactBlob``s."""
+        return self.transport.offer_artifact_uploads(
+            run_id=parse_id(run_id, field=RUN_ID), artifacts=check_artifact_blobs(artifacts)
         )
 
-    def record_stored_artifact(self, *, run_id: object, name: str, sha256: str, size: int) -> ArtifactRecord:
-        """Record bytes the store holds already as the run's artifact ``name``."""
-        sha256, size = check_blob(sha256, size)
-        return self.transport.record_stored_artifact(
-            run_id=parse_id(run_id, field=RUN_ID), name=check_artifact_name(name), sha256=sha256, size=size
+    def record_stored_artifacts(self, *, run_id: object, artifacts: list) -> list[ArtifactRecord]:
+        """Record bytes the store holds already as the run's artifacts, all or none."""
+        return self.transport.record_stored_artifacts(
+            run_id=parse_id(run_id, field=RUN_ID), artifacts=check_artifact_blobs(artifacts)
         )
 
     def artifact_link(self, *, run_id: object, name: str) -> ArtifactLink:

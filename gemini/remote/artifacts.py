@@ -16,6 +16,8 @@ import threading
 import time
 import uuid
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from contextvars import copy_context
 from pathlib import Path
 from urllib.parse import quote
 
@@ -29,7 +31,8 @@ from gemini.domain.errors import (
     ServerUnreachableError,
     StorageUnavailableError,
 )
-from gemini.domain.records import ArtifactLink, ArtifactRecord, ArtifactUploadOffer, Page, PresignedRequest
+from gemini.domain.limits import ARTIFACT_UPLOADS_AT_ONCE, MAX_ARTIFACTS_PER_REQUEST
+from gemini.domain.records import ArtifactBlob, ArtifactLink, ArtifactRecord, ArtifactUploadOffer, Page, PresignedRequest
 from gemini.registry.contract import PageRequest, route_of
 from gemini.registry.downloads import write_verified
 from gemini.registry.progress import counted
@@ -96,15 +99,18 @@ def _presigned(data: dict | None) -> PresignedRequest | None:
     )
 
 
-def offer_artifact_upload(*, run_id: uuid.UUID, name: str, sha256: str, size: int) -> ArtifactUploadOffer:
-    body = {"name": name, "sha256": sha256, "size": size}
-    data = http.send("offer_artifact_upload", run_id=run_id, json=body, idempotent=True).json()
-    return ArtifactUploadOffer(stored=data["stored"], upload=_presigned(data["upload"]))
+def _blob_bodies(artifacts: list[ArtifactBlob]) -> dict:
+    return {"artifacts": [{"name": item.name, "sha256": item.sha256, "size": item.size} for item in artifacts]}
 
 
-def record_stored_artifact(*, run_id: uuid.UUID, name: str, sha256: str, size: int) -> ArtifactRecord:
-    body = {"name": name, "sha256": sha256, "size": size}
-    return _record(http.send("record_stored_artifact", run_id=run_id, json=body, idempotent=True).json())
+def offer_artifact_uploads(*, run_id: uuid.UUID, artifacts: list[ArtifactBlob]) -> list[ArtifactUploadOffer]:
+    answer = http.send("offer_artifact_uploads", run_id=run_id, json=_blob_bodies(artifacts), idempotent=True).json()
+    return [ArtifactUploadOffer(stored=item["stored"], upload=_presigned(item["upload"])) for item in answer]
+
+
+def record_stored_artifacts(*, run_id: uuid.UUID, artifacts: list[ArtifactBlob]) -> list[ArtifactRecord]:
+    answer = http.send("record_stored_artifacts", run_id=run_id, json=_blob_bodies(artifacts), idempotent=True).json()
+    return [_record(item) for item in answer]
 
 
 def artifact_link(*, run_id: uuid.UUID, name: str) -> ArtifactLink:
@@ -172,11 +178,12 @@ def _to_store(request: PresignedRequest, path: Path, what: str) -> None:
 
 def upload(run_id: object, name: str, path: Path, sha256: str, size: int) -> ArtifactRecord:
     """The file's bytes to wherever the server says, then its record. A presigned request the store
-    refuses (expired) is asked for again once; so is the whole exchange when the blob left the store
-    between the upload and the record (a run using the same bytes was deleted meanwhile)."""
+    refuses (expired) is asked for again; so is the whole exchange when the blob left the store between
+    the upload and the record (a run using the same bytes was deleted meanwhile)."""
     what = f"artifact {name!r} of run {run_id}"
+    blob = ArtifactBlob(name, sha256, size)
     for attempt in range(3):
-        offer = offer_artifact_upload(run_id=run_id, name=name, sha256=sha256, size=size)
+        [offer] = offer_artifact_uploads(run_id=run_id, artifacts=[blob])
         if not offer.stored and offer.upload is None:
             return _through_server(run_id, name, path, sha256, size)
         if offer.upload is not None:
@@ -189,25 +196,82 @@ def upload(run_id: object, name: str, path: Path, sha256: str, size: int) -> Art
                     ) from exc
                 continue
         try:
-            return record_stored_artifact(run_id=run_id, name=name, sha256=sha256, size=size)
+            return record_stored_artifacts(run_id=run_id, artifacts=[blob])[0]
         except NotFoundError:
             if attempt == 2:
                 raise
     raise AssertionError("unreachable")
 
 
+def _spooled(run_id: uuid.UUID, path: Path, blob: ArtifactBlob) -> ArtifactRecord:
+    """A copy of the file in the offline spool, sent when the server and its store answer again."""
+    pending = server_spool()
+    copy = pending.keep_artifact_copy(path, str(run_id), blob.name)
+    pending.add(str(run_id), spool.ARTIFACT, {"name": blob.name, "copy": str(copy), "sha256": blob.sha256, "size": blob.size})
+    return ArtifactRecord(name=blob.name, size=blob.size, sha256=blob.sha256, created_at=dt.datetime.now(dt.timezone.utc))
+
+
 def log_artifact_file(*, run_id: uuid.UUID, path: Path, name: str) -> ArtifactRecord:
     """Spooled (a copy of the file) when the server cannot be reached."""
-    sha256, size = _digest(path)
-    pending = server_spool()
-    if not pending.waiting(str(run_id)):
+    blob = ArtifactBlob(name, *_digest(path))
+    if not server_spool().waiting(str(run_id)):
         try:
-            return upload(run_id, name, path, sha256, size)
+            return upload(run_id, name, path, blob.sha256, blob.size)
         except DatabaseUnavailableError:
             pass
-    copy = pending.keep_artifact_copy(path, str(run_id), name)
-    pending.add(str(run_id), spool.ARTIFACT, {"name": name, "copy": str(copy), "sha256": sha256, "size": size})
-    return ArtifactRecord(name=name, size=size, sha256=sha256, created_at=dt.datetime.now(dt.timezone.utc))
+    return _spooled(run_id, path, blob)
+
+
+def log_artifact_files(*, run_id: uuid.UUID, files: list[tuple[Path, str]]) -> list[ArtifactRecord]:
+    """One offer for the files, their bytes a few at a time, one record for those the store took
+    directly: a run's directory costs two requests to the server, not two a file. When the server or
+    its store cannot be reached, every file waits in the spool (one recorded already is recorded again,
+    the same, when the spool is sent)."""
+    declared = [(path, ArtifactBlob(name, *_digest(path))) for path, name in files]
+    if not server_spool().waiting(str(run_id)):
+        try:
+            records: dict[str, ArtifactRecord] = {}
+            for start in range(0, len(declared), MAX_ARTIFACTS_PER_REQUEST):
+                records.update(_log_together(run_id, declared[start : start + MAX_ARTIFACTS_PER_REQUEST]))
+            return [records[name] for _, name in files]
+        except DatabaseUnavailableError:
+            pass
+    return [_spooled(run_id, path, blob) for path, blob in declared]
+
+
+def _log_together(run_id: uuid.UUID, declared: list[tuple[Path, ArtifactBlob]]) -> dict[str, ArtifactRecord]:
+    offers = offer_artifact_uploads(run_id=run_id, artifacts=[blob for _, blob in declared])
+    records: dict[str, ArtifactRecord] = {}
+
+    def hand_over(path: Path, blob: ArtifactBlob, offer: ArtifactUploadOffer) -> ArtifactBlob | None:
+        """The bytes to the store (the blob then waits for the common record) or through the server."""
+        if offer.stored:
+            return blob
+        if offer.upload is None:
+            records[blob.name] = _through_server(run_id, blob.name, path, blob.sha256, blob.size)
+            return None
+        try:
+            _to_store(offer.upload, path, f"artifact {blob.name!r} of run {run_id}")
+        except _Expired:  # a slow start of the batch: the whole exchange again, for this file alone
+            records[blob.name] = upload(run_id, blob.name, path, blob.sha256, blob.size)
+            return None
+        return blob
+
+    with ThreadPoolExecutor(min(ARTIFACT_UPLOADS_AT_ONCE, len(declared)), "gemini-artifacts") as uploads:
+        handed = [
+            uploads.submit(copy_context().run, hand_over, path, blob, offer)
+            for (path, blob), offer in zip(declared, offers)
+        ]
+        waiting = [blob for blob in (future.result() for future in handed) if blob is not None]
+    if waiting:
+        try:
+            stored = record_stored_artifacts(run_id=run_id, artifacts=waiting)
+        except NotFoundError:
+            # A blob left the store meanwhile (a run using the same bytes was deleted): each file on its own.
+            paths = {blob.name: path for path, blob in declared}
+            stored = [upload(run_id, blob.name, paths[blob.name], blob.sha256, blob.size) for blob in waiting]
+        records.update((record.name, record) for record in stored)
+    return records
 
 
 def search_artifacts(*, run_id: uuid.UUID, page: PageRequest) -> Page[ArtifactRecord]:

@@ -41,6 +41,17 @@ class ArtifactBlob(Schema):
     size: int = Field(description="In bytes.")
 
 
+class ArtifactBlobs(Schema):
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [{"artifacts": [{"name": "weights/best.pt", "sha256": ARTIFACT_EXAMPLE["sha256"], "size": 6234117}]}]
+        },
+    )
+
+    artifacts: list[ArtifactBlob] = Field(description="At most 1,000, each name once.")
+
+
 class PresignedPublic(PublicSchema):
     method: str = Field(description="The HTTP method to use: PUT to upload, GET to download.")
     url: str = Field(description="The store's URL, signed: no other credentials are sent with it.")

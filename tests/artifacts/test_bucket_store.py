@@ -13,7 +13,7 @@ import pytest
 
 from gemini.config import get_settings
 from gemini.core import artifacts
-from gemini.domain.errors import ArtifactCorruptedError, NotFoundError, StorageUnavailableError
+from gemini.domain.errors import ArtifactCorruptedError, InvalidInputError, NotFoundError, StorageUnavailableError
 from gemini.registry import registry
 from gemini.remote import artifacts as remote_artifacts
 from tests.artifacts.conftest import DirectoryStore, write_file
@@ -28,37 +28,50 @@ def digest_of(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
 
+def declared(name: str, data: bytes) -> dict:
+    return {"name": name, "sha256": digest_of(data), "size": len(data)}
+
+
+def offer(run_id, name: str, data: bytes):  # noqa: ANN001, ANN201
+    """The upload offer for ``data`` as the run's artifact ``name``."""
+    return registry().offer_artifact_uploads(run_id=run_id, artifacts=[declared(name, data)])[0]
+
+
+def record(run_id, name: str, data: bytes):  # noqa: ANN001, ANN201
+    return registry().record_stored_artifacts(run_id=run_id, artifacts=[declared(name, data)])[0]
+
+
 # -- presigned requests ----------------------------------------------------------------------------------
 
 
 @bucket_only
 def test_an_upload_offer_is_a_signed_put_to_the_bucket_that_names_the_checksum(run_id, s3_server):
     data = b"weights" * 100
-    offer = registry().offer_artifact_upload(run_id=run_id, name="best.pt", sha256=digest_of(data), size=len(data))
-    assert not offer.stored
-    assert offer.upload.method == "PUT" and offer.upload.url.startswith(s3_server.endpoint)
-    assert "X-Amz-Signature=" in offer.upload.url
-    assert offer.upload.headers["Content-Length"] == str(len(data))
-    assert offer.upload.headers["x-amz-checksum-sha256"]  # the store checks the bytes against it
-    response = httpx.put(offer.upload.url, headers=offer.upload.headers, content=data)
+    offered = offer(run_id, "best.pt", data)
+    assert not offered.stored
+    assert offered.upload.method == "PUT" and offered.upload.url.startswith(s3_server.endpoint)
+    assert "X-Amz-Signature=" in offered.upload.url
+    assert offered.upload.headers["Content-Length"] == str(len(data))
+    assert offered.upload.headers["x-amz-checksum-sha256"]  # the store checks the bytes against it
+    response = httpx.put(offered.upload.url, headers=offered.upload.headers, content=data)
     assert response.status_code == 200, response.text
-    record = registry().record_stored_artifact(run_id=run_id, name="best.pt", sha256=digest_of(data), size=len(data))
-    assert (record.name, record.size, record.sha256) == ("best.pt", len(data), digest_of(data))
-    again = registry().offer_artifact_upload(run_id=run_id, name="copy.pt", sha256=digest_of(data), size=len(data))
+    stored = record(run_id, "best.pt", data)
+    assert (stored.name, stored.size, stored.sha256) == ("best.pt", len(data), digest_of(data))
+    again = offer(run_id, "copy.pt", data)
     assert again.stored and again.upload is None  # the same bytes are not sent twice
 
 
 @directory_only
 def test_a_directory_store_offers_no_presigned_request(run_id):
-    offer = registry().offer_artifact_upload(run_id=run_id, name="a.bin", sha256="ab" * 32, size=3)
-    assert (offer.stored, offer.upload) == (False, None)
+    offered = offer(run_id, "a.bin", b"abc")
+    assert (offered.stored, offered.upload) == (False, None)
     artifacts.log_artifact(run_id=run_id, name="a.bin", chunks=[b"abc"])
     assert registry().artifact_link(run_id=run_id, name="a.bin").download is None
 
 
 def test_recording_bytes_the_store_does_not_hold_is_not_found_and_records_nothing(run_id):
     with pytest.raises(NotFoundError, match="holds no blob"):
-        registry().record_stored_artifact(run_id=run_id, name="ghost.bin", sha256="cd" * 32, size=10)
+        record(run_id, "ghost.bin", b"never stored")
     assert registry().search_artifacts(run_id=run_id, with_total=True).total == 0
 
 
@@ -103,8 +116,8 @@ def test_a_client_without_any_aws_variable_logs_and_reads_artifacts_through_a_bu
 def test_gc_keeps_an_unrecorded_upload_younger_than_the_grace_period_then_removes_it(run_id, store, monkeypatch):
     """A client put bytes into the bucket and its record has not arrived (or never will: it crashed)."""
     data = b"uploaded, not yet recorded"
-    offer = registry().offer_artifact_upload(run_id=run_id, name="late.bin", sha256=digest_of(data), size=len(data))
-    assert httpx.put(offer.upload.url, headers=offer.upload.headers, content=data).status_code == 200
+    offered = offer(run_id, "late.bin", data)
+    assert httpx.put(offered.upload.url, headers=offered.upload.headers, content=data).status_code == 200
     monkeypatch.setenv("GEMINI_ARTIFACT_GC_GRACE_SECONDS", "3600")
     assert artifacts.collect_garbage().blobs_removed == 0
     assert store.blobs() == {digest_of(data)}
@@ -180,11 +193,11 @@ def test_the_store_stopped_mid_download_fails_it_and_writes_no_file(run_id, own_
 @directory_only
 def test_the_store_stopped_between_upload_and_record_records_nothing(run_id, own_s3_server):
     data = b"stored, then the store went away"
-    offer = registry().offer_artifact_upload(run_id=run_id, name="a.bin", sha256=digest_of(data), size=len(data))
-    assert httpx.put(offer.upload.url, headers=offer.upload.headers, content=data).status_code == 200
+    offered = offer(run_id, "a.bin", data)
+    assert httpx.put(offered.upload.url, headers=offered.upload.headers, content=data).status_code == 200
     own_s3_server.stop()
     with pytest.raises(StorageUnavailableError, match="s3://gemini-test"):
-        registry().record_stored_artifact(run_id=run_id, name="a.bin", sha256=digest_of(data), size=len(data))
+        record(run_id, "a.bin", data)
     assert registry().search_artifacts(run_id=run_id, with_total=True).total == 0
 
 
@@ -260,9 +273,9 @@ def late(function, seconds: float = 1.6):  # noqa: ANN001, ANN201
 def test_an_expired_presigned_upload_is_refused_by_the_store(expiring):
     run_id = registry().create_run(model_run_info={"expired": "put"})[0].id
     data = b"too late"
-    offer = registry().offer_artifact_upload(run_id=run_id, name="a.bin", sha256=digest_of(data), size=len(data))
+    offered = offer(run_id, "a.bin", data)
     threading.Event().wait(1.6)
-    assert httpx.put(offer.upload.url, headers=offer.upload.headers, content=data).status_code == 403
+    assert httpx.put(offered.upload.url, headers=offered.upload.headers, content=data).status_code == 403
 
 
 def test_a_client_asks_again_when_its_presigned_requests_have_expired(expiring, monkeypatch, tmp_path):
@@ -366,3 +379,45 @@ def test_an_unreachable_bucket_spools_the_artifact_and_gemini_sync_stores_it(s3_
             assert path.read_bytes() == b"weights while the bucket is away"
     finally:
         proxy.close()
+
+
+@bucket_only
+def test_artifacts_are_recorded_all_or_none(run_id):
+    """One blob of two is not in the store: neither is recorded, and the error names the missing one."""
+    there, missing = b"put into the bucket", b"never sent"
+    offered = offer(run_id, "there.bin", there)
+    assert httpx.put(offered.upload.url, headers=offered.upload.headers, content=there).status_code == 200
+    with pytest.raises(NotFoundError, match="'missing.bin'"):
+        registry().record_stored_artifacts(
+            run_id=run_id, artifacts=[declared("there.bin", there), declared("missing.bin", missing)]
+        )
+    assert registry().search_artifacts(run_id=run_id, with_total=True).total == 0
+    records = registry().record_stored_artifacts(run_id=run_id, artifacts=[declared("there.bin", there)])
+    assert [item.name for item in records] == ["there.bin"]
+
+
+def test_a_name_given_twice_in_one_request_is_refused(run_id):
+    with pytest.raises(InvalidInputError, match="given twice"):
+        registry().offer_artifact_uploads(run_id=run_id, artifacts=[declared("a.bin", b"1"), declared("a.bin", b"2")])
+
+
+def test_a_directory_through_a_bucket_server_costs_two_requests_to_the_server(remote_registry_s3, tmp_path, monkeypatch):
+    """One offer for all the files, one record for all: not two requests a file."""
+    from gemini.remote import http
+
+    for key in [key for key in os.environ if key.startswith("AWS_")]:
+        monkeypatch.delenv(key)
+    monkeypatch.setenv("GEMINI_API_URL", remote_registry_s3.url)
+    empty_registry(remote_registry_s3.database_url, monkeypatch, remote_registry_s3.artifact_root)
+    run_id = registry().create_run(model_run_info={"directory": "batch"})[0].id
+    folder = tmp_path / "train"
+    for index in range(12):
+        (folder / "plots").mkdir(parents=True, exist_ok=True)
+        write_bytes(folder / "plots" / f"p{index}.png", b"p%d" % index)
+    sent = []
+    original = http.send
+    monkeypatch.setattr(http, "send", lambda operation, **arguments: sent.append(operation) or original(operation, **arguments))
+    records = registry().log_artifact_directory(run_id=run_id, directory=folder)
+    assert [record.name for record in records] == sorted(f"plots/p{index}.png" for index in range(12))
+    assert sent == ["offer_artifact_uploads", "record_stored_artifacts"]
+    assert registry().search_artifacts(run_id=run_id, with_total=True).total == 12

@@ -101,14 +101,10 @@ BASE_BODIES: dict[tuple[str, str], dict[str, str]] = {
     ("POST", "/api/tokens"): {"name": '"token-{n}"', "scope": '"read"'},
     ("POST", "/api/model_runs/{run_id}/versions"): {"artifact_name": '"weights/best.pt"', "version_info": '{"map50": 0.5}'},
     ("POST", "/api/model_runs/{run_id}/artifact_uploads"): {
-        "name": '"weights/{n}.pt"',
-        "sha256": '"' + "ab" * 32 + '"',
-        "size": "7",
+        "artifacts": '[{"name": "weights/{n}.pt", "sha256": "' + "ab" * 32 + '", "size": 7}]',
     },
     ("POST", "/api/model_runs/{run_id}/artifact_records"): {
-        "name": '"weights/{n}.pt"',
-        "sha256": '"' + "ab" * 32 + '"',
-        "size": "7",
+        "artifacts": '[{"name": "weights/{n}.pt", "sha256": "' + "ab" * 32 + '", "size": 7}]',
     },
     ("PATCH", "/api/models/versions/{version_id}"): {"version_info": '{"map50": {n}}'},
     ("POST", "/api/model_records"): {

@@ -231,10 +231,10 @@ def test_an_artifact_stored_through_one_server_is_read_through_the_other(through
 
     plot = b"png bytes"
     blob = {"name": "plots/pr.png", "sha256": hashlib.sha256(plot).hexdigest(), "size": len(plot)}
-    offer = b.post(f"/api/model_runs/{run_id}/artifact_uploads", json=blob).json()
+    [offer] = b.post(f"/api/model_runs/{run_id}/artifact_uploads", json={"artifacts": [blob]}).json()
     upload = offer["upload"]
     assert httpx.request(upload["method"], upload["url"], headers=upload["headers"], content=plot).status_code == 200
-    assert a.post(f"/api/model_runs/{run_id}/artifact_records", json=blob).status_code == 200
+    assert a.post(f"/api/model_runs/{run_id}/artifact_records", json={"artifacts": [blob]}).status_code == 200
     link = b.get(f"/api/model_runs/{run_id}/artifact_links/plots/pr.png").json()
     assert link["artifact"]["sha256"] == blob["sha256"]
     assert httpx.get(link["download"]["url"]).content == plot

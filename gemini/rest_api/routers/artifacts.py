@@ -26,7 +26,7 @@ from gemini.domain.errors import ArtifactCorruptedError, ArtifactTooLargeError, 
 from gemini.domain.records import ArtifactRecord
 from gemini.registry import registry
 from gemini.rest_api.artifact_schemas import (
-    ArtifactBlob,
+    ArtifactBlobs,
     ArtifactLinkPublic,
     ArtifactPublic,
     ArtifactUploadOfferPublic,
@@ -305,19 +305,20 @@ exchange_router = APIRouter(prefix="/model_runs/{run_id}", tags=["artifacts"], r
 @exchange_router.post(
     "/artifact_uploads", dependencies=WRITE_ACCESS, responses={**WRITE_ERRORS, **NOT_FOUND, 413: {"model": None}}
 )
-def offer_artifact_upload(run_id: uuid.UUID, body: ArtifactBlob) -> ArtifactUploadOfferPublic:
-    """Before an upload: whether the store holds these bytes already, or a presigned request that puts them
-    into the store directly (S3), or neither (PUT them to ``/artifacts/{name}``). Nothing is recorded."""
-    offer = registry().offer_artifact_upload(run_id=run_id, name=body.name, sha256=body.sha256, size=body.size)
-    return ArtifactUploadOfferPublic(stored=offer.stored, upload=PresignedPublic.of(offer.upload))
+def offer_artifact_uploads(run_id: uuid.UUID, body: ArtifactBlobs) -> list[ArtifactUploadOfferPublic]:
+    """Before uploads: for each artifact, whether the store holds its bytes already, or a presigned request
+    that puts them into the store directly (S3), or neither (PUT them to ``/artifacts/{name}``). Nothing
+    is recorded."""
+    offers = registry().offer_artifact_uploads(run_id=run_id, artifacts=[item.model_dump() for item in body.artifacts])
+    return [ArtifactUploadOfferPublic(stored=offer.stored, upload=PresignedPublic.of(offer.upload)) for offer in offers]
 
 
 @exchange_router.post("/artifact_records", dependencies=WRITE_ACCESS, responses={**WRITE_ERRORS, **NOT_FOUND})
-def record_stored_artifact(run_id: uuid.UUID, body: ArtifactBlob) -> ArtifactPublic:
-    """After a presigned upload: record the bytes as the run's artifact ``name`` once the store is seen to
-    hold a blob of that SHA-256 and size (404 when it does not: upload again)."""
-    record = registry().record_stored_artifact(run_id=run_id, name=body.name, sha256=body.sha256, size=body.size)
-    return ArtifactPublic.of(record)
+def record_stored_artifacts(run_id: uuid.UUID, body: ArtifactBlobs) -> list[ArtifactPublic]:
+    """After presigned uploads: record the artifacts, all or none, once the store is seen to hold a blob
+    of each one's SHA-256 and size (404 when it does not: upload again)."""
+    records = registry().record_stored_artifacts(run_id=run_id, artifacts=[item.model_dump() for item in body.artifacts])
+    return [ArtifactPublic.of(record) for record in records]
 
 
 @exchange_router.get("/artifact_links/{name:path}", responses=NOT_FOUND)
