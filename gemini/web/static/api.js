@@ -210,6 +210,8 @@ export const api = {
   getRun: (id) => request("GET", `/model_runs/${encodeURIComponent(id)}`),
   createRun: (body) => create("/model_runs", body),
   replaceRunInfo: (id, info) => request("PATCH", `/model_runs/${encodeURIComponent(id)}`, { body: { model_run_info: info } }),
+  /** Give the run a readable name; null removes it. */
+  renameRun: (id, name) => request("PATCH", `/model_runs/${encodeURIComponent(id)}`, { body: { run_name: name } }),
   deleteRun: (id) => request("DELETE", `/model_runs/${encodeURIComponent(id)}`),
   associateRun: (id, modelName) =>
     request("PUT", `/model_runs/${encodeURIComponent(id)}/model`, { body: { model_name: modelName } }),

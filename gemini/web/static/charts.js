@@ -3,6 +3,7 @@
 // library is needed.
 
 import { h, svg } from "./dom.js";
+import { clockLabels, formatNumber, formatSeconds, tickLabels, timeTicks } from "./format.js";
 
 /** Distinguishable colours with enough contrast on white; runs past the tenth reuse them with a dashed line. */
 export const PALETTE = ["#1f5fa8", "#c2410c", "#15803d", "#7e22ce", "#b91c1c", "#0f766e", "#a16207", "#be185d", "#4d7c0f", "#334155"];
@@ -28,10 +29,10 @@ export function ticks(min, max, count = 5) {
   return values;
 }
 
-function label(value) {
-  const abs = Math.abs(value);
-  if (abs !== 0 && (abs >= 1e6 || abs < 1e-3)) return value.toExponential(2);
-  return String(Number(value.toPrecision(6)));
+/** Tick values with their labels, as one axis shows them. */
+function labelled(values) {
+  const labels = tickLabels(values);
+  return values.map((value, index) => ({ value, label: labels[index] }));
 }
 
 function scale(domainMin, domainMax, rangeMin, rangeMax) {
@@ -65,20 +66,20 @@ export function scatterChart({ points, xKey, yKey, id = "scatter-chart" }) {
     { id, class: "chart", viewBox: `0 0 ${width} ${height}`, role: "img", "aria-labelledby": titleId },
     svg("title", { id: titleId }, `Scatter plot of ${yKey} against ${xKey} for ${points.length} runs`),
     // grid and axes
-    xTicks.map((t) =>
+    labelled(xTicks).map((t) =>
       svg(
         "g",
         { class: "tick" },
-        svg("line", { x1: x(t), x2: x(t), y1: margin.top, y2: height - margin.bottom, class: "grid" }),
-        svg("text", { x: x(t), y: height - margin.bottom + 18, "text-anchor": "middle" }, label(t)),
+        svg("line", { x1: x(t.value), x2: x(t.value), y1: margin.top, y2: height - margin.bottom, class: "grid" }),
+        svg("text", { x: x(t.value), y: height - margin.bottom + 18, "text-anchor": "middle" }, t.label),
       ),
     ),
-    yTicks.map((t) =>
+    labelled(yTicks).map((t) =>
       svg(
         "g",
         { class: "tick" },
-        svg("line", { x1: margin.left, x2: width - margin.right, y1: y(t), y2: y(t), class: "grid" }),
-        svg("text", { x: margin.left - 8, y: y(t) + 4, "text-anchor": "end" }, label(t)),
+        svg("line", { x1: margin.left, x2: width - margin.right, y1: y(t.value), y2: y(t.value), class: "grid" }),
+        svg("text", { x: margin.left - 8, y: y(t.value) + 4, "text-anchor": "end" }, t.label),
       ),
     ),
     svg("line", { x1: margin.left, x2: width - margin.right, y1: height - margin.bottom, y2: height - margin.bottom, class: "axis" }),
@@ -93,7 +94,7 @@ export function scatterChart({ points, xKey, yKey, id = "scatter-chart" }) {
       svg(
         p.href ? "a" : "g",
         { class: "point", href: p.href },
-        svg("circle", { cx: x(p.x), cy: y(p.y), r: 6, fill: p.color, stroke: "#fff", "stroke-width": 1.5 }, svg("title", {}, `${p.label}: ${xKey} ${p.x}, ${yKey} ${p.y}`)),
+        svg("circle", { cx: x(p.x), cy: y(p.y), r: 6, fill: p.color, stroke: "#fff", "stroke-width": 1.5 }, svg("title", {}, `${p.label}: ${xKey} ${formatNumber(p.x)}, ${yKey} ${formatNumber(p.y)}`)),
         // Labels of points in the right half go to their left, so they stay inside the plot.
         x(p.x) > (margin.left + width - margin.right) / 2
           ? svg("text", { x: x(p.x) - 9, y: y(p.y) - 7, class: "point-label", "text-anchor": "end" }, p.label)
@@ -111,8 +112,10 @@ export function scatterChart({ points, xKey, yKey, id = "scatter-chart" }) {
 export function parallelChart({ runs, keys, id = "parallel-chart" }) {
   if (keys.length === 1) return barChart({ runs, key: keys[0], id });
   const width = Math.max(560, 140 * keys.length);
-  const height = 360;
-  const margin = { top: 36, right: 60, bottom: 28, left: 60 };
+  // Long names on many axes take two rows of labels, every other one higher, so that they do not overlap.
+  const staggered = keys.length > 4;
+  const height = staggered ? 376 : 360;
+  const margin = { top: staggered ? 52 : 36, right: staggered ? 90 : 60, bottom: 28, left: staggered ? 90 : 60 };
   const axisX = scale(0, keys.length - 1, margin.left, width - margin.right);
   const axes = keys.map((key, index) => {
     const values = runs.map((r) => r.values.get(key)).filter((v) => typeof v === "number");
@@ -129,8 +132,8 @@ export function parallelChart({ runs, keys, id = "parallel-chart" }) {
         "g",
         { class: "pc-axis" },
         svg("line", { x1: axis.x, x2: axis.x, y1: margin.top, y2: height - margin.bottom, class: "axis" }),
-        svg("text", { x: axis.x, y: margin.top - 16, "text-anchor": "middle", class: "axis-label" }, axis.key),
-        axis.ticks.map((t) => svg("text", { x: axis.x - 6, y: axis.y(t) + 4, "text-anchor": "end", class: "tick-label" }, label(t))),
+        svg("text", { x: axis.x, y: margin.top - (staggered && axes.indexOf(axis) % 2 ? 32 : 16), "text-anchor": "middle", class: "axis-label" }, axis.key),
+        labelled(axis.ticks).map((t) => svg("text", { x: axis.x - 6, y: axis.y(t.value) + 4, "text-anchor": "end", class: "tick-label" }, t.label)),
       ),
     ),
     runs.map((run) => {
@@ -149,7 +152,7 @@ export function parallelChart({ runs, keys, id = "parallel-chart" }) {
       return svg(
         "g",
         { class: "pc-run" },
-        svg("title", {}, run.label),
+        svg("title", {}, `${run.label}: ${axes.filter((axis) => typeof run.values.get(axis.key) === "number").map((axis) => `${axis.key} ${formatNumber(run.values.get(axis.key))}`).join(", ")}`),
         segments.map((points) =>
           points.length === 1
             ? svg("circle", { cx: points[0].split(",")[0], cy: points[0].split(",")[1], r: 4, fill: run.color })
@@ -191,7 +194,7 @@ function barChart({ runs, key, id }) {
         { class: "bar" },
         svg("text", { x: margin.left - 8, y: top + barHeight * 0.7, "text-anchor": "end" }, run.label),
         svg("rect", { x: from, y: top, width: Math.max(1, to - from), height: barHeight, fill: run.color }),
-        svg("text", { x: to + 6, y: top + barHeight * 0.7 }, label(value)),
+        svg("text", { x: to + 6, y: top + barHeight * 0.7 }, formatNumber(value)),
       );
     }),
   );
@@ -240,21 +243,21 @@ export function plotPixels(chart) {
 }
 
 /**
- * Where a pointer at clientX falls on a drawn line chart: {x} in the chart's units and the {step} there,
- * both held inside the plot area; null when the chart has no steps drawn.
+ * Where a pointer at clientX falls on a drawn line chart: {x} in the chart's units and the {value} of
+ * the x axis there (a step, or seconds), both held inside the plot area; null when nothing is drawn.
  */
 export function plotPosition(chart, clientX) {
-  const start = Number(chart.dataset.startStep);
-  const end = Number(chart.dataset.endStep);
+  const start = Number(chart.dataset.startX);
+  const end = Number(chart.dataset.endX);
   const matrix = chart.getScreenCTM();
-  if (!chart.dataset.startStep || !matrix) return null;
+  if (!chart.dataset.startX || !matrix) return null;
   const area = linePlotArea(chart.viewBox.baseVal.width, chart.viewBox.baseVal.height);
   const x = Math.min(area.right, Math.max(area.left, new DOMPoint(clientX, 0).matrixTransform(matrix.inverse()).x));
-  return { x, step: start + ((x - area.left) / (area.right - area.left)) * (end - start) };
+  return { x, value: start + ((x - area.left) / (area.right - area.left)) * (end - start) };
 }
 
 /** The first index of a sorted array whose value is at least `value`. */
-function lowerBound(sorted, value) {
+export function lowerBound(sorted, value) {
   let low = 0;
   let high = sorted.length;
   while (low < high) {
@@ -270,15 +273,70 @@ function isoTime(seconds) {
   return Number.isFinite(seconds) ? new Date(seconds * 1000).toISOString() : "";
 }
 
+/** What a line chart's x axis can show: the step, the time of day, or the time since the run's first point. */
+export const X_AXES = { step: "step", time: "time", relative: "time since start" };
+
 /**
- * Line chart of metric histories, step on x. series: [{label, color, dashed, runId, steps, values,
- * timestamps}], the columns of the API (values may be "NaN", "Infinity", "-Infinity"). `range`
- * ({start, end}, steps included) draws only those steps, the y axis fitted to them; without it the
- * whole of every series is drawn. A value that is not finite breaks its line there and is counted in
- * the title. Each series is a <g class="series" data-points="N"> (N: its points in the range) holding
- * one polyline per unbroken stretch; the svg carries the steps drawn as data-start-step and data-end-step.
+ * The x value of each point of a series: its step, its time (seconds since 1970), or its seconds since
+ * `origin` (the series' first point in the whole run, so a zoomed part keeps the run's clock).
  */
-export function lineChart({ series, key, id, title, width = 560, height = 300, range = null }) {
+export function xValues(s, xAxis) {
+  if (xAxis === "step") return s.steps;
+  const times = s.timestamps ?? [];
+  if (xAxis === "time") return times;
+  const origin = s.origin ?? times[0] ?? 0;
+  return times.map((t) => t - origin);
+}
+
+/**
+ * An exponential moving average of the finite values, debiased at the start (as TensorBoard's): the
+ * first points are not pulled towards zero. `weight` 0 leaves the values as they are; a value that is
+ * not finite stays where it is (a gap) and does not disturb the average.
+ */
+export function smoothValues(numbers, weight) {
+  const out = new Float64Array(numbers.length);
+  let average = 0;
+  let count = 0;
+  for (let i = 0; i < numbers.length; i++) {
+    const v = numbers[i];
+    if (!Number.isFinite(v)) {
+      out[i] = v;
+      continue;
+    }
+    average = average * weight + (1 - weight) * v;
+    count += 1;
+    out[i] = weight > 0 ? average / (1 - weight ** count) : v;
+  }
+  return out;
+}
+
+/** Tick values and labels of a line chart's x axis over [low, high]. */
+function xTicks(low, high, xAxis) {
+  if (xAxis === "step") {
+    // Steps are whole numbers, so a short run gets one tick per step rather than fractions of one.
+    const values =
+      high - low < 5
+        ? Array.from({ length: high - low + 1 }, (_, i) => low + i)
+        : ticks(low, high, 5).filter((t) => Number.isInteger(t) && t >= low && t <= high);
+    return values.map((value) => ({ value, label: String(value) }));
+  }
+  const { values, step } = timeTicks(low, high, 5);
+  const labels = xAxis === "time" ? clockLabels(values, step) : values.map(formatSeconds);
+  return values.map((value, index) => ({ value, label: labels[index] }));
+}
+
+/**
+ * Line chart of metric histories. series: [{label, color, dashed, runId, steps, values, timestamps,
+ * origin}], the columns of the API (values may be "NaN", "Infinity", "-Infinity"). `range` ({start,
+ * end}, steps included) draws only those steps, the y axis fitted to them; without it the whole of every
+ * series is drawn. `xAxis` is a key of X_AXES; `smoothing` (0 to below 1) draws an exponential moving
+ * average over each line, the line itself faint behind it. A value that is not finite breaks its line
+ * there and is counted in the title. Each series is a <g class="series" data-points="N"> (N: its points
+ * in the range) holding one polyline per unbroken stretch; the svg carries the steps drawn as
+ * data-start-step and data-end-step, the x axis as data-x-axis, data-start-x and data-end-x, and the
+ * points drawn as its `drawn` property (for the pointer's readout).
+ */
+export function lineChart({ series, key, id, title, width = 560, height = 300, range = null, xAxis = "step", smoothing = 0 }) {
   const area = linePlotArea(width, height);
   const titleId = `${id}-title`;
   const chart = svg("svg", { id, class: "chart line-chart", viewBox: `0 0 ${width} ${height}`, role: "img", "aria-labelledby": titleId });
@@ -287,24 +345,30 @@ export function lineChart({ series, key, id, title, width = 560, height = 300, r
   let lastStep = -Infinity;
   let low = Infinity;
   let high = -Infinity;
+  let xLow = Infinity;
+  let xHigh = -Infinity;
   let skipped = 0;
   const slices = series.map((s) => {
     const from = range ? lowerBound(s.steps, range.start) : 0;
     const to = range ? lowerBound(s.steps, range.end + 1) : s.steps.length;
     const numbers = new Float64Array(s.values.length);
     for (let i = 0; i < s.values.length; i++) numbers[i] = metricNumber(s.values[i]);
+    const xs = xValues(s, xAxis);
     for (let i = from; i < to; i++) {
       const v = numbers[i];
       if (Number.isFinite(v)) {
         if (v < low) low = v;
         if (v > high) high = v;
       } else skipped += 1;
+      if (xs[i] < xLow) xLow = xs[i];
+      if (xs[i] > xHigh) xHigh = xs[i];
     }
     if (to > from) {
       first = Math.min(first, s.steps[from]);
       lastStep = Math.max(lastStep, s.steps[to - 1]);
     }
-    return { s, from, to, numbers };
+    const smoothed = smoothing > 0 ? smoothValues(numbers, smoothing) : null;
+    return { s, from, to, numbers, xs, smoothed };
   });
   if (range) {
     first = range.start;
@@ -312,83 +376,95 @@ export function lineChart({ series, key, id, title, width = 560, height = 300, r
   }
   chart.append(svg("title", { id: titleId }, `${title}${skipped ? ` (${skipped} value${skipped === 1 ? "" : "s"} not finite, not drawn)` : ""}`));
   if (first > lastStep) return chart;
+  // On steps the x axis spans exactly the steps asked (a drag reads steps back from it); on time it
+  // spans the times of the points drawn.
+  if (xAxis === "step" || !(xLow <= xHigh)) {
+    xLow = first;
+    xHigh = lastStep;
+  }
   chart.dataset.startStep = first;
   chart.dataset.endStep = lastStep;
-  // The x axis spans exactly the steps drawn (a drag reads steps back from it); steps are whole numbers,
-  // so a short run gets one tick per step rather than fractions of one.
-  const xTicks =
-    lastStep - first < 5
-      ? Array.from({ length: lastStep - first + 1 }, (_, i) => first + i)
-      : ticks(first, lastStep, 5).filter((t) => Number.isInteger(t) && t >= first && t <= lastStep);
+  chart.dataset.xAxis = xAxis;
+  chart.dataset.startX = xLow;
+  chart.dataset.endX = xHigh;
   const yTicks = low <= high ? ticks(low, high, 5) : [0, 1];
-  const x = scale(first, lastStep, area.left, area.right);
+  const x = scale(xLow, xHigh, area.left, area.right);
   const y = scale(yTicks[0], yTicks[yTicks.length - 1], area.bottom, area.top);
   const clipId = `${id}-plot`;
   chart.append(
     svg("defs", {}, svg("clipPath", { id: clipId }, svg("rect", { x: area.left, y: area.top - 2, width: area.right - area.left, height: area.bottom - area.top + 4 }))),
-    ...xTicks.map((t) =>
+    ...xTicks(xLow, xHigh, xAxis).map((t) =>
       svg(
         "g",
         { class: "tick" },
-        svg("line", { x1: x(t), x2: x(t), y1: area.top, y2: area.bottom, class: "grid" }),
-        svg("text", { x: x(t), y: area.bottom + 18, "text-anchor": "middle" }, label(t)),
+        svg("line", { x1: x(t.value), x2: x(t.value), y1: area.top, y2: area.bottom, class: "grid" }),
+        svg("text", { x: x(t.value), y: area.bottom + 18, "text-anchor": "middle" }, t.label),
       ),
     ),
-    ...yTicks.map((t) =>
+    ...labelled(yTicks).map((t) =>
       svg(
         "g",
         { class: "tick" },
-        svg("line", { x1: area.left, x2: area.right, y1: y(t), y2: y(t), class: "grid" }),
-        svg("text", { x: area.left - 8, y: y(t) + 4, "text-anchor": "end" }, label(t)),
+        svg("line", { x1: area.left, x2: area.right, y1: y(t.value), y2: y(t.value), class: "grid" }),
+        svg("text", { x: area.left - 8, y: y(t.value) + 4, "text-anchor": "end" }, t.label),
       ),
     ),
     svg("line", { x1: area.left, x2: area.right, y1: area.bottom, y2: area.bottom, class: "axis" }),
     svg("line", { x1: area.left, x2: area.left, y1: area.top, y2: area.bottom, class: "axis" }),
-    svg("text", { x: (area.left + area.right) / 2, y: height - 8, "text-anchor": "middle", class: "axis-label" }, "step"),
+    svg("text", { x: (area.left + area.right) / 2, y: height - 8, "text-anchor": "middle", class: "axis-label" }, X_AXES[xAxis]),
     svg(
       "text",
       { x: 16, y: (area.top + area.bottom) / 2, "text-anchor": "middle", class: "axis-label", transform: `rotate(-90 16 ${(area.top + area.bottom) / 2})` },
       key,
     ),
   );
-  for (const { s, from, to, numbers } of slices) {
+  const drawn = [];
+  for (const { s, from, to, numbers, xs, smoothed } of slices) {
     // One point either side of the range carries the line to the plot's edge (the clip cuts the rest).
     const drawFrom = Math.max(0, from - 1);
     const drawTo = Math.min(s.steps.length, to + 1);
-    const stretches = [];
-    let current = [];
-    for (let i = drawFrom; i < drawTo; i++) {
-      const v = numbers[i];
-      if (Number.isFinite(v)) current.push(`${x(s.steps[i]).toFixed(1)},${y(v).toFixed(1)}`);
-      else if (current.length) {
-        stretches.push(current);
-        current = [];
+    const stretchesOf = (ys) => {
+      const stretches = [];
+      let current = [];
+      for (let i = drawFrom; i < drawTo; i++) {
+        const v = ys[i];
+        if (Number.isFinite(v) && Number.isFinite(xs[i])) current.push(`${x(xs[i]).toFixed(1)},${y(v).toFixed(1)}`);
+        else if (current.length) {
+          stretches.push(current);
+          current = [];
+        }
       }
-    }
-    if (current.length) stretches.push(current);
+      if (current.length) stretches.push(current);
+      return stretches;
+    };
+    const lines = (ys, kind) =>
+      stretchesOf(ys).map((stretch) => {
+        if (stretch.length > 1) {
+          return svg("polyline", {
+            class: kind,
+            points: stretch.join(" "),
+            fill: "none",
+            stroke: s.color,
+            "stroke-width": 2,
+            "stroke-linejoin": "round",
+            "stroke-dasharray": s.dashed ? "6 4" : null,
+          });
+        }
+        const [cx, cy] = stretch[0].split(",");
+        return svg("circle", { class: kind, cx, cy, r: 3, fill: s.color });
+      });
     const last = to > from ? to - 1 : -1;
-    const lastText = last >= 0 ? `, last ${s.values[last]} at step ${s.steps[last]}${s.timestamps?.[last] !== undefined ? ` (${isoTime(s.timestamps[last])})` : ""}` : "";
+    const lastText = last >= 0 ? `, last ${formatNumber(s.values[last])} at step ${s.steps[last]}${s.timestamps?.[last] !== undefined ? ` (${isoTime(s.timestamps[last])})` : ""}` : "";
     chart.append(
       svg(
         "g",
         { class: "series", "data-points": to - from, "data-run-id": s.runId, "clip-path": `url(#${clipId})` },
         svg("title", {}, `${s.label}: ${to - from} points${lastText}`),
-        stretches.map((stretch) => {
-          if (stretch.length > 1) {
-            return svg("polyline", {
-              points: stretch.join(" "),
-              fill: "none",
-              stroke: s.color,
-              "stroke-width": 2,
-              "stroke-linejoin": "round",
-              "stroke-dasharray": s.dashed ? "6 4" : null,
-            });
-          }
-          const [cx, cy] = stretch[0].split(",");
-          return svg("circle", { cx, cy, r: 3, fill: s.color });
-        }),
+        smoothed ? [lines(numbers, "raw"), lines(smoothed, "smoothed")] : lines(numbers, "line"),
       ),
     );
+    drawn.push({ series: s, from, to, numbers, xs, smoothed });
   }
+  chart.drawn = { xAxis, area, x, y, series: drawn };
   return chart;
 }

@@ -1,10 +1,12 @@
 // Metric curves read for the width they are drawn at: a line chart (charts.js) whose series come from
 // the server reduced to about two points per pixel of the plot, and are read again, finer, for the range
 // of steps the user zooms into (a drag across the plot, or the step fields; a double-click or "Reset
-// zoom" shows every step again).
+// zoom" shows every step again). The pointer reads out the nearest points; the x axis (step, time, time
+// since start) and the smoothing are a view of the points held, changed without a read.
 
 import { h, svg, errorBox } from "./dom.js";
-import { lineChart, linePlotArea, plotPixels, plotPosition } from "./charts.js";
+import { X_AXES, lineChart, linePlotArea, lowerBound, plotPixels, plotPosition } from "./charts.js";
+import { formatClock, formatNumber, formatSeconds } from "./format.js";
 
 /** Points asked per CSS pixel of plot: a reduced block keeps up to four (first, lowest, highest, last). */
 const POINTS_PER_PIXEL = 2;
@@ -21,6 +23,82 @@ export function pointsForWidth(pixels) {
 }
 
 const NO_POINTS = { steps: [], values: [], timestamps: [], reduced: false };
+
+/** The smoothing weights offered (0: off). */
+const SMOOTHING = [0, 0.6, 0.8, 0.9, 0.95, 0.99];
+
+/** The curves' view from the address: `xaxis=step|time|relative`, `smooth=<weight>`; step and off by default. */
+export function curveView(params) {
+  const xAxis = params.get("xaxis");
+  const smoothing = Number(params.get("smooth"));
+  return { xAxis: xAxis in X_AXES ? xAxis : "step", smoothing: SMOOTHING.includes(smoothing) ? smoothing : 0 };
+}
+
+/** The address parameters of a curves' view (defaults left out). */
+export function curveViewParams(view) {
+  return { xaxis: view.xAxis === "step" ? "" : view.xAxis, smooth: view.smoothing || "" };
+}
+
+/**
+ * The x axis and smoothing selects of a page's curves; `onChange(view)` hears of a new choice. `view`
+ * is changed in place, so the page's charts and its next redraws share it.
+ */
+export function curveViewControls(view, onChange, idPrefix = "curves") {
+  const axis = h(
+    "select",
+    { id: `${idPrefix}-x-axis` },
+    Object.entries(X_AXES).map(([value, label]) => h("option", { value, selected: value === view.xAxis }, label[0].toUpperCase() + label.slice(1))),
+  );
+  const smoothing = h(
+    "select",
+    { id: `${idPrefix}-smoothing` },
+    SMOOTHING.map((weight) => h("option", { value: weight, selected: weight === view.smoothing }, weight ? String(weight) : "Off")),
+  );
+  const changed = () => {
+    view.xAxis = axis.value;
+    view.smoothing = Number(smoothing.value);
+    onChange(view);
+  };
+  axis.addEventListener("change", changed);
+  smoothing.addEventListener("change", changed);
+  return h(
+    "div",
+    { class: "curve-view" },
+    h("label", { for: axis.id }, "X axis"),
+    axis,
+    h("label", { for: smoothing.id, title: "An exponential moving average over each line; the line itself stays, faint, behind it" }, "Smoothing"),
+    smoothing,
+  );
+}
+
+/** The index in [from, to) of the point whose x is nearest `value` (xs sorted), or -1 for none. */
+function nearest(xs, from, to, value) {
+  if (to <= from) return -1;
+  let low = from;
+  let high = to;
+  while (low < high) {
+    const middle = (low + high) >> 1;
+    if (xs[middle] < value) low = middle + 1;
+    else high = middle;
+  }
+  if (low >= to) return to - 1;
+  if (low > from && value - xs[low - 1] < xs[low] - value) return low - 1;
+  return low;
+}
+
+/** The steps of the points drawn between two x values of a chart (its steps themselves on a step axis). */
+function stepsBetween(chart, a, b) {
+  if (chart.dataset.xAxis === "step") return [a, b];
+  let start = Infinity;
+  let end = -Infinity;
+  for (const { series, from, to, xs } of chart.drawn?.series ?? []) {
+    for (let i = lowerBound(xs.slice(from, to), a) + from; i < to && xs[i] <= b; i++) {
+      start = Math.min(start, series.steps[i]);
+      end = Math.max(end, series.steps[i]);
+    }
+  }
+  return start <= end ? [start, end] : null;
+}
 
 /**
  * The plot width (CSS pixels) of a chart `width` x `height` alone in a figure.chart-box of a page laid
@@ -48,7 +126,7 @@ export function plotPixelsInFigure(place, width, height) {
  * width, or at once for `pixels`, the plot's width measured beforehand (plotPixelsInFigure). Returns
  * {element, reload({title})}: reload reads the points again (a running run's new ones).
  */
-export function metricCurves({ id, key, title, series, width = 560, height = 300, pixels: knownPixels = 0, load, describe = () => null, onDraw = () => {} }) {
+export function metricCurves({ id, key, title, series, width = 560, height = 300, pixels: knownPixels = 0, view = { xAxis: "step", smoothing: 0 }, load, describe = () => null, onDraw = () => {} }) {
   const box = h("div", { class: "curves", id: `${id}-box`, dataset: { state: "loading" } });
   const fromInput = h("input", { type: "number", id: `${id}-from`, min: 0, step: 1, class: "step-input" });
   const toInput = h("input", { type: "number", id: `${id}-to`, min: 0, step: 1, class: "step-input" });
@@ -70,8 +148,9 @@ export function metricCurves({ id, key, title, series, width = 560, height = 300
     resetButton,
   );
   const plot = h("div", { class: "curves-plot", title: "Drag across the plot to zoom into those steps; double-click to see every step." });
+  const readout = h("div", { class: "readout", id: `${id}-readout`, "aria-hidden": "true", hidden: true });
   const note = h("div", { class: "curves-note" });
-  box.append(controls, plot, note);
+  box.append(controls, h("div", { class: "curves-frame" }, plot, readout), note);
 
   let currentTitle = title;
   let pixels = knownPixels;
@@ -108,10 +187,14 @@ export function metricCurves({ id, key, title, series, width = 560, height = 300
   }
 
   function draw() {
-    const drawn = series.filter((s) => whole.has(String(s.runId))).map((s) => ({ ...s, ...shown(String(s.runId)) }));
+    // A run's clock starts at its first point, also in a zoom that begins later.
+    const drawn = series
+      .filter((s) => whole.has(String(s.runId)))
+      .map((s) => ({ ...s, ...shown(String(s.runId)), origin: whole.get(String(s.runId)).timestamps?.[0] }));
     const chartTitle = zoom ? `${currentTitle}, steps ${zoom.start} to ${zoom.end}` : currentTitle;
-    const chart = lineChart({ id, key, title: chartTitle, series: drawn, width, height, range: zoom });
+    const chart = lineChart({ id, key, title: chartTitle, series: drawn, width, height, range: zoom, xAxis: view.xAxis, smoothing: view.smoothing });
     plot.replaceChildren(chart);
+    readout.hidden = true;
     // The fields show the steps drawn, unless the user is typing there (a running run redraws).
     if (document.activeElement !== fromInput && document.activeElement !== toInput) {
       fromInput.value = chart.dataset.startStep ?? "";
@@ -120,10 +203,10 @@ export function metricCurves({ id, key, title, series, width = 560, height = 300
     fromInput.removeAttribute("aria-invalid");
     resetButton.disabled = !zoom;
     box.dataset.state = refining ? "refining" : "drawn";
-    const view = { series: drawn, zoom, maxPoints: wholePoints };
-    const text = describe(view);
+    const drawnView = { series: drawn, zoom, maxPoints: wholePoints };
+    const text = describe(drawnView);
     note.replaceChildren(text ? h("p", { class: "hint" }, text) : "");
-    onDraw(view);
+    onDraw(drawnView);
   }
 
   function failed(error) {
@@ -201,12 +284,63 @@ export function metricCurves({ id, key, title, series, width = 560, height = 300
     zoomTo(start, end);
   }
 
+  /** The nearest point of each line to the pointer: marked on the chart, read out beside it. */
+  function showReadout(event) {
+    const chart = plot.querySelector("svg");
+    const at = chart?.drawn ? plotPosition(chart, event.clientX) : null;
+    chart?.querySelector("g.hover")?.remove();
+    if (!at) {
+      readout.hidden = true;
+      return;
+    }
+    const { x, y, area, series: lines } = chart.drawn;
+    const marks = svg("g", { class: "hover" }, svg("line", { x1: at.x, x2: at.x, y1: area.top, y2: area.bottom, class: "hover-line" }));
+    const rows = [];
+    for (const { series: s, from, to, xs, numbers, smoothed } of lines) {
+      const i = nearest(xs, from, to, at.value);
+      if (i < 0) continue;
+      const shownValue = smoothed ? smoothed[i] : numbers[i];
+      if (Number.isFinite(shownValue)) marks.append(svg("circle", { cx: x(xs[i]), cy: y(shownValue), r: 4, fill: s.color, stroke: "#fff", "stroke-width": 1.5 }));
+      const time = s.timestamps?.[i];
+      const since = Number.isFinite(time) && Number.isFinite(s.origin) ? ` (${formatSeconds(time - s.origin)} in)` : "";
+      rows.push(
+        h(
+          "li",
+          { dataset: { runId: s.runId } },
+          h("span", { class: `swatch${s.dashed ? " dashed" : ""}`, style: `--swatch: ${s.color}` }),
+          series.length > 1 ? h("span", { class: "readout-label" }, s.label) : null,
+          h("strong", { class: "readout-value" }, formatNumber(s.values[i])),
+          smoothed && Number.isFinite(smoothed[i]) ? h("span", { class: "readout-smoothed" }, ` smoothed ${formatNumber(smoothed[i])}`) : null,
+          h("span", { class: "readout-where" }, `step ${s.steps[i]}${Number.isFinite(time) ? ` · ${formatClock(time)}${since}` : ""}`),
+        ),
+      );
+    }
+    if (rows.length === 0) {
+      readout.hidden = true;
+      return;
+    }
+    chart.append(marks);
+    readout.replaceChildren(h("ul", {}, rows));
+    readout.hidden = false;
+    // Beside the pointer, on the side with more room.
+    const frame = plot.getBoundingClientRect();
+    const left = event.clientX - frame.left;
+    readout.style.left = left < frame.width / 2 ? `${left + 14}px` : "";
+    readout.style.right = left < frame.width / 2 ? "" : `${frame.width - left + 14}px`;
+  }
+
+  function hideReadout() {
+    readout.hidden = true;
+    plot.querySelector("svg g.hover")?.remove();
+  }
+
   // Drag across the plot: a band follows the pointer and its steps become the zoom.
   let drag = null;
   plot.addEventListener("pointerdown", (event) => {
     const chart = plot.querySelector("svg");
     const at = event.button === 0 && whole && chart ? plotPosition(chart, event.clientX) : null;
     if (!at) return;
+    hideReadout();
     const area = linePlotArea(width, height);
     const band = svg("rect", { class: "zoom-band", x: at.x, y: area.top, width: 0, height: area.bottom - area.top });
     chart.append(band);
@@ -215,7 +349,10 @@ export function metricCurves({ id, key, title, series, width = 560, height = 300
     event.preventDefault();
   });
   plot.addEventListener("pointermove", (event) => {
-    if (!drag) return;
+    if (!drag) {
+      showReadout(event);
+      return;
+    }
     const at = plotPosition(drag.chart, event.clientX);
     if (!at) return;
     drag.band.setAttribute("x", Math.min(drag.from.x, at.x));
@@ -228,10 +365,14 @@ export function metricCurves({ id, key, title, series, width = 560, height = 300
     band.remove();
     if (!apply || Math.abs(event.clientX - clientX) < MIN_DRAG) return;
     const to = plotPosition(chart, event.clientX);
-    if (to) zoomTo(Math.min(from.step, to.step), Math.max(from.step, to.step));
+    const steps = to && stepsBetween(chart, Math.min(from.value, to.value), Math.max(from.value, to.value));
+    if (steps) zoomTo(steps[0], steps[1]);
   };
   plot.addEventListener("pointerup", (event) => endDrag(event, true));
   plot.addEventListener("pointercancel", (event) => endDrag(event, false));
+  plot.addEventListener("pointerleave", () => {
+    if (!drag) hideReadout();
+  });
   plot.addEventListener("dblclick", () => resetZoom());
 
   // Without a width given, the first read waits for the chart's own; a chart that grows much wider
@@ -253,6 +394,11 @@ export function metricCurves({ id, key, title, series, width = 560, height = 300
     reload({ title: newTitle } = {}) {
       if (newTitle) currentTitle = newTitle;
       if (pixels) readWhole();
+    },
+    /** Draw the points held again for a new view ({xAxis, smoothing}), without a read. */
+    setView(next) {
+      view = { ...next };
+      if (whole) draw();
     },
   };
 }

@@ -153,3 +153,8 @@ export function formatValue(value) {
 export function shortId(id) {
   return String(id).replace(/-/g, "").slice(-8);
 }
+
+/** A run as people call it: its readable name (`run_name`), or the short id of a run without one. */
+export function runLabel(run) {
+  return run.run_name || shortId(run.id);
+}

@@ -37,3 +37,19 @@ export function navigate(path, params = {}) {
 export function refresh() {
   return renderer();
 }
+
+/**
+ * Change parameters of the address without drawing the page again or adding a history entry: for a
+ * choice the page applies itself (a chart's x axis), so that a link or a reload keeps it.
+ */
+export function replaceParams(changes) {
+  const raw = window.location.hash.replace(/^#/, "") || "/models";
+  const [path, search = ""] = raw.split("?", 2);
+  const params = new URLSearchParams(search);
+  for (const [key, value] of Object.entries(changes)) {
+    if (value === undefined || value === null || value === "") params.delete(key);
+    else params.set(key, String(value));
+  }
+  const query = params.toString();
+  history.replaceState(history.state, "", `#${path}${query ? `?${query}` : ""}`);
+}

@@ -1,14 +1,22 @@
-// A tracked run's state on the run page: status and duration, a line chart per metric, artifacts with
-// download links; and the poll that keeps a running run's page current.
+// A tracked run's state on the run page: status and duration, its metrics grouped by prefix (a chart
+// per key, a number for a key of one point), its artifacts (artifacts.js); the poll that keeps a running
+// run's page current; and the compare page's overlay of one metric's curves.
 
-import { api, artifactUrl, getToken, runStatuses } from "./api.js";
+import { api, runStatuses } from "./api.js";
 import { h, errorBox, formatTime } from "./dom.js";
+import { artifactsSection } from "./artifacts.js";
 import { legend, colorOf, metricNumber } from "./charts.js";
-import { metricCurves, plotPixelsInFigure, pointsForWidth } from "./curves.js";
+import { curveView, curveViewControls, curveViewParams, metricCurves, plotPixelsInFigure, pointsForWidth } from "./curves.js";
+import { formatNumber, numberCell, numberText } from "./format.js";
+import { compareGroups, compareKeys, groupKeys, groupOf, groupTitle } from "./metric_keys.js";
+import { replaceParams } from "./router.js";
 
 /** How often a running run's page reads it again. */
 export const POLL_MS = 3000;
-const ARTIFACT_PAGE = 1000;
+/** A run of many keys (a training logs a dozen or more) has smaller charts, three to a row on a wide screen. */
+const COMPACT_FROM = 3;
+const COMPACT_WIDTH = 460;
+const COMPACT_HEIGHT = 260;
 
 /** The statuses the server lists (from /api/health), once it has answered. */
 let knownStatuses = null;
@@ -55,19 +63,6 @@ export function durationText(run, now = Date.now()) {
   if (run.ended_at) return formatDuration(new Date(run.ended_at).getTime() - start);
   if (run.status === "running") return `${formatDuration(now - start)} so far`;
   return "unknown (its process stopped reporting)";
-}
-
-/** "6.0 MiB" with the exact count of bytes in the tooltip. */
-export function formatSize(bytes) {
-  const units = ["bytes", "KiB", "MiB", "GiB", "TiB"];
-  let value = bytes;
-  let unit = 0;
-  while (value >= 1024 && unit < units.length - 1) {
-    value /= 1024;
-    unit += 1;
-  }
-  const text = unit === 0 ? `${bytes} bytes` : `${value.toFixed(1)} ${units[unit]}`;
-  return h("span", { title: `${bytes.toLocaleString()} bytes` }, text);
 }
 
 function statusFacts(run) {
@@ -136,12 +131,12 @@ function runChartNote({ series: [series], zoom }, summary) {
 }
 
 /**
- * A key's figure on the run page. `charts` (key → {summary, figure, chart}) keeps each key's chart
- * across refreshes: a refresh reads again only the keys whose summary changed, and a zoom stays.
+ * A key's figure on the run page. `panel.charts` (key → {summary, figure, chart}) keeps each key's
+ * chart across refreshes: a refresh reads again only the keys whose summary changed, and a zoom stays.
  */
-function metricFigure(run, summary, charts) {
-  const title = `${summary.key} by step: ${summary.count} points, steps up to ${summary.step}, last ${summary.last}`;
-  const held = charts.get(summary.key);
+function metricFigure(run, summary, panel, compact) {
+  const title = `${summary.key} by step: ${summary.count} points, steps up to ${summary.step}, last ${formatNumber(summary.last)}`;
+  const held = panel.charts.get(summary.key);
   if (held) {
     if (summaryChanged(held.summary, summary)) {
       held.summary = summary;
@@ -151,34 +146,69 @@ function metricFigure(run, summary, charts) {
   }
   const entry = { summary };
   entry.chart = metricCurves({
-    id: `metric-chart-${charts.size}`,
+    id: `metric-chart-${panel.charts.size}`,
     key: summary.key,
     title,
     series: [{ label: summary.key, color: colorOf(0), runId: run.id }],
+    ...(compact ? { width: COMPACT_WIDTH, height: COMPACT_HEIGHT } : {}),
+    view: panel.view,
     load: ({ runIds, ...range }) => api.metricHistories(summary.key, runIds, range),
     describe: (view) => runChartNote(view, entry.summary),
   });
-  entry.figure = h("figure", { class: "chart-box", dataset: { key: summary.key } }, h("figcaption", {}, h("h3", { class: "mono" }, summary.key)), entry.chart.element);
-  charts.set(summary.key, entry);
+  entry.figure = h("figure", { class: "chart-box", dataset: { key: summary.key } }, h("figcaption", {}, h("h4", { class: "mono" }, summary.key)), entry.chart.element);
+  panel.charts.set(summary.key, entry);
   return entry.figure;
 }
 
-/** The metrics of a run: a table of summaries and a line chart per key, each reading its own points. */
-async function metricsSection(run, charts) {
+/** A key logged once: its value as a number, not a chart of one dot. */
+function singlePoint(summary) {
+  return h(
+    "div",
+    { class: "metric-number", dataset: { key: summary.key } },
+    h("dt", { class: "mono" }, summary.key),
+    h("dd", { class: "value" }, numberText(summary.last)),
+    h("dd", { class: "muted small" }, `step ${summary.step}`),
+  );
+}
+
+/** One group of keys (metrics/, val/, …): its numbers, then its charts; open unless the user closed it. */
+function metricGroup(run, group, keys, byKey, panel, compact) {
+  const numbers = keys.filter((key) => byKey.get(key).count <= 1);
+  const curves = keys.filter((key) => byKey.get(key).count > 1);
+  const details = h(
+    "details",
+    { class: "metric-group", open: !panel.closedGroups.has(group), dataset: { group } },
+    h("summary", {}, h("h3", { class: "mono" }, groupTitle(group)), h("span", { class: "muted small" }, `${keys.length} key${keys.length === 1 ? "" : "s"}`)),
+    numbers.length ? h("dl", { class: "metric-numbers" }, numbers.map((key) => singlePoint(byKey.get(key)))) : null,
+    curves.length ? h("div", { class: compact ? "charts run-charts" : "charts" }, curves.map((key) => metricFigure(run, byKey.get(key), panel, compact))) : null,
+  );
+  details.addEventListener("toggle", () => (details.open ? panel.closedGroups.delete(group) : panel.closedGroups.add(group)));
+  return details;
+}
+
+/** The metrics of a run: its keys grouped by prefix, the most telling groups first, then a table of every key's summary. */
+async function metricsSection(run, panel) {
   const summaries = await api.metricSummaries(run.id);
   const section = h("section", { "aria-labelledby": "metrics-title", id: "run-metrics" }, h("h2", { id: "metrics-title" }, "Metrics"));
   if (summaries.length === 0) {
     section.append(h("p", { class: "muted" }, run.status === "running" ? "No metric logged yet." : "This run has no metrics."));
     return section;
   }
-  const cell = (value) => h("td", { class: "num" }, value === null || value === undefined ? "—" : String(value));
+  const byKey = new Map(summaries.map((s) => [s.key, s]));
+  const groups = groupKeys(summaries.map((s) => s.key));
+  const ordered = groups.flatMap((g) => g.keys.map((key) => byKey.get(key)));
+  const plain = (value) => h("td", { class: "num" }, String(value));
+  const compact = summaries.filter((s) => s.count > 1).length >= COMPACT_FROM;
   section.append(
+    summaries.some((s) => s.count > 1) ? panel.controls : "",
+    h("div", { id: "metric-charts", class: "metric-groups" }, groups.map(({ group, keys }) => metricGroup(run, group, keys, byKey, panel, compact))),
+    h("h3", { id: "metric-summaries-title" }, "Every key"),
     h(
       "div",
       { class: "table-wrap" },
       h(
         "table",
-        { class: "data", id: "metric-summaries" },
+        { class: "data", id: "metric-summaries", "aria-labelledby": "metric-summaries-title" },
         h("caption", { class: "visually-hidden" }, "Each metric's last value, extremes, last step and number of points"),
         h(
           "thead",
@@ -188,87 +218,38 @@ async function metricsSection(run, charts) {
         h(
           "tbody",
           {},
-          summaries.map((s) =>
-            h("tr", { dataset: { key: s.key } }, h("th", { scope: "row", class: "mono" }, s.key), cell(s.last), cell(s.min), cell(s.max), cell(s.step), cell(s.count)),
-          ),
-        ),
-      ),
-    ),
-    h("div", { class: "charts", id: "metric-charts" }, summaries.map((s) => metricFigure(run, s, charts))),
-  );
-  return section;
-}
-
-async function artifactsSection(run) {
-  const artifacts = await api.listArtifacts(run.id, { limit: ARTIFACT_PAGE });
-  const section = h("section", { "aria-labelledby": "artifacts-title", id: "run-artifacts" }, h("h2", { id: "artifacts-title" }, "Artifacts"));
-  if (artifacts.length === 0) {
-    section.append(h("p", { class: "muted" }, "This run has no artifacts."));
-    return section;
-  }
-  section.append(
-    h(
-      "div",
-      { class: "table-wrap" },
-      h(
-        "table",
-        { class: "data", id: "artifacts-table" },
-        h("caption", { class: "visually-hidden" }, "The run's artifacts; each name downloads the file"),
-        h("thead", {}, h("tr", {}, h("th", { scope: "col" }, "Name"), h("th", { scope: "col", class: "num" }, "Size"), h("th", { scope: "col" }, "SHA-256"))),
-        h(
-          "tbody",
-          {},
-          artifacts.map((a) =>
-            h(
-              "tr",
-              { dataset: { name: a.name } },
-              h("td", { class: "mono" }, h("a", { href: artifactUrl(run.id, a.name), download: a.name.split("/").pop(), onclick: (event) => downloadWithToken(event, artifactUrl(run.id, a.name), a.name) }, a.name)),
-              h("td", { class: "num" }, formatSize(a.size)),
-              h("td", { class: "mono small", title: a.sha256 }, `${a.sha256.slice(0, 12)}…`),
-            ),
+          ordered.map((s) =>
+            h("tr", { dataset: { key: s.key } }, h("th", { scope: "row", class: "mono" }, s.key), numberCell(s.last), numberCell(s.min), numberCell(s.max), plain(s.step), plain(s.count)),
           ),
         ),
       ),
     ),
   );
-  if (artifacts.length === ARTIFACT_PAGE) section.append(h("p", { class: "hint" }, `The first ${ARTIFACT_PAGE} artifacts by name are listed.`));
   return section;
-}
-
-/**
- * A plain link streams the download (an artifact's, a model version's: `url`) to disk, but cannot carry
- * the token a private server asks for: while the tab holds one, the bytes are fetched with it and handed
- * to the browser as a file instead.
- */
-export async function downloadWithToken(event, url, name) {
-  const token = getToken();
-  if (!token) return;
-  event.preventDefault();
-  const link = event.currentTarget;
-  const response = await fetch(url, { headers: { Authorization: `Bearer ${token}` } });
-  if (!response.ok) {
-    link.after(errorBox(`The download of ${name} failed (HTTP ${response.status}).`));
-    return;
-  }
-  const blobUrl = URL.createObjectURL(await response.blob());
-  const temporary = h("a", { href: blobUrl, download: name.split("/").pop() });
-  document.body.append(temporary);
-  temporary.click();
-  temporary.remove();
-  setTimeout(() => URL.revokeObjectURL(blobUrl), 60_000);
 }
 
 /**
  * The tracking part of the run page, drawn into `holder`. While the run is running it reads the run
  * again every POLL_MS and redraws, and stops once the run has ended or the page is no longer shown
- * (`isCurrent` false). A hidden tab skips its reads until it is shown again.
+ * (`isCurrent` false). A hidden tab skips its reads until it is shown again. The charts' x axis and
+ * smoothing come from the address (`xaxis=`, `smooth=`) and change it in place, without a read.
  */
-export async function trackingPanel(holder, run, { isCurrent }) {
-  const charts = new Map();
+export async function trackingPanel(holder, run, { isCurrent, params }) {
+  const panel = { charts: new Map(), closedGroups: new Set(), view: curveView(params ?? new URLSearchParams()) };
+  panel.controls = curveViewControls(
+    panel.view,
+    (view) => {
+      for (const entry of panel.charts.values()) entry.chart.setView(view);
+      replaceParams(curveViewParams(view));
+    },
+    "run-curves",
+  );
+  let artifacts = null;
   const live = h("p", { class: "visually-hidden", "aria-live": "polite", id: "run-status-live" });
   const draw = async (current) => {
-    const [metrics, artifacts] = await Promise.all([metricsSection(current, charts), artifactsSection(current)]);
-    return [...statusFacts(current), metrics, artifacts];
+    const [metrics, files] = await Promise.all([metricsSection(current, panel), artifactsSection(current, artifacts)]);
+    artifacts = files;
+    return [...statusFacts(current), metrics, files];
   };
   holder.replaceChildren(live, ...(await draw(run)));
   if (run.status !== "running") return;
@@ -298,12 +279,25 @@ export async function trackingPanel(holder, run, { isCurrent }) {
   setTimeout(tick, POLL_MS);
 }
 
-/** The keys at least two of the runs logged (their summaries: one list a run), and how many runs logged each. */
+/**
+ * The keys at least two of the runs logged (their summaries: one list a run), by group (metrics/ first,
+ * system/ last) and within a group those the most runs logged first; how many runs logged each; and the
+ * key drawn unless another is chosen: the first of those logged by the most runs.
+ */
 function sharedKeys(summaries) {
   const counts = new Map();
   for (const list of summaries) for (const s of list) counts.set(s.key, (counts.get(s.key) || 0) + 1);
-  const keys = [...counts.keys()].filter((key) => counts.get(key) >= 2).sort((a, b) => counts.get(b) - counts.get(a) || a.localeCompare(b));
-  return { keys, counts };
+  const keys = [...counts.keys()]
+    .filter((key) => counts.get(key) >= 2)
+    .sort((a, b) => compareGroups(groupOf(a), groupOf(b)) || counts.get(b) - counts.get(a) || compareKeys(a, b));
+  const most = Math.max(0, ...keys.map((key) => counts.get(key)));
+  return { keys, counts, preferred: keys.find((key) => counts.get(key) === most) };
+}
+
+/** The shared keys and the runs' summaries, by run id, for the compare page's charts of metrics. */
+export async function compareSummaries(early, runIds) {
+  // Read early for the runs of the address; again for those that loaded if that failed (an id mistyped).
+  return early.summaries.catch(() => summariesByRun(runIds));
 }
 
 const CURVES_WIDTH = 900;
@@ -318,8 +312,8 @@ export function readCurvesEarly(ids, metric, place) {
   const pixels = plotPixelsInFigure(place, CURVES_WIDTH, CURVES_HEIGHT);
   const summaries = summariesByRun(ids);
   const first = summaries.then((found) => {
-    const { keys } = sharedKeys(ids.map((id) => found.get(String(id)) ?? []));
-    const key = keys.includes(metric) ? metric : keys[0];
+    const { keys, preferred } = sharedKeys(ids.map((id) => found.get(String(id)) ?? []));
+    const key = keys.includes(metric) ? metric : preferred;
     if (!key || !pixels) return null;
     const runIds = ids.filter((id) => found.get(String(id))?.some((s) => s.key === key)).map(String);
     const maxPoints = pointsForWidth(pixels);
@@ -348,25 +342,29 @@ function markCurvesDrawn(view) {
 
 /**
  * The compare page's overlay: one metric's curves for the compared runs. runs: [{run, label, color,
- * dashed}]; early: readCurvesEarly's reads. The picker offers the keys at least two of the runs logged,
- * those all of them logged first.
+ * dashed}]; early: readCurvesEarly's reads; view: the x axis and smoothing ({xAxis, smoothing}, from the
+ * address, changed in place). The picker offers the keys at least two of the runs logged, grouped by
+ * prefix, those the most runs logged first in each group.
  */
-export async function metricCurvesSection({ runs, metric, onPick, early }) {
+export async function metricCurvesSection({ runs, metric, view, onPick, early }) {
   const section = h("section", { "aria-labelledby": "curves-title", id: "metric-curves" }, h("h2", { id: "curves-title" }, "Metric curves"));
-  // Read early for the runs of the address; again for those that loaded if that failed (an id mistyped).
-  const found = await early.summaries.catch(() => summariesByRun(runs.map((r) => r.run.id)));
+  const found = await compareSummaries(early, runs.map((r) => r.run.id));
   const summaries = runs.map((r) => found.get(String(r.run.id)) ?? []);
-  const { keys, counts } = sharedKeys(summaries);
+  const { keys, counts, preferred } = sharedKeys(summaries);
   if (keys.length === 0) {
     const any = summaries.some((list) => list.length > 0);
     section.append(h("p", { class: "muted" }, any ? "No metric was logged by two or more of these runs." : "None of these runs has logged metrics."));
     return section;
   }
-  const key = keys.includes(metric) ? metric : keys[0];
+  const key = keys.includes(metric) ? metric : preferred;
+  const option = (k) => h("option", { value: k, selected: k === key }, counts.get(k) === runs.length ? k : `${k} (${counts.get(k)} of ${runs.length} runs)`);
+  const groups = [...new Set(keys.map(groupOf))];
   const select = h(
     "select",
     { id: "curves-metric" },
-    keys.map((k) => h("option", { value: k, selected: k === key }, counts.get(k) === runs.length ? k : `${k} (${counts.get(k)} of ${runs.length} runs)`)),
+    groups.length > 1
+      ? groups.map((group) => h("optgroup", { label: groupTitle(group) }, keys.filter((k) => groupOf(k) === group).map(option)))
+      : keys.map(option),
   );
   select.addEventListener("change", () => onPick(select.value));
   const withKey = runs.filter((r, index) => summaries[index].some((s) => s.key === key));
@@ -388,6 +386,7 @@ export async function metricCurvesSection({ runs, metric, onPick, early }) {
     width: CURVES_WIDTH,
     height: CURVES_HEIGHT,
     pixels: early.pixels,
+    view,
     load,
     describe: ({ series: drawn, zoom, maxPoints }) => {
       if (!drawn.some((s) => s.reduced)) return null;
@@ -399,8 +398,16 @@ export async function metricCurvesSection({ runs, metric, onPick, early }) {
       if (!view.zoom) markCurvesDrawn(view);
     },
   });
+  const controls = curveViewControls(
+    view,
+    (next) => {
+      curves.setView(next);
+      replaceParams(curveViewParams(next));
+    },
+    "compare-curves",
+  );
   section.append(
-    h("div", { class: "inline" }, h("label", { for: "curves-metric" }, "Metric"), select),
+    h("div", { class: "inline" }, h("label", { for: "curves-metric" }, "Metric"), select, controls),
     h(
       "figure",
       { class: "chart-box" },

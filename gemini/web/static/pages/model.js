@@ -7,7 +7,8 @@ import { api, versionFileUrl } from "../api.js";
 import { h, errorBox, formatTime, shortId } from "../dom.js";
 import { href } from "../router.js";
 import { eachLimited, infoSummary } from "../widgets.js";
-import { downloadWithToken, formatSize } from "../tracking.js";
+import { downloadWithToken, formatSize } from "../artifacts.js";
+import { formatNumber } from "../format.js";
 import { recordsHref } from "./records.js";
 
 /** How many metrics a version shows by their last value: the keys most of the versions' runs logged. */
@@ -238,9 +239,9 @@ function metricsAtAGlance(summaries, keys) {
       const summary = summaries.get(key);
       return h(
         "div",
-        { dataset: { metric: key }, title: `step ${summary.step}, min ${summary.min}, max ${summary.max}` },
+        { dataset: { metric: key }, title: `last ${summary.last} at step ${summary.step}, min ${summary.min}, max ${summary.max}` },
         h("dt", { class: "mono" }, key),
-        h("dd", { class: "num" }, String(summary.last)),
+        h("dd", { class: "num" }, formatNumber(summary.last)),
       );
     }),
     more > 0 ? h("div", { class: "muted small" }, `and ${more} more`) : null,

@@ -6,7 +6,7 @@ import { api, recordFileUrl } from "../api.js";
 import { h, errorBox, formatTime, shortId } from "../dom.js";
 import { href, navigate } from "../router.js";
 import { infoSummary } from "../widgets.js";
-import { downloadWithToken } from "../tracking.js";
+import { downloadWithToken } from "../artifacts.js";
 
 export const RECORD_PAGE_SIZES = [25, 50, 100, 200];
 const DEFAULT_SIZE = 50;

@@ -1,8 +1,9 @@
-// Run: its status, metric charts and artifacts (tracking.js), its info as a collapsible tree, its model
-// (change or remove), timestamps, the model records it produced (a count linked to them), JSON edit, delete.
+// Run: its name (renamed in place), status, metric charts and artifacts (tracking.js), its info as a
+// collapsible tree, its model (change or remove), timestamps, the model records it produced (a count
+// linked to them), JSON edit, delete.
 
 import { api } from "../api.js";
-import { h, errorBox, notify, notifyAfterNavigation, confirmDialog, formatTime, shortId } from "../dom.js";
+import { h, errorBox, notify, notifyAfterNavigation, confirmDialog, formatTime, runLabel, shortId } from "../dom.js";
 import { href, navigate, refresh } from "../router.js";
 import { jsonEditor } from "../widgets.js";
 import { selectedRuns, toggleRun, MAX_COMPARE } from "../selection.js";
@@ -35,10 +36,12 @@ export async function renderRun(container, context) {
 
   container.append(
     h("p", { class: "breadcrumb" }, h("a", { href: href("/runs", { model: model?.model_name }) }, model ? `Runs of ${model.model_name}` : "All runs"), " ›"),
-    h("h1", { tabindex: "-1" }, `Model run ${shortId(run.id)}`),
+    h("h1", { tabindex: "-1" }, run.run_name || `Model run ${shortId(run.id)}`),
     h(
       "dl",
       { class: "facts" },
+      h("dt", {}, "Name"),
+      nameFact(run),
       h("dt", {}, "Id"),
       h("dd", { class: "mono", id: "run-id" }, run.id),
       h("dt", {}, "Model"),
@@ -60,6 +63,61 @@ export async function renderRun(container, context) {
   );
 }
 
+/** The run's name, and a form in its place to change it (Enter saves; Escape or Cancel leaves it). */
+function nameFact(run) {
+  const holder = h("dd", { id: "run-name" });
+  const show = () =>
+    holder.replaceChildren(
+      run.run_name ? h("span", { class: "run-name" }, run.run_name) : h("span", { class: "muted" }, "none"),
+      " ",
+      h("button", { type: "button", class: "small-button", id: "rename-run", onclick: () => edit() }, run.run_name ? "Rename" : "Name it"),
+    );
+  const edit = () => {
+    const input = h("input", { type: "text", id: "run-name-input", class: "mono", placeholder: "train2", autocomplete: "off" });
+    input.value = run.run_name ?? "";
+    const status = h("div", { class: "form-status" });
+    const cancel = () => {
+      show();
+      holder.querySelector("#rename-run")?.focus();
+    };
+    input.addEventListener("keydown", (event) => {
+      if (event.key === "Escape") {
+        event.preventDefault();
+        cancel();
+      }
+    });
+    const form = h(
+      "form",
+      {
+        class: "inline rename",
+        onsubmit: async (event) => {
+          event.preventDefault();
+          status.replaceChildren();
+          const name = input.value.trim();
+          try {
+            await api.renameRun(run.id, name || null);
+            notify(name ? `The run is now named ${name}.` : "The run's name is removed.");
+            await refresh();
+          } catch (error) {
+            status.append(errorBox(error.message));
+          }
+        },
+      },
+      h("label", { for: "run-name-input", class: "visually-hidden" }, "Run name"),
+      input,
+      h("button", { type: "submit", class: "primary small-button" }, "Save name"),
+      h("button", { type: "button", class: "small-button", onclick: cancel }, "Cancel"),
+      h("span", { class: "hint" }, "Empty removes the name."),
+      status,
+    );
+    holder.replaceChildren(form);
+    input.focus();
+    input.select();
+  };
+  show();
+  return holder;
+}
+
 /** The number of model records the run produced, linked to them in its model's records table. */
 function recordsProduced(run, model, records) {
   if (records.error) return h("span", { class: "muted", title: records.error }, "could not be read");
@@ -68,7 +126,7 @@ function recordsProduced(run, model, records) {
   // holds them all, even when the run has moved to another model since.
   const modelName = records.modelName ?? model?.model_name;
   if (!modelName) return text;
-  return h("a", { href: recordsHref(modelName, { run: run.id }), class: "records-link", title: `The records run ${shortId(run.id)} produced` }, text);
+  return h("a", { href: recordsHref(modelName, { run: run.id }), class: "records-link", title: `The records run ${runLabel(run)} produced` }, text);
 }
 
 /** The tracking panel, or the reason it could not be read: the rest of the page stays usable either way. */
@@ -107,7 +165,7 @@ function actions(run, model) {
         class: "danger",
         onclick: async () => {
           const ok = await confirmDialog({
-            title: `Delete model run ${shortId(run.id)}?`,
+            title: `Delete model run ${runLabel(run)}?`,
             message: "The run and its info are deleted. It cannot be undone.",
             confirmLabel: "Delete run",
           });
@@ -115,7 +173,7 @@ function actions(run, model) {
           try {
             await api.deleteRun(run.id);
             toggleRun(String(run.id), false);
-            notifyAfterNavigation(`Model run ${shortId(run.id)} deleted.`);
+            notifyAfterNavigation(`Model run ${runLabel(run)} deleted.`);
             navigate("/runs", { model: model?.model_name });
           } catch (error) {
             notify(error.message, "error");

@@ -12,7 +12,7 @@ export function orderByParam(sort) {
   const key = descending ? sort.slice(1) : sort;
   if (key in BUILTIN_SORTS || isTrackingSort(key)) return sort;
   const parts = key.split(".").map((part, index) => {
-    const reserved = index === 0 && ["created_at", "updated_at", "model", "status", "started_at", "ended_at", "created_by", "metric"].includes(part);
+    const reserved = index === 0 && ["name", "version", "created_at", "updated_at", "model", "status", "started_at", "ended_at", "created_by", "metric", "min", "max", "last"].includes(part);
     return /^[A-Za-z_][A-Za-z0-9_]*$/.test(part) && !reserved ? part : `\`${part.replaceAll("`", "``")}\``;
   });
   return `${descending ? "-" : ""}${parts.join(".")}`;

@@ -15,7 +15,8 @@ export function viewState(params) {
     filter: params.get("filter") || "",
     sort: params.get("sort") || "",
     cols: params.has("cols") ? params.get("cols").split(",").filter(Boolean) : null,
-    metrics: (params.get("metrics") || "").split(",").filter(Boolean),
+    // null: the page's main metrics (pages/runs/metrics.js); an empty list: none.
+    metrics: params.has("metrics") ? params.get("metrics").split(",").filter(Boolean) : null,
     page: Math.max(1, Number.parseInt(params.get("page") || "1", 10) || 1),
     size,
     after: params.get("after") || "",
@@ -29,7 +30,7 @@ export function stateParams(state) {
     filter: state.filter,
     sort: state.sort,
     cols: state.cols === null ? "" : state.cols.join(",") || ",",
-    metrics: state.metrics.join(","),
+    metrics: state.metrics === null ? "" : state.metrics.join(",") || ",",
     size: state.size === DEFAULT_SIZE ? "" : state.size,
     page: state.page > 1 ? state.page : "",
     after: state.page > 1 ? state.after : "",

@@ -1,11 +1,12 @@
 // The Runs page's table: one row per run, sortable columns, and the runs picked for comparison.
 
-import { h, notify, formatTime, formatValue, shortId } from "../../dom.js";
+import { h, notify, formatTime, formatValue, runLabel } from "../../dom.js";
+import { formatNumber, fullNumber } from "../../format.js";
 import { isNumber } from "../../info.js";
 import { href, refresh } from "../../router.js";
 import { selectedRuns, toggleRun, setSelectedRuns, MAX_COMPARE, MIN_COMPARE } from "../../selection.js";
 import { BUILTIN_SORTS, go } from "./state.js";
-import { metricCell, metricSort, statusCell } from "./metrics.js";
+import { durationCell, metricCell, metricSort, statusCell } from "./metrics.js";
 
 /** How many runs are picked, and the link to compare them. */
 export function compareBar() {
@@ -25,8 +26,11 @@ export function compareBar() {
   );
 }
 
-/** A column header whose button cycles the server's order: ascending, descending, none. */
-function sortHeader(state, key, label, numeric = false) {
+/**
+ * A column header whose button cycles the server's order: ascending, descending, none. `keep` goes into
+ * the address with the order (the metric columns shown, so that the column sorted by stays).
+ */
+function sortHeader(state, key, label, numeric = false, keep = {}) {
   const ascending = state.sort === key;
   const descending = state.sort === `-${key}`;
   const next = ascending ? `-${key}` : descending ? "" : key;
@@ -37,7 +41,7 @@ function sortHeader(state, key, label, numeric = false) {
     { scope: "col", "aria-sort": ariaSort, dataset: { key }, class: numeric ? "num" : null },
     h(
       "button",
-      { type: "button", class: "sort", title: `Sort by ${label}`, onclick: () => go({ sort: next }) },
+      { type: "button", class: "sort", title: `Sort by ${label}`, onclick: () => go({ sort: next, ...keep }) },
       label,
       h("span", { "aria-hidden": "true", class: ascending || descending ? "sort-mark" : "sort-mark idle" }, arrow),
     ),
@@ -49,7 +53,7 @@ function compareBox(run, selected) {
     type: "checkbox",
     id: `pick-${run.id}`,
     checked: selected.has(String(run.id)),
-    "aria-label": `Select run ${shortId(run.id)} for comparison`,
+    "aria-label": `Select run ${runLabel(run)} for comparison`,
   });
   box.addEventListener("change", () => {
     if (!toggleRun(String(run.id), box.checked)) {
@@ -74,7 +78,8 @@ export function runsTable(state, runs, rowsInfo, columns, { summaries, metrics }
     sortHeader(state, "model.name", BUILTIN_SORTS["model.name"]),
     sortHeader(state, "created_at", BUILTIN_SORTS.created_at),
     withStatus ? sortHeader(state, "status", "Status") : null,
-    metrics.map((key) => sortHeader(state, metricSort(key), key, true)),
+    withStatus ? h("th", { scope: "col" }, "Duration") : null,
+    metrics.map((key) => sortHeader(state, metricSort(key), key, true, { metrics })),
     columns.map((key) => sortHeader(state, key, key, rowsInfo.some((info) => isNumber(info.get(key))))),
   );
   const body = h("tbody");
@@ -85,15 +90,17 @@ export function runsTable(state, runs, rowsInfo, columns, { summaries, metrics }
         "tr",
         { dataset: { runId: run.id } },
         h("td", {}, compareBox(run, selected)),
-        h("th", { scope: "row" }, h("a", { href: href(`/runs/${run.id}`), class: "mono", title: run.id }, shortId(run.id))),
+        h("th", { scope: "row" }, h("a", { href: href(`/runs/${run.id}`), class: run.run_name ? "run-name" : "mono", title: run.id }, runLabel(run))),
         h("td", {}, run.model_name ?? h("span", { class: "muted" }, "—")),
         h("td", {}, formatTime(run.created_at)),
         withStatus ? statusCell(run) : null,
+        withStatus ? durationCell(run) : null,
         metrics.map((key) => metricCell(summaries[index], key)),
         columns.map((key) => {
           const value = info.get(key);
+          if (isNumber(value)) return h("td", { class: "num", dataset: { key }, title: fullNumber(value) }, formatNumber(value));
           const text = formatValue(value);
-          return h("td", { class: isNumber(value) ? "num" : "", dataset: { key }, title: text.length > 40 ? text : null }, text);
+          return h("td", { dataset: { key }, title: text.length > 40 ? text : null }, text);
         }),
       ),
     );
