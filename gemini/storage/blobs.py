@@ -108,6 +108,11 @@ def _file_chunks(stream, start: int, end: int, chunk_bytes: int) -> Iterator[byt
             yield chunk
 
 
+def too_large(max_bytes: int) -> ArtifactTooLargeError:
+    """What a writer raises as soon as the bytes pass ``max_bytes``."""
+    return ArtifactTooLargeError(f"the artifact is larger than {max_bytes} bytes, the limit (GEMINI_MAX_ARTIFACT_BYTES)")
+
+
 def _unavailable(action: str, exc: OSError) -> StorageUnavailableError:
     return StorageUnavailableError(f"artifact store unavailable: cannot {action} ({exc.strerror or exc})")
 
@@ -308,9 +313,7 @@ class BlobWriter:
     def write(self, chunk: bytes) -> None:
         self.size += len(chunk)
         if self.size > self._max_bytes:
-            raise ArtifactTooLargeError(
-                f"the artifact is larger than {self._max_bytes} bytes, the limit (GEMINI_MAX_ARTIFACT_BYTES)"
-            )
+            raise too_large(self._max_bytes)
         self._digest.update(chunk)
         view = memoryview(chunk)
         try:

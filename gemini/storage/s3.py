@@ -31,9 +31,9 @@ import uuid
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 
-from gemini.domain.errors import ArtifactCorruptedError, ArtifactTooLargeError, StorageUnavailableError
+from gemini.domain.errors import ArtifactCorruptedError, StorageUnavailableError
 from gemini.domain.records import PresignedRequest
-from gemini.storage.blobs import CHUNK_BYTES, DIGEST, Lock, StoredBlob, SweepResult, checked_chunks
+from gemini.storage.blobs import CHUNK_BYTES, DIGEST, Lock, StoredBlob, SweepResult, checked_chunks, too_large
 
 PART_BYTES = 8 * 1024 * 1024
 """Size of each part of a multipart upload: S3's minimum is 5 MiB; 8 MiB is what the AWS tools use."""
@@ -321,9 +321,7 @@ class S3BlobWriter:
     def write(self, chunk: bytes) -> None:
         self.size += len(chunk)
         if self.size > self._max_bytes:
-            raise ArtifactTooLargeError(
-                f"the artifact is larger than {self._max_bytes} bytes, the limit (GEMINI_MAX_ARTIFACT_BYTES)"
-            )
+            raise too_large(self._max_bytes)
         self._digest.update(chunk)
         self._buffer += chunk
         while len(self._buffer) >= self._part_bytes:

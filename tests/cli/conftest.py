@@ -7,6 +7,7 @@ import pytest
 from click.testing import CliRunner, Result
 
 from gemini.cli.main import cli
+from tests.conftest import empty_registry
 
 
 class Gemini:
@@ -40,3 +41,13 @@ class Gemini:
 def gemini(db) -> Gemini:
     return Gemini()
 
+
+
+@pytest.fixture
+def local(database_url, monkeypatch, tmp_path) -> Gemini:
+    """The commands in-process on the database itself (SQLite and PostgreSQL), never through a server:
+    for those that refuse to run through one (``db export``) and those whose output is checked with
+    stderr not a terminal."""
+    monkeypatch.delenv("GEMINI_API_URL", raising=False)
+    empty_registry(database_url, monkeypatch, tmp_path / "artifact-store")
+    return Gemini()

@@ -7,8 +7,6 @@ import json
 import pytest
 
 from gemini.registry import registry
-from tests.cli.conftest import Gemini
-from tests.conftest import empty_registry
 
 
 @pytest.fixture
@@ -77,14 +75,6 @@ def test_list_help_points_to_search(gemini):
 
 
 # -- the output file of an export ------------------------------------------------------------------------
-
-
-@pytest.fixture
-def local(database_url, monkeypatch, tmp_path) -> Gemini:
-    """``db export`` works on the database itself (through a server it is refused): SQLite and PostgreSQL."""
-    monkeypatch.delenv("GEMINI_API_URL", raising=False)
-    empty_registry(database_url, monkeypatch, tmp_path / "artifact-store")
-    return Gemini()
 
 
 def test_db_export_takes_o_as_the_other_exports_do(local, tmp_path):

@@ -14,8 +14,6 @@ from pathlib import Path
 
 import pytest
 
-from tests.cli.conftest import Gemini
-from tests.conftest import empty_registry
 
 RUNS = 1200
 EXECUTABLE = Path(sys.executable).parent / "gemini"
@@ -98,14 +96,6 @@ def test_an_export_to_stdout_draws_the_bar_only_when_stdout_is_not_the_terminal(
     status, shown, _ = on_a_terminal(["runs", "export"], files, stdout_too=True)
     assert status == 0 and "exporting runs" not in shown
     assert shown.count('"model_run_info"') == RUNS
-
-
-@pytest.fixture
-def local(database_url, monkeypatch, tmp_path) -> Gemini:
-    """The commands in-process, stderr not a terminal: SQLite and PostgreSQL."""
-    monkeypatch.delenv("GEMINI_API_URL", raising=False)
-    empty_registry(database_url, monkeypatch, tmp_path / "artifact-store")
-    return Gemini()
 
 
 def test_nothing_but_the_remarks_when_stderr_is_not_a_terminal(local, files):
