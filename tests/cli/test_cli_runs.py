@@ -141,3 +141,18 @@ def test_import_with_a_new_model_name_creates_the_model_once(gemini, tmp_path):
     assert len(gemini.json("runs", "list", "--model", "new-model")) == 2
     assert "no model named 'other-model'" in gemini.fails("models", "show", "other-model")
     assert model["model_name"] == "new-model"
+
+
+def test_runs_rename_names_a_run_and_clear_removes_it(gemini):
+    run_id = gemini.json("runs", "create", '{"epoch": 1}')["id"]
+    assert gemini.json("runs", "rename", run_id, "yolo11n-lr0.02")["run_name"] == "yolo11n-lr0.02"
+    found = gemini.json("runs", "search", "--where", 'name = "yolo11n-lr0.02"')
+    assert [run["id"] for run in found] == [run_id]
+    assert gemini.json("runs", "rename", run_id, "--clear")["run_name"] is None
+
+
+def test_runs_rename_wants_a_name_or_clear_and_refuses_a_blank_name(gemini):
+    run_id = gemini.json("runs", "create", '{"epoch": 2}')["id"]
+    assert gemini("runs", "rename", run_id).exit_code == 2
+    assert gemini("runs", "rename", run_id, "x", "--clear").exit_code == 2
+    assert "blank" in gemini.fails("runs", "rename", run_id, "  ")

@@ -162,6 +162,26 @@ def update_run(run_id, info, as_json) -> None:  # noqa: ANN001
     echo_run(registry().replace_run_info(run_id=run_id, model_run_info=info), as_json)
 
 
+@runs.command("rename")
+@click.argument("run_id")
+@click.argument("name", required=False)
+@click.option("--clear", is_flag=True, help="Remove the run's name instead.")
+@json_option
+def rename_run(run_id, name, clear, as_json) -> None:  # noqa: ANN001
+    """Give a run the readable NAME shown in tables and on the web page (names need not be unique; search
+    them with --where 'name = "..."'), or remove it with --clear.
+
+    Examples:
+
+    \b
+        gemini runs rename 01a2... yolo11n-lr0.02
+        gemini runs rename 01a2... --clear
+    """
+    if clear == (name is not None):
+        raise click.UsageError("give either NAME or --clear")
+    echo_run(registry().rename_run(run_id=run_id, run_name=name), as_json)
+
+
 @runs.command("delete")
 @click.argument("run_id")
 def delete_run(run_id) -> None:  # noqa: ANN001
