@@ -13,7 +13,7 @@ from gemini.registry import registry
 
 EXPORT_PAGE_SIZE = 1_000
 
-RUN_COLUMNS = ("id", "model_name", "created_at", "updated_at")
+RUN_COLUMNS = ("id", "run_name", "model_name", "created_at", "updated_at")
 """The columns of an exported run before its ``info.<path>`` columns."""
 TRACKING_COLUMNS = ("status", "started_at", "ended_at")
 """The DataFrame's columns of a tracked run's lifecycle, after ``RUN_COLUMNS``."""
@@ -61,7 +61,11 @@ def flatten_info(info: dict[str, Any], prefix: str = "") -> dict[str, Any]:
 def _row(record: ModelRunRecord) -> dict[str, Any]:
     """One run as a flat row of Python values: the ``RUN_COLUMNS``, then ``info.<path>``."""
     row: dict[str, Any] = dict(
-        zip(RUN_COLUMNS, (record.id, record.model_name, record.created_at, record.updated_at), strict=True)
+        zip(
+            RUN_COLUMNS,
+            (record.id, record.run_name, record.model_name, record.created_at, record.updated_at),
+            strict=True,
+        )
     )
     row.update({f"info.{path}": value for path, value in flatten_info(record.model_run_info).items()})
     return row
@@ -83,11 +87,11 @@ def to_dataframe(
     where: str | None = None,
     order_by: str | list[str] | None = None,
 ) -> "pandas.DataFrame":  # noqa: F821 - pandas is an optional dependency
-    """The matching runs as a pandas DataFrame: ``id``, ``model_name``, ``created_at``, ``updated_at``,
-    ``status``, ``started_at``, ``ended_at`` (None for runs not tracked), then one ``info.<path>``
-    column per info path (arrays kept as lists), then one ``metric.<key>`` column per metric key with
-    its last value; a run without a path or key has NaN (None for object columns) there. Needs the
-    ``export`` extra (pandas)."""
+    """The matching runs as a pandas DataFrame: ``id``, ``run_name``, ``model_name``, ``created_at``,
+    ``updated_at``, ``status``, ``started_at``, ``ended_at`` (None for runs not tracked), then one
+    ``info.<path>`` column per info path (arrays kept as lists), then one ``metric.<key>`` column per
+    metric key with its last value; a run without a name, path or key has NaN (None for object columns)
+    there. Needs the ``export`` extra (pandas)."""
     records = list(iter_runs(model_run_info=model_run_info, model_name=model_name, where=where, order_by=order_by))
     run_ids = [record.id for record in records]
     summaries: dict[Any, list[MetricSummary]] = {}

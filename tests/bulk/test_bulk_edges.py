@@ -81,7 +81,7 @@ def test_cli_export_csv_flattens_info(db, tmp_path):
     result = CliRunner().invoke(cli, ["runs", "export", "--format", "csv", "-o", str(target)])
     assert result.exit_code == 0, result.output
     rows = list(csv.DictReader(io.StringIO(target.read_text())))
-    assert list(rows[0])[:4] == ["id", "model_name", "created_at", "updated_at"]
+    assert list(rows[0])[:5] == ["id", "run_name", "model_name", "created_at", "updated_at"]
     assert [(row["info.a"], row["info.p.lr"], row["info.b"], row["info.l"]) for row in rows] == [
         ("1", "0.1", "", ""),
         ("", "", "x", "[1, 2]"),

@@ -97,7 +97,7 @@ def export_runs(output_format: str, output: str | None, model_run_info, where, o
     """Write the runs matching the filters (all runs by default) as JSON Lines, CSV or Parquet.
 
     JSON Lines keeps each run whole ('gemini runs import' reads it back). CSV and Parquet have one column
-    per info path (info.params.lr, ...) beside id, model_name, created_at and updated_at; arrays are
+    per info path (info.params.lr, ...) beside id, run_name, model_name, created_at and updated_at; arrays are
     written as JSON text. Parquet needs pyarrow installed.
 
     Example:
