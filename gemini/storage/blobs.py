@@ -128,8 +128,6 @@ def _fsync_directory(path: Path) -> None:
 class BlobStore:
     """The blobs under ``root``; directories are made on the first write, never at construction."""
 
-    presigns = False  # a client cannot reach a directory: its bytes come through the server
-
     def __init__(self, root: Path | str) -> None:
         self.root = Path(root)
         self.blob_dir = self.root / "blobs"
@@ -153,13 +151,6 @@ class BlobStore:
             return None
         except OSError as exc:
             raise _unavailable(f"look up {sha256}", exc) from exc
-
-    def stored_digests(self) -> Iterator[tuple[str, int]]:
-        """Every blob in the store, as (digest, size)."""
-        for path in self.blob_dir.glob("??/*"):
-            if DIGEST.fullmatch(path.name):
-                with contextlib.suppress(FileNotFoundError):
-                    yield path.name, path.stat().st_size
 
     def path_of(self, sha256: str) -> Path:
         if not DIGEST.fullmatch(sha256):

@@ -68,8 +68,6 @@ class _Parts:
 class S3BlobStore:
     """The blobs under ``s3://bucket/prefix``; nothing is asked of the bucket at construction."""
 
-    presigns = True
-
     def __init__(
         self,
         root: str,
@@ -270,13 +268,6 @@ class S3BlobStore:
                         self.client.abort_multipart_upload(Bucket=self.bucket, Key=upload["Key"], UploadId=upload["UploadId"])
                         temporary += 1
         return SweepResult(removed, freed, temporary)
-
-    def stored_digests(self) -> Iterator[tuple[str, int]]:
-        """Every blob in the bucket, as (digest, size)."""
-        for key, size, _ in self._list(f"{self.prefix}blobs/"):
-            digest = key.rsplit("/", 1)[-1]
-            if DIGEST.fullmatch(digest):
-                yield digest, size
 
     def _list(self, prefix: str) -> Iterator[tuple[str, int, dt.datetime]]:
         with self._calls(f"list {prefix}"):
