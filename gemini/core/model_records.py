@@ -237,7 +237,7 @@ def update_model_record(
     changes the record's identity: refused when another record already has the one it would take."""
     with unit_of_work(write=True) as connection:
         repository = ModelRecordRepository(connection)
-        row = repository.get_row(record_id)
+        row = repository.get(record_id)
         values: dict = {}
         if model_data is not None:
             values["model_data"] = model_data.value
@@ -260,7 +260,7 @@ def update_model_record(
 def delete_model_record(*, record_id: uuid.UUID) -> None:
     with unit_of_work(write=True) as connection:
         repository = ModelRecordRepository(connection)
-        digest = repository.get_row(record_id).file_sha256
+        digest = repository.get(record_id).file_sha256
         repository.delete(record_id)
     if digest is not None:
         artifacts.release_blobs_after_delete({digest})
@@ -304,9 +304,9 @@ def search_model_records(*, query: RecordQuery, page: PageRequest) -> Page[Model
     with unit_of_work() as connection:
         where = _resolve_query(connection, query)
         repository = ModelRecordRepository(connection)
-        rows = repository.block(where, limit=page.limit, offset=page.offset) if page.limit != 0 else []
+        records = repository.block(where, limit=page.limit, offset=page.offset) if page.limit != 0 else []
         total = repository.count(where) if page.with_total else None
-        return Page(repository.records(rows), total=total)
+        return Page(records, total=total)
 
 
 def stream_model_records(
@@ -330,16 +330,15 @@ def _blocks(where: RecordFilter, limit: int | None, offset: int | None) -> Itera
         wanted = size if remaining is None else min(size, remaining)
         with unit_of_work() as connection:
             repository = ModelRecordRepository(connection)
-            rows = repository.block(
+            records = repository.block(
                 where, limit=wanted, offset=offset if after is None else None, after=after, names=names
             )
-            records = repository.records(rows, names)
         yield from records
-        if len(rows) < wanted:
+        if len(records) < wanted:
             return
         if remaining is not None:
-            remaining -= len(rows)
-        after = (rows[-1].timestamp, rows[-1].id)
+            remaining -= len(records)
+        after = (records[-1].timestamp, records[-1].id)
         size = NEXT_BLOCK
 
 
