@@ -10,6 +10,7 @@ season, site) are made on first use; a search creates nothing. Arguments arrive 
 from __future__ import annotations
 
 import contextlib
+import gc
 import datetime as dt
 import itertools
 import uuid
@@ -30,6 +31,8 @@ from gemini.db.model_records import (
     Names,
     RecordFilter,
     TagRepository,
+    identity_at,
+    identity_place,
     record_identity,
 )
 from gemini.db.repositories import ModelRepository, ModelRunRepository
@@ -70,6 +73,20 @@ class _Resolver:
         self.tags: dict[str, dict[str, uuid.UUID]] = {tag: {} for tag in TAGS}
         self.runs: dict[uuid.UUID, uuid.UUID | None] = {}  # run id -> its model's id
         self.versions: dict[VersionReference, tuple[uuid.UUID, uuid.UUID]] = {}  # -> (version id, model id)
+        self.places: dict[tuple[str, str | None, str | None, str | None, str | None], tuple] = {}
+
+    def place_of(self, record: NewModelOutput) -> tuple:
+        """The ids of the record's model and tags (``None`` where untagged) and their ``identity_place``,
+        looked up by their names (a text's hash is cached; a ``UUID``'s is computed in Python)."""
+        names = (record.model_name, record.dataset_name, record.experiment_name, record.season_name, record.site_name)
+        found = self.places.get(names)
+        if found is None:
+            ids = (
+                self.models[names[0]],
+                *(self.tags[tag][name] if name is not None else None for tag, name in zip(TAGS, names[1:])),
+            )
+            found = self.places[names] = (*ids, identity_place(*ids))
+        return found
 
     def prepare(self, chunk: list[NewModelOutput], *, before_query: Callable[[], None]) -> None:
         """Learn the ids of what ``chunk`` names; ``before_query`` is called before the first query (the
@@ -140,6 +157,25 @@ def _store_file(path: Path) -> tuple[BlobWriter, StoredBlob]:
 
 def insert_model_records(*, records: Iterable[NewModelOutput]) -> list[tuple[uuid.UUID, bool]]:
     """Insert records in one transaction, a chunk at a time; per record its id and whether it is new."""
+    with _older_objects_frozen():
+        return _insert_model_records(records)
+
+
+@contextlib.contextmanager
+def _older_objects_frozen() -> Iterator[None]:
+    """The garbage collector leaves the objects that existed before the insert alone until it ends.
+
+    A caller inserting a million records holds them (three million objects and more), and each chunk's
+    rows survive long enough to trigger full collections that walk all of them: 4 of 34 s of a million
+    records on PostgreSQL. New objects are collected as usual; the older ones are looked at again after."""
+    gc.freeze()
+    try:
+        yield
+    finally:
+        gc.unfreeze()
+
+
+def _insert_model_records(records: Iterable[NewModelOutput]) -> list[tuple[uuid.UUID, bool]]:
     results: list[tuple[uuid.UUID, bool]] = []
     published: set[str] = set()  # blobs made visible by this insert
     kept: set[str] = set()  # of those, the ones a new record points at
@@ -206,12 +242,7 @@ def _row(
     record: NewModelOutput, record_id: uuid.UUID, now: dt.datetime, resolver: _Resolver, published: set[str]
 ) -> tuple:
     """The record as a row of ``WRITTEN``'s columns (a tuple: a million dicts would cost twice the time)."""
-    model_id = resolver.models[record.model_name]
-    tags = resolver.tags
-    dataset_id = tags["dataset"][record.dataset_name] if record.dataset_name is not None else None
-    experiment_id = tags["experiment"][record.experiment_name] if record.experiment_name is not None else None
-    season_id = tags["season"][record.season_name] if record.season_name is not None else None
-    site_id = tags["site"][record.site_name] if record.site_name is not None else None
+    model_id, dataset_id, experiment_id, season_id, site_id, place = resolver.place_of(record)
     version_id = resolver.check_producers(record, model_id)
     record_file = file_sha256 = file_size = None
     if record.record_file is not None:
@@ -220,9 +251,7 @@ def _row(
         published.add(blob.sha256)
         record_file = stored_file_name(record, record.record_file.name)
         file_sha256, file_size = blob.sha256, blob.size
-    identity = record_identity(
-        model_id, dataset_id, experiment_id, season_id, site_id, record.timestamp, record.record_info.hash
-    )
+    identity = identity_at(place, record.timestamp, record.record_info.hash)
     return (
         record_id, record.timestamp, record.collection_date, model_id, dataset_id, experiment_id, season_id,
         site_id, record.model_data.json, info_text(record.record_info.value), record_file, file_sha256, file_size,

@@ -81,12 +81,25 @@ def record_identity(
     record_info_hash: str,
 ) -> bytes:
     """What makes a record the same record: its model, tags, moment (UTC) and ``record_info``."""
-    parts = [
-        part.bytes if part is not None else b"-"
-        for part in (model_id, dataset_id, experiment_id, season_id, site_id)
-    ]
-    parts += [timestamp.isoformat().encode(), record_info_hash.encode()]
-    return hashlib.sha256(b"|".join(parts)).digest()
+    return identity_at(identity_place(model_id, dataset_id, experiment_id, season_id, site_id), timestamp, record_info_hash)
+
+
+def identity_place(
+    model_id: uuid.UUID,
+    dataset_id: uuid.UUID | None,
+    experiment_id: uuid.UUID | None,
+    season_id: uuid.UUID | None,
+    site_id: uuid.UUID | None,
+) -> bytes:
+    """The start of ``record_identity``'s text shared by every record of a model and its tags: an insert
+    makes it once per place, not once a record (a ``UUID``'s bytes are computed in Python)."""
+    parts = [part.bytes if part is not None else b"-" for part in (model_id, dataset_id, experiment_id, season_id, site_id)]
+    return b"|".join(parts) + b"|"
+
+
+def identity_at(place: bytes, timestamp: dt.datetime, record_info_hash: str) -> bytes:
+    """``record_identity`` from its place (``identity_place``)."""
+    return hashlib.sha256(b"%b%b|%b" % (place, timestamp.isoformat().encode(), record_info_hash.encode())).digest()
 
 
 # -- the bulk paths' encodings ---------------------------------------------------------------------------
