@@ -5,8 +5,10 @@ newest Alembic revision, so a fresh SQLite file or an older database is ready be
 """
 
 import contextlib
+import fcntl
 import json
 import logging
+import os
 import threading
 import time
 from collections.abc import Iterator
@@ -38,6 +40,7 @@ class _Engines(NamedTuple):
     read: sa.Engine
     write: sa.Engine  # marked for SQLite's BEGIN IMMEDIATE
     single_read: sa.Engine | None  # PostgreSQL only: autocommit, for reads of one statement
+    writers_queue: Path | None = None  # SQLite on a file only: see ``_writers_in_turn``
 
 
 _engines: dict[str, _Engines] = {}  # by database URL
@@ -198,7 +201,9 @@ def _engines_for(url: str | None) -> _Engines:
                 single_read = None
                 if engine.dialect.name == "postgresql":
                     single_read = engine.execution_options(isolation_level="AUTOCOMMIT")
-                engines = _engines[url] = _Engines(engine, engine.execution_options(gemini_write=True), single_read)
+                engines = _engines[url] = _Engines(
+                    engine, engine.execution_options(gemini_write=True), single_read, _writers_queue_of(engine.url)
+                )
     return engines
 
 
@@ -239,5 +244,46 @@ def unit_of_work(
         engine = engines.write if write else engines.read
         if snapshot and engine.dialect.name == "postgresql":
             engine = engine.execution_options(isolation_level="REPEATABLE READ")
-        with engine.begin() as connection:
+        with _writers_in_turn(engines.writers_queue if write else None), engine.begin() as connection:
             yield connection
+
+
+def _writers_queue_of(url: sa.URL) -> Path | None:
+    database = url.database
+    if url.get_backend_name() != "sqlite" or not database or database == ":memory:" or database.startswith("file:"):
+        return None
+    path = Path(database).expanduser().absolute()
+    return path.with_name(f"{path.name}-writers.lock")
+
+
+_turn = threading.local()
+
+
+@contextlib.contextmanager
+def _writers_in_turn(queue: Path | None) -> Iterator[None]:
+    """SQLite's writers, in every process, wait for their turn on ``flock`` of a file beside the database
+    before ``BEGIN IMMEDIATE``, and the kernel wakes the next one as the last commits. Left to SQLite, a
+    waiting writer sleeps in its busy handler (1, 2, 5 ... 100 ms between tries) and is not woken by a
+    commit: with 16 metric jobs on two server processes, a batch's p50 was 53 ms and its p99 979 ms.
+
+    A thread already holding its turn (a unit of work inside another) does not queue behind itself. A
+    writer that cannot open the file (a read-only directory) relies on SQLite's locking alone, as every
+    writer did before. The turn has no timeout: it waits as long as the writer before it holds SQLite's
+    write lock, where SQLite's busy timeout (30 s) would have refused the write."""
+    if queue is None or getattr(_turn, "held", False):
+        yield
+        return
+    try:
+        descriptor = os.open(queue, os.O_RDWR | os.O_CREAT, 0o666)
+    except OSError:
+        yield
+        return
+    try:
+        fcntl.flock(descriptor, fcntl.LOCK_EX)
+        _turn.held = True
+        try:
+            yield
+        finally:
+            _turn.held = False
+    finally:
+        os.close(descriptor)  # ends the turn
