@@ -167,7 +167,12 @@ def _older_objects_frozen() -> Iterator[None]:
 
     A caller inserting a million records holds them (three million objects and more), and each chunk's
     rows survive long enough to trigger full collections that walk all of them: 4 of 34 s of a million
-    records on PostgreSQL. New objects are collected as usual; the older ones are looked at again after."""
+    records on PostgreSQL. New objects are collected as usual; the older ones are looked at again after.
+    A process that froze objects itself (the server freezes what its start made) keeps them frozen: its
+    objects are left as they were, the insert's collections walking what came after."""
+    if gc.get_freeze_count():
+        yield
+        return
     gc.freeze()
     try:
         yield
