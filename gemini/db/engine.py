@@ -270,7 +270,8 @@ def _writers_in_turn(queue: Path | None) -> Iterator[None]:
     writer that cannot open the file (a read-only directory) relies on SQLite's locking alone, as every
     writer did before. The turn has no timeout: it waits as long as the writer before it holds SQLite's
     write lock, where SQLite's busy timeout (30 s) would have refused the write."""
-    if queue is None or getattr(_turn, "held", False):
+    held: set[Path] = _turn.__dict__.setdefault("held", set())
+    if queue is None or queue in held:
         yield
         return
     try:
@@ -280,10 +281,10 @@ def _writers_in_turn(queue: Path | None) -> Iterator[None]:
         return
     try:
         fcntl.flock(descriptor, fcntl.LOCK_EX)
-        _turn.held = True
+        held.add(queue)
         try:
             yield
         finally:
-            _turn.held = False
+            held.discard(queue)
     finally:
         os.close(descriptor)  # ends the turn

@@ -292,8 +292,10 @@ def _utc_from_text(text: str) -> dt.datetime:
 
 
 _UNTAGGED: tuple[None, None] = (None, None)
-_MODEL, _DATASET, _EXPERIMENT, _SEASON, _SITE = 3, 4, 5, 6, 7
-_RUN, _VERSION = 13, 14
+_MODEL, _DATASET, _EXPERIMENT, _SEASON, _SITE, _RUN, _VERSION = (
+    WRITTEN.index(name)
+    for name in ("model_id", "dataset_id", "experiment_id", "season_id", "site_id", "model_run_id", "model_version_id")
+)
 _TAG_INDEXES = (("dataset", _DATASET), ("experiment", _EXPERIMENT), ("season", _SEASON), ("site", _SITE))
 
 
