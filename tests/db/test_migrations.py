@@ -215,3 +215,24 @@ def test_revision_0010_adds_run_names_keeping_every_run_and_a_downgrade_drops_th
     engine.dispose()
     assert "run_name" not in columns and "ix_model_runs_run_name" not in indexes
     assert kept == ["running"] and again == [None]
+
+
+def test_a_schema_a_newer_gemini_upgraded_is_refused_with_one_clear_error(fresh_url, monkeypatch, caplog):
+    from gemini.api.model_run import ModelRun
+    from gemini.domain.errors import DatabaseError
+
+    engine = db_engine.get_engine(fresh_url)
+    with engine.begin() as connection:
+        connection.execute(sa.text("UPDATE alembic_version SET version_num = '9999_from_the_future'"))
+    db_engine.dispose_engines()
+    with pytest.raises(DatabaseError, match=r"revision 9999_from_the_future, newer than this gemini .* upgrade gemini"):
+        db_engine.get_engine(fresh_url)
+    untouched = db_engine.create_database_engine(fresh_url)
+    with untouched.connect() as connection:
+        assert migrations.current_revision(connection) == "9999_from_the_future"  # left as it was
+    untouched.dispose()
+    monkeypatch.setenv("GEMINI_DATABASE_URL", fresh_url)
+    db_engine.dispose_engines()
+    with caplog.at_level("WARNING", logger="gemini.api"):
+        assert ModelRun.get_by_id("00000000-0000-0000-0000-000000000001") is None
+    assert "newer than this gemini" in caplog.text  # the facade's one line says why

@@ -7,6 +7,9 @@ from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
+from alembic.util.exc import CommandError
+
+from gemini.domain.errors import DatabaseError
 
 _SCRIPT_LOCATION = str(Path(__file__).parent)
 # Any constant: serialises concurrent first starts on one PostgreSQL database.
@@ -41,8 +44,27 @@ def upgrade_to_head(engine: sa.Engine) -> None:
     with engine.execution_options(gemini_write=True).begin() as connection:
         if connection.dialect.name == "postgresql":
             connection.execute(sa.select(sa.func.pg_advisory_xact_lock(_PG_MIGRATION_LOCK_KEY)))
-        if current_revision(connection) != head:
+        current = current_revision(connection)
+        if current != head:
+            _refuse_a_newer_schema(current)
             command.upgrade(alembic_config(connection), "head")
+
+
+def _refuse_a_newer_schema(current: str | None) -> None:
+    """A database a newer gemini has upgraded has a revision this one does not know: one clear error,
+    rather than Alembic's traceback (the schema is left as it is)."""
+    if current is None:
+        return
+    try:
+        ScriptDirectory.from_config(alembic_config()).get_revision(current)
+    except CommandError:
+        from gemini import __version__
+
+        raise DatabaseError(
+            f"the database's schema is at revision {current}, newer than this gemini {__version__} knows "
+            f"(its newest is {head_revision()}): a newer gemini has upgraded it; upgrade gemini here "
+            "(pip install -U gemini-model-registry) to use this database"
+        ) from None
 
 
 def _table_exists(connection: sa.Connection) -> bool:
