@@ -273,3 +273,17 @@ def test_an_insert_leaves_the_garbage_collector_as_it_found_it(db):
         assert gc.get_freeze_count() > frozen // 2 > 0
     finally:
         gc.freeze()
+
+
+def test_a_read_leaves_the_garbage_collector_as_it_found_it(db):
+    import gc
+
+    registry().insert_model_records(records=[record(0), record(1)])
+    assert len(list(registry().stream_model_records(model_names="stand_counter"))) == 2
+    assert gc.isenabled()  # paused while a block is built, enabled again after
+    gc.disable()
+    try:
+        assert len(list(registry().stream_model_records(model_names="stand_counter"))) == 2
+        assert not gc.isenabled()  # a caller's own pause is kept
+    finally:
+        gc.enable()
