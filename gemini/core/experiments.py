@@ -4,7 +4,7 @@ Arguments arrive checked by the registry's front."""
 import uuid
 
 from gemini.db.engine import unit_of_work
-from gemini.db.model_records import ModelRecordRepository, RecordFilter
+from gemini.db.model_records import ModelRecordRepository, RecordFilter, lock_for_delete
 from gemini.db.repositories import ExperimentRepository, ModelRepository
 from gemini.domain.errors import ConflictError
 from gemini.domain.records import CheckedInfo, ExperimentRecord, ModelRecord, Page
@@ -45,6 +45,7 @@ def list_experiment_models(*, experiment_id: uuid.UUID) -> list[ModelRecord]:
 def delete_experiment(*, experiment_id: uuid.UUID) -> None:
     """Delete an experiment; its models stay, only the association goes."""
     with unit_of_work(write=True) as connection:
+        lock_for_delete(connection, "experiment", experiment_id)  # no insert tags records behind the count
         tagged = ModelRecordRepository(connection).count(
             RecordFilter(tag_ids={"experiment": frozenset({experiment_id})})
         )

@@ -8,7 +8,7 @@ from gemini.core.get_or_create import get_or_create_experiment_id
 from gemini.db.artifacts import ArtifactRepository
 from gemini.db.engine import unit_of_work
 from gemini.db.repositories import ExperimentRepository, ModelRepository, ModelRunRepository
-from gemini.db.model_records import ModelRecordRepository
+from gemini.db.model_records import ModelRecordRepository, lock_for_delete
 from gemini.db.versions import ModelVersionRepository
 from gemini.domain.errors import ConflictError, InvalidInputError, NotFoundError
 from gemini.domain.records import CheckedInfo, ExperimentRecord, ModelRecord, ModelRunRecord, Page
@@ -101,6 +101,7 @@ def update_model(
 def delete_model(*, model_id: uuid.UUID) -> None:
     """Delete a model with its runs, its versions and their aliases, and its records."""
     with unit_of_work(write=True) as connection:
+        lock_for_delete(connection, "model", model_id)  # no insert adds records behind the deletion
         versions = ModelVersionRepository(connection)
         records = ModelRecordRepository(connection)
         # Its runs go with it; its records and versions before them (they point at the runs).

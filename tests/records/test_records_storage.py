@@ -5,6 +5,7 @@ import datetime as dt
 import json
 import uuid
 
+import pytest
 import sqlalchemy as sa
 
 from gemini.db import engine as db_engine
@@ -80,3 +81,93 @@ def test_a_block_decodes_what_was_written(db):
         expected = json.loads(written) if name in ("model_data", "record_info") else written
         assert getattr(decoded, name) == expected, name
     assert decoded.timestamp.tzinfo == dt.timezone.utc
+
+
+def _orphans(connection) -> int:
+    query = "SELECT count(*) FROM model_records r LEFT JOIN models m ON m.id = r.model_id WHERE m.id IS NULL"
+    return connection.exec_driver_sql(query).scalar_one()
+
+
+def test_rows_cannot_name_a_model_that_does_not_exist(db):
+    from gemini.db.engine import unit_of_work
+    from gemini.domain.errors import GeminiError
+
+    engine = db_engine.get_engine(db)
+    with pytest.raises(GeminiError, match="no model with id|FOREIGN KEY"):
+        with unit_of_work(write=True) as connection:
+            ModelRecordRepository(connection).insert([a_row(uuid.uuid4())])
+    with engine.connect() as connection:
+        assert connection.exec_driver_sql("SELECT count(*) FROM model_records").scalar_one() == 0
+
+
+def test_a_model_deleted_while_its_records_are_written_leaves_no_record_behind(db):
+    """An insert holding its model's key (its transaction still open) makes the deletion wait, and the
+    deletion then removes what the insert wrote: no record is left naming a model that is gone."""
+    import threading
+
+    from gemini.core.models import delete_model
+    from gemini.db.engine import unit_of_work
+
+    engine = db_engine.get_engine(db)
+    with engine.begin() as connection:
+        model_id, _ = ModelRepository(connection).get_or_add_id("stand_counter")
+    written, release = threading.Event(), threading.Event()
+
+    def insert_and_wait() -> None:
+        with unit_of_work(write=True) as connection:
+            ModelRecordRepository(connection).insert([a_row(model_id)])
+            written.set()
+            release.wait(10)
+
+    inserting = threading.Thread(target=insert_and_wait)
+    inserting.start()
+    assert written.wait(10)
+    deleting = threading.Thread(target=delete_model, kwargs={"model_id": model_id})
+    deleting.start()
+    deleting.join(0.3)
+    # SQLite's writers go one at a time; PostgreSQL's deletion waits on the key the insert holds.
+    assert deleting.is_alive()
+    release.set()
+    inserting.join(10)
+    deleting.join(30)
+    assert not deleting.is_alive()
+    with engine.connect() as connection:
+        assert connection.exec_driver_sql("SELECT count(*) FROM model_records").scalar_one() == 0
+        assert _orphans(connection) == 0
+
+
+def test_records_written_for_a_model_being_deleted_are_refused(db, dialect):
+    """The deletion holds its model first: the insert waits, then finds the model gone."""
+    if dialect != "postgresql":
+        pytest.skip("SQLite's writers go one at a time: an insert cannot start inside a deletion")
+    import threading
+
+    from gemini.db.engine import unit_of_work
+    from gemini.db.model_records import lock_for_delete
+    from gemini.domain.errors import NotFoundError
+
+    engine = db_engine.get_engine(db)
+    with engine.begin() as connection:
+        model_id, _ = ModelRepository(connection).get_or_add_id("stand_counter")
+    outcome: list = []
+
+    def insert() -> None:
+        try:
+            with unit_of_work(write=True) as connection:
+                ModelRecordRepository(connection).insert([a_row(model_id)])
+            outcome.append("written")
+        except NotFoundError as exc:
+            outcome.append(exc)
+
+    with unit_of_work(write=True) as connection:
+        lock_for_delete(connection, "model", model_id)
+        inserting = threading.Thread(target=insert)
+        inserting.start()
+        inserting.join(0.3)
+        assert inserting.is_alive()  # waiting for the deletion
+        ModelRecordRepository(connection).delete_of_model(model_id)
+        ModelRepository(connection).delete(model_id)
+    inserting.join(10)
+    assert len(outcome) == 1 and isinstance(outcome[0], NotFoundError), outcome
+    with engine.connect() as connection:
+        assert _orphans(connection) == 0
