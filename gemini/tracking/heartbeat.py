@@ -17,7 +17,6 @@ wait for the registry.
 from __future__ import annotations
 
 import logging
-import threading
 import time
 from collections.abc import Callable
 from typing import Any
@@ -25,6 +24,7 @@ from typing import Any
 from gemini.config import get_settings
 from gemini.domain.errors import ConflictError
 from gemini.registry import registry
+from gemini.tracking.timer_thread import TimerThread
 
 logger = logging.getLogger("gemini.api")
 
@@ -48,18 +48,16 @@ def default_seconds() -> float:
     return max(MIN_HEARTBEAT_SECONDS, min(HEARTBEAT_SECONDS, get_settings().heartbeat_timeout / 3))
 
 
-class Heartbeat:
+class Heartbeat(TimerThread):
     """Sends ``send(run_id)`` every ``seconds`` (``default_seconds()`` when not given) from a thread
     started here, until ``stop`` or a ``ConflictError``."""
 
     def __init__(self, run_id: Any, *, send: SendHeartbeat | None = None, seconds: float | None = None) -> None:
+        super().__init__()
         self.run_id = run_id
         self._send = send or _registry_heartbeat
-        self._condition = threading.Condition()
         self._seconds = default_seconds() if seconds is None else seconds
-        self._stopped = False
-        self._thread = threading.Thread(target=self._run, name=f"gemini-heartbeat-{run_id}", daemon=True)
-        self._thread.start()
+        self._start(f"gemini-heartbeat-{run_id}")
 
     @property
     def seconds(self) -> float:
@@ -73,30 +71,13 @@ class Heartbeat:
             self._seconds = seconds
             self._condition.notify_all()
 
-    @property
-    def running(self) -> bool:
-        with self._condition:
-            return not self._stopped
-
     def stop(self) -> None:
         """No more heartbeats; waits up to ``STOP_WAIT_SECONDS`` for one being sent."""
-        with self._condition:
-            self._stopped = True
-            self._condition.notify_all()
-        if self._thread is not threading.current_thread():
-            self._thread.join(STOP_WAIT_SECONDS)
+        self._stop_and_join(STOP_WAIT_SECONDS)
 
     def _run(self) -> None:
         last_beat = time.monotonic()
-        while True:
-            with self._condition:
-                while not self._stopped:
-                    remaining = last_beat + self._seconds - time.monotonic()
-                    if remaining <= 0:
-                        break
-                    self._condition.wait(remaining)
-                if self._stopped:
-                    return
+        while self._wait_until(lambda: last_beat + self._seconds):
             self._beat()  # outside the lock: stop() and the setter never wait for the registry
             last_beat = time.monotonic()
 

@@ -36,13 +36,13 @@ from __future__ import annotations
 
 import logging
 import os
-import threading
 import time
 from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any, Protocol
 
 from gemini.config import get_settings
+from gemini.tracking.timer_thread import TimerThread
 
 logger = logging.getLogger("gemini.api")
 
@@ -241,7 +241,7 @@ def open_sources() -> list[Source]:
 # -- the sampler --------------------------------------------------------------------------------------
 
 
-class SystemMetrics:
+class SystemMetrics(TimerThread):
     """Reads the machine every ``seconds`` (``GEMINI_SYSTEM_METRICS_INTERVAL`` when not given) from a
     thread started here and hands each sample to ``log(values, step)``, until ``stop``.
 
@@ -256,29 +256,18 @@ class SystemMetrics:
         sources: Callable[[], Iterable[Source]] | None = None,
         name: str = "gemini-system-metrics",
     ) -> None:
+        super().__init__()
         self._log = log
         self.seconds = get_settings().system_metrics_interval if seconds is None else seconds
         self._open_sources = sources or open_sources
-        self._condition = threading.Condition()
-        self._stopped = False
         self.samples = 0
         """Samples handed to ``log`` so far (the next sample's step)."""
-        self._thread = threading.Thread(target=self._run, name=name, daemon=True)
-        self._thread.start()
-
-    @property
-    def running(self) -> bool:
-        with self._condition:
-            return not self._stopped
+        self._start(name)
 
     def stop(self) -> None:
         """No more samples: none is logged after this returns. Waits up to ``STOP_WAIT_SECONDS`` for the
         thread to close its sources (a reading that hangs longer is dropped when it returns)."""
-        with self._condition:
-            self._stopped = True
-            self._condition.notify_all()
-        if self._thread is not threading.current_thread():
-            self._thread.join(STOP_WAIT_SECONDS)
+        self._stop_and_join(STOP_WAIT_SECONDS)
 
     def _run(self) -> None:
         try:
@@ -290,15 +279,7 @@ class SystemMetrics:
             return
         try:
             next_sample = time.monotonic() + self.seconds
-            while True:
-                with self._condition:
-                    while not self._stopped:
-                        remaining = next_sample - time.monotonic()
-                        if remaining <= 0:
-                            break
-                        self._condition.wait(remaining)
-                    if self._stopped:
-                        return
+            while self._wait_until(lambda: next_sample):
                 self._sample(sources)  # outside the lock: stop() never waits for a reading to start
                 # On the interval's grid; samples missed (a machine too busy to wake the thread) are
                 # not caught up.
