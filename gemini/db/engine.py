@@ -201,8 +201,9 @@ def _engines_for(url: str | None) -> _Engines:
                 single_read = None
                 if engine.dialect.name == "postgresql":
                     single_read = engine.execution_options(isolation_level="AUTOCOMMIT")
+                writers_queue = sqlite_file_beside(engine.url, "-writers.lock")
                 engines = _engines[url] = _Engines(
-                    engine, engine.execution_options(gemini_write=True), single_read, _writers_queue_of(engine.url)
+                    engine, engine.execution_options(gemini_write=True), single_read, writers_queue
                 )
     return engines
 
@@ -248,12 +249,14 @@ def unit_of_work(
             yield connection
 
 
-def _writers_queue_of(url: sa.URL) -> Path | None:
+def sqlite_file_beside(url: sa.URL, suffix: str) -> Path | None:
+    """A file beside an SQLite database's file (its name plus ``suffix``); ``None`` for another database
+    or an SQLite one that is no plain file (in memory, a ``file:`` URI)."""
     database = url.database
     if url.get_backend_name() != "sqlite" or not database or database == ":memory:" or database.startswith("file:"):
         return None
     path = Path(database).expanduser().absolute()
-    return path.with_name(f"{path.name}-writers.lock")
+    return path.with_name(f"{path.name}{suffix}")
 
 
 _turn = threading.local()

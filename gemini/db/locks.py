@@ -22,6 +22,7 @@ import sqlalchemy as sa
 from sqlalchemy.pool import NullPool
 
 from gemini.config import get_settings
+from gemini.db.engine import sqlite_file_beside
 from gemini.db.errors import translate_database_errors
 
 # An arbitrary 64-bit key of the advisory lock ("gemini artifact store"); only this code takes it.
@@ -34,10 +35,9 @@ def _lock_engine(url: str) -> sa.Engine:
 
 
 def _lock_file(url: sa.engine.URL) -> Path:
-    database = url.database or ""
-    if database and database != ":memory:" and not database.startswith("file:"):
-        path = Path(database).expanduser().absolute()
-        return path.with_name(f"{path.name}-store.lock")
+    beside = sqlite_file_beside(url, "-store.lock")
+    if beside is not None:
+        return beside
     name = hashlib.sha256(str(url).encode()).hexdigest()[:16]
     return Path(tempfile.gettempdir()) / f"gemini-store-{name}.lock"
 
