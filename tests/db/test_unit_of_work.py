@@ -1,9 +1,15 @@
 """The unit of work's variants: a single read on PostgreSQL runs without BEGIN and COMMIT."""
 
+import fcntl
+import os
+import threading
+from pathlib import Path
+
 import pytest
+import sqlalchemy as sa
 
 from gemini.registry import registry
-from gemini.db.engine import unit_of_work
+from gemini.db.engine import _writers_in_turn, unit_of_work
 from gemini.domain.errors import DatabaseError
 
 
@@ -41,16 +47,10 @@ def test_an_error_of_a_call_on_the_driver_itself_leaves_as_the_domain_s(db):
 def sqlite_file(db, dialect):
     if dialect != "sqlite":
         pytest.skip("SQLite's writers take turns on a file; PostgreSQL's wait on its own locks")
-    import sqlalchemy as sa
-    from pathlib import Path
-
     return Path(sa.engine.make_url(db).database)
 
 
 def _turn_is_free(queue) -> bool:
-    import fcntl
-    import os
-
     descriptor = os.open(queue, os.O_RDWR | os.O_CREAT)
     try:
         fcntl.flock(descriptor, fcntl.LOCK_EX | fcntl.LOCK_NB)
@@ -75,10 +75,6 @@ def test_sqlite_writers_hold_their_turn_from_before_begin_to_after_commit(sqlite
 
 
 def test_a_thread_holding_its_turn_does_not_queue_behind_itself(tmp_path):
-    import threading
-
-    from gemini.db.engine import _writers_in_turn
-
     queue = tmp_path / "db.sqlite-writers.lock"
     finished = threading.Event()
 
