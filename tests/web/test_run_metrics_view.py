@@ -76,7 +76,9 @@ def test_numbers_are_rounded_with_the_full_value_in_the_tooltip(page, server, ap
     assert mean.nth(0).get_attribute("title") == str(MAP)
     # Steps and counts are whole numbers, shown whole; the axis of a chart has one format for its ticks.
     expect(mean.nth(3)).to_have_text("7")
-    ticks = page.locator('#metric-charts figure[data-key="lr/pg0"] svg g.tick text').all_text_contents()
+    tick_labels = page.locator('#metric-charts figure[data-key="lr/pg0"] svg g.tick text')
+    expect(tick_labels.first).to_be_visible()  # the chart is drawn after the table: wait for its axis
+    ticks = tick_labels.all_text_contents()
     y_labels = [t for t in ticks if "e-" in t]
     assert y_labels and all(re.fullmatch(r"\d(\.\d+)?e-\d", t) for t in y_labels), ticks
 
