@@ -1,4 +1,5 @@
-"""A real S3-protocol server for the tests and benchmarks: moto's server mode, on a free loopback port.
+"""A real S3-protocol server for the tests and benchmarks: moto's S3 application served on its own on a
+free loopback port (``tests/s3_endpoint.py`` says why not ``python -m moto.server``).
 
 The registry reaches it only through the standard S3 API with the standard AWS variables, as it would
 MinIO or AWS S3; the tests look into the bucket through boto3 the same way.
@@ -68,16 +69,20 @@ class S3Server:
 
 
 @contextlib.contextmanager
-def running_s3_server(directory: Path, *, port: int | None = None) -> Iterator[S3Server]:
-    """``python -m moto.server`` on loopback, ready, with the test bucket made."""
+def running_s3_server(directory: Path, *, port: int | None = None, objects_in: Path | None = None) -> Iterator[S3Server]:
+    """moto's S3 endpoint on loopback, ready, with the test bucket made. moto keeps the larger objects in
+    temporary files, in ``objects_in`` when given (the system's temporary directory otherwise)."""
     port = port or free_loopback_port()
     log_path = directory / f"s3-server-{port}.log"
     with open(log_path, "wb") as log:
         process = subprocess.Popen(
-            [sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)],
+            [sys.executable, str(Path(__file__).with_name("s3_endpoint.py")), str(port)],
             stdout=log,
             stderr=subprocess.STDOUT,
-            env={key: value for key, value in os.environ.items() if not key.startswith("AWS_")},
+            env={
+                **{key: value for key, value in os.environ.items() if not key.startswith("AWS_")},
+                **({"TMPDIR": str(objects_in)} if objects_in is not None else {}),
+            },
         )
     server = S3Server(endpoint=f"http://127.0.0.1:{port}", process=process, port=port, log_path=log_path)
     try:
@@ -86,7 +91,7 @@ def running_s3_server(directory: Path, *, port: int | None = None) -> Iterator[S
             if process.poll() is not None:
                 raise RuntimeError(f"the S3 server (moto) exited with {process.returncode}:\n{log_path.read_text()}")
             try:
-                httpx.get(f"{server.endpoint}/moto-api/", timeout=1)
+                httpx.get(f"{server.endpoint}/", timeout=1)
                 break
             except httpx.TransportError:
                 if time.monotonic() > deadline:

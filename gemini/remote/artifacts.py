@@ -240,6 +240,9 @@ def log_artifact_files(*, run_id: uuid.UUID, files: list[tuple[Path, str]]) -> l
 
 
 def _log_together(run_id: uuid.UUID, declared: list[tuple[Path, ArtifactBlob]]) -> dict[str, ArtifactRecord]:
+    # The largest files go first and the small ones fill the end: a checkpoint started last would be
+    # sent alone while the other connections stand idle.
+    declared = sorted(declared, key=lambda item: item[1].size, reverse=True)
     offers = offer_artifact_uploads(run_id=run_id, artifacts=[blob for _, blob in declared])
     records: dict[str, ArtifactRecord] = {}
 
