@@ -421,3 +421,24 @@ def test_a_directory_through_a_bucket_server_costs_two_requests_to_the_server(re
     assert [record.name for record in records] == sorted(f"plots/p{index}.png" for index in range(12))
     assert sent == ["offer_artifact_uploads", "record_stored_artifacts"]
     assert registry().search_artifacts(run_id=run_id, with_total=True).total == 12
+
+
+def test_a_directory_sends_its_largest_files_first(remote_registry_s3, tmp_path, monkeypatch):
+    """A checkpoint started last would travel alone while the other connections stand idle."""
+    for key in [key for key in os.environ if key.startswith("AWS_")]:
+        monkeypatch.delenv(key)
+    monkeypatch.setenv("GEMINI_API_URL", remote_registry_s3.url)
+    monkeypatch.setattr(remote_artifacts, "ARTIFACT_UPLOADS_AT_ONCE", 1)  # one at a time: the order they start in
+    empty_registry(remote_registry_s3.database_url, monkeypatch, remote_registry_s3.artifact_root)
+    run_id = registry().create_run(model_run_info={"directory": "largest first"})[0].id
+    sizes = {"args.yaml": 10, "weights/best.pt": 5000, "plots/a.png": 900, "results.csv": 40, "weights/last.pt": 4000}
+    for name, size in sizes.items():
+        (tmp_path / "train" / name).parent.mkdir(parents=True, exist_ok=True)
+        write_bytes(tmp_path / "train" / name, b"x" * size)
+    sent = []
+    original = remote_artifacts._to_store
+    monkeypatch.setattr(
+        remote_artifacts, "_to_store", lambda request, path, what: sent.append(path.name) or original(request, path, what)
+    )
+    registry().log_artifact_directory(run_id=run_id, directory=tmp_path / "train")
+    assert sent == ["best.pt", "last.pt", "a.png", "results.csv", "args.yaml"]
