@@ -20,12 +20,12 @@ MAX_ERROR_MESSAGE_LENGTH = 10_000
 """A failed run's error message is cut to this many characters (its type, to ``MAX_KEY_LENGTH``)."""
 
 MAX_ARTIFACT_NAME_LENGTH = 1024
+"""Longest artifact name, in characters."""
 MAX_ARTIFACTS_PER_REQUEST = 1000
+"""Artifacts one upload offer or record request names (a run's directory is sent in requests of this many)."""
 ARTIFACT_UPLOADS_AT_ONCE = 4
 """Files of one directory stored at the same time: each is a few round trips (to a server, to a bucket)
 that would otherwise wait on one another."""
-"""Artifacts one upload offer or record request names (a run's directory is sent in requests of this many)."""
-"""Longest artifact name, in characters."""
 MAX_SEGMENT_BYTES = 255
 """Longest part of an artifact name between slashes, in UTF-8 bytes: what common file systems allow."""
 
