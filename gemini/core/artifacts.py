@@ -206,15 +206,20 @@ def offer_artifact_uploads(*, run_id: uuid.UUID, artifacts: list[ArtifactBlob]) 
 
 def record_stored_artifacts(*, run_id: uuid.UUID, artifacts: list[ArtifactBlob]) -> list[ArtifactRecord]:
     """Checked against the store under its shared lock, so no blob can be removed before the record that
-    keeps it is committed; all the records in one transaction."""
+    keeps it is committed; all the records in one transaction. A blob another artifact's record points
+    at is in the store (it was checked when that record was written, and only an unreferenced blob is
+    removed, under the exclusive lock), so only the others are looked up in the store."""
     store = artifact_store()
+    digests = {artifact.sha256 for artifact in artifacts}
     with store.publishing():
-        digests = sorted({artifact.sha256 for artifact in artifacts})
-        if len(digests) == 1:
-            sizes = {digests[0]: store.stored_size(digests[0])}
-        else:  # a bucket answers each look-up in a round trip: ask for several at once
-            with ThreadPoolExecutor(min(8, len(digests)), "gemini-store-lookups") as lookups:
-                sizes = dict(zip(digests, lookups.map(store.stored_size, digests)))
+        with unit_of_work() as connection:
+            sizes: dict[str, int | None] = dict(ArtifactRepository(connection).sizes_of(digests))
+        unknown = sorted(digests - set(sizes))
+        if len(unknown) == 1:
+            sizes[unknown[0]] = store.stored_size(unknown[0])
+        elif unknown:  # a bucket answers each look-up in a round trip: ask for several at once
+            with ThreadPoolExecutor(min(8, len(unknown)), "gemini-store-lookups") as lookups:
+                sizes.update(zip(unknown, lookups.map(store.stored_size, unknown)))
         for artifact in artifacts:
             if sizes[artifact.sha256] != artifact.size:
                 raise NotFoundError(
@@ -228,8 +233,8 @@ def record_stored_artifacts(*, run_id: uuid.UUID, artifacts: list[ArtifactBlob])
                 for artifact in artifacts
             ]
     replaced = {previous for record, previous in written if previous is not None and previous != record.sha256}
-    if replaced - set(digests):
-        _release_quietly(replaced - set(digests))
+    if replaced - digests:
+        _release_quietly(replaced - digests)
     return [record for record, _ in written]
 
 

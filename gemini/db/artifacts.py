@@ -104,6 +104,13 @@ class ArtifactRepository:
         """Those of ``digests`` that some run's artifact still points at."""
         return digests_in(self.connection, run_artifacts.c.sha256, digests)
 
+    def sizes_of(self, digests: set[str]) -> dict[str, int]:
+        """The size of each of ``digests`` that some run's artifact points at, as that record has it."""
+        if not digests:
+            return {}
+        query = sa.select(run_artifacts.c.sha256, run_artifacts.c.size).where(run_artifacts.c.sha256.in_(sorted(digests)))
+        return {sha256: size for sha256, size in self.connection.execute(query.distinct())}
+
     def _run_exists(self, run_id: uuid.UUID, *, for_update: bool = False) -> bool:
         query = sa.select(_runs.c.id).where(_runs.c.id == run_id)
         if for_update and self.connection.dialect.name == "postgresql":

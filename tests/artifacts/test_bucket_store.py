@@ -442,3 +442,23 @@ def test_a_directory_sends_its_largest_files_first(remote_registry_s3, tmp_path,
     )
     registry().log_artifact_directory(run_id=run_id, directory=tmp_path / "train")
     assert sent == ["best.pt", "last.pt", "a.png", "results.csv", "args.yaml"]
+
+
+def test_bytes_another_record_points_at_are_recorded_without_asking_the_store(run_id, store, monkeypatch):
+    """Only an unreferenced blob is ever removed, so one a record points at is known to be stored."""
+    data = b"args: yolo11n.pt" * 10
+    artifacts.log_artifact(run_id=run_id, name="args.yaml", chunks=[data])
+    other_run = registry().create_run(model_run_info={"same": "args"})[0].id
+    looked_up = []
+    store_class = type(artifacts.artifact_store())
+    original = store_class.stored_size
+    monkeypatch.setattr(store_class, "stored_size", lambda self, sha256: looked_up.append(sha256) or original(self, sha256))
+    assert record(other_run, "args.yaml", data).sha256 == digest_of(data)
+    assert looked_up == []
+    with pytest.raises(NotFoundError, match="holds no blob"):  # the size must still be the recorded one
+        registry().record_stored_artifacts(run_id=other_run, artifacts=[{**declared("copy.yaml", data), "size": len(data) + 1}])
+    assert looked_up == []
+    new_bytes = b"results" * 10
+    with pytest.raises(NotFoundError):
+        record(other_run, "results.csv", new_bytes)
+    assert looked_up == [digest_of(new_bytes)]
