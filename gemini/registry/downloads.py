@@ -50,7 +50,7 @@ def write_verified(target: Path, chunks: Iterable[bytes], *, expected_sha256: st
 class _DigestBeside:
     """The SHA-256 of the bytes handed to ``update``, computed on a thread of its own while the caller
     goes on receiving and writing: hashlib lets go of the interpreter while it hashes a large buffer,
-    so on two cores a download's hashing no longer adds to its time. At most a few MiB wait."""
+    so with a core to spare the hashing overlaps the transfer. At most a few MiB wait."""
 
     BATCH_BYTES = 1024 * 1024
 
