@@ -7,17 +7,18 @@ import os
 import queue
 import tempfile
 import threading
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 
-from gemini.domain.errors import ArtifactCorruptedError, InvalidInputError
+from gemini.domain.errors import ArtifactCorruptedError, InvalidInputError, StorageUnavailableError
 from gemini.registry.progress import counted
 
 
 def write_verified(target: Path, chunks: Iterable[bytes], *, expected_sha256: str | None, what: str) -> Path:
     """Write ``chunks`` to a temporary file beside ``target`` and rename it over ``target`` once the
     bytes' SHA-256 matched ``expected_sha256`` (when given): a failed download leaves ``target`` as it
-    was. ``ArtifactCorruptedError`` names ``what`` when the digest differs."""
+    was. ``ArtifactCorruptedError`` names ``what`` when the digest differs; an ``OSError`` of the writing is
+    ``InvalidInputError`` naming ``target``, one of the reading ``StorageUnavailableError`` naming ``what``."""
     try:
         target.parent.mkdir(parents=True, exist_ok=True)
         fd, temporary = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".part", dir=target.parent)
@@ -27,7 +28,7 @@ def write_verified(target: Path, chunks: Iterable[bytes], *, expected_sha256: st
         digest = _DigestBeside() if expected_sha256 else None
         try:
             with os.fdopen(fd, "wb") as stream:
-                for chunk in counted(chunks):
+                for chunk in counted(_read(chunks, what)):
                     if digest is not None:
                         digest.update(chunk)
                     stream.write(chunk)
@@ -45,6 +46,14 @@ def write_verified(target: Path, chunks: Iterable[bytes], *, expected_sha256: st
             raise InvalidInputError(f"cannot write to {str(target)!r}: {exc.strerror or exc}") from exc
         raise
     return target
+
+
+def _read(chunks: Iterable[bytes], what: str) -> Iterator[bytes]:
+    """``chunks``, with a failure to read them told apart from a failure to write them."""
+    try:
+        yield from chunks
+    except OSError as exc:
+        raise StorageUnavailableError(f"cannot read {what}: {exc.strerror or exc}") from exc
 
 
 class _DigestBeside:

@@ -6,7 +6,7 @@ import threading
 
 import pytest
 
-from gemini.domain.errors import ArtifactCorruptedError
+from gemini.domain.errors import ArtifactCorruptedError, InvalidInputError, StorageUnavailableError
 from gemini.registry.downloads import write_verified
 
 
@@ -53,3 +53,22 @@ def test_a_download_cut_short_writes_nothing_and_ends_its_hashing(tmp_path):
         write_verified(target, cut_short(), expected_sha256="0" * 64, what="weights")
     assert list(tmp_path.iterdir()) == []
     assert not _hashers()
+
+
+def test_a_source_that_cannot_be_read_is_not_taken_for_a_target_that_cannot_be_written(tmp_path):
+    def unreadable():
+        yield b"a" * 1000
+        raise OSError(5, "Input/output error")
+
+    target = tmp_path / "weights.pt"
+    with pytest.raises(StorageUnavailableError, match="cannot read weights: Input/output error"):
+        write_verified(target, unreadable(), expected_sha256="0" * 64, what="weights")
+    assert list(tmp_path.iterdir()) == []
+    assert not _hashers()
+
+
+def test_a_target_that_cannot_be_written_is_invalid_input_naming_it(tmp_path):
+    blocked = tmp_path / "a-file"
+    blocked.write_bytes(b"")
+    with pytest.raises(InvalidInputError, match="cannot write to"):
+        write_verified(blocked / "weights.pt", iter([b"x"]), expected_sha256=None, what="weights")
