@@ -226,8 +226,11 @@ def log_artifact_files(*, run_id: uuid.UUID, files: list[tuple[Path, str]]) -> l
     """One offer for the files, their bytes a few at a time, one record for those the store took
     directly: a run's directory costs two requests to the server, not two a file. When the server or
     its store cannot be reached, every file waits in the spool (one recorded already is recorded again,
-    the same, when the spool is sent)."""
-    declared = [(path, ArtifactBlob(name, *_digest(path))) for path, name in files]
+    the same, when the spool is sent). The files are hashed a few at a time: hashlib lets go of the
+    interpreter while it hashes."""
+    with ThreadPoolExecutor(max(1, min(ARTIFACT_UPLOADS_AT_ONCE, len(files))), "gemini-artifact-digests") as hashing:
+        digests = list(hashing.map(_digest, [path for path, _ in files]))
+    declared = [(path, ArtifactBlob(name, *digest)) for (path, name), digest in zip(files, digests)]
     if not server_spool().waiting(str(run_id)):
         try:
             records: dict[str, ArtifactRecord] = {}

@@ -462,3 +462,28 @@ def test_bytes_another_record_points_at_are_recorded_without_asking_the_store(ru
     with pytest.raises(NotFoundError):
         record(other_run, "results.csv", new_bytes)
     assert looked_up == [digest_of(new_bytes)]
+
+
+def test_a_directory_is_hashed_a_few_files_at_a_time(remote_registry_s3, tmp_path, monkeypatch):
+    """Two files hashed at once meet at a barrier; hashed one after the other, the first would wait for
+    the second in vain."""
+    import threading
+
+    for key in [key for key in os.environ if key.startswith("AWS_")]:
+        monkeypatch.delenv(key)
+    monkeypatch.setenv("GEMINI_API_URL", remote_registry_s3.url)
+    empty_registry(remote_registry_s3.database_url, monkeypatch, remote_registry_s3.artifact_root)
+    run_id = registry().create_run(model_run_info={"directory": "hashed together"})[0].id
+    for name in ("best.pt", "last.pt"):
+        (tmp_path / "train").mkdir(exist_ok=True)
+        write_bytes(tmp_path / "train" / name, name.encode() * 1000)
+    together = threading.Barrier(2, timeout=5)
+    original = remote_artifacts._digest
+
+    def hashed_together(path):  # noqa: ANN001, ANN202
+        together.wait()
+        return original(path)
+
+    monkeypatch.setattr(remote_artifacts, "_digest", hashed_together)
+    records = registry().log_artifact_directory(run_id=run_id, directory=tmp_path / "train")
+    assert [record.name for record in records] == ["best.pt", "last.pt"]
