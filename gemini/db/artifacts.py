@@ -6,7 +6,7 @@ Runs on the caller's connection and never commits, like every repository.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 
 import sqlalchemy as sa
 
@@ -22,12 +22,17 @@ _runs = ModelRunRow.__table__
 _DIGESTS_PER_QUERY = 500
 
 
+def _digest_parts(digests: set[str]) -> Iterator[list[str]]:
+    """``digests`` in order, a few hundred at a time: one query each, whatever the caller's count."""
+    ordered = sorted(digests)
+    for start in range(0, len(ordered), _DIGESTS_PER_QUERY):
+        yield ordered[start : start + _DIGESTS_PER_QUERY]
+
+
 def digests_in(connection: sa.Connection, column: sa.Column, digests: set[str]) -> set[str]:
     """Those of ``digests`` that ``column`` (a table's SHA-256 column) holds, asked a few hundred at a time."""
     found: set[str] = set()
-    ordered = sorted(digests)
-    for start in range(0, len(ordered), _DIGESTS_PER_QUERY):
-        part = ordered[start : start + _DIGESTS_PER_QUERY]
+    for part in _digest_parts(digests):
         found.update(connection.execute(sa.select(column).where(column.in_(part)).distinct()).scalars())
     return found
 
@@ -105,11 +110,13 @@ class ArtifactRepository:
         return digests_in(self.connection, run_artifacts.c.sha256, digests)
 
     def sizes_of(self, digests: set[str]) -> dict[str, int]:
-        """The size of each of ``digests`` that some run's artifact points at, as that record has it."""
-        if not digests:
-            return {}
-        query = sa.select(run_artifacts.c.sha256, run_artifacts.c.size).where(run_artifacts.c.sha256.in_(sorted(digests)))
-        return {sha256: size for sha256, size in self.connection.execute(query.distinct())}
+        """The size of each of ``digests`` that some run's artifact points at, as that record has it, asked
+        a few hundred at a time."""
+        sizes: dict[str, int] = {}
+        for part in _digest_parts(digests):
+            query = sa.select(run_artifacts.c.sha256, run_artifacts.c.size).where(run_artifacts.c.sha256.in_(part))
+            sizes.update((sha256, size) for sha256, size in self.connection.execute(query.distinct()))
+        return sizes
 
     def _run_exists(self, run_id: uuid.UUID, *, for_update: bool = False) -> bool:
         query = sa.select(_runs.c.id).where(_runs.c.id == run_id)

@@ -217,3 +217,16 @@ def test_a_file_of_many_chunks_is_streamed_both_ways(run_id, tmp_path):
     written = registry().download_artifact(run_id=run_id, name="source.bin", dest=tmp_path / "copy.bin")
     with open(written, "rb") as stream:
         assert hashlib.file_digest(stream, "sha256").hexdigest() == digest
+
+
+def test_recorded_sizes_are_found_past_the_first_few_hundred_digests(run_id, store):
+    """A record request may name 1,000 digests; the database is asked a few hundred at a time."""
+    from gemini.db.artifacts import ArtifactRepository
+    from gemini.db.engine import unit_of_work
+
+    data = b"weights" * 50
+    artifacts.log_artifact(run_id=run_id, name="best.pt", chunks=[data])
+    unknown = {f"{index:064x}" for index in range(999)}  # all sorted before the real digest's part
+    with unit_of_work() as connection:
+        sizes = ArtifactRepository(connection).sizes_of(unknown | {hashlib.sha256(data).hexdigest()})
+    assert sizes == {hashlib.sha256(data).hexdigest(): len(data)}
