@@ -31,7 +31,7 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 from benchmarks.serving import served
-from gemini.domain.limits import ARTIFACT_UPLOADS_AT_ONCE
+from gemini.domain.limits import ARTIFACT_UPLOADS_AT_ONCE, STORE_LOOKUPS_AT_ONCE
 from tests.s3_support import BUCKET, new_root, running_s3_server
 
 RESULTS = Path(__file__).with_name("results") / "s3.json"
@@ -141,6 +141,14 @@ YOLO_FILES = [("weights/best.pt", 5_400_000), ("weights/last.pt", 5_400_000)] + 
 ] + [("results.csv", 30_000), ("args.yaml", 2_000)]
 
 
+def put_all(client, files: list[Path], prefix: str) -> list[str]:  # noqa: ANN001
+    """boto3 alone puts ``files`` under ``prefix``, as many at once as the client sends; their keys."""
+    keys = [f"{prefix}{path.name}" for path in files]
+    with ThreadPoolExecutor(ARTIFACT_UPLOADS_AT_ONCE) as uploads:
+        list(uploads.map(lambda path, key: client.upload_file(str(path), BUCKET, key), files, keys))
+    return keys
+
+
 def yolo_run(s3, scratch: Path, repeats: int) -> dict:  # noqa: ANN001
     from gemini.registry import registry
 
@@ -159,16 +167,14 @@ def yolo_run(s3, scratch: Path, repeats: int) -> dict:  # noqa: ANN001
         for path in files:
             new_bytes(path)
         started = time.perf_counter()
-        with ThreadPoolExecutor(ARTIFACT_UPLOADS_AT_ONCE) as uploads:  # as many at once as the client sends
-            list(uploads.map(lambda path: client.upload_file(str(path), BUCKET, f"yolo/{repeat}/{path.name}"), files))
+        put_all(client, files, f"yolo/{repeat}/")
         times["boto3_alone"].append(time.perf_counter() - started)
-        # The same puts, then a HEAD of each object (8 at once, as the server checks them before it
+        # The same puts, then a HEAD of each object (as many at once as the server looks up before it
         # records): the S3 requests the bucket path cannot do without.
         started = time.perf_counter()
-        with ThreadPoolExecutor(ARTIFACT_UPLOADS_AT_ONCE) as uploads:
-            list(uploads.map(lambda path: client.upload_file(str(path), BUCKET, f"yolo/{repeat}/checked/{path.name}"), files))
-        with ThreadPoolExecutor(8) as heads:
-            list(heads.map(lambda path: client.head_object(Bucket=BUCKET, Key=f"yolo/{repeat}/checked/{path.name}"), files))
+        keys = put_all(client, files, f"yolo/{repeat}/checked/")
+        with ThreadPoolExecutor(STORE_LOOKUPS_AT_ONCE) as heads:
+            list(heads.map(lambda key: client.head_object(Bucket=BUCKET, Key=key), keys))
         times["boto3_and_heads"].append(time.perf_counter() - started)
         for name, environment in stores.items():
             with served(f"sqlite:///{scratch / f'yolo-{name}-{repeat}.db'}", scratch, environment) as server:

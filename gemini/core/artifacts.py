@@ -27,7 +27,7 @@ from gemini.db.repositories import ModelRunRepository
 from gemini.db.model_records import ModelRecordRepository
 from gemini.db.versions import ModelVersionRepository
 from gemini.domain.errors import ArtifactCorruptedError, InvalidInputError, NotFoundError, StorageError
-from gemini.domain.limits import ARTIFACT_UPLOADS_AT_ONCE
+from gemini.domain.limits import ARTIFACT_UPLOADS_AT_ONCE, STORE_LOOKUPS_AT_ONCE
 from gemini.domain.records import ArtifactBlob, ArtifactLink, ArtifactRecord, ArtifactUploadOffer, Page
 from gemini.registry.contract import PageRequest
 from gemini.registry.downloads import write_verified
@@ -218,7 +218,7 @@ def record_stored_artifacts(*, run_id: uuid.UUID, artifacts: list[ArtifactBlob])
         if len(unknown) == 1:
             sizes[unknown[0]] = store.stored_size(unknown[0])
         elif unknown:  # a bucket answers each look-up in a round trip: ask for several at once
-            with ThreadPoolExecutor(min(8, len(unknown)), "gemini-store-lookups") as lookups:
+            with ThreadPoolExecutor(min(STORE_LOOKUPS_AT_ONCE, len(unknown)), "gemini-store-lookups") as lookups:
                 sizes.update(zip(unknown, lookups.map(store.stored_size, unknown)))
         for artifact in artifacts:
             if sizes[artifact.sha256] != artifact.size:

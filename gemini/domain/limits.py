@@ -26,6 +26,8 @@ MAX_ARTIFACTS_PER_REQUEST = 1000
 ARTIFACT_UPLOADS_AT_ONCE = 4
 """Files of one directory stored at the same time: each is a few round trips (to a server, to a bucket)
 that would otherwise wait on one another."""
+STORE_LOOKUPS_AT_ONCE = 8
+"""Blobs the server looks up in a bucket at the same time before it records them: a round trip each."""
 MAX_SEGMENT_BYTES = 255
 """Longest part of an artifact name between slashes, in UTF-8 bytes: what common file systems allow."""
 
