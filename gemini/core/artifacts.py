@@ -197,11 +197,18 @@ def offer_artifact_uploads(*, run_id: uuid.UUID, artifacts: list[ArtifactBlob]) 
         stored |= _referenced_elsewhere(connection, digests - stored)
     store = artifact_store()
     return [
-        ArtifactUploadOffer(stored=True, upload=None)
-        if artifact.sha256 in stored
-        else ArtifactUploadOffer(stored=False, upload=store.presigned_upload(artifact.sha256, artifact.size))
+        ArtifactUploadOffer(stored=True, upload=None) if artifact.sha256 in stored else _upload_offer(store, artifact)
         for artifact in artifacts
     ]
+
+
+def _upload_offer(store: Store, artifact: ArtifactBlob) -> ArtifactUploadOffer:
+    """In parts when the client declared them and the store takes them, else in one request when it can."""
+    if artifact.parts is not None:
+        parts = store.presigned_parts_upload(artifact.sha256, artifact.size, artifact.parts)
+        if parts is not None:
+            return ArtifactUploadOffer(stored=False, upload=None, parts=parts)
+    return ArtifactUploadOffer(stored=False, upload=store.presigned_upload(artifact.sha256, artifact.size))
 
 
 def record_stored_artifacts(*, run_id: uuid.UUID, artifacts: list[ArtifactBlob]) -> list[ArtifactRecord]:

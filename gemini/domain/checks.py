@@ -25,7 +25,7 @@ import msgspec
 
 from gemini.config import get_settings
 from gemini.domain.errors import ArtifactTooLargeError, InfoTooLargeError, InvalidInputError
-from gemini.domain.records import ArtifactBlob, CheckedData, CheckedInfo
+from gemini.domain.records import ArtifactBlob, BlobParts, CheckedData, CheckedInfo
 from gemini.domain.limits import (
     MAX_ALIAS_LENGTH,
     MAX_ARTIFACT_NAME_LENGTH,
@@ -35,6 +35,9 @@ from gemini.domain.limits import (
     MAX_ERROR_MESSAGE_LENGTH,
     MAX_INFO_DEPTH,
     MAX_KEY_LENGTH,
+    MAX_UPLOAD_PART_BYTES,
+    MAX_UPLOAD_PARTS,
+    MIN_UPLOAD_PART_BYTES,
     MAX_NAME_LENGTH,
     MAX_SEGMENT_BYTES,
     MAX_STEP,
@@ -713,17 +716,54 @@ def check_artifact_blobs(artifacts: object) -> list[ArtifactBlob]:
     for index, item in enumerate(artifacts):
         if isinstance(item, ArtifactBlob):
             name, sha256, size = item.name, item.sha256, item.size
-        elif isinstance(item, Mapping) and set(item) == {"name", "sha256", "size"}:
+            part_bytes, part_sha256s = (item.parts.part_bytes, item.parts.sha256s) if item.parts else (None, None)
+        elif isinstance(item, Mapping) and set(item) in (_BLOB_KEYS, _BLOB_KEYS | _PARTS_KEYS):
             name, sha256, size = item["name"], item["sha256"], item["size"]
+            part_bytes, part_sha256s = item.get("part_bytes"), item.get("part_sha256s")
         else:
-            raise InvalidInputError(f"artifacts[{index}] must be {{name, sha256, size}}")
+            raise InvalidInputError(
+                f"artifacts[{index}] must be {{name, sha256, size}}, with part_bytes and part_sha256s or without"
+            )
         sha256, size = check_blob(sha256, size)
-        checked.append(ArtifactBlob(check_artifact_name(name), sha256, size))
+        parts = None if part_bytes is None and part_sha256s is None else _check_parts(part_bytes, part_sha256s, size, index)
+        checked.append(ArtifactBlob(check_artifact_name(name), sha256, size, parts))
     names = [item.name for item in checked]
     if len(set(names)) != len(names):
         repeated = next(name for name in names if names.count(name) > 1)
         raise InvalidInputError(f"the artifact name {repeated!r} is given twice")
     return checked
+
+
+_BLOB_KEYS = {"name", "sha256", "size"}
+_PARTS_KEYS = {"part_bytes", "part_sha256s"}
+
+
+def _check_parts(part_bytes: object, part_sha256s: object, size: int, index: int) -> BlobParts:
+    """A large file's declared parts: S3's sizes (at least 5 MiB but the last, at most 10,000 parts), as
+    many digests as the size makes parts, each 64 hexadecimal digits."""
+    where = f"artifacts[{index}]"
+    if isinstance(part_bytes, bool) or not isinstance(part_bytes, int) or not (
+        MIN_UPLOAD_PART_BYTES <= part_bytes <= MAX_UPLOAD_PART_BYTES
+    ):
+        raise InvalidInputError(
+            f"{where}.part_bytes must be a whole number of bytes from {MIN_UPLOAD_PART_BYTES} to "
+            f"{MAX_UPLOAD_PART_BYTES}, not {part_bytes!r}"
+        )
+    if size == 0:
+        raise InvalidInputError(f"{where} is empty: it has no parts to declare")
+    expected = -(-size // part_bytes)
+    if not isinstance(part_sha256s, (list, tuple)) or len(part_sha256s) != expected:
+        count = len(part_sha256s) if isinstance(part_sha256s, (list, tuple)) else part_sha256s
+        raise InvalidInputError(
+            f"{where}.part_sha256s must list one SHA-256 for each of the {expected} parts of {part_bytes} bytes "
+            f"that {size} bytes make, not {count!r}"
+        )
+    if expected > MAX_UPLOAD_PARTS:
+        raise InvalidInputError(f"{where} is cut in {expected} parts; at most {MAX_UPLOAD_PARTS}: give larger part_bytes")
+    for number, digest in enumerate(part_sha256s):
+        if not isinstance(digest, str) or not is_sha256(digest.lower()):
+            raise InvalidInputError(f"{where}.part_sha256s[{number}] must be 64 hexadecimal digits, not {digest!r}")
+    return BlobParts(part_bytes, tuple(digest.lower() for digest in part_sha256s))
 
 
 def check_blob(sha256: object, size: object) -> tuple[str, int]:

@@ -28,6 +28,19 @@ ARTIFACT_UPLOADS_AT_ONCE = 4
 that would otherwise wait on one another."""
 STORE_LOOKUPS_AT_ONCE = 8
 """Blobs the server looks up in a bucket at the same time before it records them: a round trip each."""
+UPLOAD_IN_PARTS_FROM_BYTES = 64 * 1024**2
+"""A file this large or larger goes to a bucket in parts, several at once; a smaller one in one request
+(a YOLO run's weights and plots are all smaller)."""
+UPLOAD_PART_BYTES = 8 * 1024**2
+"""Size of each part of a large file (the last may be shorter): 8 MiB, as the AWS tools cut them."""
+MIN_UPLOAD_PART_BYTES = 5 * 1024**2
+"""S3's smallest part but the last."""
+MAX_UPLOAD_PART_BYTES = 5 * 1024**3
+"""S3's largest part, and the largest object one request may put."""
+MAX_UPLOAD_PARTS = 10_000
+"""S3's most parts of one object: a file above 80,000 MiB is cut in larger parts."""
+UPLOAD_PARTS_AT_ONCE = 8
+"""Parts of one large file sent at the same time."""
 MAX_SEGMENT_BYTES = 255
 """Longest part of an artifact name between slashes, in UTF-8 bytes: what common file systems allow."""
 

@@ -131,13 +131,23 @@ class ArtifactRecord:
 
 
 @dataclass(frozen=True, slots=True)
+class BlobParts:
+    """A large file cut in parts of ``part_bytes`` (the last may be shorter) and each part's SHA-256, in
+    order: a client declares them to upload the parts side by side, each checked by the store."""
+
+    part_bytes: int
+    sha256s: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
 class ArtifactBlob:
     """An artifact about to be logged, or whose bytes a client has put into the store: its name within
-    the run, and its bytes' SHA-256 and size."""
+    the run, and its bytes' SHA-256 and size; ``parts`` when the client would upload them in parts."""
 
     name: str
     sha256: str
     size: int
+    parts: BlobParts | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -152,12 +162,25 @@ class PresignedRequest:
 
 
 @dataclass(frozen=True, slots=True)
+class PartsUpload:
+    """A large file's way into the store directly: part *n* (from 1, ``part_bytes`` each but the last)
+    with ``parts[n - 1]``, in any order and side by side, then ``complete`` with the S3
+    ``CompleteMultipartUpload`` list of each part's number, ETag and SHA-256."""
+
+    part_bytes: int
+    parts: tuple[PresignedRequest, ...]
+    complete: PresignedRequest
+
+
+@dataclass(frozen=True, slots=True)
 class ArtifactUploadOffer:
     """How a client should hand over an artifact's bytes: not at all (``stored``: the store holds them
-    already), to the store directly (``upload``), or, with neither, through the server's upload route."""
+    already), to the store directly (``upload`` in one request, or ``parts``), or, with none of these,
+    through the server's upload route."""
 
     stored: bool
     upload: PresignedRequest | None
+    parts: PartsUpload | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -399,7 +399,8 @@ class Registry(ABC):
     @route("POST", "/model_runs/{run_id}/artifact_uploads")
     def offer_artifact_uploads(self, *, run_id: uuid.UUID, artifacts: list[ArtifactBlob]) -> list[ArtifactUploadOffer]:
         """How to hand over the bytes of artifacts about to be logged, one offer each: already stored, a
-        presigned request to the store, or neither (send them through the upload route)."""
+        presigned request to the store, presigned requests for its parts (for an artifact declared with
+        ``parts``), or none of these (send them through the upload route)."""
 
     @abstractmethod
     @route("POST", "/model_runs/{run_id}/artifact_records")

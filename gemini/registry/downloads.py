@@ -4,13 +4,12 @@ from __future__ import annotations
 
 import hashlib
 import os
-import queue
 import tempfile
-import threading
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 
 from gemini.domain.errors import ArtifactCorruptedError, InvalidInputError, StorageUnavailableError
+from gemini.registry.hashing import HashOnThread
 from gemini.registry.progress import counted
 
 
@@ -25,7 +24,7 @@ def write_verified(target: Path, chunks: Iterable[bytes], *, expected_sha256: st
     except OSError as exc:
         raise InvalidInputError(f"cannot write to {str(target)!r}: {exc.strerror or exc}") from exc
     try:
-        digest = _DigestBeside() if expected_sha256 else None
+        digest = HashOnThread(hashlib.sha256(), name="gemini-download-digest") if expected_sha256 else None
         try:
             with os.fdopen(fd, "wb") as stream:
                 for chunk in counted(_read(chunks, what)):
@@ -33,7 +32,7 @@ def write_verified(target: Path, chunks: Iterable[bytes], *, expected_sha256: st
                         digest.update(chunk)
                     stream.write(chunk)
         finally:
-            received = digest.hexdigest() if digest is not None else None
+            received = digest.finish().hexdigest() if digest is not None else None
         if received is not None and received != expected_sha256:
             raise ArtifactCorruptedError(f"{what} arrived with SHA-256 {received}, not {expected_sha256}")
         umask = os.umask(0)
@@ -54,41 +53,3 @@ def _read(chunks: Iterable[bytes], what: str) -> Iterator[bytes]:
         yield from chunks
     except OSError as exc:
         raise StorageUnavailableError(f"cannot read {what}: {exc.strerror or exc}") from exc
-
-
-class _DigestBeside:
-    """The SHA-256 of the bytes handed to ``update``, computed on a thread of its own while the caller
-    goes on receiving and writing: hashlib lets go of the interpreter while it hashes a large buffer,
-    so with a core to spare the hashing overlaps the transfer. At most a few MiB wait."""
-
-    BATCH_BYTES = 1024 * 1024
-
-    def __init__(self) -> None:
-        self._digest = hashlib.sha256()
-        self._batch: list[bytes] = []
-        self._batch_bytes = 0
-        self._batches: queue.Queue[bytes | None] = queue.Queue(maxsize=4)
-        self._hasher = threading.Thread(target=self._hash, name="gemini-download-digest", daemon=True)
-        self._hasher.start()
-
-    def _hash(self) -> None:
-        while (batch := self._batches.get()) is not None:
-            self._digest.update(batch)
-
-    def update(self, chunk: bytes) -> None:
-        self._batch.append(chunk)
-        self._batch_bytes += len(chunk)
-        if self._batch_bytes >= self.BATCH_BYTES:
-            self._hand_over()
-
-    def _hand_over(self) -> None:
-        if self._batch:
-            self._batches.put(b"".join(self._batch))
-            self._batch, self._batch_bytes = [], 0
-
-    def hexdigest(self) -> str:
-        """The digest of every byte handed over; the thread has ended when this returns."""
-        self._hand_over()
-        self._batches.put(None)
-        self._hasher.join()
-        return self._digest.hexdigest()

@@ -648,7 +648,8 @@ class CheckedRegistry:
 
     def offer_artifact_uploads(self, *, run_id: object, artifacts: list) -> list[ArtifactUploadOffer]:
         """How to hand over the bytes of artifacts about to be logged, one offer each (see the contract);
-        ``artifacts`` are ``{name, sha256, size}`` mappings or ``ArtifactBlob``s."""
+        ``artifacts`` are ``{name, sha256, size}`` mappings (with ``part_bytes`` and ``part_sha256s`` for
+        one to upload in parts) or ``ArtifactBlob``s."""
         return self.transport.offer_artifact_uploads(
             run_id=parse_id(run_id, field=RUN_ID), artifacts=check_artifact_blobs(artifacts)
         )

@@ -1,25 +1,29 @@
 """Artifacts over REST: a run's files, to and from the server or, when its store allows, the store itself.
 
-An upload first tells the server the file's SHA-256 and size. The server answers that the bytes are
-stored already, or with a presigned request that puts them into the store directly (checked there against
-their SHA-256), or with neither, and then they stream through the server's upload route. The server
+An upload first tells the server the file's SHA-256 and size, and for a large file each part's SHA-256.
+The server answers that the bytes are stored already, or with a presigned request that puts them into
+the store directly (checked there against their SHA-256), or with one for each part (sent side by side,
+each checked there against its own SHA-256), or with none, and then they stream through the server's
+upload route. The server
 records the artifact once the store holds the bytes. When the server or the store cannot be reached, a
 copy of the file goes to the offline spool and is uploaded when they answer again. Downloads read from
 the store directly when the server hands out a presigned request, else through the server; either way
 into a temporary file beside the destination, renamed over it only once the bytes matched their SHA-256.
 """
 
+import base64
 import datetime as dt
 import hashlib
 import os
 import threading
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextvars import copy_context
 from pathlib import Path
 from urllib.parse import quote
+from xml.sax.saxutils import escape
 
 import httpx
 
@@ -31,10 +35,27 @@ from gemini.domain.errors import (
     ServerUnreachableError,
     StorageUnavailableError,
 )
-from gemini.domain.limits import ARTIFACT_UPLOADS_AT_ONCE, MAX_ARTIFACTS_PER_REQUEST
-from gemini.domain.records import ArtifactBlob, ArtifactLink, ArtifactRecord, ArtifactUploadOffer, Page, PresignedRequest
+from gemini.domain.limits import (
+    ARTIFACT_UPLOADS_AT_ONCE,
+    MAX_ARTIFACTS_PER_REQUEST,
+    MAX_UPLOAD_PARTS,
+    UPLOAD_IN_PARTS_FROM_BYTES,
+    UPLOAD_PART_BYTES,
+    UPLOAD_PARTS_AT_ONCE,
+)
+from gemini.domain.records import (
+    ArtifactBlob,
+    ArtifactLink,
+    ArtifactRecord,
+    ArtifactUploadOffer,
+    BlobParts,
+    Page,
+    PartsUpload,
+    PresignedRequest,
+)
 from gemini.registry.contract import PageRequest, route_of
 from gemini.registry.downloads import write_verified
+from gemini.registry.hashing import HashOnThread, PartDigests
 from gemini.registry.progress import counted
 from gemini.remote import http
 from gemini.remote.spooling import server_spool
@@ -57,26 +78,52 @@ def _record(data: dict) -> ArtifactRecord:
     )
 
 
-def _chunks(path: Path) -> Iterator[bytes]:
+def _chunks(path: Path, start: int = 0, length: int | None = None) -> Iterator[bytes]:
+    """The file's bytes from ``start``, ``length`` of them (to its end when ``None``)."""
     with open(path, "rb") as stream:
-        while chunk := stream.read(CHUNK_BYTES):
+        stream.seek(start)
+        left = length
+        while chunk := stream.read(CHUNK_BYTES if left is None else min(CHUNK_BYTES, left)):
             yield chunk
+            if left is not None:
+                left -= len(chunk)
 
 
-def _sent(path: Path) -> Iterator[bytes]:
+def _sent(path: Path, start: int = 0, length: int | None = None) -> Iterator[bytes]:
     """The file's chunks as they are sent, counted for a progress line (the digest's read is not)."""
-    return counted(_chunks(path))
+    return counted(_chunks(path, start, length))
 
 
-def _digest(path: Path) -> tuple[str, int]:
+def _part_bytes(size: int) -> int:
+    """8 MiB parts, larger ones (whole MiB) when 10,000 of them would not hold the file."""
+    mib = 1024 * 1024
+    smallest = -(-size // MAX_UPLOAD_PARTS)
+    return max(UPLOAD_PART_BYTES, -(-smallest // mib) * mib)
+
+
+def _digest(path: Path) -> tuple[str, int, BlobParts | None]:
+    """The file's SHA-256 and size, and for a large file its parts' SHA-256s, in one read (the parts
+    hashed on a thread beside the whole)."""
     digest, size = hashlib.sha256(), 0
     try:
-        for chunk in _chunks(path):
-            digest.update(chunk)
-            size += len(chunk)
+        expected_size = os.stat(path).st_size
+        part_bytes = _part_bytes(expected_size)
+        parts = None
+        if expected_size >= UPLOAD_IN_PARTS_FROM_BYTES:
+            parts = HashOnThread(PartDigests(part_bytes), name="gemini-part-digests")
+        try:
+            for chunk in _chunks(path):
+                digest.update(chunk)
+                if parts is not None:
+                    parts.update(chunk)
+                size += len(chunk)
+        finally:
+            part_digests = parts.finish() if parts is not None else None
     except OSError as exc:
         raise InvalidInputError(f"cannot read {str(path)!r}: {exc.strerror or exc}") from exc
-    return digest.hexdigest(), size
+    if part_digests is None or size < UPLOAD_IN_PARTS_FROM_BYTES:
+        return digest.hexdigest(), size, None
+    return digest.hexdigest(), size, BlobParts(part_bytes, part_digests.sha256s())
 
 
 def _through_server(run_id: object, name: str, path: Path, sha256: str, size: int) -> ArtifactRecord:
@@ -99,17 +146,36 @@ def _presigned(data: dict | None) -> PresignedRequest | None:
     )
 
 
-def _blob_bodies(artifacts: list[ArtifactBlob]) -> dict:
-    return {"artifacts": [{"name": item.name, "sha256": item.sha256, "size": item.size} for item in artifacts]}
+def _parts_upload(data: dict | None) -> PartsUpload | None:
+    if data is None:
+        return None
+    return PartsUpload(
+        part_bytes=data["part_bytes"],
+        parts=tuple(_presigned(item) for item in data["parts"]),
+        complete=_presigned(data["complete"]),
+    )
+
+
+def _blob_body(item: ArtifactBlob, *, with_parts: bool) -> dict:
+    body = {"name": item.name, "sha256": item.sha256, "size": item.size}
+    if with_parts and item.parts is not None:
+        body |= {"part_bytes": item.parts.part_bytes, "part_sha256s": list(item.parts.sha256s)}
+    return body
 
 
 def offer_artifact_uploads(*, run_id: uuid.UUID, artifacts: list[ArtifactBlob]) -> list[ArtifactUploadOffer]:
-    answer = http.send("offer_artifact_uploads", run_id=run_id, json=_blob_bodies(artifacts), idempotent=True).json()
-    return [ArtifactUploadOffer(stored=item["stored"], upload=_presigned(item["upload"])) for item in answer]
+    body = {"artifacts": [_blob_body(item, with_parts=True) for item in artifacts]}
+    answer = http.send("offer_artifact_uploads", run_id=run_id, json=body, idempotent=True).json()
+    return [
+        # A server older than parts answers without them: the offer's single request is then the way.
+        ArtifactUploadOffer(stored=item["stored"], upload=_presigned(item["upload"]), parts=_parts_upload(item.get("parts")))
+        for item in answer
+    ]
 
 
 def record_stored_artifacts(*, run_id: uuid.UUID, artifacts: list[ArtifactBlob]) -> list[ArtifactRecord]:
-    answer = http.send("record_stored_artifacts", run_id=run_id, json=_blob_bodies(artifacts), idempotent=True).json()
+    body = {"artifacts": [_blob_body(item, with_parts=False) for item in artifacts]}
+    answer = http.send("record_stored_artifacts", run_id=run_id, json=body, idempotent=True).json()
     return [_record(item) for item in answer]
 
 
@@ -149,14 +215,14 @@ def _forget_store_clients_after_fork() -> None:
 os.register_at_fork(after_in_child=_forget_store_clients_after_fork)
 
 
-def _to_store(request: PresignedRequest, path: Path, what: str) -> None:
-    """PUT the file to the store as the presigned request says, repeated on a lost connection."""
+def _send_to_store(request: PresignedRequest, content: Callable[[], Iterable[bytes] | bytes], what: str) -> httpx.Response:
+    """Send ``content()`` to the store as the presigned request says, repeated on a lost connection."""
     settings = get_settings()
     attempt = 0
     client = _store_client()
     while True:
         try:
-            response = client.request(request.method, request.url, headers=request.headers, content=_sent(path))
+            response = client.request(request.method, request.url, headers=request.headers, content=content())
         except httpx.TransportError as exc:
             if attempt >= settings.api_retries:
                 raise ServerUnreachableError(
@@ -168,27 +234,63 @@ def _to_store(request: PresignedRequest, path: Path, what: str) -> None:
             continue
         if response.status_code == 403:
             raise _Expired(response.text[:200])
-        if response.status_code >= 400:
+        if response.status_code >= 400 or b"<Error>" in response.content[:512]:
+            # S3 may answer the completion of an upload in parts with 200 and an error in the body.
             raise StorageUnavailableError(
                 f"the artifact store at {_store_location(request.url)} refused {what}: "
                 f"{response.status_code} {response.text[:300]}"
             )
+        return response
+
+
+def _to_store(offer: ArtifactUploadOffer, path: Path, blob: ArtifactBlob, what: str) -> None:
+    """The file's bytes to the store, in one request or in parts, as the offer says."""
+    if offer.parts is None:
+        _send_to_store(offer.upload, lambda: _sent(path), what)
         return
+    upload = offer.parts
+    if blob.parts is None or upload.part_bytes != blob.parts.part_bytes or len(upload.parts) != len(blob.parts.sha256s):
+        raise StorageUnavailableError(f"the server offered parts for {what} that are not the ones declared")
+
+    def send_part(number: int) -> str:
+        start = (number - 1) * upload.part_bytes
+        length = min(upload.part_bytes, blob.size - start)
+        response = _send_to_store(upload.parts[number - 1], lambda: _sent(path, start, length), f"part {number} of {what}")
+        return response.headers["ETag"]
+
+    with ThreadPoolExecutor(min(UPLOAD_PARTS_AT_ONCE, len(upload.parts)), "gemini-artifact-parts") as sending:
+        sent = [sending.submit(copy_context().run, send_part, number) for number in range(1, len(upload.parts) + 1)]
+        try:
+            etags = [part.result() for part in sent]
+        except BaseException:
+            sending.shutdown(cancel_futures=True)  # the parts not begun yet: the upload is given up
+            raise
+    _send_to_store(upload.complete, lambda: _completion(etags, blob.parts), f"the parts of {what}")
 
 
-def upload(run_id: object, name: str, path: Path, sha256: str, size: int) -> ArtifactRecord:
+def _completion(etags: list[str], parts: BlobParts) -> bytes:
+    """S3's CompleteMultipartUpload body: each part's number, ETag and SHA-256 (base64, as S3 writes it)."""
+    listed = "".join(
+        f"<Part><PartNumber>{number}</PartNumber><ETag>{escape(etag)}</ETag>"
+        f"<ChecksumSHA256>{base64.b64encode(bytes.fromhex(sha256)).decode()}</ChecksumSHA256></Part>"
+        for number, (etag, sha256) in enumerate(zip(etags, parts.sha256s), start=1)
+    )
+    return f'<CompleteMultipartUpload xmlns="http://s3.amazonaws.com/doc/2006-03-01/">{listed}</CompleteMultipartUpload>'.encode()
+
+
+def upload(run_id: object, path: Path, blob: ArtifactBlob) -> ArtifactRecord:
     """The file's bytes to wherever the server says, then its record. A presigned request the store
     refuses (expired) is asked for again; so is the whole exchange when the blob left the store between
     the upload and the record (a run using the same bytes was deleted meanwhile)."""
+    name, sha256, size = blob.name, blob.sha256, blob.size
     what = f"artifact {name!r} of run {run_id}"
-    blob = ArtifactBlob(name, sha256, size)
     for attempt in range(3):
         [offer] = offer_artifact_uploads(run_id=run_id, artifacts=[blob])
-        if not offer.stored and offer.upload is None:
+        if not offer.stored and offer.upload is None and offer.parts is None:
             return _through_server(run_id, name, path, sha256, size)
-        if offer.upload is not None:
+        if not offer.stored:
             try:
-                _to_store(offer.upload, path, what)
+                _to_store(offer, path, blob, what)
             except _Expired as exc:
                 if attempt == 2:
                     raise StorageUnavailableError(
@@ -216,7 +318,7 @@ def log_artifact_file(*, run_id: uuid.UUID, path: Path, name: str) -> ArtifactRe
     blob = ArtifactBlob(name, *_digest(path))
     if not server_spool().waiting(str(run_id)):
         try:
-            return upload(run_id, name, path, blob.sha256, blob.size)
+            return upload(run_id, path, blob)
         except DatabaseUnavailableError:
             pass
     return _spooled(run_id, path, blob)
@@ -253,13 +355,13 @@ def _log_together(run_id: uuid.UUID, declared: list[tuple[Path, ArtifactBlob]]) 
         """The bytes to the store (the blob then waits for the common record) or through the server."""
         if offer.stored:
             return blob
-        if offer.upload is None:
+        if offer.upload is None and offer.parts is None:
             records[blob.name] = _through_server(run_id, blob.name, path, blob.sha256, blob.size)
             return None
         try:
-            _to_store(offer.upload, path, f"artifact {blob.name!r} of run {run_id}")
+            _to_store(offer, path, blob, f"artifact {blob.name!r} of run {run_id}")
         except _Expired:  # a slow start of the batch: the whole exchange again, for this file alone
-            records[blob.name] = upload(run_id, blob.name, path, blob.sha256, blob.size)
+            records[blob.name] = upload(run_id, path, blob)
             return None
         return blob
 
@@ -275,7 +377,7 @@ def _log_together(run_id: uuid.UUID, declared: list[tuple[Path, ArtifactBlob]]) 
         except NotFoundError:
             # A blob left the store meanwhile (a run using the same bytes was deleted): each file on its own.
             paths = {blob.name: path for path, blob in declared}
-            stored = [upload(run_id, blob.name, paths[blob.name], blob.sha256, blob.size) for blob in waiting]
+            stored = [upload(run_id, paths[blob.name], blob) for blob in waiting]
         records.update((record.name, record) for record in stored)
     return records
 

@@ -5,6 +5,7 @@ import threading
 from pathlib import Path
 
 from gemini.domain.errors import InvalidInputError
+from gemini.domain.records import ArtifactBlob
 from gemini.remote import http
 from gemini.remote.batches import send_batch
 from gemini.tracking import spool
@@ -33,7 +34,7 @@ def send_entry(entry: spool.Entry) -> None:
         from gemini.remote.artifacts import upload
 
         payload = entry.payload
-        upload(entry.run_id, payload["name"], Path(payload["copy"]), payload["sha256"], payload["size"])
+        upload(entry.run_id, Path(payload["copy"]), ArtifactBlob(payload["name"], payload["sha256"], payload["size"]))
     else:
         raise InvalidInputError(f"unknown spool entry kind {entry.kind!r}")
 

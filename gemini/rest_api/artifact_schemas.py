@@ -4,7 +4,7 @@ import datetime as dt
 
 from pydantic import ConfigDict, Field
 
-from gemini.domain.records import ArtifactRecord, PresignedRequest
+from gemini.domain.records import ArtifactRecord, PartsUpload, PresignedRequest
 from gemini.rest_api.schemas import PublicSchema, Schema
 
 ARTIFACT_EXAMPLE = {
@@ -39,6 +39,14 @@ class ArtifactBlob(Schema):
     name: str = Field(description="The artifact's name within the run, e.g. 'weights/best.pt'.")
     sha256: str = Field(description="SHA-256 of the bytes, as 64 hexadecimal digits.")
     size: int = Field(description="In bytes.")
+    part_bytes: int | None = Field(
+        default=None,
+        description="To upload a large file in parts (offer only): the size of each part but the last, "
+        "from 5 MiB to 5 GiB, at most 10,000 parts; with part_sha256s.",
+    )
+    part_sha256s: list[str] | None = Field(
+        default=None, description="Each part's SHA-256, in order (offer only); the store checks each part against it."
+    )
 
 
 class ArtifactBlobs(Schema):
@@ -65,11 +73,35 @@ class PresignedPublic(PublicSchema):
         return cls(method=request.method, url=request.url, headers=request.headers, expires_at=request.expires_at)
 
 
+class PartsUploadPublic(PublicSchema):
+    part_bytes: int = Field(description="Part n (from 1) is the bytes from (n - 1) * part_bytes, part_bytes of them but the last.")
+    parts: list[PresignedPublic] = Field(description="Part n's request is parts[n - 1]; send them in any order, side by side.")
+    complete: PresignedPublic = Field(
+        description="Then send this with S3's CompleteMultipartUpload XML: each part's PartNumber, ETag (as the "
+        "store answered it) and ChecksumSHA256; then record the artifact (artifact_records)."
+    )
+
+    @classmethod
+    def of(cls, upload: PartsUpload | None) -> "PartsUploadPublic | None":
+        if upload is None:
+            return None
+        return cls(
+            part_bytes=upload.part_bytes,
+            parts=[PresignedPublic.of(request) for request in upload.parts],
+            complete=PresignedPublic.of(upload.complete),
+        )
+
+
 class ArtifactUploadOfferPublic(PublicSchema):
     stored: bool = Field(description="The store holds these bytes already: record them (artifact_records).")
     upload: PresignedPublic | None = Field(
         description="Send the bytes to the store with this request, then record them (artifact_records). "
-        "Null with stored false: PUT them to /api/model_runs/{run_id}/artifacts/{name} instead."
+        "Null with stored false and parts null: PUT them to /api/model_runs/{run_id}/artifacts/{name} instead."
+    )
+    parts: PartsUploadPublic | None = Field(
+        default=None,
+        description="For an artifact offered with part_bytes, when the store takes parts: upload them with these "
+        "requests instead, then record the artifact (artifact_records).",
     )
 
 

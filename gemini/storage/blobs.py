@@ -34,7 +34,7 @@ from pathlib import Path
 from typing import Protocol
 
 from gemini.domain.errors import ArtifactCorruptedError, ArtifactTooLargeError, StorageUnavailableError
-from gemini.domain.records import PresignedRequest
+from gemini.domain.records import BlobParts, PartsUpload, PresignedRequest
 
 CHUNK_BYTES = 1024 * 1024
 """How much is read or written at a time: enough to amortise each system call, little enough to stream."""
@@ -138,6 +138,9 @@ class BlobStore:
         return str(self.root)
 
     def presigned_upload(self, sha256: str, size: int) -> PresignedRequest | None:  # noqa: ARG002
+        return None
+
+    def presigned_parts_upload(self, sha256: str, size: int, parts: BlobParts) -> PartsUpload | None:  # noqa: ARG002
         return None
 
     def presigned_download(self, sha256: str) -> PresignedRequest | None:  # noqa: ARG002

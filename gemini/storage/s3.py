@@ -32,16 +32,9 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 
 from gemini.domain.errors import ArtifactCorruptedError, StorageUnavailableError
-from gemini.domain.records import PresignedRequest
+from gemini.domain.limits import MAX_UPLOAD_PART_BYTES, MAX_UPLOAD_PARTS, UPLOAD_PART_BYTES
+from gemini.domain.records import BlobParts, PartsUpload, PresignedRequest
 from gemini.storage.blobs import CHUNK_BYTES, DIGEST, Lock, StoredBlob, SweepResult, checked_chunks, too_large
-
-PART_BYTES = 8 * 1024 * 1024
-"""Size of each part of a multipart upload: S3's minimum is 5 MiB; 8 MiB is what the AWS tools use."""
-
-MAX_PARTS = 10_000  # S3's limit on the parts of one upload
-
-SINGLE_PUT_LIMIT = 5 * 1024**3
-"""The largest object one PUT may carry (S3's limit): a larger one goes through the server in parts."""
 
 
 def parse_s3_root(root: str) -> tuple[str, str]:
@@ -139,7 +132,9 @@ class S3BlobStore:
                     return None
                 raise
         stored_checksum = answer.get("ChecksumSHA256")
-        if stored_checksum and "-" not in stored_checksum and stored_checksum != _checksum(sha256):
+        # An object put in parts carries its parts' checksum, not its bytes' (its ETag ends "-<parts>").
+        in_parts = "-" in answer.get("ETag", "") or "-" in (stored_checksum or "")
+        if stored_checksum and not in_parts and stored_checksum != _checksum(sha256):
             # The store computed the bytes' digest when they arrived, and it is not the name's.
             raise ArtifactCorruptedError(f"the stored bytes of {sha256} hash to another SHA-256 in {self.root}")
         return answer["ContentLength"]
@@ -157,7 +152,7 @@ class S3BlobStore:
     def presigned_upload(self, sha256: str, size: int) -> PresignedRequest | None:
         """A URL a client may PUT the blob's bytes to directly, the store checking them against their
         SHA-256; ``None`` when the bytes should come through the server instead."""
-        if not self.presigns or size > SINGLE_PUT_LIMIT:
+        if not self.presigns or size > MAX_UPLOAD_PART_BYTES:
             return None
         checksum = _checksum(sha256)
         with self._calls("sign an upload URL"):
@@ -171,6 +166,57 @@ class S3BlobStore:
             url=url,
             headers={"Content-Length": str(size), "x-amz-checksum-sha256": checksum},
             expires_at=_expiry(self.presigned_url_seconds),
+        )
+
+    def presigned_parts_upload(self, sha256: str, size: int, parts: BlobParts) -> PartsUpload | None:
+        """Requests that put a large blob's parts into the store directly, each checked there against the
+        SHA-256 the client declared for it, then assemble them under the blob's name; ``None`` when the
+        bytes should come through the server instead. The parts go straight to the blob's key (an
+        abandoned upload is aborted by ``sweep``): copying them there afterwards would cost the store a
+        second write of every byte."""
+        if not self.presigns:
+            return None
+        key = self.key_of(sha256)
+        with self._calls("start an upload in parts"):
+            started = self.client.create_multipart_upload(Bucket=self.bucket, Key=key, ChecksumAlgorithm="SHA256")
+            upload_id = started["UploadId"]
+            requests = []
+            for number, (part_sha256, part_size) in enumerate(_part_sizes(parts, size), start=1):
+                checksum = _checksum(part_sha256)
+                url = self.client.generate_presigned_url(
+                    "upload_part",
+                    Params={
+                        "Bucket": self.bucket,
+                        "Key": key,
+                        "UploadId": upload_id,
+                        "PartNumber": number,
+                        "ContentLength": part_size,
+                        "ChecksumSHA256": checksum,
+                    },
+                    ExpiresIn=self.presigned_url_seconds,
+                )
+                requests.append(
+                    PresignedRequest(
+                        method="PUT",
+                        url=url,
+                        headers={"Content-Length": str(part_size), "x-amz-checksum-sha256": checksum},
+                        expires_at=_expiry(self.presigned_url_seconds),
+                    )
+                )
+            complete = self.client.generate_presigned_url(
+                "complete_multipart_upload",
+                Params={"Bucket": self.bucket, "Key": key, "UploadId": upload_id},
+                ExpiresIn=self.presigned_url_seconds,
+            )
+        return PartsUpload(
+            part_bytes=parts.part_bytes,
+            parts=tuple(requests),
+            complete=PresignedRequest(
+                method="POST",
+                url=complete,
+                headers={"Content-Type": "application/xml"},
+                expires_at=_expiry(self.presigned_url_seconds),
+            ),
         )
 
     def presigned_download(self, sha256: str) -> PresignedRequest | None:
@@ -258,15 +304,16 @@ class S3BlobStore:
                 freed = sum(old_blobs[digest] for digest in unused)
         leftovers = [key for key, _, modified in self._list(f"{self.prefix}tmp/") if _began(key, modified) <= cutoff]
         temporary = self._delete(leftovers)
+        # Unfinished uploads in parts: through this process to tmp/, from clients straight to blobs/.
         with self._calls("list unfinished uploads"):
-            pages = self.client.get_paginator("list_multipart_uploads").paginate(
-                Bucket=self.bucket, Prefix=f"{self.prefix}tmp/"
-            )
-            for page in pages:
-                for upload in page.get("Uploads", []):
-                    if _began(upload["Key"], upload["Initiated"]) <= cutoff:
-                        self.client.abort_multipart_upload(Bucket=self.bucket, Key=upload["Key"], UploadId=upload["UploadId"])
-                        temporary += 1
+            for prefix in (f"{self.prefix}tmp/", f"{self.prefix}blobs/"):
+                for page in self.client.get_paginator("list_multipart_uploads").paginate(Bucket=self.bucket, Prefix=prefix):
+                    for upload in page.get("Uploads", []):
+                        if _began(upload["Key"], upload["Initiated"]) <= cutoff:
+                            self.client.abort_multipart_upload(
+                                Bucket=self.bucket, Key=upload["Key"], UploadId=upload["UploadId"]
+                            )
+                            temporary += 1
         return SweepResult(removed, freed, temporary)
 
     def _list(self, prefix: str) -> Iterator[tuple[str, int, dt.datetime]]:
@@ -301,7 +348,7 @@ class S3BlobWriter:
         self._max_bytes = max_bytes
         self._digest = hashlib.sha256()
         self._buffer = bytearray()
-        self._part_bytes = max(PART_BYTES, -(-max_bytes // MAX_PARTS))
+        self._part_bytes = max(UPLOAD_PART_BYTES, -(-max_bytes // MAX_UPLOAD_PARTS))
         self._parts: _Parts | None = None
         # Named after when it began: its age is then known whatever a store reports of its uploads.
         self._temporary_key = f"{store.prefix}tmp/{int(time.time())}-{uuid.uuid4().hex}"
@@ -384,6 +431,12 @@ class S3BlobWriter:
                 self.store.client.abort_multipart_upload(
                     Bucket=self.store.bucket, Key=self._temporary_key, UploadId=parts.upload_id
                 )
+
+
+def _part_sizes(parts: BlobParts, size: int) -> Iterator[tuple[str, int]]:
+    """Each declared part's SHA-256 and size; the last part holds what is left."""
+    for number, part_sha256 in enumerate(parts.sha256s):
+        yield part_sha256, min(parts.part_bytes, size - number * parts.part_bytes)
 
 
 def _began(key: str, reported: dt.datetime) -> dt.datetime:

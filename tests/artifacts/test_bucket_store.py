@@ -1,6 +1,7 @@
 """What only a bucket store does: presigned uploads and downloads, the grace period of its sweep, the
 store failing part way, and moving a registry's blobs between a directory and a bucket."""
 
+import base64
 import hashlib
 import os
 import subprocess
@@ -14,11 +15,12 @@ import pytest
 from gemini.config import get_settings
 from gemini.core import artifacts
 from gemini.domain.errors import ArtifactCorruptedError, InvalidInputError, NotFoundError, StorageUnavailableError
+from gemini.domain.records import ArtifactBlob, BlobParts
 from gemini.registry import registry
 from gemini.remote import artifacts as remote_artifacts
 from tests.artifacts.conftest import DirectoryStore, write_file
 from tests.conftest import empty_registry, running_gemini_server
-from tests.s3_support import BucketStore, ExpiringProxy, new_root, running_s3_server
+from tests.s3_support import BUCKET, BucketStore, ExpiringProxy, new_root, running_s3_server
 
 bucket_only = pytest.mark.parametrize("storage", ["s3"], indirect=True)
 directory_only = pytest.mark.parametrize("storage", ["directory"], indirect=True)
@@ -438,7 +440,9 @@ def test_a_directory_sends_its_largest_files_first(remote_registry_s3, tmp_path,
     sent = []
     original = remote_artifacts._to_store
     monkeypatch.setattr(
-        remote_artifacts, "_to_store", lambda request, path, what: sent.append(path.name) or original(request, path, what)
+        remote_artifacts,
+        "_to_store",
+        lambda offer, path, blob, what: sent.append(path.name) or original(offer, path, blob, what),
     )
     registry().log_artifact_directory(run_id=run_id, directory=tmp_path / "train")
     assert sent == ["best.pt", "last.pt", "a.png", "results.csv", "args.yaml"]
@@ -487,3 +491,119 @@ def test_a_directory_is_hashed_a_few_files_at_a_time(remote_registry_s3, tmp_pat
     monkeypatch.setattr(remote_artifacts, "_digest", hashed_together)
     records = registry().log_artifact_directory(run_id=run_id, directory=tmp_path / "train")
     assert [record.name for record in records] == ["best.pt", "last.pt"]
+
+
+# -- large files in parts ------------------------------------------------------------------------------------
+
+PART = 8 * 1024 * 1024
+
+
+def in_parts(data: bytes, part_bytes: int = PART) -> dict:
+    """``data`` declared with its parts, as a client cuts a large file."""
+    parts = [data[start : start + part_bytes] for start in range(0, len(data), part_bytes)]
+    return {"part_bytes": part_bytes, "part_sha256s": [digest_of(part) for part in parts]}
+
+
+@bucket_only
+def test_an_offer_in_parts_signs_each_part_with_its_own_checksum_and_the_parts_make_the_blob(run_id, store, tmp_path):
+    data = os.urandom(2 * PART + 1234)
+    offered = registry().offer_artifact_uploads(run_id=run_id, artifacts=[{**declared("big.bin", data), **in_parts(data)}])[0]
+    assert not offered.stored and offered.upload is None
+    assert offered.parts.part_bytes == PART and len(offered.parts.parts) == 3
+    sizes = [int(request.headers["Content-Length"]) for request in offered.parts.parts]
+    assert sizes == [PART, PART, 1234]
+    for request, part_sha256 in zip(offered.parts.parts, in_parts(data)["part_sha256s"]):
+        assert request.method == "PUT" and "X-Amz-Signature=" in request.url
+        assert base64.b64decode(request.headers["x-amz-checksum-sha256"]).hex() == part_sha256
+    assert offered.parts.complete.method == "POST"
+    with pytest.raises(NotFoundError):  # nothing is there before the parts are put together
+        record(run_id, "big.bin", data)
+    blob = ArtifactBlob("big.bin", digest_of(data), len(data), BlobParts(PART, tuple(in_parts(data)["part_sha256s"])))
+    remote_artifacts._to_store(offered, write_bytes(tmp_path / "big.bin", data), blob, "big.bin")
+    assert record(run_id, "big.bin", data).sha256 == digest_of(data)
+    assert store.blobs() == {digest_of(data)}
+    assert registry().download_artifact(run_id=run_id, name="big.bin", dest=tmp_path / "copy.bin").read_bytes() == data
+
+
+@directory_only
+def test_a_directory_store_offers_no_parts_either(run_id):
+    data = os.urandom(PART + 1)
+    offered = registry().offer_artifact_uploads(run_id=run_id, artifacts=[{**declared("big.bin", data), **in_parts(data)}])[0]
+    assert (offered.stored, offered.upload, offered.parts) == (False, None, None)
+
+
+@pytest.mark.parametrize(
+    ("parts", "message"),
+    [
+        ({"part_bytes": 1024, "part_sha256s": ["0" * 64] * 2}, "part_bytes must be a whole number of bytes from 5242880"),
+        ({"part_bytes": PART, "part_sha256s": ["0" * 64]}, "one SHA-256 for each of the 2 parts"),
+        ({"part_bytes": PART, "part_sha256s": ["0" * 64, "not a digest"]}, r"part_sha256s\[1\] must be 64 hexadecimal"),
+        ({"part_bytes": PART}, "with part_bytes and part_sha256s or without"),
+    ],
+)
+def test_parts_that_do_not_fit_the_size_are_refused_naming_what_is_wrong(run_id, parts, message):
+    data = b"x" * (PART + 1)
+    with pytest.raises(InvalidInputError, match=message):
+        registry().offer_artifact_uploads(run_id=run_id, artifacts=[{**declared("big.bin", data), **parts}])
+
+
+@bucket_only
+def test_gc_aborts_an_upload_in_parts_that_was_never_completed(run_id, store, s3_server, monkeypatch):
+    data = os.urandom(PART + 10)
+    registry().offer_artifact_uploads(run_id=run_id, artifacts=[{**declared("big.bin", data), **in_parts(data)}])
+    unfinished = lambda: s3_server.client().list_multipart_uploads(Bucket=BUCKET, Prefix=store.prefix).get("Uploads", [])  # noqa: E731
+    assert len(unfinished()) == 1
+    monkeypatch.setenv("GEMINI_ARTIFACT_GC_GRACE_SECONDS", "0")
+    assert artifacts.collect_garbage().temporary_files_removed == 1
+    assert unfinished() == [] and store.blobs() == set()
+
+
+def a_client_of(remote_registry_s3, monkeypatch):  # noqa: ANN001, ANN201
+    """This process as a training node of the bucket server, with no AWS variables."""
+    for key in [key for key in os.environ if key.startswith("AWS_")]:
+        monkeypatch.delenv(key)
+    monkeypatch.setenv("GEMINI_API_URL", remote_registry_s3.url)
+    empty_registry(remote_registry_s3.database_url, monkeypatch, remote_registry_s3.artifact_root)
+
+
+def test_a_large_file_goes_from_the_client_to_the_bucket_in_parts_side_by_side(remote_registry_s3, s3_server, tmp_path, monkeypatch):
+    from gemini.remote import http
+
+    a_client_of(remote_registry_s3, monkeypatch)
+    monkeypatch.setattr(remote_artifacts, "UPLOAD_IN_PARTS_FROM_BYTES", 2 * PART)
+    run_id = registry().create_run(model_run_info={"large": "parts"})[0].id
+    data = os.urandom(3 * PART + 99)
+    small = b"args" * 100
+    sent_to_server, sent_to_store = [], []
+    original_send, original_store = http.send, remote_artifacts._send_to_store
+    monkeypatch.setattr(http, "send", lambda operation, **arguments: sent_to_server.append(operation) or original_send(operation, **arguments))
+
+    def to_store(request, content, what):  # noqa: ANN001, ANN202
+        sent_to_store.append((request.method, what))
+        return original_store(request, content, what)
+
+    monkeypatch.setattr(remote_artifacts, "_send_to_store", to_store)
+    record = registry().log_artifact_file(run_id=run_id, path=write_bytes(tmp_path / "last.pt", data), name="weights/last.pt")
+    assert record.sha256 == digest_of(data) and record.size == len(data)
+    assert registry().log_artifact_file(run_id=run_id, path=write_bytes(tmp_path / "args.yaml", small), name="args.yaml").size == 400
+    # The bytes went to the bucket in four parts and a completion; the server had an offer and a record of each.
+    assert sorted(what.split(" of ")[0] for method, what in sent_to_store if method == "PUT") == [
+        "artifact 'args.yaml'", "part 1", "part 2", "part 3", "part 4"
+    ]
+    assert [method for method, _ in sent_to_store].count("POST") == 1
+    assert sent_to_server == ["offer_artifact_uploads", "record_stored_artifacts"] * 2
+    stored = s3_server.client().head_object(Bucket=BUCKET, Key=BucketStore(s3_server, remote_registry_s3.artifact_root).key(record.sha256))
+    assert stored["ContentLength"] == len(data) and stored["ETag"].strip('"').endswith("-4")
+    assert registry().download_artifact(run_id=run_id, name="weights/last.pt", dest=tmp_path / "copy.pt").read_bytes() == data
+
+
+def test_a_client_asks_again_when_the_requests_for_its_parts_have_expired(expiring, monkeypatch, tmp_path):
+    monkeypatch.setattr(remote_artifacts, "UPLOAD_IN_PARTS_FROM_BYTES", PART)
+    run_id = registry().create_run(model_run_info={"expired": "parts"})[0].id
+    monkeypatch.setattr(remote_artifacts, "_to_store", late(remote_artifacts._to_store))
+    data = os.urandom(PART + 1024)
+    refused_before = expiring.refused
+    record = registry().log_artifact_file(run_id=run_id, path=write_bytes(tmp_path / "w.pt", data), name="w.pt")
+    assert record.sha256 == digest_of(data)
+    assert expiring.refused >= refused_before + 1  # the late parts were refused, then asked for again
+    assert registry().download_artifact(run_id=run_id, name="w.pt", dest=tmp_path / "copy.pt").read_bytes() == data

@@ -30,6 +30,7 @@ from gemini.rest_api.artifact_schemas import (
     ArtifactLinkPublic,
     ArtifactPublic,
     ArtifactUploadOfferPublic,
+    PartsUploadPublic,
     PresignedPublic,
 )
 from gemini.rest_api.errors import NOT_FOUND, READ_ERRORS, WRITE_ERRORS, error_response
@@ -307,17 +308,26 @@ exchange_router = APIRouter(prefix="/model_runs/{run_id}", tags=["artifacts"], r
 )
 def offer_artifact_uploads(run_id: uuid.UUID, body: ArtifactBlobs) -> list[ArtifactUploadOfferPublic]:
     """Before uploads: for each artifact, whether the store holds its bytes already, or a presigned request
-    that puts them into the store directly (S3), or neither (PUT them to ``/artifacts/{name}``). Nothing
-    is recorded."""
-    offers = registry().offer_artifact_uploads(run_id=run_id, artifacts=[item.model_dump() for item in body.artifacts])
-    return [ArtifactUploadOfferPublic(stored=offer.stored, upload=PresignedPublic.of(offer.upload)) for offer in offers]
+    that puts them into the store directly (S3), requests for its parts (declared with ``part_bytes``), or
+    none of these (PUT them to ``/artifacts/{name}``). Nothing is recorded."""
+    offers = registry().offer_artifact_uploads(
+        run_id=run_id, artifacts=[item.model_dump(exclude_none=True) for item in body.artifacts]
+    )
+    return [
+        ArtifactUploadOfferPublic(
+            stored=offer.stored, upload=PresignedPublic.of(offer.upload), parts=PartsUploadPublic.of(offer.parts)
+        )
+        for offer in offers
+    ]
 
 
 @exchange_router.post("/artifact_records", dependencies=WRITE_ACCESS, responses={**WRITE_ERRORS, **NOT_FOUND})
 def record_stored_artifacts(run_id: uuid.UUID, body: ArtifactBlobs) -> list[ArtifactPublic]:
     """After presigned uploads: record the artifacts, all or none, once the store is seen to hold a blob
     of each one's SHA-256 and size (404 when it does not: upload again)."""
-    records = registry().record_stored_artifacts(run_id=run_id, artifacts=[item.model_dump() for item in body.artifacts])
+    records = registry().record_stored_artifacts(
+        run_id=run_id, artifacts=[item.model_dump(exclude_none=True) for item in body.artifacts]
+    )
     return [ArtifactPublic.of(record) for record in records]
 
 
