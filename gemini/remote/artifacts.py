@@ -4,8 +4,7 @@ An upload first tells the server the file's SHA-256 and size, and for a large fi
 The server answers that the bytes are stored already, or with a presigned request that puts them into
 the store directly (checked there against their SHA-256), or with one for each part (sent side by side,
 each checked there against its own SHA-256), or with none, and then they stream through the server's
-upload route. The server
-records the artifact once the store holds the bytes. When the server or the store cannot be reached, a
+upload route. The server records the artifact once the store holds the bytes. When the server or the store cannot be reached, a
 copy of the file goes to the offline spool and is uploaded when they answer again. Downloads read from
 the store directly when the server hands out a presigned request, else through the server; either way
 into a temporary file beside the destination, renamed over it only once the bytes matched their SHA-256.
