@@ -35,13 +35,13 @@ from gemini.domain.limits import (
     MAX_ERROR_MESSAGE_LENGTH,
     MAX_INFO_DEPTH,
     MAX_KEY_LENGTH,
-    MAX_UPLOAD_PART_BYTES,
-    MAX_UPLOAD_PARTS,
-    MIN_UPLOAD_PART_BYTES,
     MAX_NAME_LENGTH,
     MAX_SEGMENT_BYTES,
     MAX_STEP,
+    MAX_UPLOAD_PART_BYTES,
+    MAX_UPLOAD_PARTS,
     MAX_VERSION,
+    MIN_UPLOAD_PART_BYTES,
 )
 from gemini.domain.statuses import END_STATUSES
 
