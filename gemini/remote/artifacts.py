@@ -214,8 +214,12 @@ def _forget_store_clients_after_fork() -> None:
 os.register_at_fork(after_in_child=_forget_store_clients_after_fork)
 
 
-def _send_to_store(request: PresignedRequest, content: Callable[[], Iterable[bytes] | bytes], what: str) -> httpx.Response:
-    """Send ``content()`` to the store as the presigned request says, repeated on a lost connection."""
+def _send_to_store(
+    request: PresignedRequest, content: Callable[[], Iterable[bytes] | bytes], what: str, *, completes: bool = False
+) -> httpx.Response:
+    """Send ``content()`` to the store as the presigned request says, repeated on a lost connection.
+    ``completes``: the request completes an upload in parts, so when it is repeated after a lost answer,
+    ``NoSuchUpload`` means the first one may have done it (the record looks)."""
     settings = get_settings()
     attempt = 0
     client = _store_client()
@@ -233,6 +237,8 @@ def _send_to_store(request: PresignedRequest, content: Callable[[], Iterable[byt
             continue
         if response.status_code == 403:
             raise _Expired(response.text[:200])
+        if completes and attempt > 0 and response.status_code == 404 and b"NoSuchUpload" in response.content:
+            return response
         if response.status_code >= 400 or b"<Error>" in response.content[:512]:
             # S3 may answer the completion of an upload in parts with 200 and an error in the body.
             raise StorageUnavailableError(
@@ -264,7 +270,7 @@ def _to_store(offer: ArtifactUploadOffer, path: Path, blob: ArtifactBlob, what: 
         except BaseException:
             sending.shutdown(cancel_futures=True)  # the parts not begun yet: the upload is given up
             raise
-    _send_to_store(upload.complete, lambda: _completion(etags, blob.parts), f"the parts of {what}")
+    _send_to_store(upload.complete, lambda: _completion(etags, blob.parts), f"the parts of {what}", completes=True)
 
 
 def _completion(etags: list[str], parts: BlobParts) -> bytes:

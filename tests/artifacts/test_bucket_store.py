@@ -578,9 +578,9 @@ def test_a_large_file_goes_from_the_client_to_the_bucket_in_parts_side_by_side(r
     original_send, original_store = http.send, remote_artifacts._send_to_store
     monkeypatch.setattr(http, "send", lambda operation, **arguments: sent_to_server.append(operation) or original_send(operation, **arguments))
 
-    def to_store(request, content, what):  # noqa: ANN001, ANN202
+    def to_store(request, content, what, **options):  # noqa: ANN001, ANN003, ANN202
         sent_to_store.append((request.method, what))
-        return original_store(request, content, what)
+        return original_store(request, content, what, **options)
 
     monkeypatch.setattr(remote_artifacts, "_send_to_store", to_store)
     record = registry().log_artifact_file(run_id=run_id, path=write_bytes(tmp_path / "last.pt", data), name="weights/last.pt")
@@ -606,4 +606,36 @@ def test_a_client_asks_again_when_the_requests_for_its_parts_have_expired(expiri
     record = registry().log_artifact_file(run_id=run_id, path=write_bytes(tmp_path / "w.pt", data), name="w.pt")
     assert record.sha256 == digest_of(data)
     assert expiring.refused >= refused_before + 1  # the late parts were refused, then asked for again
+    assert registry().download_artifact(run_id=run_id, name="w.pt", dest=tmp_path / "copy.pt").read_bytes() == data
+
+
+def test_a_completion_whose_answer_was_lost_is_sent_again_and_the_artifact_recorded(remote_registry_s3, tmp_path, monkeypatch):
+    """The store completed the upload, the answer never arrived; sent again, the store knows the upload
+    no more (NoSuchUpload, as S3 and MinIO answer for a completed upload; moto answers 200 again, so that
+    answer is written here), and the record finds the object whole."""
+    a_client_of(remote_registry_s3, monkeypatch)
+    monkeypatch.setattr(remote_artifacts, "UPLOAD_IN_PARTS_FROM_BYTES", PART)
+    run_id = registry().create_run(model_run_info={"lost": "completion"})[0].id
+    client = remote_artifacts._store_client()
+    answers = []
+
+    class AnswerLost:
+        def request(self, method, url, **arguments):  # noqa: ANN001, ANN003, ANN202
+            if method == "POST" and len(answers) == 3:  # the completion again: the store completed it already
+                response = httpx.Response(404, content=b"<Error><Code>NoSuchUpload</Code></Error>")
+            else:
+                response = client.request(method, url, **arguments)
+            answers.append((method, response.status_code))
+            if method == "POST" and len(answers) == 3:  # two parts, then the first completion's answer is lost
+                raise httpx.ReadError("connection reset")
+            return response
+
+        def stream(self, method, url, **arguments):  # noqa: ANN001, ANN003, ANN202
+            return client.stream(method, url, **arguments)
+
+    monkeypatch.setattr(remote_artifacts, "_store_client", AnswerLost)
+    data = os.urandom(PART + 77)
+    record = registry().log_artifact_file(run_id=run_id, path=write_bytes(tmp_path / "w.pt", data), name="w.pt")
+    assert record.sha256 == digest_of(data)
+    assert answers == [("PUT", 200), ("PUT", 200), ("POST", 200), ("POST", 404)]
     assert registry().download_artifact(run_id=run_id, name="w.pt", dest=tmp_path / "copy.pt").read_bytes() == data
