@@ -41,6 +41,15 @@ MAX_UPLOAD_PARTS = 10_000
 """S3's most parts of one object: a file above 80,000 MiB is cut in larger parts."""
 UPLOAD_PARTS_AT_ONCE = 8
 """Parts of one large file sent at the same time."""
+
+
+def upload_part_bytes(size: int) -> int:
+    """The parts ``size`` bytes are cut in: ``UPLOAD_PART_BYTES``, or larger (whole MiB) when
+    ``MAX_UPLOAD_PARTS`` of those would not hold them."""
+    mib = 1024 * 1024
+    smallest = -(-size // MAX_UPLOAD_PARTS)
+    return max(UPLOAD_PART_BYTES, -(-smallest // mib) * mib)
+
 MAX_SEGMENT_BYTES = 255
 """Longest part of an artifact name between slashes, in UTF-8 bytes: what common file systems allow."""
 

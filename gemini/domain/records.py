@@ -182,6 +182,10 @@ class ArtifactUploadOffer:
     upload: PresignedRequest | None
     parts: PartsUpload | None = None
 
+    @property
+    def through_server(self) -> bool:
+        return not self.stored and self.upload is None and self.parts is None
+
 
 @dataclass(frozen=True, slots=True)
 class ArtifactLink:

@@ -4,10 +4,11 @@ An upload first tells the server the file's SHA-256 and size, and for a large fi
 The server answers that the bytes are stored already, or with a presigned request that puts them into
 the store directly (checked there against their SHA-256), or with one for each part (sent side by side,
 each checked there against its own SHA-256), or with none, and then they stream through the server's
-upload route. The server records the artifact once the store holds the bytes. When the server or the store cannot be reached, a
-copy of the file goes to the offline spool and is uploaded when they answer again. Downloads read from
-the store directly when the server hands out a presigned request, else through the server; either way
-into a temporary file beside the destination, renamed over it only once the bytes matched their SHA-256.
+upload route. The server records the artifact once the store holds the bytes. When the server or the
+store cannot be reached, a copy of the file goes to the offline spool and is uploaded when they answer
+again. Downloads read from the store directly when the server hands out a presigned request, else
+through the server; either way into a temporary file beside the destination, renamed over it only once
+the bytes matched their SHA-256.
 """
 
 import base64
@@ -37,10 +38,9 @@ from gemini.domain.errors import (
 from gemini.domain.limits import (
     ARTIFACT_UPLOADS_AT_ONCE,
     MAX_ARTIFACTS_PER_REQUEST,
-    MAX_UPLOAD_PARTS,
     UPLOAD_IN_PARTS_FROM_BYTES,
-    UPLOAD_PART_BYTES,
     UPLOAD_PARTS_AT_ONCE,
+    upload_part_bytes,
 )
 from gemini.domain.records import (
     ArtifactBlob,
@@ -93,20 +93,13 @@ def _sent(path: Path, start: int = 0, length: int | None = None) -> Iterator[byt
     return counted(_chunks(path, start, length))
 
 
-def _part_bytes(size: int) -> int:
-    """8 MiB parts, larger ones (whole MiB) when 10,000 of them would not hold the file."""
-    mib = 1024 * 1024
-    smallest = -(-size // MAX_UPLOAD_PARTS)
-    return max(UPLOAD_PART_BYTES, -(-smallest // mib) * mib)
-
-
 def _digest(path: Path) -> tuple[str, int, BlobParts | None]:
     """The file's SHA-256 and size, and for a large file its parts' SHA-256s, in one read (the parts
     hashed on a thread beside the whole)."""
     digest, size = hashlib.sha256(), 0
     try:
         expected_size = os.stat(path).st_size
-        part_bytes = _part_bytes(expected_size)
+        part_bytes = upload_part_bytes(expected_size)
         parts = None
         if expected_size >= UPLOAD_IN_PARTS_FROM_BYTES:
             parts = HashOnThread(PartDigests(part_bytes), name="gemini-part-digests")
@@ -291,7 +284,7 @@ def upload(run_id: object, path: Path, blob: ArtifactBlob) -> ArtifactRecord:
     what = f"artifact {name!r} of run {run_id}"
     for attempt in range(3):
         [offer] = offer_artifact_uploads(run_id=run_id, artifacts=[blob])
-        if not offer.stored and offer.upload is None and offer.parts is None:
+        if offer.through_server:
             return _through_server(run_id, name, path, sha256, size)
         if not offer.stored:
             try:
@@ -360,7 +353,7 @@ def _log_together(run_id: uuid.UUID, declared: list[tuple[Path, ArtifactBlob]]) 
         """The bytes to the store (the blob then waits for the common record) or through the server."""
         if offer.stored:
             return blob
-        if offer.upload is None and offer.parts is None:
+        if offer.through_server:
             records[blob.name] = _through_server(run_id, blob.name, path, blob.sha256, blob.size)
             return None
         try:

@@ -32,7 +32,7 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 
 from gemini.domain.errors import ArtifactCorruptedError, StorageUnavailableError
-from gemini.domain.limits import MAX_UPLOAD_PART_BYTES, MAX_UPLOAD_PARTS, UPLOAD_PART_BYTES
+from gemini.domain.limits import MAX_UPLOAD_PART_BYTES, upload_part_bytes
 from gemini.domain.records import BlobParts, PartsUpload, PresignedRequest
 from gemini.storage.blobs import CHUNK_BYTES, DIGEST, Lock, StoredBlob, SweepResult, checked_chunks, too_large
 
@@ -177,6 +177,7 @@ class S3BlobStore:
         if not self.presigns:
             return None
         key = self.key_of(sha256)
+        expires_at = _expiry(self.presigned_url_seconds)  # before signing: never later than the URLs
         with self._calls("start an upload in parts"):
             started = self.client.create_multipart_upload(Bucket=self.bucket, Key=key, ChecksumAlgorithm="SHA256")
             upload_id = started["UploadId"]
@@ -200,7 +201,7 @@ class S3BlobStore:
                         method="PUT",
                         url=url,
                         headers={"Content-Length": str(part_size), "x-amz-checksum-sha256": checksum},
-                        expires_at=_expiry(self.presigned_url_seconds),
+                        expires_at=expires_at,
                     )
                 )
             complete = self.client.generate_presigned_url(
@@ -215,7 +216,7 @@ class S3BlobStore:
                 method="POST",
                 url=complete,
                 headers={"Content-Type": "application/xml"},
-                expires_at=_expiry(self.presigned_url_seconds),
+                expires_at=expires_at,
             ),
         )
 
@@ -348,7 +349,7 @@ class S3BlobWriter:
         self._max_bytes = max_bytes
         self._digest = hashlib.sha256()
         self._buffer = bytearray()
-        self._part_bytes = max(UPLOAD_PART_BYTES, -(-max_bytes // MAX_UPLOAD_PARTS))
+        self._part_bytes = upload_part_bytes(max_bytes)
         self._parts: _Parts | None = None
         # Named after when it began: its age is then known whatever a store reports of its uploads.
         self._temporary_key = f"{store.prefix}tmp/{int(time.time())}-{uuid.uuid4().hex}"

@@ -6,7 +6,7 @@ import threading
 
 import pytest
 
-from gemini.domain.limits import MAX_UPLOAD_PARTS, UPLOAD_IN_PARTS_FROM_BYTES, UPLOAD_PART_BYTES
+from gemini.domain.limits import MAX_UPLOAD_PARTS, UPLOAD_IN_PARTS_FROM_BYTES, UPLOAD_PART_BYTES, upload_part_bytes
 from gemini.registry.hashing import HashOnThread, PartDigests
 from gemini.remote import artifacts as remote_artifacts
 
@@ -54,7 +54,7 @@ def test_a_file_below_the_threshold_is_declared_whole_and_one_above_it_in_parts(
 
 @pytest.mark.parametrize("size", [UPLOAD_IN_PARTS_FROM_BYTES, 80_000 * MIB, 80_000 * MIB + 1, 5 * 1024**4])
 def test_parts_are_8_mib_until_10000_of_them_would_not_hold_the_file_then_whole_mib(size):
-    part_bytes = remote_artifacts._part_bytes(size)
+    part_bytes = upload_part_bytes(size)
     assert part_bytes % MIB == 0 and part_bytes >= UPLOAD_PART_BYTES
     assert -(-size // part_bytes) <= MAX_UPLOAD_PARTS
     assert part_bytes == UPLOAD_PART_BYTES or -(-size // (part_bytes - MIB)) > MAX_UPLOAD_PARTS
