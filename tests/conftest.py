@@ -112,6 +112,15 @@ def empty_registry(database_url: str, monkeypatch: pytest.MonkeyPatch, artifact_
     return database_url
 
 
+def as_client_without_aws(server_url: str, database_url: str, monkeypatch: pytest.MonkeyPatch, artifact_root: str) -> str:
+    """This process as a training node of the server at ``server_url`` on a bucket: no AWS variable (the
+    server signs for the store), and the server's registry emptied."""
+    for key in [key for key in os.environ if key.startswith("AWS_")]:
+        monkeypatch.delenv(key)
+    monkeypatch.setenv("GEMINI_API_URL", server_url)
+    return empty_registry(database_url, monkeypatch, artifact_root)
+
+
 @pytest.fixture
 def db(database_url, monkeypatch, tmp_path) -> str:
     """An empty registry on each database kind, made the configured one (``GEMINI_DATABASE_URL``), with
@@ -201,10 +210,7 @@ def registry_on_store(request, monkeypatch: pytest.MonkeyPatch) -> str:
     mode = request.param
     if mode == "remote-s3":
         served = request.getfixturevalue("remote_registry_s3")
-        for key in [key for key in os.environ if key.startswith("AWS_")]:
-            monkeypatch.delenv(key)
-        monkeypatch.setenv("GEMINI_API_URL", served.url)
-        return empty_registry(served.database_url, monkeypatch, served.artifact_root)
+        return as_client_without_aws(served.url, served.database_url, monkeypatch, served.artifact_root)
     if mode == "postgresql-s3":
         bucket = request.getfixturevalue("s3_root")
         return empty_registry(request.getfixturevalue("postgresql_database_url"), monkeypatch, bucket)

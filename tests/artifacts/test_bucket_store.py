@@ -19,7 +19,7 @@ from gemini.domain.records import ArtifactBlob, BlobParts
 from gemini.registry import registry
 from gemini.remote import artifacts as remote_artifacts
 from tests.artifacts.conftest import DirectoryStore, write_file
-from tests.conftest import empty_registry, running_gemini_server
+from tests.conftest import as_client_without_aws, empty_registry, running_gemini_server
 from tests.s3_support import BUCKET, BucketStore, ExpiringProxy, new_root, running_s3_server
 
 bucket_only = pytest.mark.parametrize("storage", ["s3"], indirect=True)
@@ -41,6 +41,11 @@ def offer(run_id, name: str, data: bytes):  # noqa: ANN001, ANN201
 
 def record(run_id, name: str, data: bytes):  # noqa: ANN001, ANN201
     return registry().record_stored_artifacts(run_id=run_id, artifacts=[declared(name, data)])[0]
+
+
+def a_client_of(served, monkeypatch) -> None:  # noqa: ANN001
+    """This process as a training node of the session's bucket server (``remote_registry_s3``)."""
+    as_client_without_aws(served.url, served.database_url, monkeypatch, served.artifact_root)
 
 
 # -- presigned requests ----------------------------------------------------------------------------------
@@ -252,10 +257,7 @@ def expiring_server(s3_server, tmp_path_factory):
 @pytest.fixture
 def expiring(expiring_server, monkeypatch):
     served, proxy, database_url, root = expiring_server
-    for key in [key for key in os.environ if key.startswith("AWS_")]:
-        monkeypatch.delenv(key)
-    monkeypatch.setenv("GEMINI_API_URL", served.url)
-    empty_registry(database_url, monkeypatch, root)
+    as_client_without_aws(served.url, database_url, monkeypatch, root)
     return proxy
 
 
@@ -407,10 +409,7 @@ def test_a_directory_through_a_bucket_server_costs_two_requests_to_the_server(re
     """One offer for all the files, one record for all: not two requests a file."""
     from gemini.remote import http
 
-    for key in [key for key in os.environ if key.startswith("AWS_")]:
-        monkeypatch.delenv(key)
-    monkeypatch.setenv("GEMINI_API_URL", remote_registry_s3.url)
-    empty_registry(remote_registry_s3.database_url, monkeypatch, remote_registry_s3.artifact_root)
+    a_client_of(remote_registry_s3, monkeypatch)
     run_id = registry().create_run(model_run_info={"directory": "batch"})[0].id
     folder = tmp_path / "train"
     for index in range(12):
@@ -427,11 +426,8 @@ def test_a_directory_through_a_bucket_server_costs_two_requests_to_the_server(re
 
 def test_a_directory_sends_its_largest_files_first(remote_registry_s3, tmp_path, monkeypatch):
     """A checkpoint started last would travel alone while the other connections stand idle."""
-    for key in [key for key in os.environ if key.startswith("AWS_")]:
-        monkeypatch.delenv(key)
-    monkeypatch.setenv("GEMINI_API_URL", remote_registry_s3.url)
+    a_client_of(remote_registry_s3, monkeypatch)
     monkeypatch.setattr(remote_artifacts, "ARTIFACT_UPLOADS_AT_ONCE", 1)  # one at a time: the order they start in
-    empty_registry(remote_registry_s3.database_url, monkeypatch, remote_registry_s3.artifact_root)
     run_id = registry().create_run(model_run_info={"directory": "largest first"})[0].id
     sizes = {"args.yaml": 10, "weights/best.pt": 5000, "plots/a.png": 900, "results.csv": 40, "weights/last.pt": 4000}
     for name, size in sizes.items():
@@ -473,10 +469,7 @@ def test_a_directory_is_hashed_a_few_files_at_a_time(remote_registry_s3, tmp_pat
     the second in vain."""
     import threading
 
-    for key in [key for key in os.environ if key.startswith("AWS_")]:
-        monkeypatch.delenv(key)
-    monkeypatch.setenv("GEMINI_API_URL", remote_registry_s3.url)
-    empty_registry(remote_registry_s3.database_url, monkeypatch, remote_registry_s3.artifact_root)
+    a_client_of(remote_registry_s3, monkeypatch)
     run_id = registry().create_run(model_run_info={"directory": "hashed together"})[0].id
     for name in ("best.pt", "last.pt"):
         (tmp_path / "train").mkdir(exist_ok=True)
@@ -556,14 +549,6 @@ def test_gc_aborts_an_upload_in_parts_that_was_never_completed(run_id, store, s3
     monkeypatch.setenv("GEMINI_ARTIFACT_GC_GRACE_SECONDS", "0")
     assert artifacts.collect_garbage().temporary_files_removed == 1
     assert unfinished() == [] and store.blobs() == set()
-
-
-def a_client_of(remote_registry_s3, monkeypatch):  # noqa: ANN001, ANN201
-    """This process as a training node of the bucket server, with no AWS variables."""
-    for key in [key for key in os.environ if key.startswith("AWS_")]:
-        monkeypatch.delenv(key)
-    monkeypatch.setenv("GEMINI_API_URL", remote_registry_s3.url)
-    empty_registry(remote_registry_s3.database_url, monkeypatch, remote_registry_s3.artifact_root)
 
 
 def test_a_large_file_goes_from_the_client_to_the_bucket_in_parts_side_by_side(remote_registry_s3, s3_server, tmp_path, monkeypatch):

@@ -43,26 +43,23 @@ class CutShort(Exception):
     """What a transport raises when the connection drops (httpx's errors are not OSErrors)."""
 
 
-def test_a_download_cut_short_writes_nothing_and_ends_its_hashing(tmp_path):
-    def cut_short():
+@pytest.mark.parametrize(
+    ("failure", "raised", "message"),
+    [
+        # A download cut short: whatever the transport raises goes on as it is.
+        (CutShort("the connection was reset"), CutShort, "reset"),
+        # A source that cannot be read is not taken for a target that cannot be written.
+        (OSError(5, "Input/output error"), StorageUnavailableError, "cannot read weights: Input/output error"),
+    ],
+)
+def test_a_source_failing_part_way_writes_nothing_and_ends_its_hashing(tmp_path, failure, raised, message):
+    def failing():
         yield b"a" * 2_000_000
-        raise CutShort("the connection was reset")
+        raise failure
 
     target = tmp_path / "weights.pt"
-    with pytest.raises(CutShort, match="reset"):
-        write_verified(target, cut_short(), expected_sha256="0" * 64, what="weights")
-    assert list(tmp_path.iterdir()) == []
-    assert not _hashers()
-
-
-def test_a_source_that_cannot_be_read_is_not_taken_for_a_target_that_cannot_be_written(tmp_path):
-    def unreadable():
-        yield b"a" * 1000
-        raise OSError(5, "Input/output error")
-
-    target = tmp_path / "weights.pt"
-    with pytest.raises(StorageUnavailableError, match="cannot read weights: Input/output error"):
-        write_verified(target, unreadable(), expected_sha256="0" * 64, what="weights")
+    with pytest.raises(raised, match=message):
+        write_verified(target, failing(), expected_sha256="0" * 64, what="weights")
     assert list(tmp_path.iterdir()) == []
     assert not _hashers()
 
