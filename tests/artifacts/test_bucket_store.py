@@ -4,6 +4,7 @@ store failing part way, and moving a registry's blobs between a directory and a 
 import base64
 import hashlib
 import os
+import re
 import subprocess
 import sys
 import textwrap
@@ -525,7 +526,7 @@ def test_a_directory_store_offers_no_parts_either(run_id):
     assert (offered.stored, offered.upload, offered.parts) == (False, None, None)
 
 
-@pytest.mark.parametrize(
+BAD_PARTS = pytest.mark.parametrize(
     ("parts", "message"),
     [
         ({"part_bytes": 1024, "part_sha256s": ["0" * 64] * 2}, "part_bytes must be a whole number of bytes from 5242880"),
@@ -534,10 +535,27 @@ def test_a_directory_store_offers_no_parts_either(run_id):
         ({"part_bytes": PART}, "with part_bytes and part_sha256s or without"),
     ],
 )
+
+
+@BAD_PARTS
 def test_parts_that_do_not_fit_the_size_are_refused_naming_what_is_wrong(run_id, parts, message):
     data = b"x" * (PART + 1)
     with pytest.raises(InvalidInputError, match=message):
         registry().offer_artifact_uploads(run_id=run_id, artifacts=[{**declared("big.bin", data), **parts}])
+
+
+@BAD_PARTS
+def test_parts_that_do_not_fit_are_refused_through_a_server_by_the_client_and_by_the_server(
+    remote_registry_s3, monkeypatch, parts, message
+):
+    a_client_of(remote_registry_s3, monkeypatch)
+    run_id = registry().create_run(model_run_info={"parts": "refused"})[0].id
+    body = {**declared("big.bin", b"x" * (PART + 1)), **parts}
+    with pytest.raises(InvalidInputError, match=message):
+        registry().offer_artifact_uploads(run_id=run_id, artifacts=[body])
+    answer = httpx.post(f"{remote_registry_s3.url}/api/model_runs/{run_id}/artifact_uploads", json={"artifacts": [body]})
+    assert answer.status_code == 422
+    assert re.search(message, answer.text)
 
 
 @bucket_only
