@@ -58,6 +58,7 @@ from gemini.registry.hashing import HashOnThread, PartDigests
 from gemini.registry.progress import counted
 from gemini.remote import http
 from gemini.remote.spooling import server_spool
+from gemini.remote.store_transport import StoreTransport
 from gemini.tracking import spool
 
 CHUNK_BYTES = 1024 * 1024
@@ -196,7 +197,9 @@ def _store_client() -> httpx.Client:
     with _store_clients_lock:
         client = _store_clients.get(timeout)
         if client is None:
-            client = _store_clients[timeout] = httpx.Client(timeout=httpx.Timeout(timeout, connect=min(timeout, 10.0)))
+            client = _store_clients[timeout] = httpx.Client(
+                timeout=httpx.Timeout(timeout, connect=min(timeout, 10.0)), transport=StoreTransport()
+            )
         return client
 
 

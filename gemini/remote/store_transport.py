@@ -1,0 +1,203 @@
+"""How presigned requests reach the artifact store: HTTP/1.1 through the standard library's
+``http.client``, the bytes read 1 MiB at a time, behind httpx's client interface.
+
+httpx's own transport reads a response 64 KiB at a time through a pure-Python parser: a 1 GiB download
+cost twice boto3's CPU time and reached 55-60% of its speed (docs/benchmarks.md). ``http.client`` is what
+boto3 itself sends with (through urllib3), and reads a large step straight from the socket. The REST
+client keeps httpx's transport: its requests are small. Requests the environment sends through a proxy
+(``HTTPS_PROXY``, ``HTTP_PROXY``, ``NO_PROXY``) go through httpx's transport, which speaks to proxies.
+"""
+
+from __future__ import annotations
+
+import http.client
+import select
+import ssl
+import threading
+import urllib.request
+from collections.abc import Iterator
+
+import httpx
+
+READ_BYTES = 1024 * 1024
+IDLE_CONNECTIONS_PER_STORE = 32  # more than the parts and files sent at once
+DEFAULT_PORTS = {"http": 80, "https": 443}
+
+Origin = tuple[str, str, int]
+
+
+def _closed_while_idle(connection: http.client.HTTPConnection) -> bool:
+    """An idle kept-alive connection that has something to read was closed by the store (or is out of
+    step): sending on it would fail half-way, so it is not reused."""
+    if connection.sock is None:
+        return True
+    try:
+        readable, _, _ = select.select([connection.sock], [], [], 0)
+    except (OSError, ValueError):
+        return True
+    return bool(readable)
+
+
+class StoreTransport(httpx.BaseTransport):
+    def __init__(self) -> None:
+        self._ssl_context: ssl.SSLContext | None = None
+        self._idle: dict[Origin, list[http.client.HTTPConnection]] = {}
+        self._lock = threading.Lock()
+        self._proxies = urllib.request.getproxies_environment()
+        self._through_proxy: httpx.HTTPTransport | None = None
+
+    def _proxy_for(self, url: httpx.URL) -> str | None:
+        proxy = self._proxies.get(url.scheme)
+        if proxy is None or urllib.request.proxy_bypass_environment(url.host, self._proxies):
+            return None
+        return proxy
+
+    def handle_request(self, request: httpx.Request) -> httpx.Response:
+        proxy = self._proxy_for(request.url)
+        if proxy is not None:
+            with self._lock:
+                if self._through_proxy is None:
+                    self._through_proxy = httpx.HTTPTransport(proxy=proxy)
+            return self._through_proxy.handle_request(request)
+        url = request.url
+        origin = (url.scheme, url.host, url.port or DEFAULT_PORTS[url.scheme])
+        timeouts = request.extensions.get("timeout", {})
+        connection = self._connection(origin, timeouts.get("connect"), request)
+        connection.sock.settimeout(timeouts.get("write"))
+        try:
+            self._send(connection, request)
+        except (OSError, http.client.HTTPException) as exc:
+            # The store may answer before the whole body is sent (a refused signature) and close: its
+            # answer says more than the broken pipe.
+            try:
+                connection.sock.settimeout(timeouts.get("read"))
+                response = connection.getresponse()
+            except (OSError, http.client.HTTPException):
+                connection.close()
+                raise (httpx.WriteTimeout if isinstance(exc, TimeoutError) else httpx.WriteError)(
+                    f"{type(exc).__name__}: {exc}", request=request
+                ) from exc
+        else:
+            try:
+                connection.sock.settimeout(timeouts.get("read"))
+                response = connection.getresponse()
+            except (OSError, http.client.HTTPException) as exc:
+                connection.close()
+                raise _read_error(exc, request) from exc
+        return httpx.Response(
+            response.status,
+            headers=response.getheaders(),
+            stream=_ResponseBody(self, origin, connection, response, request),
+            extensions={"http_version": b"HTTP/1.1", "reason_phrase": response.reason.encode("latin-1", "replace")},
+        )
+
+    def _connection(self, origin: Origin, connect_timeout: float | None, request: httpx.Request) -> http.client.HTTPConnection:
+        with self._lock:
+            idle = self._idle.get(origin, [])
+            while idle:
+                connection = idle.pop()
+                if not _closed_while_idle(connection):
+                    return connection
+                connection.close()
+        scheme, host, port = origin
+        if scheme == "https":
+            with self._lock:
+                if self._ssl_context is None:
+                    self._ssl_context = httpx.create_ssl_context()  # httpx's certificates and SSL_CERT_* variables
+            connection: http.client.HTTPConnection = http.client.HTTPSConnection(
+                host, port, timeout=connect_timeout, context=self._ssl_context
+            )
+        else:
+            connection = http.client.HTTPConnection(host, port, timeout=connect_timeout)
+        try:
+            connection.connect()
+        except OSError as exc:
+            connection.close()
+            raise (httpx.ConnectTimeout if isinstance(exc, TimeoutError) else httpx.ConnectError)(
+                f"{type(exc).__name__}: {exc}", request=request
+            ) from exc
+        return connection
+
+    @staticmethod
+    def _send(connection: http.client.HTTPConnection, request: httpx.Request) -> None:
+        connection.putrequest(request.method, request.url.raw_path.decode("ascii"), skip_host=True, skip_accept_encoding=True)
+        for name, value in request.headers.multi_items():
+            connection.putheader(name, value)
+        connection.endheaders()
+        chunked = request.headers.get("Transfer-Encoding", "").lower() == "chunked"
+        for chunk in request.stream:
+            if chunked:
+                if chunk:
+                    connection.send(b"%x\r\n%b\r\n" % (len(chunk), chunk))
+            else:
+                connection.send(chunk)
+        if chunked:
+            connection.send(b"0\r\n\r\n")
+
+    def keep(self, origin: Origin, connection: http.client.HTTPConnection) -> None:
+        with self._lock:
+            idle = self._idle.setdefault(origin, [])
+            if len(idle) < IDLE_CONNECTIONS_PER_STORE:
+                idle.append(connection)
+                return
+        connection.close()
+
+    def close(self) -> None:
+        with self._lock:
+            idle = [connection for connections in self._idle.values() for connection in connections]
+            self._idle.clear()
+            through_proxy, self._through_proxy = self._through_proxy, None
+        for connection in idle:
+            connection.close()
+        if through_proxy is not None:
+            through_proxy.close()
+
+
+def _read_error(exc: BaseException, request: httpx.Request) -> httpx.TransportError:
+    if isinstance(exc, TimeoutError):
+        return httpx.ReadTimeout(f"{type(exc).__name__}: {exc}", request=request)
+    if isinstance(exc, http.client.HTTPException):  # cut short, or not HTTP
+        return httpx.RemoteProtocolError(f"{type(exc).__name__}: {exc}", request=request)
+    return httpx.ReadError(f"{type(exc).__name__}: {exc}", request=request)
+
+
+class _ResponseBody(httpx.SyncByteStream):
+    """The response's bytes as the store sends them; its connection goes back to the idle ones once
+    every byte was read, and is closed otherwise."""
+
+    def __init__(
+        self,
+        transport: StoreTransport,
+        origin: Origin,
+        connection: http.client.HTTPConnection,
+        response: http.client.HTTPResponse,
+        request: httpx.Request,
+    ) -> None:
+        self._transport = transport
+        self._origin = origin
+        self._connection: http.client.HTTPConnection | None = connection
+        self._response = response
+        self._request = request
+
+    def __iter__(self) -> Iterator[bytes]:
+        try:
+            while chunk := self._response.read(READ_BYTES):
+                yield chunk
+            if self._response.length:
+                # http.client ends a read early at the connection's end without a word; what the
+                # Content-Length declared and did not come is left in ``length``.
+                raise http.client.IncompleteRead(b"", self._response.length)
+        except (OSError, http.client.HTTPException) as exc:
+            self.close()
+            raise _read_error(exc, self._request) from exc
+
+    def close(self) -> None:
+        connection, self._connection = self._connection, None
+        if connection is None:
+            return
+        if self._response.isclosed() and not self._response.will_close:
+            self._transport.keep(self._origin, connection)
+        else:
+            self._response.close()
+            connection.close()
+

@@ -1,0 +1,184 @@
+"""The transport of presigned requests to the artifact store (``http.client`` behind httpx's interface),
+against a loopback server that answers as scripted: whole and cut-short bodies, kept-alive and closed
+connections, bodies of unknown length, the environment's proxy, and the errors httpx's callers expect."""
+
+import os
+import socket
+import threading
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+
+import httpx
+import pytest
+
+from gemini.remote.store_transport import StoreTransport
+from tests.network import free_loopback_port
+
+PROXY_VARIABLES = ("HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "NO_PROXY")
+
+
+@dataclass
+class Received:
+    request_line: str
+    headers: dict[str, str]
+    body: bytes
+
+
+@dataclass
+class RawServer:
+    """Reads each request whole, then lets ``answer(received, connection)`` write what it likes; a
+    connection is read again until ``answer`` returns False or the client closes it."""
+
+    answer: Callable[[Received, socket.socket], bool]
+    port: int = field(default_factory=free_loopback_port)
+    received: list[Received] = field(default_factory=list)
+    connections: int = 0
+
+    def serve(self) -> None:
+        self._listener = socket.create_server(("127.0.0.1", self.port))
+        threading.Thread(target=self._accept, daemon=True).start()
+
+    def _accept(self) -> None:
+        while True:
+            try:
+                connection, _ = self._listener.accept()
+            except OSError:
+                return
+            self.connections += 1
+            threading.Thread(target=self._talk, args=(connection,), daemon=True).start()
+
+    def _talk(self, connection: socket.socket) -> None:
+        with connection, connection.makefile("rb") as reading:
+            while True:
+                request_line = reading.readline().decode().strip()
+                if not request_line:
+                    return
+                headers: dict[str, str] = {}
+                while (line := reading.readline().decode().strip()):
+                    name, value = line.split(":", 1)
+                    headers[name.strip().lower()] = value.strip()
+                if headers.get("transfer-encoding") == "chunked":
+                    body = b""
+                    while (size := int(reading.readline().strip(), 16)):
+                        body += reading.read(size)
+                        reading.readline()
+                    reading.readline()
+                else:
+                    body = reading.read(int(headers.get("content-length", 0)))
+                received = Received(request_line, headers, body)
+                self.received.append(received)
+                if not self.answer(received, connection):
+                    return
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def close(self) -> None:
+        self._listener.close()
+
+
+def answering(body: bytes, *, declared: int | None = None, close_after: bool = False):  # noqa: ANN201
+    def answer(received: Received, connection: socket.socket) -> bool:
+        length = len(body) if declared is None else declared
+        connection.sendall(b"HTTP/1.1 200 OK\r\nContent-Length: %d\r\n\r\n%b" % (length, body))
+        return not close_after
+
+    return answer
+
+
+@pytest.fixture
+def server_with() -> Iterator[Callable[..., RawServer]]:
+    started: list[RawServer] = []
+
+    def start(answer: Callable[[Received, socket.socket], bool]) -> RawServer:
+        server = RawServer(answer)
+        server.serve()
+        started.append(server)
+        return server
+
+    yield start
+    for server in started:
+        server.close()
+
+
+@pytest.fixture
+def client(monkeypatch) -> Iterator[httpx.Client]:  # noqa: ANN001
+    for name in PROXY_VARIABLES:
+        monkeypatch.delenv(name, raising=False)
+        monkeypatch.delenv(name.lower(), raising=False)
+    with httpx.Client(transport=StoreTransport(), timeout=5) as made:
+        yield made
+
+
+def test_a_body_arrives_whole_and_its_connection_carries_the_next_request(server_with, client):
+    body = os.urandom(3 * 1024 * 1024 + 5)
+    server = server_with(answering(body))
+    for _ in range(2):
+        with client.stream("GET", f"{server.url}/blob?X-Amz-Signature=abc") as response:
+            assert response.status_code == 200
+            assert b"".join(response.iter_raw()) == body
+    assert [received.request_line for received in server.received] == ["GET /blob?X-Amz-Signature=abc HTTP/1.1"] * 2
+    assert server.connections == 1
+
+
+def test_a_connection_the_store_closed_while_idle_is_not_sent_on_again(server_with, client):
+    server = server_with(answering(b"done", close_after=True))
+    for _ in range(3):
+        assert client.get(f"{server.url}/blob").content == b"done"
+    assert server.connections == 3
+
+
+def test_a_body_cut_short_is_a_transport_error_and_its_connection_is_not_kept(server_with, client):
+    cut = server_with(answering(b"x" * 100, declared=1024 * 1024, close_after=True))
+    with pytest.raises(httpx.RemoteProtocolError), client.stream("GET", f"{cut.url}/blob") as response:
+        response.read()
+    whole = server_with(answering(b"whole"))
+    assert client.get(f"{whole.url}/blob").content == b"whole"
+
+
+def test_a_body_of_unknown_length_goes_in_chunks_and_one_of_known_length_as_it_is(server_with, client):
+    server = server_with(answering(b""))
+    client.put(f"{server.url}/part", content=iter([b"ab", b"", b"cd"]))
+    client.put(f"{server.url}/part", content=iter([b"ef", b"gh"]), headers={"Content-Length": "4"})
+    chunked, declared = server.received
+    assert (chunked.headers["transfer-encoding"], chunked.body) == ("chunked", b"abcd")
+    assert ("transfer-encoding" not in declared.headers, declared.body) == (True, b"efgh")
+
+
+def test_headers_are_sent_as_given_with_the_host(server_with, client):
+    server = server_with(answering(b""))
+    client.put(f"{server.url}/part", content=b"abc", headers={"x-amz-checksum-sha256": "c2lnbmVk"})
+    (received,) = server.received
+    assert received.headers["x-amz-checksum-sha256"] == "c2lnbmVk"
+    assert received.headers["host"] == f"127.0.0.1:{server.port}"
+    assert received.headers["content-length"] == "3"
+
+
+def test_the_environments_proxy_carries_the_request_unless_no_proxy_names_the_host(server_with, monkeypatch):
+    proxy = server_with(answering(b"from the proxy"))
+    store = server_with(answering(b"from the store"))
+    for name in PROXY_VARIABLES:
+        monkeypatch.delenv(name, raising=False)
+        monkeypatch.delenv(name.lower(), raising=False)
+    monkeypatch.setenv("HTTP_PROXY", proxy.url)
+    with httpx.Client(transport=StoreTransport(), timeout=5) as through_proxy:
+        assert through_proxy.get(f"{store.url}/blob").content == b"from the proxy"
+    assert proxy.received[0].request_line == f"GET {store.url}/blob HTTP/1.1"
+    monkeypatch.setenv("NO_PROXY", "127.0.0.1")
+    with httpx.Client(transport=StoreTransport(), timeout=5) as direct:
+        assert direct.get(f"{store.url}/blob").content == b"from the store"
+
+
+def test_a_store_that_is_not_listening_is_a_connect_error(client):
+    with pytest.raises(httpx.ConnectError):
+        client.get(f"http://127.0.0.1:{free_loopback_port()}/blob")
+
+
+def test_a_store_that_does_not_answer_is_a_read_timeout(server_with, monkeypatch):
+    silent = server_with(lambda received, connection: True)
+    for name in PROXY_VARIABLES:
+        monkeypatch.delenv(name, raising=False)
+        monkeypatch.delenv(name.lower(), raising=False)
+    with httpx.Client(transport=StoreTransport(), timeout=0.3) as impatient, pytest.raises(httpx.ReadTimeout):
+        impatient.get(f"{silent.url}/blob")
