@@ -54,10 +54,12 @@ def test_a_buffer_write_failing_at_any_batch_loses_and_doubles_nothing(registry_
     run = registry().start_run(model_run_info={"fault": f"{fault}-{at}"})
     write = FaultAt(_write, at=at, fault=fault)
     buffer = MetricBuffer(run.id, write_batch=write, flush_points=POINTS_PER_BATCH, flush_seconds=3600)
+    # The writer thread is stopped first, so every batch is written by ``flush`` in this thread: with it
+    # running, a full batch added after the failed one woke it to repeat the write before ``flush`` did.
+    buffer.stop()
     try:
         for step in range(BATCHES * POINTS_PER_BATCH):
             buffer.add([("loss", 1 / (step + 1))], step=step)
-        buffer.stop()
         assert buffer.flush() is False  # the fault: the batch and those after it are kept
         assert buffer.unwritten() == (BATCHES - at) * POINTS_PER_BATCH
         assert buffer.flush() is True
