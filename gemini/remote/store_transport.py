@@ -22,6 +22,7 @@ import httpx
 READ_BYTES = 1024 * 1024
 IDLE_CONNECTIONS_PER_STORE = 32  # more than the parts and files sent at once
 DEFAULT_PORTS = {"http": 80, "https": 443}
+SENT_AGAIN_ON_A_NEW_CONNECTION = ("GET", "HEAD")  # reads: the store did nothing a second one would repeat
 
 Origin = tuple[str, str, int]
 
@@ -31,11 +32,12 @@ def _closed_while_idle(connection: http.client.HTTPConnection) -> bool:
     step): sending on it would fail half-way, so it is not reused."""
     if connection.sock is None:
         return True
+    poller = select.poll()  # not select(): it fails on descriptors past 1023
+    poller.register(connection.sock, select.POLLIN)
     try:
-        readable, _, _ = select.select([connection.sock], [], [], 0)
-    except (OSError, ValueError):
+        return bool(poller.poll(0))
+    except OSError:
         return True
-    return bool(readable)
 
 
 class StoreTransport(httpx.BaseTransport):
@@ -62,28 +64,26 @@ class StoreTransport(httpx.BaseTransport):
         url = request.url
         origin = (url.scheme, url.host, url.port or DEFAULT_PORTS[url.scheme])
         timeouts = request.extensions.get("timeout", {})
-        connection = self._connection(origin, timeouts.get("connect"), request)
-        connection.sock.settimeout(timeouts.get("write"))
+        connection, reused = self._idle_connection(origin), True
+        if connection is None:
+            connection, reused = self._new_connection(origin, timeouts.get("connect"), request), False
         try:
-            self._send(connection, request)
-        except (OSError, http.client.HTTPException) as exc:
-            # The store may answer before the whole body is sent (a refused signature) and close: its
-            # answer says more than the broken pipe.
+            response = self._exchange(connection, request, timeouts)
+        except (httpx.WriteError, httpx.ReadError, httpx.RemoteProtocolError):
+            connection.close()
+            if not reused or request.method not in SENT_AGAIN_ON_A_NEW_CONNECTION:
+                raise
+            # A kept-alive connection the store closed as it was taken (its end not yet seen): a read
+            # goes once more, on a new connection.
+            connection = self._new_connection(origin, timeouts.get("connect"), request)
             try:
-                connection.sock.settimeout(timeouts.get("read"))
-                response = connection.getresponse()
-            except (OSError, http.client.HTTPException):
+                response = self._exchange(connection, request, timeouts)
+            except httpx.TransportError:
                 connection.close()
-                raise (httpx.WriteTimeout if isinstance(exc, TimeoutError) else httpx.WriteError)(
-                    f"{type(exc).__name__}: {exc}", request=request
-                ) from exc
-        else:
-            try:
-                connection.sock.settimeout(timeouts.get("read"))
-                response = connection.getresponse()
-            except (OSError, http.client.HTTPException) as exc:
-                connection.close()
-                raise _read_error(exc, request) from exc
+                raise
+        except httpx.TransportError:
+            connection.close()
+            raise
         return httpx.Response(
             response.status,
             headers=response.getheaders(),
@@ -91,7 +91,7 @@ class StoreTransport(httpx.BaseTransport):
             extensions={"http_version": b"HTTP/1.1", "reason_phrase": response.reason.encode("latin-1", "replace")},
         )
 
-    def _connection(self, origin: Origin, connect_timeout: float | None, request: httpx.Request) -> http.client.HTTPConnection:
+    def _idle_connection(self, origin: Origin) -> http.client.HTTPConnection | None:
         with self._lock:
             idle = self._idle.get(origin, [])
             while idle:
@@ -99,6 +99,9 @@ class StoreTransport(httpx.BaseTransport):
                 if not _closed_while_idle(connection):
                     return connection
                 connection.close()
+        return None
+
+    def _new_connection(self, origin: Origin, connect_timeout: float | None, request: httpx.Request) -> http.client.HTTPConnection:
         scheme, host, port = origin
         if scheme == "https":
             with self._lock:
@@ -117,6 +120,29 @@ class StoreTransport(httpx.BaseTransport):
                 f"{type(exc).__name__}: {exc}", request=request
             ) from exc
         return connection
+
+    def _exchange(
+        self, connection: http.client.HTTPConnection, request: httpx.Request, timeouts: dict
+    ) -> http.client.HTTPResponse:
+        """The request sent and the response's head read; httpx's error when either fails."""
+        connection.sock.settimeout(timeouts.get("write"))
+        try:
+            self._send(connection, request)
+        except (OSError, http.client.HTTPException) as exc:
+            # The store may answer before the whole body is sent (a refused signature) and close: its
+            # answer says more than the broken pipe.
+            try:
+                connection.sock.settimeout(timeouts.get("read"))
+                return connection.getresponse()
+            except (OSError, http.client.HTTPException):
+                raise (httpx.WriteTimeout if isinstance(exc, TimeoutError) else httpx.WriteError)(
+                    f"{type(exc).__name__}: {exc}", request=request
+                ) from exc
+        try:
+            connection.sock.settimeout(timeouts.get("read"))
+            return connection.getresponse()
+        except (OSError, http.client.HTTPException) as exc:
+            raise _read_error(exc, request) from exc
 
     @staticmethod
     def _send(connection: http.client.HTTPConnection, request: httpx.Request) -> None:

@@ -33,6 +33,7 @@ class RawServer:
     port: int = field(default_factory=free_loopback_port)
     received: list[Received] = field(default_factory=list)
     connections: int = 0
+    closed: threading.Semaphore = field(default_factory=lambda: threading.Semaphore(0))
 
     def serve(self) -> None:
         self._listener = socket.create_server(("127.0.0.1", self.port))
@@ -48,6 +49,12 @@ class RawServer:
             threading.Thread(target=self._talk, args=(connection,), daemon=True).start()
 
     def _talk(self, connection: socket.socket) -> None:
+        try:
+            self._read_and_answer(connection)
+        finally:
+            self.closed.release()
+
+    def _read_and_answer(self, connection: socket.socket) -> None:
         with connection, connection.makefile("rb") as reading:
             while True:
                 request_line = reading.readline().decode().strip()
@@ -126,7 +133,21 @@ def test_a_connection_the_store_closed_while_idle_is_not_sent_on_again(server_wi
     server = server_with(answering(b"done", close_after=True))
     for _ in range(3):
         assert client.get(f"{server.url}/blob").content == b"done"
+        assert server.closed.acquire(timeout=5)  # the store has closed it: the next request finds it so
     assert server.connections == 3
+
+
+def test_a_read_on_a_connection_closed_as_it_was_taken_goes_again_on_a_new_one(server_with, client, monkeypatch):
+    # The store's close not yet seen when the idle connection is taken: only sending on it tells.
+    monkeypatch.setattr("gemini.remote.store_transport._closed_while_idle", lambda connection: False)
+    server = server_with(answering(b"done", close_after=True))
+    for _ in range(2):
+        assert client.get(f"{server.url}/blob").content == b"done"
+        assert server.closed.acquire(timeout=5)
+    assert server.connections == 2
+    with pytest.raises(httpx.TransportError):  # a write is not repeated here: its caller decides
+        client.put(f"{server.url}/blob", content=b"abc")
+    assert server.connections == 2
 
 
 def test_a_body_cut_short_is_a_transport_error_and_its_connection_is_not_kept(server_with, client):
@@ -182,3 +203,26 @@ def test_a_store_that_does_not_answer_is_a_read_timeout(server_with, monkeypatch
         monkeypatch.delenv(name.lower(), raising=False)
     with httpx.Client(transport=StoreTransport(), timeout=0.3) as impatient, pytest.raises(httpx.ReadTimeout):
         impatient.get(f"{silent.url}/blob")
+
+
+
+class RefusingBeforeTheBody(RawServer):
+    """Answers 403 as soon as a request's head arrived and closes the connection, the body unread."""
+
+    def _talk(self, connection: socket.socket) -> None:
+        with connection:
+            head = b""
+            while b"\r\n\r\n" not in head:
+                head += connection.recv(65536)
+            connection.sendall(b"HTTP/1.1 403 Forbidden\r\nContent-Length: 15\r\nConnection: close\r\n\r\nRequest expired")
+
+
+def test_an_answer_the_store_gives_before_taking_the_body_is_the_answer(client):
+    server = RefusingBeforeTheBody(lambda received, connection: False)
+    server.serve()
+    try:
+        body = iter([b"x" * 1024 * 1024] * 64)
+        response = client.put(f"{server.url}/part", content=body, headers={"Content-Length": str(64 * 1024 * 1024)})
+    finally:
+        server.close()
+    assert (response.status_code, response.content) == (403, b"Request expired")
