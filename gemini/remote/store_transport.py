@@ -2,10 +2,11 @@
 ``http.client``, the bytes read 1 MiB at a time, behind httpx's client interface.
 
 httpx's own transport reads a response 64 KiB at a time through a pure-Python parser: a 1 GiB download
-cost twice boto3's CPU time and reached 55-60% of its speed (docs/benchmarks.md). ``http.client`` is what
+cost twice boto3's CPU time and reached 55-70% of its speed (docs/benchmarks.md). ``http.client`` is what
 boto3 itself sends with (through urllib3), and reads a large step straight from the socket. The REST
 client keeps httpx's transport: its requests are small. Requests the environment sends through a proxy
-(``HTTPS_PROXY``, ``HTTP_PROXY``, ``NO_PROXY``) go through httpx's transport, which speaks to proxies.
+(``HTTPS_PROXY``, ``HTTP_PROXY``, ``ALL_PROXY``, ``NO_PROXY``) go through httpx's transport, which speaks
+to proxies.
 """
 
 from __future__ import annotations
@@ -41,15 +42,17 @@ def _closed_while_idle(connection: http.client.HTTPConnection) -> bool:
 
 
 class StoreTransport(httpx.BaseTransport):
+    """httpx's transport interface over ``http.client``, keeping connections to each store alive."""
+
     def __init__(self) -> None:
         self._ssl_context: ssl.SSLContext | None = None
         self._idle: dict[Origin, list[http.client.HTTPConnection]] = {}
         self._lock = threading.Lock()
         self._proxies = urllib.request.getproxies_environment()
-        self._through_proxy: httpx.HTTPTransport | None = None
+        self._through_proxies: dict[str, httpx.HTTPTransport] = {}
 
     def _proxy_for(self, url: httpx.URL) -> str | None:
-        proxy = self._proxies.get(url.scheme)
+        proxy = self._proxies.get(url.scheme) or self._proxies.get("all")
         if proxy is None or urllib.request.proxy_bypass_environment(url.host, self._proxies):
             return None
         return proxy
@@ -58,9 +61,10 @@ class StoreTransport(httpx.BaseTransport):
         proxy = self._proxy_for(request.url)
         if proxy is not None:
             with self._lock:
-                if self._through_proxy is None:
-                    self._through_proxy = httpx.HTTPTransport(proxy=proxy)
-            return self._through_proxy.handle_request(request)
+                through_proxy = self._through_proxies.get(proxy)
+                if through_proxy is None:
+                    through_proxy = self._through_proxies[proxy] = httpx.HTTPTransport(proxy=proxy)
+            return through_proxy.handle_request(request)
         url = request.url
         origin = (url.scheme, url.host, url.port or DEFAULT_PORTS[url.scheme])
         timeouts = request.extensions.get("timeout", {})
@@ -172,10 +176,11 @@ class StoreTransport(httpx.BaseTransport):
         with self._lock:
             idle = [connection for connections in self._idle.values() for connection in connections]
             self._idle.clear()
-            through_proxy, self._through_proxy = self._through_proxy, None
+            through_proxies = list(self._through_proxies.values())
+            self._through_proxies.clear()
         for connection in idle:
             connection.close()
-        if through_proxy is not None:
+        for through_proxy in through_proxies:
             through_proxy.close()
 
 

@@ -189,6 +189,12 @@ def test_the_environments_proxy_carries_the_request_unless_no_proxy_names_the_ho
     monkeypatch.setenv("NO_PROXY", "127.0.0.1")
     with httpx.Client(transport=StoreTransport(), timeout=5) as direct:
         assert direct.get(f"{store.url}/blob").content == b"from the store"
+    monkeypatch.delenv("NO_PROXY")
+    monkeypatch.delenv("HTTP_PROXY")
+    monkeypatch.setenv("ALL_PROXY", proxy.url)
+    with httpx.Client(transport=StoreTransport(), timeout=5) as through_any_proxy:
+        assert through_any_proxy.get(f"{store.url}/blob").content == b"from the proxy"
+    assert len(proxy.received) == 2
 
 
 def test_a_store_that_is_not_listening_is_a_connect_error(client):
