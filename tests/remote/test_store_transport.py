@@ -2,11 +2,15 @@
 against a loopback server that answers as scripted: whole and cut-short bodies, kept-alive and closed
 connections, bodies of unknown length, the environment's proxy, and the errors httpx's callers expect."""
 
+import datetime as dt
+import ipaddress
 import os
 import socket
+import ssl
 import threading
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import httpx
 import pytest
@@ -232,3 +236,74 @@ def test_an_answer_the_store_gives_before_taking_the_body_is_the_answer(client):
     finally:
         server.close()
     assert (response.status_code, response.content) == (403, b"Request expired")
+
+
+def _self_signed_certificate(directory: Path) -> tuple[Path, Path]:
+    """A certificate for 127.0.0.1 and its key, as a lab's MinIO behind its own authority would have."""
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import NameOID
+
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "gemini-test-store")])
+    now = dt.datetime.now(dt.timezone.utc)
+    certificate = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - dt.timedelta(minutes=5))
+        .not_valid_after(now + dt.timedelta(hours=1))
+        .add_extension(x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]), critical=False)
+        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+        .sign(key, hashes.SHA256())
+    )
+    certificate_path, key_path = directory / "store.pem", directory / "store.key"
+    certificate_path.write_bytes(certificate.public_bytes(serialization.Encoding.PEM))
+    key_path.write_bytes(
+        key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
+    )
+    return certificate_path, key_path
+
+
+class TlsServer(RawServer):
+    """``RawServer`` speaking HTTPS with the given certificate."""
+
+    def __init__(self, answer, certificate: Path, key: Path) -> None:  # noqa: ANN001
+        super().__init__(answer)
+        self._tls = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        self._tls.load_cert_chain(certificate, key)
+
+    def _read_and_answer(self, connection: socket.socket) -> None:
+        try:
+            wrapped = self._tls.wrap_socket(connection, server_side=True)
+        except (ssl.SSLError, OSError):
+            connection.close()  # the client refused the certificate
+            return
+        super()._read_and_answer(wrapped)
+
+    @property
+    def url(self) -> str:
+        return f"https://127.0.0.1:{self.port}"
+
+
+def test_a_store_over_https_is_checked_against_the_certificates_httpx_trusts(tmp_path, monkeypatch):
+    certificate, key = _self_signed_certificate(tmp_path)
+    body = os.urandom(2 * 1024 * 1024)
+    server = TlsServer(answering(body), certificate, key)
+    server.serve()
+    for name in (*PROXY_VARIABLES, "SSL_CERT_FILE", "SSL_CERT_DIR"):
+        monkeypatch.delenv(name, raising=False)
+        monkeypatch.delenv(name.lower(), raising=False)
+    try:
+        with httpx.Client(transport=StoreTransport(), timeout=5) as untrusting, pytest.raises(httpx.ConnectError):
+            untrusting.get(f"{server.url}/blob")
+        monkeypatch.setenv("SSL_CERT_FILE", str(certificate))
+        with httpx.Client(transport=StoreTransport(), timeout=5) as trusting:
+            for _ in range(2):
+                assert trusting.get(f"{server.url}/blob").content == body
+    finally:
+        server.close()
+    assert (server.connections, len(server.received)) == (2, 2)  # the refused one; one kept alive for both reads
