@@ -66,6 +66,8 @@ class StoreTransport(httpx.BaseTransport):
                     through_proxy = self._through_proxies[proxy] = httpx.HTTPTransport(proxy=proxy)
             return through_proxy.handle_request(request)
         url = request.url
+        if url.scheme not in DEFAULT_PORTS:
+            raise httpx.UnsupportedProtocol(f"a store is reached over http or https, not {url.scheme!r}", request=request)
         origin = (url.scheme, url.host, url.port or DEFAULT_PORTS[url.scheme])
         timeouts = request.extensions.get("timeout", {})
         connection, reused = self._idle_connection(origin), True
@@ -105,7 +107,9 @@ class StoreTransport(httpx.BaseTransport):
                 connection.close()
         return None
 
-    def _new_connection(self, origin: Origin, connect_timeout: float | None, request: httpx.Request) -> http.client.HTTPConnection:
+    def _new_connection(
+        self, origin: Origin, connect_timeout: float | None, request: httpx.Request
+    ) -> http.client.HTTPConnection:
         scheme, host, port = origin
         if scheme == "https":
             with self._lock:

@@ -201,6 +201,11 @@ def test_the_environments_proxy_carries_the_request_unless_no_proxy_names_the_ho
     assert len(proxy.received) == 2
 
 
+def test_a_url_that_is_not_http_is_refused_by_name(client):
+    with pytest.raises(httpx.UnsupportedProtocol, match="not 'ftp'"):
+        client.get("ftp://127.0.0.1/blob")
+
+
 def test_a_store_that_is_not_listening_is_a_connect_error(client):
     with pytest.raises(httpx.ConnectError):
         client.get(f"http://127.0.0.1:{free_loopback_port()}/blob")
