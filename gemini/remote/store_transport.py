@@ -73,23 +73,18 @@ class StoreTransport(httpx.BaseTransport):
         connection, reused = self._idle_connection(origin), True
         if connection is None:
             connection, reused = self._new_connection(origin, timeouts.get("connect"), request), False
-        try:
-            response = self._exchange(connection, request, timeouts)
-        except (httpx.WriteError, httpx.ReadError, httpx.RemoteProtocolError):
-            connection.close()
-            if not reused or request.method not in SENT_AGAIN_ON_A_NEW_CONNECTION:
-                raise
-            # A kept-alive connection the store closed as it was taken (its end not yet seen): a read
-            # goes once more, on a new connection.
-            connection = self._new_connection(origin, timeouts.get("connect"), request)
+        while True:
             try:
                 response = self._exchange(connection, request, timeouts)
-            except httpx.TransportError:
+                break
+            except httpx.TransportError as exc:
                 connection.close()
-                raise
-        except httpx.TransportError:
-            connection.close()
-            raise
+                lost = isinstance(exc, (httpx.WriteError, httpx.ReadError, httpx.RemoteProtocolError))
+                if not (lost and reused and request.method in SENT_AGAIN_ON_A_NEW_CONNECTION):
+                    raise
+                # A kept-alive connection the store closed as it was taken (its end not yet seen): a read
+                # goes once more, on a new connection.
+                connection, reused = self._new_connection(origin, timeouts.get("connect"), request), False
         return httpx.Response(
             response.status,
             headers=response.getheaders(),
@@ -124,9 +119,7 @@ class StoreTransport(httpx.BaseTransport):
             connection.connect()
         except OSError as exc:
             connection.close()
-            raise (httpx.ConnectTimeout if isinstance(exc, TimeoutError) else httpx.ConnectError)(
-                f"{type(exc).__name__}: {exc}", request=request
-            ) from exc
+            raise _error(httpx.ConnectTimeout if isinstance(exc, TimeoutError) else httpx.ConnectError, exc, request) from exc
         return connection
 
     def _exchange(
@@ -136,20 +129,18 @@ class StoreTransport(httpx.BaseTransport):
         connection.sock.settimeout(timeouts.get("write"))
         try:
             self._send(connection, request)
+            unsent = None
         except (OSError, http.client.HTTPException) as exc:
             # The store may answer before the whole body is sent (a refused signature) and close: its
-            # answer says more than the broken pipe.
-            try:
-                connection.sock.settimeout(timeouts.get("read"))
-                return connection.getresponse()
-            except (OSError, http.client.HTTPException):
-                raise (httpx.WriteTimeout if isinstance(exc, TimeoutError) else httpx.WriteError)(
-                    f"{type(exc).__name__}: {exc}", request=request
-                ) from exc
+            # answer says more than the broken pipe, so it is read all the same.
+            unsent = exc
         try:
             connection.sock.settimeout(timeouts.get("read"))
             return connection.getresponse()
         except (OSError, http.client.HTTPException) as exc:
+            if unsent is not None:
+                kind = httpx.WriteTimeout if isinstance(unsent, TimeoutError) else httpx.WriteError
+                raise _error(kind, unsent, request) from unsent
             raise _read_error(exc, request) from exc
 
     @staticmethod
@@ -188,12 +179,17 @@ class StoreTransport(httpx.BaseTransport):
             through_proxy.close()
 
 
+def _error(kind: type[httpx.TransportError], exc: BaseException, request: httpx.Request) -> httpx.TransportError:
+    """httpx's error of that kind, saying what ``http.client`` or the socket said."""
+    return kind(f"{type(exc).__name__}: {exc}", request=request)
+
+
 def _read_error(exc: BaseException, request: httpx.Request) -> httpx.TransportError:
     if isinstance(exc, TimeoutError):
-        return httpx.ReadTimeout(f"{type(exc).__name__}: {exc}", request=request)
+        return _error(httpx.ReadTimeout, exc, request)
     if isinstance(exc, http.client.HTTPException):  # cut short, or not HTTP
-        return httpx.RemoteProtocolError(f"{type(exc).__name__}: {exc}", request=request)
-    return httpx.ReadError(f"{type(exc).__name__}: {exc}", request=request)
+        return _error(httpx.RemoteProtocolError, exc, request)
+    return _error(httpx.ReadError, exc, request)
 
 
 class _ResponseBody(httpx.SyncByteStream):

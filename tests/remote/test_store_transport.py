@@ -113,11 +113,16 @@ def server_with() -> Iterator[Callable[..., RawServer]]:
         server.close()
 
 
-@pytest.fixture
-def client(monkeypatch) -> Iterator[httpx.Client]:  # noqa: ANN001
-    for name in PROXY_VARIABLES:
+@pytest.fixture(autouse=True)
+def environment_without_proxies_or_certificates(monkeypatch) -> None:  # noqa: ANN001
+    """Each test sets what it needs: a proxy or certificates of the machine's would change the route."""
+    for name in (*PROXY_VARIABLES, "SSL_CERT_FILE", "SSL_CERT_DIR"):
         monkeypatch.delenv(name, raising=False)
         monkeypatch.delenv(name.lower(), raising=False)
+
+
+@pytest.fixture
+def client() -> Iterator[httpx.Client]:
     with httpx.Client(transport=StoreTransport(), timeout=5) as made:
         yield made
 
@@ -183,9 +188,6 @@ def test_headers_are_sent_as_given_with_the_host(server_with, client):
 def test_the_environments_proxy_carries_the_request_unless_no_proxy_names_the_host(server_with, monkeypatch):
     proxy = server_with(answering(b"from the proxy"))
     store = server_with(answering(b"from the store"))
-    for name in PROXY_VARIABLES:
-        monkeypatch.delenv(name, raising=False)
-        monkeypatch.delenv(name.lower(), raising=False)
     monkeypatch.setenv("HTTP_PROXY", proxy.url)
     with httpx.Client(transport=StoreTransport(), timeout=5) as through_proxy:
         assert through_proxy.get(f"{store.url}/blob").content == b"from the proxy"
@@ -211,11 +213,8 @@ def test_a_store_that_is_not_listening_is_a_connect_error(client):
         client.get(f"http://127.0.0.1:{free_loopback_port()}/blob")
 
 
-def test_a_store_that_does_not_answer_is_a_read_timeout(server_with, monkeypatch):
+def test_a_store_that_does_not_answer_is_a_read_timeout(server_with):
     silent = server_with(lambda received, connection: True)
-    for name in PROXY_VARIABLES:
-        monkeypatch.delenv(name, raising=False)
-        monkeypatch.delenv(name.lower(), raising=False)
     with httpx.Client(transport=StoreTransport(), timeout=0.3) as impatient, pytest.raises(httpx.ReadTimeout):
         impatient.get(f"{silent.url}/blob")
 
@@ -299,9 +298,6 @@ def test_a_store_over_https_is_checked_against_the_certificates_httpx_trusts(tmp
     body = os.urandom(2 * 1024 * 1024)
     server = TlsServer(answering(body), certificate, key)
     server.serve()
-    for name in (*PROXY_VARIABLES, "SSL_CERT_FILE", "SSL_CERT_DIR"):
-        monkeypatch.delenv(name, raising=False)
-        monkeypatch.delenv(name.lower(), raising=False)
     try:
         with httpx.Client(transport=StoreTransport(), timeout=5) as untrusting, pytest.raises(httpx.ConnectError):
             untrusting.get(f"{server.url}/blob")
