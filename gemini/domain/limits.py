@@ -42,14 +42,6 @@ MAX_UPLOAD_PARTS = 10_000
 UPLOAD_PARTS_AT_ONCE = 8
 """Parts of one large file sent at the same time."""
 
-
-def upload_part_bytes(size: int) -> int:
-    """The parts ``size`` bytes are cut in: ``UPLOAD_PART_BYTES``, or larger (whole MiB) when
-    ``MAX_UPLOAD_PARTS`` of those would not hold them."""
-    mib = 1024 * 1024
-    smallest = -(-size // MAX_UPLOAD_PARTS)
-    return max(UPLOAD_PART_BYTES, -(-smallest // mib) * mib)
-
 MAX_SEGMENT_BYTES = 255
 """Longest part of an artifact name between slashes, in UTF-8 bytes: what common file systems allow."""
 
@@ -66,3 +58,11 @@ MAX_PAGE_SIZE = 1000
 """The largest page a REST list answers; a client reads longer lists a page of this size at a time."""
 MAX_OFFSET = 2**63 - 1
 """The databases' largest OFFSET."""
+
+
+def upload_part_bytes(size: int) -> int:
+    """The parts ``size`` bytes are cut in: ``UPLOAD_PART_BYTES``, or larger (whole MiB) when
+    ``MAX_UPLOAD_PARTS`` of those would not hold them."""
+    mib = 1024 * 1024
+    smallest = -(-size // MAX_UPLOAD_PARTS)
+    return max(UPLOAD_PART_BYTES, -(-smallest // mib) * mib)
