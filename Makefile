@@ -110,7 +110,8 @@ clean:
 	rm -rf $(VENV) $(INT_VENV) .pytest_cache .hypothesis
 
 # Artifacts on an S3 bucket through gemini serve, beside boto3 alone on the same S3 server (moto's server mode,
-# from the dev install): a 1 GiB artifact both ways and a YOLO-sized run (about 10 minutes; MIB=64 for a look).
+# from the dev install): a 1 GiB artifact both ways and a YOLO-sized run, best or median of five (about 15
+# minutes; MIB=64 for a look).
 MIB ?= 1024
 bench-s3: $(STAMP)
 	$(BIN)/python -m benchmarks.s3_bench --mib $(MIB)
