@@ -82,10 +82,11 @@ def large_artifact(s3, scratch: Path, size: int, repeats: int) -> dict:  # noqa:
         run_id = registry().create_run(model_run_info={"benchmark": "s3 large"})[0].id
         target = scratch / "copy.bin"
 
-        def timed(name: str, transfer) -> None:  # noqa: ANN001
+        def timed(name: str, transfer):  # noqa: ANN001, ANN202
             started = time.perf_counter()
-            transfer()
+            result = transfer()
             times[name].append(time.perf_counter() - started)
+            return result
 
         def put(key: str) -> None:
             with open(source, "rb") as stream:
@@ -96,15 +97,24 @@ def large_artifact(s3, scratch: Path, size: int, repeats: int) -> dict:  # noqa:
                 for chunk in client.get_object(Bucket=BUCKET, Key=key)["Body"].iter_chunks(1 << 20):
                     stream.write(chunk)
 
-        def gemini_upload(name: str) -> None:
+        def through_server(direction: str, transfer):  # noqa: ANN001, ANN202
+            """A gemini transfer, timed, with the server's CPU time during it."""
             cpu = cpu_seconds(server.pid)
-            timed("gemini_upload", lambda: registry().log_artifact_file(run_id=run_id, path=source, name=name))
-            server_cpu["upload"].append(cpu_seconds(server.pid) - cpu)
+            result = timed(f"gemini_{direction}", transfer)
+            server_cpu[direction].append(cpu_seconds(server.pid) - cpu)
+            return result
 
-        def gemini_download(name: str) -> None:
-            cpu = cpu_seconds(server.pid)
-            timed("gemini_download", lambda: registry().download_artifact(run_id=run_id, name=name, dest=target))
-            server_cpu["download"].append(cpu_seconds(server.pid) - cpu)
+        logged = {}  # each round's gemini artifact, until its blob is removed
+
+        def gemini_upload(repeat: int) -> None:
+            name = f"weights/{repeat}.bin"
+            logged[repeat] = through_server(
+                "upload", lambda: registry().log_artifact_file(run_id=run_id, path=source, name=name)
+            )
+
+        def gemini_download(repeat: int) -> None:
+            name = f"weights/{repeat}.bin"
+            through_server("download", lambda: registry().download_artifact(run_id=run_id, name=name, dest=target))
 
         # Each way: its upload, its download, and the object it leaves.
         ways = [
@@ -119,9 +129,9 @@ def large_artifact(s3, scratch: Path, size: int, repeats: int) -> dict:  # noqa:
                 lambda r: client.delete_object(Bucket=BUCKET, Key=f"baseline/put-{r}.bin"),
             ),
             (
-                lambda r: gemini_upload(f"weights/{r}.bin"),
-                lambda r: gemini_download(f"weights/{r}.bin"),
-                lambda r: bucket.remove(registry().artifact_link(run_id=run_id, name=f"weights/{r}.bin").record.sha256),
+                gemini_upload,
+                gemini_download,
+                lambda r: bucket.remove(logged.pop(r).sha256),
             ),
         ]
         # moto holds every object in memory, and its completion of an upload in parts slowed with what it
@@ -198,8 +208,7 @@ def yolo_run(s3, scratch: Path, repeats: int) -> dict:  # noqa: ANN001
             list(heads.map(lambda key: client.head_object(Bucket=BUCKET, Key=key), keys))
         times["boto3_and_heads"].append(time.perf_counter() - started)
         # The two stores in turn first, so neither always runs on the heels of the other.
-        for name in list(stores)[:: 1 if repeat % 2 == 0 else -1]:
-            environment = stores[name]
+        for name, environment in list(stores.items())[:: 1 if repeat % 2 == 0 else -1]:
             with served(f"sqlite:///{scratch / f'yolo-{name}-{repeat}.db'}", scratch, environment) as server:
                 use_server(server.url, scratch)
                 run_id = registry().create_run(model_run_info={"benchmark": "yolo", "repeat": repeat})[0].id
