@@ -111,7 +111,8 @@ clean:
 
 # Artifacts on an S3 bucket through gemini serve, beside boto3 alone on the same S3 server (moto's server mode,
 # from the dev install): a 1 GiB artifact both ways and a YOLO-sized run, best or median of five (about 15
-# minutes; MIB=64 for a look).
+# minutes; MIB=64 for a look). S3_ENDPOINT=URL measures against an S3 server of your own instead (MinIO, AWS
+# S3), its keys in AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY.
 MIB ?= 1024
 bench-s3: $(STAMP)
-	$(BIN)/python -m benchmarks.s3_bench --mib $(MIB)
+	$(BIN)/python -m benchmarks.s3_bench --mib $(MIB) $(if $(S3_ENDPOINT),--endpoint $(S3_ENDPOINT))

@@ -10,31 +10,36 @@
    (as many files at once as the client sends): the floor the S3 server sets; and by boto3 followed by
    a HEAD of each object, the S3 requests that the bucket path cannot do without.
 
-The S3 server is moto's S3 endpoint on loopback (tests/s3_support.py), the one the tests use. For the
-large artifact, moto's objects and the benchmark's files live in memory (/dev/shm, where there is one):
-on a virtual disk, write-back stalls moved single 1 GiB transfers by 2x either way, whoever made them.
-The YOLO-sized run keeps its databases and its local directory on disk, where a registry keeps them.
+The S3 server is moto's S3 endpoint on loopback (tests/s3_support.py), the one the tests use, unless
+``--endpoint`` names another (MinIO, AWS S3, any S3-compatible store): its keys and region come from the
+standard AWS variables, and the bucket gemini-test is made there when missing. For the large artifact,
+moto's objects and the benchmark's files live in memory (/dev/shm, where there is one): on a virtual
+disk, write-back stalls moved single 1 GiB transfers by 2x either way, whoever made them. The YOLO-sized
+run keeps its databases and its local directory on disk, where a registry keeps them.
 
-    python -m benchmarks.s3_bench [--mib 1024] [--repeats 5]
+    python -m benchmarks.s3_bench [--mib 1024] [--repeats 5] [--endpoint URL]
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import hashlib
 import json
 import os
 import statistics
 import tempfile
 import time
+from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 from benchmarks.serving import served
 from gemini.domain.limits import ARTIFACT_UPLOADS_AT_ONCE, STORE_LOOKUPS_AT_ONCE
-from tests.s3_support import BUCKET, BucketStore, new_root, running_s3_server
+from tests.s3_support import BUCKET, BucketStore, S3Endpoint, new_root, running_s3_server
 
 RESULTS = Path(__file__).with_name("results") / "s3.json"
+RESULTS_NAMED_SERVER = RESULTS.with_name("s3-endpoint.json")  # a run against --endpoint
 MEMORY = Path("/dev/shm")
 CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
 
@@ -157,6 +162,8 @@ def large_artifact(s3, scratch: Path, size: int, repeats: int) -> dict:  # noqa:
         # one plain request.
         "upload_ratio": min(best["boto3_upload"], best["boto3_put"]) / best["gemini_upload"],
         "download_ratio": min(best["boto3_download"], best["boto3_get"]) / best["gemini_download"],
+        # Like for like: gemini, too, sends a large file in parts side by side.
+        "upload_ratio_to_managed": best["boto3_upload"] / best["gemini_upload"],
         "server_cpu_seconds": server_cpu,
         "server_cpu_share": {
             "upload": max(c / t for c, t in zip(server_cpu["upload"], times["gemini_upload"])),
@@ -170,6 +177,13 @@ def large_artifact(s3, scratch: Path, size: int, repeats: int) -> dict:  # noqa:
 YOLO_FILES = [("weights/best.pt", 5_400_000), ("weights/last.pt", 5_400_000)] + [
     (f"plots/{name}.png", 1_200_000) for name in range(16)
 ] + [("results.csv", 30_000), ("args.yaml", 2_000)]
+
+
+def remove_under(client, prefix: str) -> None:  # noqa: ANN001
+    """Every object under ``prefix``: the benchmark leaves nothing in a store it did not start."""
+    for page in client.get_paginator("list_objects_v2").paginate(Bucket=BUCKET, Prefix=prefix):
+        if keys := [{"Key": item["Key"]} for item in page.get("Contents", [])]:
+            client.delete_objects(Bucket=BUCKET, Delete={"Objects": keys, "Quiet": True})
 
 
 def put_all(client, files: list[Path], prefix: str) -> list[str]:  # noqa: ANN001
@@ -218,6 +232,8 @@ def yolo_run(s3, scratch: Path, repeats: int) -> dict:  # noqa: ANN001
                 started = time.perf_counter()
                 registry().log_artifact_directory(run_id=run_id, directory=folder)
                 times[name].append(time.perf_counter() - started)
+    remove_under(client, "yolo/")
+    remove_under(client, BucketStore(s3, stores["bucket"]["GEMINI_ARTIFACT_ROOT"]).prefix)
     return {
         "files": len(YOLO_FILES),
         "mb": sum(size for _, size in YOLO_FILES) / 1e6,
@@ -229,28 +245,55 @@ def yolo_run(s3, scratch: Path, repeats: int) -> dict:  # noqa: ANN001
     }
 
 
+@contextlib.contextmanager
+def named_s3_server(endpoint: str) -> Iterator[S3Endpoint]:
+    """The S3 server at ``endpoint``, reached with the keys and region of the standard AWS variables, with
+    the benchmark's bucket made there when missing."""
+    missing = [key for key in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY") if not os.environ.get(key)]
+    if missing:
+        raise SystemExit(f"--endpoint needs the store's keys in {' and '.join(missing)}")
+    s3 = S3Endpoint(
+        endpoint,
+        {
+            "AWS_ACCESS_KEY_ID": os.environ["AWS_ACCESS_KEY_ID"],
+            "AWS_SECRET_ACCESS_KEY": os.environ["AWS_SECRET_ACCESS_KEY"],
+            "AWS_DEFAULT_REGION": os.environ.get("AWS_DEFAULT_REGION", "us-east-1"),
+        },
+    )
+    client = s3.client()
+    with contextlib.suppress(client.exceptions.BucketAlreadyOwnedByYou, client.exceptions.BucketAlreadyExists):
+        client.create_bucket(Bucket=BUCKET)
+    yield s3
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--mib", type=int, default=1024, help="size of the large artifact (default 1024)")
     parser.add_argument("--repeats", type=int, default=5)
+    parser.add_argument("--endpoint", help="an S3 server of your own in place of moto's, its keys in the AWS variables")
     args = parser.parse_args()
     memory = MEMORY if MEMORY.is_dir() else None
-    with (
-        tempfile.TemporaryDirectory(prefix="gemini-s3-bench-", dir=memory) as in_memory,
-        tempfile.TemporaryDirectory(prefix="gemini-s3-bench-") as on_disk,
-        running_s3_server(Path(on_disk), objects_in=Path(in_memory)) as s3,
-    ):
+    with contextlib.ExitStack() as stack:
+        in_memory = stack.enter_context(tempfile.TemporaryDirectory(prefix="gemini-s3-bench-", dir=memory))
+        on_disk = stack.enter_context(tempfile.TemporaryDirectory(prefix="gemini-s3-bench-"))
+        if args.endpoint:
+            s3 = stack.enter_context(named_s3_server(args.endpoint))
+        else:
+            s3 = stack.enter_context(running_s3_server(Path(on_disk), objects_in=Path(in_memory)))
         results = {
+            "s3_server": args.endpoint or "moto",
             "large": large_artifact(s3, Path(in_memory), args.mib * 2**20, args.repeats),
             "yolo_run": yolo_run(s3, Path(on_disk), max(3, args.repeats)),
         }
-    RESULTS.parent.mkdir(exist_ok=True)
-    RESULTS.write_text(json.dumps(results, indent=2) + "\n")
+    written = RESULTS_NAMED_SERVER if args.endpoint else RESULTS
+    written.parent.mkdir(exist_ok=True)
+    written.write_text(json.dumps(results, indent=2) + "\n")
     large, yolo = results["large"], results["yolo_run"]
     print(f"large artifact, {large['mib']:.0f} MiB (MiB/s, best of {args.repeats}):")
     for name, rate in large["mib_per_s"].items():
         print(f"  {name:16} {rate:8.1f}")
     print(f"  upload {large['upload_ratio']:.0%} of boto3's best, download {large['download_ratio']:.0%} of boto3's best")
+    print(f"  upload {large['upload_ratio_to_managed']:.0%} of boto3's upload_file (parts, as gemini sends them)")
     print(
         f"  server CPU / transfer time: upload {large['server_cpu_share']['upload']:.1%}, "
         f"download {large['server_cpu_share']['download']:.1%}"
@@ -263,7 +306,7 @@ def main() -> None:
         f"bucket / boto3 alone: {yolo['bucket_over_boto3_alone']:.2f}; "
         f"bucket / boto3 and HEADs: {yolo['bucket_over_boto3_and_heads']:.2f}"
     )
-    print(f"written to {RESULTS}")
+    print(f"written to {written}")
 
 
 if __name__ == "__main__":

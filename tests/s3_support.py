@@ -26,37 +26,45 @@ BUCKET = "gemini-test"
 START_SECONDS = 30
 
 
+TEST_CREDENTIALS = {
+    "AWS_ACCESS_KEY_ID": "gemini-test-key",
+    "AWS_SECRET_ACCESS_KEY": "gemini-test-secret",
+    "AWS_DEFAULT_REGION": "us-east-1",
+}
+
+
 @dataclass
-class S3Server:
-    """A running moto server; ``environment`` holds the AWS variables a client of it needs."""
+class S3Endpoint:
+    """An S3 server's address and the AWS variables (keys and region) a client of it needs."""
 
     endpoint: str
-    process: subprocess.Popen
-    port: int
-    log_path: Path
+    credentials: dict[str, str]
 
     @property
     def environment(self) -> dict[str, str]:
-        return {
-            "AWS_ENDPOINT_URL": self.endpoint,
-            "AWS_ACCESS_KEY_ID": "gemini-test-key",
-            "AWS_SECRET_ACCESS_KEY": "gemini-test-secret",
-            "AWS_DEFAULT_REGION": "us-east-1",
-        }
+        return {"AWS_ENDPOINT_URL": self.endpoint, **self.credentials}
 
     def client(self):  # noqa: ANN201
         import boto3
         from botocore.config import Config
 
-        environment = self.environment
         return boto3.session.Session().client(
             "s3",
             endpoint_url=self.endpoint,
-            aws_access_key_id=environment["AWS_ACCESS_KEY_ID"],
-            aws_secret_access_key=environment["AWS_SECRET_ACCESS_KEY"],
-            region_name=environment["AWS_DEFAULT_REGION"],
+            aws_access_key_id=self.credentials["AWS_ACCESS_KEY_ID"],
+            aws_secret_access_key=self.credentials["AWS_SECRET_ACCESS_KEY"],
+            region_name=self.credentials["AWS_DEFAULT_REGION"],
             config=Config(s3={"addressing_style": "path"}, retries={"max_attempts": 1}),
         )
+
+
+@dataclass
+class S3Server(S3Endpoint):
+    """A running moto server."""
+
+    process: subprocess.Popen
+    port: int
+    log_path: Path
 
     def stop(self) -> None:
         if self.process.poll() is None:
@@ -84,7 +92,9 @@ def running_s3_server(directory: Path, *, port: int | None = None, objects_in: P
                 **({"TMPDIR": str(objects_in)} if objects_in is not None else {}),
             },
         )
-    server = S3Server(endpoint=f"http://127.0.0.1:{port}", process=process, port=port, log_path=log_path)
+    server = S3Server(
+        endpoint=f"http://127.0.0.1:{port}", credentials=TEST_CREDENTIALS, process=process, port=port, log_path=log_path
+    )
     try:
         deadline = time.monotonic() + START_SECONDS
         while True:
@@ -113,7 +123,7 @@ def new_root() -> str:
 class BucketStore:
     """What the bucket holds under one ``s3://`` root, seen through the S3 API."""
 
-    def __init__(self, server: S3Server, root: str) -> None:
+    def __init__(self, server: S3Endpoint, root: str) -> None:
         self.server = server
         self.root = root
         self.prefix = root.removeprefix(f"s3://{BUCKET}/").strip("/") + "/"
