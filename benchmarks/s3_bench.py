@@ -30,7 +30,6 @@ import os
 import statistics
 import tempfile
 import time
-from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -245,8 +244,7 @@ def yolo_run(s3, scratch: Path, repeats: int) -> dict:  # noqa: ANN001
     }
 
 
-@contextlib.contextmanager
-def named_s3_server(endpoint: str) -> Iterator[S3Endpoint]:
+def named_s3_server(endpoint: str) -> S3Endpoint:
     """The S3 server at ``endpoint``, reached with the keys and region of the standard AWS variables, with
     the benchmark's bucket made there when missing."""
     missing = [key for key in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY") if not os.environ.get(key)]
@@ -263,7 +261,7 @@ def named_s3_server(endpoint: str) -> Iterator[S3Endpoint]:
     client = s3.client()
     with contextlib.suppress(client.exceptions.BucketAlreadyOwnedByYou, client.exceptions.BucketAlreadyExists):
         client.create_bucket(Bucket=BUCKET)
-    yield s3
+    return s3
 
 
 def main() -> None:
@@ -277,7 +275,7 @@ def main() -> None:
         in_memory = stack.enter_context(tempfile.TemporaryDirectory(prefix="gemini-s3-bench-", dir=memory))
         on_disk = stack.enter_context(tempfile.TemporaryDirectory(prefix="gemini-s3-bench-"))
         if args.endpoint:
-            s3 = stack.enter_context(named_s3_server(args.endpoint))
+            s3 = named_s3_server(args.endpoint)
         else:
             s3 = stack.enter_context(running_s3_server(Path(on_disk), objects_in=Path(in_memory)))
         results = {
