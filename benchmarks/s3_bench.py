@@ -258,9 +258,7 @@ def named_s3_server(endpoint: str) -> S3Endpoint:
             "AWS_DEFAULT_REGION": os.environ.get("AWS_DEFAULT_REGION", "us-east-1"),
         },
     )
-    client = s3.client()
-    with contextlib.suppress(client.exceptions.BucketAlreadyOwnedByYou, client.exceptions.BucketAlreadyExists):
-        client.create_bucket(Bucket=BUCKET)
+    s3.make_bucket()
     return s3
 
 

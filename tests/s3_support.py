@@ -57,6 +57,23 @@ class S3Endpoint:
             config=Config(s3={"addressing_style": "path"}, retries={"max_attempts": 1}),
         )
 
+    def make_bucket(self) -> None:
+        """The test bucket, made unless these keys reach it already. A bucket of that name that they cannot
+        reach (someone else's) is an error here, not later at the first object."""
+        from botocore.exceptions import ClientError
+
+        client = self.client()
+        try:
+            client.head_bucket(Bucket=BUCKET)
+            return
+        except ClientError as exc:
+            if exc.response["Error"]["Code"] not in ("404", "NoSuchBucket"):
+                raise
+        region = self.credentials["AWS_DEFAULT_REGION"]
+        # Outside us-east-1, S3 wants the bucket's region named in the request.
+        placed = {} if region == "us-east-1" else {"CreateBucketConfiguration": {"LocationConstraint": region}}
+        client.create_bucket(Bucket=BUCKET, **placed)
+
 
 @dataclass
 class S3Server(S3Endpoint):
@@ -107,9 +124,7 @@ def running_s3_server(directory: Path, *, port: int | None = None, objects_in: P
                 if time.monotonic() > deadline:
                     raise RuntimeError(f"the S3 server (moto) did not answer within {START_SECONDS} s")
                 time.sleep(0.1)
-        client = server.client()
-        with contextlib.suppress(client.exceptions.BucketAlreadyOwnedByYou):
-            client.create_bucket(Bucket=BUCKET)
+        server.make_bucket()
         yield server
     finally:
         server.stop()
